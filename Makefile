@@ -1,0 +1,62 @@
+# Two commands do all the set-up: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Local runs use the embedded default (SQLite, in-memory channel layer, tasks in-process)
+# with DEBUG on, which also turns GraphiQL on; set DEBUG=false to try production behaviour.
+run migrate seed serve worker: export DEBUG ?= true
+
+.PHONY: run serve install migrate seed test lint format schema lock worker clean
+
+run: install migrate seed serve ## Set up everything and serve http://127.0.0.1:8000/graphql/
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+seed: install
+	$(BIN)/python manage.py seed_demo
+
+# The same command the web service runs in docker-compose.yml.
+serve: install
+	$(BIN)/daphne --bind $(HOST) --port $(PORT) backend.asgi:application
+
+# The same command the worker service runs in docker-compose.yml.
+worker: install
+	$(BIN)/celery --app backend worker --loglevel INFO
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Export the GraphQL SDL; tests fail when schema/schema.graphql drifts from the code.
+schema: install
+	$(BIN)/python manage.py graphql_schema --out schema/schema.graphql
+
+# Re-pin every package from requirements*.in (needs network access to PyPI).
+lock: install
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CitiesConfig(AppConfig):
+    """Cities, their twinnings and their city offices."""
+
+    name = "cities"

@@ -1,0 +1,205 @@
+"""Cities, the twinnings between them, and the offices that speak for a city."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.text import slugify
+from text_unidecode import unidecode
+
+from core.i18n import LANGUAGE_CODES, TranslatedField, column
+from core.validators import (
+    latitude_validators,
+    longitude_validators,
+    validate_country_code,
+    validate_time_zone,
+)
+
+from .names import fold
+
+
+def search_document(*texts: str) -> str:
+    """The folded text that `search` matches: every language's name, case and accents removed."""
+    return " ".join(fold(text) for text in texts if text)
+
+
+class CityQuerySet(models.QuerySet):
+    def search(self, text: str):
+        """Cities whose name in any language contains ``text``, ignoring case and accents."""
+        from core.search import matching
+
+        return matching(self, text)
+
+
+class City(models.Model):
+    """A city that has, or may have, twinnings; names in every supported language."""
+
+    name = TranslatedField(models.CharField, max_length=200)
+    country = models.CharField(
+        max_length=2, db_index=True, validators=[validate_country_code], help_text="ISO 3166-1"
+    )
+    region = models.CharField(max_length=200, blank=True)
+    latitude = models.FloatField(validators=latitude_validators)
+    longitude = models.FloatField(validators=longitude_validators)
+    timezone = models.CharField(max_length=64, validators=[validate_time_zone])
+    population = models.PositiveBigIntegerField(null=True, blank=True)
+    geonames_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
+    slug = models.SlugField(max_length=220, unique=True)
+    search_document = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "cities"
+        ordering = ["name_en", "id"]
+        indexes = [models.Index(fields=["name_en"]), models.Index(fields=["latitude"])]
+
+    def __str__(self):
+        return f"{self.name_en} ({self.country})"
+
+    def save(self, *args, **kwargs):
+        self.search_document = self.build_search_document()
+        if not self.slug:
+            self.slug = unique_slug(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_document"}
+        super().save(*args, **kwargs)
+
+    def build_search_document(self) -> str:
+        return search_document(*(getattr(self, column("name", c)) for c in LANGUAGE_CODES))
+
+
+def base_slug(name: str, country: str) -> str:
+    """``Almaty``, ``KZ`` → ``almaty-kz``; non-Latin names are transliterated first."""
+    return slugify(f"{unidecode(name)} {country}")[:200] or country.lower()
+
+
+def unique_slug(city: City) -> str:
+    """The city's base slug, with ``-2``, ``-3`` … when another city holds it."""
+    base = base_slug(city.name_en, city.country)
+    taken = set(
+        City.objects.filter(slug__startswith=base)
+        .exclude(pk=city.pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+class TwinningQuerySet(models.QuerySet):
+    def involving(self, city):
+        """Twinnings in which ``city`` (an instance or a primary key) is either side."""
+        return self.filter(Q(city_a=city) | Q(city_b=city))
+
+    def between(self, first, second):
+        """The twinning of two cities, whichever order they are given in."""
+        a, b = ordered_pair(first, second)
+        return self.filter(city_a=a, city_b=b)
+
+
+def _pk(city) -> int:
+    return city.pk if isinstance(city, City) else int(city)
+
+
+def ordered_pair(first, second):
+    """The two cities in stored order: the lower primary key is always ``city_a``."""
+    return (first, second) if _pk(first) < _pk(second) else (second, first)
+
+
+class Twinning(models.Model):
+    """A link between two cities, stored once whatever the order the cities are named in.
+
+    The pair is kept in a canonical order (``city_a`` has the lower id) and the database
+    enforces both the order and the uniqueness, so A–B and B–A can never both exist.
+    """
+
+    class Kind(models.TextChoices):
+        SISTER_CITY = "SISTER_CITY", "Sister city"
+        FRIENDSHIP_CITY = "FRIENDSHIP_CITY", "Friendship city"
+        SISTER_PORT = "SISTER_PORT", "Sister port"
+
+    class Status(models.TextChoices):
+        PROPOSED = "PROPOSED", "Proposed"
+        ACTIVE = "ACTIVE", "Active"
+        SUSPENDED = "SUSPENDED", "Suspended"
+        ENDED = "ENDED", "Ended"
+
+    city_a = models.ForeignKey(City, on_delete=models.CASCADE, related_name="twinnings_as_a")
+    city_b = models.ForeignKey(City, on_delete=models.CASCADE, related_name="twinnings_as_b")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SISTER_CITY)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    established_on = models.DateField(null=True, blank=True, help_text="Leave empty if unknown.")
+    ended_on = models.DateField(null=True, blank=True)
+    agreement_title = TranslatedField(models.CharField, max_length=300, blank=True)
+    agreement_summary = TranslatedField(models.TextField, blank=True)
+    source_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TwinningQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["city_a", "city_b"], name="twinning_unique_pair"),
+            # Canonical order; it also keeps a city from twinning with itself.
+            models.CheckConstraint(
+                condition=Q(city_a__lt=models.F("city_b")), name="twinning_ordered_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True)
+                | Q(established_on__isnull=True)
+                | Q(ended_on__gte=models.F("established_on")),
+                name="twinning_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.city_a.name_en} – {self.city_b.name_en}"
+
+    def save(self, *args, **kwargs):
+        self.put_in_order()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.city_a_id and self.city_a_id == self.city_b_id:
+            raise ValidationError("A city cannot be twinned with itself.", code="SAME_CITY")
+        self.put_in_order()
+
+    def put_in_order(self):
+        """Swap the cities into the stored order, so B–A is saved (and found) as A–B."""
+        if self.city_a_id and self.city_b_id and self.city_a_id > self.city_b_id:
+            self.city_a, self.city_b = self.city_b, self.city_a
+
+    @property
+    def cities(self):
+        return (self.city_a, self.city_b)
+
+    def partner_of(self, city) -> City:
+        """The other city of the pair."""
+        return self.city_b if _pk(city) == self.city_a_id else self.city_a
+
+
+class CityOffice(models.Model):
+    """The office (international relations, akimat, municipal corporation) of one city.
+
+    It organises its city's events and posts its announcements; its staff arrive with accounts.
+    """
+
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="offices")
+    name = TranslatedField(models.CharField, max_length=200)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name_en", "id"]
+
+    def __str__(self):
+        return self.name_en

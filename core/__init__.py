@@ -1,0 +1,1 @@
+"""Domain-level helpers shared by the apps: languages and translated fields. No GraphQL here."""

@@ -1,0 +1,59 @@
+"""Liveness and readiness probes for the load balancer and the orchestrator."""
+
+import asyncio
+import logging
+import uuid
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+
+# A dependency that has not answered within this time counts as down.
+CHECK_TIMEOUT_SECONDS = 3
+
+
+def healthz(request):
+    """The process is alive and serving; it checks nothing else, so a database outage does
+    not make the orchestrator restart healthy web processes."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+async def _check_channel_layer() -> None:
+    """A round trip through the channel layer: what websockets and broadcasts depend on."""
+    layer = get_channel_layer()
+    channel = await layer.new_channel("readyz.")
+    token = uuid.uuid4().hex
+    await layer.send(channel, {"type": "readyz.ping", "token": token})
+    message = await layer.receive(channel)
+    if message.get("token") != token:
+        raise RuntimeError("the channel layer returned another message")
+
+
+async def readyz(request):
+    """Ready to serve traffic: the database and the channel layer both answer (JSON)."""
+    checks = {
+        "database": sync_to_async(_check_database, thread_sensitive=True)(),
+        "channel_layer": _check_channel_layer(),
+    }
+    results = {}
+    for name, check in checks.items():
+        try:
+            await asyncio.wait_for(check, timeout=CHECK_TIMEOUT_SECONDS)
+            results[name] = "ok"
+        except Exception as exc:  # any failure of a dependency means "not ready"
+            logger.warning("readiness check %s failed: %r", name, exc)
+            results[name] = "unavailable"
+    ready = all(status == "ok" for status in results.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": results},
+        status=200 if ready else 503,
+    )

@@ -1,0 +1,44 @@
+"""Validators shared by the domain apps: time zones, coordinates and country codes."""
+
+import zoneinfo
+from functools import lru_cache
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+
+@lru_cache(maxsize=1)
+def available_time_zones() -> frozenset[str]:
+    """Every IANA zone name this machine knows (system tzdata, or the tzdata package)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    """Accept only IANA names such as ``Asia/Almaty``; offsets like ``+05:00`` are ambiguous
+    across daylight-saving changes and are refused."""
+    if value not in available_time_zones():
+        raise ValidationError(
+            "%(value)s is not an IANA time zone (for example Asia/Almaty).",
+            code="INVALID_TIME_ZONE",
+            params={"value": value},
+        )
+
+
+def validate_country_code(value: str) -> None:
+    """An ISO 3166-1 alpha-2 code in upper case (``KZ``, ``PK``; ``XK`` for Kosovo)."""
+    if len(value) != 2 or not value.isascii() or not value.isalpha() or not value.isupper():
+        raise ValidationError(
+            "%(value)s is not a two-letter ISO 3166 country code.",
+            code="INVALID_COUNTRY",
+            params={"value": value},
+        )
+
+
+latitude_validators = [
+    MinValueValidator(-90, message="Latitude must be between -90 and 90."),
+    MaxValueValidator(90, message="Latitude must be between -90 and 90."),
+]
+longitude_validators = [
+    MinValueValidator(-180, message="Longitude must be between -180 and 180."),
+    MaxValueValidator(180, message="Longitude must be between -180 and 180."),
+]

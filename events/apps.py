@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    """Events of cities and twinnings, and the announcements of city offices."""
+
+    name = "events"

@@ -1,0 +1,187 @@
+"""Events that cities and their twinnings hold, and the announcements their offices post."""
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from cities.geo import bounding_box, distance_km
+from cities.models import City, CityOffice, Twinning, search_document
+from core.i18n import LANGUAGE_CODES, TranslatedField, column
+from core.search import matching
+from core.validators import latitude_validators, longitude_validators, validate_time_zone
+
+
+class EventQuerySet(models.QuerySet):
+    def public(self):
+        """What anyone may read: everything but drafts (cancelled and postponed events stay
+        visible, so that people who planned to go learn about it)."""
+        return self.exclude(status=Event.Status.DRAFT)
+
+    def search(self, text: str):
+        """Events whose title in any language (or venue) contains ``text``, ignoring case
+        and accents."""
+        return matching(self, text)
+
+    def near(self, latitude: float, longitude: float, radius_km: float):
+        """Events within ``radius_km`` of a point by great-circle distance, annotated with
+        ``distance_km`` for ordering and display."""
+        return (
+            self.filter(bounding_box(latitude, longitude, radius_km))
+            .annotate(distance_km=distance_km(latitude, longitude))
+            .filter(distance_km__lte=radius_km)
+        )
+
+
+class Event(models.Model):
+    """Something a city holds: a concert, a match, a fair, a delegation's visit.
+
+    Times are stored in UTC; ``timezone`` is the venue's zone, used to show local times.
+    """
+
+    class Category(models.TextChoices):
+        CULTURAL = "CULTURAL", "Cultural"
+        SPORTS = "SPORTS", "Sports"
+        TOURISM = "TOURISM", "Tourism"
+        EDUCATION = "EDUCATION", "Education"
+        BUSINESS = "BUSINESS", "Business"
+        COMMUNITY = "COMMUNITY", "Community"
+
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", "Draft"
+        ANNOUNCED = "ANNOUNCED", "Announced"
+        POSTPONED = "POSTPONED", "Postponed"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    title = TranslatedField(models.CharField, max_length=200)
+    summary = TranslatedField(models.CharField, max_length=500, blank=True)
+    description = TranslatedField(models.TextField, blank=True)
+    category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    timezone = models.CharField(max_length=64, validators=[validate_time_zone])
+    venue_name = models.CharField(max_length=200)
+    venue_address = models.CharField(max_length=300, blank=True)
+    latitude = models.FloatField(null=True, blank=True, validators=latitude_validators)
+    longitude = models.FloatField(null=True, blank=True, validators=longitude_validators)
+    host_city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="events")
+    twinning = models.ForeignKey(
+        Twinning, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    office = models.ForeignKey(CityOffice, on_delete=models.PROTECT, related_name="events")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    announced_at = models.DateTimeField(null=True, blank=True)
+    capacity = models.PositiveIntegerField(null=True, blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+    search_document = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "starts_at"]),
+            models.Index(fields=["latitude"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__isnull=True) | Q(capacity__gt=0),
+                name="event_capacity_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="event_coordinates_together",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title_en
+
+    def save(self, *args, **kwargs):
+        self.search_document = search_document(
+            *(getattr(self, column("title", c)) for c in LANGUAGE_CODES), self.venue_name
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_document"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = ValidationError(
+                "An event must end after it starts.", "END_BEFORE_START"
+            )
+        if (
+            self.twinning_id
+            and self.host_city_id
+            and self.host_city_id
+            not in (
+                self.twinning.city_a_id,
+                self.twinning.city_b_id,
+            )
+        ):
+            errors["twinning"] = ValidationError(
+                "The host city must be one of the twinning's cities.", "TWINNING_MISMATCH"
+            )
+        if self.office_id and self.host_city_id and self.office.city_id != self.host_city_id:
+            errors["office"] = ValidationError(
+                "The organising office must belong to the host city.", "OFFICE_MISMATCH"
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def local_starts_at(self):
+        """The start as the venue's clocks show it, with the venue's UTC offset."""
+        return timezone.localtime(self.starts_at, self.zone)
+
+    @property
+    def local_ends_at(self):
+        return timezone.localtime(self.ends_at, self.zone)
+
+
+class AnnouncementQuerySet(models.QuerySet):
+    def published(self):
+        """Announcements whose publication time has come; the rest are drafts."""
+        return self.filter(published_at__isnull=False, published_at__lte=timezone.now())
+
+
+class Announcement(models.Model):
+    """News a city office posts for its city or one of its twinnings, maybe about an event."""
+
+    office = models.ForeignKey(CityOffice, on_delete=models.PROTECT, related_name="announcements")
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="announcements")
+    twinning = models.ForeignKey(
+        Twinning, on_delete=models.PROTECT, null=True, blank=True, related_name="announcements"
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="announcements"
+    )
+    title = TranslatedField(models.CharField, max_length=200)
+    body = TranslatedField(models.TextField)
+    published_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Empty while it is a draft."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnnouncementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+
+    def __str__(self):
+        return self.title_en

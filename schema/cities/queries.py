@@ -1,0 +1,60 @@
+"""Queries of cities and twinnings."""
+
+import graphene
+
+from ..core.pagination import connection_args, paginate
+from ..core.selection import is_selected, selected_paths
+from . import resolvers
+from .types import CityType, TwinningKind, TwinningStatus, TwinningType
+
+
+class CityQueries(graphene.ObjectType):
+    cities = graphene.Field(
+        CityType._meta.connection,
+        required=True,
+        search=graphene.String(description="Part of the name in any language, any case or accent."),
+        country=graphene.String(description="ISO 3166 code, e.g. KZ."),
+        **connection_args(),
+        description="Cities, alphabetically by English name.",
+    )
+    city = graphene.Field(
+        CityType,
+        id=graphene.ID(),
+        slug=graphene.String(),
+        description="One city, by ID or by slug (e.g. aktau-kz).",
+    )
+    twinnings = graphene.Field(
+        TwinningType._meta.connection,
+        required=True,
+        city=graphene.ID(description="A City ID: its twinnings."),
+        country=graphene.String(description="ISO 3166 code: twinnings with a city there."),
+        kind=TwinningKind(),
+        status=TwinningStatus(),
+        **connection_args(),
+        description="Twinnings, in the order they were recorded.",
+    )
+    twinning = graphene.Field(TwinningType, id=graphene.ID(required=True))
+
+    @staticmethod
+    def resolve_cities(root, info, search=None, country=None, first=None, after=None):
+        paths = selected_paths(info, "edges.node")
+        queryset = resolvers.cities(search, country, paths)
+        nested = is_selected(paths, "twinnings") or is_selected(paths, "partners")
+        after_fetch = resolvers.attach_twinnings if nested else None
+        return paginate(queryset, CityType._meta.connection, first, after, after_fetch)
+
+    @staticmethod
+    def resolve_city(root, info, id=None, slug=None):
+        return resolvers.city(id, slug)
+
+    @staticmethod
+    def resolve_twinnings(
+        root, info, city=None, country=None, kind=None, status=None, first=None, after=None
+    ):
+        paths = selected_paths(info, "edges.node")
+        queryset = resolvers.twinnings(city, country, kind, status, paths)
+        return paginate(queryset, TwinningType._meta.connection, first, after)
+
+    @staticmethod
+    def resolve_twinning(root, info, id):
+        return resolvers.twinning(id)

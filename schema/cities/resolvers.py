@@ -1,0 +1,92 @@
+"""The queries behind the cities part of the API; resolvers call these and nothing else."""
+
+from collections import defaultdict
+
+from django.db.models import F, Q
+
+from cities.models import City, Twinning
+
+from ..core.errors import ApiErrorCode, UserInputError
+from ..core.ids import decode_id
+from ..core.validation import validate_country
+
+# The attribute a list resolver fills so that nested twinnings cost no query per city.
+TWINNINGS_CACHE = "_prefetched_twinnings"
+
+TWINNING_ORDER = (F("established_on").asc(nulls_last=True), "id")
+
+
+def cities(search: str | None, country: str | None, paths: frozenset[str]):
+    """Cities matching the filters, alphabetically, prepared for the selected fields."""
+    queryset = City.objects.all()
+    if country:
+        queryset = queryset.filter(country=validate_country(country, "country"))
+    if search:
+        queryset = queryset.search(search)
+    if "offices" in paths:
+        queryset = queryset.prefetch_related("offices")
+    return queryset.order_by("name_en", "id")
+
+
+def attach_twinnings(city_rows) -> None:
+    """Load the twinnings (with both cities) of a page of cities in one query."""
+    by_city = defaultdict(list)
+    ids = [city.pk for city in city_rows]
+    twinnings = (
+        Twinning.objects.filter(Q(city_a__in=ids) | Q(city_b__in=ids))
+        .select_related("city_a", "city_b")
+        .order_by(*TWINNING_ORDER)
+    )
+    for twinning in twinnings:
+        by_city[twinning.city_a_id].append(twinning)
+        by_city[twinning.city_b_id].append(twinning)
+    for city in city_rows:
+        setattr(city, TWINNINGS_CACHE, by_city[city.pk])
+
+
+def city_twinnings(city: City) -> list[Twinning]:
+    if not hasattr(city, TWINNINGS_CACHE):
+        attach_twinnings([city])
+    return getattr(city, TWINNINGS_CACHE)
+
+
+def city_partners(city: City) -> list[City]:
+    return [twinning.partner_of(city) for twinning in city_twinnings(city)]
+
+
+def city(id: str | None, slug: str | None) -> City | None:
+    """One city by global ID or by slug; exactly one of them must be given."""
+    if (id is None) == (slug is None):
+        raise UserInputError("Give either id or slug.", ApiErrorCode.INVALID, "id")
+    if id is not None:
+        return City.objects.filter(pk=decode_id(id, "City", "id")).first()
+    return City.objects.filter(slug=slug).first()
+
+
+def twinnings(city_id, country, kind, status, paths: frozenset[str]):
+    """Twinnings matching the filters, with both cities joined."""
+    queryset = Twinning.objects.select_related("city_a", "city_b")
+    if city_id:
+        queryset = queryset.involving(decode_id(city_id, "City", "city"))
+    if country:
+        code = validate_country(country, "country")
+        queryset = queryset.filter(Q(city_a__country=code) | Q(city_b__country=code))
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if status:
+        queryset = queryset.filter(status=status)
+    from ..events.resolvers import prefetch_twinning_events
+
+    return prefetch_twinning_events(queryset.order_by("id"), paths)
+
+
+def twinning(id: str) -> Twinning | None:
+    pk = decode_id(id, "Twinning", "id")
+    return Twinning.objects.select_related("city_a", "city_b").filter(pk=pk).first()
+
+
+def twinning_partner(twinning: Twinning, of: str) -> City | None:
+    pk = decode_id(of, "City", "of")
+    if pk not in (twinning.city_a_id, twinning.city_b_id):
+        return None
+    return twinning.partner_of(pk)

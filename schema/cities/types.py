@@ -1,0 +1,144 @@
+"""GraphQL types of cities, twinnings and city offices."""
+
+import graphene
+from graphene import relay
+from graphene_django import DjangoObjectType
+
+from cities.countries import localized_country_name
+from cities.models import City, CityOffice, Twinning
+from core.i18n import current_language
+
+from ..core.pagination import CountableConnection
+
+TwinningKind = graphene.Enum.from_enum(
+    Twinning.Kind, name="TwinningKind", description="What kind of link a twinning is."
+)
+TwinningStatus = graphene.Enum.from_enum(
+    Twinning.Status, name="TwinningStatus", description="Where a twinning stands."
+)
+
+
+class Country(graphene.ObjectType):
+    """A country, by its ISO 3166-1 alpha-2 code."""
+
+    code = graphene.String(required=True, description="ISO 3166-1 alpha-2, e.g. KZ.")
+    name = graphene.String(required=True, description="In the request's language.")
+
+    @staticmethod
+    def resolve_code(root, info):
+        return root
+
+    @staticmethod
+    def resolve_name(root, info):
+        return localized_country_name(root, current_language())
+
+
+class CityType(DjangoObjectType):
+    """A city that twins, or may twin, with cities abroad."""
+
+    name = graphene.String(required=True, description="In the request's language, else English.")
+    country = graphene.Field(Country, required=True)
+    time_zone = graphene.String(required=True, description="IANA time zone, e.g. Asia/Almaty.")
+    twinnings = graphene.List(
+        graphene.NonNull(lambda: TwinningType),
+        required=True,
+        description="This city's twinnings, oldest link first.",
+    )
+    partners = graphene.List(
+        graphene.NonNull(lambda: CityType),
+        required=True,
+        description="The cities twinned with this one.",
+    )
+    offices = graphene.List(graphene.NonNull(lambda: CityOfficeType), required=True)
+
+    class Meta:
+        model = City
+        name = "City"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "slug", "region", "latitude", "longitude", "population", "geonames_id")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return queryset
+
+    @staticmethod
+    def resolve_time_zone(root, info):
+        return root.timezone
+
+    @staticmethod
+    def resolve_twinnings(root, info):
+        from .resolvers import city_twinnings
+
+        return city_twinnings(root)
+
+    @staticmethod
+    def resolve_partners(root, info):
+        from .resolvers import city_partners
+
+        return city_partners(root)
+
+    @staticmethod
+    def resolve_offices(root, info):
+        return root.offices.all()
+
+
+class TwinningType(DjangoObjectType):
+    """A link between two cities: sister cities, friendship cities or sister ports."""
+
+    kind = graphene.Field(TwinningKind, required=True)
+    status = graphene.Field(TwinningStatus, required=True)
+    city_a = graphene.Field(CityType, required=True, description="One city of the pair.")
+    city_b = graphene.Field(CityType, required=True, description="The other city of the pair.")
+    cities = graphene.List(graphene.NonNull(CityType), required=True, description="Both cities.")
+    partner = graphene.Field(
+        CityType,
+        of=graphene.ID(required=True, description="A City ID of the pair."),
+        description="The city on the other side from `of`; null if `of` is not in the pair.",
+    )
+    agreement_title = graphene.String(required=True)
+    agreement_summary = graphene.String(required=True)
+    events = graphene.List(
+        graphene.NonNull("schema.events.types.EventType"),
+        required=True,
+        first=graphene.Int(default_value=10, description="At most 50."),
+        description=(
+            "The pair's upcoming public events, soonest first. For more, or past ones, "
+            "page through `events(filter: {twinning})`."
+        ),
+    )
+
+    class Meta:
+        model = Twinning
+        name = "Twinning"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "established_on", "ended_on", "source_url")
+
+    @staticmethod
+    def resolve_cities(root, info):
+        return root.cities
+
+    @staticmethod
+    def resolve_events(root, info, first):
+        from ..events.resolvers import twinning_upcoming_events
+
+        return twinning_upcoming_events(root, first)
+
+    @staticmethod
+    def resolve_partner(root, info, of):
+        from .resolvers import twinning_partner
+
+        return twinning_partner(root, of)
+
+
+class CityOfficeType(DjangoObjectType):
+    """The office of a city that organises its events and posts its announcements."""
+
+    name = graphene.String(required=True)
+
+    class Meta:
+        model = CityOffice
+        name = "CityOffice"
+        interfaces = (relay.Node,)
+        fields = ("id", "city", "email", "phone", "website")

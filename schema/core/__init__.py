@@ -1,0 +1,1 @@
+"""GraphQL plumbing shared by every domain: errors, pagination, IDs, selections, the view."""

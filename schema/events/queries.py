@@ -1,0 +1,50 @@
+"""Queries of events and announcements."""
+
+import graphene
+
+from ..core.pagination import connection_args, paginate
+from ..core.selection import selected_paths
+from . import resolvers
+from .types import AnnouncementType, EventFilterInput, EventOrderBy, EventType
+
+
+class EventQueries(graphene.ObjectType):
+    events = graphene.Field(
+        EventType._meta.connection,
+        required=True,
+        filter=EventFilterInput(),
+        order_by=EventOrderBy(default_value=EventOrderBy.START),
+        **connection_args(),
+        description="Public events of cities and twinnings (never drafts).",
+    )
+    event = graphene.Field(EventType, id=graphene.ID(required=True))
+    announcements = graphene.Field(
+        AnnouncementType._meta.connection,
+        required=True,
+        city=graphene.ID(description="A City ID: its announcements."),
+        twinning=graphene.ID(description="A Twinning ID: announcements about that pair."),
+        **connection_args(),
+        description="Published announcements of city offices, newest first.",
+    )
+
+    @staticmethod
+    def resolve_events(root, info, filter=None, order_by=None, first=None, after=None):
+        paths = selected_paths(info, "edges.node")
+        queryset = resolvers.events(filter, order_by, paths)
+        return paginate(
+            queryset,
+            EventType._meta.connection,
+            first,
+            after,
+            lambda rows: resolvers.after_events_fetched(rows, paths),
+        )
+
+    @staticmethod
+    def resolve_event(root, info, id):
+        return resolvers.event(id)
+
+    @staticmethod
+    def resolve_announcements(root, info, city=None, twinning=None, first=None, after=None):
+        paths = selected_paths(info, "edges.node")
+        queryset = resolvers.announcements(city, twinning, paths)
+        return paginate(queryset, AnnouncementType._meta.connection, first, after)

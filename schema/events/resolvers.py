@@ -1,0 +1,173 @@
+"""The queries behind the events part of the API; resolvers call these and nothing else."""
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from cities.models import Twinning
+from events.models import Announcement, Event
+
+from ..cities.resolvers import attach_twinnings
+from ..core.errors import ApiErrorCode, UserInputError
+from ..core.ids import decode_id
+from ..core.selection import below, is_selected
+from ..core.validation import validate_country, validate_range
+from .types import EventOrderBy
+
+# The most nested upcoming events a twinning shows (`Twinning.events(first:)`).
+MAX_NESTED_EVENTS = 50
+# Half the Earth's circumference: any larger circle is the whole globe.
+MAX_RADIUS_KM = 20_000
+
+
+def twinning_joins(paths: frozenset[str], field: str = "twinning") -> list[str]:
+    """The joins a selected twinning needs: itself, and its cities when those are selected."""
+    if not is_selected(paths, field):
+        return []
+    joins = [field]
+    if any(
+        is_selected(paths, f"{field}.{side}") for side in ("cityA", "cityB", "cities", "partner")
+    ):
+        joins += [f"{field}__city_a", f"{field}__city_b"]
+    return joins
+
+
+def event_joins(paths: frozenset[str]) -> list[str]:
+    """The ``select_related`` names that the selected fields of an event need."""
+    joins = []
+    if is_selected(paths, "hostCity"):
+        joins.append("host_city")
+    if is_selected(paths, "office"):
+        joins.append("office")
+        if is_selected(paths, "office.city"):
+            joins.append("office__city")
+    return joins + twinning_joins(paths)
+
+
+def optimize_events(queryset, paths: frozenset[str]):
+    """Join or prefetch what the selected fields of each event need, in a fixed number of
+    queries whatever the page size."""
+    joins = event_joins(paths)
+    if joins:
+        queryset = queryset.select_related(*joins)
+    if is_selected(paths, "hostCity.offices"):
+        queryset = queryset.prefetch_related("host_city__offices")
+    return queryset
+
+
+def after_events_fetched(events, paths: frozenset[str]) -> None:
+    """Fill nested lists that a join cannot: the host cities' twinnings and partners."""
+    if is_selected(paths, "hostCity.twinnings") or is_selected(paths, "hostCity.partners"):
+        attach_twinnings([event.host_city for event in events])
+
+
+def events(filter, order_by, paths: frozenset[str]):
+    """Public events matching ``filter`` (an EventFilterInput or None), in ``order_by``."""
+    queryset = Event.objects.public()
+    filter = filter or {}
+    near = filter.get("near")
+    if filter.get("category"):
+        queryset = queryset.filter(category=filter["category"])
+    if filter.get("city"):
+        queryset = queryset.filter(host_city=decode_id(filter["city"], "City", "filter.city"))
+    if filter.get("twinning"):
+        pk = decode_id(filter["twinning"], "Twinning", "filter.twinning")
+        queryset = queryset.filter(twinning=pk)
+    if filter.get("country"):
+        code = validate_country(filter["country"], "filter.country")
+        queryset = queryset.filter(host_city__country=code)
+    if filter.get("starts_after"):
+        queryset = queryset.filter(starts_at__gte=filter["starts_after"])
+    if filter.get("starts_before"):
+        queryset = queryset.filter(starts_at__lt=filter["starts_before"])
+    if filter.get("search"):
+        queryset = queryset.search(filter["search"])
+    if near:
+        queryset = queryset.near(
+            validate_range(near.latitude, -90, 90, "filter.near.latitude", "INVALID_COORDINATES"),
+            validate_range(
+                near.longitude, -180, 180, "filter.near.longitude", "INVALID_COORDINATES"
+            ),
+            _radius(near.radius_km),
+        )
+    if order_by == EventOrderBy.DISTANCE:
+        if not near:
+            raise UserInputError(
+                "Ordering by distance needs filter.near.", ApiErrorCode.INVALID, "orderBy"
+            )
+        ordering = ("distance_km", "starts_at", "id")
+    elif order_by == EventOrderBy.START_DESC:
+        ordering = ("-starts_at", "-id")
+    else:
+        ordering = ("starts_at", "id")
+    return optimize_events(queryset.order_by(*ordering), paths)
+
+
+def _radius(radius_km: float) -> float:
+    if not 0 < radius_km <= MAX_RADIUS_KM:
+        raise UserInputError(
+            f"radiusKm must be above 0 and at most {MAX_RADIUS_KM:,}.",
+            "INVALID_RADIUS",
+            "filter.near.radiusKm",
+        )
+    return radius_km
+
+
+def event(id: str) -> Event | None:
+    pk = decode_id(id, "Event", "id")
+    return (
+        Event.objects.public()
+        .select_related("host_city", "twinning", "office")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def _upcoming_events():
+    return Event.objects.public().filter(starts_at__gte=timezone.now()).order_by("starts_at", "id")
+
+
+def prefetch_twinning_events(queryset, paths: frozenset[str]):
+    """For a list of twinnings, load each one's upcoming events in one windowed query."""
+    if not is_selected(paths, "events"):
+        return queryset
+    nested = below(paths, "events")
+    events_queryset = optimize_events(_upcoming_events(), nested)[:MAX_NESTED_EVENTS]
+    return queryset.prefetch_related(
+        Prefetch("events", queryset=events_queryset, to_attr="upcoming_events")
+    )
+
+
+def twinning_upcoming_events(twinning: Twinning, first: int) -> list[Event]:
+    if not 0 <= first <= MAX_NESTED_EVENTS:
+        raise UserInputError(
+            f"first must be between 0 and {MAX_NESTED_EVENTS}.",
+            ApiErrorCode.INVALID_PAGE_SIZE,
+            "first",
+        )
+    if hasattr(twinning, "upcoming_events"):
+        return twinning.upcoming_events[:first]
+    return list(_upcoming_events().filter(twinning=twinning).select_related("host_city")[:first])
+
+
+def announcements(city_id, twinning_id, paths: frozenset[str]):
+    """Published announcements, newest first."""
+    queryset = Announcement.objects.published()
+    if city_id:
+        queryset = queryset.filter(city=decode_id(city_id, "City", "city"))
+    if twinning_id:
+        queryset = queryset.filter(twinning=decode_id(twinning_id, "Twinning", "twinning"))
+    joins = [name for name in ("office", "city") if is_selected(paths, name)]
+    joins += twinning_joins(paths)
+    if is_selected(paths, "event"):
+        event_paths = below(paths, "event")
+        joins += ["event", *(f"event__{join}" for join in event_joins(event_paths))]
+    queryset = queryset.select_related(*joins) if joins else queryset
+    return queryset.order_by("-published_at", "-id")
+
+
+def announcement_event(announcement: Announcement) -> Event | None:
+    """The announcement's event, unless it is a draft."""
+    event = announcement.event
+    if event is None or event.status == Event.Status.DRAFT:
+        return None
+    return event

@@ -1,0 +1,135 @@
+"""GraphQL types of events and announcements."""
+
+import graphene
+from graphene import relay
+from graphene_django import DjangoObjectType
+
+from events.models import Announcement, Event
+
+from ..cities.types import CityOfficeType, CityType, TwinningType
+from ..core.pagination import CountableConnection
+
+EventCategory = graphene.Enum.from_enum(
+    Event.Category, name="EventCategory", description="What an event is about."
+)
+EventStatus = graphene.Enum.from_enum(
+    Event.Status, name="EventStatus", description="Where an event stands."
+)
+
+
+class EventType(DjangoObjectType):
+    """Something a city or a twinned pair holds. Times come in UTC and in the venue's zone."""
+
+    title = graphene.String(required=True, description="In the request's language, else English.")
+    summary = graphene.String(required=True)
+    description = graphene.String(required=True)
+    category = graphene.Field(EventCategory, required=True)
+    status = graphene.Field(EventStatus, required=True)
+    starts_at = graphene.DateTime(required=True, description="The start, in UTC.")
+    ends_at = graphene.DateTime(required=True, description="The end, in UTC.")
+    time_zone = graphene.String(required=True, description="The venue's IANA time zone.")
+    local_starts_at = graphene.DateTime(
+        required=True, description="The start as the venue's clocks show it, with their offset."
+    )
+    local_ends_at = graphene.DateTime(required=True, description="The end in the venue's zone.")
+    host_city = graphene.Field(CityType, required=True)
+    twinning = graphene.Field(TwinningType, description="The twinning the event belongs to.")
+    office = graphene.Field(CityOfficeType, required=True, description="The organising office.")
+    distance_km = graphene.Float(
+        description="Great-circle distance from `filter.near`, when the list was asked for it."
+    )
+
+    class Meta:
+        model = Event
+        name = "Event"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = (
+            "id",
+            "venue_name",
+            "venue_address",
+            "latitude",
+            "longitude",
+            "announced_at",
+            "capacity",
+            "image_url",
+            "updated_at",
+        )
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        # Drafts exist only for their offices; the public API never returns them.
+        return queryset.public().select_related("host_city", "twinning", "office")
+
+    @staticmethod
+    def resolve_time_zone(root, info):
+        return root.timezone
+
+    @staticmethod
+    def resolve_distance_km(root, info):
+        return getattr(root, "distance_km", None)
+
+
+class AnnouncementType(DjangoObjectType):
+    """News from a city office, about its city, one of its twinnings or an event."""
+
+    title = graphene.String(required=True)
+    body = graphene.String(required=True)
+    city = graphene.Field(CityType, required=True)
+    twinning = graphene.Field(TwinningType)
+    office = graphene.Field(CityOfficeType, required=True)
+    event = graphene.Field(EventType, description="The event it is about, if public.")
+
+    class Meta:
+        model = Announcement
+        name = "Announcement"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id", "published_at")
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return queryset.published()
+
+    @staticmethod
+    def resolve_event(root, info):
+        from .resolvers import announcement_event
+
+        return announcement_event(root)
+
+
+class NearInput(graphene.InputObjectType):
+    """A circle on the globe: events whose venue lies within it."""
+
+    latitude = graphene.Float(required=True, description="Degrees, -90 to 90.")
+    longitude = graphene.Float(required=True, description="Degrees, -180 to 180.")
+    radius_km = graphene.Float(required=True, description="Kilometres, above 0, at most 20,000.")
+
+
+class EventFilterInput(graphene.InputObjectType):
+    """Every condition given must hold."""
+
+    category = graphene.Field(EventCategory)
+    city = graphene.ID(description="A City ID: events hosted there.")
+    twinning = graphene.ID(description="A Twinning ID: events of that pair.")
+    country = graphene.String(description="ISO 3166 code of the host city's country.")
+    starts_after = graphene.DateTime(description="Events starting at or after this time.")
+    starts_before = graphene.DateTime(description="Events starting before this time.")
+    near = graphene.Field(NearInput)
+    search = graphene.String(description="Words of the title in any language, any case or accent.")
+
+
+class EventOrderBy(graphene.Enum):
+    """The order of an events list."""
+
+    START = "START"
+    START_DESC = "START_DESC"
+    DISTANCE = "DISTANCE"
+
+    @property
+    def description(self):
+        return {
+            EventOrderBy.START: "Soonest first.",
+            EventOrderBy.START_DESC: "Latest first.",
+            EventOrderBy.DISTANCE: "Nearest first; needs `filter.near`.",
+        }.get(self)

@@ -1,0 +1,67 @@
+"""factory-boy factories for the domain models."""
+
+import datetime
+
+import factory
+from django.utils import timezone as django_timezone
+
+from cities.models import City, CityOffice, Twinning
+from events.models import Announcement, Event
+
+
+class CityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = City
+
+    name_en = factory.Sequence(lambda n: f"City {n}")
+    country = "KZ"
+    latitude = 43.2389
+    longitude = 76.8897
+    timezone = "Asia/Almaty"
+
+
+class TwinningFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Twinning
+
+    city_a = factory.SubFactory(CityFactory)
+    city_b = factory.SubFactory(CityFactory, country="PK", timezone="Asia/Karachi")
+    kind = Twinning.Kind.SISTER_CITY
+    status = Twinning.Status.ACTIVE
+
+
+class CityOfficeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CityOffice
+
+    city = factory.SubFactory(CityFactory)
+    name_en = factory.LazyAttribute(lambda office: f"{office.city.name_en} international office")
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    title_en = factory.Sequence(lambda n: f"Event {n}")
+    category = Event.Category.CULTURAL
+    host_city = factory.SubFactory(CityFactory)
+    office = factory.SubFactory(CityOfficeFactory, city=factory.SelfAttribute("..host_city"))
+    starts_at = factory.LazyFunction(lambda: django_timezone.now() + datetime.timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda event: event.starts_at + datetime.timedelta(hours=2))
+    timezone = factory.SelfAttribute("host_city.timezone")
+    venue_name = "Central Concert Hall"
+    latitude = factory.SelfAttribute("host_city.latitude")
+    longitude = factory.SelfAttribute("host_city.longitude")
+    status = Event.Status.ANNOUNCED
+    announced_at = factory.LazyFunction(django_timezone.now)
+
+
+class AnnouncementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Announcement
+
+    office = factory.SubFactory(CityOfficeFactory)
+    city = factory.SelfAttribute("office.city")
+    title_en = factory.Sequence(lambda n: f"Announcement {n}")
+    body_en = "News from the city office."
+    published_at = factory.LazyFunction(lambda: django_timezone.now() - datetime.timedelta(hours=1))

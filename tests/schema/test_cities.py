@@ -1,0 +1,240 @@
+"""Cities and twinnings over GraphQL: filters, lookups, pagination, languages, errors."""
+
+import pytest
+from graphql_relay import to_global_id
+
+from cities.models import Twinning
+
+CITIES = """
+query Cities($search: String, $country: String, $first: Int, $after: String) {
+  cities(search: $search, country: $country, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    edges { node { id name slug country { code name } timeZone } }
+  }
+}
+"""
+
+CITY = """
+query City($id: ID, $slug: String) {
+  city(id: $id, slug: $slug) {
+    name
+    twinnings { kind cityA { name } cityB { name } }
+    partners { name }
+  }
+}
+"""
+
+TWINNINGS = """
+query Twinnings($city: ID, $country: String, $kind: TwinningKind, $status: TwinningStatus) {
+  twinnings(city: $city, country: $country, kind: $kind, status: $status) {
+    totalCount
+    edges { node { kind status cities { name } } }
+  }
+}
+"""
+
+
+def names(result, field="cities"):
+    return [edge["node"]["name"] for edge in result["data"][field]["edges"]]
+
+
+@pytest.fixture
+def aktau(city_factory):
+    return city_factory(
+        name_en="Aktau",
+        name_ru="Актау",
+        name_kk="Ақтау",
+        name_ur="اکتاؤ",
+        country="KZ",
+        timezone="Asia/Aqtau",
+        latitude=43.65,
+        longitude=51.16,
+    )
+
+
+@pytest.fixture
+def karachi(city_factory):
+    return city_factory(name_en="Karachi", name_ru="Карачи", country="PK", timezone="Asia/Karachi")
+
+
+def test_cities_are_listed_alphabetically_with_total(gql, aktau, karachi, city_factory):
+    city_factory(name_en="Almaty")
+
+    result = gql(CITIES)
+
+    assert names(result) == ["Aktau", "Almaty", "Karachi"]
+    assert result["data"]["cities"]["totalCount"] == 3
+
+
+@pytest.mark.parametrize(
+    ("language", "expected_name", "expected_country"),
+    [
+        ("en", "Aktau", "Kazakhstan"),
+        ("ru", "Актау", "Казахстан"),
+        ("kk", "Ақтау", "Қазақстан"),
+        ("ur", "اکتاؤ", "قازقستان"),
+        ("ru-RU,ru;q=0.9,en;q=0.8", "Актау", "Казахстан"),
+        ("fr-FR", "Aktau", "Kazakhstan"),
+    ],
+)
+def test_names_follow_accept_language(gql, aktau, language, expected_name, expected_country):
+    result = gql(CITIES, language=language)
+
+    node = result["data"]["cities"]["edges"][0]["node"]
+    assert node["name"] == expected_name
+    assert node["country"] == {"code": "KZ", "name": expected_country}
+
+
+def test_a_missing_translation_falls_back_to_english_per_field(gql, karachi):
+    result = gql(CITIES, language="kk")
+
+    assert names(result) == ["Karachi"]
+
+
+@pytest.mark.parametrize("search", ["aktau", "AKTAU", "акт", "АКТАУ", "ақтау", "اکتاؤ", "  Akt  "])
+def test_search_matches_every_language_ignoring_case(gql, aktau, karachi, search):
+    assert names(gql(CITIES, {"search": search})) == ["Aktau"]
+
+
+def test_search_ignores_accents(gql, city_factory):
+    city_factory(name_en="Bérat", country="FR", timezone="Europe/Paris")
+    city_factory(name_en="Łódź", country="PL", timezone="Europe/Warsaw")
+
+    assert names(gql(CITIES, {"search": "berat"})) == ["Bérat"]
+    assert names(gql(CITIES, {"search": "BERAT"})) == ["Bérat"]
+    assert names(gql(CITIES, {"search": "lodz"})) == ["Łódź"]
+
+
+@pytest.mark.postgresql
+def test_search_on_postgresql_forgives_a_typo(gql, city_factory):
+    city_factory(name_en="Almaty")
+    city_factory(name_en="Astana")
+
+    assert names(gql(CITIES, {"search": "Almati"})) == ["Almaty"]
+
+
+def test_country_filter_accepts_either_case(gql, aktau, karachi):
+    assert names(gql(CITIES, {"country": "pk"})) == ["Karachi"]
+
+
+def test_an_invalid_country_is_a_coded_error(gql, aktau):
+    result = gql(CITIES, {"country": "Kazakhstan"})
+
+    assert result["data"] is None
+    error = result["errors"][0]
+    assert error["extensions"] == {"code": "INVALID_COUNTRY", "field": "country"}
+
+
+def test_pages_follow_each_other_without_gaps_or_repeats(gql, city_factory):
+    for n in range(7):
+        city_factory(name_en=f"Town {n}")
+
+    first = gql(CITIES, {"first": 3})["data"]["cities"]
+    second = gql(CITIES, {"first": 3, "after": first["pageInfo"]["endCursor"]})["data"]["cities"]
+    third = gql(CITIES, {"first": 3, "after": second["pageInfo"]["endCursor"]})["data"]["cities"]
+
+    seen = [e["node"]["name"] for page in (first, second, third) for e in page["edges"]]
+    assert seen == [f"Town {n}" for n in range(7)]
+    assert first["pageInfo"]["hasNextPage"] and second["pageInfo"]["hasNextPage"]
+    assert not third["pageInfo"]["hasNextPage"]
+    assert third["pageInfo"]["hasPreviousPage"]
+    assert third["totalCount"] == 7
+
+
+@pytest.mark.parametrize("first", [-1, 101, 1000])
+def test_page_size_is_capped_with_a_coded_error(gql, aktau, first):
+    result = gql(CITIES, {"first": first})
+
+    assert result["errors"][0]["extensions"] == {"code": "INVALID_PAGE_SIZE", "field": "first"}
+
+
+def test_a_page_of_100_is_allowed(gql, aktau):
+    assert names(gql(CITIES, {"first": 100})) == ["Aktau"]
+
+
+@pytest.mark.parametrize("after", ["not-a-cursor", "YXJyYXljb25uZWN0aW9uOi01"])
+def test_a_bad_cursor_is_a_coded_error(gql, aktau, after):
+    result = gql(CITIES, {"after": after})
+
+    assert result["errors"][0]["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
+
+
+def test_a_city_by_slug_or_id_shows_its_twinnings_and_partners(gql, aktau, karachi, city_factory):
+    gwadar = city_factory(name_en="Gwadar", country="PK", timezone="Asia/Karachi")
+    Twinning.objects.create(city_a=aktau, city_b=karachi, kind=Twinning.Kind.SISTER_PORT)
+    Twinning.objects.create(city_a=gwadar, city_b=aktau, kind=Twinning.Kind.SISTER_PORT)
+
+    by_slug = gql(CITY, {"slug": "aktau-kz"})["data"]["city"]
+    by_id = gql(CITY, {"id": to_global_id("City", aktau.pk)})["data"]["city"]
+
+    assert by_slug == by_id
+    assert sorted(p["name"] for p in by_slug["partners"]) == ["Gwadar", "Karachi"]
+    assert {t["kind"] for t in by_slug["twinnings"]} == {"SISTER_PORT"}
+
+
+def test_an_unknown_city_is_null(gql):
+    assert gql(CITY, {"slug": "atlantis-xx"})["data"]["city"] is None
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [{}, {"id": "x", "slug": "aktau-kz"}],
+    ids=["neither", "both"],
+)
+def test_city_needs_exactly_one_of_id_and_slug(gql, aktau, variables):
+    result = gql(CITY, variables)
+
+    assert result["errors"][0]["extensions"]["code"] == "INVALID"
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["garbage", to_global_id("Event", 1), to_global_id("City", "abc")]
+)
+def test_an_id_of_another_type_or_garbage_is_a_coded_error(gql, aktau, bad_id):
+    result = gql(CITY, {"id": bad_id})
+
+    assert result["errors"][0]["extensions"] == {"code": "INVALID_ID", "field": "id"}
+
+
+def test_twinnings_filter_by_city_country_kind_and_status(
+    gql, aktau, karachi, city_factory, twinning_factory
+):
+    elista = city_factory(name_en="Elista", country="RU", timezone="Europe/Moscow")
+    twinning_factory(city_a=aktau, city_b=karachi, kind=Twinning.Kind.SISTER_PORT)
+    twinning_factory(city_a=aktau, city_b=elista, status=Twinning.Status.SUSPENDED)
+    twinning_factory()
+
+    def pairs(variables):
+        result = gql(TWINNINGS, variables)["data"]["twinnings"]
+        return sorted(
+            tuple(sorted(c["name"] for c in edge["node"]["cities"])) for edge in result["edges"]
+        )
+
+    aktau_id = to_global_id("City", aktau.pk)
+    assert pairs({"city": aktau_id}) == [("Aktau", "Elista"), ("Aktau", "Karachi")]
+    assert pairs({"country": "RU"}) == [("Aktau", "Elista")]
+    assert pairs({"kind": "SISTER_PORT"}) == [("Aktau", "Karachi")]
+    assert pairs({"city": aktau_id, "status": "SUSPENDED"}) == [("Aktau", "Elista")]
+
+
+def test_an_unknown_enum_value_is_rejected_by_validation(gql, aktau):
+    result = gql(TWINNINGS, {"kind": "TWIN_TOWN"})
+
+    assert result["errors"]
+    assert "TWIN_TOWN" in result["errors"][0]["message"]
+
+
+LANGUAGES = "{ languages { code name direction } }"
+
+
+def test_languages_say_which_are_right_to_left(gql):
+    languages = gql(LANGUAGES)["data"]["languages"]
+
+    assert [language["code"] for language in languages] == ["en", "ru", "kk", "ur"]
+    assert {language["code"]: language["direction"] for language in languages} == {
+        "en": "LTR",
+        "ru": "LTR",
+        "kk": "LTR",
+        "ur": "RTL",
+    }
