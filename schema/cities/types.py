@@ -58,10 +58,6 @@ class CityType(DjangoObjectType):
         connection_class = CountableConnection
         fields = ("id", "slug", "region", "latitude", "longitude", "population", "geonames_id")
 
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return queryset
-
     @staticmethod
     def resolve_time_zone(root, info):
         return root.timezone

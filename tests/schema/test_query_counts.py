@@ -1,0 +1,103 @@
+"""Every list costs the same number of SQL queries for 1, 20 and 100 items, nested fields
+included: a guard against N+1 queries creeping back in."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cities.models import Twinning
+
+EVENTS = """
+query ($first: Int) {
+  events(first: $first) {
+    totalCount
+    edges { node {
+      title localStartsAt
+      hostCity { name country { name } timeZone partners { name } offices { name } }
+      office { name city { name } }
+      twinning { kind cityA { name } cityB { name } cities { slug } }
+    } }
+  }
+}
+"""
+
+CITIES = """
+query ($first: Int) {
+  cities(first: $first) {
+    totalCount
+    edges { node {
+      name
+      offices { name }
+      twinnings { kind cityA { name } cityB { name } }
+      partners { name }
+    } }
+  }
+}
+"""
+
+TWINNINGS = """
+query ($first: Int) {
+  twinnings(first: $first) {
+    totalCount
+    edges { node {
+      kind cityA { name } cityB { name } cities { name }
+      events(first: 3) { title hostCity { name } twinning { cityA { name } cityB { name } } }
+    } }
+  }
+}
+"""
+
+ANNOUNCEMENTS = """
+query ($first: Int) {
+  announcements(first: $first) {
+    totalCount
+    edges { node {
+      title
+      city { name }
+      office { name }
+      twinning { cityA { name } cityB { name } }
+      event { title hostCity { name } twinning { cityA { name } cityB { name } } }
+    } }
+  }
+}
+"""
+
+SIZES = (1, 20, 100)
+
+
+def count_queries(client, query, first):
+    with CaptureQueriesContext(connection) as context:
+        response = client.post(
+            "/graphql/",
+            json.dumps({"query": query, "variables": {"first": first}}),
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE="ru",
+        )
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    key = next(iter(body["data"]))
+    assert len(body["data"][key]["edges"]) == first
+    return len(context.captured_queries)
+
+
+@pytest.fixture
+def catalogue(db, city_factory, twinning_factory, event_factory, announcement_factory):
+    """100 twinnings, each with an event and an announcement, and their cities and offices."""
+    for n in range(100):
+        twinning = twinning_factory(kind=Twinning.Kind.SISTER_PORT)
+        event = event_factory(host_city=twinning.city_a, twinning=twinning, title_en=f"E{n}")
+        event_factory(host_city=twinning.city_b, twinning=twinning)
+        announcement_factory(office=event.office, twinning=twinning, event=event)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [EVENTS, CITIES, TWINNINGS, ANNOUNCEMENTS],
+    ids=["events", "cities", "twinnings", "announcements"],
+)
+def test_query_count_does_not_grow_with_page_size(client, catalogue, query):
+    counts = {first: count_queries(client, query, first) for first in SIZES}
+
+    assert len(set(counts.values())) == 1, counts
