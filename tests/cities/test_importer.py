@@ -1,0 +1,149 @@
+"""The twin-cities importer on a sample of the real file, and on rows it must refuse."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from cities.importer import ImportFileError, import_twinnings_file
+from cities.models import City, Twinning
+
+SAMPLE = Path(__file__).parent / "data" / "twin_cities_sample.csv"
+HEADER = "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
+
+
+def city(name, country):
+    return City.objects.get(name_en=name, country=country)
+
+
+@pytest.fixture
+def imported(db):
+    return import_twinnings_file(SAMPLE)
+
+
+def test_every_row_is_accounted_for(imported):
+    assert imported.rows == 428
+    assert (
+        imported.twinnings_created + imported.duplicate_rows + len(imported.skipped)
+        == imported.rows
+    )
+    assert Twinning.objects.count() == imported.twinnings_created
+    assert City.objects.count() == imported.cities_created
+
+
+def test_a_pair_listed_from_both_sides_becomes_one_twinning(imported):
+    # Line 160: Bristol,England,…,Tbilisi,Georgia; line 211: Tbilisi,Georgia (country),…,
+    # Bristol,"England, United Kingdom". One twinning, whatever the spelling and order.
+    bristol, tbilisi = city("Bristol", "GB"), city("Tbilisi", "GE")
+
+    assert Twinning.objects.between(bristol, tbilisi).count() == 1
+    assert Twinning.objects.involving(tbilisi).count() == 1
+
+
+def test_wikipedia_country_names_become_iso_codes(imported):
+    assert city("Penrith", "GB")  # "England, United Kingdom"
+    assert city("Akhmeta", "GE")  # "Georgia (country)"
+    # "Varna, Bulgaria" with an empty country column, three times: one city.
+    varna = city("Varna", "BG")
+    assert Twinning.objects.involving(varna).count() == 3
+
+
+def test_qualifiers_are_dropped_and_the_same_place_is_one_city(imported):
+    gwadar = city("Gwadar", "PK")
+
+    partners = {t.partner_of(gwadar).name_en for t in Twinning.objects.involving(gwadar)}
+    assert partners == {"Zhuhai", "Puyang"}
+    assert not City.objects.filter(name_en__contains="District", country="PK").exists()
+
+
+def test_time_zones_are_derived_from_coordinates(imported):
+    assert city("Aktau", "KZ").timezone == "Asia/Aqtau"
+    assert city("Gwadar", "PK").timezone == "Asia/Karachi"
+    assert city("Varna", "BG").timezone == "Europe/Sofia"
+
+
+def test_rows_twinning_a_city_with_itself_are_reported_by_line(imported):
+    assert [(s.line, s.reason) for s in imported.skipped] == [
+        (232, "both sides are the same city (Nienburg, DE)"),
+        (393, "both sides are the same city (Stryi, UA)"),
+        (397, "both sides are the same city (Dobřany, CZ)"),
+    ]
+
+
+def test_a_second_run_changes_nothing(imported):
+    before = {
+        "cities": list(City.objects.order_by("id").values()),
+        "twinnings": list(Twinning.objects.order_by("id").values()),
+    }
+
+    again = import_twinnings_file(SAMPLE)
+
+    assert (again.cities_created, again.twinnings_created) == (0, 0)
+    assert again.twinnings_existing == imported.twinnings_created
+    assert list(City.objects.order_by("id").values()) == before["cities"]
+    assert list(Twinning.objects.order_by("id").values()) == before["twinnings"]
+
+
+def test_a_pair_already_stored_in_the_other_order_is_not_added(db):
+    import_twinnings_file(
+        io.StringIO(HEADER + "Aktau,Kazakhstan,43.65,51.16,Elista,Russia,46.3,44.3\n")
+    )
+
+    report = import_twinnings_file(
+        io.StringIO(HEADER + "Elista,Russia,46.31,44.26,Aktau,Kazakhstan,43.6525,51.1575\n")
+    )
+
+    assert (report.cities_created, report.twinnings_created, report.twinnings_existing) == (0, 0, 1)
+    assert Twinning.objects.count() == 1
+
+
+def test_unmappable_rows_are_reported_with_line_numbers_and_write_nothing(db):
+    rows = (
+        HEADER
+        + "Aktau,Kazakhstan,43.65,51.16,Elista,Russia,46.3,44.3\n"  # line 2: fine
+        + "Atlantis,Atlantis,10,10,Aktau,Kazakhstan,43.65,51.16\n"  # 3: unknown country
+        + "Aktau,Kazakhstan,north,51.16,Elista,Russia,46.3,44.3\n"  # 4: not a number
+        + "Aktau,Kazakhstan,95,51.16,Elista,Russia,46.3,44.3\n"  # 5: out of range
+        + "Aktau,Kazakhstan,43.65\n"  # 6: short row
+        + ",Kazakhstan,43.65,51.16,Elista,Russia,46.3,44.3\n"  # 7: no name
+    )
+
+    report = import_twinnings_file(io.StringIO(rows))
+
+    assert [s.line for s in report.skipped] == [3, 4, 5, 6, 7]
+    assert "unknown country 'Atlantis'" in report.skipped[0].reason
+    assert "not numbers" in report.skipped[1].reason
+    assert "out of range" in report.skipped[2].reason
+    assert "8 columns" in report.skipped[3].reason
+    assert "empty city name" in report.skipped[4].reason
+    assert City.objects.count() == 2
+    assert Twinning.objects.count() == 1
+
+
+def test_a_file_with_another_header_is_refused(db):
+    with pytest.raises(ImportFileError):
+        import_twinnings_file(io.StringIO("name,country\nAktau,KZ\n"))
+    assert City.objects.count() == 0
+
+
+def test_the_command_prints_skips_and_a_summary(db, tmp_path):
+    path = tmp_path / "pairs.csv"
+    path.write_text(
+        HEADER
+        + "Aktau,Kazakhstan,43.65,51.16,Elista,Russia,46.3,44.3\n"
+        + "Atlantis,Atlantis,10,10,Aktau,Kazakhstan,43.65,51.16\n",
+        encoding="utf-8",
+    )
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("import_twinnings", str(path), stdout=out, stderr=err)
+
+    assert "line 3: skipped: city1: unknown country 'Atlantis'" in err.getvalue()
+    assert "2 rows: 2 cities created, 1 twinnings created" in out.getvalue()
+    assert "1 skipped" in out.getvalue()
+
+
+def test_the_command_fails_clearly_on_a_missing_file(db, tmp_path):
+    with pytest.raises(CommandError, match="cannot import"):
+        call_command("import_twinnings", str(tmp_path / "missing.csv"))
