@@ -1,0 +1,25 @@
+# The production image: daphne (web) and Celery (worker) run from it; see docker-compose.yml.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+
+# Static files (admin, GraphiQL) are collected at build time and served by WhiteNoise.
+# The key below exists only for this build step; the container gets SECRET_KEY at run time.
+RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --no-input \
+    && useradd --system --uid 10001 --home-dir /app twinning
+
+USER twinning
+EXPOSE 8000
+
+# The same command as `make serve`, listening on every interface of the container.
+CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "backend.asgi:application"]
