@@ -318,3 +318,85 @@ def test_announcements_are_published_ones_newest_first(
     assert [node["title"] for node in nodes] == ["Newer", "Older"]
     # The announcement stays, but the draft it mentions does not leak through it.
     assert nodes[0]["event"] is None
+
+
+def test_announcements_filter_by_twinning(gql, announcement_factory, twinning_factory):
+    pair = twinning_factory()
+    office = announcement_factory(title_en="About the pair", twinning=pair).office
+    announcement_factory(office=office, title_en="City news")
+
+    result = gql(ANNOUNCEMENTS, {"twinning": to_global_id("Twinning", pair.pk)})
+
+    assert [e["node"]["title"] for e in result["data"]["announcements"]["edges"]] == [
+        "About the pair"
+    ]
+
+
+TWINNING = """
+query Twinning($id: ID!, $of: ID!) {
+  twinning(id: $id) {
+    cityA { name } cityB { name }
+    partner(of: $of) { name }
+    events(first: 2) { title }
+  }
+}
+"""
+
+
+def test_a_twinning_shows_its_cities_partner_and_upcoming_public_events(
+    gql, twinning_factory, event_factory
+):
+    pair = twinning_factory(city_a__name_en="Aktau", city_b__name_en="Gwadar")
+    aktau = pair.city_a
+    soon = datetime.datetime.now(UTC) + datetime.timedelta(days=1)
+    for n, status in enumerate(
+        [Event.Status.ANNOUNCED, Event.Status.DRAFT, Event.Status.CANCELLED, Event.Status.ANNOUNCED]
+    ):
+        starts = soon + datetime.timedelta(days=n)
+        event_factory(
+            title_en=f"Day {n}",
+            host_city=aktau,
+            twinning=pair,
+            status=status,
+            starts_at=starts,
+            ends_at=starts + datetime.timedelta(hours=1),
+        )
+    past = soon - datetime.timedelta(days=10)
+    event_factory(
+        title_en="Past",
+        host_city=aktau,
+        twinning=pair,
+        starts_at=past,
+        ends_at=past + datetime.timedelta(hours=1),
+    )
+
+    result = gql(
+        TWINNING,
+        {"id": to_global_id("Twinning", pair.pk), "of": to_global_id("City", aktau.pk)},
+    )["data"]["twinning"]
+
+    assert (result["cityA"]["name"], result["cityB"]["name"]) == ("Aktau", "Gwadar")
+    assert result["partner"] == {"name": "Gwadar"}
+    assert [event["title"] for event in result["events"]] == ["Day 0", "Day 2"]
+
+
+def test_events_page_through_with_cursors(gql, event_factory, almaty):
+    for day in range(1, 6):
+        event_factory(
+            title_en=f"Day {day}", host_city=almaty, starts_at=at(day), ends_at=at(day, 14)
+        )
+
+    first = gql(EVENTS + "", {"first": 2})
+    cursor_query = EVENTS.replace("totalCount", "totalCount pageInfo { endCursor hasNextPage }")
+    page1 = gql(cursor_query, {"first": 2})["data"]["events"]
+    page2 = gql(cursor_query, {"first": 2, "after": page1["pageInfo"]["endCursor"]})["data"][
+        "events"
+    ]
+    page3 = gql(cursor_query, {"first": 2, "after": page2["pageInfo"]["endCursor"]})["data"][
+        "events"
+    ]
+
+    assert titles(first) == ["Day 1", "Day 2"]
+    assert [e["node"]["title"] for e in page2["edges"]] == ["Day 3", "Day 4"]
+    assert [e["node"]["title"] for e in page3["edges"]] == ["Day 5"]
+    assert not page3["pageInfo"]["hasNextPage"]
