@@ -17,7 +17,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 # A .env file beside manage.py is read when present (docker compose and local runs share it);
 # real environment variables win over it.
-env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").is_file():
+    env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # ---------------------------------------------------------------------------------------------
 # Core
