@@ -14,6 +14,7 @@ from core.validators import (
     validate_time_zone,
 )
 
+from .error_codes import CityErrorCode
 from .names import fold
 
 
@@ -167,7 +168,9 @@ class Twinning(models.Model):
 
     def clean(self):
         if self.city_a_id and self.city_a_id == self.city_b_id:
-            raise ValidationError("A city cannot be twinned with itself.", code="SAME_CITY")
+            raise ValidationError(
+                "A city cannot be twinned with itself.", code=CityErrorCode.SAME_CITY
+            )
         self.put_in_order()
 
     def put_in_order(self):

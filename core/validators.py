@@ -6,6 +6,8 @@ from functools import lru_cache
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from .error_codes import CommonErrorCode
+
 
 @lru_cache(maxsize=1)
 def available_time_zones() -> frozenset[str]:
@@ -19,7 +21,7 @@ def validate_time_zone(value: str) -> None:
     if value not in available_time_zones():
         raise ValidationError(
             "%(value)s is not an IANA time zone (for example Asia/Almaty).",
-            code="INVALID_TIME_ZONE",
+            code=CommonErrorCode.INVALID_TIME_ZONE,
             params={"value": value},
         )
 
@@ -29,7 +31,7 @@ def validate_country_code(value: str) -> None:
     if len(value) != 2 or not value.isascii() or not value.isalpha() or not value.isupper():
         raise ValidationError(
             "%(value)s is not a two-letter ISO 3166 country code.",
-            code="INVALID_COUNTRY",
+            code=CommonErrorCode.INVALID_COUNTRY,
             params={"value": value},
         )
 

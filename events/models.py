@@ -13,6 +13,8 @@ from core.i18n import LANGUAGE_CODES, TranslatedField, column
 from core.search import matching
 from core.validators import latitude_validators, longitude_validators, validate_time_zone
 
+from .error_codes import EventErrorCode
+
 
 class EventQuerySet(models.QuerySet):
     def public(self):
@@ -118,7 +120,7 @@ class Event(models.Model):
         errors = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = ValidationError(
-                "An event must end after it starts.", "END_BEFORE_START"
+                "An event must end after it starts.", EventErrorCode.END_BEFORE_START
             )
         if (
             self.twinning_id
@@ -130,11 +132,13 @@ class Event(models.Model):
             )
         ):
             errors["twinning"] = ValidationError(
-                "The host city must be one of the twinning's cities.", "TWINNING_MISMATCH"
+                "The host city must be one of the twinning's cities.",
+                EventErrorCode.TWINNING_MISMATCH,
             )
         if self.office_id and self.host_city_id and self.office.city_id != self.host_city_id:
             errors["office"] = ValidationError(
-                "The organising office must belong to the host city.", "OFFICE_MISMATCH"
+                "The organising office must belong to the host city.",
+                EventErrorCode.OFFICE_MISMATCH,
             )
         if errors:
             raise ValidationError(errors)

@@ -4,6 +4,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from cities.models import Twinning
+from core.error_codes import CommonErrorCode
+from events.error_codes import EventErrorCode
 from events.models import Announcement, Event
 
 from ..cities.resolvers import attach_twinnings
@@ -83,9 +85,15 @@ def events(filter, order_by, paths: frozenset[str]):
         queryset = queryset.search(filter["search"])
     if near:
         queryset = queryset.near(
-            validate_range(near.latitude, -90, 90, "filter.near.latitude", "INVALID_COORDINATES"),
             validate_range(
-                near.longitude, -180, 180, "filter.near.longitude", "INVALID_COORDINATES"
+                near.latitude, -90, 90, "filter.near.latitude", CommonErrorCode.INVALID_COORDINATES
+            ),
+            validate_range(
+                near.longitude,
+                -180,
+                180,
+                "filter.near.longitude",
+                CommonErrorCode.INVALID_COORDINATES,
             ),
             _radius(near.radius_km),
         )
@@ -106,7 +114,7 @@ def _radius(radius_km: float) -> float:
     if not 0 < radius_km <= MAX_RADIUS_KM:
         raise UserInputError(
             f"radiusKm must be above 0 and at most {MAX_RADIUS_KM:,}.",
-            "INVALID_RADIUS",
+            EventErrorCode.INVALID_RADIUS,
             "filter.near.radiusKm",
         )
     return radius_km
