@@ -1,5 +1,6 @@
 """Cities, the twinnings between them, and the offices that speak for a city."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -206,3 +207,63 @@ class CityOffice(models.Model):
 
     def __str__(self):
         return self.name_en
+
+
+class OfficeMembership(models.Model):
+    """A user's role in a city office. A user may hold several roles in one office."""
+
+    class Role(models.TextChoices):
+        EDITOR = "EDITOR", "Editor: creates and edits drafts"
+        PUBLISHER = "PUBLISHER", "Publisher: also announces, postpones, cancels, posts"
+        MODERATOR = "MODERATOR", "Moderator: moderates event chat"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    office = models.ForeignKey(CityOffice, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "office", "role"], name="membership_unique_role"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.role} of {self.office}"
+
+
+class CityFollow(models.Model):
+    """A user follows a city: its events and announcements reach them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="city_follows"
+    )
+    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "city"], name="city_follow_unique")]
+
+    def __str__(self):
+        return f"{self.user} follows {self.city}"
+
+
+class TwinningFollow(models.Model):
+    """A user follows a twinning: the events and news of the pair reach them."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="twinning_follows"
+    )
+    twinning = models.ForeignKey(Twinning, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "twinning"], name="twinning_follow_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user} follows {self.twinning}"

@@ -2,6 +2,7 @@
 
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -76,6 +77,10 @@ class Event(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     announced_at = models.DateTimeField(null=True, blank=True)
     capacity = models.PositiveIntegerField(null=True, blank=True)
+    # People GOING: kept by the RSVP service under a row lock, so reads need no COUNT and
+    # capacity checks cannot race.
+    attendee_count = models.PositiveIntegerField(default=0, editable=False)
+    cancellation_reason = models.CharField(max_length=500, blank=True)
     image_url = models.URLField(max_length=500, blank=True)
     search_document = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -189,3 +194,96 @@ class Announcement(models.Model):
 
     def __str__(self):
         return self.title_en
+
+
+class EventCohost(models.Model):
+    """The partner city's office invited to co-host a twinning's event; once it accepts, its
+    staff may edit and publish the event as the host office's staff can."""
+
+    class Status(models.TextChoices):
+        INVITED = "INVITED", "Invited"
+        ACCEPTED = "ACCEPTED", "Accepted"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="cohosts")
+    office = models.ForeignKey(CityOffice, on_delete=models.CASCADE, related_name="cohostings")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVITED)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    invited_at = models.DateTimeField(auto_now_add=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "office"], name="cohost_unique_office")
+        ]
+
+    def __str__(self):
+        return f"{self.office} co-hosting {self.event}"
+
+
+class Rsvp(models.Model):
+    """Whether a user is going to, or interested in, an announced event."""
+
+    class Status(models.TextChoices):
+        GOING = "GOING", "Going"
+        INTERESTED = "INTERESTED", "Interested"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps"
+    )
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rsvps")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "event"], name="rsvp_unique")]
+
+    def __str__(self):
+        return f"{self.user} {self.status} {self.event}"
+
+
+class StateChange(models.Model):
+    """The record of one change to an event or announcement: who, when, from what to what.
+
+    It outlives what it describes (a deleted draft keeps its record), so it also stores the
+    subject's title at the time.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "CREATED", "Created"
+        UPDATED = "UPDATED", "Updated"
+        ANNOUNCED = "ANNOUNCED", "Announced"
+        POSTPONED = "POSTPONED", "Postponed"
+        CANCELLED = "CANCELLED", "Cancelled"
+        DELETED = "DELETED", "Deleted"
+        COHOST_INVITED = "COHOST_INVITED", "Co-host invited"
+        COHOST_ACCEPTED = "COHOST_ACCEPTED", "Co-host accepted"
+        PUBLISHED = "PUBLISHED", "Published"
+
+    event = models.ForeignKey(
+        Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="history"
+    )
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.SET_NULL, null=True, blank=True, related_name="history"
+    )
+    subject_title = models.CharField(max_length=200)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # What else changed: fields edited, old and new times, a cancellation's reason.
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.action} {self.subject_title} at {self.at:%Y-%m-%d %H:%M}"

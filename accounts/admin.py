@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from .models import User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("email",)
+    list_display = ("__str__", "email", "firebase_uid", "is_staff", "is_active", "date_joined")
+    search_fields = ("email", "display_name", "firebase_uid")
+    readonly_fields = ("firebase_uid", "date_joined", "last_login")
+    fieldsets = (
+        (None, {"fields": ("email", "password", "display_name", "firebase_uid")}),
+        ("Preferences", {"fields": ("language", "time_zone", "muted_categories")}),
+        (
+            "Access",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)

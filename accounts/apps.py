@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Users (app users signed in with Firebase, and office staff), tokens and preferences."""
+
+    name = "accounts"

@@ -1,0 +1,96 @@
+"""Users of the app and of the staff tools, and the refresh tokens that keep them signed in."""
+
+import secrets
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from core.validators import validate_time_zone
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email=None, password=None, **fields):
+        email = self.normalize_email(email) if email else None
+        user = self.model(email=email, **fields)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in: an app user (linked to a Firebase uid) or office staff (email and
+    password, for the admin and staff tools). App users may have no email at all."""
+
+    email = models.EmailField(unique=True, null=True, blank=True)
+    firebase_uid = models.CharField(max_length=128, unique=True, null=True, blank=True)
+    display_name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(default=False, help_text="May sign in to the admin.")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    # Preferences: the language and zone pushes and e-mails are written in, and what to mute.
+    language = models.CharField(
+        max_length=8,
+        choices=[(language.code, language.english_name) for language in LANGUAGES],
+        default=DEFAULT_LANGUAGE,
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    muted_categories = models.JSONField(default=list, blank=True)
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    # The secret in the private calendar feed's URL; rotating it revokes old subscriptions.
+    calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                | models.Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False),
+                name="user_quiet_hours_together",
+            )
+        ]
+
+    def __str__(self):
+        return self.email or self.display_name or f"user {self.pk}"
+
+
+class RefreshToken(models.Model):
+    """One refresh token of the backend's own sign-in, stored as a hash.
+
+    Each sign-in starts a family; every refresh uses up its token and issues the next one in
+    the same family. Presenting a used token again means it leaked: the whole family is
+    revoked, signing out both the thief and the owner.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="refresh_tokens")
+    family = models.UUIDField(default=uuid.uuid4, db_index=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"refresh token {self.pk} of {self.user}"
