@@ -131,12 +131,32 @@ CELERY_TIMEZONE = "UTC"
 # Authentication
 # ---------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# The backend's own tokens (staff tools, and app sign-in where no Firebase project exists).
+# Access tokens are checked without state, so they are short; refresh tokens rotate on use.
+ACCESS_TOKEN_LIFETIME_SECONDS = env.int("ACCESS_TOKEN_LIFETIME_SECONDS", default=15 * 60)
+REFRESH_TOKEN_LIFETIME_SECONDS = env.int("REFRESH_TOKEN_LIFETIME_SECONDS", default=30 * 86400)
+# After this many failed sign-ins for one e-mail or one client address within the window,
+# sign-in is refused until the window passes.
+SIGNIN_MAX_FAILURES = env.int("SIGNIN_MAX_FAILURES", default=5)
+SIGNIN_FAILURE_WINDOW_SECONDS = env.int("SIGNIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# ---------------------------------------------------------------------------------------------
+# Firebase
+# ---------------------------------------------------------------------------------------------
+# The project whose ID tokens the app signs in with; tokens must name it as audience and issuer.
+# Empty turns Firebase sign-in off (every attempt answers FIREBASE_NOT_CONFIGURED).
+FIREBASE_PROJECT_ID = env.str("FIREBASE_PROJECT_ID", default="")
+# Path to a service-account JSON; only needed for calls beyond verifying ID tokens.
+FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
+# Where the token-signing certificates are fetched; empty means Google's own endpoint. Set for
+# a private mirror of that endpoint, and by the tests, which serve their own keys.
+FIREBASE_AUTH_CERT_URL = env.str("FIREBASE_AUTH_CERT_URL", default="")
 
 # ---------------------------------------------------------------------------------------------
 # Languages and time

@@ -36,11 +36,16 @@ def validate_country_code(value: str) -> None:
         )
 
 
-latitude_validators = [
-    MinValueValidator(-90, message="Latitude must be between -90 and 90."),
-    MaxValueValidator(90, message="Latitude must be between -90 and 90."),
-]
-longitude_validators = [
-    MinValueValidator(-180, message="Longitude must be between -180 and 180."),
-    MaxValueValidator(180, message="Longitude must be between -180 and 180."),
-]
+def _coordinate_validators(limit: int, name: str):
+    message = f"{name} must be between -{limit} and {limit}."
+    validators = [
+        MinValueValidator(-limit, message=message),
+        MaxValueValidator(limit, message=message),
+    ]
+    for validator in validators:
+        validator.code = CommonErrorCode.INVALID_COORDINATES
+    return validators
+
+
+latitude_validators = _coordinate_validators(90, "Latitude")
+longitude_validators = _coordinate_validators(180, "Longitude")

@@ -4,12 +4,14 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from cities.geo import bounding_box, distance_km
 from cities.models import City, CityOffice, Twinning, search_document
+from core.error_codes import CommonErrorCode
 from core.i18n import LANGUAGE_CODES, TranslatedField, column
 from core.search import matching
 from core.validators import latitude_validators, longitude_validators, validate_time_zone
@@ -22,6 +24,21 @@ class EventQuerySet(models.QuerySet):
         """What anyone may read: everything but drafts (cancelled and postponed events stay
         visible, so that people who planned to go learn about it)."""
         return self.exclude(status=Event.Status.DRAFT)
+
+    def visible_to(self, user):
+        """What ``user`` may read: public events, plus the drafts of the offices they work
+        for (as organiser, or as a co-host invited or accepted). Superusers read everything."""
+        from cities.permissions import office_roles
+
+        if user is not None and user.is_authenticated and user.is_superuser:
+            return self.all()
+        offices = list(office_roles(user))
+        if not offices:
+            return self.public()
+        cohosted = EventCohost.objects.filter(event=OuterRef("pk"), office__in=offices)
+        return self.filter(
+            ~Q(status=Event.Status.DRAFT) | Q(office__in=offices) | Q(Exists(cohosted))
+        )
 
     def search(self, text: str):
         """Events whose title in any language (or venue) contains ``text``, ignoring case
@@ -76,7 +93,9 @@ class Event(models.Model):
     office = models.ForeignKey(CityOffice, on_delete=models.PROTECT, related_name="events")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     announced_at = models.DateTimeField(null=True, blank=True)
-    capacity = models.PositiveIntegerField(null=True, blank=True)
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Empty for no limit."
+    )
     # People GOING: kept by the RSVP service under a row lock, so reads need no COUNT and
     # capacity checks cannot race.
     attendee_count = models.PositiveIntegerField(default=0, editable=False)
@@ -139,6 +158,11 @@ class Event(models.Model):
             errors["twinning"] = ValidationError(
                 "The host city must be one of the twinning's cities.",
                 EventErrorCode.TWINNING_MISMATCH,
+            )
+        if (self.latitude is None) != (self.longitude is None):
+            errors["latitude"] = ValidationError(
+                "Give both latitude and longitude, or neither.",
+                CommonErrorCode.INVALID_COORDINATES,
             )
         if self.office_id and self.host_city_id and self.office.city_id != self.host_city_id:
             errors["office"] = ValidationError(

@@ -1,15 +1,22 @@
-"""The root schema, composed from each domain's queries."""
+"""The root schema, composed from each domain's queries and mutations."""
 
 import graphene
 from graphene import relay
 
+from .accounts.mutations import AccountMutations, AccountQueries
+from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
 from .core.i18n import LanguageQueries
+from .events.mutations import EventMutations
 from .events.queries import EventQueries
 
 
-class Query(CityQueries, EventQueries, LanguageQueries, graphene.ObjectType):
+class Query(AccountQueries, LanguageQueries, EventQueries, CityQueries, graphene.ObjectType):
     node = relay.Node.Field(description="Any object by its global ID.")
 
 
-schema = graphene.Schema(query=Query)
+class Mutation(AccountMutations, CityMutations, EventMutations, graphene.ObjectType):
+    pass
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation)

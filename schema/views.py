@@ -5,12 +5,15 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
 
+from accounts.authentication import AuthenticationError, authenticate_header
+
 # Bodies a browser form can send across sites without a CORS preflight.
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
 
 class TwinningGraphQLView(GraphQLView):
-    """graphene-django's view, refusing request bodies that a cross-site form could send.
+    """graphene-django's view, authenticating by bearer token and refusing request bodies
+    that a cross-site form could send.
 
     The API authenticates by bearer token rather than cookie, so Django's CSRF token does
     not apply; accepting only JSON (and application/graphql) bodies keeps a hostile page
@@ -19,18 +22,23 @@ class TwinningGraphQLView(GraphQLView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.method == "POST" and request.content_type in FORM_CONTENT_TYPES:
-            return JsonResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "Send operations as application/json.",
-                            "extensions": {"code": "UNSUPPORTED_MEDIA_TYPE"},
-                        }
-                    ]
-                },
-                status=415,
+            return _error_response(
+                "Send operations as application/json.", {"code": "UNSUPPORTED_MEDIA_TYPE"}, 415
             )
+        # Only the bearer token identifies the caller; the admin's session cookie does not.
+        try:
+            request.user = authenticate_header(request.headers.get("Authorization"))
+        except AuthenticationError as error:
+            response = _error_response(
+                error.message, {"code": "UNAUTHENTICATED", "reason": error.code}, 401
+            )
+            response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            return response
         return super().dispatch(request, *args, **kwargs)
+
+
+def _error_response(message: str, extensions: dict, status: int) -> JsonResponse:
+    return JsonResponse({"errors": [{"message": message, "extensions": extensions}]}, status=status)
 
 
 graphql_view = csrf_exempt(TwinningGraphQLView.as_view(graphiql=settings.DEBUG))

@@ -1,40 +1,59 @@
 """Fixtures shared by every test: a GraphQL client and the factories' rows."""
 
 import json
+import uuid
 
 import pytest
 from django.db import connection
 
+from accounts.tokens import issue_access_token
 from tests.factories import (
     AnnouncementFactory,
     CityFactory,
     CityOfficeFactory,
     EventFactory,
     TwinningFactory,
+    UserFactory,
 )
 
 GRAPHQL_URL = "/graphql/"
+
+
+def bearer_for(user) -> str:
+    """An access token of the backend's own sign-in for ``user``."""
+    token, _ = issue_access_token(user, uuid.uuid4())
+    return token
 
 
 @pytest.fixture
 def gql(client):
     """Post a GraphQL operation; returns the decoded response body.
 
-    ``language`` is sent as Accept-Language, as the mobile app does.
+    ``language`` is sent as Accept-Language, as the mobile app does; ``user`` signs the
+    request in with an access token, ``token`` sends that bearer token as it is.
     """
 
-    def execute(query, variables=None, language=None):
+    def execute(query, variables=None, language=None, user=None, token=None):
         headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+        if user is not None:
+            token = bearer_for(user)
+        if token is not None:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         response = client.post(
             GRAPHQL_URL,
             json.dumps({"query": query, "variables": variables or {}}),
             content_type="application/json",
             **headers,
         )
-        assert response.status_code in (200, 400), response.content
+        assert response.status_code in (200, 400, 401), response.content
         return response.json()
 
     return execute
+
+
+@pytest.fixture
+def user_factory(db):
+    return UserFactory
 
 
 @pytest.fixture

@@ -5,8 +5,24 @@ import datetime
 import factory
 from django.utils import timezone as django_timezone
 
-from cities.models import City, CityOffice, Twinning
+from accounts.models import User
+from cities.models import City, CityOffice, OfficeMembership, Twinning
 from events.models import Announcement, Event
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    display_name = factory.Sequence(lambda n: f"User {n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
 
 
 class CityFactory(factory.django.DjangoModelFactory):
@@ -65,3 +81,12 @@ class AnnouncementFactory(factory.django.DjangoModelFactory):
     title_en = factory.Sequence(lambda n: f"Announcement {n}")
     body_en = "News from the city office."
     published_at = factory.LazyFunction(lambda: django_timezone.now() - datetime.timedelta(hours=1))
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OfficeMembership
+
+    user = factory.SubFactory(UserFactory)
+    office = factory.SubFactory(CityOfficeFactory)
+    role = OfficeMembership.Role.EDITOR

@@ -9,6 +9,8 @@ class ApiErrorCode(StrEnum):
     """Codes of errors raised by the API plumbing itself (domain codes live in each app)."""
 
     INVALID = "INVALID"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
     INVALID_ID = "INVALID_ID"
     INVALID_CURSOR = "INVALID_CURSOR"
     INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
@@ -25,4 +27,21 @@ class UserInputError(GraphQLError):
         extensions = {"code": code_value}
         if field:
             extensions["field"] = field
+        super().__init__(message, extensions=extensions)
+
+
+class PermissionDeniedError(GraphQLError):
+    """The viewer is signed in but may not do this."""
+
+    def __init__(self, message: str = "You may not do this."):
+        super().__init__(message, extensions={"code": ApiErrorCode.PERMISSION_DENIED.value})
+
+
+class UnauthenticatedError(GraphQLError):
+    """Nobody is signed in (or the token was not accepted), and this needs someone."""
+
+    def __init__(self, message: str = "Sign in first.", reason: str | None = None):
+        extensions = {"code": ApiErrorCode.UNAUTHENTICATED.value}
+        if reason:
+            extensions["reason"] = reason
         super().__init__(message, extensions=extensions)

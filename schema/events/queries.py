@@ -30,18 +30,19 @@ class EventQueries(graphene.ObjectType):
     @staticmethod
     def resolve_events(root, info, filter=None, order_by=None, first=None, after=None):
         paths = selected_paths(info, "edges.node")
-        queryset = resolvers.events(filter, order_by, paths)
+        viewer = info.context.user
+        queryset = resolvers.events(filter, order_by, paths, viewer)
         return paginate(
             queryset,
             EventType._meta.connection,
             first,
             after,
-            lambda rows: resolvers.after_events_fetched(rows, paths),
+            lambda rows: resolvers.after_events_fetched(rows, paths, viewer),
         )
 
     @staticmethod
     def resolve_event(root, info, id):
-        return resolvers.event(id)
+        return resolvers.event(id, info.context.user)
 
     @staticmethod
     def resolve_announcements(root, info, city=None, twinning=None, first=None, after=None):

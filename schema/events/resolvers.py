@@ -1,19 +1,20 @@
 """The queries behind the events part of the API; resolvers call these and nothing else."""
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from cities.models import Twinning
 from core.error_codes import CommonErrorCode
+from events import permissions
 from events.error_codes import EventErrorCode
-from events.models import Announcement, Event
+from events.models import Announcement, Event, EventCohost, Rsvp
 
 from ..cities.resolvers import attach_twinnings
-from ..core.errors import ApiErrorCode, UserInputError
+from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 from ..core.ids import decode_id
 from ..core.selection import below, is_selected
 from ..core.validation import validate_country, validate_range
-from .types import EventOrderBy
+from .types import EventOrderBy, RsvpStatus
 
 # The most nested upcoming events a twinning shows (`Twinning.events(first:)`).
 MAX_NESTED_EVENTS = 50
@@ -56,17 +57,30 @@ def optimize_events(queryset, paths: frozenset[str]):
     return queryset
 
 
-def after_events_fetched(events, paths: frozenset[str]) -> None:
-    """Fill nested lists that a join cannot: the host cities' twinnings and partners."""
+def after_events_fetched(events, paths: frozenset[str], viewer) -> None:
+    """Fill what a join cannot, for the whole page at once: the host cities' twinnings and
+    partners, and the viewer's RSVPs."""
     if is_selected(paths, "hostCity.twinnings") or is_selected(paths, "hostCity.partners"):
         attach_twinnings([event.host_city for event in events])
+    if "viewerRsvp" in paths:
+        attach_viewer_rsvps(events, viewer)
 
 
-def events(filter, order_by, paths: frozenset[str]):
-    """Public events matching ``filter`` (an EventFilterInput or None), in ``order_by``."""
-    queryset = Event.objects.public()
+def events(filter, order_by, paths: frozenset[str], viewer):
+    """Events matching ``filter`` (an EventFilterInput or None), in ``order_by``: public ones,
+    and with ``includeDrafts`` the drafts of the viewer's offices."""
     filter = filter or {}
+    if filter.get("include_drafts"):
+        queryset = Event.objects.visible_to(viewer)
+    else:
+        queryset = Event.objects.public()
     near = filter.get("near")
+    if filter.get("office"):
+        office = decode_id(filter["office"], "CityOffice", "filter.office")
+        cohosted = EventCohost.objects.filter(
+            event=OuterRef("pk"), office=office, status=EventCohost.Status.ACCEPTED
+        )
+        queryset = queryset.filter(Q(office=office) | Q(Exists(cohosted)))
     if filter.get("category"):
         queryset = queryset.filter(category=filter["category"])
     if filter.get("city"):
@@ -120,14 +134,42 @@ def _radius(radius_km: float) -> float:
     return radius_km
 
 
-def event(id: str) -> Event | None:
+def event(id: str, viewer) -> Event | None:
     pk = decode_id(id, "Event", "id")
-    return (
-        Event.objects.public()
-        .select_related("host_city", "twinning", "office")
-        .filter(pk=pk)
-        .first()
-    )
+    queryset = Event.objects.visible_to(viewer).select_related("host_city", "twinning", "office")
+    return queryset.filter(pk=pk).first()
+
+
+VIEWER_RSVP_CACHE = "_viewer_rsvp"
+
+
+def attach_viewer_rsvps(events, viewer) -> None:
+    """The viewer's RSVPs for a page of events, in one query."""
+    statuses = {}
+    if viewer.is_authenticated:
+        statuses = dict(
+            Rsvp.objects.filter(user=viewer, event__in=events).values_list("event_id", "status")
+        )
+    for item in events:
+        setattr(item, VIEWER_RSVP_CACHE, statuses.get(item.pk, RsvpStatus.NONE.value))
+
+
+def viewer_rsvp(event: Event, viewer) -> str:
+    if not hasattr(event, VIEWER_RSVP_CACHE):
+        attach_viewer_rsvps([event], viewer)
+    return getattr(event, VIEWER_RSVP_CACHE)
+
+
+def event_history(event: Event, viewer):
+    if not permissions.can_see_drafts_of(viewer, event):
+        raise PermissionDeniedError("Only the event's offices may read its history.")
+    return event.history.select_related("actor").order_by("at", "id")
+
+
+def event_cohosts(event: Event, viewer):
+    if not permissions.can_see_drafts_of(viewer, event):
+        raise PermissionDeniedError("Only the event's offices may read its co-hosts.")
+    return event.cohosts.select_related("office").order_by("id")
 
 
 def _upcoming_events():

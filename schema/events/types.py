@@ -4,7 +4,7 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from events.models import Announcement, Event
+from events.models import Announcement, Event, EventCohost, StateChange
 
 from ..cities.types import CityOfficeType, CityType, TwinningType
 from ..core.pagination import CountableConnection
@@ -17,13 +17,53 @@ EventStatus = graphene.Enum.from_enum(
 )
 
 
+class RsvpStatus(graphene.Enum):
+    """Whether someone is going to an event; NONE withdraws an RSVP."""
+
+    GOING = "GOING"
+    INTERESTED = "INTERESTED"
+    NONE = "NONE"
+
+
+CohostStatus = graphene.Enum.from_enum(EventCohost.Status, name="CohostStatus")
+HistoryAction = graphene.Enum.from_enum(StateChange.Action, name="HistoryAction")
+
+
+class StateChangeType(graphene.ObjectType):
+    """One recorded change of an event or announcement."""
+
+    class Meta:
+        name = "StateChange"
+
+    action = graphene.Field(HistoryAction, required=True)
+    from_status = graphene.String(required=True)
+    to_status = graphene.String(required=True)
+    actor_name = graphene.String(description="Who made the change, if the account still exists.")
+    at = graphene.DateTime(required=True)
+    details = graphene.JSONString(required=True)
+
+    @staticmethod
+    def resolve_actor_name(root, info):
+        return str(root.actor) if root.actor_id else None
+
+
+class EventCohostType(graphene.ObjectType):
+    """An office invited to co-host an event."""
+
+    class Meta:
+        name = "EventCohost"
+
+    office = graphene.Field("schema.cities.types.CityOfficeType", required=True)
+    status = graphene.Field(CohostStatus, required=True)
+
+
 class EventType(DjangoObjectType):
     """Something a city or a twinned pair holds. Times come in UTC and in the venue's zone."""
 
     title = graphene.String(required=True, description="In the request's language, else English.")
     summary = graphene.String(required=True)
     description = graphene.String(required=True)
-    category = graphene.Field(EventCategory, required=True)
+    category = EventCategory(required=True)
     status = graphene.Field(EventStatus, required=True)
     starts_at = graphene.DateTime(required=True, description="The start, in UTC.")
     ends_at = graphene.DateTime(required=True, description="The end, in UTC.")
@@ -37,6 +77,20 @@ class EventType(DjangoObjectType):
     office = graphene.Field(CityOfficeType, required=True, description="The organising office.")
     distance_km = graphene.Float(
         description="Great-circle distance from `filter.near`, when the list was asked for it."
+    )
+    attendee_count = graphene.Int(required=True, description="How many people are going.")
+    viewer_rsvp = graphene.Field(
+        RsvpStatus, required=True, description="The viewer's RSVP; NONE when signed out."
+    )
+    history = graphene.List(
+        graphene.NonNull(StateChangeType),
+        required=True,
+        description="Every change, oldest first. Only the event's offices may read it.",
+    )
+    cohosts = graphene.List(
+        graphene.NonNull(EventCohostType),
+        required=True,
+        description="Offices invited to co-host. Only the event's offices may read it.",
     )
 
     class Meta:
@@ -52,14 +106,35 @@ class EventType(DjangoObjectType):
             "longitude",
             "announced_at",
             "capacity",
+            "cancellation_reason",
             "image_url",
             "updated_at",
         )
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        # Drafts exist only for their offices; the public API never returns them.
-        return queryset.public().select_related("host_city", "twinning", "office")
+        # Drafts exist only for their offices: everyone else never sees them.
+        return queryset.visible_to(info.context.user).select_related(
+            "host_city", "twinning", "office"
+        )
+
+    @staticmethod
+    def resolve_viewer_rsvp(root, info):
+        from .resolvers import viewer_rsvp
+
+        return viewer_rsvp(root, info.context.user)
+
+    @staticmethod
+    def resolve_history(root, info):
+        from .resolvers import event_history
+
+        return event_history(root, info.context.user)
+
+    @staticmethod
+    def resolve_cohosts(root, info):
+        from .resolvers import event_cohosts
+
+        return event_cohosts(root, info.context.user)
 
     @staticmethod
     def resolve_time_zone(root, info):
@@ -109,14 +184,19 @@ class NearInput(graphene.InputObjectType):
 class EventFilterInput(graphene.InputObjectType):
     """Every condition given must hold."""
 
-    category = graphene.Field(EventCategory)
+    category = EventCategory()
     city = graphene.ID(description="A City ID: events hosted there.")
     twinning = graphene.ID(description="A Twinning ID: events of that pair.")
     country = graphene.String(description="ISO 3166 code of the host city's country.")
     starts_after = graphene.DateTime(description="Events starting at or after this time.")
     starts_before = graphene.DateTime(description="Events starting before this time.")
-    near = graphene.Field(NearInput)
+    near = NearInput()
     search = graphene.String(description="Words of the title in any language, any case or accent.")
+    office = graphene.ID(description="A CityOffice ID: events it organises or co-hosts.")
+    include_drafts = graphene.Boolean(
+        default_value=False,
+        description="Also the drafts of the offices the viewer works for.",
+    )
 
 
 class EventOrderBy(graphene.Enum):

@@ -1,0 +1,57 @@
+"""Who is calling: the bearer token of a request, whichever kind it is.
+
+Apps send Firebase ID tokens (RS256, signed by Google); staff tools and the embedded default
+send the backend's own access tokens (HS256). The token's header tells them apart.
+"""
+
+import jwt
+from django.contrib.auth.models import AnonymousUser
+
+from .error_codes import AccountErrorCode
+from .tokens import AccessTokenError, user_for_access_token
+
+
+class AuthenticationError(Exception):
+    """A bearer token was sent but cannot be accepted; the request must not run as anyone."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = str(code)
+        self.message = message
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, None when there is no header."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError(
+            AccountErrorCode.INVALID_TOKEN, "Send the token as 'Authorization: Bearer <token>'."
+        )
+    return token.strip()
+
+
+def authenticate_token(token: str):
+    """The user a bearer token belongs to, or AuthenticationError."""
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.InvalidTokenError as error:
+        raise AuthenticationError(AccountErrorCode.INVALID_TOKEN, "Malformed token.") from error
+    if algorithm == "RS256":
+        from . import firebase
+
+        try:
+            return firebase.authenticate(token)
+        except firebase.FirebaseAuthError as error:
+            raise AuthenticationError(error.code, error.message) from error
+    try:
+        return user_for_access_token(token)
+    except AccessTokenError as error:
+        raise AuthenticationError(error.code, error.message) from error
+
+
+def authenticate_header(authorization: str | None):
+    """The user behind an Authorization header; anonymous when there is none."""
+    token = bearer_token(authorization)
+    return AnonymousUser() if token is None else authenticate_token(token)

@@ -1,0 +1,13 @@
+"""Error codes of sign-in, tokens and preferences; clients see them in `errors[].code`."""
+
+from enum import StrEnum
+
+
+class AccountErrorCode(StrEnum):
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    RATE_LIMITED = "RATE_LIMITED"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_REUSED = "TOKEN_REUSED"
+    UNSUPPORTED_LANGUAGE = "UNSUPPORTED_LANGUAGE"
+    INVALID_QUIET_HOURS = "INVALID_QUIET_HOURS"

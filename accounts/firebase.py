@@ -1,0 +1,211 @@
+"""Signing in with Firebase Authentication: verifying the app's ID tokens and finding (or, on
+first sight, creating) the user each one belongs to.
+
+The mobile app signs in with Firebase and sends its ID token; the token's signature, expiry,
+audience and issuer are checked by firebase-admin against Google's published certificates, so
+no verification logic of our own sits between a token and a user.
+"""
+
+import logging
+import threading
+from enum import StrEnum
+
+import firebase_admin
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from firebase_admin import auth, credentials
+from google.auth.credentials import AnonymousCredentials
+
+from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+# A name of our own, so this app never clashes with another firebase-admin app in the process.
+APP_NAME = "twinning-auth"
+
+
+class FirebaseAuthErrorCode(StrEnum):
+    """Why signing in with Firebase failed; the values are what the API reports as ``code``."""
+
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_INVALID = "TOKEN_INVALID"
+    USER_DISABLED = "USER_DISABLED"
+    FIREBASE_UNAVAILABLE = "FIREBASE_UNAVAILABLE"
+    FIREBASE_NOT_CONFIGURED = "FIREBASE_NOT_CONFIGURED"
+
+
+class FirebaseAuthError(Exception):
+    """Signing in with a Firebase ID token failed.
+
+    ``code`` is a ``FirebaseAuthErrorCode`` (equal to its upper-case string), for the API to pass
+    on to the client; ``message`` is for people. The firebase-admin error, when there is one, is
+    the ``__cause__``, for logs only: its text is not meant for clients.
+    """
+
+    def __init__(self, code: FirebaseAuthErrorCode, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_app = None
+_app_lock = threading.Lock()
+
+
+def _credential():
+    """The service account when one is configured, else a credential that never calls Google.
+
+    Verifying ID tokens needs only the project id and the public certificates. Application
+    Default Credentials would be looked up as soon as the auth client is built, probing the
+    metadata server and failing wherever none are set up, so they are not the fallback.
+    """
+    if settings.FIREBASE_CREDENTIALS:
+        return credentials.Certificate(settings.FIREBASE_CREDENTIALS)
+    return AnonymousCredentials()
+
+
+def _use_cert_url(app: firebase_admin.App, cert_url: str) -> None:
+    """Fetch the app's ID-token certificates from ``cert_url`` instead of Google's endpoint.
+
+    firebase-admin has no option for this: its token verifier copies the module constant
+    ``_token_gen.ID_TOKEN_CERT_URI``. The tests and private mirrors serve the keys elsewhere, so
+    this one attribute of this app's verifier is set; the module constant, shared by every app
+    in the process, is left alone. This is the only place that reaches into firebase-admin.
+    """
+    verifier = auth._get_client(app)._token_verifier.id_token_verifier
+    if not hasattr(verifier, "cert_url"):
+        # Fail loudly if an upgrade moves it, rather than silently using Google's keys.
+        raise ImproperlyConfigured(
+            "FIREBASE_AUTH_CERT_URL cannot be applied to this firebase-admin version."
+        )
+    verifier.cert_url = cert_url
+
+
+def _get_app() -> firebase_admin.App:
+    global _app
+    with _app_lock:
+        if _app is None:
+            project_id = settings.FIREBASE_PROJECT_ID
+            if not project_id:
+                raise FirebaseAuthError(
+                    FirebaseAuthErrorCode.FIREBASE_NOT_CONFIGURED,
+                    "Signing in with Firebase is not configured on this server.",
+                )
+            app = firebase_admin.initialize_app(
+                _credential(), {"projectId": project_id}, name=APP_NAME
+            )
+            try:
+                if settings.FIREBASE_AUTH_CERT_URL:
+                    _use_cert_url(app, settings.FIREBASE_AUTH_CERT_URL)
+            except Exception:
+                firebase_admin.delete_app(app)
+                raise
+            _app = app
+        return _app
+
+
+def reset_app() -> None:
+    """Forget the firebase-admin app, so the next verification builds one from the settings.
+
+    For tests that change the Firebase settings; the app is otherwise built once per process.
+    """
+    global _app
+    with _app_lock:
+        if _app is not None:
+            firebase_admin.delete_app(_app)
+            _app = None
+
+
+def verify_id_token(token: str) -> dict:
+    """The claims of a Firebase ID token, once firebase-admin has verified it.
+
+    firebase-admin checks the RS256 signature against the published certificates, the expiry,
+    the audience (our project) and the issuer (``https://securetoken.google.com/<project>``).
+    The claims include ``uid``. Raises ``FirebaseAuthError``: TOKEN_EXPIRED for an expired token,
+    TOKEN_INVALID for any other bad token, FIREBASE_UNAVAILABLE when the certificates cannot be
+    fetched, FIREBASE_NOT_CONFIGURED when no project is set.
+    """
+    app = _get_app()
+    try:
+        return auth.verify_id_token(token, app=app)
+    except auth.ExpiredIdTokenError as error:
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.TOKEN_EXPIRED, "The sign-in has expired; sign in again."
+        ) from error
+    except auth.InvalidIdTokenError as error:
+        logger.info("Rejected a Firebase ID token: %s", error)
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.TOKEN_INVALID, "The sign-in token is not valid."
+        ) from error
+    except auth.CertificateFetchError as error:
+        logger.warning("Could not fetch the Firebase token certificates: %s", error)
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.FIREBASE_UNAVAILABLE,
+            "Signing in is unavailable for a moment; try again shortly.",
+        ) from error
+    except ValueError as error:
+        # firebase-admin's answer to input that is not a token at all (empty, not a string).
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.TOKEN_INVALID, "The sign-in token is not valid."
+        ) from error
+
+
+def _claimable_email(claims: dict) -> str | None:
+    """The token's email if it may be stored on a new user: verified by Firebase, and no other
+    account has it. An existing account is never linked by email: whoever controls a Firebase
+    account with that address would otherwise take over the account."""
+    email = claims.get("email")
+    if not email or claims.get("email_verified") is not True:
+        return None
+    email = User.objects.normalize_email(email)
+    if len(email) > User._meta.get_field("email").max_length:
+        return None
+    if User.objects.filter(email__iexact=email).exists():
+        return None
+    return email
+
+
+def _create_user(claims: dict) -> User:
+    display_name = (claims.get("name") or "")[: User._meta.get_field("display_name").max_length]
+    return _insert_user(claims["uid"], _claimable_email(claims), display_name)
+
+
+def _insert_user(uid: str, email: str | None, display_name: str) -> User:
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(
+                email=email, firebase_uid=uid, display_name=display_name
+            )
+    except IntegrityError:
+        # A concurrent first sign-in of the same uid won the insert: that row is the user.
+        existing = User.objects.filter(firebase_uid=uid).first()
+        if existing is not None:
+            return existing
+        if email is None:
+            raise
+    # Another account took the email since it was checked: the user goes without it rather
+    # than the sign-in failing.
+    return _insert_user(uid, None, display_name)
+
+
+def user_for_claims(claims: dict) -> User:
+    """The user that verified Firebase claims belong to, created on the uid's first sign-in.
+
+    Users are found by Firebase uid only. A new user gets the token's ``name`` and, when Firebase
+    has verified it and no other account uses it, its ``email``. Raises ``FirebaseAuthError``
+    with USER_DISABLED for a deactivated user.
+    """
+    user = User.objects.filter(firebase_uid=claims["uid"]).first()
+    if user is None:
+        user = _create_user(claims)
+    if not user.is_active:
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.USER_DISABLED, "This account has been disabled."
+        )
+    return user
+
+
+def authenticate(token: str) -> User:
+    """The user a Firebase ID token signs in: verify the token, then find or create the user."""
+    return user_for_claims(verify_id_token(token))

@@ -1,0 +1,395 @@
+"""Every change to events, announcements and RSVPs. Each function checks who may act, validates
+before it writes (invalid input writes nothing), runs in one transaction, and records the change
+in the event's or announcement's history. The API and the admin both call these."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cities.models import CityOffice
+
+from . import permissions
+from .error_codes import EventErrorCode
+from .models import Announcement, Event, EventCohost, Rsvp, StateChange
+
+Status = Event.Status
+
+# The fields a create or update may set; the rest (office, host city, status) follow rules.
+EVENT_FIELDS = frozenset(
+    [
+        f"{field}_{code}"
+        for field in ("title", "summary", "description")
+        for code in ("en", "ru", "kk", "ur")
+    ]
+    + [
+        "category",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "venue_name",
+        "venue_address",
+        "latitude",
+        "longitude",
+        "capacity",
+        "image_url",
+        "twinning",
+    ]
+)
+ANNOUNCEMENT_FIELDS = frozenset(
+    [f"{field}_{code}" for field in ("title", "body") for code in ("en", "ru", "kk", "ur")]
+    + ["twinning", "event"]
+)
+
+
+def _error(field: str | None, message: str, code: EventErrorCode) -> ValidationError:
+    if field is None:
+        return ValidationError(message, code=code)
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def _record(actor, action, *, event=None, announcement=None, before="", after="", **details):
+    subject = event or announcement
+    StateChange.objects.create(
+        event=event,
+        announcement=announcement,
+        subject_title=subject.title_en[:200],
+        action=action,
+        from_status=before,
+        to_status=after,
+        actor=actor if actor and actor.is_authenticated else None,
+        details=details,
+    )
+
+
+def _assign(instance, data: dict, allowed: frozenset[str]) -> list[str]:
+    """Set the given fields; returns the names of those whose value changed."""
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValueError(f"fields not settable here: {sorted(unknown)}")
+    changed = []
+    for field, value in data.items():
+        if getattr(instance, field) != value:
+            setattr(instance, field, value)
+            changed.append(field)
+    return changed
+
+
+def _validate_event(event: Event) -> None:
+    """Model validation plus what the model cannot know: times must carry an offset."""
+    errors = {}
+    for field in ("starts_at", "ends_at"):
+        value = getattr(event, field)
+        if value is not None and timezone.is_naive(value):
+            errors[field] = [
+                ValidationError(
+                    "Give the time with its UTC offset, e.g. 2026-05-04T19:00:00+05:00.",
+                    code=EventErrorCode.NAIVE_DATETIME,
+                )
+            ]
+    if errors:
+        raise ValidationError(errors)
+    event.full_clean(exclude=["search_document"])
+
+
+def _locked(event: Event) -> Event:
+    return Event.objects.select_for_update().get(pk=event.pk)
+
+
+# --- Events --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_event(actor, office: CityOffice, data: dict) -> Event:
+    """A new draft of ``office``'s city, organised by ``office``."""
+    permissions.require(permissions.can_create_event(actor, office.pk))
+    event = Event(office=office, host_city_id=office.city_id, status=Status.DRAFT)
+    _assign(event, data, EVENT_FIELDS)
+    _validate_event(event)
+    event.save()
+    _record(actor, StateChange.Action.CREATED, event=event, after=Status.DRAFT)
+    return event
+
+
+@transaction.atomic
+def update_event(actor, event: Event, data: dict) -> Event:
+    """Edit an event. Editors edit drafts; once public, only publishers may change it, and a
+    cancelled event is final."""
+    event = _locked(event)
+    if event.status == Status.DRAFT:
+        permissions.require(permissions.can_edit_event(actor, event))
+    else:
+        permissions.require(permissions.can_publish_event(actor, event))
+    if event.status == Status.CANCELLED:
+        raise _error(None, "A cancelled event cannot be edited.", EventErrorCode.EVENT_CANCELLED)
+    before = {"starts_at": event.starts_at, "ends_at": event.ends_at}
+    changed = _assign(event, data, EVENT_FIELDS)
+    if not changed:
+        return event
+    _validate_event(event)
+    event.save()
+    details = {"fields": sorted(changed)}
+    for field in ("starts_at", "ends_at"):
+        if field in changed:
+            details[field] = [before[field].isoformat(), getattr(event, field).isoformat()]
+    _record(
+        actor,
+        StateChange.Action.UPDATED,
+        event=event,
+        before=event.status,
+        after=event.status,
+        **details,
+    )
+    return event
+
+
+@transaction.atomic
+def delete_event(actor, event: Event) -> None:
+    """Delete a draft; public events are cancelled instead, never deleted."""
+    event = _locked(event)
+    permissions.require(permissions.can_edit_event(actor, event))
+    if event.status != Status.DRAFT:
+        raise _error(
+            None, "Only drafts can be deleted; cancel it instead.", EventErrorCode.NOT_A_DRAFT
+        )
+    _record(actor, StateChange.Action.DELETED, event=event, before=Status.DRAFT, after="")
+    event.delete()
+
+
+@transaction.atomic
+def announce_event(actor, event: Event) -> Event:
+    """Make a draft (or a postponed event, confirming its new dates) public. Announcing an
+    announced event changes nothing, so a retried request is harmless."""
+    event = _locked(event)
+    permissions.require(permissions.can_publish_event(actor, event))
+    if event.status == Status.ANNOUNCED:
+        return event
+    if event.status == Status.CANCELLED:
+        raise _error(None, "A cancelled event cannot be announced.", EventErrorCode.EVENT_CANCELLED)
+    if event.ends_at <= timezone.now():
+        raise _error(None, "This event has already ended.", EventErrorCode.EVENT_ENDED)
+    _validate_event(event)
+    before = event.status
+    event.status = Status.ANNOUNCED
+    event.announced_at = event.announced_at or timezone.now()
+    event.save(update_fields=["status", "announced_at", "updated_at"])
+    _record(actor, StateChange.Action.ANNOUNCED, event=event, before=before, after=event.status)
+    return event
+
+
+@transaction.atomic
+def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
+    """Move a public event to new dates in the future."""
+    event = _locked(event)
+    permissions.require(permissions.can_publish_event(actor, event))
+    if event.status == Status.CANCELLED:
+        raise _error(None, "A cancelled event cannot be postponed.", EventErrorCode.EVENT_CANCELLED)
+    if event.status == Status.DRAFT:
+        raise _error(
+            None,
+            "A draft has no public date to postpone; edit it.",
+            EventErrorCode.INVALID_TRANSITION,
+        )
+    for field, value in (("new_starts_at", new_starts_at), ("new_ends_at", new_ends_at)):
+        if timezone.is_naive(value):
+            raise _error(field, "Give the time with its UTC offset.", EventErrorCode.NAIVE_DATETIME)
+    if new_starts_at <= timezone.now():
+        raise _error(
+            "new_starts_at", "The new start is in the past.", EventErrorCode.POSTPONE_TO_PAST
+        )
+    if new_ends_at <= new_starts_at:
+        raise _error(
+            "new_ends_at",
+            "The new end must come after the new start.",
+            EventErrorCode.END_BEFORE_START,
+        )
+    old = [event.starts_at.isoformat(), event.ends_at.isoformat()]
+    before = event.status
+    event.starts_at, event.ends_at, event.status = new_starts_at, new_ends_at, Status.POSTPONED
+    event.save(update_fields=["starts_at", "ends_at", "status", "updated_at"])
+    _record(
+        actor,
+        StateChange.Action.POSTPONED,
+        event=event,
+        before=before,
+        after=event.status,
+        old=old,
+        new=[new_starts_at.isoformat(), new_ends_at.isoformat()],
+    )
+    return event
+
+
+@transaction.atomic
+def cancel_event(actor, event: Event, reason: str = "") -> Event:
+    """Call off a public event; it stays visible as cancelled. Cancelling twice is harmless."""
+    event = _locked(event)
+    permissions.require(permissions.can_publish_event(actor, event))
+    if event.status == Status.CANCELLED:
+        return event
+    if event.status == Status.DRAFT:
+        raise _error(None, "A draft is deleted, not cancelled.", EventErrorCode.INVALID_TRANSITION)
+    reason = (reason or "").strip()
+    limit = Event._meta.get_field("cancellation_reason").max_length
+    if len(reason) > limit:
+        raise ValidationError(
+            {"reason": ValidationError(f"At most {limit} characters.", code="max_length")}
+        )
+    before = event.status
+    event.status, event.cancellation_reason = Status.CANCELLED, reason
+    event.save(update_fields=["status", "cancellation_reason", "updated_at"])
+    _record(
+        actor,
+        StateChange.Action.CANCELLED,
+        event=event,
+        before=before,
+        after=event.status,
+        reason=reason,
+    )
+    return event
+
+
+@transaction.atomic
+def invite_cohost(actor, event: Event, office: CityOffice) -> EventCohost:
+    """Invite the office of the twinning's partner city to co-host the event."""
+    event = _locked(event)
+    permissions.require(permissions.can_invite_cohost(actor, event))
+    if event.status == Status.CANCELLED:
+        raise _error(None, "The event is cancelled.", EventErrorCode.EVENT_CANCELLED)
+    if event.twinning_id is None:
+        raise _error(None, "Only a twinning's event can be co-hosted.", EventErrorCode.NO_TWINNING)
+    partner = event.twinning.partner_of(event.host_city_id)
+    if office.city_id != partner.pk:
+        raise _error(
+            "office", "Invite the office of the partner city.", EventErrorCode.NOT_PARTNER_OFFICE
+        )
+    cohost, created = EventCohost.objects.get_or_create(
+        event=event, office=office, defaults={"invited_by": actor}
+    )
+    if created:
+        _record(actor, StateChange.Action.COHOST_INVITED, event=event, office=office.pk)
+    return cohost
+
+
+@transaction.atomic
+def accept_cohost(actor, event: Event) -> EventCohost:
+    """Accept, for an office the actor publishes for, an invitation to co-host ``event``."""
+    event = _locked(event)
+    invitations = list(event.cohosts.select_related("office"))
+    mine = [
+        cohost
+        for cohost in invitations
+        if permissions.has_role(actor, [cohost.office_id], permissions.PUBLISHING_ROLES)
+    ]
+    permissions.require(bool(mine), "You publish for no office invited to co-host this event.")
+    cohost = mine[0]
+    if cohost.status != EventCohost.Status.ACCEPTED:
+        cohost.status = EventCohost.Status.ACCEPTED
+        cohost.accepted_by, cohost.accepted_at = actor, timezone.now()
+        cohost.save(update_fields=["status", "accepted_by", "accepted_at"])
+        _record(actor, StateChange.Action.COHOST_ACCEPTED, event=event, office=cohost.office_id)
+    return cohost
+
+
+# --- Announcements -------------------------------------------------------------------------
+
+
+def _validate_announcement(announcement: Announcement) -> None:
+    errors = {}
+    twinning = announcement.twinning
+    if twinning and announcement.city_id not in (twinning.city_a_id, twinning.city_b_id):
+        errors["twinning"] = ValidationError(
+            "The twinning must include the office's city.", code=EventErrorCode.TWINNING_MISMATCH
+        )
+    event = announcement.event
+    if event and announcement.office_id not in permissions.acting_offices(event):
+        errors["event"] = ValidationError(
+            "The event must be one the office organises or co-hosts.",
+            code=EventErrorCode.EVENT_MISMATCH,
+        )
+    if errors:
+        raise ValidationError(errors)
+    announcement.full_clean()
+
+
+@transaction.atomic
+def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
+    """Post an announcement for the office's city, published at once."""
+    permissions.require(permissions.can_post_for(actor, office.pk))
+    announcement = Announcement(office=office, city_id=office.city_id, published_at=timezone.now())
+    _assign(announcement, data, ANNOUNCEMENT_FIELDS)
+    _validate_announcement(announcement)
+    announcement.save()
+    _record(actor, StateChange.Action.PUBLISHED, announcement=announcement, after="PUBLISHED")
+    return announcement
+
+
+@transaction.atomic
+def update_announcement(actor, announcement: Announcement, data: dict) -> Announcement:
+    announcement = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    permissions.require(permissions.can_post_for(actor, announcement.office_id))
+    changed = _assign(announcement, data, ANNOUNCEMENT_FIELDS)
+    if changed:
+        _validate_announcement(announcement)
+        announcement.save()
+        _record(
+            actor,
+            StateChange.Action.UPDATED,
+            announcement=announcement,
+            before="PUBLISHED",
+            after="PUBLISHED",
+            fields=sorted(changed),
+        )
+    return announcement
+
+
+@transaction.atomic
+def delete_announcement(actor, announcement: Announcement) -> None:
+    permissions.require(permissions.can_post_for(actor, announcement.office_id))
+    _record(
+        actor, StateChange.Action.DELETED, announcement=announcement, before="PUBLISHED", after=""
+    )
+    announcement.delete()
+
+
+# --- RSVPs ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_rsvp(user, event: Event, status: str | None) -> Event:
+    """Set the user's RSVP (GOING, INTERESTED, or None to withdraw).
+
+    The event row is locked while the count of people going is checked and updated, so
+    concurrent requests queue and capacity is never exceeded.
+    """
+    event = _locked(event)
+    current = Rsvp.objects.filter(user=user, event=event).first()
+    is_open = (
+        event.status in (Status.ANNOUNCED, Status.POSTPONED) and event.ends_at > timezone.now()
+    )
+    # Withdrawing is always possible; joining only while the event is open.
+    if status is not None and not is_open:
+        raise _error(
+            None,
+            "RSVPs are open only for announced, upcoming events.",
+            EventErrorCode.EVENT_NOT_OPEN,
+        )
+    was_going = current is not None and current.status == Rsvp.Status.GOING
+    going = status == Rsvp.Status.GOING
+    if (
+        going
+        and not was_going
+        and event.capacity is not None
+        and event.attendee_count >= event.capacity
+    ):
+        raise _error(None, "The event is full.", EventErrorCode.EVENT_FULL)
+    if status is None:
+        if current is not None:
+            current.delete()
+    elif current is None:
+        Rsvp.objects.create(user=user, event=event, status=status)
+    elif current.status != status:
+        current.status = status
+        current.save(update_fields=["status", "updated_at"])
+    if going != was_going:
+        event.attendee_count += 1 if going else -1
+        event.save(update_fields=["attendee_count"])
+    return event

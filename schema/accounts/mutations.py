@@ -1,0 +1,134 @@
+"""Sign-in with the backend's own tokens, and the viewer's preferences."""
+
+import graphene
+
+from accounts import services, tokens
+
+from ..core.mutations import BaseMutation
+from ..events.types import EventCategory
+from .types import Viewer
+
+
+def client_ip(info) -> str | None:
+    # Behind the proxy the deployment puts in front, REMOTE_ADDR is the proxy; the proxy is
+    # configured to pass the client's address in X-Forwarded-For (first entry).
+    forwarded = info.context.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() or info.context.META.get("REMOTE_ADDR")
+
+
+class TokenPayloadMixin:
+    access_token = graphene.String(description="Send as 'Authorization: Bearer <token>'.")
+    access_token_expires_at = graphene.DateTime()
+    refresh_token = graphene.String(description="Good for one `tokenRefresh`; keep it secret.")
+    viewer = graphene.Field(Viewer)
+
+    @staticmethod
+    def fields_of(pair) -> dict:
+        return {
+            "access_token": pair.access_token,
+            "access_token_expires_at": pair.access_expires_at,
+            "refresh_token": pair.refresh_token,
+            "viewer": pair.user,
+        }
+
+
+class TokenCreate(TokenPayloadMixin, BaseMutation):
+    """Sign in with e-mail and password (staff tools; apps use Firebase). Repeated failures
+    for one e-mail or address make sign-in wait (RATE_LIMITED)."""
+
+    class Arguments:
+        email = graphene.String(required=True)
+        password = graphene.String(required=True)
+
+    class Meta:
+        login_required = False
+
+    @classmethod
+    def perform(cls, info, viewer, email, password):
+        pair = tokens.create_tokens(email.strip(), password, client_ip(info))
+        return cls.fields_of(pair)
+
+
+class TokenRefresh(TokenPayloadMixin, BaseMutation):
+    """A new token pair for a refresh token, which is used up. A reused refresh token signs
+    out every session of its sign-in (TOKEN_REUSED)."""
+
+    class Arguments:
+        refresh_token = graphene.String(required=True)
+
+    class Meta:
+        login_required = False
+
+    @classmethod
+    def perform(cls, info, viewer, refresh_token):
+        return cls.fields_of(tokens.refresh_tokens(refresh_token))
+
+
+class TokenRevoke(BaseMutation):
+    """Sign out the session a refresh token belongs to. Safe to repeat."""
+
+    class Arguments:
+        refresh_token = graphene.String(required=True)
+
+    class Meta:
+        login_required = False
+
+    @classmethod
+    def perform(cls, info, viewer, refresh_token):
+        tokens.revoke_tokens(refresh_token)
+        return {}
+
+
+class QuietHoursInput(graphene.InputObjectType):
+    start = graphene.Time(required=True, description="In the viewer's time zone, e.g. 22:00.")
+    end = graphene.Time(required=True, description="May be earlier than start (overnight).")
+
+
+class PreferencesUpdate(BaseMutation):
+    """Change the viewer's language, time zone, muted categories or quiet hours; only the
+    arguments given change, and `quietHours: null` clears them."""
+
+    viewer = graphene.Field(Viewer)
+
+    class Arguments:
+        language = graphene.String(description="en, ru, kk or ur.")
+        time_zone = graphene.String(description="IANA zone, e.g. Asia/Karachi.")
+        muted_categories = graphene.List(graphene.NonNull(EventCategory))
+        quiet_hours = QuietHoursInput()
+
+    @classmethod
+    def perform(cls, info, viewer, **changes):
+        if "muted_categories" in changes:
+            changes["muted_categories"] = [
+                category.value for category in changes["muted_categories"] or []
+            ]
+        if "quiet_hours" in changes and changes["quiet_hours"] is not None:
+            changes["quiet_hours"] = (changes["quiet_hours"].start, changes["quiet_hours"].end)
+        return {"viewer": services.update_preferences(viewer, **changes)}
+
+
+class CalendarTokenRotate(BaseMutation):
+    """A new private calendar URL; the old one stops working."""
+
+    viewer = graphene.Field(Viewer)
+
+    @classmethod
+    def perform(cls, info, viewer):
+        return {"viewer": services.rotate_calendar_token(viewer)}
+
+
+class AccountMutations(graphene.ObjectType):
+    token_create = TokenCreate.Field()
+    token_refresh = TokenRefresh.Field()
+    token_revoke = TokenRevoke.Field()
+    preferences_update = PreferencesUpdate.Field()
+    calendar_token_rotate = CalendarTokenRotate.Field()
+
+
+class AccountQueries(graphene.ObjectType):
+    me = graphene.Field(Viewer, description="The signed-in user; null when signed out.")
+
+    @staticmethod
+    def resolve_me(root, info):
+        user = info.context.user
+        return user if user.is_authenticated else None

@@ -1,0 +1,105 @@
+"""The viewer: the signed-in user's own profile, preferences, follows, RSVPs and roles."""
+
+import graphene
+from django.urls import reverse
+
+from cities.models import OfficeMembership
+
+from ..cities.types import CityOfficeType, CityType, TwinningType
+from ..events.types import EventCategory, EventType, RsvpStatus
+
+MembershipRole = graphene.Enum.from_enum(
+    OfficeMembership.Role, name="OfficeRole", description="A role in a city office."
+)
+
+
+class QuietHours(graphene.ObjectType):
+    """Hours, in the user's own time zone, when non-urgent pushes wait."""
+
+    start = graphene.Time(required=True)
+    end = graphene.Time(required=True)
+
+
+class Preferences(graphene.ObjectType):
+    muted_categories = graphene.List(graphene.NonNull(EventCategory), required=True)
+    quiet_hours = graphene.Field(QuietHours)
+
+    @staticmethod
+    def resolve_muted_categories(user, info):
+        return user.muted_categories
+
+    @staticmethod
+    def resolve_quiet_hours(user, info):
+        if user.quiet_hours_start is None:
+            return None
+        return QuietHours(start=user.quiet_hours_start, end=user.quiet_hours_end)
+
+
+class Membership(graphene.ObjectType):
+    office = graphene.Field(CityOfficeType, required=True)
+    role = graphene.Field(MembershipRole, required=True)
+
+
+class ViewerRsvp(graphene.ObjectType):
+    event = graphene.Field(EventType, required=True)
+    status = graphene.Field(RsvpStatus, required=True)
+
+
+class Viewer(graphene.ObjectType):
+    """The signed-in user. Only ever the viewer's own record."""
+
+    id = graphene.ID(required=True)
+    email = graphene.String()
+    display_name = graphene.String(required=True)
+    language = graphene.String(required=True, description="en, ru, kk or ur.")
+    time_zone = graphene.String(required=True)
+    preferences = graphene.Field(Preferences, required=True)
+    followed_cities = graphene.List(graphene.NonNull(CityType), required=True)
+    followed_twinnings = graphene.List(graphene.NonNull(TwinningType), required=True)
+    rsvps = graphene.List(graphene.NonNull(ViewerRsvp), required=True)
+    memberships = graphene.List(
+        graphene.NonNull(Membership), required=True, description="Offices and roles."
+    )
+    is_superuser = graphene.Boolean(required=True)
+    calendar_url = graphene.String(
+        required=True,
+        description="A private iCalendar feed of the events RSVP'd to. Keep it secret; "
+        "`calendarTokenRotate` replaces it.",
+    )
+
+    @staticmethod
+    def resolve_id(user, info):
+        return graphene.Node.to_global_id("User", user.pk)
+
+    @staticmethod
+    def resolve_preferences(user, info):
+        return user
+
+    @staticmethod
+    def resolve_followed_cities(user, info):
+        from .resolvers import followed_cities
+
+        return followed_cities(user)
+
+    @staticmethod
+    def resolve_followed_twinnings(user, info):
+        from .resolvers import followed_twinnings
+
+        return followed_twinnings(user)
+
+    @staticmethod
+    def resolve_rsvps(user, info):
+        from .resolvers import rsvps
+
+        return rsvps(user)
+
+    @staticmethod
+    def resolve_memberships(user, info):
+        from .resolvers import memberships
+
+        return memberships(user)
+
+    @staticmethod
+    def resolve_calendar_url(user, info):
+        path = reverse("user-calendar", kwargs={"token": user.calendar_token})
+        return info.context.build_absolute_uri(path)

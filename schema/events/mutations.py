@@ -1,0 +1,309 @@
+"""Mutations of events, co-hosts, announcements and RSVPs. Each loads what its arguments name
+and calls one service of events.services, where the rules live."""
+
+import graphene
+
+from cities.models import CityOffice, Twinning
+from events import services
+from events.models import Announcement, Event
+
+from ..core.inputs import TranslationsInput, translated_columns
+from ..core.mutations import BaseMutation, load
+from .types import AnnouncementType, EventCategory, EventCohostType, EventType, RsvpStatus
+
+# Input fields copied as they are (camelCase in the API, snake_case on the model).
+EVENT_PLAIN_FIELDS = {
+    "category": "category",
+    "starts_at": "starts_at",
+    "ends_at": "ends_at",
+    "time_zone": "timezone",
+    "venue_name": "venue_name",
+    "venue_address": "venue_address",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "capacity": "capacity",
+    "image_url": "image_url",
+}
+
+
+class EventFieldsMixin:
+    category = EventCategory()
+    summary = TranslationsInput()
+    description = TranslationsInput()
+    starts_at = graphene.DateTime(description="With its UTC offset.")
+    ends_at = graphene.DateTime(description="With its UTC offset; after the start.")
+    time_zone = graphene.String(description="The venue's IANA zone, e.g. Asia/Almaty.")
+    venue_name = graphene.String()
+    venue_address = graphene.String()
+    latitude = graphene.Float()
+    longitude = graphene.Float()
+    capacity = graphene.Int(description="Most people GOING; null for no limit.")
+    image_url = graphene.String()
+    twinning = graphene.ID(description="A Twinning of the office's city; null for none.")
+
+
+class EventCreateInput(EventFieldsMixin, graphene.InputObjectType):
+    office = graphene.ID(required=True, description="The organising CityOffice.")
+    title = TranslationsInput(required=True)
+    category = EventCategory(required=True)
+    starts_at = graphene.DateTime(required=True, description="With its UTC offset.")
+    ends_at = graphene.DateTime(required=True, description="With its UTC offset.")
+    time_zone = graphene.String(required=True, description="The venue's IANA zone.")
+    venue_name = graphene.String(required=True)
+
+
+class EventUpdateInput(EventFieldsMixin, graphene.InputObjectType):
+    """Only the fields given change; null clears an optional field."""
+
+    title = TranslationsInput()
+
+
+def event_data(data) -> dict:
+    """The service's field values from an event input, only for the fields given."""
+    values = {
+        model_field: (
+            data[api_field].strip() if isinstance(data[api_field], str) else data[api_field]
+        )
+        for api_field, model_field in EVENT_PLAIN_FIELDS.items()
+        if api_field in data
+    }
+    for field in ("title", "summary", "description"):
+        if data.get(field) is not None:
+            values.update(translated_columns(field, data[field]))
+    if "twinning" in data:
+        values["twinning"] = (
+            load(Twinning.objects.all(), data["twinning"], "Twinning", "twinning")
+            if data["twinning"]
+            else None
+        )
+    for field in ("venue_address", "image_url"):
+        if field in values and values[field] is None:
+            values[field] = ""
+    return values
+
+
+def load_event(global_id: str, field: str = "id") -> Event:
+    return load(Event.objects.select_related("twinning", "office"), global_id, "Event", field)
+
+
+class EventCreate(BaseMutation):
+    """Create a draft event for an office's city (editors and publishers of that office)."""
+
+    event = graphene.Field(EventType)
+    field_aliases = {"timezone": "timeZone"}
+
+    class Arguments:
+        input = EventCreateInput(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, input):
+        office = load(CityOffice.objects.all(), input["office"], "CityOffice", "office")
+        return {"event": services.create_event(viewer, office, event_data(input))}
+
+
+class EventUpdate(BaseMutation):
+    """Edit an event: drafts by editors, public events by publishers; never a cancelled one."""
+
+    event = graphene.Field(EventType)
+    field_aliases = {"timezone": "timeZone"}
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        input = EventUpdateInput(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, id, input):
+        event = load_event(id)
+        return {"event": services.update_event(viewer, event, event_data(input))}
+
+
+class EventDelete(BaseMutation):
+    """Delete a draft. Public events are cancelled instead."""
+
+    deleted_id = graphene.ID()
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, id):
+        services.delete_event(viewer, load_event(id))
+        return {"deleted_id": id}
+
+
+class EventAnnounce(BaseMutation):
+    """Make an event public (publishers). Announcing it again changes nothing."""
+
+    event = graphene.Field(EventType)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, id):
+        return {"event": services.announce_event(viewer, load_event(id))}
+
+
+class EventPostpone(BaseMutation):
+    """Move a public event to new dates in the future (publishers)."""
+
+    event = graphene.Field(EventType)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        new_starts_at = graphene.DateTime(required=True)
+        new_ends_at = graphene.DateTime(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, id, new_starts_at, new_ends_at):
+        event = services.postpone_event(viewer, load_event(id), new_starts_at, new_ends_at)
+        return {"event": event}
+
+
+class EventCancel(BaseMutation):
+    """Call off a public event (publishers); it stays visible as cancelled."""
+
+    event = graphene.Field(EventType)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        reason = graphene.String(description="Shown to people; at most 500 characters.")
+
+    @classmethod
+    def perform(cls, info, viewer, id, reason=""):
+        return {"event": services.cancel_event(viewer, load_event(id), reason or "")}
+
+
+class EventCohostInvite(BaseMutation):
+    """Invite the twinning partner city's office to co-host (the organiser's publishers)."""
+
+    cohost = graphene.Field(EventCohostType)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        office = graphene.ID(required=True, description="The partner city's CityOffice.")
+
+    @classmethod
+    def perform(cls, info, viewer, id, office):
+        event = load_event(id)
+        office = load(CityOffice.objects.all(), office, "CityOffice", "office")
+        return {"cohost": services.invite_cohost(viewer, event, office)}
+
+
+class EventCohostAccept(BaseMutation):
+    """Accept an invitation to co-host (publishers of the invited office)."""
+
+    cohost = graphene.Field(EventCohostType)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, id):
+        return {"cohost": services.accept_cohost(viewer, load_event(id))}
+
+
+class AnnouncementInput(graphene.InputObjectType):
+    title = TranslationsInput()
+    body = TranslationsInput()
+    twinning = graphene.ID(description="A Twinning of the office's city; null for none.")
+    event = graphene.ID(description="An Event the office organises or co-hosts; null for none.")
+
+
+class AnnouncementCreateInput(AnnouncementInput):
+    office = graphene.ID(required=True)
+    title = TranslationsInput(required=True)
+    body = TranslationsInput(required=True)
+
+
+def announcement_data(data) -> dict:
+    values = {}
+    for field in ("title", "body"):
+        if data.get(field) is not None:
+            values.update(translated_columns(field, data[field]))
+    if "twinning" in data:
+        values["twinning"] = (
+            load(Twinning.objects.all(), data["twinning"], "Twinning", "twinning")
+            if data["twinning"]
+            else None
+        )
+    if "event" in data:
+        values["event"] = load_event(data["event"], "event") if data["event"] else None
+    return values
+
+
+def load_announcement(global_id: str) -> Announcement:
+    return load(Announcement.objects.all(), global_id, "Announcement", "id")
+
+
+class AnnouncementCreate(BaseMutation):
+    """Post an announcement for an office's city, published at once (publishers)."""
+
+    announcement = graphene.Field(AnnouncementType)
+
+    class Arguments:
+        input = AnnouncementCreateInput(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, input):
+        office = load(CityOffice.objects.all(), input["office"], "CityOffice", "office")
+        announcement = services.create_announcement(viewer, office, announcement_data(input))
+        return {"announcement": announcement}
+
+
+class AnnouncementUpdate(BaseMutation):
+    announcement = graphene.Field(AnnouncementType)
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        input = AnnouncementInput(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, id, input):
+        announcement = services.update_announcement(
+            viewer, load_announcement(id), announcement_data(input)
+        )
+        return {"announcement": announcement}
+
+
+class AnnouncementDelete(BaseMutation):
+    deleted_id = graphene.ID()
+
+    class Arguments:
+        id = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, id):
+        services.delete_announcement(viewer, load_announcement(id))
+        return {"deleted_id": id}
+
+
+class RsvpSet(BaseMutation):
+    """Say whether the viewer is going; capacity is never exceeded."""
+
+    event = graphene.Field(EventType)
+
+    class Arguments:
+        event = graphene.ID(required=True)
+        status = RsvpStatus(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, event, status):
+        target = load(Event.objects.public(), event, "Event", "event")
+        value = None if status == RsvpStatus.NONE else status.value
+        return {"event": services.set_rsvp(viewer, target, value)}
+
+
+class EventMutations(graphene.ObjectType):
+    event_create = EventCreate.Field()
+    event_update = EventUpdate.Field()
+    event_delete = EventDelete.Field()
+    event_announce = EventAnnounce.Field()
+    event_postpone = EventPostpone.Field()
+    event_cancel = EventCancel.Field()
+    event_cohost_invite = EventCohostInvite.Field()
+    event_cohost_accept = EventCohostAccept.Field()
+    announcement_create = AnnouncementCreate.Field()
+    announcement_update = AnnouncementUpdate.Field()
+    announcement_delete = AnnouncementDelete.Field()
+    rsvp_set = RsvpSet.Field()

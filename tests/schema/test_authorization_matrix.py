@@ -1,0 +1,326 @@
+"""Who may call which mutation: every role × every mutation, on city X's objects and on city
+Y's. Each cell asserts the outcome, and that a refused call changed nothing at all."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from graphql_relay import to_global_id
+
+from accounts.models import User
+from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
+from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from tests.factories import (
+    AnnouncementFactory,
+    CityFactory,
+    CityOfficeFactory,
+    EventFactory,
+    MembershipFactory,
+    TwinningFactory,
+    UserFactory,
+)
+
+Role = OfficeMembership.Role
+ROLES = [
+    "anonymous",
+    "app_user",
+    "editor",
+    "publisher",
+    "moderator",
+    "staff_y",
+    "cohost",
+    "superuser",
+]
+ALLOWED, DENIED, UNAUTHENTICATED = "allowed", "PERMISSION_DENIED", "UNAUTHENTICATED"
+
+
+class World:
+    """City X (with its office) and city Y (with two offices, one co-hosting X's events),
+    twinned; drafts, announced events, announcements and pending invitations on both sides."""
+
+    def __init__(self):
+        self.city_x = CityFactory(name_en="Aktau", timezone="Asia/Aqtau")
+        self.city_y = CityFactory(name_en="Karachi", country="PK", timezone="Asia/Karachi")
+        self.city_z = CityFactory(name_en="Elista", country="RU", timezone="Europe/Moscow")
+        self.pair = TwinningFactory(city_a=self.city_x, city_b=self.city_y)
+        self.pair_y = TwinningFactory(city_a=self.city_y, city_b=self.city_z)
+        self.office_x = CityOfficeFactory(city=self.city_x)
+        self.office_y = CityOfficeFactory(city=self.city_y)
+        self.cohost_office = CityOfficeFactory(city=self.city_y, name_en="Karachi port office")
+
+        def event(office, status, **extra):
+            return EventFactory(
+                host_city=office.city, office=office, twinning=self.pair, status=status, **extra
+            )
+
+        self.draft_x = event(self.office_x, Event.Status.DRAFT)
+        self.live_x = event(self.office_x, Event.Status.ANNOUNCED, capacity=10)
+        self.draft_y = event(self.office_y, Event.Status.DRAFT)
+        self.live_y = event(self.office_y, Event.Status.ANNOUNCED)
+        for accepted in (self.draft_x, self.live_x):
+            EventCohost.objects.create(
+                event=accepted, office=self.cohost_office, status=EventCohost.Status.ACCEPTED
+            )
+        # Pending invitations: Y's event inviting X's office, and X's event inviting Y's.
+        self.invite_to_x = event(self.office_y, Event.Status.ANNOUNCED)
+        EventCohost.objects.create(event=self.invite_to_x, office=self.office_x)
+        self.invite_to_y = event(self.office_x, Event.Status.ANNOUNCED)
+        EventCohost.objects.create(event=self.invite_to_y, office=self.office_y)
+        self.announcement_x = AnnouncementFactory(office=self.office_x)
+        self.announcement_y = AnnouncementFactory(office=self.office_y)
+
+        self.users = {
+            "anonymous": None,
+            "app_user": UserFactory(),
+            "editor": MembershipFactory(office=self.office_x, role=Role.EDITOR).user,
+            "publisher": MembershipFactory(office=self.office_x, role=Role.PUBLISHER).user,
+            "moderator": MembershipFactory(office=self.office_x, role=Role.MODERATOR).user,
+            "staff_y": MembershipFactory(office=self.office_y, role=Role.PUBLISHER).user,
+            "cohost": MembershipFactory(office=self.cohost_office, role=Role.PUBLISHER).user,
+            "superuser": get_user_model().objects.create_superuser(
+                "root@example.org", "correct horse battery staple"
+            ),
+        }
+
+    def side(self, side):
+        """The objects a call on city ``side`` ("X" or "Y") acts on."""
+        if side == "X":
+            return {
+                "office": self.office_x,
+                "draft": self.draft_x,
+                "live": self.live_x,
+                "invite_target": (self.live_x, self.office_y),
+                "invitation": self.invite_to_x,
+                "announcement": self.announcement_x,
+                "city": self.city_x,
+                "twinning": self.pair,
+            }
+        return {
+            "office": self.office_y,
+            "draft": self.draft_y,
+            "live": self.live_y,
+            "invite_target": (self.draft_y, self.office_x),
+            "invitation": self.invite_to_y,
+            "announcement": self.announcement_y,
+            "city": self.city_y,
+            "twinning": self.pair_y,
+        }
+
+
+def gid(obj):
+    return to_global_id(type(obj).__name__ if not isinstance(obj, User) else "User", obj.pk)
+
+
+def office_id(office):
+    return to_global_id("CityOffice", office.pk)
+
+
+SOON = timezone.now() + datetime.timedelta(days=30)
+
+
+def event_input(office):
+    return {
+        "office": office_id(office),
+        "title": {"en": "Caspian jazz night", "ru": "Каспийский джаз"},
+        "category": "CULTURAL",
+        "startsAt": SOON.isoformat(),
+        "endsAt": (SOON + datetime.timedelta(hours=3)).isoformat(),
+        "timeZone": office.city.timezone,
+        "venueName": "Seaside stage",
+    }
+
+
+# Each mutation: its document, and how to build its variables from one side's objects.
+MUTATIONS = {
+    "eventCreate": (
+        "mutation($input: EventCreateInput!) { eventCreate(input: $input) "
+        "{ event { id } errors { field code message } } }",
+        lambda t: {"input": event_input(t["office"])},
+    ),
+    "eventUpdate": (
+        "mutation($id: ID!, $input: EventUpdateInput!) { eventUpdate(id: $id, input: $input) "
+        "{ event { id } errors { field code message } } }",
+        lambda t: {"id": gid(t["draft"]), "input": {"venueName": "Old port hall"}},
+    ),
+    "eventDelete": (
+        "mutation($id: ID!) { eventDelete(id: $id) { deletedId errors { field code message } } }",
+        lambda t: {"id": gid(t["draft"])},
+    ),
+    "eventAnnounce": (
+        "mutation($id: ID!) { eventAnnounce(id: $id) { event { status } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["draft"])},
+    ),
+    "eventPostpone": (
+        "mutation($id: ID!, $s: DateTime!, $e: DateTime!) { eventPostpone(id: $id, "
+        "newStartsAt: $s, newEndsAt: $e) { event { status } errors { field code message } } }",
+        lambda t: {
+            "id": gid(t["live"]),
+            "s": (SOON + datetime.timedelta(days=7)).isoformat(),
+            "e": (SOON + datetime.timedelta(days=7, hours=2)).isoformat(),
+        },
+    ),
+    "eventCancel": (
+        'mutation($id: ID!) { eventCancel(id: $id, reason: "Storm warning") '
+        "{ event { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["live"])},
+    ),
+    "eventCohostInvite": (
+        "mutation($id: ID!, $office: ID!) { eventCohostInvite(id: $id, office: $office) "
+        "{ cohost { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["invite_target"][0]), "office": office_id(t["invite_target"][1])},
+    ),
+    "eventCohostAccept": (
+        "mutation($id: ID!) { eventCohostAccept(id: $id) { cohost { status } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["invitation"])},
+    ),
+    "announcementCreate": (
+        "mutation($input: AnnouncementCreateInput!) { announcementCreate(input: $input) "
+        "{ announcement { id } errors { field code message } } }",
+        lambda t: {
+            "input": {
+                "office": office_id(t["office"]),
+                "title": {"en": "Ferry timetable"},
+                "body": {"en": "New crossings every Friday."},
+            }
+        },
+    ),
+    "announcementUpdate": (
+        'mutation($id: ID!) { announcementUpdate(id: $id, input: {title: {en: "Updated"}}) '
+        "{ announcement { id } errors { field code message } } }",
+        lambda t: {"id": gid(t["announcement"])},
+    ),
+    "announcementDelete": (
+        "mutation($id: ID!) { announcementDelete(id: $id) { deletedId "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["announcement"])},
+    ),
+    "cityFollow": (
+        "mutation($id: ID!) { cityFollow(city: $id) { city { id } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["city"])},
+    ),
+    "cityUnfollow": (
+        "mutation($id: ID!) { cityUnfollow(city: $id) { city { id } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["city"])},
+    ),
+    "twinningFollow": (
+        "mutation($id: ID!) { twinningFollow(twinning: $id) { twinning { id } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["twinning"])},
+    ),
+    "twinningUnfollow": (
+        "mutation($id: ID!) { twinningUnfollow(twinning: $id) { twinning { id } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["twinning"])},
+    ),
+    "rsvpSet": (
+        "mutation($id: ID!) { rsvpSet(event: $id, status: GOING) { event { attendeeCount } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["live"])},
+    ),
+    "preferencesUpdate": (
+        'mutation { preferencesUpdate(language: "kk", timeZone: "Asia/Almaty") '
+        "{ viewer { language } errors { field code message } } }",
+        lambda t: {},
+    ),
+}
+
+EVERYONE_SIGNED_IN = {role: (ALLOWED, ALLOWED) for role in ROLES if role != "anonymous"}
+
+
+def allowed_for(x_roles, y_roles):
+    """Outcomes by role: allowed on X for ``x_roles``, on Y for ``y_roles``, else denied."""
+    return {
+        role: (
+            ALLOWED if role in x_roles else DENIED,
+            ALLOWED if role in y_roles else DENIED,
+        )
+        for role in ROLES
+        if role != "anonymous"
+    }
+
+
+EDITORS = allowed_for({"editor", "publisher", "cohost", "superuser"}, {"staff_y", "superuser"})
+PUBLISHERS = allowed_for({"publisher", "cohost", "superuser"}, {"staff_y", "superuser"})
+ORGANISER_PUBLISHERS = allowed_for({"publisher", "superuser"}, {"staff_y", "superuser"})
+
+EXPECTED = {
+    "eventCreate": allowed_for({"editor", "publisher", "superuser"}, {"staff_y", "superuser"}),
+    "eventUpdate": EDITORS,
+    "eventDelete": EDITORS,
+    "eventAnnounce": PUBLISHERS,
+    "eventPostpone": PUBLISHERS,
+    "eventCancel": PUBLISHERS,
+    # Only the organising office invites; only the invited office accepts.
+    "eventCohostInvite": ORGANISER_PUBLISHERS,
+    "eventCohostAccept": ORGANISER_PUBLISHERS,
+    "announcementCreate": ORGANISER_PUBLISHERS,
+    "announcementUpdate": ORGANISER_PUBLISHERS,
+    "announcementDelete": ORGANISER_PUBLISHERS,
+    "cityFollow": EVERYONE_SIGNED_IN,
+    "cityUnfollow": EVERYONE_SIGNED_IN,
+    "twinningFollow": EVERYONE_SIGNED_IN,
+    "twinningUnfollow": EVERYONE_SIGNED_IN,
+    "rsvpSet": EVERYONE_SIGNED_IN,
+    "preferencesUpdate": EVERYONE_SIGNED_IN,
+}
+for outcomes in EXPECTED.values():
+    outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
+
+
+def snapshot():
+    """Everything a mutation could write."""
+    models = [
+        Event,
+        Announcement,
+        EventCohost,
+        Rsvp,
+        StateChange,
+        CityFollow,
+        TwinningFollow,
+        Twinning,
+        OfficeMembership,
+    ]
+    state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
+    state["User"] = list(
+        get_user_model().objects.order_by("pk").values("pk", "language", "time_zone")
+    )
+    return state
+
+
+CELLS = [
+    pytest.param(mutation, role, side, id=f"{mutation}-{role}-{side}")
+    for mutation in MUTATIONS
+    for role in ROLES
+    for side in ("X", "Y")
+]
+
+
+def test_the_matrix_covers_every_mutation_of_the_schema():
+    from schema.schema import schema
+
+    mutation_fields = set(schema.graphql_schema.mutation_type.fields)
+    sign_in = {"tokenCreate", "tokenRefresh", "tokenRevoke", "calendarTokenRotate"}
+    assert mutation_fields - sign_in == set(MUTATIONS)
+
+
+@pytest.mark.parametrize(("mutation", "role", "side"), CELLS)
+def test_authorization(db, gql, mutation, role, side):
+    world = World()
+    document, variables = MUTATIONS[mutation]
+    expected = EXPECTED[mutation][role][0 if side == "X" else 1]
+    before = snapshot()
+
+    result = gql(document, variables(world.side(side)), user=world.users[role])
+
+    if expected == ALLOWED:
+        assert "errors" not in result, result
+        assert result["data"][mutation]["errors"] == []
+    else:
+        assert result["data"] == {mutation: None}
+        assert result["errors"][0]["extensions"]["code"] == expected
+        assert snapshot() == before
