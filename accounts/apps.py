@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     """Users (app users signed in with Firebase, and office staff), tokens and preferences."""
 
     name = "accounts"
+
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the checks)
