@@ -1,8 +1,18 @@
+"""The admin of cities, their twinnings and the offices that speak for them.
+
+Superusers manage offices and who works for them; office staff may look at their own offices.
+"""
+
 from django.contrib import admin
+from django.db import models
 
 from core.i18n import translated_columns
 
-from .models import City, CityOffice, Twinning
+from .models import City, CityOffice, OfficeMembership, Twinning
+from .permissions import office_roles
+
+# Links typed without a scheme are taken as https (Django 6's default, asked for now).
+URL_FIELDS_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(City)
@@ -26,6 +36,7 @@ class TwinningAdmin(admin.ModelAdmin):
     list_select_related = ("city_a", "city_b")
     search_fields = ("city_a__search_document", "city_b__search_document")
     autocomplete_fields = ("city_a", "city_b")
+    formfield_overrides = URL_FIELDS_HTTPS
     fieldsets = (
         (None, {"fields": ("city_a", "city_b", "kind", "status", "established_on", "ended_on")}),
         ("Agreement title", {"fields": translated_columns("agreement_title")}),
@@ -34,13 +45,43 @@ class TwinningAdmin(admin.ModelAdmin):
     )
 
 
+class OfficeMembershipInline(admin.TabularInline):
+    """Who works for the office, in which roles; one row per role."""
+
+    model = OfficeMembership
+    extra = 0
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("user",)
+
+
 @admin.register(CityOffice)
 class CityOfficeAdmin(admin.ModelAdmin):
+    """Offices and, for superusers, their memberships. Staff see only the offices they hold a
+    role in, and neither add nor delete offices."""
+
     list_display = ("name_en", "city", "email", "phone")
     list_select_related = ("city",)
     search_fields = ("name_en", "city__search_document")
     autocomplete_fields = ("city",)
+    formfield_overrides = URL_FIELDS_HTTPS
     fieldsets = (
         ("Name", {"fields": translated_columns("name")}),
         (None, {"fields": ("city", "email", "phone", "website")}),
     )
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk__in=list(office_roles(request.user)))
+
+    def get_inlines(self, request, obj):
+        # Memberships grant access to events and announcements: superusers alone manage them.
+        return [OfficeMembershipInline] if request.user.is_superuser else []
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)

@@ -1,37 +1,516 @@
-from django.contrib import admin
+"""The admin for city office staff: events and announcements, written through the services.
 
-from core.i18n import translated_columns
+Staff (non-superusers) see only what their offices act for, with the translations of each text
+side by side. Every save, delete and state change calls the same service function as the
+GraphQL mutations, so the admin applies the same permission checks, validation and history.
+A refusal from a service (ValidationError, PermissionDenied) is shown on the page, never a 500.
+"""
 
-from .models import Announcement, Event
+import zoneinfo
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as confirm_deletion
+from django.contrib.admin.utils import model_ngettext, quote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, ProtectedError, Q, QuerySet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from cities.models import CityOffice, Twinning
+from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
+from core.i18n import LANGUAGES, translated_columns
+
+from . import permissions, services
+from .models import Announcement, Event, EventCohost
+
+# What a service raises when it refuses; the admin turns each into a message on the page.
+REFUSALS = (ValidationError, PermissionDenied, ProtectedError)
+_REFUSAL_ATTR = "_admin_service_refusal"
+_RTL_CODES = frozenset(language.code for language in LANGUAGES if language.rtl)
+
+
+class ServiceRefused(Exception):
+    """Raised from ``save_model``/``delete_model`` to leave the admin view's transaction, so
+    nothing the attempt wrote is kept, and to carry the service's reason back to the view."""
+
+    def __init__(self, error: Exception):
+        super().__init__(describe(error))
+        self.error = error
+
+
+def describe(error: Exception) -> str:
+    """The reason a service gave, as one line for a message."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    if isinstance(error, ProtectedError):
+        return str(error.args[0])
+    return str(error) or "You may not do this."
+
+
+def offices_with(user, roles) -> list[int]:
+    """The ids of the offices where ``user`` holds one of ``roles``."""
+    return [office for office, held in office_roles(user).items() if held & roles]
+
+
+def twinnings_of(office_ids) -> QuerySet:
+    """The twinnings that involve the city of one of the offices: what their events and
+    announcements may be about."""
+    cities = CityOffice.objects.filter(pk__in=office_ids).values("city_id")
+    return Twinning.objects.filter(Q(city_a__in=cities) | Q(city_b__in=cities)).select_related(
+        "city_a", "city_b"
+    )
+
+
+def side_by_side(*fields: tuple[str, str]) -> tuple:
+    """A fieldset per translated field, its language columns on one row."""
+    return tuple((label, {"fields": (tuple(translated_columns(name)),)}) for label, name in fields)
+
+
+def _adopt(obj, saved) -> None:
+    """Copy what a service saved onto the instance the admin view holds, which it goes on to
+    log and redirect to."""
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
+class ServiceForm(forms.ModelForm):
+    """The admin's model form; after a service refused its data, the reasons become its errors
+    so that the admin shows the form again with them."""
+
+    refusal: Exception | None = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        error = self.refusal
+        if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                # A reason about a field not on the form (read-only ones) goes on top.
+                self.add_error(field if field in self.fields else None, errors)
+        elif error is not None:
+            self.add_error(None, describe(error))
+        return cleaned_data
+
+
+class ServiceAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose writes go through service functions.
+
+    ``save_model`` and ``delete_model`` call the service. When it refuses, they raise
+    ``ServiceRefused``, which leaves the view's transaction (so nothing is written, not even the
+    admin log entry) and is caught around the view: the change form is built again from the
+    same POST data with the reasons as form errors; a delete goes back to the change page with
+    an error message. Subclasses implement ``create``, ``update`` and ``remove``.
+    """
+
+    form = ServiceForm
+    actions = ("delete_selected",)
+    # Links typed without a scheme are taken as https (Django 6's default, asked for now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # The roles a staff user needs in an office to work on this model there.
+    office_roles_needed: frozenset = frozenset()
+
+    def create(self, request, form):
+        """Create the object from the valid form through a service; returns it."""
+        raise NotImplementedError
+
+    def update(self, request, obj, form):
+        """Apply the form's changes to ``obj`` through a service; returns the saved object."""
+        raise NotImplementedError
+
+    def remove(self, request, obj):
+        """Delete ``obj`` through a service."""
+        raise NotImplementedError
+
+    # --- Whose rows ----------------------------------------------------------------------
+
+    def staff_offices(self, request) -> list[int]:
+        """The offices where the user holds a role this admin needs."""
+        return offices_with(request.user, self.office_roles_needed)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and (
+            request.user.is_superuser or bool(self.staff_offices(request))
+        )
+
+    def get_autocomplete_fields(self, request):
+        # Staff choose among their few offices and twinnings in plain selects, limited below;
+        # an autocomplete would offer what the remote admin lists, not what this form accepts.
+        return self.autocomplete_fields if request.user.is_superuser else ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        translated = getattr(self.model._meta, "translated_fields", ())
+        name, _, code = db_field.name.rpartition("_")
+        if formfield is not None and name in translated:
+            # Four columns share a row: narrower boxes than the admin's default width, and
+            # each box in its language's script direction.
+            attrs = formfield.widget.attrs
+            attrs.update(lang=code, dir="rtl" if code in _RTL_CODES else "ltr", **{"class": ""})
+            if isinstance(formfield.widget, forms.Textarea):
+                attrs.update(rows=6, cols=32)
+            else:
+                attrs.update(size=32)
+        return formfield
+
+    # --- Saving through the services -----------------------------------------------------
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # modelform_factory makes a new class per call, so this does not leak across requests.
+        form.refusal = getattr(request, _REFUSAL_ATTR, None)
+        return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:
+            # The attempt's transaction has rolled back; render the form again, with the reasons.
+            setattr(request, _REFUSAL_ATTR, refused.error)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = self.update(request, obj, form) if change else self.create(request, form)
+        except REFUSALS as error:
+            raise ServiceRefused(error) from error
+        _adopt(obj, saved)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ServiceRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+            opts = self.opts
+            url = reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_change",
+                args=[quote(object_id)],
+                current_app=self.admin_site.name,
+            )
+            return HttpResponseRedirect(url)
+
+    def delete_model(self, request, obj):
+        try:
+            self.remove(request, obj)
+        except REFUSALS as error:
+            raise ServiceRefused(error) from error
+
+    def delete_queryset(self, request, queryset):
+        def delete(obj):
+            # Logged first, as the admin does, inside the same savepoint: a refusal drops both.
+            self.log_deletions(request, [obj])
+            self.remove(request, obj)
+
+        self.run_for_each(request, queryset, delete, "delete", "Deleted")
+
+    @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
+    def delete_selected(self, request, queryset):
+        """The admin's delete action with its confirmation page, but deleting one object at a
+        time through the service and reporting each refusal (the built-in one would report
+        every selected object as deleted)."""
+        if request.POST.get("post"):
+            self.delete_queryset(request, queryset)
+            return None
+        return confirm_deletion(self, request, queryset)
+
+    def run_for_each(self, request, queryset, operation, verb: str, done: str) -> None:
+        """Apply ``operation`` to each object on its own, so one refusal does not undo the
+        others; report the successes in one message and each refusal in its own."""
+        succeeded = 0
+        for obj in queryset:
+            try:
+                with transaction.atomic():
+                    operation(obj)
+            except REFUSALS as error:
+                self.message_user(
+                    request, f"Could not {verb} “{obj}”: {describe(error)}", messages.ERROR
+                )
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(
+                request,
+                f"{done} {succeeded} {model_ngettext(self.opts, succeeded)}.",
+                messages.SUCCESS,
+            )
+
+    # --- History -------------------------------------------------------------------------
+
+    @admin.display(description="History")
+    def state_history(self, obj):
+        """Every recorded change, oldest first: what the services wrote to StateChange."""
+        rows = list(obj.history.select_related("actor")) if obj.pk else []
+        if not rows:
+            return "—"
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{timezone.localtime(row.at):%Y-%m-%d %H:%M %Z}",
+                    row.get_action_display(),
+                    " → ".join(status for status in (row.from_status, row.to_status) if status),
+                    row.actor or "—",
+                    "; ".join(f"{key}: {value}" for key, value in row.details.items()),
+                )
+                for row in rows
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>When</th><th>What</th><th>Status</th><th>Who</th>"
+            "<th>Details</th></tr></thead><tbody>{}</tbody></table>",
+            body,
+        )
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ("title_en", "category", "status", "starts_at", "host_city")
+class EventAdmin(ServiceAdmin):
+    """Events of the offices the user edits for (as organiser or accepted co-host).
+
+    Status changes only through the actions; a draft is deleted, a public event cancelled.
+    """
+
+    office_roles_needed = EDITING_ROLES
+    list_display = ("title_en", "category", "status", "starts_at", "office", "host_city")
     list_filter = ("status", "category")
-    list_select_related = ("host_city",)
+    list_select_related = ("host_city", "office")
     search_fields = ("search_document",)
     date_hierarchy = "starts_at"
-    autocomplete_fields = ("host_city", "twinning", "office")
-    fieldsets = (
-        ("Title", {"fields": translated_columns("title")}),
-        ("Summary", {"fields": translated_columns("summary")}),
-        ("Description", {"fields": translated_columns("description")}),
-        (None, {"fields": ("category", "status", "announced_at", "capacity", "image_url")}),
-        ("When", {"fields": ("starts_at", "ends_at", "timezone")}),
-        ("Where", {"fields": ("venue_name", "venue_address", "latitude", "longitude")}),
-        ("Who", {"fields": ("host_city", "twinning", "office")}),
+    autocomplete_fields = ("twinning", "office")
+    readonly_fields = (
+        "status",
+        "announced_at",
+        "attendee_count",
+        "cancellation_reason",
+        "state_history",
     )
+    actions = (*ServiceAdmin.actions, "announce_events", "cancel_events")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        offices = self.staff_offices(request)
+        cohosted = EventCohost.objects.filter(
+            event=OuterRef("pk"), office__in=offices, status=EventCohost.Status.ACCEPTED
+        )
+        return queryset.filter(Q(office__in=offices) | Q(Exists(cohosted)))
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and (
+            obj is None or permissions.can_see_drafts_of(request.user, obj)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None:
+            return True
+        # The rule update_event applies: editors edit drafts, publishers public events.
+        if obj.status == Event.Status.DRAFT:
+            return permissions.can_edit_event(request.user, obj)
+        return permissions.can_publish_event(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or permissions.can_edit_event(request.user, obj)
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        texts = side_by_side(
+            ("Title", "title"), ("Summary", "summary"), ("Description", "description")
+        )
+        details = (
+            (None, {"fields": ("category", "capacity", "image_url")}),
+            ("When", {"fields": ("starts_at", "ends_at", "timezone")}),
+            ("Where", {"fields": ("venue_name", "venue_address", "latitude", "longitude")}),
+        )
+        if obj is None:
+            # The host city follows from the office; status and history start with the draft.
+            return (*texts, *details, ("Who", {"fields": ("office", "twinning")}))
+        status = ("status", "announced_at", "cancellation_reason", "attendee_count")
+        return (
+            ("Status", {"fields": status}),
+            *texts,
+            *details,
+            ("Who", {"fields": ("office", "host_city", "twinning")}),
+            ("History", {"fields": ("state_history",)}),
+        )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Staff read and type times as the venue's clocks show them: the event's own zone, or
+        # for a new event the zone of the (first) office city the user works for.
+        zone = self.venue_zone(request, object_id)
+        extra_context = {**(extra_context or {}), "subtitle": f"Times in {zone}"}
+        with timezone.override(zoneinfo.ZoneInfo(zone)):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            # Rendered here, while the venue's zone is active (TemplateResponse is lazy).
+            if hasattr(response, "render"):
+                response.render()
+            return response
+
+    def venue_zone(self, request, object_id) -> str:
+        if object_id:
+            event = self.get_queryset(request).filter(pk=object_id).only("timezone").first()
+            if event is not None:
+                return event.timezone
+        office = (
+            CityOffice.objects.filter(pk__in=self.staff_offices(request))
+            .select_related("city")
+            .order_by("pk")
+            .first()
+        )
+        return office.city.timezone if office else "UTC"
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        # The services never move an event to another office or city.
+        return readonly if obj is None else (*readonly, "office", "host_city")
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        offices = self.staff_offices(request)
+        if not request.user.is_superuser and len(offices) == 1:
+            initial.setdefault("office", offices[0])
+        return initial
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            offices = self.staff_offices(request)
+            if db_field.name == "office":
+                kwargs["queryset"] = CityOffice.objects.filter(pk__in=offices)
+            elif db_field.name == "twinning":
+                kwargs["queryset"] = twinnings_of(offices)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def create(self, request, form):
+        data = {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if name in services.EVENT_FIELDS
+        }
+        return services.create_event(request.user, form.cleaned_data["office"], data)
+
+    def update(self, request, obj, form):
+        data = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.EVENT_FIELDS
+        }
+        return services.update_event(request.user, obj, data)
+
+    def remove(self, request, obj):
+        services.delete_event(request.user, obj)
+
+    @admin.action(permissions=["change"], description="Announce selected events")
+    def announce_events(self, request, queryset):
+        """Make the selected drafts (or postponed events) public, one by one."""
+        self.run_for_each(
+            request,
+            queryset,
+            lambda event: services.announce_event(request.user, event),
+            "announce",
+            "Announced",
+        )
+
+    @admin.action(permissions=["change"], description="Cancel selected events")
+    def cancel_events(self, request, queryset):
+        """Call off the selected public events, one by one (without a reason)."""
+        self.run_for_each(
+            request,
+            queryset,
+            lambda event: services.cancel_event(request.user, event),
+            "cancel",
+            "Cancelled",
+        )
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(admin.ModelAdmin):
+class AnnouncementAdmin(ServiceAdmin):
+    """Announcements of the offices the user publishes for; posted, edited and deleted through
+    the services, which set the city from the office and the publication time."""
+
+    office_roles_needed = PUBLISHING_ROLES
     list_display = ("title_en", "office", "city", "published_at")
     list_select_related = ("office", "city")
     search_fields = ("title_en",)
-    autocomplete_fields = ("office", "city", "twinning", "event")
-    fieldsets = (
-        ("Title", {"fields": translated_columns("title")}),
-        ("Body", {"fields": translated_columns("body")}),
-        (None, {"fields": ("office", "city", "twinning", "event", "published_at")}),
-    )
+    autocomplete_fields = ("office", "twinning", "event")
+    readonly_fields = ("published_at", "state_history")
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(office__in=self.staff_offices(request))
+
+    def _may_post(self, request, obj) -> bool:
+        return obj is None or permissions.can_post_for(request.user, obj.office_id)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._may_post(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_post(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_post(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        texts = side_by_side(("Title", "title"), ("Body", "body"))
+        if obj is None:
+            return (*texts, ("About", {"fields": ("office", "twinning", "event")}))
+        return (
+            *texts,
+            ("About", {"fields": ("office", "city", "twinning", "event", "published_at")}),
+            ("History", {"fields": ("state_history",)}),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return readonly if obj is None else (*readonly, "office", "city")
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        offices = self.staff_offices(request)
+        if not request.user.is_superuser and len(offices) == 1:
+            initial.setdefault("office", offices[0])
+        return initial
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            offices = self.staff_offices(request)
+            if db_field.name == "office":
+                kwargs["queryset"] = CityOffice.objects.filter(pk__in=offices)
+            elif db_field.name == "twinning":
+                kwargs["queryset"] = twinnings_of(offices)
+            elif db_field.name == "event":
+                cohosted = EventCohost.objects.filter(
+                    event=OuterRef("pk"), office__in=offices, status=EventCohost.Status.ACCEPTED
+                )
+                kwargs["queryset"] = Event.objects.filter(
+                    Q(office__in=offices) | Q(Exists(cohosted))
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def create(self, request, form):
+        data = {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if name in services.ANNOUNCEMENT_FIELDS
+        }
+        return services.create_announcement(request.user, form.cleaned_data["office"], data)
+
+    def update(self, request, obj, form):
+        data = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.ANNOUNCEMENT_FIELDS
+        }
+        return services.update_announcement(request.user, obj, data)
+
+    def remove(self, request, obj):
+        services.delete_announcement(request.user, obj)

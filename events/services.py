@@ -35,6 +35,10 @@ EVENT_FIELDS = frozenset(
         "twinning",
     ]
 )
+EDIT_DENIED = "Only the event's editors and publishers edit its drafts."
+PUBLISH_DENIED = "Only the event's publishers announce, postpone or cancel it."
+POST_DENIED = "Only the office's publishers post and edit its announcements."
+
 ANNOUNCEMENT_FIELDS = frozenset(
     [f"{field}_{code}" for field in ("title", "body") for code in ("en", "ru", "kk", "ur")]
     + ["twinning", "event"]
@@ -101,7 +105,10 @@ def _locked(event: Event) -> Event:
 @transaction.atomic
 def create_event(actor, office: CityOffice, data: dict) -> Event:
     """A new draft of ``office``'s city, organised by ``office``."""
-    permissions.require(permissions.can_create_event(actor, office.pk))
+    permissions.require(
+        permissions.can_create_event(actor, office.pk),
+        "Only the office's editors and publishers create its events.",
+    )
     event = Event(office=office, host_city_id=office.city_id, status=Status.DRAFT)
     _assign(event, data, EVENT_FIELDS)
     _validate_event(event)
@@ -116,9 +123,12 @@ def update_event(actor, event: Event, data: dict) -> Event:
     cancelled event is final."""
     event = _locked(event)
     if event.status == Status.DRAFT:
-        permissions.require(permissions.can_edit_event(actor, event))
+        permissions.require(permissions.can_edit_event(actor, event), EDIT_DENIED)
     else:
-        permissions.require(permissions.can_publish_event(actor, event))
+        permissions.require(
+            permissions.can_publish_event(actor, event),
+            "Only the event's publishers change it once it is public.",
+        )
     if event.status == Status.CANCELLED:
         raise _error(None, "A cancelled event cannot be edited.", EventErrorCode.EVENT_CANCELLED)
     before = {"starts_at": event.starts_at, "ends_at": event.ends_at}
@@ -146,7 +156,7 @@ def update_event(actor, event: Event, data: dict) -> Event:
 def delete_event(actor, event: Event) -> None:
     """Delete a draft; public events are cancelled instead, never deleted."""
     event = _locked(event)
-    permissions.require(permissions.can_edit_event(actor, event))
+    permissions.require(permissions.can_edit_event(actor, event), EDIT_DENIED)
     if event.status != Status.DRAFT:
         raise _error(
             None, "Only drafts can be deleted; cancel it instead.", EventErrorCode.NOT_A_DRAFT
@@ -160,7 +170,7 @@ def announce_event(actor, event: Event) -> Event:
     """Make a draft (or a postponed event, confirming its new dates) public. Announcing an
     announced event changes nothing, so a retried request is harmless."""
     event = _locked(event)
-    permissions.require(permissions.can_publish_event(actor, event))
+    permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
     if event.status == Status.ANNOUNCED:
         return event
     if event.status == Status.CANCELLED:
@@ -180,7 +190,7 @@ def announce_event(actor, event: Event) -> Event:
 def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
     """Move a public event to new dates in the future."""
     event = _locked(event)
-    permissions.require(permissions.can_publish_event(actor, event))
+    permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
     if event.status == Status.CANCELLED:
         raise _error(None, "A cancelled event cannot be postponed.", EventErrorCode.EVENT_CANCELLED)
     if event.status == Status.DRAFT:
@@ -222,7 +232,7 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
 def cancel_event(actor, event: Event, reason: str = "") -> Event:
     """Call off a public event; it stays visible as cancelled. Cancelling twice is harmless."""
     event = _locked(event)
-    permissions.require(permissions.can_publish_event(actor, event))
+    permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
     if event.status == Status.CANCELLED:
         return event
     if event.status == Status.DRAFT:
@@ -251,7 +261,10 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
 def invite_cohost(actor, event: Event, office: CityOffice) -> EventCohost:
     """Invite the office of the twinning's partner city to co-host the event."""
     event = _locked(event)
-    permissions.require(permissions.can_invite_cohost(actor, event))
+    permissions.require(
+        permissions.can_invite_cohost(actor, event),
+        "Only the organising office's publishers invite co-hosts.",
+    )
     if event.status == Status.CANCELLED:
         raise _error(None, "The event is cancelled.", EventErrorCode.EVENT_CANCELLED)
     if event.twinning_id is None:
@@ -313,7 +326,7 @@ def _validate_announcement(announcement: Announcement) -> None:
 @transaction.atomic
 def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
     """Post an announcement for the office's city, published at once."""
-    permissions.require(permissions.can_post_for(actor, office.pk))
+    permissions.require(permissions.can_post_for(actor, office.pk), POST_DENIED)
     announcement = Announcement(office=office, city_id=office.city_id, published_at=timezone.now())
     _assign(announcement, data, ANNOUNCEMENT_FIELDS)
     _validate_announcement(announcement)
@@ -325,7 +338,7 @@ def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
 @transaction.atomic
 def update_announcement(actor, announcement: Announcement, data: dict) -> Announcement:
     announcement = Announcement.objects.select_for_update().get(pk=announcement.pk)
-    permissions.require(permissions.can_post_for(actor, announcement.office_id))
+    permissions.require(permissions.can_post_for(actor, announcement.office_id), POST_DENIED)
     changed = _assign(announcement, data, ANNOUNCEMENT_FIELDS)
     if changed:
         _validate_announcement(announcement)
@@ -343,7 +356,7 @@ def update_announcement(actor, announcement: Announcement, data: dict) -> Announ
 
 @transaction.atomic
 def delete_announcement(actor, announcement: Announcement) -> None:
-    permissions.require(permissions.can_post_for(actor, announcement.office_id))
+    permissions.require(permissions.can_post_for(actor, announcement.office_id), POST_DENIED)
     _record(
         actor, StateChange.Action.DELETED, announcement=announcement, before="PUBLISHED", after=""
     )
