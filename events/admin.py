@@ -14,7 +14,7 @@ from django.contrib.admin.actions import delete_selected as confirm_deletion
 from django.contrib.admin.utils import model_ngettext, quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, ProtectedError, Q, QuerySet
+from django.db.models import ProtectedError, Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +25,7 @@ from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
 from core.i18n import LANGUAGES, translated_columns
 
 from . import permissions, services
-from .models import Announcement, Event, EventCohost
+from .models import Announcement, Event
 
 # What a service raises when it refuses; the admin turns each into a message on the page.
 REFUSALS = (ValidationError, PermissionDenied, ProtectedError)
@@ -104,7 +104,7 @@ class ServiceAdmin(admin.ModelAdmin):
     ``ServiceRefused``, which leaves the view's transaction (so nothing is written, not even the
     admin log entry) and is caught around the view: the change form is built again from the
     same POST data with the reasons as form errors; a delete goes back to the change page with
-    an error message. Subclasses implement ``create``, ``update`` and ``remove``.
+    an error message. Subclasses name their services and the fields those accept.
     """
 
     form = ServiceForm
@@ -114,17 +114,32 @@ class ServiceAdmin(admin.ModelAdmin):
     # The roles a staff user needs in an office to work on this model there.
     office_roles_needed: frozenset = frozenset()
 
+    # The services: (actor, office, data) → obj; (actor, obj, data) → obj; (actor, obj).
+    create_service = None
+    update_service = None
+    delete_service = None
+    # The fields those services accept.
+    service_fields: frozenset = frozenset()
+
     def create(self, request, form):
-        """Create the object from the valid form through a service; returns it."""
-        raise NotImplementedError
+        """Create the object from the valid form through the service; returns it."""
+        data = {
+            name: value for name, value in form.cleaned_data.items() if name in self.service_fields
+        }
+        return self.create_service(request.user, form.cleaned_data["office"], data)
 
     def update(self, request, obj, form):
-        """Apply the form's changes to ``obj`` through a service; returns the saved object."""
-        raise NotImplementedError
+        """Apply the form's changes to ``obj`` through the service; returns the saved object."""
+        data = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in self.service_fields
+        }
+        return self.update_service(request.user, obj, data)
 
     def remove(self, request, obj):
-        """Delete ``obj`` through a service."""
-        raise NotImplementedError
+        """Delete ``obj`` through the service."""
+        self.delete_service(request.user, obj)
 
     # --- Whose rows ----------------------------------------------------------------------
 
@@ -275,6 +290,10 @@ class EventAdmin(ServiceAdmin):
     """
 
     office_roles_needed = EDITING_ROLES
+    create_service = staticmethod(services.create_event)
+    update_service = staticmethod(services.update_event)
+    delete_service = staticmethod(services.delete_event)
+    service_fields = services.EVENT_FIELDS
     list_display = ("title_en", "category", "status", "starts_at", "office", "host_city")
     list_filter = ("status", "category")
     list_select_related = ("host_city", "office")
@@ -295,10 +314,7 @@ class EventAdmin(ServiceAdmin):
         if request.user.is_superuser:
             return queryset
         offices = self.staff_offices(request)
-        cohosted = EventCohost.objects.filter(
-            event=OuterRef("pk"), office__in=offices, status=EventCohost.Status.ACCEPTED
-        )
-        return queryset.filter(Q(office__in=offices) | Q(Exists(cohosted)))
+        return queryset.acted_for_by(offices)
 
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and (
@@ -387,25 +403,6 @@ class EventAdmin(ServiceAdmin):
                 kwargs["queryset"] = twinnings_of(offices)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def create(self, request, form):
-        data = {
-            name: value
-            for name, value in form.cleaned_data.items()
-            if name in services.EVENT_FIELDS
-        }
-        return services.create_event(request.user, form.cleaned_data["office"], data)
-
-    def update(self, request, obj, form):
-        data = {
-            name: form.cleaned_data[name]
-            for name in form.changed_data
-            if name in services.EVENT_FIELDS
-        }
-        return services.update_event(request.user, obj, data)
-
-    def remove(self, request, obj):
-        services.delete_event(request.user, obj)
-
     @admin.action(permissions=["change"], description="Announce selected events")
     def announce_events(self, request, queryset):
         """Make the selected drafts (or postponed events) public, one by one."""
@@ -435,6 +432,10 @@ class AnnouncementAdmin(ServiceAdmin):
     the services, which set the city from the office and the publication time."""
 
     office_roles_needed = PUBLISHING_ROLES
+    create_service = staticmethod(services.create_announcement)
+    update_service = staticmethod(services.update_announcement)
+    delete_service = staticmethod(services.delete_announcement)
+    service_fields = services.ANNOUNCEMENT_FIELDS
     list_display = ("title_en", "office", "city", "published_at")
     list_select_related = ("office", "city")
     search_fields = ("title_en",)
@@ -488,29 +489,5 @@ class AnnouncementAdmin(ServiceAdmin):
             elif db_field.name == "twinning":
                 kwargs["queryset"] = twinnings_of(offices)
             elif db_field.name == "event":
-                cohosted = EventCohost.objects.filter(
-                    event=OuterRef("pk"), office__in=offices, status=EventCohost.Status.ACCEPTED
-                )
-                kwargs["queryset"] = Event.objects.filter(
-                    Q(office__in=offices) | Q(Exists(cohosted))
-                )
+                kwargs["queryset"] = Event.objects.acted_for_by(offices)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def create(self, request, form):
-        data = {
-            name: value
-            for name, value in form.cleaned_data.items()
-            if name in services.ANNOUNCEMENT_FIELDS
-        }
-        return services.create_announcement(request.user, form.cleaned_data["office"], data)
-
-    def update(self, request, obj, form):
-        data = {
-            name: form.cleaned_data[name]
-            for name in form.changed_data
-            if name in services.ANNOUNCEMENT_FIELDS
-        }
-        return services.update_announcement(request.user, obj, data)
-
-    def remove(self, request, obj):
-        services.delete_announcement(request.user, obj)

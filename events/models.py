@@ -40,6 +40,13 @@ class EventQuerySet(models.QuerySet):
             ~Q(status=Event.Status.DRAFT) | Q(office__in=offices) | Q(Exists(cohosted))
         )
 
+    def acted_for_by(self, offices):
+        """Events that any of ``offices`` (ids) organises or co-hosts, having accepted."""
+        cohosted = EventCohost.objects.filter(
+            event=OuterRef("pk"), office__in=offices, status=EventCohost.Status.ACCEPTED
+        )
+        return self.filter(Q(office__in=offices) | Q(Exists(cohosted)))
+
     def search(self, text: str):
         """Events whose title in any language (or venue) contains ``text``, ignoring case
         and accents."""

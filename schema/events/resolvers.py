@@ -1,13 +1,13 @@
 """The queries behind the events part of the API; resolvers call these and nothing else."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from cities.models import Twinning
 from core.error_codes import CommonErrorCode
 from events import permissions
 from events.error_codes import EventErrorCode
-from events.models import Announcement, Event, EventCohost, Rsvp
+from events.models import Announcement, Event, Rsvp
 
 from ..cities.resolvers import attach_twinnings
 from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
@@ -77,10 +77,7 @@ def events(filter, order_by, paths: frozenset[str], viewer):
     near = filter.get("near")
     if filter.get("office"):
         office = decode_id(filter["office"], "CityOffice", "filter.office")
-        cohosted = EventCohost.objects.filter(
-            event=OuterRef("pk"), office=office, status=EventCohost.Status.ACCEPTED
-        )
-        queryset = queryset.filter(Q(office=office) | Q(Exists(cohosted)))
+        queryset = queryset.acted_for_by([office])
     if filter.get("category"):
         queryset = queryset.filter(category=filter["category"])
     if filter.get("city"):
