@@ -94,3 +94,33 @@ class RefreshToken(models.Model):
 
     def __str__(self):
         return f"refresh token {self.pk} of {self.user}"
+
+
+class Device(models.Model):
+    """A phone or browser that receives pushes: an FCM registration token of one user.
+
+    A token belongs to one user at a time; registering it again under another user moves it
+    (the phone changed hands or accounts). Tokens FCM reports as gone are deactivated, not
+    deleted, so their deliveries stay on record.
+    """
+
+    class Platform(models.TextChoices):
+        ANDROID = "ANDROID", "Android"
+        IOS = "IOS", "iOS"
+        WEB = "WEB", "Web"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    token = models.CharField(max_length=512, unique=True)
+    platform = models.CharField(max_length=10, choices=Platform.choices)
+    locale = models.CharField(max_length=35, blank=True, help_text="BCP 47, e.g. ru-KZ.")
+    app_version = models.CharField(max_length=32, blank=True)
+    active = models.BooleanField(default=True)
+    deactivated_reason = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "active"])]
+
+    def __str__(self):
+        return f"{self.platform} device of {self.user}"

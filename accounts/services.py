@@ -9,7 +9,8 @@ from core.i18n import LANGUAGE_CODES
 from core.validators import validate_time_zone
 
 from .error_codes import AccountErrorCode
-from .models import User, new_calendar_token
+from .models import Device, User, new_calendar_token
+from .signals import device_registered, preferences_changed
 
 _UNSET = object()
 
@@ -62,6 +63,9 @@ def update_preferences(
         raise ValidationError(errors)
     if fields:
         user.save(update_fields=fields)
+        transaction.on_commit(
+            lambda: preferences_changed.send(sender=User, user=user, fields=fields)
+        )
     return user
 
 
@@ -70,3 +74,42 @@ def rotate_calendar_token(user: User) -> User:
     user.calendar_token = new_calendar_token()
     user.save(update_fields=["calendar_token"])
     return user
+
+
+@transaction.atomic
+def register_device(user: User, token: str, platform: str, locale: str = "", app_version: str = ""):
+    """Register (or refresh) a device token for ``user``; a token registered by another user
+    moves to this one, and a deactivated token comes back to life."""
+    token = (token or "").strip()
+    errors = {}
+    if not token or len(token) > Device._meta.get_field("token").max_length or " " in token:
+        errors["token"] = ValidationError(
+            "Not an FCM registration token.", code=AccountErrorCode.INVALID_DEVICE_TOKEN
+        )
+    locale = (locale or "").strip()
+    if len(locale) > 35 or (locale and not all(c.isalnum() or c in "-_" for c in locale)):
+        errors["locale"] = ValidationError(
+            "Give a BCP 47 locale such as ru-KZ.", code=AccountErrorCode.INVALID_LOCALE
+        )
+    if len(app_version or "") > 32:
+        errors["app_version"] = ValidationError("At most 32 characters.", code="max_length")
+    if errors:
+        raise ValidationError(errors)
+    device, _ = Device.objects.select_for_update().update_or_create(
+        token=token,
+        defaults={
+            "user": user,
+            "platform": platform,
+            "locale": locale,
+            "app_version": app_version or "",
+            "active": True,
+            "deactivated_reason": "",
+        },
+    )
+    transaction.on_commit(lambda: device_registered.send(sender=Device, device=device))
+    return device
+
+
+def unregister_device(user: User, token: str) -> None:
+    """Forget a token of the user's (signing out of the app); other users' tokens are left."""
+    Device.objects.filter(user=user, token=(token or "").strip()).delete()

@@ -126,6 +126,31 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Publishing fails fast when the broker is down: the notification is already in the outbox,
+# and the sweep below enqueues it once the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+# Run by `celery beat` (the beat service in docker-compose.yml).
+CELERY_BEAT_SCHEDULE = {
+    "push-sweep": {"task": "events.tasks.sweep_notifications", "schedule": 60.0},
+    "push-reminders": {"task": "events.tasks.send_reminders", "schedule": 60.0},
+}
+
+# ---------------------------------------------------------------------------------------------
+# Push notifications
+# ---------------------------------------------------------------------------------------------
+# Audiences larger than this (devices) go to FCM topics instead of device by device.
+PUSH_TOPIC_THRESHOLD = env.int("PUSH_TOPIC_THRESHOLD", default=50_000)
+# Attempts per delivery on retryable errors (UNAVAILABLE, INTERNAL, QUOTA_EXCEEDED).
+PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=5)
+# Exponential backoff between attempts: base × 2^(attempt−1), capped, with ±50 % jitter.
+PUSH_RETRY_BASE_SECONDS = env.float("PUSH_RETRY_BASE_SECONDS", default=10.0)
+PUSH_RETRY_MAX_SECONDS = env.float("PUSH_RETRY_MAX_SECONDS", default=600.0)
+# How long a worker owns a batch it took; a dead worker's batch is retried after this.
+PUSH_LEASE_SECONDS = env.int("PUSH_LEASE_SECONDS", default=300)
+# A notification still pending after this long is enqueued again by the sweep.
+PUSH_SWEEP_AFTER_SECONDS = env.int("PUSH_SWEEP_AFTER_SECONDS", default=60)
+# Minutes before an event starts when those GOING get a reminder.
+PUSH_REMINDER_MINUTES = env.int("PUSH_REMINDER_MINUTES", default=60)
 
 # ---------------------------------------------------------------------------------------------
 # Authentication
@@ -157,6 +182,15 @@ FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 # Where the token-signing certificates are fetched; empty means Google's own endpoint. Set for
 # a private mirror of that endpoint, and by the tests, which serve their own keys.
 FIREBASE_AUTH_CERT_URL = env.str("FIREBASE_AUTH_CERT_URL", default="")
+# "fcm" pushes through Firebase Cloud Messaging; "log" only logs (default without credentials).
+PUSH_BACKEND = env.str(
+    "PUSH_BACKEND",
+    default="fcm"
+    if (FIREBASE_CREDENTIALS or env.str("GOOGLE_APPLICATION_CREDENTIALS", default=""))
+    else "log",
+)
+# FCM HTTP v1 base URL for a private relay or the tests' fake; empty: https://fcm.googleapis.com.
+FCM_API_URL = env.str("FCM_API_URL", default="")
 
 # ---------------------------------------------------------------------------------------------
 # Languages and time

@@ -25,7 +25,8 @@ from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
 from core.i18n import LANGUAGES, translated_columns
 
 from . import permissions, services
-from .models import Announcement, Event
+from .models import Announcement, Event, Notification
+from .push.status import progress
 
 # What a service raises when it refuses; the admin turns each into a message on the page.
 REFUSALS = (ValidationError, PermissionDenied, ProtectedError)
@@ -491,3 +492,34 @@ class AnnouncementAdmin(ServiceAdmin):
             elif db_field.name == "event":
                 kwargs["queryset"] = Event.objects.acted_for_by(offices)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Operators follow each push notification's progress here (read-only)."""
+
+    list_display = ("pk", "kind", "state", "path", "audience_size", "progress", "created_at")
+    list_filter = ("state", "kind", "path")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Notification._meta.fields] + ["progress"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    @admin.display(description="Progress")
+    def progress(self, obj):
+        row = progress([obj])[0]
+        reasons = ", ".join(
+            f"{code}: {count}" for code, count in sorted(row.failed_by_reason.items())
+        )
+        text = (
+            f"sent {row.sent}, due {row.due}, held {row.held}, retrying {row.retrying}, "
+            f"failed {row.failed}"
+        )
+        return f"{text} ({reasons})" if reasons else text

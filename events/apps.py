@@ -5,3 +5,6 @@ class EventsConfig(AppConfig):
     """Events of cities and twinnings, and the announcements of city offices."""
 
     name = "events"
+
+    def ready(self):
+        from .push import receivers  # noqa: F401 (connects the topic-sync receivers)

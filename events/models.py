@@ -318,3 +318,7 @@ class StateChange(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.subject_title} at {self.at:%Y-%m-%d %H:%M}"
+
+
+# The push outbox lives in its own module; importing it here registers its models.
+from .push.models import Delivery, DeviceTopic, Notification  # noqa: E402, F401

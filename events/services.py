@@ -10,9 +10,15 @@ from cities.models import CityOffice
 
 from . import permissions
 from .error_codes import EventErrorCode
-from .models import Announcement, Event, EventCohost, Rsvp, StateChange
+from .models import Announcement, Event, EventCohost, Notification, Rsvp, StateChange
+from .push import dispatch as push
 
 Status = Event.Status
+Kind = Notification.Kind
+# Changing these on a public event tells those who follow or plan to go.
+NOTIFYING_FIELDS = frozenset(
+    ["starts_at", "ends_at", "timezone", "venue_name", "venue_address", "latitude", "longitude"]
+)
 
 # The fields a create or update may set; the rest (office, host city, status) follow rules.
 EVENT_FIELDS = frozenset(
@@ -53,7 +59,7 @@ def _error(field: str | None, message: str, code: EventErrorCode) -> ValidationE
 
 def _record(actor, action, *, event=None, announcement=None, before="", after="", **details):
     subject = event or announcement
-    StateChange.objects.create(
+    return StateChange.objects.create(
         event=event,
         announcement=announcement,
         subject_title=subject.title_en[:200],
@@ -141,7 +147,7 @@ def update_event(actor, event: Event, data: dict) -> Event:
     for field in ("starts_at", "ends_at"):
         if field in changed:
             details[field] = [before[field].isoformat(), getattr(event, field).isoformat()]
-    _record(
+    change = _record(
         actor,
         StateChange.Action.UPDATED,
         event=event,
@@ -149,6 +155,9 @@ def update_event(actor, event: Event, data: dict) -> Event:
         after=event.status,
         **details,
     )
+    # People who plan to go must hear of a new time or place; other edits stay quiet.
+    if event.status != Status.DRAFT and NOTIFYING_FIELDS.intersection(changed):
+        push.notify(Kind.EVENT_CHANGED, f"event:{event.pk}:change:{change.pk}", event=event)
     return event
 
 
@@ -183,6 +192,8 @@ def announce_event(actor, event: Event) -> Event:
     event.announced_at = event.announced_at or timezone.now()
     event.save(update_fields=["status", "announced_at", "updated_at"])
     _record(actor, StateChange.Action.ANNOUNCED, event=event, before=before, after=event.status)
+    if before == Status.DRAFT:
+        push.notify(Kind.EVENT_ANNOUNCED, f"event:{event.pk}:announced", event=event)
     return event
 
 
@@ -216,7 +227,7 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
     before = event.status
     event.starts_at, event.ends_at, event.status = new_starts_at, new_ends_at, Status.POSTPONED
     event.save(update_fields=["starts_at", "ends_at", "status", "updated_at"])
-    _record(
+    change = _record(
         actor,
         StateChange.Action.POSTPONED,
         event=event,
@@ -225,6 +236,7 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
         old=old,
         new=[new_starts_at.isoformat(), new_ends_at.isoformat()],
     )
+    push.notify(Kind.EVENT_POSTPONED, f"event:{event.pk}:change:{change.pk}", event=event)
     return event
 
 
@@ -253,6 +265,12 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
         before=before,
         after=event.status,
         reason=reason,
+    )
+    push.notify(
+        Kind.EVENT_CANCELLED,
+        f"event:{event.pk}:cancelled",
+        event=event,
+        urgent=push.urgent_cancellation(event),
     )
     return event
 
@@ -332,6 +350,11 @@ def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
     _validate_announcement(announcement)
     announcement.save()
     _record(actor, StateChange.Action.PUBLISHED, announcement=announcement, after="PUBLISHED")
+    push.notify(
+        Kind.ANNOUNCEMENT_POSTED,
+        f"announcement:{announcement.pk}:posted",
+        announcement=announcement,
+    )
     return announcement
 
 

@@ -6,7 +6,7 @@ from accounts import services, tokens
 
 from ..core.mutations import BaseMutation
 from ..events.types import EventCategory
-from .types import Viewer
+from .types import DevicePlatform, DeviceType, Viewer
 
 
 def client_ip(info) -> str | None:
@@ -117,7 +117,42 @@ class CalendarTokenRotate(BaseMutation):
         return {"viewer": services.rotate_calendar_token(viewer)}
 
 
+class DeviceRegister(BaseMutation):
+    """Register this phone's FCM token for the viewer's pushes. Call it at every app start and
+    when FCM rotates the token; a token registered by another account moves to this one."""
+
+    device = graphene.Field(DeviceType)
+    field_aliases = {"app_version": "appVersion"}
+
+    class Arguments:
+        token = graphene.String(required=True)
+        platform = DevicePlatform(required=True)
+        locale = graphene.String(description="The device's BCP 47 locale, e.g. kk-KZ.")
+        app_version = graphene.String()
+
+    @classmethod
+    def perform(cls, info, viewer, token, platform, locale="", app_version=""):
+        device = services.register_device(
+            viewer, token, platform.value, locale or "", app_version or ""
+        )
+        return {"device": device}
+
+
+class DeviceUnregister(BaseMutation):
+    """Stop pushes to a token of the viewer's (signing out on that phone). Safe to repeat."""
+
+    class Arguments:
+        token = graphene.String(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, token):
+        services.unregister_device(viewer, token)
+        return {}
+
+
 class AccountMutations(graphene.ObjectType):
+    device_register = DeviceRegister.Field()
+    device_unregister = DeviceUnregister.Field()
     token_create = TokenCreate.Field()
     token_refresh = TokenRefresh.Field()
     token_revoke = TokenRevoke.Field()

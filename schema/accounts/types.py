@@ -3,6 +3,7 @@
 import graphene
 from django.urls import reverse
 
+from accounts.models import Device
 from cities.models import OfficeMembership
 
 from ..cities.types import CityOfficeType, CityType, TwinningType
@@ -11,6 +12,25 @@ from ..events.types import EventCategory, EventType, RsvpStatus
 MembershipRole = graphene.Enum.from_enum(
     OfficeMembership.Role, name="OfficeRole", description="A role in a city office."
 )
+
+
+DevicePlatform = graphene.Enum.from_enum(Device.Platform, name="DevicePlatform")
+
+
+class DeviceType(graphene.ObjectType):
+    """A phone or browser of the viewer's that receives pushes."""
+
+    class Meta:
+        name = "Device"
+
+    token = graphene.String(required=True)
+    platform = graphene.Field(DevicePlatform, required=True)
+    locale = graphene.String(required=True)
+    app_version = graphene.String(required=True)
+    active = graphene.Boolean(
+        required=True, description="False once FCM reported the token gone; register again."
+    )
+    updated_at = graphene.DateTime(required=True)
 
 
 class QuietHours(graphene.ObjectType):
@@ -61,6 +81,7 @@ class Viewer(graphene.ObjectType):
         graphene.NonNull(Membership), required=True, description="Offices and roles."
     )
     is_superuser = graphene.Boolean(required=True)
+    devices = graphene.List(graphene.NonNull(DeviceType), required=True)
     calendar_url = graphene.String(
         required=True,
         description="A private iCalendar feed of the events RSVP'd to. Keep it secret; "
@@ -98,6 +119,10 @@ class Viewer(graphene.ObjectType):
         from .resolvers import memberships
 
         return memberships(user)
+
+    @staticmethod
+    def resolve_devices(user, info):
+        return user.devices.order_by("-updated_at", "pk")
 
     @staticmethod
     def resolve_calendar_url(user, info):

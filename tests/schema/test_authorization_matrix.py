@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from accounts.models import User
+from accounts.models import Device, User
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
 from tests.factories import (
@@ -222,6 +222,15 @@ MUTATIONS = {
         "errors { field code message } } }",
         lambda t: {"id": gid(t["live"])},
     ),
+    "deviceRegister": (
+        'mutation { deviceRegister(token: "fcm-token-1", platform: ANDROID, locale: "ru-KZ") '
+        "{ device { active } errors { field code message } } }",
+        lambda t: {},
+    ),
+    "deviceUnregister": (
+        'mutation { deviceUnregister(token: "fcm-token-1") { errors { field code message } } }',
+        lambda t: {},
+    ),
     "preferencesUpdate": (
         'mutation { preferencesUpdate(language: "kk", timeZone: "Asia/Almaty") '
         "{ viewer { language } errors { field code message } } }",
@@ -267,6 +276,8 @@ EXPECTED = {
     "twinningUnfollow": EVERYONE_SIGNED_IN,
     "rsvpSet": EVERYONE_SIGNED_IN,
     "preferencesUpdate": EVERYONE_SIGNED_IN,
+    "deviceRegister": EVERYONE_SIGNED_IN,
+    "deviceUnregister": EVERYONE_SIGNED_IN,
 }
 for outcomes in EXPECTED.values():
     outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
@@ -275,6 +286,7 @@ for outcomes in EXPECTED.values():
 def snapshot():
     """Everything a mutation could write."""
     models = [
+        Device,
         Event,
         Announcement,
         EventCohost,

@@ -1,0 +1,114 @@
+"""The push outbox: a notification per thing worth telling, a delivery per (notification,
+device).
+
+A notification is written in the same transaction as the change it tells of, so neither exists
+without the other; Celery fans it out after commit, and a periodic sweep picks up whatever a
+down broker or a dead worker left behind. The unique (notification, device) pair makes every
+retry idempotent: a device is pushed at most once per notification.
+"""
+
+from django.db import models
+
+from accounts.models import Device
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        EVENT_ANNOUNCED = "EVENT_ANNOUNCED", "Event announced"
+        EVENT_CHANGED = "EVENT_CHANGED", "Event changed (time or venue)"
+        EVENT_POSTPONED = "EVENT_POSTPONED", "Event postponed"
+        EVENT_CANCELLED = "EVENT_CANCELLED", "Event cancelled"
+        EVENT_REMINDER = "EVENT_REMINDER", "Event reminder"
+        ANNOUNCEMENT_POSTED = "ANNOUNCEMENT_POSTED", "Announcement posted"
+
+    class State(models.TextChoices):
+        PENDING = "PENDING", "Pending: audience not yet resolved"
+        FANNED_OUT = "FANNED_OUT", "Fanned out: deliveries being sent"
+        DONE = "DONE", "Done"
+
+    class Path(models.TextChoices):
+        TOKENS = "TOKENS", "Device by device"
+        TOPICS = "TOPICS", "FCM topics"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # The same change never notifies twice: announcing twice finds the first notification.
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    announcement = models.ForeignKey(
+        "events.Announcement", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    urgent = models.BooleanField(default=False, help_text="Delivered through quiet hours.")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    path = models.CharField(max_length=8, choices=Path.choices, blank=True)
+    audience_size = models.PositiveIntegerField(null=True, blank=True)
+    # Topic sends: the message ids (or errors) per condition.
+    topic_results = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "events"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk}"
+
+
+class Delivery(models.Model):
+    """One notification to one device. PENDING until sent or given up on; ``next_attempt_at``
+    is when it may go: now, the end of the user's quiet hours, or a retry's backoff. A worker
+    that takes a batch moves it a lease ahead, so a dead worker's batch comes back later."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        SENT = "SENT", "Sent"
+        FAILED = "FAILED", "Failed"
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="deliveries")
+    language = models.CharField(max_length=8)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    held_for_quiet_hours = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        app_label = "events"
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "device"], name="delivery_once_per_device"
+            )
+        ]
+        indexes = [models.Index(fields=["notification", "status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.notification} → device {self.device_id}: {self.status}"
+
+
+class DeviceTopic(models.Model):
+    """An FCM topic a device is subscribed to, as far as we know: what topic sync diffs
+    against, so that following one city costs one subscription call, not a full resync."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="topics")
+    topic = models.CharField(max_length=100)
+
+    class Meta:
+        app_label = "events"
+        constraints = [
+            models.UniqueConstraint(fields=["device", "topic"], name="device_topic_once")
+        ]
+        indexes = [models.Index(fields=["topic"])]
+
+    def __str__(self):
+        return f"device {self.device_id} in {self.topic}"
