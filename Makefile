@@ -7,9 +7,9 @@ PORT ?= 8000
 
 # Local runs use the embedded default (SQLite, in-memory channel layer, tasks in-process)
 # with DEBUG on, which also turns GraphiQL on; set DEBUG=false to try production behaviour.
-run migrate seed serve worker: export DEBUG ?= true
+run migrate seed serve worker beat: export DEBUG ?= true
 
-.PHONY: run serve install migrate seed test lint format schema lock worker clean
+.PHONY: run serve install migrate seed test lint format schema lock worker beat clean
 
 run: install migrate seed serve ## Set up everything and serve http://127.0.0.1:8000/graphql/
 
@@ -36,6 +36,10 @@ serve: install
 # The same command the worker service runs in docker-compose.yml.
 worker: install
 	$(BIN)/celery --app backend worker --loglevel INFO
+
+# The same command as the beat service in docker-compose.yml (push sweep and reminders).
+beat: install
+	$(BIN)/celery --app backend beat --loglevel INFO --schedule /tmp/celerybeat-schedule
 
 test: install
 	$(BIN)/python -m pytest

@@ -8,6 +8,7 @@ instant before its worker died can be sent twice; everything else is sent once.
 """
 
 import datetime
+import logging
 import random
 from collections import Counter
 from itertools import islice
@@ -28,6 +29,8 @@ from .quiet_hours import quiet_until
 from .texts import pick_language, render
 from .topics import topic_conditions
 
+logger = logging.getLogger(__name__)
+
 Kind = Notification.Kind
 State = Notification.State
 
@@ -36,6 +39,9 @@ TOPIC_KINDS = frozenset({Kind.EVENT_ANNOUNCED, Kind.ANNOUNCEMENT_POSTED})
 RETRYABLE = frozenset({Outcome.UNAVAILABLE, Outcome.INTERNAL, Outcome.UNKNOWN})
 DEACTIVATING = frozenset({Outcome.UNREGISTERED, Outcome.SENDER_ID_MISMATCH})
 FAN_OUT_CHUNK = 2000
+# A batch at least this large in which every token is a SENDER_ID_MISMATCH means a wrong
+# project setting, not wrong devices.
+MISCONFIGURATION_BATCH = 20
 # Without a Retry-After, how long QUOTA_EXCEEDED waits before the next try.
 DEFAULT_QUOTA_WAIT_SECONDS = 60.0
 
@@ -234,6 +240,12 @@ def _record(batch: list[Delivery], results) -> datetime.datetime | None:
             quota_wait = max(quota_wait or wait, wait)
         else:
             delivery.next_attempt_at = now + backoff(delivery.attempts, result.retry_after)
+    mismatches = sum(1 for result in results if result.outcome == Outcome.SENDER_ID_MISMATCH)
+    if mismatches >= MISCONFIGURATION_BATCH and mismatches == len(results):
+        # Every token of a sizeable batch "belongs to another sender": the project is
+        # misconfigured, not the devices. Fail the deliveries, keep the devices.
+        logger.error("SENDER_ID_MISMATCH for a whole batch: check FIREBASE_PROJECT_ID")
+        gone_devices = {}
     with transaction.atomic():
         Delivery.objects.bulk_update(
             batch,

@@ -465,3 +465,29 @@ def test_push_status_shows_progress_by_reason(world, push, fake_fcm, capsys):
     out = capsys.readouterr().out
     assert f"#{notification.pk} EVENT_ANNOUNCED" in out
     assert "sent=1 due=0 held=1 retrying=0 failed=1 [UNREGISTERED 1]" in out
+
+
+def test_the_admin_shows_each_notifications_progress(world, push, fake_fcm, client):
+    from django.contrib.auth import get_user_model
+
+    fake_fcm.fail("gone", "UNREGISTERED")
+    announce_to(world, push, "gone", "fine")
+    client.force_login(get_user_model().objects.create_superuser("ops@example.org", "x" * 12))
+
+    page = client.get("/admin/events/notification/")
+
+    assert page.status_code == 200
+    assert "sent 1, due 0, held 0, retrying 0, failed 1 (UNREGISTERED: 1)" in page.content.decode()
+
+
+def test_a_whole_batch_of_sender_id_mismatches_keeps_the_devices(world, push, fake_fcm):
+    tokens = [f"phone-{n:02}" for n in range(25)]
+    for token in tokens:
+        fake_fcm.fail(token, "SENDER_ID_MISMATCH")
+
+    announce_to(world, push, *tokens)
+
+    assert Device.objects.filter(active=True).count() == 25
+    assert set(Delivery.objects.values_list("status", "error_code")) == {
+        (Delivery.Status.FAILED, "SENDER_ID_MISMATCH")
+    }

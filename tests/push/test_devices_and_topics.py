@@ -1,0 +1,137 @@
+"""Registering devices, and keeping their FCM topics in line with follows and languages."""
+
+import pytest
+from graphql_relay import to_global_id
+
+from accounts.models import Device
+from events.push.models import DeviceTopic
+
+REGISTER = """
+mutation($token: String!, $platform: DevicePlatform!, $locale: String, $version: String) {
+  deviceRegister(token: $token, platform: $platform, locale: $locale, appVersion: $version) {
+    device { token platform locale appVersion active }
+    errors { field code message }
+  }
+}
+"""
+UNREGISTER = "mutation($t: String!) { deviceUnregister(token: $t) { errors { code } } }"
+DEVICES = "{ me { devices { token platform active } } }"
+
+
+def register(gql, user, token, platform="ANDROID", locale="ru-KZ", version="1.4.0"):
+    variables = {"token": token, "platform": platform, "locale": locale, "version": version}
+    return gql(REGISTER, variables, user=user)["data"]["deviceRegister"]
+
+
+def test_a_device_registers_and_shows_in_me(gql, user_factory):
+    user = user_factory()
+
+    payload = register(gql, user, "tok-1")
+
+    assert payload == {
+        "device": {
+            "token": "tok-1",
+            "platform": "ANDROID",
+            "locale": "ru-KZ",
+            "appVersion": "1.4.0",
+            "active": True,
+        },
+        "errors": [],
+    }
+    assert gql(DEVICES, user=user)["data"]["me"]["devices"] == [
+        {"token": "tok-1", "platform": "ANDROID", "active": True}
+    ]
+
+
+def test_a_token_registered_again_by_another_user_moves_and_revives(gql, user_factory):
+    first, second = user_factory(), user_factory()
+    register(gql, first, "shared-phone")
+    Device.objects.update(active=False, deactivated_reason="UNREGISTERED")
+
+    register(gql, second, "shared-phone", platform="IOS")
+
+    device = Device.objects.get()
+    assert (device.user, device.platform, device.active) == (second, "IOS", True)
+    assert gql(DEVICES, user=first)["data"]["me"]["devices"] == []
+
+
+def test_unregister_only_touches_the_viewers_tokens(gql, user_factory):
+    owner, other = user_factory(), user_factory()
+    register(gql, owner, "mine")
+
+    assert gql(UNREGISTER, {"t": "mine"}, user=other)["data"]["deviceUnregister"] == {"errors": []}
+    assert Device.objects.filter(token="mine").exists()
+    gql(UNREGISTER, {"t": "mine"}, user=owner)
+    assert not Device.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("token", "locale", "field", "code"),
+    [
+        ("", "ru", "token", "INVALID_DEVICE_TOKEN"),
+        ("x" * 513, "ru", "token", "INVALID_DEVICE_TOKEN"),
+        ("has space", "ru", "token", "INVALID_DEVICE_TOKEN"),
+        ("tok", "ru KZ", "locale", "INVALID_LOCALE"),
+    ],
+)
+def test_bad_registrations_are_refused(gql, user_factory, token, locale, field, code):
+    payload = register(gql, user_factory(), token, locale=locale)
+
+    assert (payload["device"], [(e["field"], e["code"]) for e in payload["errors"]]) == (
+        None,
+        [(field, code)],
+    )
+    assert not Device.objects.exists()
+
+
+FOLLOW = "mutation($id: ID!) { cityFollow(city: $id) { errors { code } } }"
+UNFOLLOW = "mutation($id: ID!) { cityUnfollow(city: $id) { errors { code } } }"
+FOLLOW_PAIR = "mutation($id: ID!) { twinningFollow(twinning: $id) { errors { code } } }"
+LANGUAGE = 'mutation { preferencesUpdate(language: "ur") { errors { code } } }'
+
+
+@pytest.fixture
+def synced_gql(gql, fcm_backend, django_capture_on_commit_callbacks):
+    """Requests whose after-commit work (topic sync) runs, as it does in production."""
+
+    def execute(*args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return gql(*args, **kwargs)
+
+    return execute
+
+
+def test_topics_follow_follows_devices_and_language(
+    synced_gql, fake_fcm, user_factory, city_factory, twinning_factory
+):
+    user = user_factory(language="en")
+    city = city_factory()
+    pair = twinning_factory()
+    city_id, pair_id = to_global_id("City", city.pk), to_global_id("Twinning", pair.pk)
+
+    synced_gql(FOLLOW, {"id": city_id}, user=user)
+    assert fake_fcm.topics == {}  # no device yet
+    register(synced_gql, user, "phone", locale="ru-KZ")
+    register(synced_gql, user, "tablet", locale="")
+    synced_gql(FOLLOW_PAIR, {"id": pair_id}, user=user)
+
+    assert fake_fcm.topics == {
+        f"city-{city.pk}-ru": {"phone"},
+        f"city-{city.pk}-en": {"tablet"},
+        f"twinning-{pair.pk}-ru": {"phone"},
+        f"twinning-{pair.pk}-en": {"tablet"},
+    }
+
+    # The user's language moves the device that follows it (the tablet has no locale).
+    synced_gql(LANGUAGE, user=user)
+    synced_gql(UNFOLLOW, {"id": city_id}, user=user)
+
+    subscribed = {topic: tokens for topic, tokens in fake_fcm.topics.items() if tokens}
+    assert subscribed == {
+        f"twinning-{pair.pk}-ru": {"phone"},
+        f"twinning-{pair.pk}-ur": {"tablet"},
+    }
+    assert set(DeviceTopic.objects.values_list("device__token", "topic")) == {
+        ("phone", f"twinning-{pair.pk}-ru"),
+        ("tablet", f"twinning-{pair.pk}-ur"),
+    }
