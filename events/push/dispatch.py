@@ -92,6 +92,14 @@ def fan_out(notification_id: int) -> None:
         notification.path = Notification.Path.TOKENS
         notification.state = State.FANNED_OUT
         notification.save(update_fields=["audience_size", "fanned_out_at", "path", "state"])
+    # Large audiences are sent by several workers at once (batches are claimed with SKIP
+    # LOCKED, so they never overlap); this worker takes its share too.
+    extra_senders = min(settings.PUSH_PARALLEL_SENDERS, -(-size // MAX_BATCH)) - 1
+    if extra_senders > 0 and not settings.CELERY_TASK_ALWAYS_EAGER:
+        from .. import tasks
+
+        for _ in range(extra_senders):
+            broker.enqueue(tasks.send_due_deliveries, notification_id)
     send_due(notification_id)
 
 
