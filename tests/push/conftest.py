@@ -1,7 +1,9 @@
 """Fixtures for the push backends: a fake FCM server and the FCM backend pointed at it."""
 
 import pytest
+from kombu import pools
 
+from backend.celery import app as celery_app
 from events.push import backends
 from tests.push.fake_fcm import FakeFcm, StaticCredential
 
@@ -39,3 +41,31 @@ def fcm_backend(settings, fake_fcm):
     yield backends.get_backend()
     backends.reset_backend()
     backends.use_credential(None)
+
+
+def _drop_broker_connections() -> None:
+    """Close the app's broker connections, so that its next publish connects to the broker
+    URL of that moment. Celery keeps the connection and producer pools of a process's first
+    publish for the life of the process (it drops them only after a fork), whatever URL the
+    configuration names later."""
+    pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def publish_tasks_to():
+    """``publish_tasks_to(url)``: the test process publishes tasks to the broker at ``url``
+    instead of running them in-process (the test settings make tasks eager). Restored, with
+    the connections to that broker dropped, when the test ends."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.broker_url
+
+    def publish_to(url: str) -> None:
+        _drop_broker_connections()
+        conf.task_always_eager, conf.broker_url = False, url
+        assert conf.broker_url == url, "CELERY_BROKER_URL in the environment wins"
+
+    yield publish_to
+    conf.task_always_eager, conf.broker_url = saved
+    _drop_broker_connections()

@@ -402,19 +402,15 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_sweep_without_duplicates
 
 
 def test_the_broker_down_at_commit_is_recovered_by_the_sweep(
-    world, fcm_backend, fake_fcm, settings, django_capture_on_commit_callbacks
+    world, fcm_backend, fake_fcm, settings, publish_tasks_to, django_capture_on_commit_callbacks
 ):
     from backend.celery import app
 
     world.person("fan", follows=[world.aktau])
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens there
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            services.announce_event(world.publisher, world.draft())
-    finally:
-        app.conf.task_always_eager = True
-        app.conf.broker_url = settings.CELERY_BROKER_URL
+    publish_tasks_to("redis://127.0.0.1:9/0")  # nothing listens there
+    with django_capture_on_commit_callbacks(execute=True):
+        services.announce_event(world.publisher, world.draft())
+    app.conf.task_always_eager = True
     notification = Notification.objects.get()
     assert notification.state == Notification.State.PENDING
     assert fake_fcm.messages == []
