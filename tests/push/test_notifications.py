@@ -410,6 +410,7 @@ def test_the_broker_down_at_commit_is_recovered_by_the_sweep(
     publish_tasks_to("redis://127.0.0.1:9/0")  # nothing listens there
     with django_capture_on_commit_callbacks(execute=True):
         services.announce_event(world.publisher, world.draft())
+    # The broker is back (tasks run in-process again): the sweep finds what was left.
     app.conf.task_always_eager = True
     notification = Notification.objects.get()
     assert notification.state == Notification.State.PENDING
