@@ -1,4 +1,4 @@
-"""The ASGI application served by daphne: Django for HTTP; websockets are routed here too."""
+"""The ASGI application served by daphne: Django for HTTP, GraphQL for websockets."""
 
 import os
 
@@ -9,6 +9,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from schema.core.websocket import AllowedOriginMiddleware, GraphQLWebsocketConsumer  # noqa: E402
+from schema.schema import schema  # noqa: E402
+
+# The same path as over HTTP. Sockets sign in with the token in `connection_init` only, so
+# there is deliberately no AuthMiddlewareStack: the admin's session cookie signs no socket in.
+websocket_urlpatterns = [path("graphql/", GraphQLWebsocketConsumer.as_asgi(schema=schema))]
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedOriginMiddleware(URLRouter(websocket_urlpatterns)),
+    }
+)

@@ -239,6 +239,37 @@ GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
 
 # ---------------------------------------------------------------------------------------------
+# Websockets (ws://…/graphql/, the graphql-transport-ws protocol; see schema/core/websocket.py)
+# ---------------------------------------------------------------------------------------------
+# Browser pages that may open the socket, besides pages on the API's own host; patterns as
+# Channels' OriginValidator takes them ("https://app.example.org", ".example.org", "*").
+# Clients that send no Origin (the mobile apps) are always allowed.
+WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
+# The protocol's connectionInitWaitTimeout: a socket that says nothing is closed (4408).
+WEBSOCKET_INIT_TIMEOUT_SECONDS = env.float("WEBSOCKET_INIT_TIMEOUT_SECONDS", default=10.0)
+# The server's protocol-level ping, so that apps notice a dead link and proxies see traffic
+# within their idle timeouts (commonly 60 s); 0 turns it off.
+WEBSOCKET_KEEPALIVE_SECONDS = env.float("WEBSOCKET_KEEPALIVE_SECONDS", default=25.0)
+# The largest message a client may send (closed with 4413). One document with its variables;
+# the largest real ones, mutations with text in four languages, are a few KiB. daphne's own
+# limit (1 MiB) still applies before this.
+WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=64 * 1024)
+# Subscriptions running at once on one connection; more get TOO_MANY_SUBSCRIPTIONS.
+WEBSOCKET_MAX_SUBSCRIPTIONS = env.int("WEBSOCKET_MAX_SUBSCRIPTIONS", default=50)
+# Open connections of one signed-in user across all processes (phone, tablet, browser tabs);
+# counted in the cache, so Redis in production. 0: no limit.
+WEBSOCKET_MAX_CONNECTIONS_PER_USER = env.int("WEBSOCKET_MAX_CONNECTIONS_PER_USER", default=10)
+# Anonymous connections from one client address; generous, as carrier NAT puts many people
+# behind one address. 0: no limit.
+WEBSOCKET_MAX_ANONYMOUS_CONNECTIONS_PER_IP = env.int(
+    "WEBSOCKET_MAX_ANONYMOUS_CONNECTIONS_PER_IP", default=100
+)
+# Operations one connection may start: a burst (an app's start-up fires a dozen at once),
+# then a steady rate; beyond it RATE_LIMITED, and a client that keeps on is closed (4008).
+WEBSOCKET_OPERATIONS_PER_SECOND = env.float("WEBSOCKET_OPERATIONS_PER_SECOND", default=10.0)
+WEBSOCKET_OPERATIONS_BURST = env.int("WEBSOCKET_OPERATIONS_BURST", default=30)
+
+# ---------------------------------------------------------------------------------------------
 # Security (effective when DEBUG is off)
 # ---------------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

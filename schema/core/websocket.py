@@ -1,0 +1,874 @@
+"""GraphQL over websockets: the ``graphql-transport-ws`` protocol, served by Django Channels.
+
+One endpoint, ``ws://…/graphql/``, carries queries, mutations and subscriptions as the
+``graphql-ws`` project's PROTOCOL.md describes. The client opens the socket with the
+``graphql-transport-ws`` subprotocol and sends ``connection_init`` (with its bearer token, if
+it has one) before the init timeout; the server answers ``connection_ack``. Each operation then
+starts with ``subscribe`` and an ID of the client's choosing; the server answers ``next`` for
+each result and ``complete`` at the end, or a single ``error`` when the operation cannot run.
+A client's ``complete`` cancels its operation. Either side may ``ping``; the other answers
+``pong``. Misbehaviour closes the socket with one of the codes in ``CloseCode``.
+
+No maintained library speaks this protocol for graphene on Channels, hence this module. It is
+kept thin: it checks frames, authenticates through the accounts app, runs operations with
+graphql-core and enforces the limits in the "Websockets" section of the settings; what an
+operation does is the schema's business.
+"""
+
+import asyncio
+import functools
+import hashlib
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from inspect import isawaitable
+from types import SimpleNamespace
+from urllib.parse import urljoin, urlparse
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.security.websocket import OriginValidator, WebsocketDenier
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.core.exceptions import DisallowedHost, ImproperlyConfigured
+from django.http.request import split_domain_port, validate_host
+from django.utils import translation
+from django.utils.encoding import iri_to_uri
+from graphene_django.settings import graphene_settings
+from graphene_django.views import instantiate_middleware
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    create_source_event_stream,
+    execute,
+    get_operation_ast,
+    parse,
+    validate,
+)
+
+from accounts.authentication import AuthenticationError, authenticate_token, bearer_token
+
+logger = logging.getLogger(__name__)
+
+PROTOCOL = "graphql-transport-ws"
+
+# Payloads a listening operation has not sent on yet; past this the client is not keeping up,
+# and its subscription ends with TOO_MANY_EVENTS rather than silently losing events.
+LISTEN_QUEUE_SIZE = 100
+# How long a connection's place in the per-user count lasts without renewal: a process that
+# dies without saying goodbye frees its users' places after this.
+SLOT_LEASE_SECONDS = 120
+# The WebSocket protocol's limit on a close frame's reason, in UTF-8 bytes.
+MAX_REASON_BYTES = 123
+
+
+class CloseCode(IntEnum):
+    """Why the server closed the socket.
+
+    The 44xx codes and 4500 are the protocol's own (each is 4000 plus the HTTP status of the
+    same meaning). The two limits the protocol does not cover follow the same pattern or RFC
+    6455's: daphne (autobahn underneath) only sends 1000 and 3000–4999, so RFC 6455's own 1008
+    and 1009 cannot be used.
+    """
+
+    BAD_REQUEST = 4400  # an invalid message; the reason says what was wrong
+    UNAUTHORIZED = 4401  # `subscribe` before `connection_ack`
+    FORBIDDEN = 4403  # the token in `connection_init` was refused
+    SUBPROTOCOL_NOT_ACCEPTABLE = 4406  # the client did not offer graphql-transport-ws
+    INIT_TIMEOUT = 4408  # no `connection_init` in time
+    SUBSCRIBER_ALREADY_EXISTS = 4409  # `subscribe` with the ID of a running operation
+    TOO_MANY_INIT_REQUESTS = 4429  # a second `connection_init`
+    INTERNAL_SERVER_ERROR = 4500  # a bug; logged, the reason is generic
+    # A message over WEBSOCKET_MAX_MESSAGE_BYTES: HTTP's 413 Content Too Large, as 4000 + 413.
+    MESSAGE_TOO_BIG = 4413
+    # Too many connections for one user or address, or a client that keeps starting operations
+    # after being told it is rate limited: RFC 6455's 1008 Policy Violation, in the private
+    # range. Distinct from 4403 so that an app does not take it for a refused token (daphne
+    # drops close reasons, so the code is all a client may see), and unlike 4429 graphql-ws
+    # clients retry it with backoff, by when another connection may have closed.
+    POLICY_VIOLATION = 4008
+
+
+class WebsocketErrorCode(StrEnum):
+    """``extensions.code`` of the `error` messages this server sends for its own limits."""
+
+    RATE_LIMITED = "RATE_LIMITED"
+    TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+    TOO_MANY_EVENTS = "TOO_MANY_EVENTS"
+
+
+class CloseConnection(Exception):
+    """Raised by a handler to close the socket for an expected cause."""
+
+    def __init__(self, code: CloseCode, reason: str):
+        super().__init__(f"{int(code)}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+def invalid(reason: str) -> CloseConnection:
+    return CloseConnection(CloseCode.BAD_REQUEST, reason)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits of one connection, read from the settings when it opens. 0 disables any."""
+
+    init_timeout: float
+    keepalive: float
+    max_message_bytes: int
+    max_subscriptions: int
+    max_connections_per_user: int
+    max_anonymous_connections_per_ip: int
+    operations_per_second: float
+    operations_burst: int
+
+    @classmethod
+    def from_settings(cls) -> "Limits":
+        return cls(
+            init_timeout=settings.WEBSOCKET_INIT_TIMEOUT_SECONDS,
+            keepalive=settings.WEBSOCKET_KEEPALIVE_SECONDS,
+            max_message_bytes=settings.WEBSOCKET_MAX_MESSAGE_BYTES,
+            max_subscriptions=settings.WEBSOCKET_MAX_SUBSCRIPTIONS,
+            max_connections_per_user=settings.WEBSOCKET_MAX_CONNECTIONS_PER_USER,
+            max_anonymous_connections_per_ip=settings.WEBSOCKET_MAX_ANONYMOUS_CONNECTIONS_PER_IP,
+            operations_per_second=settings.WEBSOCKET_OPERATIONS_PER_SECOND,
+            operations_burst=settings.WEBSOCKET_OPERATIONS_BURST,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+# ---------------------------------------------------------------------------------------------
+def parse_message(text: str) -> dict:
+    """A client's message, checked against PROTOCOL.md; CloseConnection(4400) when it is not one.
+
+    Server-to-client types (`connection_ack`, `next`, `error`) are invalid from a client.
+    """
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        raise invalid("Message is not valid JSON") from None
+    if not isinstance(message, dict):
+        raise invalid("Message must be a JSON object")
+    kind = message.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise invalid("Message is missing the 'type' property")
+    if kind in ("connection_init", "ping", "pong"):
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            raise invalid(f"'{kind}' payload must be an object or null")
+    elif kind in ("subscribe", "complete"):
+        operation_id = message.get("id")
+        if not isinstance(operation_id, str) or not operation_id:
+            raise invalid(f"'{kind}' message needs a non-empty string 'id'")
+        if kind == "subscribe":
+            _check_subscribe_payload(message.get("payload"))
+    else:
+        raise invalid(f"Unexpected message type {kind[:40]!r}")
+    return message
+
+
+def _check_subscribe_payload(payload) -> None:
+    if not isinstance(payload, dict):
+        raise invalid("'subscribe' payload must be an object")
+    if not isinstance(payload.get("query"), str):
+        raise invalid("'subscribe' payload needs a string 'query'")
+    if not isinstance(payload.get("operationName"), str | None):
+        raise invalid("'subscribe' payload 'operationName' must be a string or null")
+    for key in ("variables", "extensions"):
+        if not isinstance(payload.get(key), dict | None):
+            raise invalid(f"'subscribe' payload '{key}' must be an object or null")
+
+
+def _fit_reason(reason: str) -> str:
+    """``reason`` cut to what a close frame can carry."""
+    return reason.encode()[:MAX_REASON_BYTES].decode(errors="ignore")
+
+
+# ---------------------------------------------------------------------------------------------
+# The request behind the socket
+# ---------------------------------------------------------------------------------------------
+def request_meta(scope: dict) -> dict[str, str]:
+    """The handshake as Django's ``request.META`` shows an HTTP request: ``HTTP_*`` headers,
+    ``REMOTE_ADDR``, ``SERVER_NAME``…, for resolvers written against HttpRequest."""
+    meta = {
+        "PATH_INFO": scope.get("path", ""),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+    }
+    if client := scope.get("client"):
+        meta["REMOTE_ADDR"], meta["REMOTE_PORT"] = str(client[0]), str(client[1])
+    if server := scope.get("server"):
+        meta["SERVER_NAME"], meta["SERVER_PORT"] = str(server[0]), str(server[1] or "")
+    for name, value in scope.get("headers", ()):
+        key = "HTTP_" + name.decode("latin-1").upper().replace("-", "_")
+        value = value.decode("latin-1")
+        meta[key] = f"{meta[key]},{value}" if key in meta else value
+    return meta
+
+
+def client_address(meta: dict[str, str]) -> str | None:
+    # As over HTTP (accounts' sign-in throttle): behind the deployment's proxy the client is
+    # the first entry of X-Forwarded-For, else the peer itself.
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() or meta.get("REMOTE_ADDR")
+
+
+def supported_language(code: str) -> str | None:
+    """The supported language closest to ``code`` (``ru-RU`` → ``ru``), None if none is."""
+    try:
+        return translation.get_supported_language_variant(code.strip().lower())
+    except LookupError:
+        return None
+
+
+def handshake_language(meta: dict[str, str]) -> str:
+    """The language the handshake's Accept-Language asks for, as LocaleMiddleware picks it."""
+    # Only META is read: cookies do not count, as nothing else about the socket uses them.
+    return translation.get_language_from_request(SimpleNamespace(COOKIES={}, META=meta))
+
+
+# ---------------------------------------------------------------------------------------------
+# Limits
+# ---------------------------------------------------------------------------------------------
+class TokenBucket:
+    """Lets ``burst`` operations start at once and ``rate`` a second after that (0: no limit)."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate = rate
+        self.capacity = max(burst, 1)
+        self.tokens = float(self.capacity)
+        self.updated = time.monotonic()
+
+    def take(self) -> float:
+        """Take a token: 0.0 if there was one, else the seconds until there will be."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class ConnectionSlot:
+    """A place among the at most ``limit`` live connections of one user (or anonymous address).
+
+    The places are cache keys, so every process counts the same connections once the cache is
+    Redis. A connection takes a free place with an atomic add, renews its lease while it lives
+    and gives the place back when it closes; a process that dies without closing frees its
+    places when their leases run out. The methods block on the cache: call them in a thread.
+    """
+
+    def __init__(self, holder: str, limit: int, owner: str):
+        self.keys = [f"websocket:connections:{holder}:{n}" for n in range(limit)]
+        self.owner = owner
+        self.key: str | None = None
+
+    def claim(self) -> bool:
+        taken = cache.get_many(self.keys)
+        for key in self.keys:
+            if key not in taken and cache.add(key, self.owner, SLOT_LEASE_SECONDS):
+                self.key = key
+                return True
+        return False
+
+    def renew(self) -> None:
+        if self.key is None:
+            return
+        holder = cache.get(self.key)
+        if holder == self.owner:
+            cache.touch(self.key, SLOT_LEASE_SECONDS)
+        elif holder is None:
+            cache.add(self.key, self.owner, SLOT_LEASE_SECONDS)
+
+    def release(self) -> None:
+        if self.key is not None and cache.get(self.key) == self.owner:
+            cache.delete(self.key)
+        self.key = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Operations and their context
+# ---------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class Operation:
+    """One `subscribe` of the client, from the message until its end."""
+
+    id: str
+    streaming: bool = False
+    task: asyncio.Task | None = None
+    streams: list["GroupStream"] = field(default_factory=list)
+
+
+class GroupStream:
+    """The payloads broadcast to one channel-layer group, for one operation.
+
+    What ``info.context.listen(group)`` returns: an async iterator a subscription resolver
+    reads with ``async for``. The connection joins the group on the first read (or on
+    ``join()``) and leaves it when the operation ends, whatever the resolver does.
+    """
+
+    def __init__(self, consumer: "GraphQLWebsocketConsumer", group: str):
+        self.group = group
+        self._consumer = consumer
+        self._queue: asyncio.Queue = asyncio.Queue(maxsize=LISTEN_QUEUE_SIZE)
+        self._joined = False
+        self._overflowed = False
+
+    def __aiter__(self):
+        return self
+
+    async def join(self) -> None:
+        """Start receiving now. A resolver that sends the current state first joins before
+        reading it, so that no change made in between is missed."""
+        if not self._joined:
+            await self._consumer.join_group(self)
+            self._joined = True
+
+    async def __anext__(self):
+        await self.join()
+        if self._overflowed:
+            raise GraphQLError(
+                "Events arrived faster than they could be sent; subscribe again.",
+                extensions={"code": WebsocketErrorCode.TOO_MANY_EVENTS.value},
+            )
+        return await self._queue.get()
+
+    def deliver(self, payload) -> None:
+        try:
+            self._queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            self._overflowed = True
+
+
+class WebsocketContext:
+    """``info.context`` of an operation over the socket.
+
+    Resolvers are written against the HttpRequest they get over HTTP, so this offers the same
+    names: ``user``, ``META``, ``LANGUAGE_CODE`` and ``build_absolute_uri``. Subscription
+    resolvers also get ``listen``.
+    """
+
+    def __init__(self, consumer: "GraphQLWebsocketConsumer", operation: Operation):
+        self.user = consumer.user
+        self.META = consumer.meta
+        self.LANGUAGE_CODE = consumer.language
+        self.scope = consumer.scope
+        self._consumer = consumer
+        self._operation = operation
+
+    def listen(self, group: str) -> GroupStream:
+        """The payloads broadcast to ``group`` (a name from ``schema.core.groups``) from now
+        until the operation ends."""
+        stream = GroupStream(self._consumer, group)
+        self._operation.streams.append(stream)
+        return stream
+
+    def build_absolute_uri(self, location: str | None = None) -> str:
+        """``location`` as an absolute http(s) URL on the host the client connected to."""
+        base = f"{self._scheme()}://{self._host()}{self.scope.get('path', '/')}"
+        return iri_to_uri(urljoin(base, location or ""))
+
+    def _scheme(self) -> str:
+        secure = self.scope.get("scheme") in ("wss", "https")
+        # Behind a TLS-terminating proxy, trust its header exactly as HttpRequest.scheme does.
+        if settings.SECURE_PROXY_SSL_HEADER:
+            header, value = settings.SECURE_PROXY_SSL_HEADER
+            if (forwarded := self.META.get(header)) is not None:
+                secure = forwarded.split(",")[0].strip() == value
+        return "https" if secure else "http"
+
+    def _host(self) -> str:
+        host = self.META.get("HTTP_HOST") or self.META.get("SERVER_NAME", "")
+        allowed = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not allowed:
+            allowed = [".localhost", "127.0.0.1", "[::1]"]
+        domain, _ = split_domain_port(host)
+        # As HttpRequest.get_host: never build links on a host the site does not serve.
+        if domain and validate_host(domain, allowed):
+            return host
+        raise DisallowedHost(f"Invalid Host header: {host!r}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The consumer
+# ---------------------------------------------------------------------------------------------
+def _guarded(handler):
+    """Runs a Channels handler so that no exception escapes it (see ``_guard``)."""
+
+    @functools.wraps(handler)
+    async def run(self, *args, **kwargs):
+        await self._guard(handler.__name__, handler(self, *args, **kwargs))
+
+    return run
+
+
+class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
+    """Serves one websocket connection: see the module's docstring.
+
+    Route it with the schema to serve: ``GraphQLWebsocketConsumer.as_asgi(schema=schema)``
+    (or set ``schema`` on a subclass). Channel-layer messages of type ``broadcast`` (see
+    ``schema.core.groups``) reach the operations listening to their group.
+    """
+
+    schema = None
+    # Validation rules replacing graphql-core's standard set, as graphene-django's view takes.
+    validation_rules = None
+
+    def __init__(self, *args, schema=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.schema = schema or self.schema
+        if self.schema is None:
+            raise ImproperlyConfigured("Route GraphQLWebsocketConsumer.as_asgi(schema=...).")
+        self.graphql_schema = getattr(self.schema, "graphql_schema", self.schema)
+        self.middleware = list(instantiate_middleware(graphene_settings.MIDDLEWARE or ()))
+        self.user = AnonymousUser()
+        self.language = settings.LANGUAGE_CODE
+        self.meta: dict[str, str] = {}
+        self.limits: Limits | None = None
+        self._closed = False
+        self._init_received = False
+        self._acknowledged = False
+        self._operations: dict[str, Operation] = {}
+        self._listeners: dict[str, set[GroupStream]] = {}
+        # Groups this channel was (or may have been) added to, for the last clean-up.
+        self._groups: set[str] = set()
+        self._membership = asyncio.Lock()
+        self._tasks: set[asyncio.Task] = set()
+        self._init_timer: asyncio.Task | None = None
+        self._bucket: TokenBucket | None = None
+        self._refused = 0
+        self._slot: ConnectionSlot | None = None
+
+    # -- Channels' handlers ---------------------------------------------------------------------
+    @_guarded
+    async def connect(self):
+        self.limits = Limits.from_settings()
+        self.meta = request_meta(self.scope)
+        self.language = handshake_language(self.meta)
+        self._bucket = TokenBucket(self.limits.operations_per_second, self.limits.operations_burst)
+        if PROTOCOL not in self.scope.get("subprotocols", ()):
+            # As graphql-ws's own server does: accept, then say why in a close frame, which a
+            # client can read (a refused handshake only shows as a failed connection).
+            await self.accept()
+            raise CloseConnection(
+                CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable"
+            )
+        await self.accept(PROTOCOL)
+        if self.limits.init_timeout > 0:
+            self._init_timer = self._spawn(self._expect_init, self.limits.init_timeout)
+
+    @_guarded
+    async def receive(self, text_data=None, bytes_data=None):
+        if self._closed:
+            return
+        size = len(bytes_data) if text_data is None else _utf8_length(text_data)
+        if self.limits.max_message_bytes and size > self.limits.max_message_bytes:
+            raise CloseConnection(CloseCode.MESSAGE_TOO_BIG, "Message too big")
+        if text_data is None:
+            raise invalid("Messages are JSON in text frames")
+        message = parse_message(text_data)
+        handler = {
+            "connection_init": self._on_connection_init,
+            "ping": self._on_ping,
+            "pong": self._on_pong,
+            "subscribe": self._on_subscribe,
+            "complete": self._on_complete,
+        }[message["type"]]
+        await handler(message)
+
+    @_guarded
+    async def broadcast(self, message):
+        """A payload sent to a group this connection listens to (``groups.broadcast``)."""
+        for stream in list(self._listeners.get(message.get("group"), ())):
+            stream.deliver(message.get("payload"))
+
+    async def disconnect(self, code):
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # Operations leave their groups as they end; this catches a clean-up cut short.
+        for group in list(self._groups):
+            await self._quietly(self.channel_layer.group_discard(group, self.channel_name))
+        self._groups.clear()
+        self._listeners.clear()
+        if self._slot is not None:
+            await self._quietly(sync_to_async(self._slot.release, thread_sensitive=False)())
+
+    # -- Protocol messages ----------------------------------------------------------------------
+    async def _on_connection_init(self, message):
+        if self._init_received:
+            raise CloseConnection(
+                CloseCode.TOO_MANY_INIT_REQUESTS, "Too many initialisation requests"
+            )
+        self._init_received = True
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+        payload = message.get("payload") or {}
+        language = payload.get("language")
+        if language is not None:
+            if not isinstance(language, str):
+                raise invalid("'language' must be a string")
+            self.language = supported_language(language) or self.language
+        token = _init_token(payload)
+        if token is not None:
+            try:
+                # The token's user (and whether their session was revoked) is in the database.
+                self.user = await database_sync_to_async(
+                    authenticate_token, thread_sensitive=False
+                )(token)
+            except AuthenticationError as error:
+                raise CloseConnection(CloseCode.FORBIDDEN, error.message) from error
+        await self._claim_slot()
+        self._acknowledged = True
+        await self._send({"type": "connection_ack"})
+        if self.limits.keepalive > 0:
+            self._spawn(self._keep_alive, self.limits.keepalive)
+
+    async def _on_ping(self, message):
+        # The pong carries the ping's payload back, as graphql-ws's server does: a client can
+        # put a timestamp there to measure latency.
+        pong = {"type": "pong"}
+        if message.get("payload") is not None:
+            pong["payload"] = message["payload"]
+        await self._send(pong)
+
+    async def _on_pong(self, message):
+        """An answer to the server's ping, or a client's unsolicited heartbeat: nothing to do."""
+
+    async def _on_subscribe(self, message):
+        if not self._acknowledged:
+            raise CloseConnection(CloseCode.UNAUTHORIZED, "Unauthorized")
+        operation_id = message["id"]
+        if operation_id in self._operations:
+            raise CloseConnection(
+                CloseCode.SUBSCRIBER_ALREADY_EXISTS, f"Subscriber for {operation_id} already exists"
+            )
+        wait = self._bucket.take()
+        if wait:
+            self._refused += 1
+            # A client told to wait `burst` times over and still sending is flooding.
+            if self._refused > self.limits.operations_burst:
+                raise CloseConnection(CloseCode.POLICY_VIOLATION, "Too many operations")
+            error = GraphQLError(
+                "Too many operations; retry later.",
+                extensions={
+                    "code": WebsocketErrorCode.RATE_LIMITED.value,
+                    "retryAfter": math.ceil(wait * 100) / 100,
+                },
+            )
+            await self._send_error(operation_id, [error])
+            return
+        self._refused = 0
+        operation = Operation(operation_id)
+        self._operations[operation_id] = operation
+        operation.task = self._spawn(self._run, operation, message["payload"])
+
+    async def _on_complete(self, message):
+        # An unknown ID is an operation that already ended: the protocol says to ignore it.
+        operation = self._operations.pop(message["id"], None)
+        if operation is not None:
+            operation.task.cancel()
+
+    # -- Operations -----------------------------------------------------------------------------
+    async def _run(self, operation: Operation, payload: dict) -> None:
+        try:
+            with translation.override(self.language):
+                await self._execute(operation, payload)
+        finally:
+            await self._finish(operation)
+
+    async def _execute(self, operation: Operation, payload: dict) -> None:
+        variables = payload.get("variables")
+        name = payload.get("operationName")
+        try:
+            document = parse(payload["query"])
+        except GraphQLError as error:
+            await self._send_error(operation.id, [error])
+            return
+        errors = validate(
+            self.graphql_schema,
+            document,
+            self.validation_rules,
+            max_errors=graphene_settings.MAX_VALIDATION_ERRORS,
+        )
+        if errors:
+            await self._send_error(operation.id, errors)
+            return
+        definition = get_operation_ast(document, name)
+        if definition is None:
+            message = (
+                f"Unknown operation named '{name}'."
+                if name
+                else "Must provide operation name if query contains multiple operations."
+            )
+            await self._send_error(operation.id, [GraphQLError(message)])
+            return
+        context = WebsocketContext(self, operation)
+        if definition.operation is OperationType.SUBSCRIPTION:
+            await self._stream(operation, document, context, variables, name)
+            return
+        result = await self._execute_in_thread(document, context, variables, name)
+        await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
+        await self._send({"id": operation.id, "type": "complete"})
+
+    async def _stream(self, operation, document, context, variables, name) -> None:
+        limit = self.limits.max_subscriptions
+        if limit and sum(op.streaming for op in self._operations.values()) >= limit:
+            error = GraphQLError(
+                f"Too many subscriptions on this connection (at most {limit}).",
+                extensions={"code": WebsocketErrorCode.TOO_MANY_SUBSCRIPTIONS.value},
+            )
+            await self._send_error(operation.id, [error])
+            return
+        operation.streaming = True
+        # The source stream (the resolver's async generator) lives on this event loop; each of
+        # its events is then executed like a query, in a thread, as the ORM requires.
+        source = await create_source_event_stream(
+            self.graphql_schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=name,
+        )
+        if isinstance(source, ExecutionResult):
+            # Refused before the first event (no Subscription type, a permission check): the
+            # protocol's `error`, which ends the operation.
+            await self._send_error(operation.id, source.errors or [])
+            return
+        try:
+            async for event in source:
+                result = await self._execute_in_thread(document, context, variables, name, event)
+                await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
+        except GraphQLError as error:
+            await self._send_error(operation.id, [error])
+            return
+        finally:
+            if aclose := getattr(source, "aclose", None):
+                await aclose()
+        await self._send({"id": operation.id, "type": "complete"})
+
+    async def _execute_in_thread(self, document, context, variables, name, root=None):
+        # Not thread-sensitive: Channels gives a consumer no thread of its own, so
+        # thread_sensitive=True would run every socket's operations, process-wide, one at a
+        # time on a single shared thread. An execution is self-contained (any transaction
+        # opens and closes inside it), so any thread of the pool will do.
+        return await database_sync_to_async(self._execute_sync, thread_sensitive=False)(
+            document, context, variables, name, root
+        )
+
+    def _execute_sync(self, document, context, variables, name, root):
+        with translation.override(self.language):
+            result = execute(
+                self.graphql_schema,
+                document,
+                root_value=root,
+                context_value=context,
+                variable_values=variables,
+                operation_name=name,
+                middleware=self.middleware or None,
+            )
+        if isawaitable(result):
+            result.close()
+            raise TypeError("Resolvers run over the websocket must be synchronous, as over HTTP.")
+        return result
+
+    async def _finish(self, operation: Operation) -> None:
+        if self._operations.get(operation.id) is operation:
+            del self._operations[operation.id]
+        for stream in operation.streams:
+            await self.leave_group(stream)
+
+    # -- Groups ---------------------------------------------------------------------------------
+    async def join_group(self, stream: GroupStream) -> None:
+        """Add ``stream`` to its group's listeners; the channel joins the group with the first."""
+        async with self._membership:
+            listeners = self._listeners.get(stream.group)
+            if listeners is None:
+                self._groups.add(stream.group)
+                await self.channel_layer.group_add(stream.group, self.channel_name)
+                listeners = self._listeners[stream.group] = set()
+            listeners.add(stream)
+
+    async def leave_group(self, stream: GroupStream) -> None:
+        """Remove ``stream`` from its group's listeners; the channel leaves with the last."""
+        async with self._membership:
+            listeners = self._listeners.get(stream.group)
+            if listeners is None or stream not in listeners:
+                return
+            listeners.discard(stream)
+            if not listeners:
+                del self._listeners[stream.group]
+                await self.channel_layer.group_discard(stream.group, self.channel_name)
+                self._groups.discard(stream.group)
+
+    # -- Connection -----------------------------------------------------------------------------
+    async def _claim_slot(self) -> None:
+        if self.user.is_authenticated:
+            limit, holder = self.limits.max_connections_per_user, f"user:{self.user.pk}"
+        else:
+            address = client_address(self.meta)
+            limit = self.limits.max_anonymous_connections_per_ip if address else 0
+            # Hashed: a forwarded address is the client's to write, and must make a valid key.
+            holder = "ip:" + hashlib.sha256((address or "").encode()).hexdigest()[:32]
+        if not limit:
+            return
+        slot = ConnectionSlot(holder, limit, owner=self.channel_name)
+        if not await sync_to_async(slot.claim, thread_sensitive=False)():
+            raise CloseConnection(CloseCode.POLICY_VIOLATION, "Too many connections")
+        self._slot = slot
+        self._spawn(self._renew_slot)
+
+    async def _renew_slot(self) -> None:
+        while True:
+            await asyncio.sleep(SLOT_LEASE_SECONDS / 3)
+            await sync_to_async(self._slot.renew, thread_sensitive=False)()
+
+    async def _expect_init(self, timeout: float) -> None:
+        await asyncio.sleep(timeout)
+        if not self._init_received:
+            raise CloseConnection(CloseCode.INIT_TIMEOUT, "Connection initialisation timeout")
+
+    async def _keep_alive(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            await self._send({"type": "ping"})
+
+    def _spawn(self, function, *args) -> asyncio.Task:
+        """Run ``function(*args)`` in a task of this connection, guarded like a handler and
+        cancelled when the connection ends."""
+
+        # The coroutine is made inside the task: a task cancelled before it starts then leaves
+        # no coroutine behind that was never awaited.
+        async def run():
+            await self._guard(function.__name__, function(*args))
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _guard(self, name: str, coroutine) -> None:
+        """Await ``coroutine``; an expected CloseConnection closes the socket with its code,
+        anything else is a bug: logged, and closed with 4500 and a generic reason."""
+        try:
+            await coroutine
+        except CloseConnection as close:
+            await self.close_with(close.code, close.reason)
+        except Exception:
+            logger.exception("Websocket %s failed", name)
+            await self.close_with(CloseCode.INTERNAL_SERVER_ERROR, "Internal server error")
+
+    async def close_with(self, code: CloseCode, reason: str) -> None:
+        """Close the socket with ``code`` and stop everything the connection runs."""
+        if self._closed:
+            return
+        self._closed = True
+        current = asyncio.current_task()
+        for task in self._tasks:
+            if task is not current:
+                task.cancel()
+        logger.debug("Closing websocket %s: %s %s", self.channel_name, int(code), reason)
+        await self.close(int(code), reason=_fit_reason(reason))
+
+    async def _send(self, message: dict) -> None:
+        if not self._closed:
+            text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+            await self.send(text_data=text)
+
+    async def _send_error(self, operation_id: str, errors: list[GraphQLError]) -> None:
+        payload = [error.formatted for error in errors]
+        await self._send({"id": operation_id, "type": "error", "payload": payload})
+
+    @staticmethod
+    async def _quietly(awaitable) -> None:
+        # Clean-up after the socket has gone: a failure is logged, and the rest goes on.
+        try:
+            await awaitable
+        except Exception:
+            logger.exception("Websocket clean-up failed")
+
+
+def _utf8_length(text: str) -> int:
+    return len(text.encode())
+
+
+def _init_token(payload: dict) -> str | None:
+    """The bearer token of a `connection_init` payload, None for an anonymous connection.
+
+    ``{"authorization": "Bearer <token>"}`` mirrors the HTTP header; ``{"token": "<token>"}``
+    is the short form. An empty value counts as none, as an empty header does over HTTP.
+    """
+    authorization = payload.get("authorization", payload.get("Authorization"))
+    if authorization is not None:
+        if not isinstance(authorization, str):
+            raise invalid("'authorization' must be a string")
+        try:
+            return bearer_token(authorization)
+        except AuthenticationError as error:
+            raise CloseConnection(CloseCode.FORBIDDEN, error.message) from error
+    token = payload.get("token")
+    if token is not None and not isinstance(token, str):
+        raise invalid("'token' must be a string")
+    return (token or "").strip() or None
+
+
+# ---------------------------------------------------------------------------------------------
+# Origin
+# ---------------------------------------------------------------------------------------------
+# Channels' pattern matching ("https://app.example.com", ".example.com", "*"), reused.
+_ORIGIN_PATTERNS = OriginValidator(None, ())
+
+
+class AllowedOriginMiddleware:
+    """Refuses websocket handshakes from browser pages of sites not allowed to use the API.
+
+    A browser sends an Origin header with every handshake and lets any page open a socket to
+    any site, so the check is the server's. Allowed: no Origin at all (the mobile apps and
+    other native clients, which have no page to protect); an Origin on the very host the
+    socket was opened on (GraphiQL, the admin); and the patterns in ``allowed_origins``,
+    ``settings.WEBSOCKET_ALLOWED_ORIGINS`` by default, read at each handshake. A refused
+    handshake is closed before it is accepted, which the server answers with HTTP 403.
+
+    Sockets authenticate by the token in `connection_init`, never by cookie, so a hostile page
+    could not act as its visitor anyway; the check keeps others' pages off the API altogether.
+    """
+
+    def __init__(self, application, allowed_origins: list[str] | None = None):
+        self.application = application
+        self.allowed_origins = allowed_origins
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and not self.allows(scope):
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.application(scope, receive, send)
+
+    def allows(self, scope) -> bool:
+        headers = dict(scope.get("headers", ()))
+        if b"origin" not in headers:
+            return True
+        origin = urlparse(headers[b"origin"].decode("latin-1"))
+        host = headers.get(b"host", b"").decode("latin-1").lower()
+        if origin.hostname and host and origin.netloc.lower() == host:
+            return True
+        patterns = self.allowed_origins
+        if patterns is None:
+            patterns = settings.WEBSOCKET_ALLOWED_ORIGINS
+        try:
+            return any(
+                pattern == "*" or _ORIGIN_PATTERNS.match_allowed_origin(origin, pattern)
+                for pattern in patterns
+            )
+        except ValueError:  # a port that is not a number: no browser sends that
+            return False
