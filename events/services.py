@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cities.models import CityOffice
 
-from . import permissions
+from . import permissions, realtime
 from .error_codes import EventErrorCode
 from .models import Announcement, Event, EventCohost, Notification, Rsvp, StateChange
 from .push import dispatch as push
@@ -158,6 +158,9 @@ def update_event(actor, event: Event, data: dict) -> Event:
     # People who plan to go must hear of a new time or place; other edits stay quiet.
     if event.status != Status.DRAFT and NOTIFYING_FIELDS.intersection(changed):
         push.notify(Kind.EVENT_CHANGED, f"event:{event.pk}:change:{change.pk}", event=event)
+    # Live subscribers hear of every edit; a draft's reach only its offices, as each
+    # subscription re-reads the event with its viewer's rights.
+    realtime.event_changed(event, realtime.EventChange.UPDATED)
     return event
 
 
@@ -194,6 +197,8 @@ def announce_event(actor, event: Event) -> Event:
     _record(actor, StateChange.Action.ANNOUNCED, event=event, before=before, after=event.status)
     if before == Status.DRAFT:
         push.notify(Kind.EVENT_ANNOUNCED, f"event:{event.pk}:announced", event=event)
+        realtime.event_announced(event)
+    realtime.event_changed(event, realtime.EventChange.ANNOUNCED)
     return event
 
 
@@ -237,6 +242,7 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
         new=[new_starts_at.isoformat(), new_ends_at.isoformat()],
     )
     push.notify(Kind.EVENT_POSTPONED, f"event:{event.pk}:change:{change.pk}", event=event)
+    realtime.event_changed(event, realtime.EventChange.POSTPONED)
     return event
 
 
@@ -272,6 +278,7 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
         event=event,
         urgent=push.urgent_cancellation(event),
     )
+    realtime.event_changed(event, realtime.EventChange.CANCELLED)
     return event
 
 
@@ -355,6 +362,7 @@ def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
         f"announcement:{announcement.pk}:posted",
         announcement=announcement,
     )
+    realtime.announcement_posted(announcement)
     return announcement
 
 

@@ -1,4 +1,4 @@
-"""The root schema, composed from each domain's queries and mutations."""
+"""The root schema, composed from each domain's queries, mutations and subscriptions."""
 
 import graphene
 from graphene import relay
@@ -9,6 +9,7 @@ from .cities.queries import CityQueries
 from .core.i18n import LanguageQueries
 from .events.mutations import EventMutations
 from .events.queries import EventQueries
+from .events.subscriptions import EventSubscriptions
 
 
 class Query(AccountQueries, LanguageQueries, EventQueries, CityQueries, graphene.ObjectType):
@@ -19,4 +20,8 @@ class Mutation(AccountMutations, CityMutations, EventMutations, graphene.ObjectT
     pass
 
 
-schema = graphene.Schema(query=Query, mutation=Mutation)
+class Subscription(EventSubscriptions, graphene.ObjectType):
+    """Live updates, served over the websocket (graphql-transport-ws) only."""
+
+
+schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)

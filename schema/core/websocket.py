@@ -16,6 +16,7 @@ operation does is the schema's business.
 """
 
 import asyncio
+import copy
 import functools
 import hashlib
 import json
@@ -359,7 +360,9 @@ class WebsocketContext:
     """
 
     def __init__(self, consumer: "GraphQLWebsocketConsumer", operation: Operation):
-        self.user = consumer.user
+        # A copy per operation: what resolvers cache on the user (its office roles) lives for
+        # one operation, as it does for one request over HTTP, not for the whole connection.
+        self.user = copy.copy(consumer.user)
         self.META = consumer.meta
         self.LANGUAGE_CODE = consumer.language
         self.scope = consumer.scope

@@ -1,8 +1,9 @@
 """The websocket endpoint frame by frame: the graphql-transport-ws protocol, its limits, the
 Origin check, and subscriptions fed by channel-layer groups.
 
-Most tests talk to the project's ASGI application (the root schema); subscriptions run against
-a small schema of this module, as the root schema has no Subscription type yet.
+Most tests talk to the project's ASGI application (the root schema); the protocol's
+subscription mechanics run against small schemas of this module, so that they do not depend on
+the domain's subscriptions (tested in test_subscriptions.py).
 """
 
 import asyncio
@@ -607,8 +608,13 @@ async def test_complete_for_an_unknown_id_is_ignored(connected):
     assert await receive(socket) == {"type": "pong"}
 
 
-async def test_a_subscription_on_the_root_schema_without_subscriptions_is_an_error(connected):
-    socket = await connected()
+query_only_application = AllowedOriginMiddleware(
+    GraphQLWebsocketConsumer.as_asgi(schema=graphene.Schema(query=SampleQuery))
+)
+
+
+async def test_a_subscription_on_a_schema_without_subscriptions_is_an_error(connected):
+    socket = await connected(query_only_application)
 
     await subscribe(socket, "sub", "subscription { languages { code } }")
 

@@ -1,0 +1,87 @@
+"""Channel-layer groups: the templates their names are made from, and the message sent to them.
+
+A group is a named set of websocket connections that want the same news. The domain speaks to
+it and the API listens, so this module sits below both: the services (through a domain module
+such as ``events.realtime``) tell a group, after their transaction has committed, that
+something happened; a subscription resolver listens to it through its context (the API sees
+this module as ``schema.core.groups``)::
+
+    # events/realtime.py, called by the service inside the transaction that changes the event
+    broadcast_on_commit(group_name(EVENT_CHANGES, id=event.pk), {"event": event.pk})
+
+    # schema/events/subscriptions.py
+    stream = info.context.listen(group_name(EVENT_CHANGES, id=pk))
+
+Every group name comes from a template below, so that the speaker and the listeners cannot
+drift apart. Add a template here when a new kind of news appears; keep the convention:
+
+- lower-case words separated by dots: ``<object>.{id}.<what>`` for the news of one object,
+  ``<objects>.<what>`` for news about any of them;
+- ``{id}`` is the database primary key, not the API's global ID: global IDs are base64 and may
+  hold ``=``, which group names may not;
+- the result must be a valid Channels group name (letters, digits, ``-``, ``_``, ``.``; fewer
+  than 100 characters): ``group_name`` checks it, so both channel layers accept it.
+
+The message a group receives is ``{"type": "broadcast", "group": <name>, "payload": {...}}``;
+``type`` makes Channels call the websocket consumer's ``broadcast`` method, which hands the
+payload to each operation listening to that group. Payloads travel through Redis as msgpack:
+only dicts, lists, strings, numbers, booleans and None (send IDs and ISO dates, not model
+instances). Everyone in the group receives the payload, so it carries nothing that some member
+may not see: preferably just IDs, which the subscription resolves for its viewer.
+
+Nothing here knows GraphQL: it needs Channels and Django's transactions only.
+"""
+
+import logging
+import re
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# One event's edits, cancellation and schedule changes.
+EVENT_CHANGES = "event.{id}.changes"
+# The chat of one event.
+EVENT_CHAT = "event.{id}.chat"
+# Any event newly announced (published), for lists that show upcoming events.
+EVENTS_ANNOUNCED = "events.announced"
+# The announcements one city publishes.
+CITY_ANNOUNCEMENTS = "city.{id}.announcements"
+# Every announcement any city publishes, for feeds not tied to one city.
+ANNOUNCEMENTS_POSTED = "announcements.posted"
+
+# The message type group members receive; the consumer's handler has this name.
+BROADCAST = "broadcast"
+
+# Channels' own rule for group names (both the in-memory and the Redis layer enforce it).
+_VALID_NAME = re.compile(r"[a-zA-Z\d\-_.]{1,99}")
+
+
+def group_name(template: str, **ids) -> str:
+    """The name of a group, from one of this module's templates: ``group_name(EVENT_CHAT,
+    id=7)`` is ``"event.7.chat"``. Raises ValueError for a name the channel layers refuse."""
+    name = template.format(**ids)
+    if not _VALID_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a valid group name.")
+    return name
+
+
+def broadcast_message(group: str, payload: dict) -> dict:
+    """The channel-layer message that delivers ``payload`` to the listeners of ``group``."""
+    return {"type": BROADCAST, "group": group, "payload": payload}
+
+
+async def broadcast(group: str, payload: dict) -> None:
+    """Send ``payload`` to every connection listening to ``group``, in every process."""
+    await get_channel_layer().group_send(group, broadcast_message(group, payload))
+
+
+def broadcast_on_commit(group: str, payload: dict) -> None:
+    """Send ``payload`` to ``group`` once the current transaction commits (at once outside one).
+
+    Listeners then only hear of changes that are really in the database. A channel layer that
+    is down loses the broadcast but does not fail the request whose data has been saved.
+    """
+    transaction.on_commit(lambda: async_to_sync(broadcast)(group, payload), robust=True)

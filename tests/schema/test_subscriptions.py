@@ -1,0 +1,662 @@
+"""The Subscription fields over the websocket, frame by frame: what each subscriber hears when the
+services change events and announcements, and what it never hears.
+
+Changes go through ``events.services`` in a worker thread (``in_db``), so that their broadcasts
+leave on commit as in production. A test that expects silence after some change makes one more
+change that is heard, where it can: frames of one subscription keep their order, so the first
+frame being the later change's proves the earlier one was skipped, not late.
+"""
+
+import asyncio
+import datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.db import connections, transaction
+from django.utils import timezone
+from graphql_relay import to_global_id
+
+from backend.asgi import application
+from cities.models import OfficeMembership
+from events import realtime, services
+from events.models import Event
+from schema.core import groups
+from schema.events import subscriptions
+from tests.conftest import bearer_for
+from tests.factories import MembershipFactory
+from tests.schema.test_websocket_protocol import (
+    HOST,
+    PROTOCOL,
+    assert_silent,
+    complete_frame,
+    disconnect,
+    error_frame,
+    eventually,
+    in_db,
+    init,
+    next_frame,
+    receive,
+    subscribe,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EVENT_ANNOUNCED = """
+subscription Announced($filter: EventAnnouncedFilterInput) {
+  eventAnnounced(filter: $filter) { title category hostCity { name } }
+}
+"""
+EVENT_CHANGED = """
+subscription Changed($event: ID!) {
+  eventChanged(event: $event) { title status startsAt endsAt cancellationReason }
+}
+"""
+ANNOUNCEMENT_POSTED = """
+subscription Posted($city: ID, $twinning: ID) {
+  announcementPosted(city: $city, twinning: $twinning) { title city { name } }
+}
+"""
+
+Status = Event.Status
+Category = Event.Category
+ANNOUNCED_GROUP = groups.group_name(groups.EVENTS_ANNOUNCED)
+ALL_ANNOUNCEMENTS_GROUP = groups.group_name(groups.ANNOUNCEMENTS_POSTED)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sockets
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(autouse=True)
+async def database_thread():
+    """The consumer's database work and ``in_db`` in one known thread, whose connections are
+    closed when the test ends (as in test_websocket_protocol)."""
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
+    yield
+    await loop.run_in_executor(None, connections.close_all)
+
+
+@pytest.fixture
+async def connected():
+    """Open a websocket through connection_init → connection_ack, signed in as ``user`` and in
+    ``language`` when given; every socket is closed after the test."""
+    sockets = []
+
+    async def connect(user=None, language=None):
+        socket = WebsocketCommunicator(
+            application, "/graphql/", headers=[(b"host", HOST.encode())], subprotocols=[PROTOCOL]
+        )
+        socket.scope["client"] = ("203.0.113.7", 50000)
+        sockets.append(socket)
+        assert (await socket.connect())[0]
+        payload = {}
+        if user is not None:
+            payload["token"] = await in_db(bearer_for, user)
+        if language is not None:
+            payload["language"] = language
+        await init(socket, payload)
+        assert await receive(socket) == {"type": "connection_ack"}
+        return socket
+
+    yield connect
+    for socket in sockets:
+        if socket.future.done():
+            if not socket.future.cancelled():
+                socket.future.result()  # a consumer that crashed fails the test
+            continue
+        await disconnect(socket)
+
+
+@pytest.fixture
+def joined(monkeypatch):
+    """The groups channels joined, in order, recorded on the shared channel layer."""
+    layer = get_channel_layer()
+    added = []
+    original = layer.group_add
+
+    async def group_add(group, channel):
+        await original(group, channel)
+        added.append(group)
+
+    monkeypatch.setattr(layer, "group_add", group_add)
+    return added
+
+
+@pytest.fixture
+def discarded(monkeypatch):
+    """The groups channels left, recorded on the shared channel layer."""
+    layer = get_channel_layer()
+    left = []
+    original = layer.group_discard
+
+    async def group_discard(group, channel):
+        left.append(group)
+        await original(group, channel)
+
+    monkeypatch.setattr(layer, "group_discard", group_discard)
+    return left
+
+
+@pytest.fixture
+def sent_to(monkeypatch):
+    """The groups the shared channel layer was asked to send to, in order."""
+    layer = get_channel_layer()
+    groups_sent_to = []
+    original = layer.group_send
+
+    async def group_send(group, message):
+        groups_sent_to.append(group)
+        await original(group, message)
+
+    monkeypatch.setattr(layer, "group_send", group_send)
+    return groups_sent_to
+
+
+async def listen(socket, joined, operation_id, query, variables, group):
+    """Subscribe and wait until the socket has joined ``group``: what commits from then on is
+    heard (a subscription sends nothing on subscribing, so the join is what there is to see)."""
+    before = joined.count(group)
+    await subscribe(socket, operation_id, query, variables)
+    await eventually(lambda: joined.count(group) > before)
+
+
+def gid(instance) -> str:
+    return to_global_id(type(instance).__name__, instance.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cities, offices, people, events
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def aktau(city_factory):
+    return city_factory(name_en="Aktau", name_ru="Актау")
+
+
+@pytest.fixture
+def almaty(city_factory):
+    return city_factory(name_en="Almaty", name_ru="Алматы")
+
+
+@pytest.fixture
+def bursa(city_factory):
+    return city_factory(name_en="Bursa", name_ru="Бурса", country="TR", timezone="Europe/Istanbul")
+
+
+@pytest.fixture
+def pair(twinning_factory, aktau, bursa):
+    """Aktau and Bursa, twinned."""
+    return twinning_factory(city_a=aktau, city_b=bursa)
+
+
+@pytest.fixture
+def offices(office_factory, aktau, almaty, bursa):
+    return {city.name_en: office_factory(city=city) for city in (aktau, almaty, bursa)}
+
+
+@pytest.fixture
+def publisher(user_factory, offices):
+    """Announces, edits, postpones and cancels for every office."""
+    user = user_factory(email="publisher@example.org")
+    for office in offices.values():
+        MembershipFactory(user=user, office=office, role=OfficeMembership.Role.PUBLISHER)
+    return user
+
+
+@pytest.fixture
+def draft(event_factory, offices):
+    """A draft of a city's office: ``draft("Aktau", title_en=…)``."""
+
+    def make(city_name, **fields):
+        office = offices[city_name]
+        return event_factory(
+            office=office, host_city=office.city, status=Status.DRAFT, announced_at=None, **fields
+        )
+
+    return make
+
+
+def future(days: int, hours: int = 0) -> datetime.datetime:
+    return timezone.now().replace(microsecond=0) + datetime.timedelta(days=days, hours=hours)
+
+
+# ---------------------------------------------------------------------------------------------
+# eventAnnounced
+# ---------------------------------------------------------------------------------------------
+async def test_event_announced_sends_the_citys_and_its_twinnings_events_in_the_viewers_language(
+    connected, joined, publisher, pair, aktau, almaty, draft
+):
+    elsewhere = await in_db(lambda: draft("Almaty", title_en="Apple fair", title_ru="Ярмарка"))
+    partners = await in_db(
+        lambda: draft("Bursa", twinning=pair, title_en="Silk days", title_ru="Дни шёлка")
+    )
+    at_home = await in_db(
+        lambda: draft("Aktau", title_en="Caspian jazz", title_ru="Каспийский джаз")
+    )
+    socket = await connected(language="ru")
+    await listen(
+        socket, joined, "new", EVENT_ANNOUNCED, {"filter": {"city": gid(aktau)}}, ANNOUNCED_GROUP
+    )
+
+    for event in (elsewhere, partners, at_home):
+        await in_db(services.announce_event, publisher, event)
+
+    assert await receive(socket) == next_frame(
+        "new",
+        {
+            "eventAnnounced": {
+                "title": "Дни шёлка",
+                "category": "CULTURAL",
+                "hostCity": {"name": "Бурса"},
+            }
+        },
+    )
+    assert await receive(socket) == next_frame(
+        "new",
+        {
+            "eventAnnounced": {
+                "title": "Каспийский джаз",
+                "category": "CULTURAL",
+                "hostCity": {"name": "Актау"},
+            }
+        },
+    )
+    await assert_silent(socket)
+
+
+async def test_event_announced_filters_by_category_and_by_twinning(
+    connected, joined, publisher, pair, aktau, draft
+):
+    concert = await in_db(lambda: draft("Aktau", title_en="Concert", category=Category.CULTURAL))
+    match = await in_db(lambda: draft("Aktau", title_en="Derby", category=Category.SPORTS))
+    partners = await in_db(lambda: draft("Bursa", title_en="Silk days", twinning=pair))
+    sports = await connected()
+    await listen(
+        sports,
+        joined,
+        "sports",
+        EVENT_ANNOUNCED,
+        {"filter": {"city": gid(aktau), "category": "SPORTS"}},
+        ANNOUNCED_GROUP,
+    )
+    twinning = await connected()
+    await listen(
+        twinning,
+        joined,
+        "pair",
+        EVENT_ANNOUNCED,
+        {"filter": {"twinning": gid(pair)}},
+        ANNOUNCED_GROUP,
+    )
+
+    for event in (concert, match, partners):
+        await in_db(services.announce_event, publisher, event)
+
+    assert await receive(sports) == next_frame(
+        "sports",
+        {"eventAnnounced": {"title": "Derby", "category": "SPORTS", "hostCity": {"name": "Aktau"}}},
+    )
+    assert await receive(twinning) == next_frame(
+        "pair",
+        {
+            "eventAnnounced": {
+                "title": "Silk days",
+                "category": "CULTURAL",
+                "hostCity": {"name": "Bursa"},
+            }
+        },
+    )
+    await assert_silent(sports)
+    await assert_silent(twinning)
+
+
+async def test_event_announced_never_sends_a_draft(connected, joined, publisher, offices, draft):
+    later = await in_db(lambda: draft("Aktau", title_en="Announced later"))
+    socket = await connected(user=publisher)
+    await listen(socket, joined, "new", EVENT_ANNOUNCED, None, ANNOUNCED_GROUP)
+
+    # A draft is created and edited: nothing is announced.
+    data = {
+        "title_en": "Still a draft",
+        "category": Category.CULTURAL,
+        "starts_at": future(9),
+        "ends_at": future(9, hours=2),
+        "timezone": "Asia/Aqtau",
+        "venue_name": "Town hall",
+    }
+    created = await in_db(services.create_event, publisher, offices["Aktau"], data)
+    await in_db(services.update_event, publisher, created, {"title_en": "Still a draft, edited"})
+    # Even a payload that names a draft is dropped by the subscriber's own read.
+    facts = await in_db(realtime.event_facts, created)
+    await groups.broadcast(ANNOUNCED_GROUP, {"kind": "announced", "event": created.pk, **facts})
+    await in_db(services.announce_event, publisher, later)
+
+    assert await receive(socket) == next_frame(
+        "new",
+        {
+            "eventAnnounced": {
+                "title": "Announced later",
+                "category": "CULTURAL",
+                "hostCity": {"name": "Aktau"},
+            }
+        },
+    )
+    await assert_silent(socket)
+
+
+# ---------------------------------------------------------------------------------------------
+# eventChanged
+# ---------------------------------------------------------------------------------------------
+async def test_event_changed_sends_the_event_after_each_update_postponement_and_cancellation(
+    connected, joined, publisher, offices, event_factory
+):
+    office = offices["Aktau"]
+    starts, ends = future(7), future(7, hours=2)
+    new_starts, new_ends = future(14), future(14, hours=3)
+    event = await in_db(
+        lambda: event_factory(
+            office=office,
+            host_city=office.city,
+            title_en="Caspian jazz",
+            starts_at=starts,
+            ends_at=ends,
+        )
+    )
+    socket = await connected()
+    group = groups.group_name(groups.EVENT_CHANGES, id=event.pk)
+    await listen(socket, joined, "watch", EVENT_CHANGED, {"event": gid(event)}, group)
+
+    await in_db(services.update_event, publisher, event, {"title_en": "Caspian jazz night"})
+    assert await receive(socket) == next_frame(
+        "watch",
+        {
+            "eventChanged": {
+                "title": "Caspian jazz night",
+                "status": "ANNOUNCED",
+                "startsAt": starts.isoformat(),
+                "endsAt": ends.isoformat(),
+                "cancellationReason": "",
+            }
+        },
+    )
+
+    await in_db(services.postpone_event, publisher, event, new_starts, new_ends)
+    assert await receive(socket) == next_frame(
+        "watch",
+        {
+            "eventChanged": {
+                "title": "Caspian jazz night",
+                "status": "POSTPONED",
+                "startsAt": new_starts.isoformat(),
+                "endsAt": new_ends.isoformat(),
+                "cancellationReason": "",
+            }
+        },
+    )
+
+    await in_db(services.cancel_event, publisher, event, "Storm warning")
+    assert await receive(socket) == next_frame(
+        "watch",
+        {
+            "eventChanged": {
+                "title": "Caspian jazz night",
+                "status": "CANCELLED",
+                "startsAt": new_starts.isoformat(),
+                "endsAt": new_ends.isoformat(),
+                "cancellationReason": "Storm warning",
+            }
+        },
+    )
+    await assert_silent(socket)
+
+
+@pytest.fixture
+def outsider(user_factory, office_factory):
+    """A publisher of an office that has nothing to do with Aktau's drafts."""
+    user = user_factory(email="outsider@example.org")
+    MembershipFactory(user=user, office=office_factory(), role=OfficeMembership.Role.PUBLISHER)
+    return user
+
+
+@pytest.mark.parametrize(
+    ("target", "message", "code"),
+    [
+        ("the draft", "Nothing with this ID.", "NOT_FOUND"),
+        ("nonsense", "'nonsense' is not the ID of a Event.", "INVALID_ID"),
+    ],
+    ids=["a draft of another office", "not an event's ID"],
+)
+async def test_event_changed_is_refused_at_subscribe_for_an_event_the_viewer_cannot_see(
+    connected, outsider, draft, target, message, code
+):
+    secret = await in_db(lambda: draft("Aktau", title_en="Secret plans"))
+    socket = await connected(user=outsider)
+    event_id = gid(secret) if target == "the draft" else target
+
+    await subscribe(socket, "watch", EVENT_CHANGED, {"event": event_id})
+
+    assert await receive(socket) == error_frame(
+        "watch",
+        {
+            "message": message,
+            "locations": [{"line": 3, "column": 3}],
+            "path": ["eventChanged"],
+            "extensions": {"code": code, "field": "event"},
+        },
+    )
+    await assert_silent(socket)
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """What eventChanged's reads of the event found: its title, or None when the viewer may not
+    see it. A skipped change leaves nothing else to wait for."""
+    found = []
+    original = subscriptions.visible_event
+
+    def visible_event(viewer, pk):
+        event = original(viewer, pk)
+        found.append(None if event is None else event.title_en)
+        return event
+
+    monkeypatch.setattr(subscriptions, "visible_event", visible_event)
+    return found
+
+
+async def test_event_changed_stops_sending_an_event_the_viewer_may_no_longer_see(
+    connected, joined, reads, user_factory, publisher, offices, draft
+):
+    plan = await in_db(lambda: draft("Aktau", title_en="Plan v1"))
+    member = await in_db(lambda: user_factory(email="member@example.org"))
+    editor = {"user": member, "office": offices["Aktau"], "role": OfficeMembership.Role.EDITOR}
+    await in_db(lambda: MembershipFactory(**editor))
+    socket = await connected(user=member)
+    group = groups.group_name(groups.EVENT_CHANGES, id=plan.pk)
+    await listen(socket, joined, "watch", EVENT_CHANGED, {"event": gid(plan)}, group)
+
+    def rename(title):
+        return in_db(services.update_event, publisher, plan, {"title_en": title})
+
+    def frame(title):
+        return next_frame(
+            "watch",
+            {
+                "eventChanged": {
+                    "title": title,
+                    "status": "DRAFT",
+                    "startsAt": plan.starts_at.isoformat(),
+                    "endsAt": plan.ends_at.isoformat(),
+                    "cancellationReason": "",
+                }
+            },
+        )
+
+    # Given a member of the office, who hears of the draft's edits,
+    await rename("Plan v2")
+    assert await receive(socket) == frame("Plan v2")
+
+    # when they leave the office, the next edit is read for them, found invisible, not sent;
+    await in_db(lambda: OfficeMembership.objects.filter(user=member).delete())
+    await rename("Plan v3")
+    await eventually(lambda: len(reads) == 3)
+    assert reads == ["Plan v1", "Plan v2", None]
+    await assert_silent(socket)
+
+    # back in the office, they hear of the edit after it.
+    await in_db(lambda: MembershipFactory(**editor))
+    await rename("Plan v4")
+    assert await receive(socket) == frame("Plan v4")
+    await assert_silent(socket)
+
+
+# ---------------------------------------------------------------------------------------------
+# announcementPosted
+# ---------------------------------------------------------------------------------------------
+def post(publisher, office, title, **data):
+    """Post an announcement through the service, in the database thread."""
+    data = {"title_en": title, "body_en": "Details at the city office.", **data}
+    return in_db(services.create_announcement, publisher, office, data)
+
+
+def posted_frame(operation_id, title, city):
+    return next_frame(
+        operation_id, {"announcementPosted": {"title": title, "city": {"name": city}}}
+    )
+
+
+async def test_announcement_posted_filters_by_city_and_twinning(
+    connected, joined, publisher, offices, pair, aktau
+):
+    one_city = await connected()
+    city_group = groups.group_name(groups.CITY_ANNOUNCEMENTS, id=aktau.pk)
+    await listen(one_city, joined, "aktau", ANNOUNCEMENT_POSTED, {"city": gid(aktau)}, city_group)
+    twinning = await connected()
+    await listen(
+        twinning,
+        joined,
+        "pair",
+        ANNOUNCEMENT_POSTED,
+        {"twinning": gid(pair)},
+        ALL_ANNOUNCEMENTS_GROUP,
+    )
+    everything = await connected()
+    await listen(everything, joined, "all", ANNOUNCEMENT_POSTED, {}, ALL_ANNOUNCEMENTS_GROUP)
+
+    await post(publisher, offices["Almaty"], "Apple harvest")
+    await post(publisher, offices["Aktau"], "Town day")
+    await post(publisher, offices["Bursa"], "Delegation to Aktau", twinning=pair)
+
+    assert await receive(one_city) == posted_frame("aktau", "Town day", "Aktau")
+    assert await receive(twinning) == posted_frame("pair", "Delegation to Aktau", "Bursa")
+    assert await receive(everything) == posted_frame("all", "Apple harvest", "Almaty")
+    assert await receive(everything) == posted_frame("all", "Town day", "Aktau")
+    assert await receive(everything) == posted_frame("all", "Delegation to Aktau", "Bursa")
+    for socket in (one_city, twinning, everything):
+        await assert_silent(socket)
+
+
+async def test_a_client_complete_stops_deliveries(
+    connected, joined, discarded, publisher, offices, aktau
+):
+    socket = await connected()
+    city_group = groups.group_name(groups.CITY_ANNOUNCEMENTS, id=aktau.pk)
+    await listen(socket, joined, "aktau", ANNOUNCEMENT_POSTED, {"city": gid(aktau)}, city_group)
+    await listen(socket, joined, "all", ANNOUNCEMENT_POSTED, None, ALL_ANNOUNCEMENTS_GROUP)
+
+    await socket.send_json_to(complete_frame("aktau"))
+    await eventually(lambda: city_group in discarded)
+    await post(publisher, offices["Aktau"], "Town day")
+
+    assert await receive(socket) == posted_frame("all", "Town day", "Aktau")
+    await assert_silent(socket)
+
+
+# ---------------------------------------------------------------------------------------------
+# After commit only
+# ---------------------------------------------------------------------------------------------
+class RolledBack(Exception):
+    pass
+
+
+async def test_a_change_rolled_back_is_never_broadcast(
+    connected, joined, sent_to, publisher, offices
+):
+    socket = await connected()
+    await listen(socket, joined, "all", ANNOUNCEMENT_POSTED, None, ALL_ANNOUNCEMENTS_GROUP)
+
+    def post_then_fail():
+        with transaction.atomic():
+            data = {"title_en": "Oops", "body_en": "Posted by mistake."}
+            services.create_announcement(publisher, offices["Aktau"], data)
+            raise RolledBack
+
+    with pytest.raises(RolledBack):
+        await in_db(post_then_fail)
+    assert sent_to == []
+    await post(publisher, offices["Aktau"], "Town day")
+
+    assert await receive(socket) == posted_frame("all", "Town day", "Aktau")
+    await assert_silent(socket)
+
+
+async def test_a_broadcast_waits_for_the_commit(connected, joined, sent_to, publisher, offices):
+    socket = await connected()
+    await listen(socket, joined, "all", ANNOUNCEMENT_POSTED, None, ALL_ANNOUNCEMENTS_GROUP)
+    written, commit = threading.Event(), threading.Event()
+
+    def post_and_hold_the_transaction():
+        with transaction.atomic():
+            data = {"title_en": "Town day", "body_en": "Details at the city office."}
+            services.create_announcement(publisher, offices["Aktau"], data)
+            written.set()
+            commit.wait(timeout=5)
+
+    posting = asyncio.ensure_future(in_db(post_and_hold_the_transaction))
+    # While the announcement is written but not committed, nothing leaves for any group.
+    await eventually(written.is_set)
+    await assert_silent(socket)
+    assert sent_to == []
+
+    commit.set()
+    await posting
+    assert await receive(socket) == posted_frame("all", "Town day", "Aktau")
+    assert sent_to == [f"city.{offices['Aktau'].city_id}.announcements", "announcements.posted"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What the services broadcast
+# ---------------------------------------------------------------------------------------------
+def test_the_services_broadcast_ids_and_kinds_only(
+    monkeypatch, publisher, offices, pair, aktau, bursa, draft
+):
+    sent = []
+    monkeypatch.setattr(realtime, "broadcast_on_commit", lambda *message: sent.append(message))
+    event = draft("Bursa", twinning=pair, category=Category.SPORTS)
+    changes = f"event.{event.pk}.changes"
+
+    services.announce_event(publisher, event)
+    services.update_event(publisher, event, {"venue_name": "Stadium"})
+    services.postpone_event(publisher, event, future(20), future(20, hours=2))
+    services.cancel_event(publisher, event, "Flooded pitch")
+    announcement = services.create_announcement(
+        publisher, offices["Aktau"], {"title_en": "Town day", "body_en": "…", "twinning": pair}
+    )
+
+    facts = {"category": "SPORTS", "twinning": pair.pk, "cities": sorted([aktau.pk, bursa.pk])}
+    posted = {
+        "kind": "posted",
+        "announcement": announcement.pk,
+        "city": aktau.pk,
+        "twinning": pair.pk,
+    }
+    assert sent == [
+        ("events.announced", {"kind": "announced", "event": event.pk, **facts}),
+        (changes, {"kind": "announced", "event": event.pk}),
+        (changes, {"kind": "updated", "event": event.pk}),
+        (changes, {"kind": "postponed", "event": event.pk}),
+        (changes, {"kind": "cancelled", "event": event.pk}),
+        (f"city.{aktau.pk}.announcements", posted),
+        ("announcements.posted", posted),
+    ]
