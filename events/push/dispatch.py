@@ -217,20 +217,20 @@ def send_due(notification_id: int, max_batches: int | None = None) -> int:
 
 
 def _record(batch: list[Delivery], results) -> datetime.datetime | None:
-    """Store each delivery's outcome; returns until when to wait if FCM is over quota."""
+    """Store each delivery's outcome; returns until when to wait if FCM is over quota.
+
+    Sent deliveries, nearly all of them, are marked in one UPDATE; only the few that failed
+    or wait for a retry are written row by row (each with its own jittered time).
+    """
     now = timezone.now()
     quota_wait = None
-    gone_devices = {}
+    sent, unsent, gone_devices = [], [], {}
     for delivery, result in zip(batch, results, strict=True):
         outcome = result.outcome
         if outcome == Outcome.SENT:
-            delivery.status, delivery.sent_at = Delivery.Status.SENT, now
-            delivery.message_id, delivery.error_code, delivery.error_detail = (
-                result.message_id or "",
-                "",
-                "",
-            )
+            sent.append(delivery.pk)
             continue
+        unsent.append(delivery)
         delivery.error_code, delivery.error_detail = outcome, result.detail[:500]
         if outcome in DEACTIVATING:
             delivery.status = Delivery.Status.FAILED
@@ -255,17 +255,14 @@ def _record(batch: list[Delivery], results) -> datetime.datetime | None:
         logger.error("SENDER_ID_MISMATCH for a whole batch: check FIREBASE_PROJECT_ID")
         gone_devices = {}
     with transaction.atomic():
-        Delivery.objects.bulk_update(
-            batch,
-            [
-                "status",
-                "sent_at",
-                "message_id",
-                "error_code",
-                "error_detail",
-                "next_attempt_at",
-            ],
-        )
+        if sent:
+            Delivery.objects.filter(pk__in=sent).update(
+                status=Delivery.Status.SENT, sent_at=now, error_code="", error_detail=""
+            )
+        if unsent:
+            Delivery.objects.bulk_update(
+                unsent, ["status", "error_code", "error_detail", "next_attempt_at"]
+            )
         for device_id, outcome in gone_devices.items():
             Device.objects.filter(pk=device_id).update(active=False, deactivated_reason=outcome)
     return quota_wait

@@ -78,7 +78,6 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField()
     held_for_quiet_hours = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=200, blank=True)
     error_code = models.CharField(max_length=32, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)
 
