@@ -1,0 +1,338 @@
+"""The costs behind the push fan-out's figures, measured in isolation, some beside an
+alternative.
+
+``bench/push_fanout.py`` measures the fan-out as a whole; this measures the parts it points
+at, so that a change to any of them can be judged on its own:
+
+1. Claiming a batch (``events.push.dispatch._claim``) with 100,000 deliveries of one
+   notification pending, as the app does it and ordered by (next_attempt_at, id), which
+   PostgreSQL can only answer by sorting every pending delivery.
+2. Recording the outcomes of a batch of 500 SENT deliveries (``dispatch._record``) as the app
+   does it, and as one Django ``bulk_update`` of the fields a delivery's outcome touches
+   (CASE WHEN per field and row).
+3. Sending (``FcmBackend.send``, firebase-admin's ``send_each``) to the fake FCM in another
+   process, as configured, and with ``trust_env`` off on firebase-admin's requests session
+   (requests then stops reading proxy variables and ``.netrc`` from the environment on every
+   request).
+4. The audience query (``events.push.audience.recipient_devices``) counted on audiences either
+   side of PostgreSQL's work_mem limit for hashing its ``IN (follows)`` subquery, against the
+   same audience written as one ``IN`` over a ``UNION``.
+
+Last, a whole token-path fan-out (as in ``push_fanout.py``, optionally with several sending
+processes) with ``trust_env`` off.
+
+The alternatives are written here, in the bench, to measure them; the application is not
+changed. PostgreSQL only; a dedicated database is created and dropped, traffic stays on
+127.0.0.1. Run from the project root (about four minutes)::
+
+    .venv/bin/python bench/push_parts.py [--senders 2] [--fanout-devices 100000]
+"""
+
+import argparse
+import multiprocessing
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import push_fanout as fanout
+
+DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_parts"
+BATCH = 500
+
+
+def _message_id(pk: int) -> str:
+    return f"projects/{fanout.PROJECT_ID}/messages/{pk}"
+
+
+def apply_alternatives() -> None:
+    """For a whole fan-out (``push_fanout.token_path``'s ``prepare``): ``trust_env`` off on
+    firebase-admin's requests session."""
+    from firebase_admin import messaging
+
+    from events.push import backends
+
+    messaging._get_messaging_service(backends._get_app())._client.session.trust_env = False
+
+
+def claim_costs(pending: int) -> list[tuple[str, float]]:
+    """(label, ms) for taking the first batch of ``pending`` due deliveries."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from events.push import dispatch
+    from events.push.audience import recipient_devices
+    from events.push.models import Delivery
+
+    fanout.reset_database()
+    world = fanout.World()
+    world.grow_audience(pending)
+    notification = world.announce()
+    now = timezone.now()
+    rows = recipient_devices(notification).iterator(chunk_size=dispatch.FAN_OUT_CHUNK)
+    for chunk in dispatch._chunks(rows, dispatch.FAN_OUT_CHUNK):
+        Delivery.objects.bulk_create([dispatch._delivery(notification, row, now) for row in chunk])
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE events_delivery")
+
+    def sorted_claim():
+        with transaction.atomic():
+            list(
+                Delivery.objects.select_for_update(skip_locked=True)
+                .filter(notification=notification, status="PENDING", next_attempt_at__lte=now)
+                .select_related("device")
+                .order_by("next_attempt_at", "pk")[:BATCH]
+            )
+            transaction.set_rollback(True)
+
+    sorted_claim()  # once unmeasured: caches and plans warm for both
+    results = []
+    for label, claim in (
+        ("ordered by (next_attempt_at, id), rolled back", sorted_claim),
+        ("_claim as is", lambda: dispatch._claim(notification.pk)),
+    ):
+        started = time.perf_counter()
+        claim()
+        results.append((label, 1000 * (time.perf_counter() - started)))
+    return results
+
+
+def record_costs(rounds: int) -> list[tuple[str, float, float]]:
+    """(label, wall ms, app CPU ms) per batch of 500, median over ``rounds`` batches."""
+    from django.utils import timezone
+
+    from events.push import dispatch
+    from events.push.audience import recipient_devices
+    from events.push.backends import Outcome, SendResult
+    from events.push.models import Delivery
+
+    fanout.reset_database()
+    world = fanout.World()
+    world.grow_audience(BATCH * rounds * 2)
+    notification = world.announce()
+    now = timezone.now()
+    Delivery.objects.bulk_create(
+        [dispatch._delivery(notification, row, now) for row in recipient_devices(notification)]
+    )
+    ids = list(
+        Delivery.objects.filter(notification=notification)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    batches = iter(range(0, len(ids), BATCH))
+
+    fields = [
+        name
+        for name in ("status", "sent_at", "message_id", "error_code", "error_detail")
+        if name in {field.name for field in Delivery._meta.concrete_fields}
+    ] + ["next_attempt_at"]
+
+    def bulk_update(batch, results):
+        now = timezone.now()
+        for delivery, result in zip(batch, results, strict=True):
+            delivery.status, delivery.sent_at = "SENT", now
+            delivery.error_code = delivery.error_detail = ""
+            if "message_id" in fields:
+                delivery.message_id = result.message_id
+        Delivery.objects.bulk_update(batch, fields)
+
+    rows = []
+    for label, record in (
+        ("_record as is", dispatch._record),
+        (f"bulk_update of {len(fields)} fields", bulk_update),
+    ):
+        walls, cpus = [], []
+        for _ in range(rounds):
+            start = next(batches)
+            batch = list(Delivery.objects.filter(pk__in=ids[start : start + BATCH]))
+            results = [SendResult(Outcome.SENT, message_id=_message_id(d.pk)) for d in batch]
+            cpu, wall = time.process_time(), time.perf_counter()
+            record(batch, results)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        sent = Delivery.objects.filter(pk__in=[d.pk for d in batch], status="SENT").count()
+        if sent != len(batch):
+            raise RuntimeError(f"{label} left {len(batch) - sent} deliveries unsent")
+        rows.append((label, 1000 * statistics.median(walls), 1000 * statistics.median(cpus)))
+    return rows
+
+
+def send_costs(fake_url: str, fake_pid: int, rounds: int) -> list[tuple[str, float, float]]:
+    """(label, messages/s, app CPU µs per message) over ``rounds`` batches of 500."""
+    from firebase_admin import messaging
+
+    from events.push.backends import OutgoingMessage, _get_app, get_backend
+
+    backend = get_backend()
+    title, body = "Новое событие: Каспийский джаз", "05.12.2026 19:00 (UTC+05:00) · Актау"
+    data = {"kind": "EVENT_ANNOUNCED", "notificationId": "1", "eventId": "RXZlbnQ6MQ=="}
+    pad = "x" * 140
+
+    def batch(k: int) -> list[OutgoingMessage]:
+        return [
+            OutgoingMessage(token=f"parts{k}-{i}:APA91b{pad}", title=title, body=body, data=data)
+            for i in range(BATCH)
+        ]
+
+    backend.send(batch(0)[:50])
+    session = messaging._get_messaging_service(_get_app())._client.session
+    rows = []
+    k = 1
+    for label, trust_env in (
+        ("send_each as configured (trust_env on)", True),
+        ("send_each, session.trust_env = False", False),
+        ("send_each as configured (trust_env on)", True),
+        ("send_each, session.trust_env = False", False),
+    ):
+        session.trust_env = trust_env
+        cpu, wall = time.process_time(), time.perf_counter()
+        for _ in range(rounds):
+            results = backend.send(batch(k))
+            k += 1
+            if any(result.outcome != "SENT" for result in results):
+                raise RuntimeError(f"{label}: not every message was sent")
+        wall = time.perf_counter() - wall
+        cpu = time.process_time() - cpu
+        count = rounds * BATCH
+        rows.append((label, count / wall, 1e6 * cpu / count))
+    session.trust_env = True
+    return rows
+
+
+def audience_costs(sizes: list[int], timeout: int) -> list[tuple[int, str, str, str]]:
+    """(followers, the app's plan, the app's count time, the UNION form's count time)."""
+    from django.db import DatabaseError, connection
+
+    from events.push.audience import recipient_devices
+
+    fanout.reset_database()
+    world = fanout.World()
+    notification = world.announce()
+    rows = []
+    for size in sizes:
+        world.grow_audience(size)
+        plan = fanout._audience_plan(notification)
+        timings = []
+        for query in (recipient_devices, fanout.union_recipient_devices):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = '{int(timeout)}s'")
+            started = time.perf_counter()
+            try:
+                count = query(notification).count()
+                timings.append(f"{time.perf_counter() - started:.2f} s ({count:,})")
+            except DatabaseError:
+                timings.append(f"> {timeout} s (cancelled)")
+            with connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
+        rows.append((size, plan, *timings))
+    return rows
+
+
+def parts(config: dict) -> dict:
+    fanout.setup_django(config)
+    fanout.use_fake_fcm()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        work_mem = cursor.fetchone()[0]
+    fanout.check_seed_columns()
+    fanout.reset_database()
+    return {
+        "claim": claim_costs(config["pending"]),
+        "record": record_costs(config["rounds"]),
+        "send": send_costs(config["fake_url"], config["fake_pid"], config["rounds"]),
+        "audience": audience_costs(config["sizes"], config["timeout"]),
+        "work_mem": work_mem,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--rounds", type=int, default=10, help="batches of 500 per variant")
+    parser.add_argument("--pending", type=int, default=100_000, help="deliveries to claim from")
+    parser.add_argument("--audience-sizes", default="100000,200000,300000,1000000")
+    parser.add_argument("--audience-timeout", type=int, default=30)
+    parser.add_argument(
+        "--fanout-devices",
+        type=int,
+        default=100_000,
+        help="a whole token-path fan-out with trust_env off (0: skip)",
+    )
+    parser.add_argument(
+        "--senders", type=int, default=1, help="worker processes sending that fan-out"
+    )
+    parser.add_argument("--skip-parts", action="store_true", help="only the whole fan-out")
+    args = parser.parse_args()
+
+    admin, name = fanout.maintenance(args.database)
+    context = multiprocessing.get_context("spawn")
+    url_queue, stop = context.Queue(), context.Event()
+    fake = context.Process(target=fanout.serve_fake, args=(url_queue, stop), name="fake-fcm")
+    try:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        fake.start()
+        fake_url = url_queue.get(timeout=30)
+        base = {"database": args.database, "fake_url": fake_url, "fake_pid": fake.pid}
+        fanout.in_child(fanout.migrate, base)
+        results = {}
+        if not args.skip_parts:
+            sizes = [int(size) for size in args.audience_sizes.split(",")]
+            config = {
+                "rounds": args.rounds,
+                "sizes": sizes,
+                "timeout": args.audience_timeout,
+                "pending": args.pending,
+            }
+            results = fanout.in_child(parts, {**base, **config})
+        if args.fanout_devices:
+            config = {
+                "devices": args.fanout_devices,
+                "trace": False,
+                "prepare": "push_parts:apply_alternatives",
+                "senders": args.senders,
+            }
+            results["fanout"] = fanout.in_child(fanout.token_path, {**base, **config})
+    finally:
+        stop.set()
+        fake.join(30)
+        if fake.is_alive():
+            fake.terminate()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    if results.get("record"):
+        print_parts(results)
+    run = results.get("fanout")
+    if run:
+        print(
+            f"\nA whole fan-out to {run['devices']:,} devices with trust_env off, "
+            f"{run['senders']} sending process(es): "
+            f"{run['sent']:,} sent in {run['seconds']:.2f} s = {run['per_second']:,.0f} msg/s; "
+            f"every device exactly once: {run['every_device_once']}"
+        )
+        print("\n".join(fanout.fmt_split(run)))
+        print(fanout.fmt_cpu(run["cpu"]))
+
+
+def print_parts(results: dict) -> None:
+    print(f"\nTaking the first batch of {BATCH} from the pending deliveries:")
+    for label, took in results["claim"]:
+        print(f"  {label:<48}{took:8.1f} ms")
+    print(f"\nRecording the outcomes of a batch of {BATCH} SENT deliveries (median):")
+    for label, wall, cpu in results["record"]:
+        print(f"  {label:<44}{wall:8.1f} ms  (app CPU {cpu:.1f} ms)")
+    print(f"\nSending batches of {BATCH} to the fake FCM (another process):")
+    for label, rate, cpu in results["send"]:
+        print(f"  {label:<44}{rate:8,.0f} msg/s  (app CPU {cpu:.0f} µs a message)")
+    print(f"\nCounting the audience of an announced event (work_mem {results['work_mem']}):")
+    print(f"  {'followers':>10}  {'app query':<24}{'as one IN over a UNION':<24}app plan")
+    for size, plan, app, union in results["audience"]:
+        print(f"  {size:>10,}  {app:<24}{union:<24}{plan}")
+
+
+if __name__ == "__main__":
+    main()
