@@ -145,6 +145,8 @@ PUSH_MAX_ATTEMPTS = env.int("PUSH_MAX_ATTEMPTS", default=5)
 # Exponential backoff between attempts: base × 2^(attempt−1), capped, with ±50 % jitter.
 PUSH_RETRY_BASE_SECONDS = env.float("PUSH_RETRY_BASE_SECONDS", default=10.0)
 PUSH_RETRY_MAX_SECONDS = env.float("PUSH_RETRY_MAX_SECONDS", default=600.0)
+# Threads per worker process sending to FCM at once (one HTTP request per message).
+PUSH_SEND_THREADS = env.int("PUSH_SEND_THREADS", default=32)
 # How many workers share the sending of one large notification (match the worker pool).
 PUSH_PARALLEL_SENDERS = env.int("PUSH_PARALLEL_SENDERS", default=2)
 # How long a worker owns a batch it took; a dead worker's batch is retried after this.
