@@ -3,31 +3,41 @@
 What it measures, on PostgreSQL, with the real firebase-admin sending over real HTTP:
 
 1. The fake FCM's own ceiling: a plain load client (threads of keep-alive ``http.client``
-   POSTs of an FCM HTTP v1 message with a bearer token) for a few seconds, requests/s. The
-   fan-out's rate is only meaningful if it stays well below this.
+   POSTs of an FCM HTTP v1 message with a bearer token) for a few seconds, in one process and
+   in two, requests/s. The fan-out's rate is only meaningful if it stays well below this.
 2. The token path: ``events.services.announce_event`` on a draft whose host city has N
    followers with one active device each, then ``events.push.dispatch.fan_out`` called
-   directly, in-process, the way a worker runs it. Messages/s (deliveries sent / seconds),
-   the time split into "audience + delivery rows" and "sending" (claim, firebase-admin's
-   ``send_each``, recording the outcomes), the CPU each process used, and a check that every
-   device got exactly one message (the fake's messages against the devices' tokens).
-3. Memory against the audience size: the same fan-out at two sizes, with the peak of Python
-   allocations (tracemalloc) and the growth of the process's peak RSS (``ru_maxrss``).
-   Tracemalloc slows allocation-heavy code, so those runs are separate from the timed ones.
+   directly, in-process, the way a worker runs it (``--senders N``: N-1 more processes run
+   ``dispatch.send_due`` on the same notification once its deliveries are written, as extra
+   Celery workers do). Messages/s (deliveries sent / seconds), the time split into "audience
+   + delivery rows" and "sending" (claim, the backend's send, recording the outcomes), the
+   PostgreSQL plan of the first claim, the CPU each process used, and a check that every device
+   got exactly one message (the fake's messages against the devices' tokens). Before it, an
+   earlier notification to every device is written and the delivery table analysed, as in
+   production (``--no-history``: a table never analysed).
+3. Memory against the audience size: the same fan-out at two sizes, with the growth of the
+   process's peak RSS (``ru_maxrss``) and RSS sampled through the fan-out, and at two smaller
+   sizes the peak of Python allocations (tracemalloc, which slows the fan-out about three
+   times, so those runs are separate from the timed ones).
 4. The topic path: with ``PUSH_TOPIC_THRESHOLD`` low, an audience of 10,000, 100,000 and
    1,000,000 followers (each with a device, since ``fan_out`` counts active devices to pick
-   the path) and the number of requests the fake received for each.
+   the path) and the number of requests the fake received for each. Each statement of that
+   fan-out may take ``--audience-timeout`` seconds; one that does not answer in time is
+   reported, and the notification is then fanned out again with the audience written as one
+   ``IN`` over a ``UNION`` (marked as not the app's query).
 
 Every measurement runs in a fresh process (so peak RSS is its own), the fake FCM in another
 process of its own (so its CPU and the messages it stores do not count against the app;
 ``--fake-in-process`` runs it inside the app's process instead, for comparison). Audiences
-are inserted with ``INSERT … SELECT generate_series`` (a million followers in well under a
+are inserted with ``INSERT … SELECT generate_series`` (a million followers in about half a
 minute) and analysed before use. Traffic goes only to 127.0.0.1, every loop is bounded, and
-the dedicated database is created at the start and dropped at the end.
+the dedicated database is created at the start and dropped at the end. Results are in
+docs/benchmarks.md.
 
-Run from the project root::
+Run from the project root (4 to 8 minutes)::
 
     .venv/bin/python bench/push_fanout.py
+    .venv/bin/python bench/push_fanout.py --skip-memory --skip-topics --senders 2
     .venv/bin/python bench/push_fanout.py --devices 100000 --memory-devices 10000 \\
         --topic-sizes 10000,100000,1000000 \\
         --database postgres://root@127.0.0.1:5432/twinning_bench
@@ -39,6 +49,7 @@ import gc
 import hashlib
 import http.client
 import importlib
+import itertools
 import json
 import logging
 import multiprocessing
@@ -437,6 +448,12 @@ SELECT id, %(twinning)s, now() FROM new_users WHERE mod(id, 10) = 7
 SEED_SLICE = 100_000
 
 
+def _chunks(iterable, size):
+    iterator = iter(iterable)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
 def check_seed_columns() -> None:
     """Fail loudly if a model gained a column the seeding SQL does not fill."""
     from accounts.models import Device, User
@@ -548,6 +565,40 @@ class World:
             status=Event.Status.DRAFT,
         )
 
+    def history(self) -> float:
+        """An earlier notification to every device, sent, and the delivery table analysed, as
+        in production: the planner then knows the table but not the notification about to be
+        fanned out, whose deliveries are seconds old. Seconds taken."""
+        from django.db import connection
+        from django.utils import timezone
+
+        from accounts.models import Device
+        from events.push.models import Delivery, Notification
+
+        started = time.perf_counter()
+        earlier = self.announce()
+        now = timezone.now()
+        devices = Device.objects.order_by("pk").values_list("pk", flat=True).iterator()
+        for chunk in _chunks(devices, 5000):
+            Delivery.objects.bulk_create(
+                Delivery(
+                    notification=earlier,
+                    device_id=device_id,
+                    language="en",
+                    status=Delivery.Status.SENT,
+                    attempts=1,
+                    next_attempt_at=now,
+                    sent_at=now,
+                )
+                for device_id in chunk
+            )
+        Notification.objects.filter(pk=earlier.pk).update(
+            state=Notification.State.DONE, path=Notification.Path.TOKENS, completed_at=now
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE events_delivery")
+        return time.perf_counter() - started
+
     def announce(self):
         """Announce a new draft through the service; the notification it wrote."""
         from events import services
@@ -601,6 +652,30 @@ class RssSampler(threading.Thread):
         half = max(1, len(self.samples) // 2)
         first, second = self.samples[:half], self.samples[half:] or self.samples[:half]
         return {"first_half_max_mib": max(first), "second_half_max_mib": max(second)}
+
+
+class ClaimPlan:
+    """A Django execute wrapper that has PostgreSQL explain the first claim of a batch (the
+    statement with SKIP LOCKED) as it is about to run: does it read the pending deliveries
+    in index order, or sort them all?"""
+
+    def __init__(self):
+        self.plan: list[str] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.plan and "SKIP LOCKED" in sql:
+            raw = context["cursor"].cursor  # the driver's cursor: no wrapper runs again
+            raw.execute(f"EXPLAIN {sql}", params)
+            self.plan = [row[0] for row in raw.fetchall()]
+        return execute(sql, params, many, context)
+
+    def summary(self) -> str:
+        text = "\n".join(self.plan)
+        indexes = re.findall(r"Index (?:Only )?Scan using (\S+) on events_delivery", text)
+        if not text:
+            return "not seen"
+        sort = "sorts the pending deliveries" if "Sort" in text else "no sort"
+        return f"{sort}; reads events_delivery by {', '.join(indexes) or 'a table scan'}"
 
 
 def _mean(values: list[float]) -> float:
@@ -684,6 +759,7 @@ def token_path(config: dict) -> dict:
     setup_django(config)
     use_fake_fcm()
     _prepare(config)
+    from django.db import connection
     from django.db.models import Count
 
     from events.push import backends, dispatch
@@ -694,6 +770,7 @@ def token_path(config: dict) -> dict:
     reset_database()
     world = World()
     seed_seconds = world.grow_audience(config["devices"])
+    history_seconds = world.history() if config.get("history", True) else None
     context = multiprocessing.get_context("spawn")
     senders = []
     for _ in range(config.get("senders", 1) - 1):
@@ -719,6 +796,7 @@ def token_path(config: dict) -> dict:
     manager.bulk_create = _timed(timings, "delivery_insert", manager.bulk_create)
 
     pg_pid = _pg_pid()
+    claim_plans = ClaimPlan()
     gc.collect()
     rss_before = max_rss_mib()
     sampler = RssSampler()
@@ -736,7 +814,8 @@ def token_path(config: dict) -> dict:
     started = time.perf_counter()
     for _, pipe in senders:
         pipe.send(notification.pk)
-    dispatch.fan_out(notification.pk)
+    with connection.execute_wrapper(claim_plans):
+        dispatch.fan_out(notification.pk)
     sent_by_others = [_expect(pipe, "done") for _, pipe in senders]
     seconds = time.perf_counter() - started
     cpu = meter.stop()
@@ -774,6 +853,9 @@ def token_path(config: dict) -> dict:
         "trace": config["trace"],
         "fake_in_process": bool(config.get("fake_in_process")),
         "senders": config.get("senders", 1),
+        "push_code": code_fingerprint(),
+        "history": config.get("history", True),
+        "history_seconds": history_seconds,
         "sent_by_others": sent_by_others,
         "seed_seconds": seed_seconds,
         "announce_seconds": announce_seconds,
@@ -788,6 +870,7 @@ def token_path(config: dict) -> dict:
         "rss_growth_mib": rss_after - rss_before,
         "rss_start_mib": rss_start,
         "rss_halves": rss_halves,
+        "claim_plan": claim_plans.summary(),
         "claim_first_ms": 1000 * _mean(series.get("claim", [])[:10]),
         "claim_last_ms": 1000 * _mean(series.get("claim", [])[-11:-1]),
         "state": notification.state,
@@ -916,7 +999,12 @@ def topic_path(config: dict) -> dict:
             rows.append(
                 {"followers": size, "seed_seconds": 0.0, "plan": "UNION", "what_if": True, **row}
             )
-    return {"threshold": TOPIC_THRESHOLD, "rows": rows, "timeout": config["audience_timeout"]}
+    return {
+        "threshold": TOPIC_THRESHOLD,
+        "rows": rows,
+        "timeout": config["audience_timeout"],
+        "push_code": code_fingerprint(),
+    }
 
 
 # --- The run ----------------------------------------------------------------------------------
@@ -976,6 +1064,7 @@ def fmt_split(run: dict) -> list[str]:
         f"    claim (lock, lease)     {t.get('claim', 0):7.2f} s  {t.get('claim', 0) * per:.3f} ms"
         f"  (a claim: {run['claim_first_ms']:.0f} ms in the first 10, "
         f"{run['claim_last_ms']:.0f} ms in the last 10)",
+        f"      the first claim's plan: {run.get('claim_plan', '-')}",
         f"    firebase-admin send     {t.get('fcm_send', 0):7.2f} s  "
         f"{t.get('fcm_send', 0) * per:.3f} ms",
         f"    record outcomes         {t.get('record', 0):7.2f} s  "
@@ -1012,7 +1101,7 @@ def report(results: dict) -> str:
         "Push fan-out benchmark",
         f"machine: {m['cores']} cores, {m['cpu']}, Python {m['python']}, "
         f"PostgreSQL {results['migrate']['postgres']}; "
-        f"load average before {m['load_before'][0]:.2f}; events/push code {m['push_code']}",
+        f"load average before {m['load_before'][0]:.2f}",
         f"fake FCM: {results['fake_where']}",
         "('other' CPU below is everything else on the machine: PostgreSQL's background "
         "processes and any other load)",
@@ -1033,6 +1122,8 @@ def report(results: dict) -> str:
         label = "tracemalloc on" if run["trace"] else "timed"
         if run["fake_in_process"]:
             label += ", fake in the app's process"
+        if not run["history"]:
+            label += ", no earlier notification (delivery table never analysed)"
         if run["senders"] > 1:
             label += (
                 f", {run['senders']} sending processes; the split is the fan-out's own, which"
@@ -1042,7 +1133,8 @@ def report(results: dict) -> str:
         lines += [
             f"token path, {run['devices']:,} devices ({label}): {run['sent']:,} sent in "
             f"{run['seconds']:.2f} s = {run['per_second']:,.0f} msg/s; "
-            f"every device exactly once: {run['every_device_once']}",
+            f"every device exactly once: {run['every_device_once']}; "
+            f"events/push code {run['push_code']}",
             *fmt_split(run),
             fmt_cpu(run["cpu"]),
             f"  memory: tracemalloc peak {fmt_mib(run['traced_peak_mib'])}, peak RSS growth "
@@ -1069,7 +1161,7 @@ def report(results: dict) -> str:
         lines += [
             "",
             f"topic path (PUSH_TOPIC_THRESHOLD={topics['threshold']}; each statement of the "
-            f"fan-out limited to {topics['timeout']} s):",
+            f"fan-out limited to {topics['timeout']} s; events/push code {topics['push_code']}):",
             f"{'followers':>10}{'audience':>10}{'FCM requests':>14}{'messages':>10}"
             f"{'deliveries':>12}{'fan-out s':>11}{'seed s':>8}  result",
         ]
@@ -1127,6 +1219,11 @@ def main() -> None:
         default=1,
         help="worker processes sending the notification (the fan-out's own and N-1 more)",
     )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="skip the earlier notification whose deliveries give the table its statistics",
+    )
     parser.add_argument("--skip-memory", action="store_true", help="only the timed --devices run")
     parser.add_argument("--skip-tokens", action="store_true")
     parser.add_argument("--skip-topics", action="store_true")
@@ -1177,6 +1274,7 @@ def main() -> None:
                     **token_config,
                     "fake_in_process": args.fake_in_process,
                     "senders": args.senders,
+                    "history": not args.no_history,
                 },
             )
             print(f"  {run['per_second']:,.0f} msg/s in {run['seconds']:.1f} s", flush=True)
