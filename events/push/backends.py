@@ -420,8 +420,8 @@ class FcmBackend:
         process's pool of sending threads; one result per message, in order.
 
         firebase-admin's ``send_each`` does the same requests on a new pool of one thread
-        per message for every call; a lasting pool of a few dozen threads sends the same
-        batch about a third faster on two cores (docs/benchmarks.md).
+        per message for every call; a lasting pool of a few dozen threads spares starting
+        500 threads a batch (a small, variable gain on two cores: docs/benchmarks.md).
         """
         _check_batch(messages)
         results: list[SendResult | None] = [None] * len(messages)

@@ -145,7 +145,9 @@ def _claim(notification_id: int) -> list[Delivery]:
     now = timezone.now()
     with transaction.atomic():
         batch = list(
-            Delivery.objects.select_for_update(skip_locked=True)
+            # Lock the deliveries only: locking the joined devices too would make two
+            # notifications to overlapping audiences skip each other's rows.
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(
                 notification_id=notification_id,
                 status=Delivery.Status.PENDING,

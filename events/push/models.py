@@ -68,8 +68,11 @@ class Delivery(models.Model):
         SENT = "SENT", "Sent"
         FAILED = "FAILED", "Failed"
 
+    # No index of its own: the (notification, status, next_attempt_at) index serves lookups by
+    # notification, and a lone one tempts PostgreSQL into sorting every pending delivery of a
+    # fresh notification (no statistics yet) on each claim of a batch.
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="deliveries"
+        Notification, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="deliveries")
     language = models.CharField(max_length=8)
