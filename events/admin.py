@@ -173,6 +173,23 @@ class ServiceAdmin(admin.ModelAdmin):
                 attrs.update(size=32)
         return formfield
 
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        offices = self.staff_offices(request)
+        if not request.user.is_superuser and len(offices) == 1:
+            initial.setdefault("office", offices[0])
+        return initial
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Staff choose among their own offices and those offices' cities' twinnings."""
+        if not request.user.is_superuser:
+            offices = self.staff_offices(request)
+            if db_field.name == "office":
+                kwargs["queryset"] = CityOffice.objects.filter(pk__in=offices)
+            elif db_field.name == "twinning":
+                kwargs["queryset"] = twinnings_of(offices)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     # --- Saving through the services -----------------------------------------------------
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -388,22 +405,6 @@ class EventAdmin(ServiceAdmin):
         # The services never move an event to another office or city.
         return readonly if obj is None else (*readonly, "office", "host_city")
 
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        offices = self.staff_offices(request)
-        if not request.user.is_superuser and len(offices) == 1:
-            initial.setdefault("office", offices[0])
-        return initial
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if not request.user.is_superuser:
-            offices = self.staff_offices(request)
-            if db_field.name == "office":
-                kwargs["queryset"] = CityOffice.objects.filter(pk__in=offices)
-            elif db_field.name == "twinning":
-                kwargs["queryset"] = twinnings_of(offices)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     @admin.action(permissions=["change"], description="Announce selected events")
     def announce_events(self, request, queryset):
         """Make the selected drafts (or postponed events) public, one by one."""
@@ -475,22 +476,9 @@ class AnnouncementAdmin(ServiceAdmin):
         readonly = super().get_readonly_fields(request, obj)
         return readonly if obj is None else (*readonly, "office", "city")
 
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        offices = self.staff_offices(request)
-        if not request.user.is_superuser and len(offices) == 1:
-            initial.setdefault("office", offices[0])
-        return initial
-
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if not request.user.is_superuser:
-            offices = self.staff_offices(request)
-            if db_field.name == "office":
-                kwargs["queryset"] = CityOffice.objects.filter(pk__in=offices)
-            elif db_field.name == "twinning":
-                kwargs["queryset"] = twinnings_of(offices)
-            elif db_field.name == "event":
-                kwargs["queryset"] = Event.objects.acted_for_by(offices)
+        if db_field.name == "event" and not request.user.is_superuser:
+            kwargs["queryset"] = Event.objects.acted_for_by(self.staff_offices(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
