@@ -15,6 +15,7 @@ class ApiErrorCode(StrEnum):
     INVALID_CURSOR = "INVALID_CURSOR"
     INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
     NOT_FOUND = "NOT_FOUND"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 class UserInputError(GraphQLError):
@@ -45,3 +46,15 @@ class UnauthenticatedError(GraphQLError):
         if reason:
             extensions["reason"] = reason
         super().__init__(message, extensions=extensions)
+
+
+class RateLimitedError(GraphQLError):
+    """Too many requests of this kind; ``extensions.retryAfter`` says how many whole seconds
+    to wait before trying again."""
+
+    def __init__(self, retry_after: float, message: str | None = None):
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(
+            message or f"Too many requests. Try again in {seconds} s.",
+            extensions={"code": ApiErrorCode.RATE_LIMITED.value, "retryAfter": seconds},
+        )
