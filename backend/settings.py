@@ -239,6 +239,10 @@ GRAPHENE = {
 # The largest page any list returns; `first`/`last` above it is an error, not a silent cut.
 GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
+# Anonymous public reads are answered from the cache (schema/core/response_cache.py) for at
+# most this many seconds; a change to the data they show ends them sooner. It bounds what a
+# deploy that changes answers without changing the schema could serve stale. 0: off.
+RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=600)
 
 # ---------------------------------------------------------------------------------------------
 # Websockets (ws://…/graphql/, the graphql-transport-ws protocol; see schema/core/websocket.py)

@@ -4,6 +4,7 @@ import json
 import uuid
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from accounts.tokens import issue_access_token
@@ -23,6 +24,16 @@ def bearer_for(user) -> str:
     """An access token of the backend's own sign-in for ``user``."""
     token, _ = issue_access_token(user, uuid.uuid4())
     return token
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache: kept responses, data versions and rate-limit
+    counters of one test must not answer another's requests (local memory outlives a test,
+    and so does Redis)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
