@@ -1,13 +1,13 @@
 """The queries behind the events part of the API; resolvers call these and nothing else."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from cities.models import Twinning
 from core.error_codes import CommonErrorCode
 from events import permissions
 from events.error_codes import EventErrorCode
-from events.models import Announcement, Event, Rsvp
+from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
 
 from ..cities.resolvers import (
     CITY_COLUMNS,
@@ -114,13 +114,33 @@ def optimize_events(queryset, paths: frozenset[str]):
     return queryset
 
 
+def _history():
+    return StateChange.objects.select_related("actor").order_by("at", "id")
+
+
+def _cohosts():
+    return EventCohost.objects.select_related("office").order_by("id")
+
+
 def after_events_fetched(events, paths: frozenset[str], viewer) -> None:
     """Fill what a join cannot, for the whole page at once: the host cities' twinnings and
-    partners, and the viewer's RSVPs."""
+    partners, the viewer's RSVPs, and the history and co-hosts of the events (the co-hosts
+    also whenever the history is read: they decide who may read it)."""
     if is_selected(paths, "hostCity.twinnings") or is_selected(paths, "hostCity.partners"):
         attach_twinnings([event.host_city for event in events])
     if "viewerRsvp" in paths:
         attach_viewer_rsvps(events, viewer)
+    prefetches = []
+    if is_selected(paths, "history"):
+        prefetches.append(Prefetch("history", queryset=_history()))
+    if is_selected(paths, "history") or is_selected(paths, "cohosts"):
+        prefetches.append(Prefetch("cohosts", queryset=_cohosts()))
+    if prefetches:
+        prefetch_related_objects(events, *prefetches)
+
+
+def _prefetched(event: Event, name: str) -> bool:
+    return name in getattr(event, "_prefetched_objects_cache", {})
 
 
 def events(filter, order_by, paths: frozenset[str], viewer):
@@ -216,13 +236,13 @@ def viewer_rsvp(event: Event, viewer) -> str:
 def event_history(event: Event, viewer):
     if not permissions.can_see_drafts_of(viewer, event):
         raise PermissionDeniedError("Only the event's offices may read its history.")
-    return event.history.select_related("actor").order_by("at", "id")
+    return event.history.all() if _prefetched(event, "history") else _history().filter(event=event)
 
 
 def event_cohosts(event: Event, viewer):
     if not permissions.can_see_drafts_of(viewer, event):
         raise PermissionDeniedError("Only the event's offices may read its co-hosts.")
-    return event.cohosts.select_related("office").order_by("id")
+    return event.cohosts.all() if _prefetched(event, "cohosts") else _cohosts().filter(event=event)
 
 
 def _upcoming_events():
