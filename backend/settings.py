@@ -240,7 +240,7 @@ GRAPHENE = {
 GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
 # Limits on the documents clients send (HTTP and websocket alike); 0 turns one off. Each is
-# several times what the apps' own operations need (the events feed: 6 levels, ~120 tokens).
+# several times what the apps' own operations need (the events feed: 6 levels, ~100 tokens).
 # Tokens stop the parser itself, so a huge document is refused before it costs anything.
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
 # Nesting of fields; introspection fields do not count (GraphiQL's own query is 13 deep).
@@ -251,8 +251,8 @@ GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=30)
 # Operations in one document (only one runs, but each is parsed and validated).
 GRAPHQL_MAX_OPERATIONS = env.int("GRAPHQL_MAX_OPERATIONS", default=10)
 # Estimated cost: each field 1, times the page sizes of the lists above it. A full page of
-# 100 events with their cities and twinnings costs ~2,000; 100 twinnings with 50 events each
-# and their cities, ~60,000.
+# 100 events with their cities and twinnings costs ~2,800; 100 twinnings with 50 events each
+# and their cities, ~16,000; a page of 100 such twinnings inside another list, far more.
 GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=25_000)
 # Introspection and "Did you mean …?" suggestions map the schema for anyone; in production
 # the schema is published as schema/schema.graphql to those who need it.

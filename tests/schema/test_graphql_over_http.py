@@ -17,7 +17,9 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 QUERY = "{ languages { code } }"
 NAMED = "query Codes { languages { code } } query Names { languages { name } }"
-MUTATION = 'mutation { deviceRegister(token: "fcm-1", platform: ANDROID) { errors { field code message } } }'
+MUTATION = """
+mutation { deviceRegister(token: "fcm-1", platform: ANDROID) { errors { field code message } } }
+"""
 
 pytestmark = pytest.mark.django_db
 
