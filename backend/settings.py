@@ -252,7 +252,7 @@ GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=30)
 GRAPHQL_MAX_OPERATIONS = env.int("GRAPHQL_MAX_OPERATIONS", default=10)
 # Estimated cost: each field 1, times the page sizes of the lists above it. A full page of
 # 100 events with their cities and twinnings costs ~2,800; 100 twinnings with 50 events each
-# and their cities, ~16,000; a page of 100 such twinnings inside another list, far more.
+# and their cities, ~16,000.
 GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=25_000)
 # Introspection and "Did you mean …?" suggestions map the schema for anyone; in production
 # the schema is published as schema/schema.graphql to those who need it.
