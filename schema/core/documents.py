@@ -442,6 +442,8 @@ class _Cost:
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PreparedOperation:
+    """A document that may run, and the operation of it to run."""
+
     document: DocumentNode
     operation: OperationDefinitionNode
 
@@ -461,7 +463,3 @@ def prepare_operation(
     operation = select_operation(document, operation_name)
     check_cost(schema, document, operation, variables, limits)
     return PreparedOperation(document, operation)
-
-
-def is_query(operation: OperationDefinitionNode) -> bool:
-    return operation.operation is OperationType.QUERY
