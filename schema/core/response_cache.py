@@ -29,9 +29,11 @@ Everything else is kept for ``RESPONSE_CACHE_SECONDS`` at most (0 turns the cach
 **Where.** Django's default cache: Redis in production, shared by every process, and local
 memory in the embedded default. A cache that fails is skipped: the request is executed.
 
-The HTTP view calls :func:`lookup` before parsing anything, and :func:`store` with the encoded
-response after executing a miss. Which fields an operation selects is worked out once per
-document and process, from the parsed document, and remembered by the document's hash.
+The HTTP view calls :func:`lookup` once the document has passed its checks (a document it has
+seen is neither parsed nor validated again, see ``documents.load_document``) and before
+anything runs, and :func:`store` with the encoded response after executing a miss. Which
+fields an operation selects is worked out once per document and process, from the parsed
+document, and remembered by the document's hash.
 """
 
 import datetime
@@ -46,6 +48,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from graphql import (
     BREAK,
+    DocumentNode,
     GraphQLSchema,
     OperationType,
     TypeInfo,
@@ -59,6 +62,8 @@ from graphql import (
 
 from core import data_versions
 from core.data_versions import ANNOUNCEMENTS, ATTENDANCE, CITIES, EVENTS, OFFICES, TWINNINGS
+
+from .documents import document_hash
 
 logger = logging.getLogger(__name__)
 
@@ -187,11 +192,6 @@ _policies: dict[str, Policy] = {}
 _schema_digest: str | None = None
 
 
-def document_hash(document: str) -> str:
-    """The SHA-256 of a document's text: what the cache knows a document by."""
-    return hashlib.sha256(document.encode()).hexdigest()
-
-
 def enabled() -> bool:
     return settings.RESPONSE_CACHE_SECONDS > 0
 
@@ -227,9 +227,9 @@ def lookup(document_hash: str, variables, operation_name, language: str, viewer)
     return read
 
 
-def store(read: Lookup, schema: GraphQLSchema, document: str, response: bytes) -> bool:
-    """Keep ``response`` (the encoded answer of a miss, without errors) when its operation
-    may be kept; whether it was."""
+def store(read: Lookup, schema: GraphQLSchema, document: DocumentNode, response: bytes) -> bool:
+    """Keep ``response`` (the encoded answer of a miss, without errors, to ``document``)
+    when its operation may be kept; whether it was."""
     if not read.storable:
         return False
     policy = read.policy or policy_for(read.document_hash, schema, document)
@@ -245,7 +245,7 @@ def store(read: Lookup, schema: GraphQLSchema, document: str, response: bytes) -
     return False
 
 
-def policy_for(document_hash: str, schema: GraphQLSchema, document: str) -> Policy:
+def policy_for(document_hash: str, schema: GraphQLSchema, document: DocumentNode) -> Policy:
     """The document's policy, analysed once per process."""
     policy = _policies.get(document_hash)
     if policy is None:
@@ -256,16 +256,14 @@ def policy_for(document_hash: str, schema: GraphQLSchema, document: str) -> Poli
     return policy
 
 
-def analyse(schema: GraphQLSchema, document: str) -> Policy:
-    """Whether responses to ``document`` may be kept, and what they read, from every field
-    of every operation and fragment in it (a document with a mutation is never kept, even
-    when the operation asked for is its query)."""
-    try:
-        ast = parse(document)
-    except Exception:
-        return Policy(False, reason="does not parse")
+def analyse(schema: GraphQLSchema, document: DocumentNode | str) -> Policy:
+    """Whether responses to ``document`` (valid, parsed or not) may be kept, and what they
+    read, from every field of every operation and fragment in it (a document with a mutation
+    is never kept, even when the operation asked for is its query)."""
+    if isinstance(document, str):
+        document = parse(document)
     reads = _Reads(TypeInfo(schema))
-    visit(ast, TypeInfoVisitor(reads.type_info, reads))
+    visit(document, TypeInfoVisitor(reads.type_info, reads))
     if reads.reason:
         return Policy(False, reason=reads.reason)
     return Policy(True, frozenset(reads.areas), frozenset(reads.clocks))

@@ -7,7 +7,6 @@ A kept response is recognised by costing no SQL at all; a stale one by a row cha
 import datetime
 import json
 
-import graphene_django.views
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
@@ -20,7 +19,8 @@ from cities.models import City, OfficeMembership
 from core import data_versions
 from events import services
 from events.models import Event
-from schema.core import response_cache
+from schema import views
+from schema.core import documents, response_cache
 from schema.schema import schema
 from tests.factories import MembershipFactory
 
@@ -94,9 +94,9 @@ def test_a_kept_response_skips_parsing_validation_and_execution(post, aktau, mon
     def refuse(*args, **kwargs):
         raise AssertionError("a kept response must not reach graphql-core")
 
-    monkeypatch.setattr(graphene_django.views, "parse", refuse)
-    monkeypatch.setattr(graphene_django.views, "validate", refuse)
-    monkeypatch.setattr(graphene_django.views, "execute", refuse)
+    monkeypatch.setattr(documents, "parse_document", refuse)
+    monkeypatch.setattr(documents, "validate_document", refuse)
+    monkeypatch.setattr(views, "execute", refuse)
 
     body, _ = post(FEED, {"first": 20})
     assert titles(body) == ["Caspian regatta"]
