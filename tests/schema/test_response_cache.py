@@ -342,3 +342,46 @@ def test_an_evicted_version_never_comes_back_to_an_old_number(db):
     again = data_versions.current([data_versions.EVENTS])[data_versions.EVENTS]
 
     assert again > first
+
+
+def get_feed(client, headers=None, **extensions):
+    params = {"variables": json.dumps({"first": 20})}
+    if extensions:
+        params["extensions"] = json.dumps(extensions)
+    else:
+        params["query"] = FEED
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(
+            "/graphql/", params, headers={"Accept": "application/json"} | (headers or {})
+        )
+    return response, len(queries.captured_queries)
+
+
+def test_a_kept_answer_to_a_get_carries_the_same_http_caching(client, aktau):
+    executed, executed_queries = get_feed(client)
+    kept, kept_queries = get_feed(client)
+
+    assert executed_queries > 0 and kept_queries == 0
+    assert kept.content == executed.content
+    for header in ("Cache-Control", "ETag", "Vary", "Content-Type"):
+        assert kept[header] == executed[header]
+    assert kept["Cache-Control"].startswith("public")
+
+    not_modified, _ = get_feed(client, {"If-None-Match": kept["ETag"]})
+    assert not_modified.status_code == 304
+
+
+def test_a_persisted_query_by_hash_is_answered_from_the_cache(client, aktau):
+    digest = response_cache.document_hash(FEED)
+    register = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    response = client.post(
+        "/graphql/",
+        json.dumps({"query": FEED, "variables": {"first": 20}, "extensions": register}),
+        content_type="application/json",
+    )
+    assert titles(response.json()) == ["Caspian regatta"]
+
+    by_hash, queries = get_feed(client, **register)
+
+    assert by_hash.json() == response.json()
+    assert queries == 0
