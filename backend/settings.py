@@ -91,8 +91,13 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-# Keep PostgreSQL connections open between requests of one worker thread; SQLite ignores it.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+# Seconds a connection is kept open after a request, for the next one of the same thread. Under
+# daphne (ASGI) every request runs its synchronous code in a thread of its own, so a kept
+# connection is never used again and stays open until garbage collection: 16 concurrent
+# requests to two processes reached PostgreSQL's 100 connections in seconds (bench/feed.py).
+# So 0, a connection per request; a long-lived single-threaded process (a Celery worker) may
+# set more. SQLite ignores it.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
