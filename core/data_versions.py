@@ -17,10 +17,11 @@ A version missing from the cache (evicted, or never set) starts again from the c
 nanoseconds, never from a number it may have had before, so an old entry cannot come back.
 """
 
+import functools
 import logging
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,18 @@ ANNOUNCEMENTS = "announcements"
 AREAS = (EVENTS, ATTENDANCE, CITIES, TWINNINGS, OFFICES, ANNOUNCEMENTS)
 
 
+@functools.cache
+def shared_cache():
+    """The default cache, one client per process.
+
+    ``django.core.cache.cache`` is one client per thread, and under daphne every request runs
+    in a thread of its own: each request would open a new connection to Redis (with its
+    handshake) before its first command. A client shared by the threads keeps its connection
+    pool; redis-py's pool is thread-safe, and local memory shares its store by name anyway.
+    """
+    return caches.create_connection("default")
+
+
 def _key(area: str) -> str:
     return f"dataversion:{area}"
 
@@ -43,7 +56,7 @@ def _key(area: str) -> str:
 def current(areas) -> dict[str, int]:
     """The version of each of ``areas``, in one round trip to the cache."""
     areas = tuple(areas)
-    found = cache.get_many([_key(area) for area in areas])
+    found = shared_cache().get_many([_key(area) for area in areas])
     versions = {}
     for area in areas:
         version = found.get(_key(area))
@@ -57,14 +70,14 @@ def _start(area: str) -> int:
     """A version for an area the cache does not know: the clock, or what another process set
     first."""
     start = time.time_ns()
-    cache.add(_key(area), start, timeout=None)
-    return cache.get(_key(area)) or start
+    shared_cache().add(_key(area), start, timeout=None)
+    return shared_cache().get(_key(area)) or start
 
 
 def _bump_now(areas) -> None:
     for area in areas:
         try:
-            cache.incr(_key(area))
+            shared_cache().incr(_key(area))
         except ValueError:  # not in the cache: a fresh start is a new number too
             _start(area)
 

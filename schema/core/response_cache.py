@@ -44,7 +44,6 @@ import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from graphql import (
     BREAK,
@@ -61,7 +60,15 @@ from graphql import (
 )
 
 from core import data_versions
-from core.data_versions import ANNOUNCEMENTS, ATTENDANCE, CITIES, EVENTS, OFFICES, TWINNINGS
+from core.data_versions import (
+    ANNOUNCEMENTS,
+    ATTENDANCE,
+    CITIES,
+    EVENTS,
+    OFFICES,
+    TWINNINGS,
+    shared_cache,
+)
 
 from .documents import document_hash
 
@@ -220,7 +227,7 @@ def lookup(document_hash: str, variables, operation_name, language: str, viewer)
         # A document seen for the first time: every area, as its policy is not known yet.
         read.versions = data_versions.current(policy.areas if policy else data_versions.AREAS)
         if policy is not None:
-            read.response = cache.get(_key(read, policy))
+            read.response = shared_cache().get(_key(read, policy))
     except Exception:
         logger.warning("Response cache unavailable; executing.", exc_info=True)
         return Lookup()
@@ -238,7 +245,7 @@ def store(read: Lookup, schema: GraphQLSchema, document: DocumentNode, response:
     try:
         timeout = _timeout(policy, read.looked_up_at)
         if timeout > 0:
-            cache.set(_key(read, policy), response, timeout)
+            shared_cache().set(_key(read, policy), response, timeout)
             return True
     except Exception:
         logger.warning("Response cache unavailable; not storing.", exc_info=True)
