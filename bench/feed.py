@@ -1,33 +1,42 @@
 """The events feed benchmark: the app's ``events`` query against the cost of reading its rows.
 
-What it measures, on PostgreSQL, with a seeded catalogue, in Russian:
+What it measures, on PostgreSQL, with a seeded catalogue (5,000 events, a tenth of them drafts,
+300 cities, 200 twinnings), in Russian:
 
-1. In-process, for ``first: 20`` and ``first: 100``, the median of many runs of
+1. In-process, for ``first: 20`` and ``first: 100``, the median of many runs (the measures
+   taking turns run after run, so that the machine's changing load falls on all alike) of
 
-   - **the floor**: the same rows read with the ORM's ``.values()`` (the same columns, the same
-     joins, filter and order) and encoded with ``json``; no GraphQL at all;
+   - **the floor**: the same rows read with the ORM's ``.values()`` (the same columns, joins,
+     filter, order and page plus one) and encoded with ``json``; no GraphQL at all;
    - **plain graphene-django**: a reference schema of ``DjangoObjectType``s with a
-     ``DjangoConnectionField`` over a ``select_related`` queryset, executed as graphene-django's
-     view does (parse, validate, execute, encode);
-   - **ours, uncached**: the app's schema through its HTTP view's handling of a parsed body
-     (``TwinningGraphQLView.get_response``: parse, validate, execute, encode) with the response
-     cache off;
-   - **ours, cached**: the same with the response cache on and warm (a lookup and the stored
-     bytes);
-   - and both of ours once more through Django's test client (the whole request: middleware,
-     body parsing, authentication, the view), to show what a request adds around them;
+     ``DjangoConnectionField`` over a ``select_related`` queryset (which also counts the rows),
+     through graphene-django's ``GraphQLView.get_response`` (parse, validate, execute, encode);
+   - **ours, uncached**: the app's HTTP view (``GraphQLHttpView.dispatch``, every step: media
+     type, body, bearer token, parameters, the document cache, operation and cost, execution,
+     encoding) with the response cache off; the request object is built untimed;
+   - **ours, cache miss**: the same with the cache on but the data versions bumped before each
+     run, so each run looks up, misses, executes and stores;
+   - **ours, cached**: the same with the cache on and warm;
+   - and uncached and cached once more through Django's test client (the whole request:
+     middleware, URL resolution, the view), to show what a request adds around the view;
 
-   and the ratio of each to the floor. ``--profile`` prints a cProfile of the uncached path.
-2. Over HTTP (``--skip-http`` to leave out): two daphne processes sharing one listening socket,
-   and a load generator on loopback (asyncio, keep-alive connections): requests/s and p50/p99
-   latency for the feed (20 events) uncached and cached, and for ``event(id)``.
+   the SQL statements of the uncached feed, and the ratio of each median to the floor's.
+   ``--profile`` adds a cProfile of the uncached path.
+2. Over HTTP (``--skip-http`` to leave it out): two daphne processes started as production
+   starts them (``daphne backend.asgi:application``), each given one of two listening sockets
+   bound to the same loopback port with SO_REUSEPORT (``--fd``), so the kernel spreads the
+   connections over them; a load generator in a process of its own (asyncio, keep-alive
+   connections, each sending its next request when the previous answer is in, as wrk does):
+   requests/s and p50/p90/p99 latency for the feed (``first: 20``) and for ``event(id)`` over
+   50 public events taken in turn, with the response cache off and then on; each answer is
+   checked for status 200 and no ``errors``; the CPU each server process used.
 
 The database (default ``twinning_feedbench``) is created at the start and dropped at the end.
-Settings come from the environment as in production (``DEBUG=false``); the cache is Redis when
-``--redis`` is given (the default, as in production), else local memory. Results are in
-docs/benchmarks.md, "Events feed".
+Settings come from the environment as in production (``DEBUG=false``, a connection per request);
+the cache is Redis (``--redis``, default DB 8; empty for local memory), flushed at the start.
+Results are in docs/benchmarks.md, "Events feed".
 
-Run from the project root::
+Run from the project root (about 5 minutes)::
 
     .venv/bin/python bench/feed.py
     .venv/bin/python bench/feed.py --skip-http --profile
@@ -548,6 +557,7 @@ def in_process(config: dict) -> dict:
         statements = sql_statements(*measures["ours, uncached"])
         row = interleaved(measures, config["runs"], config["warmup"])
         row["queries"] = len(statements)
+        row["plain_queries"] = len(sql_statements(*measures["plain graphene-django"]))
         edges = json.loads(outputs["ours, uncached"])["data"]["events"]["edges"]
         row["check"] = {
             "edges": len(edges),
@@ -906,7 +916,8 @@ def report(results: dict) -> str:
         for size, row in in_process["sizes"].items():
             floor = row["floor"]["median_ms"]
             lines.append(
-                f"first: {size}  ({row['queries']} SQL queries uncached; check: {row['check']})"
+                f"first: {size}  (SQL statements: ours uncached {row['queries']}, plain "
+                f"graphene-django {row['plain_queries']}; check: {row['check']})"
             )
             lines.append(f"  {'':32}{'median':>10}{'q1':>9}{'q3':>9}{'min':>9}{'× floor':>9}")
             for name in MEASURES:

@@ -6,14 +6,16 @@ field's definition up, builds a ``GraphQLResolveInfo``, coerces arguments, calls
 (graphene's default one is a ``getattr`` behind two function calls), asks whether the result is
 awaitable, then walks ``complete_value``'s chain of type checks, and for every object calls its
 type's ``is_type_of`` (graphene-django's checks the model class). A page of 100 events of the
-feed is some 1,600 such fields, and that walk cost more than reading the rows.
+feed is some 1,600 such fields, and that walk cost more than fetching the page and building its
+model instances (see bench/feed.py's ``--profile``).
 
 :class:`PlannedExecutionContext` does that work once per selection set instead of once per
 field and object: for each selection set and parent type it keeps a plan of its fields (the
 definition, the resolver, and how to complete the value), and then per object:
 
 - a field whose resolver is graphene's default reads the attribute directly (translated model
-  fields read the request's language, looked up once per execution rather than per field);
+  fields read the request's language, looked up once per execution rather than per field), and
+  the relay ``id`` of a Django type is encoded from the primary key without an ``info``;
 - a leaf value is serialized by its type straight away (enum values through a small memo);
 - an object value whose class was already accepted by graphene-django's ``is_type_of`` (which
   depends on the class only) is not checked again;
