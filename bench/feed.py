@@ -611,15 +611,16 @@ def profile(config: dict) -> str:
 # --- Over HTTP: two daphne processes and a load generator --------------------------------------
 
 
-def listening_sockets(count: int) -> tuple[list, int]:
+def listening_sockets(count: int, shared: bool = False) -> tuple[list, int]:
     """``count`` sockets listening on one loopback port, each with SO_REUSEPORT: given one
     each, the server processes share the port and the kernel spreads new connections over
-    them (by a hash of the client's address and port), as behind a load balancer."""
+    them (by a hash of the client's address and port), as behind a load balancer. With
+    ``shared``, one socket that every process accepts on (gunicorn's way), for comparison."""
     import socket
 
     sockets = []
     port = 0
-    for _ in range(count):
+    for _ in range(1 if shared else count):
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -642,7 +643,10 @@ class Servers:
     def __enter__(self) -> "Servers":
         import subprocess
 
-        sockets, self.port = listening_sockets(self.count)
+        shared = self.config.get("listen") == "shared"
+        sockets, self.port = listening_sockets(self.count, shared)
+        if shared:
+            sockets = sockets * self.count
         environment = {**os.environ, **server_environment(self.config, self.cache)}
         if not self.config.get("redis"):
             environment.pop("REDIS_URL", None)
@@ -656,7 +660,7 @@ class Servers:
                     subprocess.Popen(command, cwd=ROOT, env=environment, pass_fds=(fd,))  # noqa: S603
                 )
         finally:
-            for listener in sockets:
+            for listener in set(sockets):
                 listener.close()
         self.wait_until_ready()
         return self
@@ -932,7 +936,9 @@ def report(results: dict) -> str:
     if results.get("http"):
         args = results["args"]
         lines += [
-            f"over HTTP: 2 daphne processes on one port (SO_REUSEPORT), {args['connections']} "
+            f"over HTTP: 2 daphne processes on one port ("
+            f"{'one shared socket' if args['listen'] == 'shared' else 'SO_REUSEPORT'}), "
+            f"{args['connections']} "
             f"keep-alive connections from one asyncio process, {args['http_seconds']:.0f} s "
             f"after {args['http_warmup']:.0f} s of warm-up",
             f"  {'':26}{'requests/s':>11}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'failed':>8}"
@@ -972,6 +978,12 @@ def main() -> None:
     )
     parser.add_argument("--http-seconds", type=float, default=15.0)
     parser.add_argument("--http-warmup", type=float, default=3.0)
+    parser.add_argument(
+        "--listen",
+        choices=("reuseport", "shared"),
+        default="reuseport",
+        help="a socket per server process on one port (SO_REUSEPORT), or one socket for both",
+    )
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--keep-database", action="store_true")
     args = parser.parse_args()
@@ -992,6 +1004,7 @@ def main() -> None:
         "connections": args.connections,
         "http_seconds": args.http_seconds,
         "http_warmup": args.http_warmup,
+        "listen": args.listen,
     }
     started = time.perf_counter()
     try:

@@ -124,8 +124,12 @@ FIELDS = {
     },
 }
 # Fields that depend on who is asking: an operation selecting any of them is never kept.
-VIEWER_FIELDS = {("Query", "me"), ("Event", "viewerRsvp"), ("Event", "history")}
-VIEWER_FIELDS |= {("Event", "cohosts")}
+VIEWER_FIELDS = {
+    ("Query", "me"),
+    ("Event", "viewerRsvp"),
+    ("Event", "history"),
+    ("Event", "cohosts"),
+}
 
 # The data each type's fields show (a connection counts its nodes' table).
 TYPE_AREAS = {
