@@ -744,7 +744,7 @@ async def _read_response(reader) -> tuple[int, bytes]:
 async def _load(port: int, requests: list[bytes], connections: int, warmup: float, seconds: float):
     import asyncio
 
-    latencies, failures, counter = [], [], [0]
+    latencies, failures, counter, answered = [], [], [0], [0]
     started = time.perf_counter()
     measuring_from, stop_at = started + warmup, started + warmup + seconds
 
@@ -760,6 +760,7 @@ async def _load(port: int, requests: list[bytes], connections: int, warmup: floa
                 writer.write(request)
                 status, body = await _read_response(reader)
                 done = time.perf_counter()
+                answered[0] += 1
                 if sent >= measuring_from:
                     latencies.append(done - sent)
                     if status != 200 or b'"errors"' in body:
@@ -768,7 +769,7 @@ async def _load(port: int, requests: list[bytes], connections: int, warmup: floa
             writer.close()
 
     await asyncio.gather(*(client(index) for index in range(connections)))
-    return latencies, failures
+    return latencies, failures, answered[0]
 
 
 def load_generator(config: dict) -> dict:
@@ -778,7 +779,7 @@ def load_generator(config: dict) -> dict:
     import asyncio
 
     cpu_before = process_cpu(os.getpid())
-    latencies, failures = asyncio.run(
+    latencies, failures, answered = asyncio.run(
         _load(
             config["port"],
             config["requests"],
@@ -795,6 +796,7 @@ def load_generator(config: dict) -> dict:
 
     return {
         "requests": count,
+        "answered_with_warmup": answered,
         "per_second": count / config["seconds"],
         "p50_ms": percentile(0.50),
         "p90_ms": percentile(0.90),
@@ -841,6 +843,9 @@ def over_http(config: dict, event_ids: list[int]) -> list[dict]:
                 result["server_cpu"] = [
                     round(process_cpu(pid) - cpu_before[pid], 2) for pid in servers.pids
                 ]
+                result["server_cpu_ms_per_request"] = (
+                    1000 * sum(result["server_cpu"]) / max(1, result["answered_with_warmup"])
+                )
                 result["load_before"] = load_before
                 result["scenario"] = name
                 result["cache"] = "cached" if cache else "uncached"
@@ -942,14 +947,15 @@ def report(results: dict) -> str:
             f"keep-alive connections from one asyncio process, {args['http_seconds']:.0f} s "
             f"after {args['http_warmup']:.0f} s of warm-up",
             f"  {'':26}{'requests/s':>11}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'failed':>8}"
-            f"  CPU s (servers; load generator)  load before",
+            f"  server CPU s (ms/request); generator CPU s; load before",
         ]
         for row in results["http"]:
             lines.append(
                 f"  {row['scenario'] + ', ' + row['cache']:26}{row['per_second']:>11,.0f}"
                 f"{row['p50_ms']:>9.1f}{row['p90_ms']:>9.1f}{row['p99_ms']:>9.1f}"
-                f"{row['failures']:>8}  {row['server_cpu']}; {row['generator_cpu']:.1f}"
-                f"  {row['load_before'][0]:.2f}"
+                f"{row['failures']:>8}  {row['server_cpu']} "
+                f"({row['server_cpu_ms_per_request']:.1f}); {row['generator_cpu']:.1f}; "
+                f"{row['load_before'][0]:.2f}"
             )
             if row["first_failure"]:
                 lines.append(f"    first failure: {row['first_failure']}")
