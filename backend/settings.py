@@ -239,6 +239,35 @@ GRAPHENE = {
 # The largest page any list returns; `first`/`last` above it is an error, not a silent cut.
 GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
+# Limits on the documents clients send (HTTP and websocket alike); 0 turns one off. Each is
+# several times what the apps' own operations need (the events feed: 6 levels, ~100 tokens).
+# Tokens stop the parser itself, so a huge document is refused before it costs anything.
+GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
+# Nesting of fields; introspection fields do not count (GraphiQL's own query is 13 deep).
+GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=12)
+# Aliases per operation, fragments expanded: aliases are how one request asks for a field
+# a thousand times.
+GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=30)
+# Operations in one document (only one runs, but each is parsed and validated).
+GRAPHQL_MAX_OPERATIONS = env.int("GRAPHQL_MAX_OPERATIONS", default=10)
+# Estimated cost: each field 1, times the page sizes of the lists above it. A full page of
+# 100 events with their cities and twinnings costs ~2,800; 100 twinnings with 50 events each
+# and their cities, ~16,000.
+GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=25_000)
+# Introspection and "Did you mean …?" suggestions map the schema for anyone; in production
+# the schema is published as schema/schema.graphql to those who need it.
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
+GRAPHQL_FIELD_SUGGESTIONS = env.bool("GRAPHQL_FIELD_SUGGESTIONS", default=DEBUG)
+# Request bodies (and GET query strings) above this are refused with 413 before parsing.
+# The largest real operations, mutations with text in four languages, are a few KiB.
+GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", default=100 * 1024)
+# Parsed and validated documents kept per process (an LRU): the apps send the same few dozen.
+GRAPHQL_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_DOCUMENT_CACHE_SIZE", default=1000)
+# How long automatic persisted queries stay in the cache (Redis in production). Apps ship
+# the same documents for months; an expired one costs the app one retry with the text.
+GRAPHQL_APQ_TTL_SECONDS = env.int("GRAPHQL_APQ_TTL_SECONDS", default=7 * 86400)
+# max-age of GET responses to anonymous queries, which shared caches and CDNs may keep.
+GRAPHQL_GET_MAX_AGE_SECONDS = env.int("GRAPHQL_GET_MAX_AGE_SECONDS", default=60)
 
 # ---------------------------------------------------------------------------------------------
 # Websockets (ws://…/graphql/, the graphql-transport-ws protocol; see schema/core/websocket.py)

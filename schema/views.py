@@ -1,44 +1,429 @@
-"""The HTTP endpoint of the GraphQL API."""
+"""The HTTP endpoint of the GraphQL API: GraphQL over HTTP, one small step after another.
+
+``GraphQLHttpView.serve`` reads as the pipeline it runs: check the method, negotiate the
+media type, read the body, authenticate, read the parameters, resolve an automatic persisted
+query, load the document (cached, else parsed and validated), select the operation and check
+its cost, execute, encode. Each step fills in the ``Exchange`` or raises ``RequestFailed``,
+which ``dispatch`` turns into the response the GraphQL-over-HTTP specification asks for.
+
+graphene-django's ``GraphQLView`` is not used to serve operations: it replaces graphql-core's
+standard validation rules with its own list, answers validation failures with 400 whatever
+the client accepts, and has no step where a cache could slot in. The schema, graphene's
+middleware setting and the context (the request, with ``.user``) are the same as with it;
+its GraphiQL page is still served, in DEBUG only.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.views import GraphQLView
+from graphene_django.settings import graphene_settings
+from graphene_django.views import GraphQLView, instantiate_middleware
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+)
+from graphql.execution.values import get_variable_values
+from graphql.pyutils import is_awaitable
 
 from accounts.authentication import AuthenticationError, authenticate_header
 
-# Bodies a browser form can send across sites without a CORS preflight.
-FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+from .core.documents import (
+    DocumentError,
+    DocumentErrorCode,
+    DocumentLimits,
+    check_cost,
+    load_document,
+    select_operation,
+)
+from .core.errors import ApiErrorCode
+from .core.http import (
+    APPLICATION_JSON,
+    FORM_CONTENT_TYPES,
+    GRAPHQL_CONTENT_TYPE,
+    GRAPHQL_RESPONSE_JSON,
+    JSON_CONTENT_TYPE,
+    TEXT_HTML,
+    GraphQLParams,
+    HttpErrorCode,
+    RequestFailed,
+    negotiate,
+    params_from_get,
+    params_from_graphql_body,
+    params_from_json,
+    request_id,
+)
+from .core.persisted import ResolvedQuery, persist, resolve_query
+from .schema import schema
+
+logger = logging.getLogger(__name__)
+
+# Served media types, in the order a wildcard (`*/*`, no Accept) picks them: legacy clients
+# that send no Accept, or */*, expect application/json, as the spec allows.
+RESPONSE_TYPES = (APPLICATION_JSON, GRAPHQL_RESPONSE_JSON)
+# Whatever is in the response besides the media type: the language, and who asked.
+VARY = ("Accept", "Accept-Language", "Authorization")
 
 
-class TwinningGraphQLView(GraphQLView):
-    """graphene-django's view, authenticating by bearer token and refusing request bodies
-    that a cross-site form could send.
+@dataclass
+class Exchange:
+    """One request on its way through the view's steps; each step fills in its part."""
 
-    The API authenticates by bearer token rather than cookie, so Django's CSRF token does
-    not apply; accepting only JSON (and application/graphql) bodies keeps a hostile page
-    from posting operations with a signed-in admin's session cookie.
+    request: HttpRequest
+    request_id: str
+    limits: DocumentLimits
+    media_type: str = APPLICATION_JSON
+    body: bytes = b""
+    params: GraphQLParams | None = None
+    query: ResolvedQuery | None = None
+    document: DocumentNode | None = None
+    operation: OperationDefinitionNode | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_get(self) -> bool:
+        return self.request.method == "GET"
+
+    @property
+    def anonymous(self) -> bool:
+        return not self.request.user.is_authenticated
+
+
+class GraphiQLPage(GraphQLView):
+    """graphene-django's GraphiQL page, shown in DEBUG to a browser asking for HTML; the
+    page sends its operations back to ``GraphQLHttpView``."""
+
+    graphiql = True
+
+    @classmethod
+    def can_display_graphiql(cls, request, data):
+        return True
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class GraphQLHttpView(View):
+    """GraphQL over HTTP for ``schema`` (a graphene schema): see the module's docstring.
+
+    The API authenticates by bearer token rather than cookie, so Django's CSRF token does not
+    apply; accepting only JSON (and application/graphql) bodies, and never running a mutation
+    for a GET, keeps a hostile page from acting with a signed-in admin's session cookie.
     """
 
+    schema = None
+
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "POST" and request.content_type in FORM_CONTENT_TYPES:
-            return _error_response(
-                "Send operations as application/json.", {"code": "UNSUPPORTED_MEDIA_TYPE"}, 415
+        exchange = Exchange(request, request_id(request), DocumentLimits.from_settings())
+        try:
+            return self.serve(exchange)
+        except RequestFailed as failure:
+            return self.failure_response(exchange, failure)
+        except Exception:
+            logger.exception("GraphQL request %s failed", exchange.request_id)
+            return self.failure_response(exchange, internal_error(exchange.request_id))
+
+    def serve(self, exchange: Exchange) -> HttpResponse:
+        self.check_method(exchange)
+        self.negotiate(exchange)
+        if exchange.media_type == TEXT_HTML:
+            return GraphiQLPage.as_view(schema=self.schema)(exchange.request)
+        self.read_body(exchange)
+        self.authenticate(exchange)
+        self.read_params(exchange)
+        self.resolve_persisted_query(exchange)
+        self.load_document(exchange)
+        self.select_operation(exchange)
+        # A response cache slots in here: the document's hash, its operation, the variables
+        # and the viewer are known, and nothing has run yet.
+        result = self.execute(exchange)
+        return self.encode(exchange, result)
+
+    # -- The steps --------------------------------------------------------------------------
+    def check_method(self, exchange: Exchange) -> None:
+        if exchange.request.method not in ("GET", "POST"):
+            raise RequestFailed.of(
+                "Send operations with POST (or queries with GET).",
+                HttpErrorCode.METHOD_NOT_ALLOWED,
+                405,
+                headers={"Allow": "GET, POST"},
             )
-        # Only the bearer token identifies the caller; the admin's session cookie does not.
+
+    def negotiate(self, exchange: Exchange) -> None:
+        """The response's media type, from Accept (spec §5.1); 406 when none is served."""
+        offers = RESPONSE_TYPES
+        if settings.DEBUG and exchange.is_get:
+            offers = (*RESPONSE_TYPES, TEXT_HTML)
+        media_type = negotiate(exchange.request.headers.get("Accept"), offers)
+        if media_type is None:
+            raise RequestFailed.of(
+                f"Accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}; nothing else is served.",
+                HttpErrorCode.NOT_ACCEPTABLE,
+                406,
+            )
+        exchange.media_type = media_type
+
+    def read_body(self, exchange: Exchange) -> None:
+        """The body of a POST (or the query string of a GET), refused above the size limit
+        before any of it is parsed, and only in the media types served."""
+        request, limit = exchange.request, settings.GRAPHQL_MAX_BODY_BYTES
+        if exchange.is_get:
+            if limit and len(request.META.get("QUERY_STRING", "")) > limit:
+                raise RequestFailed.of(
+                    f"The query string is over {limit} bytes; send the operation with POST.",
+                    HttpErrorCode.URI_TOO_LONG,
+                    414,
+                )
+            return
+        content_type = request.content_type.lower()
+        charset = (request.content_params.get("charset") or "utf-8").lower()
+        if not content_type:
+            raise unsupported_media_type("Send a Content-Type: application/json.")
+        if content_type in FORM_CONTENT_TYPES:
+            raise unsupported_media_type("Send operations as application/json.")
+        if content_type not in (JSON_CONTENT_TYPE, GRAPHQL_CONTENT_TYPE):
+            raise unsupported_media_type(f"{content_type} is not served; send application/json.")
+        if charset not in ("utf-8", "utf8"):
+            raise unsupported_media_type(f"Bodies are read as UTF-8, not {charset}.")
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if limit and declared > limit:
+            raise payload_too_large(limit)
+        exchange.body = request.read(limit + 1) if limit else request.read()
+        if limit and len(exchange.body) > limit:
+            raise payload_too_large(limit)
+
+    def authenticate(self, exchange: Exchange) -> None:
+        """Only the bearer token identifies the caller; the admin's session cookie does not."""
+        request = exchange.request
         try:
             request.user = authenticate_header(request.headers.get("Authorization"))
         except AuthenticationError as error:
-            response = _error_response(
-                error.message, {"code": "UNAUTHENTICATED", "reason": error.code}, 401
+            raise RequestFailed.of(
+                error.message,
+                ApiErrorCode.UNAUTHENTICATED,
+                401,
+                extensions={"reason": error.code},
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from error
+
+    def read_params(self, exchange: Exchange) -> None:
+        request = exchange.request
+        if exchange.is_get:
+            exchange.params = params_from_get(request.GET)
+        elif request.content_type.lower() == GRAPHQL_CONTENT_TYPE:
+            exchange.params = params_from_graphql_body(exchange.body, request.GET)
+        else:
+            exchange.params = params_from_json(exchange.body)
+
+    def resolve_persisted_query(self, exchange: Exchange) -> None:
+        exchange.query = resolve_query(exchange.params.query, exchange.params.extensions)
+
+    def load_document(self, exchange: Exchange) -> None:
+        try:
+            exchange.document = load_document(
+                self.graphql_schema, exchange.query.text, exchange.query.hash, exchange.limits
             )
-            response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        except DocumentError as error:
+            raise request_error(error.errors) from None
+
+    def select_operation(self, exchange: Exchange) -> None:
+        """The operation to run, refused if a GET would run a mutation (spec §4.3) or if it
+        is a subscription (served over the websocket), or if it would cost too much. A
+        registered persisted query is stored once all that passed."""
+        params = exchange.params
+        try:
+            operation = select_operation(exchange.document, params.operation_name)
+            if operation.operation is OperationType.MUTATION and exchange.is_get:
+                raise RequestFailed.of(
+                    "Mutations are sent with POST.",
+                    HttpErrorCode.METHOD_NOT_ALLOWED,
+                    405,
+                    headers={"Allow": "POST"},
+                )
+            if operation.operation is OperationType.SUBSCRIPTION:
+                raise request_error(
+                    [
+                        GraphQLError(
+                            "Subscriptions are served over the websocket (graphql-transport-ws) "
+                            "at the same URL.",
+                            extensions={"code": ApiErrorCode.INVALID.value},
+                        )
+                    ]
+                )
+            check_cost(
+                self.graphql_schema, exchange.document, operation, params.variables, exchange.limits
+            )
+        except DocumentError as error:
+            raise request_error(error.errors) from None
+        exchange.operation = operation
+        persist(exchange.query)
+
+    def execute(self, exchange: Exchange) -> ExecutionResult:
+        """The operation's result, with any unexpected error logged and masked. Variables
+        that do not fit the operation are a request error: nothing runs."""
+        schema, params = self.graphql_schema, exchange.params
+        hide_suggestions = not exchange.limits.field_suggestions
+        coerced = get_variable_values(
+            schema,
+            exchange.operation.variable_definitions or (),
+            params.variables or {},
+            hide_suggestions=hide_suggestions,
+        )
+        if isinstance(coerced, list):
+            for error in coerced:
+                error.extensions = {"code": DocumentErrorCode.INVALID_VARIABLES.value}
+            raise request_error(coerced)
+        result = execute(
+            schema,
+            exchange.document,
+            context_value=exchange.request,
+            variable_values=params.variables,
+            operation_name=params.operation_name,
+            middleware=list(instantiate_middleware(graphene_settings.MIDDLEWARE or ())) or None,
+            hide_suggestions=hide_suggestions,
+        )
+        if is_awaitable(result):
+            result.close()
+            raise TypeError("Resolvers run over HTTP must be synchronous.")
+        if result.errors:
+            result.errors = [mask_unexpected(error, exchange) for error in result.errors]
+        return result
+
+    def encode(self, exchange: Exchange, result: ExecutionResult) -> HttpResponse:
+        """The result as JSON, 200 (it has ``data``), and how long others may keep it: a
+        query's answer to a GET by nobody in particular is public, anything else private."""
+        payload = {}
+        if result.errors:
+            payload["errors"] = [error.formatted for error in result.errors]
+        payload["data"] = result.data
+        if result.extensions:
+            payload["extensions"] = result.extensions
+        body = encode_json(payload)
+        public = (
+            exchange.is_get
+            and exchange.anonymous
+            and exchange.operation.operation is OperationType.QUERY
+            and not result.errors
+            and settings.GRAPHQL_GET_MAX_AGE_SECONDS > 0
+        )
+        if not public:
+            return self.respond(exchange, body, 200)
+        etag = '"{}"'.format(
+            hashlib.sha256(exchange.media_type.encode() + b"\n" + body).hexdigest()[:32]
+        )
+        exchange.headers["Cache-Control"] = (
+            f"public, max-age={settings.GRAPHQL_GET_MAX_AGE_SECONDS}"
+        )
+        exchange.headers["ETag"] = etag
+        if etag_matches(exchange.request.headers.get("If-None-Match"), etag):
+            response = HttpResponseNotModified()
+            for name, value in exchange.headers.items():
+                response[name] = value
+            patch_vary_headers(response, VARY)
             return response
-        return super().dispatch(request, *args, **kwargs)
+        return self.respond(exchange, body, 200)
+
+    # -- Responses --------------------------------------------------------------------------
+    def failure_response(self, exchange: Exchange, failure: RequestFailed) -> HttpResponse:
+        graphql_response = exchange.media_type == GRAPHQL_RESPONSE_JSON
+        status = failure.status if graphql_response else failure.json_status
+        exchange.headers.pop("Cache-Control", None)
+        exchange.headers.pop("ETag", None)
+        exchange.headers.update(failure.headers)
+        body = encode_json({"errors": [error.formatted for error in failure.errors]})
+        return self.respond(exchange, body, status)
+
+    def respond(self, exchange: Exchange, body: bytes, status: int) -> HttpResponse:
+        media_type = exchange.media_type if exchange.media_type != TEXT_HTML else APPLICATION_JSON
+        response = HttpResponse(body, status=status, content_type=f"{media_type}; charset=utf-8")
+        response["Cache-Control"] = "private, no-store"
+        for name, value in exchange.headers.items():
+            response[name] = value
+        patch_vary_headers(response, VARY)
+        return response
+
+    @property
+    def graphql_schema(self):
+        return self.schema.graphql_schema
 
 
-def _error_response(message: str, extensions: dict, status: int) -> JsonResponse:
-    return JsonResponse({"errors": [{"message": message, "extensions": extensions}]}, status=status)
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+def encode_json(payload: dict) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-graphql_view = csrf_exempt(TwinningGraphQLView.as_view(graphiql=settings.DEBUG))
+def request_error(errors: list[GraphQLError]) -> RequestFailed:
+    """A GraphQL request error (parsing, validation, limits, operation, variables): 400
+    under application/graphql-response+json, 200 under application/json (spec §5.4)."""
+    return RequestFailed(errors, 400, json_status=200)
+
+
+def unsupported_media_type(message: str) -> RequestFailed:
+    return RequestFailed.of(message, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, 415)
+
+
+def payload_too_large(limit: int) -> RequestFailed:
+    return RequestFailed.of(
+        f"The body is over {limit} bytes.", HttpErrorCode.PAYLOAD_TOO_LARGE, 413
+    )
+
+
+def internal_error(request_id: str) -> RequestFailed:
+    return RequestFailed.of(
+        "Internal server error.",
+        HttpErrorCode.INTERNAL_SERVER_ERROR,
+        500,
+        extensions={"requestId": request_id},
+    )
+
+
+def mask_unexpected(error: GraphQLError, exchange: Exchange) -> GraphQLError:
+    """``error`` if it is one the API meant to raise; otherwise (a bug, a database error)
+    logged with the request's ID, and replaced by a generic error carrying that ID. Its
+    message (which may quote SQL) is shown only in DEBUG."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error
+    logger.error(
+        "Unexpected error in GraphQL request %s at %s",
+        exchange.request_id,
+        ".".join(str(key) for key in error.path or ()),
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return GraphQLError(
+        str(original) if settings.DEBUG else "Internal server error.",
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions={
+            "code": HttpErrorCode.INTERNAL_SERVER_ERROR.value,
+            "requestId": exchange.request_id,
+        },
+    )
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether If-None-Match names ``etag`` (weak comparison, RFC 9110 §13.1.2)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+
+
+graphql_view = GraphQLHttpView.as_view(schema=schema)

@@ -42,18 +42,11 @@ from django.utils import translation
 from django.utils.encoding import iri_to_uri
 from graphene_django.settings import graphene_settings
 from graphene_django.views import instantiate_middleware
-from graphql import (
-    ExecutionResult,
-    GraphQLError,
-    OperationType,
-    create_source_event_stream,
-    execute,
-    get_operation_ast,
-    parse,
-    validate,
-)
+from graphql import ExecutionResult, GraphQLError, create_source_event_stream, execute
 
 from accounts.authentication import AuthenticationError, authenticate_token, bearer_token
+
+from .documents import DocumentError, prepare_operation
 
 logger = logging.getLogger(__name__)
 
@@ -424,8 +417,6 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
     """
 
     schema = None
-    # Validation rules replacing graphql-core's standard set, as graphene-django's view takes.
-    validation_rules = None
 
     def __init__(self, *args, schema=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -596,30 +587,14 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         variables = payload.get("variables")
         name = payload.get("operationName")
         try:
-            document = parse(payload["query"])
-        except GraphQLError as error:
-            await self._send_error(operation.id, [error])
+            # The same standard rules, limits and document cache as over HTTP.
+            prepared = prepare_operation(self.graphql_schema, payload["query"], name, variables)
+        except DocumentError as error:
+            await self._send_error(operation.id, error.errors)
             return
-        errors = validate(
-            self.graphql_schema,
-            document,
-            self.validation_rules,
-            max_errors=graphene_settings.MAX_VALIDATION_ERRORS,
-        )
-        if errors:
-            await self._send_error(operation.id, errors)
-            return
-        definition = get_operation_ast(document, name)
-        if definition is None:
-            message = (
-                f"Unknown operation named '{name}'."
-                if name
-                else "Must provide operation name if query contains multiple operations."
-            )
-            await self._send_error(operation.id, [GraphQLError(message)])
-            return
+        document = prepared.document
         context = WebsocketContext(self, operation)
-        if definition.operation is OperationType.SUBSCRIPTION:
+        if prepared.is_subscription:
             await self._stream(operation, document, context, variables, name)
             return
         result = await self._execute_in_thread(document, context, variables, name)

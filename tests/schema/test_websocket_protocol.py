@@ -563,6 +563,7 @@ async def test_a_mutation_needing_a_viewer_answers_unauthenticated_in_next(conne
             {
                 "message": "Cannot query field 'zzz' on type 'Query'.",
                 "locations": [{"line": 1, "column": 3}],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
             },
         ),
         (
@@ -570,11 +571,15 @@ async def test_a_mutation_needing_a_viewer_answers_unauthenticated_in_next(conne
             {
                 "message": "Syntax Error: Expected Name, found <EOF>.",
                 "locations": [{"line": 1, "column": 14}],
+                "extensions": {"code": "GRAPHQL_PARSE_FAILED"},
             },
         ),
         (
             "query A { languages { code } } query B { languages { code } }",
-            {"message": "Must provide operation name if query contains multiple operations."},
+            {
+                "message": "Must provide operation name if query contains multiple operations.",
+                "extensions": {"code": "OPERATION_RESOLUTION_FAILURE"},
+            },
         ),
     ],
     ids=["validation", "syntax", "ambiguous"],
