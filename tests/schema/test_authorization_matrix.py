@@ -10,7 +10,15 @@ from graphql_relay import to_global_id
 
 from accounts.models import Device, User
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
-from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from events.models import (
+    Announcement,
+    ChatMessage,
+    ChatRoom,
+    Event,
+    EventCohost,
+    Rsvp,
+    StateChange,
+)
 from tests.factories import (
     AnnouncementFactory,
     CityFactory,
@@ -58,7 +66,13 @@ class World:
         self.live_x = event(self.office_x, Event.Status.ANNOUNCED, capacity=10)
         self.draft_y = event(self.office_y, Event.Status.DRAFT)
         self.live_y = event(self.office_y, Event.Status.ANNOUNCED)
-        for accepted in (self.draft_x, self.live_x):
+        # Events on now: their chat rooms are open.
+        now = timezone.now()
+        on_now = {"starts_at": now - datetime.timedelta(minutes=30)}
+        on_now["ends_at"] = on_now["starts_at"] + datetime.timedelta(hours=3)
+        self.chat_x = event(self.office_x, Event.Status.ANNOUNCED, **on_now)
+        self.chat_y = event(self.office_y, Event.Status.ANNOUNCED, **on_now)
+        for accepted in (self.draft_x, self.live_x, self.chat_x):
             EventCohost.objects.create(
                 event=accepted, office=self.cohost_office, status=EventCohost.Status.ACCEPTED
             )
@@ -95,6 +109,7 @@ class World:
                 "announcement": self.announcement_x,
                 "city": self.city_x,
                 "twinning": self.pair,
+                "chat": self.chat_x,
             }
         return {
             "office": self.office_y,
@@ -105,6 +120,7 @@ class World:
             "announcement": self.announcement_y,
             "city": self.city_y,
             "twinning": self.pair_y,
+            "chat": self.chat_y,
         }
 
 
@@ -236,6 +252,11 @@ MUTATIONS = {
         "{ viewer { language } errors { field code message } } }",
         lambda t: {},
     ),
+    "chatMessageSend": (
+        'mutation($id: ID!) { chatMessageSend(event: $id, body: "Hello", clientId: "c-1") '
+        "{ message { seq } errors { field code message } } }",
+        lambda t: {"id": gid(t["chat"])},
+    ),
 }
 
 EVERYONE_SIGNED_IN = {role: (ALLOWED, ALLOWED) for role in ROLES if role != "anonymous"}
@@ -278,6 +299,7 @@ EXPECTED = {
     "preferencesUpdate": EVERYONE_SIGNED_IN,
     "deviceRegister": EVERYONE_SIGNED_IN,
     "deviceUnregister": EVERYONE_SIGNED_IN,
+    "chatMessageSend": EVERYONE_SIGNED_IN,
 }
 for outcomes in EXPECTED.values():
     outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
@@ -296,6 +318,8 @@ def snapshot():
         TwinningFollow,
         Twinning,
         OfficeMembership,
+        ChatRoom,
+        ChatMessage,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     state["User"] = list(
@@ -321,7 +345,9 @@ def test_the_matrix_covers_every_mutation_of_the_schema():
 
 
 @pytest.mark.parametrize(("mutation", "role", "side"), CELLS)
-def test_authorization(db, gql, mutation, role, side):
+def test_authorization(db, gql, settings, mutation, role, side):
+    # Chat messages are rate-limited per user and room, in a cache the cells share.
+    settings.CHAT_RATE = "0/s"
     world = World()
     document, variables = MUTATIONS[mutation]
     expected = EXPECTED[mutation][role][0 if side == "X" else 1]
