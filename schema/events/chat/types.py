@@ -124,6 +124,29 @@ class ChatMessageType(DjangoObjectType):
 ChatMessageConnection = ChatMessageType._meta.connection
 
 
+class ChatRoomType(graphene.ObjectType):
+    """An event's chat room: when it is open."""
+
+    class Meta:
+        name = "ChatRoom"
+
+    is_open = graphene.Boolean(required=True, description="Whether messages may be sent now.")
+    opens_at = graphene.DateTime(required=True)
+    closes_at = graphene.DateTime(required=True)
+
+    @staticmethod
+    def resolve_is_open(root, info):
+        return resolvers.room_is_open(root)
+
+    @staticmethod
+    def resolve_opens_at(root, info):
+        return resolvers.room_window(root)[0]
+
+    @staticmethod
+    def resolve_closes_at(root, info):
+        return resolvers.room_window(root)[1]
+
+
 class ChatMessageEventKind(graphene.Enum):
     """What happened to a message."""
 
