@@ -20,7 +20,7 @@ from .. import permissions
 from ..models import Event
 from . import realtime
 from .error_codes import ChatErrorCode
-from .models import ChatMessage, ChatRoom
+from .models import ChatMessage, ChatMute, ChatReaction, ChatReport, ChatRoom
 
 Status = Event.Status
 # Longest message, in characters after trimming.
@@ -117,8 +117,6 @@ def _clean_client_id(client_id: str) -> str:
 
 
 def _require_not_muted(user, event: Event, now: datetime.datetime) -> None:
-    from .models import ChatMute
-
     mute = ChatMute.objects.filter(event=event, user=user, until__gt=now).first()
     if mute is not None:
         raise _error(
@@ -182,4 +180,106 @@ def send_message(user, event: Event, body: str, client_id: str, reply_to=None) -
         reply_to=reply_to,
     )
     realtime.message_created(message)
+    return message
+
+
+def _locked_message(message: ChatMessage) -> ChatMessage:
+    """The message's row, locked until the transaction ends, with what its broadcast shows."""
+    return (
+        ChatMessage.objects.select_for_update(of=("self",))
+        .select_related("event", "author", "reply_to__author")
+        .get(pk=message.pk)
+    )
+
+
+def _require_not_deleted(message: ChatMessage) -> None:
+    if message.deleted_at is not None:
+        raise _error(None, "This message was deleted.", ChatErrorCode.MESSAGE_DELETED)
+
+
+@transaction.atomic
+def edit_message(user, message: ChatMessage, body: str) -> ChatMessage:
+    """Change the body of one's own message while the room is open. The same body again
+    changes nothing and broadcasts nothing."""
+    message = _locked_message(message)
+    permissions.require(
+        user.is_authenticated and message.author_id == user.pk,
+        "Only its author edits a message.",
+    )
+    _require_not_deleted(message)
+    body = _clean_body(body)
+    now = timezone.now()
+    _require_open(message.event, now)
+    _require_not_muted(user, message.event, now)
+    if body == message.body:
+        return message
+    message.body, message.edited_at = body, now
+    message.save(update_fields=["body", "edited_at"])
+    realtime.message_edited(message)
+    return message
+
+
+@transaction.atomic
+def delete_message(user, message: ChatMessage) -> ChatMessage:
+    """Delete a message: its author may, and so may the event's moderators, at any time. The
+    message stays as a tombstone without body or reactions, and the deletion is broadcast.
+    Deleting a deleted message changes nothing."""
+    message = _locked_message(message)
+    permissions.require(
+        user.is_authenticated
+        and (message.author_id == user.pk or permissions.can_moderate_chat(user, message.event)),
+        "Only its author and the event's moderators delete a message.",
+    )
+    if message.deleted_at is not None:
+        return message
+    now = timezone.now()
+    message.body, message.reactions = "", {}
+    message.deleted_at, message.deleted_by = now, user
+    message.save(update_fields=["body", "reactions", "deleted_at", "deleted_by"])
+    ChatReaction.objects.filter(message=message).delete()
+    # Reports of it are settled: what they asked for has happened.
+    ChatReport.objects.filter(message=message, status=ChatReport.Status.OPEN).update(
+        status=ChatReport.Status.MESSAGE_DELETED, resolved_by=user, resolved_at=now
+    )
+    realtime.message_deleted(message)
+    return message
+
+
+# --- Reactions -----------------------------------------------------------------------------
+
+
+def offered_reaction(emoji: str) -> str:
+    """``emoji`` as one of ``CHAT_REACTIONS``, or INVALID_REACTION. Some keyboards drop the
+    variation selector that makes ❤ an emoji (❤️); it is restored."""
+    emoji = (emoji or "").strip()
+    offered = settings.CHAT_REACTIONS
+    for candidate in (emoji, f"{emoji}\ufe0f"):
+        if candidate in offered:
+            return candidate
+    raise _error("emoji", f"React with one of {' '.join(offered)}.", ChatErrorCode.INVALID_REACTION)
+
+
+@transaction.atomic
+def toggle_reaction(user, message: ChatMessage, emoji: str) -> ChatMessage:
+    """Add the user's reaction with ``emoji`` to a message, or take it back if it is there.
+
+    The message's row is locked while its counts change, so concurrent toggles never lose one;
+    the new counts are broadcast.
+    """
+    permissions.require(user.is_authenticated and user.is_active, "Sign in to chat.")
+    emoji = offered_reaction(emoji)
+    message = _locked_message(message)
+    _require_not_deleted(message)
+    now = timezone.now()
+    _require_open(message.event, now)
+    _require_not_muted(user, message.event, now)
+    _count_against_limit(user, message.event, "react")
+    removed, _ = ChatReaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+    if not removed:
+        ChatReaction.objects.create(message=message, user=user, emoji=emoji)
+    counts = dict(message.reactions or {})
+    counts[emoji] = counts.get(emoji, 0) + (-1 if removed else 1)
+    message.reactions = {key: count for key, count in counts.items() if count > 0}
+    message.save(update_fields=["reactions"])
+    realtime.reactions_changed(message)
     return message

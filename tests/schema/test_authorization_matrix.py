@@ -13,6 +13,7 @@ from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import (
     Announcement,
     ChatMessage,
+    ChatReaction,
     ChatRoom,
     Event,
     EventCohost,
@@ -21,6 +22,7 @@ from events.models import (
 )
 from tests.factories import (
     AnnouncementFactory,
+    ChatMessageFactory,
     CityFactory,
     CityOfficeFactory,
     EventFactory,
@@ -96,6 +98,9 @@ class World:
                 "root@example.org", "correct horse battery staple"
             ),
         }
+        # What an app user said in each chat.
+        self.said_x = ChatMessageFactory(event=self.chat_x, author=self.users["app_user"])
+        self.said_y = ChatMessageFactory(event=self.chat_y, author=self.users["app_user"])
 
     def side(self, side):
         """The objects a call on city ``side`` ("X" or "Y") acts on."""
@@ -110,6 +115,7 @@ class World:
                 "city": self.city_x,
                 "twinning": self.pair,
                 "chat": self.chat_x,
+                "said": self.said_x,
             }
         return {
             "office": self.office_y,
@@ -121,6 +127,7 @@ class World:
             "city": self.city_y,
             "twinning": self.pair_y,
             "chat": self.chat_y,
+            "said": self.said_y,
         }
 
 
@@ -257,6 +264,21 @@ MUTATIONS = {
         "{ message { seq } errors { field code message } } }",
         lambda t: {"id": gid(t["chat"])},
     ),
+    "chatMessageEdit": (
+        'mutation($id: ID!) { chatMessageEdit(message: $id, body: "Hello again") '
+        "{ message { body } errors { field code message } } }",
+        lambda t: {"id": gid(t["said"])},
+    ),
+    "chatMessageDelete": (
+        "mutation($id: ID!) { chatMessageDelete(message: $id) "
+        "{ message { isDeleted } errors { field code message } } }",
+        lambda t: {"id": gid(t["said"])},
+    ),
+    "chatReactionToggle": (
+        'mutation($id: ID!) { chatReactionToggle(message: $id, emoji: "🎉") '
+        "{ message { reactions { count } } errors { field code message } } }",
+        lambda t: {"id": gid(t["said"])},
+    ),
 }
 
 EVERYONE_SIGNED_IN = {role: (ALLOWED, ALLOWED) for role in ROLES if role != "anonymous"}
@@ -277,6 +299,16 @@ def allowed_for(x_roles, y_roles):
 EDITORS = allowed_for({"editor", "publisher", "cohost", "superuser"}, {"staff_y", "superuser"})
 PUBLISHERS = allowed_for({"publisher", "cohost", "superuser"}, {"staff_y", "superuser"})
 ORGANISER_PUBLISHERS = allowed_for({"publisher", "superuser"}, {"staff_y", "superuser"})
+# Moderators and publishers of the offices acting for the event (organiser, accepted co-host).
+CHAT_MODERATORS = allowed_for(
+    {"moderator", "publisher", "cohost", "superuser"}, {"staff_y", "superuser"}
+)
+# The messages are the app user's: they edit and delete them; moderators delete them too.
+CHAT_AUTHOR = allowed_for({"app_user"}, {"app_user"})
+CHAT_AUTHOR_OR_MODERATORS = allowed_for(
+    {"app_user", "moderator", "publisher", "cohost", "superuser"},
+    {"app_user", "staff_y", "superuser"},
+)
 
 EXPECTED = {
     "eventCreate": allowed_for({"editor", "publisher", "superuser"}, {"staff_y", "superuser"}),
@@ -300,6 +332,9 @@ EXPECTED = {
     "deviceRegister": EVERYONE_SIGNED_IN,
     "deviceUnregister": EVERYONE_SIGNED_IN,
     "chatMessageSend": EVERYONE_SIGNED_IN,
+    "chatMessageEdit": CHAT_AUTHOR,
+    "chatMessageDelete": CHAT_AUTHOR_OR_MODERATORS,
+    "chatReactionToggle": EVERYONE_SIGNED_IN,
 }
 for outcomes in EXPECTED.values():
     outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
@@ -320,6 +355,7 @@ def snapshot():
         OfficeMembership,
         ChatRoom,
         ChatMessage,
+        ChatReaction,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     state["User"] = list(

@@ -45,5 +45,52 @@ class ChatMessageSend(BaseMutation):
         return {"message": message}
 
 
+class ChatMessageEdit(BaseMutation):
+    """Change the body of one's own message while the room is open."""
+
+    message = graphene.Field(ChatMessageType)
+
+    class Arguments:
+        message = graphene.ID(required=True)
+        body = graphene.String(required=True, description="1 to 1,000 characters, trimmed.")
+
+    @classmethod
+    def perform(cls, info, viewer, message, body):
+        return {"message": services.edit_message(viewer, load_message(message), body)}
+
+
+class ChatMessageDelete(BaseMutation):
+    """Delete a message (its author, or a moderator of the event); it stays as a tombstone."""
+
+    message = graphene.Field(ChatMessageType)
+
+    class Arguments:
+        message = graphene.ID(required=True)
+
+    @classmethod
+    def perform(cls, info, viewer, message):
+        return {"message": services.delete_message(viewer, load_message(message))}
+
+
+class ChatReactionToggle(BaseMutation):
+    """React to a message with one of the offered emojis, or take the reaction back."""
+
+    message = graphene.Field(ChatMessageType)
+
+    class Arguments:
+        message = graphene.ID(required=True)
+        emoji = graphene.String(
+            required=True,
+            description="One of the offered emojis (by default 👍 ❤️ 😂 😮 😢 👏 🎉 🔥).",
+        )
+
+    @classmethod
+    def perform(cls, info, viewer, message, emoji):
+        return {"message": services.toggle_reaction(viewer, load_message(message), emoji)}
+
+
 class ChatMutations(graphene.ObjectType):
     chat_message_send = ChatMessageSend.Field()
+    chat_message_edit = ChatMessageEdit.Field()
+    chat_message_delete = ChatMessageDelete.Field()
+    chat_reaction_toggle = ChatReactionToggle.Field()

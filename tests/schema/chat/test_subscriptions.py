@@ -107,14 +107,14 @@ def rooms_read(monkeypatch):
     return opened
 
 
-async def follow(socket, rooms_read, operation_id, event, after=None):
+async def follow(socket, rooms_read, operation_id, event, after=None, query=MESSAGES):
     """Subscribe to the event's chat and wait until the subscription has joined the room and
     read where it stands: what commits from then on is heard."""
     before = rooms_read.count(event.pk)
     variables = {"event": gid(event)}
     if after is not None:
         variables["after"] = after
-    await subscribe(socket, operation_id, MESSAGES, variables)
+    await subscribe(socket, operation_id, query, variables)
     await eventually(lambda: rooms_read.count(event.pk) > before)
     # open_room has returned; give the subscription the moment it needs to start following.
     await asyncio.sleep(0.02)
@@ -224,6 +224,101 @@ async def test_a_payload_of_an_event_that_is_not_public_is_never_delivered(
 
     assert await receive(socket) == chat_frame("chat", "CREATED", 2, "Still public")
     await assert_silent(socket)
+
+
+CHANGES = """
+subscription Chat($event: ID!) {
+  chatMessages(event: $event) {
+    kind
+    message { seq body isDeleted author { displayName } reactions { emoji count } }
+  }
+}
+"""
+MINE = """
+subscription Chat($event: ID!) {
+  chatMessages(event: $event) {
+    kind message { seq clientId reactions { emoji count reactedByMe } }
+  }
+}
+"""
+
+
+def change_frame(operation_id, kind, seq, body, author="Ada", reactions=()):
+    deleted = body is None
+    return next_frame(
+        operation_id,
+        {
+            "chatMessages": {
+                "kind": kind,
+                "message": {
+                    "seq": seq,
+                    "body": body,
+                    "isDeleted": deleted,
+                    "author": None if deleted else {"displayName": author},
+                    "reactions": [{"emoji": emoji, "count": n} for emoji, n in reactions],
+                },
+            }
+        },
+    )
+
+
+async def test_edits_reactions_and_deletions_reach_the_subscribers(
+    connected, rooms_read, room, ada, bob, moderator
+):
+    socket = await connected()
+    await follow(socket, rooms_read, "chat", room, query=CHANGES)
+
+    hello = await say(ada, room, "Hello")
+    await in_db(services.edit_message, ada, hello, "Hello, Aktau!")
+    await in_db(services.toggle_reaction, bob, hello, "🎉")
+    await in_db(services.toggle_reaction, ada, hello, "🎉")
+    await in_db(services.toggle_reaction, ada, hello, "👍")
+    await in_db(services.delete_message, moderator, hello)
+
+    assert await receive(socket) == change_frame("chat", "CREATED", 1, "Hello")
+    assert await receive(socket) == change_frame("chat", "EDITED", 1, "Hello, Aktau!")
+    assert await receive(socket) == change_frame(
+        "chat", "REACTIONS", 1, "Hello, Aktau!", reactions=[("🎉", 1)]
+    )
+    assert await receive(socket) == change_frame(
+        "chat", "REACTIONS", 1, "Hello, Aktau!", reactions=[("🎉", 2)]
+    )
+    assert await receive(socket) == change_frame(
+        "chat", "REACTIONS", 1, "Hello, Aktau!", reactions=[("👍", 1), ("🎉", 2)]
+    )
+    assert await receive(socket) == change_frame("chat", "DELETED", 1, None)
+    await assert_silent(socket)
+
+
+async def test_each_subscriber_sees_its_own_client_ids_and_reactions(
+    connected, rooms_read, room, ada, bob
+):
+    sockets = {}
+    for name, user in (("ada", ada), ("bob", bob)):
+        sockets[name] = await connected(user=user)
+        await follow(sockets[name], rooms_read, "chat", room, query=MINE)
+
+    hello = await say(ada, room, "Hello", client_id="ada-hello")
+    await in_db(services.toggle_reaction, bob, hello, "👍")
+
+    def frame(kind, client_id, reacted):
+        reactions = (
+            [{"emoji": "👍", "count": 1, "reactedByMe": reacted}] if kind != "CREATED" else []
+        )
+        return next_frame(
+            "chat",
+            {
+                "chatMessages": {
+                    "kind": kind,
+                    "message": {"seq": 1, "clientId": client_id, "reactions": reactions},
+                }
+            },
+        )
+
+    assert await receive(sockets["ada"]) == frame("CREATED", "ada-hello", False)
+    assert await receive(sockets["ada"]) == frame("REACTIONS", "ada-hello", False)
+    assert await receive(sockets["bob"]) == frame("CREATED", None, False)
+    assert await receive(sockets["bob"]) == frame("REACTIONS", None, True)
 
 
 # ---------------------------------------------------------------------------------------------
