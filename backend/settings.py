@@ -157,6 +157,27 @@ PUSH_SWEEP_AFTER_SECONDS = env.int("PUSH_SWEEP_AFTER_SECONDS", default=60)
 PUSH_REMINDER_MINUTES = env.int("PUSH_REMINDER_MINUTES", default=60)
 
 # ---------------------------------------------------------------------------------------------
+# Chat during events (events/chat/)
+# ---------------------------------------------------------------------------------------------
+# An event's room opens this long before it starts and closes this long after it ends, so that
+# people can gather before and talk it over after; outside it, sending fails with CHAT_CLOSED.
+CHAT_OPENS_BEFORE_MINUTES = env.int("CHAT_OPENS_BEFORE_MINUTES", default=60)
+CHAT_CLOSES_AFTER_MINUTES = env.int("CHAT_CLOSES_AFTER_MINUTES", default=120)
+# Messages one user may send to one room (core.ratelimit's format: "5/10s", "30/m"; "0/m" is
+# no limit). Five in ten seconds is faster than anyone types and slower than any script.
+CHAT_RATE = env.str("CHAT_RATE", default="5/10s")
+# The reactions offered; anything else is INVALID_REACTION. Comma-separated.
+CHAT_REACTIONS = env.list(
+    "CHAT_REACTIONS",
+    default=["👍", "❤️", "😂", "😮", "😢", "👏", "🎉", "🔥"],
+)
+# The longest a moderator may mute someone in one room (30 days).
+CHAT_MAX_MUTE_MINUTES = env.int("CHAT_MAX_MUTE_MINUTES", default=30 * 24 * 60)
+# How long a connection counts as present in a room without its process renewing it: a server
+# process that dies stops being counted after this (renewed every third of it).
+CHAT_PRESENCE_LEASE_SECONDS = env.int("CHAT_PRESENCE_LEASE_SECONDS", default=60)
+
+# ---------------------------------------------------------------------------------------------
 # Authentication
 # ---------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

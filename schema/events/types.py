@@ -92,6 +92,18 @@ class EventType(DjangoObjectType):
         required=True,
         description="Offices invited to co-host. Only the event's offices may read it.",
     )
+    chat_room = graphene.Field(
+        lambda: _chat_types().ChatRoomType,
+        description="The event's chat room; null for a draft, which has none.",
+    )
+    chat_messages = graphene.Field(
+        lambda: _chat_types().ChatMessageConnection,
+        last=graphene.Int(description="Page size, 20 by default, at most 100."),
+        before=graphene.String(description="The `startCursor` of the newer page."),
+        description=(
+            "The chat's history, newest page first; each page oldest first. Null for a draft."
+        ),
+    )
 
     class Meta:
         model = Event
@@ -137,12 +149,31 @@ class EventType(DjangoObjectType):
         return event_cohosts(root, info.context.user)
 
     @staticmethod
+    def resolve_chat_room(root, info):
+        from .chat.resolvers import chat_room
+
+        return chat_room(root)
+
+    @staticmethod
+    def resolve_chat_messages(root, info, last=None, before=None):
+        from .chat.queries import chat_history
+
+        return chat_history(root, info, last, before)
+
+    @staticmethod
     def resolve_time_zone(root, info):
         return root.timezone
 
     @staticmethod
     def resolve_distance_km(root, info):
         return getattr(root, "distance_km", None)
+
+
+def _chat_types():
+    # The chat's types refer to EventType: imported when the schema is built.
+    from .chat import types
+
+    return types
 
 
 class AnnouncementType(DjangoObjectType):

@@ -1,0 +1,148 @@
+"""An event's chat, live: the chatMessages subscription.
+
+**No query per delivery.** A room may have a thousand subscribers, so a message's broadcast
+carries its public data (``events.chat.realtime``) and each subscriber builds the message from
+it without the database. The permission, checked at subscribe time by reading the event as the
+viewer may see it, is checked again for each delivery against the payload's facts: the event it
+belongs to and whether that event is public. Only the viewer's own fields (``reactedByMe``,
+``clientId``) read the database, and only when selected.
+
+**Nothing lost, nothing twice.** Messages are numbered per room in commit order (``seq``) and
+broadcast after they commit. A subscriber joins the room's group before it reads anything, so
+every message committed from then on reaches it. With ``after`` (a cursor) it first replays the
+stored messages numbered above it, then goes on live, skipping what it has already sent. Two
+messages' broadcasts may still arrive out of order (each leaves from its own request once its
+transaction commits), and a gap in the numbers shows it: the subscriber then reads the missing
+messages from the database (all of them have committed, since a later number was only taken
+once they had) and sends them in order; their own broadcasts, arriving later, are skipped.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import graphene
+
+from events.chat import services
+from events.chat.error_codes import ChatErrorCode
+from events.chat.realtime import MessageChange
+from events.models import ChatMessage, ChatRoom, Event
+
+from ...core.errors import ApiErrorCode, UserInputError
+from ...core.groups import EVENT_CHAT, group_name
+from ...core.ids import decode_id
+from ..subscriptions import current_viewer, in_thread, joined
+from . import resolvers
+from .types import ChatMessageEvent
+
+# Messages read from the database at a time while catching up.
+BACKLOG_BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """What a chatMessages subscription yields: the root of a ChatMessageEvent."""
+
+    kind: str
+    message: ChatMessage
+
+
+def open_room(account, pk: int) -> tuple[Event | None, int]:
+    """The event if the viewer may see it, and the number of its newest message (0 for none),
+    read after the subscriber joined the room's group."""
+    viewer = current_viewer(account)
+    event = (
+        Event.objects.visible_to(viewer)
+        .select_related("host_city", "twinning", "office")
+        .filter(pk=pk)
+        .first()
+    )
+    if event is None:
+        return None, 0
+    last_seq = ChatRoom.objects.filter(pk=pk).values_list("last_seq", flat=True).first()
+    return event, last_seq or 0
+
+
+class RoomFeed:
+    """The messages one subscriber is sent, in order, each once (see the module's docstring).
+
+    ``sent`` is the number of the last message sent as CREATED: every message up to it has
+    been sent, and no other.
+    """
+
+    def __init__(self, event: Event, sent: int):
+        self.event = event
+        self.sent = sent
+
+    async def replay(self, until: int | None = None) -> AsyncIterator[MessageEvent]:
+        """The stored messages after ``sent`` (up to ``until``), read in batches."""
+        while until is None or self.sent < until:
+            rows = await in_thread(resolvers.backlog)(self.event, self.sent, until, BACKLOG_BATCH)
+            for message in rows:
+                self.sent = message.seq
+                yield MessageEvent(MessageChange.CREATED.value, message)
+            if len(rows) < BACKLOG_BATCH:
+                return
+
+    async def follow(self, stream) -> AsyncIterator[MessageEvent]:
+        """The room's broadcasts as this subscriber is to receive them."""
+        async for payload in stream:
+            if payload.get("event") != self.event.pk or not payload.get("public"):
+                continue
+            data = payload["message"]
+            seq, kind = data["seq"], payload["kind"]
+            if seq > self.sent + (kind == MessageChange.CREATED):
+                # An earlier message's broadcast is late, or this change is to a message whose
+                # own has not come yet: read them, as they are now, from the database.
+                async for event in self.replay(until=seq):
+                    yield event
+                continue
+            if kind == MessageChange.CREATED:
+                if seq <= self.sent:
+                    continue  # replayed already
+                self.sent = seq
+            yield MessageEvent(kind, resolvers.message_from_data(data, self.event))
+
+
+async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator[MessageEvent]:
+    """The event's messages as they are sent, edited, deleted and reacted to; with ``after``,
+    first those sent after that cursor."""
+    pk = decode_id(event_id, "Event", "event")
+    after_seq = resolvers.seq_of(after, "after") if after is not None else None
+    # Joined before anything is read, so that what commits meanwhile is heard.
+    stream = await joined(info, group_name(EVENT_CHAT, id=pk))
+    event, last_seq = await in_thread(open_room)(info.context.user, pk)
+    if event is None:
+        raise UserInputError("Nothing with this ID.", ApiErrorCode.NOT_FOUND, "event")
+    if not services.has_room(event):
+        raise UserInputError(
+            "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
+        )
+    feed = RoomFeed(event, last_seq if after_seq is None else min(after_seq, last_seq))
+    return _messages(feed, stream, catch_up=after_seq is not None)
+
+
+async def _messages(feed: RoomFeed, stream, catch_up: bool) -> AsyncIterator[MessageEvent]:
+    if catch_up:
+        async for event in feed.replay():
+            yield event
+    async for event in feed.follow(stream):
+        yield event
+
+
+class ChatSubscriptions(graphene.ObjectType):
+    chat_messages = graphene.Field(
+        ChatMessageEvent,
+        required=True,
+        event=graphene.ID(required=True, description="The Event whose chat to follow."),
+        after=graphene.String(
+            description=(
+                "A message's cursor (from history or an earlier delivery): first every message "
+                "sent after it, then the live ones, none missing and none twice."
+            )
+        ),
+        description="The event's chat messages as they are sent, edited, deleted, reacted to.",
+    )
+
+    @staticmethod
+    async def subscribe_chat_messages(root, info, event, after=None):
+        return await chat_messages(info, event, after)

@@ -1,0 +1,170 @@
+"""GraphQL types of an event's chat.
+
+A ChatMessage resolves from a ``events.models.ChatMessage`` instance, whether read from the
+database (history, mutations) or built from a broadcast's payload (subscriptions; see
+``resolvers.message_from_data``). The fields every viewer sees the same come from the instance
+alone; the two that depend on the viewer (``reactedByMe``, ``clientId``) are loaded only when
+selected.
+"""
+
+import graphene
+from graphene import relay
+from graphene_django import DjangoObjectType
+
+from events.models import ChatMessage, Event
+
+from ..types import EventType
+from . import resolvers
+
+
+class ChatAuthor(graphene.ObjectType):
+    """Who wrote a message, as everyone in the room sees them (never their e-mail)."""
+
+    id = graphene.ID(required=True, description="The author's User ID.")
+    display_name = graphene.String(required=True)
+
+    @staticmethod
+    def resolve_id(root, info):
+        return graphene.Node.to_global_id("User", root.pk)
+
+    @staticmethod
+    def resolve_display_name(root, info):
+        return root.name
+
+
+class ChatReactionCount(graphene.ObjectType):
+    """How many reacted to a message with one emoji."""
+
+    emoji = graphene.String(required=True)
+    count = graphene.Int(required=True)
+    reacted_by_me = graphene.Boolean(
+        required=True, description="Whether the viewer is among them; false when signed out."
+    )
+
+    @staticmethod
+    def resolve_reacted_by_me(root, info):
+        return resolvers.reacted_by_viewer(root.message, root.emoji, info.context.user)
+
+
+class ChatMessageType(DjangoObjectType):
+    """One message of an event's chat. A deleted message stays in its place, without author
+    and body."""
+
+    seq = graphene.Int(
+        required=True, description="1, 2, 3… within the event, in the order messages were sent."
+    )
+    event = graphene.Field(EventType, required=True)
+    author = graphene.Field(ChatAuthor, description="Null once the message is deleted.")
+    body = graphene.String(description="Null once the message is deleted.")
+    reply_to = graphene.Field(lambda: ChatMessageType, description="The message answered.")
+    created_at = graphene.DateTime(required=True)
+    edited_at = graphene.DateTime()
+    deleted_at = graphene.DateTime()
+    is_deleted = graphene.Boolean(required=True)
+    reactions = graphene.List(
+        graphene.NonNull(ChatReactionCount),
+        required=True,
+        description="Counts per emoji, in the order the app offers them; only those above 0.",
+    )
+    client_id = graphene.String(
+        description="The key the client sent the message with; only its author sees it."
+    )
+    cursor = graphene.String(
+        required=True,
+        description="Where this message is: `before` for older history, `after` to catch up.",
+    )
+
+    class Meta:
+        model = ChatMessage
+        name = "ChatMessage"
+        interfaces = (relay.Node,)
+        fields = ("id",)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        # Every public event's chat is readable by anyone; drafts have none.
+        return queryset.exclude(event__status=Event.Status.DRAFT).select_related(
+            "event", "author", "reply_to__author"
+        )
+
+    @staticmethod
+    def resolve_event(root, info):
+        return root.event
+
+    @staticmethod
+    def resolve_author(root, info):
+        return resolvers.public_author(root)
+
+    @staticmethod
+    def resolve_body(root, info):
+        return None if root.deleted_at is not None else root.body
+
+    @staticmethod
+    def resolve_reply_to(root, info):
+        return root.reply_to if root.reply_to_id is not None else None
+
+    @staticmethod
+    def resolve_is_deleted(root, info):
+        return root.deleted_at is not None
+
+    @staticmethod
+    def resolve_reactions(root, info):
+        return resolvers.reaction_counts(root)
+
+    @staticmethod
+    def resolve_client_id(root, info):
+        return resolvers.client_id_for_viewer(root, info.context.user)
+
+    @staticmethod
+    def resolve_cursor(root, info):
+        return resolvers.cursor_of(root.seq)
+
+
+# Pages of history: `edges { cursor node }` and `pageInfo`, oldest first within a page.
+ChatMessageConnection = ChatMessageType._meta.connection
+
+
+class ChatRoomType(graphene.ObjectType):
+    """An event's chat room: when it is open."""
+
+    class Meta:
+        name = "ChatRoom"
+
+    is_open = graphene.Boolean(required=True, description="Whether messages may be sent now.")
+    opens_at = graphene.DateTime(required=True)
+    closes_at = graphene.DateTime(required=True)
+
+    @staticmethod
+    def resolve_is_open(root, info):
+        return resolvers.room_is_open(root)
+
+    @staticmethod
+    def resolve_opens_at(root, info):
+        return resolvers.room_window(root)[0]
+
+    @staticmethod
+    def resolve_closes_at(root, info):
+        return resolvers.room_window(root)[1]
+
+
+class ChatMessageEventKind(graphene.Enum):
+    """What happened to a message."""
+
+    CREATED = "CREATED"
+    EDITED = "EDITED"
+    DELETED = "DELETED"
+    REACTIONS = "REACTIONS"
+
+
+class ChatMessageEvent(graphene.ObjectType):
+    """A message sent, edited, deleted or reacted to, as a subscription delivers it."""
+
+    kind = graphene.Field(ChatMessageEventKind, required=True)
+    message = graphene.Field(ChatMessageType, required=True)
+    cursor = graphene.String(
+        required=True, description="The message's cursor: `after` to resume from here."
+    )
+
+    @staticmethod
+    def resolve_cursor(root, info):
+        return resolvers.cursor_of(root.message.seq)
