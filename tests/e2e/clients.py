@@ -159,12 +159,16 @@ class NodeClient:
                 subscription.put("complete")
 
     async def _next_event(self, wanted, timeout: float = WAIT_SECONDS) -> dict:
+        """The first event so far or to come that is ``wanted``; fails if the socket closes
+        first."""
         seen = 0
         async with asyncio.timeout(timeout):
             while True:
                 for event in self.events[seen:]:
                     if wanted(event):
                         return event
+                    if event["event"] in ("closed", "pong-timeout"):
+                        raise Ended(f"The socket closed: {event}")
                 seen = len(self.events)
                 if self._reader.done():
                     raise Ended(f"The Node client ended:\n{self.stderr()}")
@@ -295,7 +299,10 @@ class PythonClient:
         fail the connection if a pong does not follow within its pong timeout."""
         for _ in range(rounds):
             async with asyncio.timeout(WAIT_SECONDS):
-                await self.transport.ping_received.wait()
+                while not self.transport.ping_received.is_set():
+                    if self.transport.close_exception is not None:
+                        raise Ended(f"The socket closed: {self.transport.close_exception!r}")
+                    await asyncio.sleep(0.01)
             self.transport.ping_received.clear()
         assert "pong" in self.transport.payloads  # the server has answered gql's pings
 
