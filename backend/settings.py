@@ -105,7 +105,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels-redis waits for a connection's next message with a blocking read of 5 s,
+            # and redis-py gives up on a read after 5 s unless told otherwise: every websocket
+            # that had heard nothing for 5 s failed with a read timeout (closed 1011). Reads
+            # may take twice that here; a Redis that stops answering still fails them.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
         }
     }
     CACHES = {

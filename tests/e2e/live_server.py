@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 import httpx
 import redis
+from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.db import connection
 
@@ -181,11 +183,10 @@ class LiveServer:
         """The channels in a channel-layer ``group`` where the test can see them (the Redis
         layer, shared with the server); None for the in-memory layer, which lives in the
         server's process."""
-        layers = settings.CHANNEL_LAYERS["default"]
-        if layers["BACKEND"] != "channels_redis.core.RedisChannelLayer":
+        layer = get_channel_layer()
+        if not isinstance(layer, RedisChannelLayer):
             return None
         # channels-redis keeps a group as a sorted set under "<prefix>:group:<name>".
-        prefix = layers.get("CONFIG", {}).get("prefix", "asgi")
-        (url,) = layers["CONFIG"]["hosts"]
-        with redis.Redis.from_url(url) as client:
-            return set(client.zrange(f"{prefix}:group:{group}", 0, -1))
+        (host,) = layer.hosts
+        with redis.Redis.from_url(host["address"]) as client:
+            return set(client.zrange(f"{layer.prefix}:group:{group}", 0, -1))

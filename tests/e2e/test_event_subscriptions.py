@@ -7,8 +7,10 @@ being the later change proves the earlier one was skipped, not late.
 """
 
 import datetime
+import math
 
 import pytest
+from channels_redis.core import RedisChannelLayer
 from django.utils import timezone
 
 from cities.models import OfficeMembership
@@ -17,6 +19,7 @@ from schema.core import groups
 from tests.conftest import bearer_for
 from tests.e2e.clients import Refused, post_graphql
 from tests.e2e.conftest import gid
+from tests.e2e.live_server import KEEPALIVE_SECONDS
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,6 +63,7 @@ mutation Update($id: ID!, $input: EventUpdateInput!) {
 """
 
 ANNOUNCED_GROUP = groups.group_name(groups.EVENTS_ANNOUNCED)
+IDLE_ROUNDS = math.ceil((RedisChannelLayer.brpop_timeout + 1) / KEEPALIVE_SECONDS)
 Status = Event.Status
 
 
@@ -265,8 +269,10 @@ async def test_pings_and_pongs_keep_an_idle_subscription_alive(
     client = await connect(token=follower_token, keep_alive=True)
     announced = await listen(client, EVENT_ANNOUNCED, None, ANNOUNCED_GROUP)
 
-    # Idle for three of the server's keep-alive intervals, pinging and answering pings.
-    await client.keep_alive(rounds=3)
+    # Idle, pinging and answering pings, for longer than the Redis channel layer's blocking
+    # read for the connection's messages (a connection that heard nothing for that long was
+    # once closed 1011).
+    await client.keep_alive(rounds=IDLE_ROUNDS)
     await graphql(EVENT_ANNOUNCE, {"id": gid(draft)}, publisher.token)
 
     result = await announced.next()
