@@ -97,13 +97,17 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}/graphql/"
 
     def environment(self) -> dict[str, str]:
-        """The test process's environment, with the test settings, the test database and a
-        keep-alive short enough to test."""
+        """The test process's environment, with the test settings, the test database, a
+        keep-alive short enough to test, and no rate limits on chat messages and websocket
+        operations: the tests send faster than people type (the limits have tests of their own,
+        in tests/schema)."""
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "backend.test_settings",
             "DATABASE_URL": self.database,
             "WEBSOCKET_KEEPALIVE_SECONDS": str(KEEPALIVE_SECONDS),
+            "CHAT_RATE": "0/m",
+            "WEBSOCKET_OPERATIONS_PER_SECOND": "0",
             "PYTHONUNBUFFERED": "1",
         }
 
