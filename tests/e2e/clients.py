@@ -35,6 +35,8 @@ WAIT_SECONDS = 10
 CLIENT_PING_SECONDS = 0.2
 CLIENT_PONG_TIMEOUT_SECONDS = 0.5
 
+_node_logs = itertools.count(1)
+
 
 class Refused(Exception):
     """The server closed the socket instead of acknowledging ``connection_init``."""
@@ -119,7 +121,7 @@ class NodeClient:
             command += ["--token", token]
         if keep_alive:
             command += ["--keep-alive", str(int(CLIENT_PING_SECONDS * 1000))]
-        stderr_path = log_dir / f"node-client-{id(command)}.log"
+        stderr_path = log_dir / f"node-client-{next(_node_logs)}.log"
         with stderr_path.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
                 *command,

@@ -28,8 +28,8 @@ from django.db import connection
 
 START_SECONDS = 30
 STOP_SECONDS = 10
-# The server's own pings (graphql-transport-ws `ping`), frequent enough for a test to see a
-# few of them, and for an idle socket to depend on them, within a second or two.
+# The server's own pings (graphql-transport-ws `ping`): often enough for a test to see a dozen
+# within seconds (production's 25 s would not fit a test).
 KEEPALIVE_SECONDS = 0.5
 
 
@@ -56,8 +56,8 @@ def sqlite_on_disk(path: Path):
     pytest-django keeps SQLite's test database in memory, which no other process can open. The
     copy is SQLite's online backup (as Django's parallel runner clones it); the connection is
     pointed at the file, and the in-memory one is kept aside, open, since closing it would
-    destroy that database. Only this thread's connection is switched: the tests that share the
-    file touch the ORM from the test's own thread only.
+    destroy that database. Connections already open in other threads would stay on the
+    in-memory database: the tests that share the file use the ORM from their own thread only.
     """
     connection.ensure_connection()
     memory = connection.connection
