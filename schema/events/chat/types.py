@@ -11,8 +11,9 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from events.models import ChatMessage, Event
+from events.models import ChatMessage, ChatReport, Event
 
+from ...core.pagination import CountableConnection
 from ..types import EventType
 from . import resolvers
 
@@ -168,3 +169,69 @@ class ChatMessageEvent(graphene.ObjectType):
     @staticmethod
     def resolve_cursor(root, info):
         return resolvers.cursor_of(root.message.seq)
+
+
+ChatReportStatus = graphene.Enum.from_enum(
+    ChatReport.Status, name="ChatReportStatus", description="Where a report stands."
+)
+
+
+class ChatReportAction(graphene.Enum):
+    """What a moderator does about a report."""
+
+    DISMISS = "DISMISS"
+    DELETE_MESSAGE = "DELETE_MESSAGE"
+
+    @property
+    def description(self):
+        return {
+            ChatReportAction.DISMISS: "Nothing wrong: close the report.",
+            ChatReportAction.DELETE_MESSAGE: "Delete the message; every open report of it closes.",
+        }.get(self)
+
+
+class ChatReportType(DjangoObjectType):
+    """A message reported to the event's moderators. Its moderators see every report of the
+    event; a reporter sees their own."""
+
+    message = graphene.Field(ChatMessageType, required=True)
+    reporter = graphene.Field(ChatAuthor, required=True)
+    reason = graphene.String(required=True)
+    status = graphene.Field(ChatReportStatus, required=True)
+    created_at = graphene.DateTime(required=True)
+    resolved_at = graphene.DateTime()
+    resolved_by = graphene.Field(ChatAuthor, description="The moderator who settled it.")
+
+    class Meta:
+        model = ChatReport
+        name = "ChatReport"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id",)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return resolvers.readable_reports(queryset, info.context.user)
+
+    @staticmethod
+    def resolve_reporter(root, info):
+        return resolvers.author_of(root.reporter)
+
+    @staticmethod
+    def resolve_resolved_by(root, info):
+        return resolvers.author_of(root.resolved_by) if root.resolved_by_id else None
+
+
+class ChatMuteType(graphene.ObjectType):
+    """Someone muted in an event's chat: they may not send, edit or react until ``until``."""
+
+    class Meta:
+        name = "ChatMute"
+
+    user = graphene.Field(ChatAuthor, required=True)
+    until = graphene.DateTime(required=True)
+    reason = graphene.String(required=True)
+
+    @staticmethod
+    def resolve_user(root, info):
+        return resolvers.author_of(root.user)
