@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from cities.permissions import MODERATING_ROLES, office_roles
 from events import permissions
-from events.chat import services
+from events.chat import presence, services
 from events.chat.realtime import author_name
 from events.models import ChatMessage, ChatReaction, ChatReport, Event
 
@@ -260,6 +260,10 @@ def room_window(event: Event):
 
 def room_is_open(event: Event) -> bool:
     return services.is_open(event)
+
+
+def present_count(event: Event) -> int:
+    return presence.present_count(event.pk)
 
 
 # --- Reports ---------------------------------------------------------------------------------

@@ -126,7 +126,7 @@ ChatMessageConnection = ChatMessageType._meta.connection
 
 
 class ChatRoomType(graphene.ObjectType):
-    """An event's chat room: when it is open."""
+    """An event's chat room: when it is open, and how many are in it."""
 
     class Meta:
         name = "ChatRoom"
@@ -134,6 +134,9 @@ class ChatRoomType(graphene.ObjectType):
     is_open = graphene.Boolean(required=True, description="Whether messages may be sent now.")
     opens_at = graphene.DateTime(required=True)
     closes_at = graphene.DateTime(required=True)
+    present_count = graphene.Int(
+        required=True, description="Connections following the room's messages now."
+    )
 
     @staticmethod
     def resolve_is_open(root, info):
@@ -146,6 +149,18 @@ class ChatRoomType(graphene.ObjectType):
     @staticmethod
     def resolve_closes_at(root, info):
         return resolvers.room_window(root)[1]
+
+    @staticmethod
+    def resolve_present_count(root, info):
+        return resolvers.present_count(root)
+
+
+class ChatPresence(graphene.ObjectType):
+    """How many are in a room."""
+
+    count = graphene.Int(
+        required=True, description="Connections subscribed to the room's messages now."
+    )
 
 
 class ChatMessageEventKind(graphene.Enum):
