@@ -8,6 +8,7 @@ Drafts have no room; a cancelled event's room is closed (its history stays reada
 """
 
 import datetime
+from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -283,3 +284,95 @@ def toggle_reaction(user, message: ChatMessage, emoji: str) -> ChatMessage:
     message.save(update_fields=["reactions"])
     realtime.reactions_changed(message)
     return message
+
+
+# --- Moderation ----------------------------------------------------------------------------
+
+MODERATE_DENIED = "Only the event's moderators do this."
+
+
+def _require_moderator(user, event: Event) -> None:
+    permissions.require(permissions.can_moderate_chat(user, event), MODERATE_DENIED)
+
+
+@transaction.atomic
+def mute_user(moderator, event: Event, user, minutes: int, reason: str = "") -> ChatMute:
+    """Keep ``user`` from sending, editing and reacting in the event's chat for ``minutes``.
+    Muting someone already muted sets the new end (shorter or longer)."""
+    _require_moderator(moderator, event)
+    if not has_room(event):
+        raise _error(None, "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM)
+    longest = settings.CHAT_MAX_MUTE_MINUTES
+    if not 1 <= minutes <= longest:
+        raise _error("minutes", f"Mute for 1 to {longest:,} minutes.", ChatErrorCode.OUT_OF_RANGE)
+    reason = (reason or "").strip()
+    limit = ChatMute._meta.get_field("reason").max_length
+    if len(reason) > limit:
+        raise _error("reason", f"At most {limit} characters.", ChatErrorCode.TOO_LONG)
+    mute, _ = ChatMute.objects.update_or_create(
+        event=event,
+        user=user,
+        defaults={
+            "until": timezone.now() + datetime.timedelta(minutes=minutes),
+            "reason": reason,
+            "muted_by": moderator,
+        },
+    )
+    return mute
+
+
+@transaction.atomic
+def unmute_user(moderator, event: Event, user) -> None:
+    """Lift ``user``'s mute in the event's chat; nothing happens if there is none."""
+    _require_moderator(moderator, event)
+    ChatMute.objects.filter(event=event, user=user).delete()
+
+
+@transaction.atomic
+def report_message(user, message: ChatMessage, reason: str) -> ChatReport:
+    """Report a message to the event's moderators. A user reports a message once: reporting
+    it again answers with the first report."""
+    permissions.require(user.is_authenticated and user.is_active, "Sign in to report.")
+    reported = ChatReport.objects.filter(message=message, reporter=user).first()
+    if reported is not None:
+        return reported
+    reason = (reason or "").strip()
+    limit = ChatReport._meta.get_field("reason").max_length
+    if not reason:
+        raise _error("reason", "Say what is wrong with the message.", ChatErrorCode.REQUIRED)
+    if len(reason) > limit:
+        raise _error("reason", f"At most {limit} characters.", ChatErrorCode.TOO_LONG)
+    _require_not_deleted(message)
+    report, _ = ChatReport.objects.get_or_create(
+        message=message, reporter=user, defaults={"event_id": message.event_id, "reason": reason}
+    )
+    return report
+
+
+class ReportAction(StrEnum):
+    """What a moderator does about a report."""
+
+    DISMISS = "DISMISS"
+    DELETE_MESSAGE = "DELETE_MESSAGE"
+
+
+@transaction.atomic
+def resolve_report(moderator, report: ChatReport, action: ReportAction) -> ChatReport:
+    """Settle an open report: dismiss it, or delete the message (which settles every open
+    report of it). A settled report stays as it was."""
+    report = (
+        ChatReport.objects.select_for_update(of=("self",))
+        .select_related("event", "message")
+        .get(pk=report.pk)
+    )
+    _require_moderator(moderator, report.event)
+    if report.status != ChatReport.Status.OPEN:
+        return report
+    if action == ReportAction.DELETE_MESSAGE:
+        delete_message(moderator, report.message)
+        report.refresh_from_db()
+        return report
+    report.status = ChatReport.Status.DISMISSED
+    report.resolved_by, report.resolved_at = moderator, timezone.now()
+    report.save(update_fields=["status", "resolved_by", "resolved_at"])
+    return report

@@ -356,7 +356,8 @@ class WebsocketContext:
 
     Resolvers are written against the HttpRequest they get over HTTP, so this offers the same
     names: ``user``, ``META``, ``LANGUAGE_CODE`` and ``build_absolute_uri``. Subscription
-    resolvers also get ``listen``.
+    resolvers also get ``listen``, and ``connection_id``, which names the connection uniquely
+    across server processes (its channel name).
     """
 
     def __init__(self, consumer: "GraphQLWebsocketConsumer", operation: Operation):
@@ -366,6 +367,7 @@ class WebsocketContext:
         self.META = consumer.meta
         self.LANGUAGE_CODE = consumer.language
         self.scope = consumer.scope
+        self.connection_id = consumer.channel_name
         self._consumer = consumer
         self._operation = operation
 

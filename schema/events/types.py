@@ -7,7 +7,7 @@ from graphene_django import DjangoObjectType
 from events.models import Announcement, Event, EventCohost, StateChange
 
 from ..cities.types import CityOfficeType, CityType, TwinningType
-from ..core.pagination import CountableConnection
+from ..core.pagination import CountableConnection, connection_args
 
 EventCategory = graphene.Enum.from_enum(
     Event.Category, name="EventCategory", description="What an event is about."
@@ -104,6 +104,12 @@ class EventType(DjangoObjectType):
             "The chat's history, newest page first; each page oldest first. Null for a draft."
         ),
     )
+    chat_reports = graphene.Field(
+        lambda: _chat_types().ChatReportType._meta.connection,
+        status=graphene.Argument(lambda: _chat_types().ChatReportStatus),
+        **connection_args(),
+        description="Reports of the chat's messages, newest first. Only its moderators.",
+    )
 
     class Meta:
         model = Event
@@ -147,6 +153,12 @@ class EventType(DjangoObjectType):
         from .resolvers import event_cohosts
 
         return event_cohosts(root, info.context.user)
+
+    @staticmethod
+    def resolve_chat_reports(root, info, first=None, after=None, status=None):
+        from .chat.queries import chat_reports
+
+        return chat_reports(root, info, first, after, status)
 
     @staticmethod
     def resolve_chat_room(root, info):

@@ -13,7 +13,9 @@ from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import (
     Announcement,
     ChatMessage,
+    ChatMute,
     ChatReaction,
+    ChatReport,
     ChatRoom,
     Event,
     EventCohost,
@@ -101,6 +103,13 @@ class World:
         # What an app user said in each chat.
         self.said_x = ChatMessageFactory(event=self.chat_x, author=self.users["app_user"])
         self.said_y = ChatMessageFactory(event=self.chat_y, author=self.users["app_user"])
+        reporter = UserFactory()
+        self.report_x = ChatReport.objects.create(
+            event=self.chat_x, message=self.said_x, reporter=reporter, reason="Spam"
+        )
+        self.report_y = ChatReport.objects.create(
+            event=self.chat_y, message=self.said_y, reporter=reporter, reason="Spam"
+        )
 
     def side(self, side):
         """The objects a call on city ``side`` ("X" or "Y") acts on."""
@@ -116,6 +125,8 @@ class World:
                 "twinning": self.pair,
                 "chat": self.chat_x,
                 "said": self.said_x,
+                "report": self.report_x,
+                "app_user": self.users["app_user"],
             }
         return {
             "office": self.office_y,
@@ -128,6 +139,8 @@ class World:
             "twinning": self.pair_y,
             "chat": self.chat_y,
             "said": self.said_y,
+            "report": self.report_y,
+            "app_user": self.users["app_user"],
         }
 
 
@@ -279,6 +292,26 @@ MUTATIONS = {
         "{ message { reactions { count } } errors { field code message } } }",
         lambda t: {"id": gid(t["said"])},
     ),
+    "chatUserMute": (
+        "mutation($id: ID!, $user: ID!) { chatUserMute(event: $id, user: $user, minutes: 10) "
+        "{ mute { until } errors { field code message } } }",
+        lambda t: {"id": gid(t["chat"]), "user": gid(t["app_user"])},
+    ),
+    "chatUserUnmute": (
+        "mutation($id: ID!, $user: ID!) { chatUserUnmute(event: $id, user: $user) "
+        "{ user { id } errors { field code message } } }",
+        lambda t: {"id": gid(t["chat"]), "user": gid(t["app_user"])},
+    ),
+    "chatMessageReport": (
+        'mutation($id: ID!) { chatMessageReport(message: $id, reason: "Spam") '
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["said"])},
+    ),
+    "chatReportResolve": (
+        "mutation($id: ID!) { chatReportResolve(report: $id, action: DISMISS) "
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["report"])},
+    ),
 }
 
 EVERYONE_SIGNED_IN = {role: (ALLOWED, ALLOWED) for role in ROLES if role != "anonymous"}
@@ -335,6 +368,10 @@ EXPECTED = {
     "chatMessageEdit": CHAT_AUTHOR,
     "chatMessageDelete": CHAT_AUTHOR_OR_MODERATORS,
     "chatReactionToggle": EVERYONE_SIGNED_IN,
+    "chatUserMute": CHAT_MODERATORS,
+    "chatUserUnmute": CHAT_MODERATORS,
+    "chatMessageReport": EVERYONE_SIGNED_IN,
+    "chatReportResolve": CHAT_MODERATORS,
 }
 for outcomes in EXPECTED.values():
     outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
@@ -356,6 +393,8 @@ def snapshot():
         ChatRoom,
         ChatMessage,
         ChatReaction,
+        ChatMute,
+        ChatReport,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     state["User"] = list(

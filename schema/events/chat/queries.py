@@ -2,7 +2,7 @@
 
 from ...core.selection import selected_paths
 from . import resolvers
-from .types import ChatMessageConnection
+from .types import ChatMessageConnection, ChatReportType
 
 
 def chat_history(event, info, last, before):
@@ -12,3 +12,9 @@ def chat_history(event, info, last, before):
     return resolvers.history_page(
         event, info.context.user, last, before, paths, ChatMessageConnection
     )
+
+
+def chat_reports(event, info, first, after, status):
+    """``Event.chatReports``: a page of the event's reports, for its moderators only."""
+    connection = ChatReportType._meta.connection
+    return resolvers.reports_page(event, info.context.user, first, after, status, connection)

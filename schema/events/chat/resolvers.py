@@ -6,12 +6,16 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Q
 
-from events.chat import services
+from cities.permissions import MODERATING_ROLES, office_roles
+from events import permissions
+from events.chat import presence, services
 from events.chat.realtime import author_name
-from events.models import ChatMessage, ChatReaction, Event
+from events.models import ChatMessage, ChatReaction, ChatReport, Event
 
-from ...core.errors import ApiErrorCode, UserInputError
+from ...core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
+from ...core.pagination import paginate
 from ...core.selection import is_selected
 
 _CURSOR_PREFIX = "chat:"
@@ -62,6 +66,11 @@ _AUTHOR = "_chat_author"
 # The emojis the viewer reacted with, per message, once loaded (for one viewer: a message
 # instance serves one request or one subscriber).
 _VIEWER_REACTIONS = "_chat_viewer_reactions"
+
+
+def author_of(user) -> Author:
+    """``user`` as the chat shows people."""
+    return Author(user.pk, author_name(user))
 
 
 def public_author(message: ChatMessage) -> Author | None:
@@ -251,3 +260,41 @@ def room_window(event: Event):
 
 def room_is_open(event: Event) -> bool:
     return services.is_open(event)
+
+
+def present_count(event: Event) -> int:
+    return presence.present_count(event.pk)
+
+
+# --- Reports ---------------------------------------------------------------------------------
+
+
+def readable_reports(queryset, viewer):
+    """The reports ``viewer`` may read: their own, and all those of the events they moderate."""
+    if not viewer.is_authenticated:
+        return queryset.none()
+    if viewer.is_superuser:
+        return queryset
+    offices = [office for office, roles in office_roles(viewer).items() if roles & MODERATING_ROLES]
+    return queryset.filter(Q(reporter=viewer) | Q(event__in=Event.objects.acted_for_by(offices)))
+
+
+def reports_page(event: Event, viewer, first, after, status, connection):
+    """``Event.chatReports``: the event's reports, newest first, for its moderators."""
+    if not permissions.can_moderate_chat(viewer, event):
+        raise PermissionDeniedError("Only the event's moderators read its chat's reports.")
+    queryset = ChatReport.objects.filter(event=event)
+    if status is not None:
+        queryset = queryset.filter(status=getattr(status, "value", status))
+    queryset = queryset.select_related(
+        "message__author", "message__reply_to__author", "reporter", "resolved_by"
+    ).order_by("-created_at", "-id")
+
+    def after_fetch(rows):
+        for report in rows:
+            report.event = event
+            report.message.event = event
+            if report.message.reply_to_id is not None:
+                report.message.reply_to.event = event
+
+    return paginate(queryset, connection, first, after, after_fetch)

@@ -1,4 +1,4 @@
-"""An event's chat, live: the chatMessages subscription.
+"""An event's chat, live: the chatMessages and chatPresence subscriptions.
 
 **No query per delivery.** A room may have a thousand subscribers, so a message's broadcast
 carries its public data (``events.chat.realtime``) and each subscriber builds the message from
@@ -15,24 +15,33 @@ messages' broadcasts may still arrive out of order (each leaves from its own req
 transaction commits), and a gap in the numbers shows it: the subscriber then reads the missing
 messages from the database (all of them have committed, since a later number was only taken
 once they had) and sends them in order; their own broadcasts, arriving later, are skipped.
+
+**Presence.** A chatMessages subscription holds its connection's presence in the room
+(``events.chat.presence``) for as long as it runs, renewing the lease, and tells the room's
+presence group when the count changes. A chatPresence subscription sends the count at once and
+then each change it hears of, newest version only; every third of a lease it also ends leases
+that ran out (a server process that died), which is how their end is heard of.
 """
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import graphene
+from asgiref.sync import sync_to_async
 
-from events.chat import services
+from events.chat import presence, services
 from events.chat.error_codes import ChatErrorCode
 from events.chat.realtime import MessageChange
 from events.models import ChatMessage, ChatRoom, Event
 
 from ...core.errors import ApiErrorCode, UserInputError
-from ...core.groups import EVENT_CHAT, group_name
+from ...core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
 from ...core.ids import decode_id
 from ..subscriptions import current_viewer, in_thread, joined
 from . import resolvers
-from .types import ChatMessageEvent
+from .types import ChatMessageEvent, ChatPresence
 
 # Messages read from the database at a time while catching up.
 BACKLOG_BATCH = 100
@@ -118,15 +127,96 @@ async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator
             "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
         )
     feed = RoomFeed(event, last_seq if after_seq is None else min(after_seq, last_seq))
-    return _messages(feed, stream, catch_up=after_seq is not None)
+    connection = getattr(info.context, "connection_id", None)
+    return _messages(feed, stream, after_seq is not None, connection)
 
 
-async def _messages(feed: RoomFeed, stream, catch_up: bool) -> AsyncIterator[MessageEvent]:
-    if catch_up:
-        async for event in feed.replay():
+async def _messages(
+    feed: RoomFeed, stream, catch_up: bool, connection: str | None
+) -> AsyncIterator[MessageEvent]:
+    async with present(feed.event.pk, connection):
+        if catch_up:
+            async for event in feed.replay():
+                yield event
+        async for event in feed.follow(stream):
             yield event
-    async for event in feed.follow(stream):
-        yield event
+
+
+# ---------------------------------------------------------------------------------------------
+# Presence
+# ---------------------------------------------------------------------------------------------
+
+
+def in_worker(function):
+    """``function`` (blocking on Redis, not on the database) as a coroutine run in a thread."""
+    return sync_to_async(function, thread_sensitive=False)
+
+
+async def tell_presence(room: int, snapshot: presence.Snapshot | None) -> None:
+    """Tell the room's chatPresence subscribers, in every process, its new count."""
+    if snapshot is not None:
+        payload = {"count": snapshot.count, "version": snapshot.version}
+        await broadcast(group_name(EVENT_CHAT_PRESENCE, id=room), payload)
+
+
+async def _renew(room: int, connection: str) -> None:
+    while True:
+        await asyncio.sleep(presence.lease_seconds() / 3)
+        await in_worker(presence.holds.renew)(room, connection)
+
+
+@contextlib.asynccontextmanager
+async def present(room: int, connection: str | None):
+    """The connection is present in the room for the duration."""
+    if connection is None:
+        yield
+        return
+    await tell_presence(room, await in_worker(presence.holds.enter)(room, connection))
+    renewal = asyncio.create_task(_renew(room, connection))
+    try:
+        yield
+    finally:
+        renewal.cancel()
+        await tell_presence(room, await in_worker(presence.holds.leave)(room, connection))
+
+
+async def chat_presence(info, event_id: str) -> AsyncIterator[dict]:
+    """How many are in the event's room: now, then at every change."""
+    pk = decode_id(event_id, "Event", "event")
+    stream = await joined(info, group_name(EVENT_CHAT_PRESENCE, id=pk))
+    event, _ = await in_thread(open_room)(info.context.user, pk)
+    if event is None:
+        raise UserInputError("Nothing with this ID.", ApiErrorCode.NOT_FOUND, "event")
+    if not services.has_room(event):
+        raise UserInputError(
+            "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
+        )
+    return _counts(pk, stream)
+
+
+async def _counts(room: int, stream) -> AsyncIterator[dict]:
+    store = presence.store()
+    snapshot = await in_worker(store.snapshot)(room)
+    sent, seen = snapshot.count, snapshot.version
+    yield {"count": sent}
+    while True:
+        try:
+            payload = await asyncio.wait_for(anext(stream), presence.lease_seconds() / 3)
+        except TimeoutError:
+            # Nothing heard for a while: end the leases that ran out, tell everyone if some
+            # did, and take the store's word for the count (and version) from now on.
+            snapshot, ended = await in_worker(store.sweep)(room)
+            if ended:
+                await tell_presence(room, snapshot)
+            seen = snapshot.version
+            count = snapshot.count
+        else:
+            if payload["version"] <= seen:
+                continue  # older than what this subscriber knows
+            seen, count = payload["version"], payload["count"]
+        if count != sent:
+            sent = count
+            yield {"count": count}
 
 
 class ChatSubscriptions(graphene.ObjectType):
@@ -143,6 +233,19 @@ class ChatSubscriptions(graphene.ObjectType):
         description="The event's chat messages as they are sent, edited, deleted, reacted to.",
     )
 
+    chat_presence = graphene.Field(
+        ChatPresence,
+        required=True,
+        event=graphene.ID(required=True, description="The Event whose room to watch."),
+        description=(
+            "How many connections follow the event's chat messages: at once, then at every change."
+        ),
+    )
+
     @staticmethod
     async def subscribe_chat_messages(root, info, event, after=None):
         return await chat_messages(info, event, after)
+
+    @staticmethod
+    async def subscribe_chat_presence(root, info, event):
+        return await chat_presence(info, event)

@@ -11,8 +11,9 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from events.models import ChatMessage, Event
+from events.models import ChatMessage, ChatReport, Event
 
+from ...core.pagination import CountableConnection
 from ..types import EventType
 from . import resolvers
 
@@ -125,7 +126,7 @@ ChatMessageConnection = ChatMessageType._meta.connection
 
 
 class ChatRoomType(graphene.ObjectType):
-    """An event's chat room: when it is open."""
+    """An event's chat room: when it is open, and how many are in it."""
 
     class Meta:
         name = "ChatRoom"
@@ -133,6 +134,9 @@ class ChatRoomType(graphene.ObjectType):
     is_open = graphene.Boolean(required=True, description="Whether messages may be sent now.")
     opens_at = graphene.DateTime(required=True)
     closes_at = graphene.DateTime(required=True)
+    present_count = graphene.Int(
+        required=True, description="Connections following the room's messages now."
+    )
 
     @staticmethod
     def resolve_is_open(root, info):
@@ -145,6 +149,18 @@ class ChatRoomType(graphene.ObjectType):
     @staticmethod
     def resolve_closes_at(root, info):
         return resolvers.room_window(root)[1]
+
+    @staticmethod
+    def resolve_present_count(root, info):
+        return resolvers.present_count(root)
+
+
+class ChatPresence(graphene.ObjectType):
+    """How many are in a room."""
+
+    count = graphene.Int(
+        required=True, description="Connections subscribed to the room's messages now."
+    )
 
 
 class ChatMessageEventKind(graphene.Enum):
@@ -168,3 +184,69 @@ class ChatMessageEvent(graphene.ObjectType):
     @staticmethod
     def resolve_cursor(root, info):
         return resolvers.cursor_of(root.message.seq)
+
+
+ChatReportStatus = graphene.Enum.from_enum(
+    ChatReport.Status, name="ChatReportStatus", description="Where a report stands."
+)
+
+
+class ChatReportAction(graphene.Enum):
+    """What a moderator does about a report."""
+
+    DISMISS = "DISMISS"
+    DELETE_MESSAGE = "DELETE_MESSAGE"
+
+    @property
+    def description(self):
+        return {
+            ChatReportAction.DISMISS: "Nothing wrong: close the report.",
+            ChatReportAction.DELETE_MESSAGE: "Delete the message; every open report of it closes.",
+        }.get(self)
+
+
+class ChatReportType(DjangoObjectType):
+    """A message reported to the event's moderators. Its moderators see every report of the
+    event; a reporter sees their own."""
+
+    message = graphene.Field(ChatMessageType, required=True)
+    reporter = graphene.Field(ChatAuthor, required=True)
+    reason = graphene.String(required=True)
+    status = graphene.Field(ChatReportStatus, required=True)
+    created_at = graphene.DateTime(required=True)
+    resolved_at = graphene.DateTime()
+    resolved_by = graphene.Field(ChatAuthor, description="The moderator who settled it.")
+
+    class Meta:
+        model = ChatReport
+        name = "ChatReport"
+        interfaces = (relay.Node,)
+        connection_class = CountableConnection
+        fields = ("id",)
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return resolvers.readable_reports(queryset, info.context.user)
+
+    @staticmethod
+    def resolve_reporter(root, info):
+        return resolvers.author_of(root.reporter)
+
+    @staticmethod
+    def resolve_resolved_by(root, info):
+        return resolvers.author_of(root.resolved_by) if root.resolved_by_id else None
+
+
+class ChatMuteType(graphene.ObjectType):
+    """Someone muted in an event's chat: they may not send, edit or react until ``until``."""
+
+    class Meta:
+        name = "ChatMute"
+
+    user = graphene.Field(ChatAuthor, required=True)
+    until = graphene.DateTime(required=True)
+    reason = graphene.String(required=True)
+
+    @staticmethod
+    def resolve_user(root, info):
+        return resolvers.author_of(root.user)

@@ -1,8 +1,11 @@
 """Event.chatMessages (history paged backwards by cursor) and Event.chatRoom over HTTP."""
 
+import time
+
 import pytest
 from django.utils import timezone
 
+from events.chat import presence
 from events.models import Event
 from schema.events.chat.resolvers import cursor_of
 from tests.factories import MembershipFactory
@@ -174,3 +177,19 @@ def test_a_room_says_when_it_opens_and_closes(gql, event_factory, room):
         "closesAt": utc(tomorrow + minutes(90 + 120)),
     }
     assert chat_room(cancelled)["isOpen"] is False
+
+
+PRESENT_COUNT = "query($event: ID!) { event(id: $event) { chatRoom { presentCount } } }"
+
+
+def test_the_room_says_how_many_are_present(gql, room, other_room):
+    store = presence.store()
+    for connection in ("process-1.a", "process-1.b", "process-2.c"):
+        store.enter(room.pk, connection)
+    store.enter(other_room.pk, "process-1.a")
+    # One whose lease ran out long ago.
+    store.enter(room.pk, "dead.d", now=time.time() - 3600)
+
+    result = gql(PRESENT_COUNT, {"event": gid(room)})
+
+    assert result == {"data": {"event": {"chatRoom": {"presentCount": 3}}}}

@@ -10,10 +10,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from channels.testing import WebsocketCommunicator
 from django.db import connections, transaction
 
-from backend.asgi import application
 from cities.models import OfficeMembership
 from events import services as event_services
 from events.chat import realtime, services
@@ -21,77 +19,27 @@ from events.models import ChatMessage, Event
 from schema.core import groups
 from schema.events.chat import resolvers, subscriptions
 from schema.events.chat.resolvers import cursor_of
-from tests.conftest import bearer_for
 from tests.factories import MembershipFactory
 from tests.schema.test_websocket_protocol import (
-    HOST,
-    PROTOCOL,
     assert_silent,
     complete_frame,
     disconnect,
     error_frame,
     eventually,
     in_db,
-    init,
     next_frame,
     receive,
     subscribe,
 )
 
-from .conftest import SEND, gid
+from .conftest import MESSAGES, SEND, gid
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-MESSAGES = """
-subscription Chat($event: ID!, $after: String) {
-  chatMessages(event: $event, after: $after) {
-    kind cursor
-    message { seq body author { displayName } replyTo { seq body } isDeleted }
-  }
-}
-"""
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("database_thread")]
 
 
 # ---------------------------------------------------------------------------------------------
 # Sockets
 # ---------------------------------------------------------------------------------------------
-@pytest.fixture(autouse=True)
-async def database_thread():
-    """The consumer's database work and ``in_db`` in one known thread, whose connections are
-    closed when the test ends (as in test_websocket_protocol)."""
-    loop = asyncio.get_running_loop()
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
-    yield
-    await loop.run_in_executor(None, connections.close_all)
-
-
-@pytest.fixture
-async def connected():
-    """Open a websocket through connection_init → connection_ack, signed in as ``user`` when
-    given; every socket is closed after the test."""
-    sockets = []
-
-    async def connect(user=None):
-        socket = WebsocketCommunicator(
-            application, "/graphql/", headers=[(b"host", HOST.encode())], subprotocols=[PROTOCOL]
-        )
-        socket.scope["client"] = ("203.0.113.7", 50000)
-        sockets.append(socket)
-        assert (await socket.connect())[0]
-        payload = {"token": await in_db(bearer_for, user)} if user is not None else {}
-        await init(socket, payload)
-        assert await receive(socket) == {"type": "connection_ack"}
-        return socket
-
-    yield connect
-    for socket in sockets:
-        if socket.future.done():
-            if not socket.future.cancelled():
-                socket.future.result()  # a consumer that crashed fails the test
-            continue
-        await disconnect(socket)
-
-
 @pytest.fixture
 def rooms_read(monkeypatch):
     """The events whose room a chatMessages subscription opened (after joining its group)."""
