@@ -216,10 +216,14 @@ class NodeClient:
         return self.stderr_path.read_text(errors="replace")
 
     async def close(self) -> None:
-        """End of stdin: the client closes the socket (1000) and exits; killed if it does not.
+        """Ask the client to close the socket (1000), which ends it; killed if it does not.
         Once is enough."""
         if self.process.returncode is None:
-            self.process.stdin.close()
+            try:
+                self._send({"close": True})
+                self.process.stdin.close()
+            except ConnectionError:
+                pass  # it has exited already: its socket closed
             try:
                 async with asyncio.timeout(WAIT_SECONDS):
                     await self.process.wait()

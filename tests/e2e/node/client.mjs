@@ -9,9 +9,12 @@
 //
 //   {"subscribe": "<name>", "query": "<document>", "variables": {…}}
 //   {"complete": "<name>"}          stops that operation
+//   {"close": true}                 stops every operation and closes the socket (1000)
 //
-// and ends, closing the socket, at the end of stdin. Everything it hears is printed as one JSON
-// object per line on stdout:
+// At the end of stdin it closes the socket once its operations have completed, so that
+//   node client.mjs --url … --query 'mutation { … }' </dev/null
+// prints the result and exits. Everything it hears is printed as one JSON object per line on
+// stdout:
 //
 //   {"event": "connected"} | {"event": "closed", "code": 4403, "reason": ""}
 //   {"event": "ping" | "pong", "received": true | false, "payload": …}
@@ -94,20 +97,30 @@ const client = createClient({
 });
 
 const running = new Map();
+let inputEnded = false;
+
+function close() {
+  for (const stop of running.values()) stop();
+  client.dispose();
+}
+
+function ended(name, line) {
+  running.delete(name);
+  print(line);
+  if (inputEnded && running.size === 0) close();
+}
 
 function start(name, query, variables) {
   const stop = client.subscribe(
     { query, variables: variables ?? undefined },
     {
       next: (result) => print({ id: name, next: result }),
-      error: (failure) => {
-        running.delete(name);
-        print(Array.isArray(failure) ? { id: name, errors: failure } : { id: name, failed: describe(failure) });
-      },
-      complete: () => {
-        running.delete(name);
-        print({ id: name, complete: true });
-      },
+      error: (failure) =>
+        ended(
+          name,
+          Array.isArray(failure) ? { id: name, errors: failure } : { id: name, failed: describe(failure) },
+        ),
+      complete: () => ended(name, { id: name, complete: true }),
     },
   );
   running.set(name, stop);
@@ -125,10 +138,11 @@ commands.on('line', (line) => {
     start(command.subscribe, command.query, command.variables);
   } else if (command.complete) {
     running.get(command.complete)?.();
+  } else if (command.close) {
+    close();
   }
 });
 commands.on('close', () => {
-  // The end of stdin: stop every operation and close the socket (1000), which ends the process.
-  for (const stop of running.values()) stop();
-  client.dispose();
+  inputEnded = true;
+  if (running.size === 0) close();
 });
