@@ -39,6 +39,7 @@ from events.models import ChatMessage, ChatRoom, Event
 from ...core.errors import ApiErrorCode, UserInputError
 from ...core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
 from ...core.ids import decode_id
+from ...core.selection import selected_paths
 from ..subscriptions import current_viewer, in_thread, joined
 from . import resolvers
 from .types import ChatMessageEvent, ChatPresence
@@ -47,12 +48,53 @@ from .types import ChatMessageEvent, ChatPresence
 BACKLOG_BATCH = 100
 
 
-@dataclass(frozen=True, slots=True)
 class MessageEvent:
-    """What a chatMessages subscription yields: the root of a ChatMessageEvent."""
+    """What a chatMessages subscription yields: the root of a ChatMessageEvent.
 
-    kind: str
-    message: ChatMessage
+    Built from a broadcast, the message itself is only made when a field is resolved, which
+    subscribers sharing another's result never do. ``shared_result_key`` (the broadcast's id,
+    for subscriptions whose fields are the same for every viewer and need no database) lets
+    the websocket consumer render the event once for all such subscribers of the process.
+    """
+
+    __slots__ = ("_data", "_event", "_message", "kind", "shared_result_key")
+
+    def __init__(
+        self,
+        kind: str,
+        message: ChatMessage | None = None,
+        *,
+        data: dict | None = None,
+        event: Event | None = None,
+        shared_result_key: str | None = None,
+    ):
+        self.kind = kind
+        self._message = message
+        self._data = data
+        self._event = event
+        self.shared_result_key = shared_result_key
+
+    @property
+    def message(self) -> ChatMessage:
+        if self._message is None:
+            self._message = resolvers.message_from_data(self._data, self._event)
+        return self._message
+
+
+# Fields whose value depends on the viewer, or needs the database, below chatMessages: a
+# subscription selecting any of them renders each event for itself.
+_OWN_FIELDS = frozenset({"reactedByMe", "clientId", "event"})
+
+
+def renders_alike(info) -> bool:
+    """Whether every viewer's result of this subscription's events is the same, and rendering
+    it needs no database: not when it selects a viewer's own fields, the event (read as each
+    viewer may see it), or replies beyond the one level a broadcast carries."""
+    for path in selected_paths(info):
+        parts = path.split(".")
+        if _OWN_FIELDS.intersection(parts) or "replyTo.replyTo" in path:
+            return False
+    return True
 
 
 def open_room(account, pk: int) -> tuple[Event | None, int]:
@@ -78,9 +120,10 @@ class RoomFeed:
     been sent, and no other.
     """
 
-    def __init__(self, event: Event, sent: int):
+    def __init__(self, event: Event, sent: int, shared: bool = False):
         self.event = event
         self.sent = sent
+        self.shared = shared
 
     async def replay(self, until: int | None = None) -> AsyncIterator[MessageEvent]:
         """The stored messages after ``sent`` (up to ``until``), read in batches."""
@@ -109,7 +152,8 @@ class RoomFeed:
                 if seq <= self.sent:
                     continue  # replayed already
                 self.sent = seq
-            yield MessageEvent(kind, resolvers.message_from_data(data, self.event))
+            shared_key = payload.get("broadcast") if self.shared else None
+            yield MessageEvent(kind, data=data, event=self.event, shared_result_key=shared_key)
 
 
 async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator[MessageEvent]:
@@ -126,7 +170,8 @@ async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator
         raise UserInputError(
             "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
         )
-    feed = RoomFeed(event, last_seq if after_seq is None else min(after_seq, last_seq))
+    sent = last_seq if after_seq is None else min(after_seq, last_seq)
+    feed = RoomFeed(event, sent, shared=renders_alike(info))
     connection = getattr(info.context, "connection_id", None)
     return _messages(feed, stream, after_seq is not None, connection)
 
@@ -180,7 +225,7 @@ async def present(room: int, connection: str | None):
         await tell_presence(room, await in_worker(presence.holds.leave)(room, connection))
 
 
-async def chat_presence(info, event_id: str) -> AsyncIterator[dict]:
+async def chat_presence(info, event_id: str) -> AsyncIterator["PresenceCount"]:
     """How many are in the event's room: now, then at every change."""
     pk = decode_id(event_id, "Event", "event")
     stream = await joined(info, group_name(EVENT_CHAT_PRESENCE, id=pk))
@@ -194,11 +239,23 @@ async def chat_presence(info, event_id: str) -> AsyncIterator[dict]:
     return _counts(pk, stream)
 
 
-async def _counts(room: int, stream) -> AsyncIterator[dict]:
+@dataclass(frozen=True, slots=True)
+class PresenceCount:
+    """What a chatPresence subscription yields; the same for everyone (see MessageEvent)."""
+
+    count: int
+    room: int
+
+    @property
+    def shared_result_key(self) -> str:
+        return f"presence:{self.room}:{self.count}"
+
+
+async def _counts(room: int, stream) -> AsyncIterator[PresenceCount]:
     store = presence.store()
     snapshot = await in_worker(store.snapshot)(room)
     sent, seen = snapshot.count, snapshot.version
-    yield {"count": sent}
+    yield PresenceCount(sent, room)
     while True:
         try:
             payload = await asyncio.wait_for(anext(stream), presence.lease_seconds() / 3)
@@ -216,7 +273,7 @@ async def _counts(room: int, stream) -> AsyncIterator[dict]:
             seen, count = payload["version"], payload["count"]
         if count != sent:
             sent = count
-            yield {"count": count}
+            yield PresenceCount(count, room)
 
 
 class ChatSubscriptions(graphene.ObjectType):

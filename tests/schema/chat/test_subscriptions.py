@@ -115,18 +115,22 @@ async def test_a_message_sent_reaches_every_subscriber_of_the_room(
     await follow(watcher, rooms_read, "chat", room)
     await follow(sender, rooms_read, "mine", room)
 
-    # Ada sends over her own socket: the mutation's answer, then the broadcast, come back.
+    # Ada sends over her own socket: the mutation's answer and the broadcast come back (in
+    # either order: the broadcast leaves as the mutation's transaction commits).
     await subscribe(
         sender,
         "send",
         SEND,
         {"event": gid(room), "body": "  Hello, Aktau!  ", "clientId": "c-1"},
     )
-    answer = await receive(sender)
-    assert answer["id"] == "send"
+    frames = {}
+    for _ in range(3):
+        frame = await receive(sender)
+        frames.setdefault(frame["id"], []).append(frame)
+    [answer, done] = frames["send"]
     assert answer["payload"]["data"]["chatMessageSend"]["message"]["body"] == "Hello, Aktau!"
-    assert await receive(sender) == complete_frame("send")
-    assert await receive(sender) == chat_frame("mine", "CREATED", 1, "Hello, Aktau!")
+    assert done == complete_frame("send")
+    assert frames["mine"] == [chat_frame("mine", "CREATED", 1, "Hello, Aktau!")]
     assert await receive(watcher) == chat_frame("chat", "CREATED", 1, "Hello, Aktau!")
 
     # A reply, through the service, reaches both with the message it answers.
@@ -537,3 +541,49 @@ async def test_a_delivery_costs_no_query_whatever_the_number_of_subscribers(
         elsewhere.shutdown()
 
     assert consumer_queries.queries == []
+
+
+@pytest.fixture
+def messages_built(monkeypatch):
+    """How many times a message was built from a broadcast, by the subscribers."""
+    built = []
+    original = resolvers.message_from_data
+
+    def message_from_data(data, event):
+        built.append(data["seq"])
+        return original(data, event)
+
+    monkeypatch.setattr(resolvers, "message_from_data", message_from_data)
+    return built
+
+
+async def test_subscribers_of_the_same_fields_share_one_rendering_per_process(
+    connected, rooms_read, room, ada, bob, messages_built
+):
+    alike = [await connected(), await connected(user=bob), await connected()]
+    for socket in alike:
+        await follow(socket, rooms_read, "chat", room)
+
+    await say(ada, room, "Hello")
+
+    frames = [await receive(socket) for socket in alike]
+    assert frames == [chat_frame("chat", "CREATED", 1, "Hello")] * 3
+    assert messages_built == [1]
+
+
+async def test_subscribers_of_their_own_fields_render_for_themselves(
+    connected, rooms_read, room, ada, bob, messages_built
+):
+    own = {"ada": await connected(user=ada), "bob": await connected(user=bob)}
+    for socket in own.values():
+        await follow(socket, rooms_read, "chat", room, query=MINE)
+
+    await say(ada, room, "Hello", client_id="ada-hello")
+
+    assert (await receive(own["ada"]))["payload"]["data"]["chatMessages"]["message"][
+        "clientId"
+    ] == "ada-hello"
+    assert (await receive(own["bob"]))["payload"]["data"]["chatMessages"]["message"][
+        "clientId"
+    ] is None
+    assert messages_built == [1, 1]
