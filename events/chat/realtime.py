@@ -52,6 +52,7 @@ def message_data(message: ChatMessage, *, with_reply: bool = True) -> dict:
         "editedAt": _time(message.edited_at),
         "deletedAt": _time(message.deleted_at),
         "reactions": dict(message.reactions or {}),
+        "revision": message.revision,
     }
     if with_reply and message.reply_to_id is not None:
         # The message replied to as it is now, one level deep: enough for a quote above the

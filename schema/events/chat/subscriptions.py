@@ -1,11 +1,13 @@
 """An event's chat, live: the chatMessages and chatPresence subscriptions.
 
 **No query per delivery.** A room may have a thousand subscribers, so a message's broadcast
-carries its public data (``events.chat.realtime``) and each subscriber builds the message from
-it without the database. The permission, checked at subscribe time by reading the event as the
-viewer may see it, is checked again for each delivery against the payload's facts: the event it
-belongs to and whether that event is public. Only the viewer's own fields (``reactedByMe``,
-``clientId``) read the database, and only when selected.
+carries its public data (``events.chat.realtime``) and the message is built from it without the
+database. The permission, checked at subscribe time by reading the event as the viewer may see
+it, is checked again for each delivery against the payload's facts: the event it belongs to and
+whether that event is public. Only the viewer's own fields (``reactedByMe``, ``clientId``) read
+the database, and only when selected. Subscriptions that select none of them (nor the event,
+which each viewer sees as they may) render alike: the consumer renders each broadcast once for
+all of them in the process (``MessageEvent.shared_result_key``).
 
 **Nothing lost, nothing twice.** Messages are numbered per room in commit order (``seq``) and
 broadcast after they commit. A subscriber joins the room's group before it reads anything, so
@@ -15,6 +17,8 @@ messages' broadcasts may still arrive out of order (each leaves from its own req
 transaction commits), and a gap in the numbers shows it: the subscriber then reads the missing
 messages from the database (all of them have committed, since a later number was only taken
 once they had) and sends them in order; their own broadcasts, arriving later, are skipped.
+Updates of one message (edits, reactions, deletion) carry its revision, and one older than
+what the subscriber has sent of that message (overtaken, or replayed newer) is dropped.
 
 **Presence.** A chatMessages subscription holds its connection's presence in the room
 (``events.chat.presence``) for as long as it runs, renewing the lease, and tells the room's
@@ -113,17 +117,35 @@ def open_room(account, pk: int) -> tuple[Event | None, int]:
     return event, last_seq or 0
 
 
+# Revisions of messages remembered per subscriber, to drop an update older than one sent; the
+# oldest are forgotten beyond this (an update that late is not worth remembering for).
+REMEMBERED_REVISIONS = 2000
+
+
 class RoomFeed:
     """The messages one subscriber is sent, in order, each once (see the module's docstring).
 
     ``sent`` is the number of the last message sent as CREATED: every message up to it has
-    been sent, and no other.
+    been sent, and no other. ``revisions`` holds the revision each message was last sent at,
+    for the messages sent since subscribing: an update broadcast about a message can be
+    overtaken by a later one, or by the replay of its newer state, and is then dropped.
     """
 
     def __init__(self, event: Event, sent: int, shared: bool = False):
         self.event = event
         self.sent = sent
         self.shared = shared
+        self.revisions: dict[int, int] = {}
+
+    def _newer(self, message_id: int, revision: int) -> bool:
+        """Whether this revision of the message is newer than any sent; remembers it if so."""
+        if revision <= self.revisions.get(message_id, -1):
+            return False
+        self.revisions.pop(message_id, None)
+        self.revisions[message_id] = revision
+        if len(self.revisions) > REMEMBERED_REVISIONS:
+            del self.revisions[next(iter(self.revisions))]
+        return True
 
     async def replay(self, until: int | None = None) -> AsyncIterator[MessageEvent]:
         """The stored messages after ``sent`` (up to ``until``), read in batches."""
@@ -131,6 +153,7 @@ class RoomFeed:
             rows = await in_thread(resolvers.backlog)(self.event, self.sent, until, BACKLOG_BATCH)
             for message in rows:
                 self.sent = message.seq
+                self._newer(message.pk, message.revision)
                 yield MessageEvent(MessageChange.CREATED.value, message)
             if len(rows) < BACKLOG_BATCH:
                 return
@@ -152,6 +175,8 @@ class RoomFeed:
                 if seq <= self.sent:
                     continue  # replayed already
                 self.sent = seq
+            if not self._newer(data["id"], data["revision"]):
+                continue  # older than what was sent of this message
             shared_key = payload.get("broadcast") if self.shared else None
             yield MessageEvent(kind, data=data, event=self.event, shared_result_key=shared_key)
 

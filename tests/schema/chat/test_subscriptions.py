@@ -186,6 +186,9 @@ subscription Chat($event: ID!) {
   }
 }
 """
+CHANGES_AFTER = CHANGES.replace("$event: ID!)", "$event: ID!, $after: String)").replace(
+    "chatMessages(event: $event)", "chatMessages(event: $event, after: $after)"
+)
 MINE = """
 subscription Chat($event: ID!) {
   chatMessages(event: $event) {
@@ -451,6 +454,60 @@ async def test_a_broadcast_that_overtakes_an_earlier_one_fills_the_gap_from_the_
 
     # The late broadcast of the first is not sent again.
     await groups.broadcast(group, await in_db(realtime.payload, first, created))
+    await assert_silent(socket)
+
+
+async def test_an_update_overtaken_by_a_newer_one_is_dropped(
+    connected, rooms_read, room, ada, message_factory
+):
+    socket = await connected()
+    await follow(socket, rooms_read, "chat", room, query=CHANGES)
+    hello = await say(ada, room, "Hello")
+    assert await receive(socket) == change_frame("chat", "CREATED", 1, "Hello")
+    group = groups.group_name(groups.EVENT_CHAT, id=room.pk)
+    reactions = realtime.MessageChange.REACTIONS
+
+    # Two reactions commit one after the other; their broadcasts arrive the other way round.
+    hello.reactions, hello.revision = {"🎉": 1}, 1
+    first = await in_db(realtime.payload, hello, reactions)
+    hello.reactions, hello.revision = {"🎉": 2}, 2
+    second = await in_db(realtime.payload, hello, reactions)
+    await groups.broadcast(group, second)
+    await groups.broadcast(group, first)
+
+    assert await receive(socket) == change_frame(
+        "chat", "REACTIONS", 1, "Hello", reactions=[("🎉", 2)]
+    )
+    await assert_silent(socket)
+
+
+async def test_a_replayed_message_is_not_followed_by_an_older_update_of_it(
+    connected, rooms_read, room, ada, bob, monkeypatch
+):
+    hello = await say(ada, room, "Hello")
+    group = groups.group_name(groups.EVENT_CHAT, id=room.pk)
+    original = resolvers.backlog
+    stale = []
+
+    def backlog_after_two_reactions(*args, **kwargs):
+        if not stale:
+            # A reaction's broadcast is queued for the subscriber, and a second reaction
+            # commits before the backlog is read: the replay has the newer counts.
+            services.toggle_reaction(bob, hello, "🎉")
+            stale.append(realtime.payload(ChatMessage.objects.get(pk=hello.pk), reactions))
+            services.toggle_reaction(ada, hello, "🎉")
+        return original(*args, **kwargs)
+
+    reactions = realtime.MessageChange.REACTIONS
+    monkeypatch.setattr(resolvers, "backlog", backlog_after_two_reactions)
+    socket = await connected()
+
+    await follow(socket, rooms_read, "chat", room, after=cursor_of(0), query=CHANGES_AFTER)
+    await groups.broadcast(group, stale[0])
+
+    assert await receive(socket) == change_frame(
+        "chat", "CREATED", 1, "Hello", reactions=[("🎉", 2)]
+    )
     await assert_silent(socket)
 
 
