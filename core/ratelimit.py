@@ -29,10 +29,9 @@ class RateLimited(Exception):
     """Raised by a service when a limit is exceeded; the API answers RATE_LIMITED with
     ``retry_after``, the seconds to wait."""
 
-    def __init__(self, retry_after: float, message: str = "Too many requests."):
-        super().__init__(message)
+    def __init__(self, retry_after: float):
+        super().__init__(f"Rate limited; retry after {retry_after:g} s.")
         self.retry_after = retry_after
-        self.message = message
 
 
 @dataclass(frozen=True)

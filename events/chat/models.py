@@ -47,6 +47,9 @@ class ChatMessage(models.Model):
     # Counts per emoji, kept by the reaction service under the message's row lock, so that
     # history and broadcasts carry them without counting: {"👍": 3, "🎉": 1}.
     reactions = models.JSONField(default=dict, blank=True)
+    # Bumped by every change after the message was sent (edit, deletion, reaction), under its
+    # row lock: of two broadcasts about it that arrive out of order, subscribers keep the newer.
+    revision = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,7 @@ clientId, and no body once deleted), plus the event's public flag, which each su
 before sending anything on.
 """
 
+import uuid
 from enum import StrEnum
 
 from core.channel_groups import EVENT_CHAT, broadcast_on_commit, group_name
@@ -51,6 +52,7 @@ def message_data(message: ChatMessage, *, with_reply: bool = True) -> dict:
         "editedAt": _time(message.edited_at),
         "deletedAt": _time(message.deleted_at),
         "reactions": dict(message.reactions or {}),
+        "revision": message.revision,
     }
     if with_reply and message.reply_to_id is not None:
         # The message replied to as it is now, one level deep: enough for a quote above the
@@ -60,9 +62,11 @@ def message_data(message: ChatMessage, *, with_reply: bool = True) -> dict:
 
 
 def payload(message: ChatMessage, change: MessageChange) -> dict:
-    """The broadcast of ``change`` to ``message``."""
+    """The broadcast of ``change`` to ``message``. ``broadcast`` is unique to it: the
+    subscribers of one process that want the same fields of it share one rendering."""
     event = message.event
     return {
+        "broadcast": uuid.uuid4().hex,
         "kind": change.value,
         "event": message.event_id,
         "public": event.status != Event.Status.DRAFT,

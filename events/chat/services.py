@@ -130,7 +130,7 @@ def _count_against_limit(user, event: Event, what: str) -> None:
         f"chat:{what}:{event.pk}:{user.pk}", ratelimit.Rate.parse(settings.CHAT_RATE)
     )
     if wait is not None:
-        raise ratelimit.RateLimited(wait, "You are sending too fast.")
+        raise ratelimit.RateLimited(wait)
 
 
 def _stored(event: Event, user, client_id: str) -> ChatMessage | None:
@@ -215,7 +215,8 @@ def edit_message(user, message: ChatMessage, body: str) -> ChatMessage:
     if body == message.body:
         return message
     message.body, message.edited_at = body, now
-    message.save(update_fields=["body", "edited_at"])
+    message.revision += 1
+    message.save(update_fields=["body", "edited_at", "revision"])
     realtime.message_edited(message)
     return message
 
@@ -236,7 +237,8 @@ def delete_message(user, message: ChatMessage) -> ChatMessage:
     now = timezone.now()
     message.body, message.reactions = "", {}
     message.deleted_at, message.deleted_by = now, user
-    message.save(update_fields=["body", "reactions", "deleted_at", "deleted_by"])
+    message.revision += 1
+    message.save(update_fields=["body", "reactions", "deleted_at", "deleted_by", "revision"])
     ChatReaction.objects.filter(message=message).delete()
     # Reports of it are settled: what they asked for has happened.
     ChatReport.objects.filter(message=message, status=ChatReport.Status.OPEN).update(
@@ -281,7 +283,8 @@ def toggle_reaction(user, message: ChatMessage, emoji: str) -> ChatMessage:
     counts = dict(message.reactions or {})
     counts[emoji] = counts.get(emoji, 0) + (-1 if removed else 1)
     message.reactions = {key: count for key, count in counts.items() if count > 0}
-    message.save(update_fields=["reactions"])
+    message.revision += 1
+    message.save(update_fields=["reactions", "revision"])
     realtime.reactions_changed(message)
     return message
 

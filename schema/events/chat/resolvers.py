@@ -147,6 +147,7 @@ def message_from_data(data: dict, event: Event) -> ChatMessage:
         reply_to_id=data["replyTo"],
         client_id=None,
         reactions=data["reactions"],
+        revision=data["revision"],
         created_at=_parse_time(data["createdAt"]),
         edited_at=_parse_time(data["editedAt"]),
         deleted_at=_parse_time(data["deletedAt"]),

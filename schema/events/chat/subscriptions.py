@@ -1,11 +1,13 @@
 """An event's chat, live: the chatMessages and chatPresence subscriptions.
 
 **No query per delivery.** A room may have a thousand subscribers, so a message's broadcast
-carries its public data (``events.chat.realtime``) and each subscriber builds the message from
-it without the database. The permission, checked at subscribe time by reading the event as the
-viewer may see it, is checked again for each delivery against the payload's facts: the event it
-belongs to and whether that event is public. Only the viewer's own fields (``reactedByMe``,
-``clientId``) read the database, and only when selected.
+carries its public data (``events.chat.realtime``) and the message is built from it without the
+database. The permission, checked at subscribe time by reading the event as the viewer may see
+it, is checked again for each delivery against the payload's facts: the event it belongs to and
+whether that event is public. Only the viewer's own fields (``reactedByMe``, ``clientId``) read
+the database, and only when selected. Subscriptions that select none of them (nor the event,
+which each viewer sees as they may) render alike: the consumer renders each broadcast once for
+all of them in the process (``MessageEvent.shared_result_key``).
 
 **Nothing lost, nothing twice.** Messages are numbered per room in commit order (``seq``) and
 broadcast after they commit. A subscriber joins the room's group before it reads anything, so
@@ -15,6 +17,8 @@ messages' broadcasts may still arrive out of order (each leaves from its own req
 transaction commits), and a gap in the numbers shows it: the subscriber then reads the missing
 messages from the database (all of them have committed, since a later number was only taken
 once they had) and sends them in order; their own broadcasts, arriving later, are skipped.
+Updates of one message (edits, reactions, deletion) carry its revision, and one older than
+what the subscriber has sent of that message (overtaken, or replayed newer) is dropped.
 
 **Presence.** A chatMessages subscription holds its connection's presence in the room
 (``events.chat.presence``) for as long as it runs, renewing the lease, and tells the room's
@@ -39,6 +43,7 @@ from events.models import ChatMessage, ChatRoom, Event
 from ...core.errors import ApiErrorCode, UserInputError
 from ...core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
 from ...core.ids import decode_id
+from ...core.selection import selected_paths
 from ..subscriptions import current_viewer, in_thread, joined
 from . import resolvers
 from .types import ChatMessageEvent, ChatPresence
@@ -47,12 +52,53 @@ from .types import ChatMessageEvent, ChatPresence
 BACKLOG_BATCH = 100
 
 
-@dataclass(frozen=True, slots=True)
 class MessageEvent:
-    """What a chatMessages subscription yields: the root of a ChatMessageEvent."""
+    """What a chatMessages subscription yields: the root of a ChatMessageEvent.
 
-    kind: str
-    message: ChatMessage
+    Built from a broadcast, the message itself is only made when a field is resolved, which
+    subscribers sharing another's result never do. ``shared_result_key`` (the broadcast's id,
+    for subscriptions whose fields are the same for every viewer and need no database) lets
+    the websocket consumer render the event once for all such subscribers of the process.
+    """
+
+    __slots__ = ("_data", "_event", "_message", "kind", "shared_result_key")
+
+    def __init__(
+        self,
+        kind: str,
+        message: ChatMessage | None = None,
+        *,
+        data: dict | None = None,
+        event: Event | None = None,
+        shared_result_key: str | None = None,
+    ):
+        self.kind = kind
+        self._message = message
+        self._data = data
+        self._event = event
+        self.shared_result_key = shared_result_key
+
+    @property
+    def message(self) -> ChatMessage:
+        if self._message is None:
+            self._message = resolvers.message_from_data(self._data, self._event)
+        return self._message
+
+
+# Fields whose value depends on the viewer, or needs the database, below chatMessages: a
+# subscription selecting any of them renders each event for itself.
+_OWN_FIELDS = frozenset({"reactedByMe", "clientId", "event"})
+
+
+def renders_alike(info) -> bool:
+    """Whether every viewer's result of this subscription's events is the same, and rendering
+    it needs no database: not when it selects a viewer's own fields, the event (read as each
+    viewer may see it), or replies beyond the one level a broadcast carries."""
+    for path in selected_paths(info):
+        parts = path.split(".")
+        if _OWN_FIELDS.intersection(parts) or "replyTo.replyTo" in path:
+            return False
+    return True
 
 
 def open_room(account, pk: int) -> tuple[Event | None, int]:
@@ -71,16 +117,35 @@ def open_room(account, pk: int) -> tuple[Event | None, int]:
     return event, last_seq or 0
 
 
+# Revisions of messages remembered per subscriber, to drop an update older than one sent; the
+# oldest are forgotten beyond this (an update that late is not worth remembering for).
+REMEMBERED_REVISIONS = 2000
+
+
 class RoomFeed:
     """The messages one subscriber is sent, in order, each once (see the module's docstring).
 
     ``sent`` is the number of the last message sent as CREATED: every message up to it has
-    been sent, and no other.
+    been sent, and no other. ``revisions`` holds the revision each message was last sent at,
+    for the messages sent since subscribing: an update broadcast about a message can be
+    overtaken by a later one, or by the replay of its newer state, and is then dropped.
     """
 
-    def __init__(self, event: Event, sent: int):
+    def __init__(self, event: Event, sent: int, shared: bool = False):
         self.event = event
         self.sent = sent
+        self.shared = shared
+        self.revisions: dict[int, int] = {}
+
+    def _newer(self, message_id: int, revision: int) -> bool:
+        """Whether this revision of the message is newer than any sent; remembers it if so."""
+        if revision <= self.revisions.get(message_id, -1):
+            return False
+        self.revisions.pop(message_id, None)
+        self.revisions[message_id] = revision
+        if len(self.revisions) > REMEMBERED_REVISIONS:
+            del self.revisions[next(iter(self.revisions))]
+        return True
 
     async def replay(self, until: int | None = None) -> AsyncIterator[MessageEvent]:
         """The stored messages after ``sent`` (up to ``until``), read in batches."""
@@ -88,6 +153,7 @@ class RoomFeed:
             rows = await in_thread(resolvers.backlog)(self.event, self.sent, until, BACKLOG_BATCH)
             for message in rows:
                 self.sent = message.seq
+                self._newer(message.pk, message.revision)
                 yield MessageEvent(MessageChange.CREATED.value, message)
             if len(rows) < BACKLOG_BATCH:
                 return
@@ -109,7 +175,10 @@ class RoomFeed:
                 if seq <= self.sent:
                     continue  # replayed already
                 self.sent = seq
-            yield MessageEvent(kind, resolvers.message_from_data(data, self.event))
+            if not self._newer(data["id"], data["revision"]):
+                continue  # older than what was sent of this message
+            shared_key = payload.get("broadcast") if self.shared else None
+            yield MessageEvent(kind, data=data, event=self.event, shared_result_key=shared_key)
 
 
 async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator[MessageEvent]:
@@ -126,7 +195,8 @@ async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator
         raise UserInputError(
             "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
         )
-    feed = RoomFeed(event, last_seq if after_seq is None else min(after_seq, last_seq))
+    sent = last_seq if after_seq is None else min(after_seq, last_seq)
+    feed = RoomFeed(event, sent, shared=renders_alike(info))
     connection = getattr(info.context, "connection_id", None)
     return _messages(feed, stream, after_seq is not None, connection)
 
@@ -180,7 +250,7 @@ async def present(room: int, connection: str | None):
         await tell_presence(room, await in_worker(presence.holds.leave)(room, connection))
 
 
-async def chat_presence(info, event_id: str) -> AsyncIterator[dict]:
+async def chat_presence(info, event_id: str) -> AsyncIterator["PresenceCount"]:
     """How many are in the event's room: now, then at every change."""
     pk = decode_id(event_id, "Event", "event")
     stream = await joined(info, group_name(EVENT_CHAT_PRESENCE, id=pk))
@@ -194,11 +264,23 @@ async def chat_presence(info, event_id: str) -> AsyncIterator[dict]:
     return _counts(pk, stream)
 
 
-async def _counts(room: int, stream) -> AsyncIterator[dict]:
+@dataclass(frozen=True, slots=True)
+class PresenceCount:
+    """What a chatPresence subscription yields; the same for everyone (see MessageEvent)."""
+
+    count: int
+    room: int
+
+    @property
+    def shared_result_key(self) -> str:
+        return f"presence:{self.room}:{self.count}"
+
+
+async def _counts(room: int, stream) -> AsyncIterator[PresenceCount]:
     store = presence.store()
     snapshot = await in_worker(store.snapshot)(room)
     sent, seen = snapshot.count, snapshot.version
-    yield {"count": sent}
+    yield PresenceCount(sent, room)
     while True:
         try:
             payload = await asyncio.wait_for(anext(stream), presence.lease_seconds() / 3)
@@ -216,7 +298,7 @@ async def _counts(room: int, stream) -> AsyncIterator[dict]:
             seen, count = payload["version"], payload["count"]
         if count != sent:
             sent = count
-            yield {"count": count}
+            yield PresenceCount(count, room)
 
 
 class ChatSubscriptions(graphene.ObjectType):

@@ -115,18 +115,22 @@ async def test_a_message_sent_reaches_every_subscriber_of_the_room(
     await follow(watcher, rooms_read, "chat", room)
     await follow(sender, rooms_read, "mine", room)
 
-    # Ada sends over her own socket: the mutation's answer, then the broadcast, come back.
+    # Ada sends over her own socket: the mutation's answer and the broadcast come back (in
+    # either order: the broadcast leaves as the mutation's transaction commits).
     await subscribe(
         sender,
         "send",
         SEND,
         {"event": gid(room), "body": "  Hello, Aktau!  ", "clientId": "c-1"},
     )
-    answer = await receive(sender)
-    assert answer["id"] == "send"
+    frames = {}
+    for _ in range(3):
+        frame = await receive(sender)
+        frames.setdefault(frame["id"], []).append(frame)
+    [answer, done] = frames["send"]
     assert answer["payload"]["data"]["chatMessageSend"]["message"]["body"] == "Hello, Aktau!"
-    assert await receive(sender) == complete_frame("send")
-    assert await receive(sender) == chat_frame("mine", "CREATED", 1, "Hello, Aktau!")
+    assert done == complete_frame("send")
+    assert frames["mine"] == [chat_frame("mine", "CREATED", 1, "Hello, Aktau!")]
     assert await receive(watcher) == chat_frame("chat", "CREATED", 1, "Hello, Aktau!")
 
     # A reply, through the service, reaches both with the message it answers.
@@ -182,6 +186,9 @@ subscription Chat($event: ID!) {
   }
 }
 """
+CHANGES_AFTER = CHANGES.replace("$event: ID!)", "$event: ID!, $after: String)").replace(
+    "chatMessages(event: $event)", "chatMessages(event: $event, after: $after)"
+)
 MINE = """
 subscription Chat($event: ID!) {
   chatMessages(event: $event) {
@@ -450,6 +457,60 @@ async def test_a_broadcast_that_overtakes_an_earlier_one_fills_the_gap_from_the_
     await assert_silent(socket)
 
 
+async def test_an_update_overtaken_by_a_newer_one_is_dropped(
+    connected, rooms_read, room, ada, message_factory
+):
+    socket = await connected()
+    await follow(socket, rooms_read, "chat", room, query=CHANGES)
+    hello = await say(ada, room, "Hello")
+    assert await receive(socket) == change_frame("chat", "CREATED", 1, "Hello")
+    group = groups.group_name(groups.EVENT_CHAT, id=room.pk)
+    reactions = realtime.MessageChange.REACTIONS
+
+    # Two reactions commit one after the other; their broadcasts arrive the other way round.
+    hello.reactions, hello.revision = {"🎉": 1}, 1
+    first = await in_db(realtime.payload, hello, reactions)
+    hello.reactions, hello.revision = {"🎉": 2}, 2
+    second = await in_db(realtime.payload, hello, reactions)
+    await groups.broadcast(group, second)
+    await groups.broadcast(group, first)
+
+    assert await receive(socket) == change_frame(
+        "chat", "REACTIONS", 1, "Hello", reactions=[("🎉", 2)]
+    )
+    await assert_silent(socket)
+
+
+async def test_a_replayed_message_is_not_followed_by_an_older_update_of_it(
+    connected, rooms_read, room, ada, bob, monkeypatch
+):
+    hello = await say(ada, room, "Hello")
+    group = groups.group_name(groups.EVENT_CHAT, id=room.pk)
+    original = resolvers.backlog
+    stale = []
+
+    def backlog_after_two_reactions(*args, **kwargs):
+        if not stale:
+            # A reaction's broadcast is queued for the subscriber, and a second reaction
+            # commits before the backlog is read: the replay has the newer counts.
+            services.toggle_reaction(bob, hello, "🎉")
+            stale.append(realtime.payload(ChatMessage.objects.get(pk=hello.pk), reactions))
+            services.toggle_reaction(ada, hello, "🎉")
+        return original(*args, **kwargs)
+
+    reactions = realtime.MessageChange.REACTIONS
+    monkeypatch.setattr(resolvers, "backlog", backlog_after_two_reactions)
+    socket = await connected()
+
+    await follow(socket, rooms_read, "chat", room, after=cursor_of(0), query=CHANGES_AFTER)
+    await groups.broadcast(group, stale[0])
+
+    assert await receive(socket) == change_frame(
+        "chat", "CREATED", 1, "Hello", reactions=[("🎉", 2)]
+    )
+    await assert_silent(socket)
+
+
 # ---------------------------------------------------------------------------------------------
 # After commit only
 # ---------------------------------------------------------------------------------------------
@@ -537,3 +598,49 @@ async def test_a_delivery_costs_no_query_whatever_the_number_of_subscribers(
         elsewhere.shutdown()
 
     assert consumer_queries.queries == []
+
+
+@pytest.fixture
+def messages_built(monkeypatch):
+    """How many times a message was built from a broadcast, by the subscribers."""
+    built = []
+    original = resolvers.message_from_data
+
+    def message_from_data(data, event):
+        built.append(data["seq"])
+        return original(data, event)
+
+    monkeypatch.setattr(resolvers, "message_from_data", message_from_data)
+    return built
+
+
+async def test_subscribers_of_the_same_fields_share_one_rendering_per_process(
+    connected, rooms_read, room, ada, bob, messages_built
+):
+    alike = [await connected(), await connected(user=bob), await connected()]
+    for socket in alike:
+        await follow(socket, rooms_read, "chat", room)
+
+    await say(ada, room, "Hello")
+
+    frames = [await receive(socket) for socket in alike]
+    assert frames == [chat_frame("chat", "CREATED", 1, "Hello")] * 3
+    assert messages_built == [1]
+
+
+async def test_subscribers_of_their_own_fields_render_for_themselves(
+    connected, rooms_read, room, ada, bob, messages_built
+):
+    own = {"ada": await connected(user=ada), "bob": await connected(user=bob)}
+    for socket in own.values():
+        await follow(socket, rooms_read, "chat", room, query=MINE)
+
+    await say(ada, room, "Hello", client_id="ada-hello")
+
+    assert (await receive(own["ada"]))["payload"]["data"]["chatMessages"]["message"][
+        "clientId"
+    ] == "ada-hello"
+    assert (await receive(own["bob"]))["payload"]["data"]["chatMessages"]["message"][
+        "clientId"
+    ] is None
+    assert messages_built == [1, 1]
