@@ -105,7 +105,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels-redis waits for a connection's next message with a blocking read of 5 s,
+            # and redis-py gives up on a read after 5 s unless told otherwise: every websocket
+            # that had heard nothing for 5 s failed with a read timeout (closed 1011). Reads
+            # may take twice that here; a Redis that stops answering still fails them.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
         }
     }
     CACHES = {
@@ -155,6 +159,27 @@ PUSH_LEASE_SECONDS = env.int("PUSH_LEASE_SECONDS", default=300)
 PUSH_SWEEP_AFTER_SECONDS = env.int("PUSH_SWEEP_AFTER_SECONDS", default=60)
 # Minutes before an event starts when those GOING get a reminder.
 PUSH_REMINDER_MINUTES = env.int("PUSH_REMINDER_MINUTES", default=60)
+
+# ---------------------------------------------------------------------------------------------
+# Chat during events (events/chat/)
+# ---------------------------------------------------------------------------------------------
+# An event's room opens this long before it starts and closes this long after it ends, so that
+# people can gather before and talk it over after; outside it, sending fails with CHAT_CLOSED.
+CHAT_OPENS_BEFORE_MINUTES = env.int("CHAT_OPENS_BEFORE_MINUTES", default=60)
+CHAT_CLOSES_AFTER_MINUTES = env.int("CHAT_CLOSES_AFTER_MINUTES", default=120)
+# Messages one user may send to one room (core.ratelimit's format: "5/10s", "30/m"; "0/m" is
+# no limit). Five in ten seconds is faster than anyone types and slower than any script.
+CHAT_RATE = env.str("CHAT_RATE", default="5/10s")
+# The reactions offered; anything else is INVALID_REACTION. Comma-separated.
+CHAT_REACTIONS = env.list(
+    "CHAT_REACTIONS",
+    default=["👍", "❤️", "😂", "😮", "😢", "👏", "🎉", "🔥"],
+)
+# The longest a moderator may mute someone in one room (30 days).
+CHAT_MAX_MUTE_MINUTES = env.int("CHAT_MAX_MUTE_MINUTES", default=30 * 24 * 60)
+# How long a connection counts as present in a room without its process renewing it: a server
+# process that dies stops being counted after this (renewed every third of it).
+CHAT_PRESENCE_LEASE_SECONDS = env.int("CHAT_PRESENCE_LEASE_SECONDS", default=60)
 
 # ---------------------------------------------------------------------------------------------
 # Authentication
