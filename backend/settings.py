@@ -94,6 +94,14 @@ DATABASES = {
 # Keep PostgreSQL connections open between requests of one worker thread; SQLite ignores it.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves requests on several threads. A write transaction takes
+    # SQLite's write lock when it begins (IMMEDIATE) and waits up to 20 s for it, rather than
+    # starting as a reader and failing with "database is locked" when two such transactions
+    # both try to upgrade (two chat messages sent at once, say).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------------------------
