@@ -272,6 +272,15 @@ WEBSOCKET_OPERATIONS_PER_SECOND = env.float("WEBSOCKET_OPERATIONS_PER_SECOND", d
 WEBSOCKET_OPERATIONS_BURST = env.int("WEBSOCKET_OPERATIONS_BURST", default=30)
 
 # ---------------------------------------------------------------------------------------------
+# Clients and abuse protection
+# ---------------------------------------------------------------------------------------------
+# How many proxies of the deployment's own stand in front of the app (see core/client_ip.py).
+# 0: REMOTE_ADDR is the client and X-Forwarded-For is ignored, since anyone can write it. Behind
+# one TLS-terminating proxy that appends to X-Forwarded-For, 1; the app must then be reachable
+# only through those proxies.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# ---------------------------------------------------------------------------------------------
 # Security (effective when DEBUG is off)
 # ---------------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -54,6 +54,7 @@ from graphql import (
 )
 
 from accounts.authentication import AuthenticationError, authenticate_token, bearer_token
+from core.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -215,10 +216,8 @@ def request_meta(scope: dict) -> dict[str, str]:
 
 
 def client_address(meta: dict[str, str]) -> str | None:
-    # As over HTTP (accounts' sign-in throttle): behind the deployment's proxy the client is
-    # the first entry of X-Forwarded-For, else the peer itself.
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or meta.get("REMOTE_ADDR")
+    # As over HTTP: the peer, or the hop behind TRUSTED_PROXY_COUNT proxies.
+    return client_ip(meta)
 
 
 def supported_language(code: str) -> str | None:
