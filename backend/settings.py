@@ -11,6 +11,7 @@ import environ
 
 from core.i18n import DEFAULT_LANGUAGE
 from core.i18n import LANGUAGES as SUPPORTED_LANGUAGES
+from core.ratelimit import Rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,6 +20,15 @@ env = environ.Env()
 # real environment variables win over it.
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def env_rate(name: str, default: str) -> Rate:
+    """A rate limit such as "30/m" from the environment; a malformed one stops the start."""
+    try:
+        return Rate.parse(env.str(name, default=default))
+    except ValueError as error:
+        raise environ.ImproperlyConfigured(f"{name}: {error}") from error
+
 
 # ---------------------------------------------------------------------------------------------
 # Core
@@ -233,8 +243,11 @@ GRAPHENE = {
     "SCHEMA_OUTPUT": "schema/schema.graphql",
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     # graphene-django adds its SQL-debug middleware whenever DEBUG is on; it would put every
-    # SQL statement in responses, so the middleware list is explicit.
-    "MIDDLEWARE": [],
+    # SQL statement in responses, so the middleware list is explicit. The websocket consumer
+    # runs the same list.
+    "MIDDLEWARE": [
+        "schema.core.ratelimits.MutationRateLimitMiddleware",
+    ],
 }
 # The largest page any list returns; `first`/`last` above it is an error, not a silent cut.
 GRAPHQL_MAX_PAGE_SIZE = 100
@@ -279,6 +292,14 @@ WEBSOCKET_OPERATIONS_BURST = env.int("WEBSOCKET_OPERATIONS_BURST", default=30)
 # one TLS-terminating proxy that appends to X-Forwarded-For, 1; the app must then be reachable
 # only through those proxies.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Root mutation fields (each one, also within one request or over the websocket) per signed-in
+# user and per client address; beyond them RATE_LIMITED with retryAfter. Per address is
+# higher, since carrier NAT puts many phones behind one address. "0/m" turns a limit off.
+RATE_LIMIT_MUTATIONS_USER = env_rate("RATE_LIMIT_MUTATIONS_USER", default="60/m")
+RATE_LIMIT_MUTATIONS_IP = env_rate("RATE_LIMIT_MUTATIONS_IP", default="120/m")
+# Every sign-in attempt (tokenCreate) per client address, right or wrong: password guessing
+# across many e-mails. Failed sign-ins per e-mail and address have their own limit above.
+RATE_LIMIT_SIGN_IN_IP = env_rate("RATE_LIMIT_SIGN_IN_IP", default="20/m")
 
 # ---------------------------------------------------------------------------------------------
 # Security (effective when DEBUG is off)

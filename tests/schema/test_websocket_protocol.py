@@ -24,6 +24,7 @@ from graphql_relay import to_global_id
 
 from backend.asgi import application
 from cities.models import City, CityFollow
+from core.ratelimit import Rate
 from schema.core import groups, websocket
 from schema.core.errors import PermissionDeniedError
 from schema.core.websocket import AllowedOriginMiddleware, GraphQLWebsocketConsumer
@@ -922,3 +923,24 @@ async def test_the_handshake_checks_the_origin(open_socket, settings, origin, ac
     if accepted:
         await init(socket)
         assert await receive(socket) == {"type": "connection_ack"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Rate limits of the socket
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+async def test_mutations_over_the_socket_count_on_the_http_limits(connected, settings, ada, aktau):
+    settings.RATE_LIMIT_MUTATIONS_USER = Rate(1, 60)
+    socket = await connected(payload={"token": bearer_for(ada)})
+    variables = {"city": to_global_id("City", aktau.pk)}
+    await subscribe(socket, "1", CITY_FOLLOW, variables)
+    assert (await receive(socket))["payload"]["data"]["cityFollow"]["errors"] == []
+    assert await receive(socket) == complete_frame("1")
+
+    await subscribe(socket, "2", CITY_FOLLOW, variables)
+
+    frame = await receive(socket)
+    assert frame["payload"]["data"] == {"cityFollow": None}
+    (error,) = frame["payload"]["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert 1 <= error["extensions"]["retryAfter"] <= 60
