@@ -8,6 +8,7 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 
 from core.i18n import DEFAULT_LANGUAGE
 from core.i18n import LANGUAGES as SUPPORTED_LANGUAGES
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     # Trigram lookups for search on PostgreSQL; harmless on SQLite.
     "django.contrib.postgres",
     "channels",
+    "corsheaders",
     "graphene_django",
     "accounts",
     "cities",
@@ -64,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything that can answer on its own, so that such answers carry CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -300,6 +304,24 @@ RATE_LIMIT_MUTATIONS_IP = env_rate("RATE_LIMIT_MUTATIONS_IP", default="120/m")
 # Every sign-in attempt (tokenCreate) per client address, right or wrong: password guessing
 # across many e-mails. Failed sign-ins per e-mail and address have their own limit above.
 RATE_LIMIT_SIGN_IN_IP = env_rate("RATE_LIMIT_SIGN_IN_IP", default="20/m")
+
+# ---------------------------------------------------------------------------------------------
+# Browser pages on other origins (CORS)
+# ---------------------------------------------------------------------------------------------
+# Browser pages allowed to call /graphql/ from other origins (CORS), e.g.
+# "https://app.example.org"; the mobile apps need none. Only /graphql/ answers CORS at all: the
+# admin and the calendar feeds are not for other sites' scripts. With DEBUG, pages served from
+# localhost on any port are allowed too, for a web client's development server.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOWED_ORIGIN_REGEXES = (
+    [r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"] if DEBUG else []
+)
+CORS_URLS_REGEX = r"^/graphql/$"
+# The bearer token is a header, not a cookie: no credentials mode needed.
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (*default_cors_headers, "accept-language", "x-request-id")
+# Let pages read the request ID, to quote it in their error reports.
+CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 
 # ---------------------------------------------------------------------------------------------
 # Security (effective when DEBUG is off)
