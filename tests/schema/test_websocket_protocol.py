@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import random
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import graphene
@@ -24,6 +25,8 @@ from graphql_relay import to_global_id
 
 from backend.asgi import application
 from cities.models import City, CityFollow
+from core.logs import request_id_var
+from core.middleware import WebsocketRequestIdMiddleware
 from core.ratelimit import Rate
 from schema.core import groups, websocket
 from schema.core.errors import PermissionDeniedError
@@ -926,7 +929,7 @@ async def test_the_handshake_checks_the_origin(open_socket, settings, origin, ac
 
 
 # ---------------------------------------------------------------------------------------------
-# Rate limits of the socket
+# Rate limits and request IDs of the socket
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
 async def test_mutations_over_the_socket_count_on_the_http_limits(connected, settings, ada, aktau):
@@ -944,3 +947,26 @@ async def test_mutations_over_the_socket_count_on_the_http_limits(connected, set
     (error,) = frame["payload"]["errors"]
     assert error["extensions"]["code"] == "RATE_LIMITED"
     assert 1 <= error["extensions"]["retryAfter"] <= 60
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [(b"b7c1d0e4-5a1f-4a53-9d0b-0d1f9f2a7c11", True), (b"bad id", False), (None, False)],
+)
+async def test_each_connection_logs_with_a_request_id_of_its_own(header, kept):
+    seen = []
+
+    async def application(scope, receive, send):
+        seen.append(request_id_var.get())
+
+    headers = [(b"x-request-id", header)] if header else []
+    await WebsocketRequestIdMiddleware(application)(
+        {"type": "websocket", "headers": headers}, None, None
+    )
+
+    (request_id,) = seen
+    if kept:
+        assert request_id == header.decode()
+    else:
+        assert uuid.UUID(request_id)
+    assert request_id_var.get() is None
