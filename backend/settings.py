@@ -5,6 +5,7 @@ channel layer, the local-memory cache and Celery tasks run in-process. Productio
 DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -66,8 +67,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: everything after it logs with the request's ID.
+    # First: everything after it logs with the request's ID, and is counted and timed.
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.MetricsMiddleware",
     # Before anything that can answer on its own, so that such answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -250,8 +252,10 @@ GRAPHENE = {
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     # graphene-django adds its SQL-debug middleware whenever DEBUG is on; it would put every
     # SQL statement in responses, so the middleware list is explicit. The websocket consumer
-    # runs the same list.
+    # runs the same list. graphql-core wraps each one around those after it, so the
+    # metrics see the rate limit's refusals as failures.
     "MIDDLEWARE": [
+        "schema.core.metrics.OperationMetricsMiddleware",
         "schema.core.ratelimits.MutationRateLimitMiddleware",
     ],
 }
@@ -331,7 +335,8 @@ CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # /healthz and /readyz are probed over plain HTTP from inside the deployment.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# /metrics too: Prometheus scrapes from inside, not through the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 # The app is served over HTTPS only, so the domain may join browsers' preload lists; set
@@ -366,3 +371,20 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# ---------------------------------------------------------------------------------------------
+# Metrics (Prometheus, at /metrics; see core/metrics.py)
+# ---------------------------------------------------------------------------------------------
+# Scrapers show this as "Authorization: Bearer <token>" (compared in constant time)...
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# ...or call from one of these addresses or networks ("10.0.0.0/8", "192.0.2.7"), as
+# core/client_ip.py finds the client. Without either, /metrics answers 404.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as error:
+        raise environ.ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {error}") from error
+# Several processes (daphne processes, a Celery worker's pool, containers sharing a volume):
+# set PROMETHEUS_MULTIPROC_DIR in the environment of each, to one directory that starts empty;
+# prometheus-client reads it from there, so it is not a setting.

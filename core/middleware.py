@@ -1,10 +1,12 @@
-"""Middleware of the whole site: request IDs, over HTTP and websockets."""
+"""Middleware of the whole site: request IDs (HTTP and websockets) and HTTP metrics."""
 
 import re
+import time
 import uuid
 
 from django.core.signals import request_finished
 
+from . import metrics
 from .logs import request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -64,3 +66,26 @@ class WebsocketRequestIdMiddleware:
             return await self.application(scope, receive, send)
         finally:
             request_id_var.reset(token)
+
+
+class MetricsMiddleware:
+    """Counts and times every request by method, route pattern and status, and counts the
+    GraphQL operation a request ran (noted on it as ``request.graphql_operation``, with
+    ``type`` and ``errored``, by the GraphQL middleware in schema.core.metrics)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        match = getattr(request, "resolver_match", None)
+        # The pattern ("events/<int:pk>.ics"), never the path: paths are the client's to
+        # choose, and each would be a series of its own.
+        route = match.route if match is not None else "unmatched"
+        metrics.observe_http(request.method, route, response.status_code, elapsed)
+        operation = getattr(request, "graphql_operation", None)
+        if operation is not None:
+            metrics.count_graphql_operation(operation.type, operation.errored)
+        return response

@@ -54,7 +54,10 @@ from graphql import (
 )
 
 from accounts.authentication import AuthenticationError, authenticate_token, bearer_token
+from core import metrics
 from core.client_ip import client_ip
+
+from .metrics import count_result
 
 logger = logging.getLogger(__name__)
 
@@ -454,6 +457,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
     # -- Channels' handlers ---------------------------------------------------------------------
     @_guarded
     async def connect(self):
+        metrics.websocket_opened()
         self.limits = Limits.from_settings()
         self.meta = request_meta(self.scope)
         self.language = handshake_language(self.meta)
@@ -495,6 +499,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             stream.deliver(message.get("payload"))
 
     async def disconnect(self, code):
+        metrics.websocket_closed(code)
         self._closed = True
         tasks = list(self._tasks)
         for task in tasks:
@@ -684,6 +689,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         if isawaitable(result):
             result.close()
             raise TypeError("Resolvers run over the websocket must be synchronous, as over HTTP.")
+        count_result(document, name, result)
         return result
 
     async def _finish(self, operation: Operation) -> None:
