@@ -388,3 +388,15 @@ for _network in METRICS_ALLOWED_IPS:
 # Several processes (daphne processes, a Celery worker's pool, containers sharing a volume):
 # set PROMETHEUS_MULTIPROC_DIR in the environment of each, to one directory that starts empty;
 # prometheus-client reads it from there, so it is not a setting.
+
+# ---------------------------------------------------------------------------------------------
+# Error reporting (Sentry; off unless SENTRY_DSN is set)
+# ---------------------------------------------------------------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+# Share of requests and tasks traced for performance; 0 sends errors only.
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+if SENTRY_DSN:
+    from core.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE)
