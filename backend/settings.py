@@ -257,6 +257,7 @@ GRAPHENE = {
     "MIDDLEWARE": [
         "schema.core.metrics.OperationMetricsMiddleware",
         "schema.core.ratelimits.MutationRateLimitMiddleware",
+        "schema.core.validation.RejectNulMiddleware",
     ],
 }
 # The largest page any list returns; `first`/`last` above it is an error, not a silent cut.
