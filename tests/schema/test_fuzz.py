@@ -1,16 +1,18 @@
 """Generated queries and mutations against a live server: no answer is a 500, and every error
 carries an ``extensions.code``.
 
-schemathesis reads the schema by introspection and, for every root query and mutation field,
-generates documents that the schema accepts (arguments of every type, nested selections,
-fragments on interfaces), a bounded number per field. They are posted to daphne running the
-ASGI application in a process of its own, with production settings (DEBUG off, JSON logs) and
-the demo data, signed in as a superuser so that mutations get past the permission checks to
-the services. The database is a file of its own on the embedded default, and the test database
-on PostgreSQL (CI's second leg), where text rules are stricter.
+For every root query and mutation field of the schema, schemathesis generates documents that
+the schema accepts (arguments of every type, nested selections, fragments on interfaces), a
+bounded number per field. They are posted to daphne running the ASGI application in a process
+of its own, with production settings (DEBUG off, JSON logs) and the demo data, signed in as a
+superuser so that mutations get past the permission checks to the services. The database is a
+file of its own on the embedded default, and the test database on PostgreSQL (CI's second
+leg), where text rules are stricter.
 
-The cases are the same on every run (derandomized), so a failure is reproducible; set
-FUZZ_SEED to explore others and FUZZ_MAX_EXAMPLES to change how many there are per field.
+The schema is read from the committed SDL (schema/schema.graphql), which the SDL test keeps
+equal to the code's, not by introspection, which a production server may refuse. The cases are
+the same on every run (derandomized), so a failure is reproducible; set FUZZ_SEED to explore
+others and FUZZ_MAX_EXAMPLES to change how many there are per field.
 """
 
 import io
@@ -46,6 +48,7 @@ SEED = os.environ.get("FUZZ_SEED")
 EMAIL = "fuzz@example.org"
 PASSWORD = secrets.token_urlsafe(16)
 START_SECONDS = 30
+SDL = settings.BASE_DIR / "schema" / "schema.graphql"
 REQUEST_SECONDS = 30
 
 # On PostgreSQL the server uses the test database, so the test's writes must commit.
@@ -246,7 +249,10 @@ def problems_with(response) -> list[str]:
 def test_generated_operations_get_no_server_error_and_only_coded_errors(live_server_process):
     server = live_server_process
     headers = sign_in(server)
-    schema = schemathesis.graphql.from_url(f"{server.url}/graphql/", timeout=REQUEST_SECONDS)
+    # The committed SDL (a test keeps it equal to the code's), not introspection, which a
+    # production server may refuse.
+    schema = schemathesis.graphql.from_path(SDL)
+    endpoint = f"{server.url}/graphql/"
     session = requests.Session()
     session.trust_env = False
     cases, answered, found = Counter(), Counter(), []
@@ -264,8 +270,9 @@ def test_generated_operations_get_no_server_error_and_only_coded_errors(live_ser
         def run(case):
             cases[operation.label] += 1
             response = case.call(
-                base_url=server.url, headers=headers, session=session, timeout=REQUEST_SECONDS
+                base_url=endpoint, headers=headers, session=session, timeout=REQUEST_SECONDS
             )
+            assert response.request.url == endpoint
             problems = problems_with(response)
             found.extend(
                 f"{operation.label}: {problem}\n{case.as_curl_command(headers)}"
