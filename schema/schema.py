@@ -7,6 +7,7 @@ from .accounts.mutations import AccountMutations, AccountQueries
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
 from .core.i18n import LanguageQueries
+from .core.ids import NodeField
 from .events.chat.mutations import ChatMutations
 from .events.chat.subscriptions import ChatSubscriptions
 from .events.mutations import EventMutations
@@ -15,7 +16,7 @@ from .events.subscriptions import EventSubscriptions
 
 
 class Query(AccountQueries, LanguageQueries, EventQueries, CityQueries, graphene.ObjectType):
-    node = relay.Node.Field(description="Any object by its global ID.")
+    node = NodeField(relay.Node, description="Any object by its global ID.")
 
 
 class Mutation(AccountMutations, CityMutations, EventMutations, ChatMutations, graphene.ObjectType):

@@ -4,6 +4,7 @@ import json
 import uuid
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from accounts.tokens import issue_access_token
@@ -23,6 +24,13 @@ def bearer_for(user) -> str:
     """An access token of the backend's own sign-in for ``user``."""
     token, _ = issue_access_token(user, uuid.uuid4())
     return token
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    """Every test starts with an empty cache: rate-limit counters (the test client's address
+    is the same in every test), sign-in failures and websocket places do not carry over."""
+    cache.clear()
 
 
 @pytest.fixture

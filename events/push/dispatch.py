@@ -20,6 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Device
+from core import metrics
 
 from ..models import Event, Rsvp
 from . import broker
@@ -326,6 +327,7 @@ def _record(batch: list[Delivery], results) -> datetime.datetime | None:
             )
         for device_id, outcome in gone_devices.items():
             Device.objects.filter(pk=device_id).update(active=False, deactivated_reason=outcome)
+    metrics.count_push_outcomes(result.outcome for result in results)
     return quota_wait
 
 

@@ -52,8 +52,11 @@ from graphene_django.views import instantiate_middleware
 from graphql import ExecutionResult, GraphQLError, create_source_event_stream, execute
 
 from accounts.authentication import AuthenticationError, authenticate_token, bearer_token
+from core import metrics
+from core.client_ip import client_ip
 
 from .documents import DocumentError, prepare_operation
+from .metrics import count_result
 
 logger = logging.getLogger(__name__)
 
@@ -218,10 +221,8 @@ def request_meta(scope: dict) -> dict[str, str]:
 
 
 def client_address(meta: dict[str, str]) -> str | None:
-    # As over HTTP (accounts' sign-in throttle): behind the deployment's proxy the client is
-    # the first entry of X-Forwarded-For, else the peer itself.
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or meta.get("REMOTE_ADDR")
+    # As over HTTP: the peer, or the hop behind TRUSTED_PROXY_COUNT proxies.
+    return client_ip(meta)
 
 
 def supported_language(code: str) -> str | None:
@@ -458,6 +459,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
     # -- Channels' handlers ---------------------------------------------------------------------
     @_guarded
     async def connect(self):
+        metrics.websocket_opened()
         self.limits = Limits.from_settings()
         self.meta = request_meta(self.scope)
         self.language = handshake_language(self.meta)
@@ -499,6 +501,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             stream.deliver(message.get("payload"))
 
     async def disconnect(self, code):
+        metrics.websocket_closed(code)
         self._closed = True
         tasks = list(self._tasks)
         for task in tasks:
@@ -694,6 +697,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         if isawaitable(result):
             result.close()
             raise TypeError("Resolvers run over the websocket must be synchronous, as over HTTP.")
+        count_result(document, name, result)
         return result
 
     async def _finish(self, operation: Operation) -> None:

@@ -98,8 +98,8 @@ class LiveServer:
 
     def environment(self) -> dict[str, str]:
         """The test process's environment, with the test settings, the test database, a
-        keep-alive short enough to test, and no rate limits on chat messages and websocket
-        operations: the tests send faster than people type (the limits have tests of their own,
+        keep-alive short enough to test, and no rate limits on mutations, chat messages and
+        websocket operations: the tests send faster than people type (the limits have tests of their own,
         in tests/schema)."""
         return {
             **os.environ,
@@ -107,6 +107,8 @@ class LiveServer:
             "DATABASE_URL": self.database,
             "WEBSOCKET_KEEPALIVE_SECONDS": str(KEEPALIVE_SECONDS),
             "CHAT_RATE": "0/m",
+            "RATE_LIMIT_MUTATIONS_USER": "0/m",
+            "RATE_LIMIT_MUTATIONS_IP": "0/m",
             "WEBSOCKET_OPERATIONS_PER_SECOND": "0",
             "PYTHONUNBUFFERED": "1",
         }

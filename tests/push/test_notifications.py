@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from accounts.models import Device
 from cities.models import CityFollow, OfficeMembership, TwinningFollow
@@ -304,6 +305,23 @@ def test_a_token_fcm_no_longer_knows_is_deactivated(world, push, fake_fcm, error
     assert (gone.status, gone.error_code) == (Delivery.Status.FAILED, error)
     device = Device.objects.get(token="gone")
     assert (device.active, device.deactivated_reason) == (False, error)
+
+
+def test_each_message_is_counted_by_its_outcome(world, push, fake_fcm):
+    def counted(outcome):
+        return REGISTRY.get_sample_value("twinning_push_messages_total", {"outcome": outcome}) or 0
+
+    before = {outcome: counted(outcome) for outcome in ("SENT", "UNREGISTERED", "UNAVAILABLE")}
+    fake_fcm.fail("gone", "UNREGISTERED")
+    fake_fcm.fail("busy", "UNAVAILABLE", times=1)
+
+    announce_to(world, push, "gone", "busy", "fine", "also-fine")
+
+    assert {outcome: counted(outcome) - before[outcome] for outcome in before} == {
+        "SENT": 2,
+        "UNREGISTERED": 1,
+        "UNAVAILABLE": 1,
+    }
 
 
 def test_an_invalid_argument_fails_the_delivery_and_keeps_the_token(world, push, fake_fcm):
