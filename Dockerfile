@@ -15,8 +15,12 @@ COPY . .
 
 # Static files (admin, GraphiQL) are collected at build time and served by WhiteNoise.
 # The key below exists only for this build step; the container gets SECRET_KEY at run time.
+# /var/lib/twinning/metrics is where docker-compose.yml mounts the volume for the processes'
+# shared metrics; created here so that the volume starts out owned by the app's user.
 RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --no-input \
-    && useradd --system --uid 10001 --home-dir /app twinning
+    && useradd --system --uid 10001 --home-dir /app twinning \
+    && mkdir -p /var/lib/twinning/metrics \
+    && chown twinning /var/lib/twinning/metrics
 
 USER twinning
 EXPOSE 8000

@@ -21,7 +21,16 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# The end-to-end tests' reference client, the graphql-ws npm package (tests/e2e/node). Installed
+# where npm is; elsewhere those tests fail saying what is missing.
+NODE_CLIENT := tests/e2e/node
+NPM := $(shell command -v npm 2>/dev/null)
+
+$(NODE_CLIENT)/node_modules/.installed: $(NODE_CLIENT)/package.json $(NODE_CLIENT)/package-lock.json
+	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed $(if $(NPM),$(NODE_CLIENT)/node_modules/.installed)
 
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
@@ -63,4 +72,4 @@ lock: install
 	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache $(NODE_CLIENT)/node_modules

@@ -15,17 +15,20 @@ from django.db import transaction
 
 from cities.models import City, CityOffice, OfficeMembership, Twinning
 from cities.permissions import forget_roles
-from events.models import Announcement, Event
+from events.models import Announcement, ChatMute, ChatReport, Event
 
 from .models import User
 
 STAFF_GROUP_NAME = "City office staff"
 
 # The model permissions the group holds: staff edit events and announcements (the admin then
-# narrows them to their own offices) and look up the cities, twinnings and offices they cite.
+# narrows them to their own offices), handle their events' chat reports and mutes (narrowed to
+# the events they moderate), and look up the cities, twinnings and offices they cite.
 STAFF_GROUP_PERMISSIONS = (
     (Event, ("view", "add", "change", "delete")),
     (Announcement, ("view", "add", "change", "delete")),
+    (ChatReport, ("view", "change")),
+    (ChatMute, ("view", "delete")),
     (CityOffice, ("view",)),
     (City, ("view",)),
     (Twinning, ("view",)),

@@ -12,6 +12,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from core.middleware import WebsocketRequestIdMiddleware  # noqa: E402
 from schema.core.websocket import AllowedOriginMiddleware, GraphQLWebsocketConsumer  # noqa: E402
 from schema.schema import schema  # noqa: E402
 
@@ -22,6 +23,8 @@ websocket_urlpatterns = [path("graphql/", GraphQLWebsocketConsumer.as_asgi(schem
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedOriginMiddleware(URLRouter(websocket_urlpatterns)),
+        "websocket": WebsocketRequestIdMiddleware(
+            AllowedOriginMiddleware(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

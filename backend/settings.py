@@ -5,12 +5,15 @@ channel layer, the local-memory cache and Celery tasks run in-process. Productio
 DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers as default_cors_headers
 
 from core.i18n import DEFAULT_LANGUAGE
 from core.i18n import LANGUAGES as SUPPORTED_LANGUAGES
+from core.ratelimit import Rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,6 +22,15 @@ env = environ.Env()
 # real environment variables win over it.
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def env_rate(name: str, default: str) -> Rate:
+    """A rate limit such as "30/m" from the environment; a malformed one stops the start."""
+    try:
+        return Rate.parse(env.str(name, default=default))
+    except ValueError as error:
+        raise environ.ImproperlyConfigured(f"{name}: {error}") from error
+
 
 # ---------------------------------------------------------------------------------------------
 # Core
@@ -47,6 +59,7 @@ INSTALLED_APPS = [
     # Trigram lookups for search on PostgreSQL; harmless on SQLite.
     "django.contrib.postgres",
     "channels",
+    "corsheaders",
     "graphene_django",
     "accounts",
     "cities",
@@ -54,6 +67,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it logs with the request's ID, and is counted and timed.
+    "core.middleware.RequestIdMiddleware",
+    "core.middleware.MetricsMiddleware",
+    # Before anything that can answer on its own, so that such answers carry CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,6 +117,14 @@ DATABASES = {
 # set more. SQLite ignores it.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves requests on several threads. A write transaction takes
+    # SQLite's write lock when it begins (IMMEDIATE) and waits up to 20 s for it, rather than
+    # starting as a reader and failing with "database is locked" when two such transactions
+    # both try to upgrade (two chat messages sent at once, say).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------------------------
@@ -110,7 +136,11 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels-redis waits for a connection's next message with a blocking read of 5 s,
+            # and redis-py gives up on a read after 5 s unless told otherwise: every websocket
+            # that had heard nothing for 5 s failed with a read timeout (closed 1011). Reads
+            # may take twice that here; a Redis that stops answering still fails them.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
         }
     }
     CACHES = {
@@ -160,6 +190,27 @@ PUSH_LEASE_SECONDS = env.int("PUSH_LEASE_SECONDS", default=300)
 PUSH_SWEEP_AFTER_SECONDS = env.int("PUSH_SWEEP_AFTER_SECONDS", default=60)
 # Minutes before an event starts when those GOING get a reminder.
 PUSH_REMINDER_MINUTES = env.int("PUSH_REMINDER_MINUTES", default=60)
+
+# ---------------------------------------------------------------------------------------------
+# Chat during events (events/chat/)
+# ---------------------------------------------------------------------------------------------
+# An event's room opens this long before it starts and closes this long after it ends, so that
+# people can gather before and talk it over after; outside it, sending fails with CHAT_CLOSED.
+CHAT_OPENS_BEFORE_MINUTES = env.int("CHAT_OPENS_BEFORE_MINUTES", default=60)
+CHAT_CLOSES_AFTER_MINUTES = env.int("CHAT_CLOSES_AFTER_MINUTES", default=120)
+# Messages one user may send to one room (core.ratelimit's format: "5/10s", "30/m"; "0/m" is
+# no limit). Five in ten seconds is faster than anyone types and slower than any script.
+CHAT_RATE = env.str("CHAT_RATE", default="5/10s")
+# The reactions offered; anything else is INVALID_REACTION. Comma-separated.
+CHAT_REACTIONS = env.list(
+    "CHAT_REACTIONS",
+    default=["👍", "❤️", "😂", "😮", "😢", "👏", "🎉", "🔥"],
+)
+# The longest a moderator may mute someone in one room (30 days).
+CHAT_MAX_MUTE_MINUTES = env.int("CHAT_MAX_MUTE_MINUTES", default=30 * 24 * 60)
+# How long a connection counts as present in a room without its process renewing it: a server
+# process that dies stops being counted after this (renewed every third of it).
+CHAT_PRESENCE_LEASE_SECONDS = env.int("CHAT_PRESENCE_LEASE_SECONDS", default=60)
 
 # ---------------------------------------------------------------------------------------------
 # Authentication
@@ -238,8 +289,14 @@ GRAPHENE = {
     "SCHEMA_OUTPUT": "schema/schema.graphql",
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     # graphene-django adds its SQL-debug middleware whenever DEBUG is on; it would put every
-    # SQL statement in responses, so the middleware list is explicit.
-    "MIDDLEWARE": [],
+    # SQL statement in responses, so the middleware list is explicit. The websocket consumer
+    # runs the same list. graphql-core wraps each one around those after it, so the
+    # metrics see the rate limit's refusals as failures.
+    "MIDDLEWARE": [
+        "schema.core.metrics.OperationMetricsMiddleware",
+        "schema.core.ratelimits.MutationRateLimitMiddleware",
+        "schema.core.validation.RejectNulMiddleware",
+    ],
 }
 # The largest page any list returns; `first`/`last` above it is an error, not a silent cut.
 GRAPHQL_MAX_PAGE_SIZE = 100
@@ -310,12 +367,48 @@ WEBSOCKET_OPERATIONS_PER_SECOND = env.float("WEBSOCKET_OPERATIONS_PER_SECOND", d
 WEBSOCKET_OPERATIONS_BURST = env.int("WEBSOCKET_OPERATIONS_BURST", default=30)
 
 # ---------------------------------------------------------------------------------------------
+# Clients and abuse protection
+# ---------------------------------------------------------------------------------------------
+# How many proxies of the deployment's own stand in front of the app (see core/client_ip.py).
+# 0: REMOTE_ADDR is the client and X-Forwarded-For is ignored, since anyone can write it. Behind
+# one TLS-terminating proxy that appends to X-Forwarded-For, 1; the app must then be reachable
+# only through those proxies.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Root mutation fields (each one, also within one request or over the websocket) per signed-in
+# user and per client address; beyond them RATE_LIMITED with retryAfter. Per address is
+# higher, since carrier NAT puts many phones behind one address. "0/m" turns a limit off.
+RATE_LIMIT_MUTATIONS_USER = env_rate("RATE_LIMIT_MUTATIONS_USER", default="60/m")
+RATE_LIMIT_MUTATIONS_IP = env_rate("RATE_LIMIT_MUTATIONS_IP", default="120/m")
+# Every sign-in attempt (tokenCreate) per client address, right or wrong: password guessing
+# across many e-mails. Failed sign-ins per e-mail and address have their own limit above.
+RATE_LIMIT_SIGN_IN_IP = env_rate("RATE_LIMIT_SIGN_IN_IP", default="20/m")
+
+# ---------------------------------------------------------------------------------------------
+# Browser pages on other origins (CORS)
+# ---------------------------------------------------------------------------------------------
+# Browser pages allowed to call /graphql/ from other origins (CORS), e.g.
+# "https://app.example.org"; the mobile apps need none. Only /graphql/ answers CORS at all: the
+# admin and the calendar feeds are not for other sites' scripts. With DEBUG, pages served from
+# localhost on any port are allowed too, for a web client's development server.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_ALLOWED_ORIGIN_REGEXES = (
+    [r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$"] if DEBUG else []
+)
+CORS_URLS_REGEX = r"^/graphql/$"
+# The bearer token is a header, not a cookie: no credentials mode needed.
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (*default_cors_headers, "accept-language", "x-request-id")
+# Let pages read the request ID, to quote it in their error reports.
+CORS_EXPOSE_HEADERS = ["X-Request-ID"]
+
+# ---------------------------------------------------------------------------------------------
 # Security (effective when DEBUG is off)
 # ---------------------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # /healthz and /readyz are probed over plain HTTP from inside the deployment.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# /metrics too: Prometheus scrapes from inside, not through the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 # The app is served over HTTPS only, so the domain may join browsers' preload lists; set
@@ -327,10 +420,55 @@ CSRF_COOKIE_SECURE = not DEBUG
 # ---------------------------------------------------------------------------------------------
 # Logging
 # ---------------------------------------------------------------------------------------------
+# "json": one JSON object a line (time, level, logger, message, request_id, exc_info; task_id in
+# Celery tasks), for a log collector: the default in production. "plain": text for a terminal,
+# the default with DEBUG.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise environ.ImproperlyConfigured("LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "core.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(context)s %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# ---------------------------------------------------------------------------------------------
+# Metrics (Prometheus, at /metrics; see core/metrics.py)
+# ---------------------------------------------------------------------------------------------
+# Scrapers show this as "Authorization: Bearer <token>" (compared in constant time)...
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# ...or call from one of these addresses or networks ("10.0.0.0/8", "192.0.2.7"), as
+# core/client_ip.py finds the client. Without either, /metrics answers 404.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as error:
+        raise environ.ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {error}") from error
+# Several processes (daphne processes, a Celery worker's pool, containers sharing a volume):
+# set PROMETHEUS_MULTIPROC_DIR in the environment of each, to one directory that starts empty;
+# prometheus-client reads it from there, so it is not a setting.
+
+# ---------------------------------------------------------------------------------------------
+# Error reporting (Sentry; off unless SENTRY_DSN is set)
+# ---------------------------------------------------------------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+# Share of requests and tasks traced for performance; 0 sends errors only.
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+if SENTRY_DSN:
+    from core.sentry import init_sentry
+
+    init_sentry(SENTRY_DSN, SENTRY_ENVIRONMENT, SENTRY_TRACES_SAMPLE_RATE)

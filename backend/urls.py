@@ -1,9 +1,11 @@
-"""URL routes: the GraphQL endpoint, the calendar files, the admin and the health probes."""
+"""URL routes: the GraphQL endpoint, the calendar files, the admin, the health probes and
+the metrics."""
 
 from django.contrib import admin
 from django.urls import path
 
 from core.health import healthz, readyz
+from core.metrics import metrics_view
 from events.views import event_ics, user_calendar
 from schema.views import graphql_view
 
@@ -14,4 +16,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]

@@ -342,6 +342,8 @@ def setup_django(config: dict) -> None:
             "FIREBASE_CREDENTIALS": "",
             "FCM_API_URL": config.get("fake_url", ""),
             "PUSH_TOPIC_THRESHOLD": str(config.get("topic_threshold", 10_000_000)),
+            # The fan-out starts this many senders in all (itself and N-1 more).
+            "PUSH_PARALLEL_SENDERS": str(config.get("senders", 1)),
             # Announcing enqueues the fan-out on a broker nobody reads: the bench runs it.
             "CELERY_BROKER_URL": "memory://",
             "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -713,25 +715,21 @@ def _pg_pid() -> int:
 
 
 def extra_sender(config: dict, pipe) -> None:
-    """Another worker process sending the same notification: once the fan-out has written
-    the deliveries, it runs ``dispatch.send_due`` beside the fan-out's own, as a second
-    Celery worker would (claims skip each other's locked rows)."""
+    """Another worker process sending the same notification: told by the fan-out when it
+    starts its extra senders (after its first chunk of deliveries is committed), it runs
+    ``dispatch.send_due`` beside the fan-out, as a second Celery worker given that task
+    would (claims skip each other's locked rows; it waits for rows while they are written)."""
     try:
         setup_django(config)
         use_fake_fcm()
         _prepare(config)
         from events.push import dispatch
-        from events.push.models import Notification
 
         _warm_up(config["fake_url"], reset=False)
         pipe.send(("ready", _pg_pid()))
+        if not pipe.poll(CHILD_TIMEOUT):
+            raise TimeoutError("the fan-out never started its extra senders")
         notification_id = pipe.recv()
-        deadline = time.monotonic() + CHILD_TIMEOUT
-        started = Notification.State.FANNED_OUT, Notification.State.DONE
-        while not Notification.objects.filter(pk=notification_id, state__in=started).exists():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the fan-out never wrote its deliveries")
-            time.sleep(0.01)
         pipe.send(("done", dispatch.send_due(notification_id)))
         # Stay until the CPU of this process and of its database session has been read.
         pipe.poll(60)
@@ -812,8 +810,13 @@ def token_path(config: dict) -> dict:
     meter = CpuMeter(pids).start()
     sampler.start()
     started = time.perf_counter()
-    for _, pipe in senders:
-        pipe.send(notification.pk)
+
+    def start_senders(notification_id: int, count: int) -> None:
+        # What the broker does with the fan-out's send_due_deliveries tasks.
+        for _, pipe in senders[:count]:
+            pipe.send(notification_id)
+
+    dispatch._start_senders = start_senders
     with connection.execute_wrapper(claim_plans):
         dispatch.fan_out(notification.pk)
     sent_by_others = [_expect(pipe, "done") for _, pipe in senders]

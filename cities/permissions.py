@@ -7,6 +7,9 @@ from .models import OfficeMembership
 Role = OfficeMembership.Role
 EDITING_ROLES = frozenset({Role.EDITOR, Role.PUBLISHER})
 PUBLISHING_ROLES = frozenset({Role.PUBLISHER})
+# Who moderates the chat of an office's events: its moderators, and its publishers, who answer
+# for what the office's events show.
+MODERATING_ROLES = frozenset({Role.MODERATOR, Role.PUBLISHER})
 
 _CACHE = "_office_roles"
 

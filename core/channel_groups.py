@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 EVENT_CHANGES = "event.{id}.changes"
 # The chat of one event.
 EVENT_CHAT = "event.{id}.chat"
+# How many are in one event's chat room, whenever it changes.
+EVENT_CHAT_PRESENCE = "event.{id}.chat.presence"
 # Any event newly announced (published), for lists that show upcoming events.
 EVENTS_ANNOUNCED = "events.announced"
 # The announcements one city publishes.

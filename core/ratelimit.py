@@ -25,6 +25,15 @@ _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smh])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
+class RateLimited(Exception):
+    """Raised by a service when a limit is exceeded; the API answers RATE_LIMITED with
+    ``retry_after``, the seconds to wait."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"Rate limited; retry after {retry_after:g} s.")
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Rate:
     """At most ``count`` hits per ``seconds``; a count of 0 means no limit."""

@@ -511,3 +511,7 @@ class NotificationAdmin(admin.ModelAdmin):
             f"failed {row.failed}"
         )
         return f"{text} ({reasons})" if reasons else text
+
+
+# The chat's pages (reports, mutes) build on the base above.
+from .chat import admin as chat_admin  # noqa: E402, F401

@@ -7,20 +7,23 @@ from .accounts.mutations import AccountMutations, AccountQueries
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
 from .core.i18n import LanguageQueries
+from .core.ids import NodeField
+from .events.chat.mutations import ChatMutations
+from .events.chat.subscriptions import ChatSubscriptions
 from .events.mutations import EventMutations
 from .events.queries import EventQueries
 from .events.subscriptions import EventSubscriptions
 
 
 class Query(AccountQueries, LanguageQueries, EventQueries, CityQueries, graphene.ObjectType):
-    node = relay.Node.Field(description="Any object by its global ID.")
+    node = NodeField(relay.Node, description="Any object by its global ID.")
 
 
-class Mutation(AccountMutations, CityMutations, EventMutations, graphene.ObjectType):
+class Mutation(AccountMutations, CityMutations, EventMutations, ChatMutations, graphene.ObjectType):
     pass
 
 
-class Subscription(EventSubscriptions, graphene.ObjectType):
+class Subscription(EventSubscriptions, ChatSubscriptions, graphene.ObjectType):
     """Live updates, served over the websocket (graphql-transport-ws) only."""
 
 

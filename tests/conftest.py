@@ -27,10 +27,10 @@ def bearer_for(user) -> str:
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
-    """Every test starts with an empty cache: kept responses, data versions and rate-limit
-    counters of one test must not answer another's requests (local memory outlives a test,
-    and so does Redis)."""
+def clear_cache():
+    """Every test starts with an empty cache: rate-limit counters (the test client's address
+    is the same in every test), sign-in failures, websocket places, kept responses and data
+    versions do not carry over (local memory outlives a test, and so does Redis)."""
     cache.clear()
     yield
     cache.clear()

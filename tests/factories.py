@@ -7,7 +7,7 @@ from django.utils import timezone as django_timezone
 
 from accounts.models import User
 from cities.models import City, CityOffice, OfficeMembership, Twinning
-from events.models import Announcement, Event
+from events.models import Announcement, ChatMessage, ChatRoom, Event
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -90,3 +90,25 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     office = factory.SubFactory(CityOfficeFactory)
     role = OfficeMembership.Role.EDITOR
+
+
+class ChatMessageFactory(factory.django.DjangoModelFactory):
+    """A message numbered after the event's last one (the room's counter kept in step), as
+    the send service would number it."""
+
+    class Meta:
+        model = ChatMessage
+
+    event = factory.SubFactory(EventFactory)
+    author = factory.SubFactory(UserFactory)
+    body = factory.Sequence(lambda n: f"Message {n}")
+    client_id = factory.Sequence(lambda n: f"client-{n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        event = kwargs["event"]
+        room, _ = ChatRoom.objects.get_or_create(event=event)
+        room.last_seq += 1
+        room.save(update_fields=["last_seq"])
+        kwargs.setdefault("seq", room.last_seq)
+        return super()._create(model_class, *args, **kwargs)

@@ -10,15 +10,17 @@ instant before its worker died can be sent twice; everything else is sent once.
 import datetime
 import logging
 import random
+import time
 from collections import Counter
 from itertools import islice
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Device
+from core import metrics
 
 from ..models import Event, Rsvp
 from . import broker
@@ -39,6 +41,11 @@ TOPIC_KINDS = frozenset({Kind.EVENT_ANNOUNCED, Kind.ANNOUNCEMENT_POSTED})
 RETRYABLE = frozenset({Outcome.UNAVAILABLE, Outcome.INTERNAL, Outcome.UNKNOWN})
 DEACTIVATING = frozenset({Outcome.UNREGISTERED, Outcome.SENDER_ID_MISMATCH})
 FAN_OUT_CHUNK = 2000
+# How often a sender that is ahead of the fan-out's writing looks for new rows.
+WRITER_POLL_SECONDS = 0.05
+# A sender stops waiting for the fan-out's rows after this long without any (its writer may
+# have died: the sweep takes over once the writer's lease runs out).
+WRITER_WAIT_SECONDS = 10.0
 # A batch at least this large in which every token is a SENDER_ID_MISMATCH means a wrong
 # project setting, not wrong devices.
 MISCONFIGURATION_BATCH = 20
@@ -66,7 +73,16 @@ def backoff(attempt: int, retry_after: float | None = None) -> datetime.timedelt
 
 
 def fan_out(notification_id: int) -> None:
-    """Resolve the audience and write a delivery per device (or send to topics), then send."""
+    """Resolve the audience and write a delivery per device (or send to topics), then send.
+
+    The delivery rows are committed chunk by chunk rather than in one transaction, so that the
+    other senders start on the first chunk while the rest is being written: pushes leave
+    within a fraction of a second of the fan-out starting, however large the audience. While
+    the rows are being written the notification stays PENDING with its path set and
+    ``fanned_out_at`` as the writer's lease; a writer that dies is replaced by the sweep once
+    that lease runs out, and rewriting is harmless: a delivery is unique per (notification,
+    device), so rows written (and sent) before are kept, not duplicated.
+    """
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -76,6 +92,8 @@ def fan_out(notification_id: int) -> None:
         )
         if notification is None or notification.state != State.PENDING:
             return
+        if _writing(notification, timezone.now()):
+            return  # another worker is writing its deliveries
         devices = recipient_devices(notification)
         size = devices.count()
         notification.audience_size = size
@@ -83,24 +101,46 @@ def fan_out(notification_id: int) -> None:
         if notification.kind in TOPIC_KINDS and size > settings.PUSH_TOPIC_THRESHOLD:
             _send_to_topics(notification)
             return
-        now = timezone.now()
-        for chunk in _chunks(devices.iterator(chunk_size=FAN_OUT_CHUNK), FAN_OUT_CHUNK):
+        notification.path = Notification.Path.TOKENS
+        notification.save(update_fields=["audience_size", "fanned_out_at", "path"])
+    extra_senders = min(settings.PUSH_PARALLEL_SENDERS, -(-size // MAX_BATCH)) - 1
+    now = timezone.now()
+    for number, chunk in enumerate(
+        _chunks(devices.iterator(chunk_size=FAN_OUT_CHUNK), FAN_OUT_CHUNK)
+    ):
+        with transaction.atomic():
             Delivery.objects.bulk_create(
                 [_delivery(notification, row, now) for row in chunk],
                 ignore_conflicts=True,
             )
-        notification.path = Notification.Path.TOKENS
-        notification.state = State.FANNED_OUT
-        notification.save(update_fields=["audience_size", "fanned_out_at", "path", "state"])
-    # Large audiences are sent by several workers at once (batches are claimed with SKIP
-    # LOCKED, so they never overlap); this worker takes its share too.
-    extra_senders = min(settings.PUSH_PARALLEL_SENDERS, -(-size // MAX_BATCH)) - 1
-    if extra_senders > 0 and not settings.CELERY_TASK_ALWAYS_EAGER:
+        if number == 0:
+            # Large audiences are sent by several workers at once (batches are claimed with
+            # SKIP LOCKED, so they never overlap); they start on the first chunk while this
+            # worker writes the rest, then takes its share.
+            _start_senders(notification_id, extra_senders)
+    Notification.objects.filter(pk=notification_id, state=State.PENDING).update(
+        state=State.FANNED_OUT
+    )
+    send_due(notification_id)
+
+
+def _writing(notification: Notification, now) -> bool:
+    """Whether a worker is (or was, within its lease) writing this notification's deliveries."""
+    return (
+        notification.state == State.PENDING
+        and notification.path == Notification.Path.TOKENS
+        and notification.fanned_out_at is not None
+        and now - notification.fanned_out_at
+        < datetime.timedelta(seconds=settings.PUSH_LEASE_SECONDS)
+    )
+
+
+def _start_senders(notification_id: int, count: int) -> None:
+    if count > 0 and not settings.CELERY_TASK_ALWAYS_EAGER:
         from .. import tasks
 
-        for _ in range(extra_senders):
+        for _ in range(count):
             broker.enqueue(tasks.send_due_deliveries, notification_id)
-    send_due(notification_id)
 
 
 def _delivery(notification: Notification, row, now) -> Delivery:
@@ -187,10 +227,17 @@ def send_due(notification_id: int, max_batches: int | None = None) -> int:
     backend = get_backend()
     texts = {}
     sent = batches = 0
+    last_claim = time.monotonic()
     while max_batches is None or batches < max_batches:
         batch = _claim(notification_id)
         if not batch:
+            if time.monotonic() - last_claim < WRITER_WAIT_SECONDS and _rows_still_coming(
+                notification_id
+            ):
+                time.sleep(WRITER_POLL_SECONDS)
+                continue
             break
+        last_claim = time.monotonic()
         batches += 1
         messages = []
         for delivery in batch:
@@ -218,6 +265,17 @@ def send_due(notification_id: int, max_batches: int | None = None) -> int:
             break
     finish_if_complete(notification_id)
     return sent
+
+
+def _rows_still_coming(notification_id: int) -> bool:
+    """Whether the fan-out is still writing deliveries, so a sender that ran out of claimable
+    rows should wait for more rather than stop."""
+    notification = (
+        Notification.objects.filter(pk=notification_id)
+        .only("state", "path", "fanned_out_at")
+        .first()
+    )
+    return notification is not None and _writing(notification, timezone.now())
 
 
 def _record(batch: list[Delivery], results) -> datetime.datetime | None:
@@ -269,6 +327,7 @@ def _record(batch: list[Delivery], results) -> datetime.datetime | None:
             )
         for device_id, outcome in gone_devices.items():
             Device.objects.filter(pk=device_id).update(active=False, deactivated_reason=outcome)
+    metrics.count_push_outcomes(result.outcome for result in results)
     return quota_wait
 
 
@@ -321,9 +380,15 @@ def sweep() -> Counter:
     now = timezone.now()
     counts = Counter()
     stale = now - datetime.timedelta(seconds=settings.PUSH_SWEEP_AFTER_SECONDS)
-    for notification_id in Notification.objects.filter(
-        state=State.PENDING, created_at__lte=stale
-    ).values_list("pk", flat=True):
+    # Those whose writer still holds its lease are being fanned out now.
+    writing = Q(path=Notification.Path.TOKENS) & Q(
+        fanned_out_at__gt=now - datetime.timedelta(seconds=settings.PUSH_LEASE_SECONDS)
+    )
+    for notification_id in (
+        Notification.objects.filter(state=State.PENDING, created_at__lte=stale)
+        .exclude(writing)
+        .values_list("pk", flat=True)
+    ):
         enqueue(notification_id)
         counts["fan_out"] += 1
     due = (

@@ -3,17 +3,11 @@
 import graphene
 
 from accounts import services, tokens
+from core.client_ip import client_ip
 
 from ..core.mutations import BaseMutation
 from ..events.types import EventCategory
 from .types import DevicePlatform, DeviceType, Viewer
-
-
-def client_ip(info) -> str | None:
-    # Behind the proxy the deployment puts in front, REMOTE_ADDR is the proxy; the proxy is
-    # configured to pass the client's address in X-Forwarded-For (first entry).
-    forwarded = info.context.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or info.context.META.get("REMOTE_ADDR")
 
 
 class TokenPayloadMixin:
@@ -45,7 +39,7 @@ class TokenCreate(TokenPayloadMixin, BaseMutation):
 
     @classmethod
     def perform(cls, info, viewer, email, password):
-        pair = tokens.create_tokens(email.strip(), password, client_ip(info))
+        pair = tokens.create_tokens(email.strip(), password, client_ip(info.context.META))
         return cls.fields_of(pair)
 
 

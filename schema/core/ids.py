@@ -2,9 +2,23 @@
 
 import binascii
 
+from graphene import relay
+from graphql import is_object_type
 from graphql_relay import from_global_id
 
 from .errors import ApiErrorCode, UserInputError
+
+# Primary keys are BigAutoFields: anything larger is no row's, and the databases refuse it
+# (SQLite overflows, PostgreSQL raises) rather than finding nothing.
+MAX_PK = 2**63 - 1
+
+
+def _primary_key(text: str) -> int | None:
+    # ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses.
+    if not (text.isascii() and text.isdigit()):
+        return None
+    pk = int(text)
+    return pk if pk <= MAX_PK else None
 
 
 def parse_id(global_id: str, expected_type: str) -> int | None:
@@ -13,9 +27,9 @@ def parse_id(global_id: str, expected_type: str) -> int | None:
         type_name, pk = from_global_id(global_id)
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         return None
-    if type_name != expected_type or not pk.isdigit():
+    if type_name != expected_type:
         return None
-    return int(pk)
+    return _primary_key(pk)
 
 
 def decode_id(global_id: str, expected_type: str, field: str) -> int:
@@ -26,3 +40,35 @@ def decode_id(global_id: str, expected_type: str, field: str) -> int:
             f"{global_id!r} is not the ID of a {expected_type}.", ApiErrorCode.INVALID_ID, field
         )
     return pk
+
+
+class NodeField(relay.node.NodeField):
+    """Relay's ``node(id:)``, answering an ID that names no object type of the API, or a key
+    that no row can have, with ``INVALID_ID`` rather than graphene's errors without a code.
+    A well-formed ID of nothing the viewer may see is null, as before."""
+
+    def wrap_resolve(self, parent_resolver):
+        resolve = super().wrap_resolve(parent_resolver)
+
+        def resolve_node(root, info, id):
+            if _node_type_name(info, id) is None:
+                raise UserInputError(
+                    f"{id!r} is not the ID of anything.", ApiErrorCode.INVALID_ID, "id"
+                )
+            return resolve(root, info, id=id)
+
+        return resolve_node
+
+
+def _node_type_name(info, global_id: str) -> str | None:
+    """The type a global ID names, if it is a Node type of the schema with a possible key."""
+    try:
+        type_name, pk = from_global_id(global_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        return None
+    graphql_type = info.schema.get_type(type_name)
+    if not is_object_type(graphql_type) or _primary_key(pk) is None:
+        return None
+    if not any(interface.name == "Node" for interface in graphql_type.interfaces):
+        return None
+    return type_name

@@ -4,7 +4,8 @@ A mutation declares whether it needs a signed-in viewer (``login_required`` in i
 implements ``perform``, which loads what the arguments name and calls a service. The base class
 turns the outcomes into the API's shapes: no viewer → a top-level ``UNAUTHENTICATED`` error; a
 service's PermissionDenied → a top-level ``PERMISSION_DENIED`` error; a ValidationError or an
-unknown ID → ``errors`` in the payload, with camelCase field paths and upper-case codes.
+unknown ID → ``errors`` in the payload, with camelCase field paths and upper-case codes; a
+service's RateLimited → a top-level ``RATE_LIMITED`` error with ``retryAfter``.
 """
 
 import graphene
@@ -12,8 +13,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from graphene.types.mutation import MutationOptions
 
 from core.i18n import LANGUAGE_CODES
+from core.ratelimit import RateLimited
 
-from .errors import ApiErrorCode, PermissionDeniedError, UnauthenticatedError
+from .errors import ApiErrorCode, PermissionDeniedError, RateLimitedError, UnauthenticatedError
 from .ids import parse_id
 
 # Django's generic validation codes, named as the API names them.
@@ -132,6 +134,8 @@ class BaseMutation(graphene.Mutation):
             return cls(errors=[], **(cls.perform(info, viewer, **arguments) or {}))
         except PermissionDenied as error:
             raise PermissionDeniedError(str(error) or "You may not do this.") from error
+        except RateLimited as error:
+            raise RateLimitedError(error.retry_after) from error
         except ObjectNotFound as error:
             code = ApiErrorCode.NOT_FOUND.value
             return cls(errors=[Error(field=error.field, code=code, message=error.message)])

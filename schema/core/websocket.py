@@ -13,6 +13,13 @@ No maintained library speaks this protocol for graphene on Channels, hence this 
 kept thin: it checks frames, authenticates through the accounts app, runs operations with
 graphql-core and enforces the limits in the "Websockets" section of the settings; what an
 operation does is the schema's business.
+
+Each event of a subscription is executed like a query, in a worker thread, for its subscriber.
+An event that says its result is the same for every subscriber of the same operation (it has a
+``shared_result_key``, unique to the broadcast, and needs no database) is executed once per
+process and operation (document, variables, language) on the event loop, and its result's JSON
+is sent to every such subscriber: a chat message reaching a thousand subscribers of one room
+costs one execution, not a thousand.
 """
 
 import asyncio
@@ -45,8 +52,11 @@ from graphene_django.views import instantiate_middleware
 from graphql import ExecutionResult, GraphQLError, create_source_event_stream, execute
 
 from accounts.authentication import AuthenticationError, authenticate_token, bearer_token
+from core import metrics
+from core.client_ip import client_ip
 
 from .documents import DocumentError, prepare_operation
+from .metrics import count_result
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +70,9 @@ LISTEN_QUEUE_SIZE = 100
 SLOT_LEASE_SECONDS = 120
 # The WebSocket protocol's limit on a close frame's reason, in UTF-8 bytes.
 MAX_REASON_BYTES = 123
+# Results of shared subscription events kept for the process's other subscribers: enough for
+# every operation of the broadcasts in flight.
+SHARED_RESULTS = 1024
 
 
 class CloseCode(IntEnum):
@@ -208,10 +221,8 @@ def request_meta(scope: dict) -> dict[str, str]:
 
 
 def client_address(meta: dict[str, str]) -> str | None:
-    # As over HTTP (accounts' sign-in throttle): behind the deployment's proxy the client is
-    # the first entry of X-Forwarded-For, else the peer itself.
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or meta.get("REMOTE_ADDR")
+    # As over HTTP: the peer, or the hop behind TRUSTED_PROXY_COUNT proxies.
+    return client_ip(meta)
 
 
 def supported_language(code: str) -> str | None:
@@ -349,7 +360,8 @@ class WebsocketContext:
 
     Resolvers are written against the HttpRequest they get over HTTP, so this offers the same
     names: ``user``, ``META``, ``LANGUAGE_CODE`` and ``build_absolute_uri``. Subscription
-    resolvers also get ``listen``.
+    resolvers also get ``listen``, and ``connection_id``, which names the connection uniquely
+    across server processes (its channel name).
     """
 
     def __init__(self, consumer: "GraphQLWebsocketConsumer", operation: Operation):
@@ -359,6 +371,7 @@ class WebsocketContext:
         self.META = consumer.meta
         self.LANGUAGE_CODE = consumer.language
         self.scope = consumer.scope
+        self.connection_id = consumer.channel_name
         self._consumer = consumer
         self._operation = operation
 
@@ -446,6 +459,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
     # -- Channels' handlers ---------------------------------------------------------------------
     @_guarded
     async def connect(self):
+        metrics.websocket_opened()
         self.limits = Limits.from_settings()
         self.meta = request_meta(self.scope)
         self.language = handshake_language(self.meta)
@@ -487,6 +501,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             stream.deliver(message.get("payload"))
 
     async def disconnect(self, code):
+        metrics.websocket_closed(code)
         self._closed = True
         tasks = list(self._tasks)
         for task in tasks:
@@ -595,13 +610,15 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         document = prepared.document
         context = WebsocketContext(self, operation)
         if prepared.is_subscription:
-            await self._stream(operation, document, context, variables, name)
+            # The text names the operation, for results shared between subscribers of it.
+            operation_key = (payload["query"], name, _variables_key(variables), self.language)
+            await self._stream(operation, document, context, variables, name, operation_key)
             return
         result = await self._execute_in_thread(document, context, variables, name)
         await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
         await self._send({"id": operation.id, "type": "complete"})
 
-    async def _stream(self, operation, document, context, variables, name) -> None:
+    async def _stream(self, operation, document, context, variables, name, operation_key) -> None:
         limit = self.limits.max_subscriptions
         if limit and sum(op.streaming for op in self._operations.values()) >= limit:
             error = GraphQLError(
@@ -627,6 +644,12 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             return
         try:
             async for event in source:
+                if getattr(event, "shared_result_key", None) is not None:
+                    text = self._shared_result(
+                        document, context, variables, name, event, operation_key
+                    )
+                    await self._send_next(operation.id, text)
+                    continue
                 result = await self._execute_in_thread(document, context, variables, name, event)
                 await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
         except GraphQLError as error:
@@ -636,6 +659,20 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             if aclose := getattr(source, "aclose", None):
                 await aclose()
         await self._send({"id": operation.id, "type": "complete"})
+
+    def _shared_result(self, document, context, variables, name, event, operation_key) -> str:
+        """The JSON of the result of ``event``, which is the same for every subscriber of the
+        operation: executed by the first of this process to send it, on the event loop (the
+        event promises it needs no database), then taken from ``_shared_results``."""
+        key = (event.shared_result_key, operation_key)
+        text = _shared_results.get(key)
+        if text is None:
+            result = self._execute_sync(document, context, variables, name, event)
+            text = _json(result.formatted)
+            _shared_results[key] = text
+            while len(_shared_results) > SHARED_RESULTS:
+                del _shared_results[next(iter(_shared_results))]
+        return text
 
     async def _execute_in_thread(self, document, context, variables, name, root=None):
         # Not thread-sensitive: Channels gives a consumer no thread of its own, so
@@ -660,6 +697,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         if isawaitable(result):
             result.close()
             raise TypeError("Resolvers run over the websocket must be synchronous, as over HTTP.")
+        count_result(document, name, result)
         return result
 
     async def _finish(self, operation: Operation) -> None:
@@ -762,7 +800,12 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
 
     async def _send(self, message: dict) -> None:
         if not self._closed:
-            text = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+            await self.send(text_data=_json(message))
+
+    async def _send_next(self, operation_id: str, payload_text: str) -> None:
+        """A `next` message whose payload is already JSON."""
+        if not self._closed:
+            text = f'{{"id":{_json(operation_id)},"type":"next","payload":{payload_text}}}'
             await self.send(text_data=text)
 
     async def _send_error(self, operation_id: str, errors: list[GraphQLError]) -> None:
@@ -776,6 +819,19 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             await awaitable
         except Exception:
             logger.exception("Websocket clean-up failed")
+
+
+# Shared results by (event's key, operation's key), oldest first; only the event loop's thread
+# touches it.
+_shared_results: dict[tuple, str] = {}
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _variables_key(variables: dict | None) -> str:
+    return json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
 
 
 def _utf8_length(text: str) -> int:

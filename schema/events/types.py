@@ -7,7 +7,7 @@ from graphene_django import DjangoObjectType
 from events.models import Announcement, Event, EventCohost, StateChange
 
 from ..cities.types import CityOfficeType, CityType, TwinningType
-from ..core.pagination import CountableConnection
+from ..core.pagination import CountableConnection, connection_args
 
 EventCategory = graphene.Enum.from_enum(
     Event.Category, name="EventCategory", description="What an event is about."
@@ -92,6 +92,24 @@ class EventType(DjangoObjectType):
         required=True,
         description="Offices invited to co-host. Only the event's offices may read it.",
     )
+    chat_room = graphene.Field(
+        lambda: _chat_types().ChatRoomType,
+        description="The event's chat room; null for a draft, which has none.",
+    )
+    chat_messages = graphene.Field(
+        lambda: _chat_types().ChatMessageConnection,
+        last=graphene.Int(description="Page size, 20 by default, at most 100."),
+        before=graphene.String(description="The `startCursor` of the newer page."),
+        description=(
+            "The chat's history, newest page first; each page oldest first. Null for a draft."
+        ),
+    )
+    chat_reports = graphene.Field(
+        lambda: _chat_types().ChatReportType._meta.connection,
+        status=graphene.Argument(lambda: _chat_types().ChatReportStatus),
+        **connection_args(),
+        description="Reports of the chat's messages, newest first. Only its moderators.",
+    )
 
     class Meta:
         model = Event
@@ -137,12 +155,37 @@ class EventType(DjangoObjectType):
         return event_cohosts(root, info.context.user)
 
     @staticmethod
+    def resolve_chat_reports(root, info, first=None, after=None, status=None):
+        from .chat.queries import chat_reports
+
+        return chat_reports(root, info, first, after, status)
+
+    @staticmethod
+    def resolve_chat_room(root, info):
+        from .chat.resolvers import chat_room
+
+        return chat_room(root)
+
+    @staticmethod
+    def resolve_chat_messages(root, info, last=None, before=None):
+        from .chat.queries import chat_history
+
+        return chat_history(root, info, last, before)
+
+    @staticmethod
     def resolve_time_zone(root, info):
         return root.timezone
 
     @staticmethod
     def resolve_distance_km(root, info):
         return getattr(root, "distance_km", None)
+
+
+def _chat_types():
+    # The chat's types refer to EventType: imported when the schema is built.
+    from .chat import types
+
+    return types
 
 
 class AnnouncementType(DjangoObjectType):

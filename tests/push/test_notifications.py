@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from accounts.models import Device
 from cities.models import CityFollow, OfficeMembership, TwinningFollow
@@ -306,6 +307,23 @@ def test_a_token_fcm_no_longer_knows_is_deactivated(world, push, fake_fcm, error
     assert (device.active, device.deactivated_reason) == (False, error)
 
 
+def test_each_message_is_counted_by_its_outcome(world, push, fake_fcm):
+    def counted(outcome):
+        return REGISTRY.get_sample_value("twinning_push_messages_total", {"outcome": outcome}) or 0
+
+    before = {outcome: counted(outcome) for outcome in ("SENT", "UNREGISTERED", "UNAVAILABLE")}
+    fake_fcm.fail("gone", "UNREGISTERED")
+    fake_fcm.fail("busy", "UNAVAILABLE", times=1)
+
+    announce_to(world, push, "gone", "busy", "fine", "also-fine")
+
+    assert {outcome: counted(outcome) - before[outcome] for outcome in before} == {
+        "SENT": 2,
+        "UNREGISTERED": 1,
+        "UNAVAILABLE": 1,
+    }
+
+
 def test_an_invalid_argument_fails_the_delivery_and_keeps_the_token(world, push, fake_fcm):
     fake_fcm.fail("odd", "INVALID_ARGUMENT")
 
@@ -399,6 +417,57 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_sweep_without_duplicates
     tokens = [message["token"] for message in fake_fcm.messages]
     assert len(tokens) == len(set(tokens)) == 1200
     assert Notification.objects.get().state == Notification.State.DONE
+
+
+class WriterDied(Exception):
+    """Stands for a worker process dying while it writes the deliveries."""
+
+
+def test_a_worker_killed_while_writing_deliveries_is_replaced_after_its_lease(
+    world, fcm_backend, fake_fcm, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    for n in range(1200):
+        world.person(f"device-{n:04}", follows=[world.aktau])
+    with django_capture_on_commit_callbacks(execute=False):
+        services.announce_event(world.publisher, world.draft())
+    notification = Notification.objects.get()
+    monkeypatch.setattr(dispatch, "FAN_OUT_CHUNK", 500)
+    real_chunks = dispatch._chunks
+
+    def first_chunk_then_die(iterable, size):
+        chunks = real_chunks(iterable, size)
+        yield next(chunks)
+        raise WriterDied
+
+    monkeypatch.setattr(dispatch, "_chunks", first_chunk_then_die)
+    with pytest.raises(WriterDied):
+        dispatch.fan_out(notification.pk)
+    monkeypatch.setattr(dispatch, "_chunks", real_chunks)
+    # The first chunk is committed (and would be sent by the other senders meanwhile).
+    assert Delivery.objects.count() == 500
+    notification.refresh_from_db()
+    assert notification.state == Notification.State.PENDING
+    assert notification.path == Notification.Path.TOKENS
+
+    # Within the writer's lease neither the sweep nor a second fan-out takes over.
+    settings.PUSH_SWEEP_AFTER_SECONDS = 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.sweep()["fan_out"] == 0
+    dispatch.fan_out(notification.pk)
+    assert Delivery.objects.count() == 500
+    assert fake_fcm.messages == []
+
+    # Once the lease has run out, the sweep starts the fan-out again: every device once.
+    Notification.objects.filter(pk=notification.pk).update(
+        fanned_out_at=timezone.now() - datetime.timedelta(seconds=settings.PUSH_LEASE_SECONDS + 1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dispatch.sweep()["fan_out"] == 1
+    tokens = [message["token"] for message in fake_fcm.messages]
+    assert len(tokens) == len(set(tokens)) == 1200
+    notification.refresh_from_db()
+    assert notification.state == Notification.State.DONE
+    assert notification.audience_size == 1200
 
 
 def test_the_broker_down_at_commit_is_recovered_by_the_sweep(

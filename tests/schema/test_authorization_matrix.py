@@ -10,9 +10,21 @@ from graphql_relay import to_global_id
 
 from accounts.models import Device, User
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
-from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from events.models import (
+    Announcement,
+    ChatMessage,
+    ChatMute,
+    ChatReaction,
+    ChatReport,
+    ChatRoom,
+    Event,
+    EventCohost,
+    Rsvp,
+    StateChange,
+)
 from tests.factories import (
     AnnouncementFactory,
+    ChatMessageFactory,
     CityFactory,
     CityOfficeFactory,
     EventFactory,
@@ -58,7 +70,13 @@ class World:
         self.live_x = event(self.office_x, Event.Status.ANNOUNCED, capacity=10)
         self.draft_y = event(self.office_y, Event.Status.DRAFT)
         self.live_y = event(self.office_y, Event.Status.ANNOUNCED)
-        for accepted in (self.draft_x, self.live_x):
+        # Events on now: their chat rooms are open.
+        now = timezone.now()
+        on_now = {"starts_at": now - datetime.timedelta(minutes=30)}
+        on_now["ends_at"] = on_now["starts_at"] + datetime.timedelta(hours=3)
+        self.chat_x = event(self.office_x, Event.Status.ANNOUNCED, **on_now)
+        self.chat_y = event(self.office_y, Event.Status.ANNOUNCED, **on_now)
+        for accepted in (self.draft_x, self.live_x, self.chat_x):
             EventCohost.objects.create(
                 event=accepted, office=self.cohost_office, status=EventCohost.Status.ACCEPTED
             )
@@ -82,6 +100,16 @@ class World:
                 "root@example.org", "correct horse battery staple"
             ),
         }
+        # What an app user said in each chat.
+        self.said_x = ChatMessageFactory(event=self.chat_x, author=self.users["app_user"])
+        self.said_y = ChatMessageFactory(event=self.chat_y, author=self.users["app_user"])
+        reporter = UserFactory()
+        self.report_x = ChatReport.objects.create(
+            event=self.chat_x, message=self.said_x, reporter=reporter, reason="Spam"
+        )
+        self.report_y = ChatReport.objects.create(
+            event=self.chat_y, message=self.said_y, reporter=reporter, reason="Spam"
+        )
 
     def side(self, side):
         """The objects a call on city ``side`` ("X" or "Y") acts on."""
@@ -95,6 +123,10 @@ class World:
                 "announcement": self.announcement_x,
                 "city": self.city_x,
                 "twinning": self.pair,
+                "chat": self.chat_x,
+                "said": self.said_x,
+                "report": self.report_x,
+                "app_user": self.users["app_user"],
             }
         return {
             "office": self.office_y,
@@ -105,6 +137,10 @@ class World:
             "announcement": self.announcement_y,
             "city": self.city_y,
             "twinning": self.pair_y,
+            "chat": self.chat_y,
+            "said": self.said_y,
+            "report": self.report_y,
+            "app_user": self.users["app_user"],
         }
 
 
@@ -236,6 +272,46 @@ MUTATIONS = {
         "{ viewer { language } errors { field code message } } }",
         lambda t: {},
     ),
+    "chatMessageSend": (
+        'mutation($id: ID!) { chatMessageSend(event: $id, body: "Hello", clientId: "c-1") '
+        "{ message { seq } errors { field code message } } }",
+        lambda t: {"id": gid(t["chat"])},
+    ),
+    "chatMessageEdit": (
+        'mutation($id: ID!) { chatMessageEdit(message: $id, body: "Hello again") '
+        "{ message { body } errors { field code message } } }",
+        lambda t: {"id": gid(t["said"])},
+    ),
+    "chatMessageDelete": (
+        "mutation($id: ID!) { chatMessageDelete(message: $id) "
+        "{ message { isDeleted } errors { field code message } } }",
+        lambda t: {"id": gid(t["said"])},
+    ),
+    "chatReactionToggle": (
+        'mutation($id: ID!) { chatReactionToggle(message: $id, emoji: "🎉") '
+        "{ message { reactions { count } } errors { field code message } } }",
+        lambda t: {"id": gid(t["said"])},
+    ),
+    "chatUserMute": (
+        "mutation($id: ID!, $user: ID!) { chatUserMute(event: $id, user: $user, minutes: 10) "
+        "{ mute { until } errors { field code message } } }",
+        lambda t: {"id": gid(t["chat"]), "user": gid(t["app_user"])},
+    ),
+    "chatUserUnmute": (
+        "mutation($id: ID!, $user: ID!) { chatUserUnmute(event: $id, user: $user) "
+        "{ user { id } errors { field code message } } }",
+        lambda t: {"id": gid(t["chat"]), "user": gid(t["app_user"])},
+    ),
+    "chatMessageReport": (
+        'mutation($id: ID!) { chatMessageReport(message: $id, reason: "Spam") '
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["said"])},
+    ),
+    "chatReportResolve": (
+        "mutation($id: ID!) { chatReportResolve(report: $id, action: DISMISS) "
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["report"])},
+    ),
 }
 
 EVERYONE_SIGNED_IN = {role: (ALLOWED, ALLOWED) for role in ROLES if role != "anonymous"}
@@ -256,6 +332,16 @@ def allowed_for(x_roles, y_roles):
 EDITORS = allowed_for({"editor", "publisher", "cohost", "superuser"}, {"staff_y", "superuser"})
 PUBLISHERS = allowed_for({"publisher", "cohost", "superuser"}, {"staff_y", "superuser"})
 ORGANISER_PUBLISHERS = allowed_for({"publisher", "superuser"}, {"staff_y", "superuser"})
+# Moderators and publishers of the offices acting for the event (organiser, accepted co-host).
+CHAT_MODERATORS = allowed_for(
+    {"moderator", "publisher", "cohost", "superuser"}, {"staff_y", "superuser"}
+)
+# The messages are the app user's: they edit and delete them; moderators delete them too.
+CHAT_AUTHOR = allowed_for({"app_user"}, {"app_user"})
+CHAT_AUTHOR_OR_MODERATORS = allowed_for(
+    {"app_user", "moderator", "publisher", "cohost", "superuser"},
+    {"app_user", "staff_y", "superuser"},
+)
 
 EXPECTED = {
     "eventCreate": allowed_for({"editor", "publisher", "superuser"}, {"staff_y", "superuser"}),
@@ -278,6 +364,14 @@ EXPECTED = {
     "preferencesUpdate": EVERYONE_SIGNED_IN,
     "deviceRegister": EVERYONE_SIGNED_IN,
     "deviceUnregister": EVERYONE_SIGNED_IN,
+    "chatMessageSend": EVERYONE_SIGNED_IN,
+    "chatMessageEdit": CHAT_AUTHOR,
+    "chatMessageDelete": CHAT_AUTHOR_OR_MODERATORS,
+    "chatReactionToggle": EVERYONE_SIGNED_IN,
+    "chatUserMute": CHAT_MODERATORS,
+    "chatUserUnmute": CHAT_MODERATORS,
+    "chatMessageReport": EVERYONE_SIGNED_IN,
+    "chatReportResolve": CHAT_MODERATORS,
 }
 for outcomes in EXPECTED.values():
     outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
@@ -296,6 +390,11 @@ def snapshot():
         TwinningFollow,
         Twinning,
         OfficeMembership,
+        ChatRoom,
+        ChatMessage,
+        ChatReaction,
+        ChatMute,
+        ChatReport,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     state["User"] = list(
@@ -321,7 +420,9 @@ def test_the_matrix_covers_every_mutation_of_the_schema():
 
 
 @pytest.mark.parametrize(("mutation", "role", "side"), CELLS)
-def test_authorization(db, gql, mutation, role, side):
+def test_authorization(db, gql, settings, mutation, role, side):
+    # Chat messages are rate-limited per user and room, in a cache the cells share.
+    settings.CHAT_RATE = "0/s"
     world = World()
     document, variables = MUTATIONS[mutation]
     expected = EXPECTED[mutation][role][0 if side == "X" else 1]

@@ -197,6 +197,38 @@ def test_an_id_of_another_type_or_garbage_is_a_coded_error(gql, aktau, bad_id):
     assert result["errors"][0]["extensions"] == {"code": "INVALID_ID", "field": "id"}
 
 
+NODE = "query($id: ID!) { node(id: $id) { id ... on City { name } } }"
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    [
+        "",
+        "garbage",
+        "\u00d7\u00ae\u7f63s",
+        to_global_id("Nothing", 1),
+        to_global_id("Query", 1),
+        to_global_id("City", "abc"),
+        to_global_id("City", "\u00b2"),
+        to_global_id("City", 2**63),
+    ],
+    ids=["empty", "garbage", "not-base64", "no-type", "not-a-node", "letters", "odd-digit", "huge"],
+)
+def test_node_answers_an_id_of_nothing_with_a_coded_error(gql, aktau, bad_id):
+    result = gql(NODE, {"id": bad_id})
+
+    assert result["data"] == {"node": None}
+    assert result["errors"][0]["extensions"] == {"code": "INVALID_ID", "field": "id"}
+
+
+def test_node_finds_a_city_and_is_null_for_a_city_that_is_not(gql, aktau):
+    found = gql(NODE, {"id": to_global_id("City", aktau.pk)})
+    missing = gql(NODE, {"id": to_global_id("City", 2**63 - 1)})
+
+    assert found == {"data": {"node": {"id": to_global_id("City", aktau.pk), "name": "Aktau"}}}
+    assert missing == {"data": {"node": None}}
+
+
 def test_twinnings_filter_by_city_country_kind_and_status(
     gql, aktau, karachi, city_factory, twinning_factory
 ):

@@ -5,11 +5,13 @@ The guard is complete: a test below walks the schema and fails when a list field
 connection) reachable from ``Query`` is selected by none of the documents guarded here, so a
 new list field needs its line in one of them."""
 
+import datetime
 import json
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from graphql import (
     GraphQLList,
     GraphQLNonNull,
@@ -22,12 +24,14 @@ from graphql import (
     parse,
     visit,
 )
+from graphql_relay import to_global_id
 
 from accounts.models import Device
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
-from events.models import EventCohost, Rsvp, StateChange
+from events.models import ChatReaction, ChatReport, EventCohost, Rsvp, StateChange
 from schema.schema import schema
 from tests.conftest import bearer_for
+from tests.factories import ChatMessageFactory
 
 EVENTS = """
 query ($first: Int) {
@@ -176,6 +180,112 @@ def test_the_viewers_lists_cost_the_same_whatever_their_length(
     assert len(set(counts.values())) == 1, counts
 
 
+CHAT_HISTORY = """
+query ($event: ID!, $last: Int) {
+  event(id: $event) {
+    chatRoom { isOpen }
+    chatMessages(last: $last) {
+      pageInfo { hasPreviousPage startCursor }
+      edges { cursor node {
+        id seq body isDeleted createdAt clientId cursor
+        author { id displayName }
+        event { title }
+        reactions { emoji count reactedByMe }
+        replyTo {
+          body author { displayName } event { title } reactions { emoji reactedByMe }
+          replyTo { body author { displayName } }
+        }
+      } }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+def chat(db, event_factory, user_factory):
+    """An event whose chat has 120 messages, each answering the one before, with reactions by
+    the viewer and by others."""
+    now = timezone.now()
+    event = event_factory(starts_at=now, ends_at=now + datetime.timedelta(hours=2))
+    viewer, other = user_factory(), user_factory()
+    previous = None
+    for n in range(120):
+        previous = ChatMessageFactory(
+            event=event,
+            author=viewer if n % 3 else other,
+            reply_to=previous,
+            reactions={"👍": 2, "🎉": 1},
+        )
+        ChatReaction.objects.create(message=previous, user=viewer, emoji="👍")
+        ChatReaction.objects.create(message=previous, user=other, emoji="👍")
+        ChatReaction.objects.create(message=previous, user=other, emoji="🎉")
+    return event, viewer
+
+
+def test_chat_history_query_count_does_not_grow_with_page_size(client, chat):
+    event, viewer = chat
+    token = bearer_for(viewer)
+    counts = {}
+    for last in SIZES:
+        with CaptureQueriesContext(connection) as context:
+            response = client.post(
+                "/graphql/",
+                json.dumps(
+                    {
+                        "query": CHAT_HISTORY,
+                        "variables": {"event": to_global_id("Event", event.pk), "last": last},
+                    }
+                ),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
+        body = response.json()
+        assert "errors" not in body, body["errors"]
+        edges = body["data"]["event"]["chatMessages"]["edges"]
+        assert len(edges) == last
+        assert edges[-1]["node"]["reactions"] == [
+            {"emoji": "👍", "count": 2, "reactedByMe": True},
+            {"emoji": "🎉", "count": 1, "reactedByMe": False},
+        ]
+        assert edges[-1]["node"]["replyTo"]["replyTo"]["author"]["displayName"]
+        counts[last] = len(context.captured_queries)
+
+    assert len(set(counts.values())) == 1, counts
+
+
+CHAT_REPORTS = """
+query ($event: ID!, $first: Int) {
+  event(id: $event) {
+    chatReports(first: $first) {
+      totalCount
+      edges { node {
+        reason status createdAt resolvedAt
+        reporter { displayName } resolvedBy { displayName }
+        message { body author { displayName } replyTo { body author { displayName } } }
+      } }
+    }
+  }
+}
+"""
+
+
+def test_chat_reports_query_count_does_not_grow_with_page_size(client, chat, user_factory):
+    event, _ = chat
+    for message in event.chat_messages.all():
+        ChatReport.objects.create(
+            event=event, message=message, reporter=user_factory(), reason="Spam"
+        )
+    token = bearer_for(user_factory(is_superuser=True))
+    counts = {}
+    for first in SIZES:
+        variables = {"event": to_global_id("Event", event.pk), "first": first}
+        data, counts[first] = count_queries(client, CHAT_REPORTS, token, variables)
+        assert len(data["event"]["chatReports"]["edges"]) == first
+
+    assert len(set(counts.values())) == 1, counts
+
+
 def list_fields() -> set[tuple[str, str]]:
     """Every (type, field) reachable from Query whose value is a list or a connection."""
     found, seen, pending = set(), set(), [schema.graphql_schema.query_type]
@@ -210,7 +320,7 @@ class SelectedFields(Visitor):
 
 def test_every_list_field_is_guarded():
     selected = set()
-    for document in [*LISTS.values(), VIEWER]:
+    for document in [*LISTS.values(), VIEWER, CHAT_HISTORY, CHAT_REPORTS]:
         fields = SelectedFields(TypeInfo(schema.graphql_schema))
         visit(parse(document), TypeInfoVisitor(fields.type_info, fields))
         selected |= fields.fields

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import random
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import graphene
@@ -21,9 +22,14 @@ from django.core.cache import cache
 from django.db import connections, transaction
 from graphql import GraphQLError
 from graphql_relay import to_global_id
+from prometheus_client import REGISTRY
 
 from backend.asgi import application
 from cities.models import City, CityFollow
+from core import metrics
+from core.logs import request_id_var
+from core.middleware import WebsocketRequestIdMiddleware
+from core.ratelimit import Rate
 from schema.core import groups, websocket
 from schema.core.errors import PermissionDeniedError
 from schema.core.websocket import AllowedOriginMiddleware, GraphQLWebsocketConsumer
@@ -927,3 +933,94 @@ async def test_the_handshake_checks_the_origin(open_socket, settings, origin, ac
     if accepted:
         await init(socket)
         assert await receive(socket) == {"type": "connection_ack"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Rate limits, metrics and request IDs of the socket
+# ---------------------------------------------------------------------------------------------
+def metric(name, **labels):
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_mutations_over_the_socket_count_on_the_http_limits(connected, settings, ada, aktau):
+    settings.RATE_LIMIT_MUTATIONS_USER = Rate(1, 60)
+    socket = await connected(payload={"token": bearer_for(ada)})
+    variables = {"city": to_global_id("City", aktau.pk)}
+    await subscribe(socket, "1", CITY_FOLLOW, variables)
+    assert (await receive(socket))["payload"]["data"]["cityFollow"]["errors"] == []
+    assert await receive(socket) == complete_frame("1")
+
+    await subscribe(socket, "2", CITY_FOLLOW, variables)
+
+    frame = await receive(socket)
+    assert frame["payload"]["data"] == {"cityFollow": None}
+    (error,) = frame["payload"]["errors"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert 1 <= error["extensions"]["retryAfter"] <= 60
+
+
+async def test_open_and_closed_connections_are_counted(open_socket):
+    opened = metric("twinning_websocket_connections_open")
+    closed_normally = metric("twinning_websocket_connections_closed_total", code="1000")
+    socket = await open_socket()
+
+    assert metric("twinning_websocket_connections_open") == opened + 1
+    await socket.disconnect(code=1000, timeout=0.2)
+
+    assert metric("twinning_websocket_connections_open") == opened
+    assert metric("twinning_websocket_connections_closed_total", code="1000") == closed_normally + 1
+
+
+def test_every_close_code_of_the_server_has_a_series_of_its_own():
+    assert {int(code) for code in websocket.CloseCode} == metrics.SERVER_CLOSE_CODES
+    assert metrics.close_code_label(4403) == "4403"
+    assert metrics.close_code_label(1001) == "1001"
+    # Codes a client makes up share one series.
+    assert metrics.close_code_label(4999) == "other"
+    assert metrics.close_code_label(None) == "other"
+
+
+async def test_operations_over_the_socket_are_counted_by_type_and_outcome(connected):
+    queries = metric("twinning_graphql_operations_total", type="query", outcome="success")
+    failed = metric("twinning_graphql_operations_total", type="mutation", outcome="error")
+    socket = await connected(sample_application)
+
+    await subscribe(socket, "1", HELLO)
+    assert await receive(socket) == next_frame("1", {"hello": "hello"})
+    assert await receive(socket) == complete_frame("1")
+    socket = await connected()
+    await subscribe(socket, "2", CITY_FOLLOW, {"city": to_global_id("City", 1)})
+    assert (await receive(socket))["payload"]["errors"][0]["extensions"]["code"] == (
+        "UNAUTHENTICATED"
+    )
+
+    assert metric("twinning_graphql_operations_total", type="query", outcome="success") == (
+        queries + 1
+    )
+    assert metric("twinning_graphql_operations_total", type="mutation", outcome="error") == (
+        failed + 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [(b"b7c1d0e4-5a1f-4a53-9d0b-0d1f9f2a7c11", True), (b"bad id", False), (None, False)],
+)
+async def test_each_connection_logs_with_a_request_id_of_its_own(header, kept):
+    seen = []
+
+    async def application(scope, receive, send):
+        seen.append(request_id_var.get())
+
+    headers = [(b"x-request-id", header)] if header else []
+    await WebsocketRequestIdMiddleware(application)(
+        {"type": "websocket", "headers": headers}, None, None
+    )
+
+    (request_id,) = seen
+    if kept:
+        assert request_id == header.decode()
+    else:
+        assert uuid.UUID(request_id)
+    assert request_id_var.get() is None

@@ -1,0 +1,91 @@
+"""Middleware of the whole site: request IDs (HTTP and websockets) and HTTP metrics."""
+
+import re
+import time
+import uuid
+
+from django.core.signals import request_finished
+
+from . import metrics
+from .logs import request_id_var
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What a request ID from outside may look like: a proxy's or a client's own ID (a UUID, 32 hex
+# digits, a trace ID) is kept so that their logs and ours line up; anything else (too short to
+# be unique, too long, characters that do not belong in a header or a log line) is replaced.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=+/-]{7,127}")
+
+
+def request_id_from(given: str) -> str:
+    """``given`` when it is a sane request ID, else a new one."""
+    return given if SANE_REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
+
+
+class RequestIdMiddleware:
+    """Gives each request an ID: the ``X-Request-ID`` it came with when that is a sane token,
+    else a new UUID. It is ``request.request_id``, the ``request_id`` of every log record
+    written while the request runs, and the response's ``X-Request-ID``, so a user's report
+    with the header's value leads to the request's log lines. First in MIDDLEWARE, so that
+    everything after it logs with the ID."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
+        request.request_id = request_id
+        # Kept until the response is closed (request_finished, below), not only while the
+        # middleware runs: Django logs 4xx and 5xx answers ("Not Found: /…") after the
+        # middleware has returned, and those lines need the ID most. Under ASGI the variable
+        # lives in the request's own task, under WSGI in its thread until the next request.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+def _forget_request_id(**kwargs) -> None:
+    request_id_var.set(None)
+
+
+request_finished.connect(_forget_request_id, dispatch_uid="core.middleware.forget_request_id")
+
+
+class WebsocketRequestIdMiddleware:
+    """ASGI middleware giving each websocket connection an ID as RequestIdMiddleware gives
+    each request (from the handshake's ``X-Request-ID``, else new): every record the
+    connection's consumer logs carries it, its tasks and threads included."""
+
+    def __init__(self, application):
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        given = dict(scope.get("headers", ())).get(b"x-request-id", b"").decode("latin-1")
+        token = request_id_var.set(request_id_from(given))
+        try:
+            return await self.application(scope, receive, send)
+        finally:
+            request_id_var.reset(token)
+
+
+class MetricsMiddleware:
+    """Counts and times every request by method, route pattern and status, and counts the
+    GraphQL operation a request ran (noted on it as ``request.graphql_operation``, with
+    ``type`` and ``errored``, by the GraphQL middleware in schema.core.metrics)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        match = getattr(request, "resolver_match", None)
+        # The pattern ("events/<int:pk>.ics"), never the path: paths are the client's to
+        # choose, and each would be a series of its own.
+        route = match.route if match is not None else "unmatched"
+        metrics.observe_http(request.method, route, response.status_code, elapsed)
+        operation = getattr(request, "graphql_operation", None)
+        if operation is not None:
+            metrics.count_graphql_operation(operation.type, operation.errored)
+        return response

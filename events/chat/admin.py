@@ -1,0 +1,109 @@
+"""The admin's chat pages for moderators: reports to settle and mutes to lift, of the events
+whose offices they moderate for, through the same services as the API."""
+
+from django.contrib import admin
+from django.utils.text import Truncator
+
+from cities.permissions import MODERATING_ROLES
+
+from .. import permissions
+from ..admin import ServiceAdmin
+from ..models import Event
+from . import services
+from .models import ChatMute, ChatReport
+
+
+class ModeratedAdmin(ServiceAdmin):
+    """Rows of the events the user moderates the chat of; nothing is added here."""
+
+    office_roles_needed = MODERATING_ROLES
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(event__in=Event.objects.acted_for_by(self.staff_offices(request)))
+
+    def _moderates(self, request, obj) -> bool:
+        """Whether the user moderates ``obj``'s event, or for the list any event at all."""
+        if obj is None:
+            return request.user.is_superuser or bool(self.staff_offices(request))
+        return permissions.can_moderate_chat(request.user, obj.event)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and self._moderates(request, obj)
+
+
+@admin.register(ChatReport)
+class ChatReportAdmin(ModeratedAdmin):
+    """Reports of chat messages; the actions dismiss them or delete the messages."""
+
+    list_display = ("created_at", "excerpt", "reason", "status", "event", "reporter")
+    list_filter = ("status",)
+    list_select_related = ("message", "event", "reporter")
+    readonly_fields = (
+        "event",
+        "message",
+        "excerpt",
+        "reporter",
+        "reason",
+        "status",
+        "created_at",
+        "resolved_by",
+        "resolved_at",
+    )
+    fields = readonly_fields
+    actions = ("dismiss_reports", "delete_messages")
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._moderates(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Message")
+    def excerpt(self, obj):
+        message = obj.message
+        if message.deleted_at is not None:
+            return "(deleted)"
+        return Truncator(message.body).chars(80)
+
+    def _resolve(self, request, queryset, action, verb, done):
+        self.run_for_each(
+            request,
+            queryset,
+            lambda report: services.resolve_report(request.user, report, action),
+            verb,
+            done,
+        )
+
+    @admin.action(permissions=["change"], description="Dismiss selected reports")
+    def dismiss_reports(self, request, queryset):
+        self._resolve(request, queryset, services.ReportAction.DISMISS, "dismiss", "Dismissed")
+
+    @admin.action(permissions=["change"], description="Delete the reported messages")
+    def delete_messages(self, request, queryset):
+        self._resolve(request, queryset, services.ReportAction.DELETE_MESSAGE, "settle", "Settled")
+
+
+@admin.register(ChatMute)
+class ChatMuteAdmin(ModeratedAdmin):
+    """People muted in chats; deleting a mute lifts it."""
+
+    delete_service = staticmethod(
+        lambda actor, mute: services.unmute_user(actor, mute.event, mute.user)
+    )
+    list_display = ("user", "event", "until", "reason", "muted_by")
+    list_select_related = ("user", "event", "muted_by")
+    readonly_fields = ("event", "user", "until", "reason", "muted_by", "created_at")
+    fields = readonly_fields
+    actions = ("delete_selected",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._moderates(request, obj)

@@ -1,0 +1,158 @@
+"""The chat of an event: its room, messages, reactions, mutes and reports.
+
+A room is a row per event that has had a message; its ``last_seq`` is the sequence number of the
+newest message. Sending locks that row while it numbers the message, so within a room the
+numbers follow the order in which the messages commit: a client that has seen message ``n``
+has seen every message before it, which is what lets it catch up from a cursor and lose
+nothing. When the room opens and closes follows from the event (``events.chat.rooms``); the row
+holds nothing else.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class ChatRoom(models.Model):
+    """The numbering of one event's messages; created with the first message."""
+
+    event = models.OneToOneField(
+        "events.Event", on_delete=models.CASCADE, primary_key=True, related_name="chat_room"
+    )
+    # The seq of the newest message: sends lock this row to take the next number.
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"Chat of event {self.event_id}"
+
+
+class ChatMessage(models.Model):
+    """One message of an event's chat. A deleted message stays as a tombstone (body removed),
+    so that the numbering has no holes and replies keep their place."""
+
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, related_name="chat_messages"
+    )
+    # 1, 2, 3… within the event, in commit order (see the module's docstring).
+    seq = models.PositiveBigIntegerField()
+    # Null once the account is deleted; the message stays, without its author.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField(blank=True)
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The sender's key for this message: a retried send with the same key returns this row.
+    client_id = models.CharField(max_length=64)
+    # Counts per emoji, kept by the reaction service under the message's row lock, so that
+    # history and broadcasts carry them without counting: {"👍": 3, "🎉": 1}.
+    reactions = models.JSONField(default=dict, blank=True)
+    # Bumped by every change after the message was sent (edit, deletion, reaction), under its
+    # row lock: of two broadcasts about it that arrive out of order, subscribers keep the newer.
+    revision = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["event", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "seq"], name="chat_message_unique_seq"),
+            models.UniqueConstraint(
+                fields=["event", "author", "client_id"], name="chat_message_unique_client_id"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} in event {self.event_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class ChatReaction(models.Model):
+    """One user's reaction with one emoji to one message (toggled on and off)."""
+
+    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    emoji = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="chat_reaction_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.emoji} on {self.message_id}"
+
+
+class ChatMute(models.Model):
+    """A user muted in one event's chat by a moderator, until a time: their sends fail with
+    MUTED. Muting again replaces the time; unmuting deletes the row."""
+
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="chat_mutes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=300, blank=True)
+    muted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="chat_mute_unique_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} muted in event {self.event_id} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class ChatReport(models.Model):
+    """A user's report of a message to the event's moderators; one per user and message."""
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", "Open"
+        DISMISSED = "DISMISSED", "Dismissed"
+        MESSAGE_DELETED = "MESSAGE_DELETED", "Message deleted"
+
+    # The event too, so that a moderator's list is one indexed filter.
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="chat_reports")
+    message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.CharField(max_length=500)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["event", "status"], name="chat_report_event_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "reporter"], name="chat_report_unique_reporter"
+            )
+        ]
+
+    def __str__(self):
+        return f"Report of {self.message} by {self.reporter}"

@@ -1,0 +1,1 @@
+"""The API of an event's chat: types, history, mutations and subscriptions."""

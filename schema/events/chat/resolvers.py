@@ -1,0 +1,301 @@
+"""The reads behind the chat's part of the API; resolvers call these and nothing else."""
+
+import base64
+import binascii
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+
+from cities.permissions import MODERATING_ROLES, office_roles
+from events import permissions
+from events.chat import presence, services
+from events.chat.realtime import author_name
+from events.models import ChatMessage, ChatReaction, ChatReport, Event
+
+from ...core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
+from ...core.pagination import paginate
+from ...core.selection import is_selected
+
+_CURSOR_PREFIX = "chat:"
+
+
+# --- Cursors -------------------------------------------------------------------------------
+
+
+def cursor_of(seq: int) -> str:
+    """The opaque cursor of the message numbered ``seq`` in its room."""
+    return base64.b64encode(f"{_CURSOR_PREFIX}{seq}".encode()).decode()
+
+
+def seq_of(cursor: str, field: str) -> int:
+    """The seq inside a cursor of ``cursor_of``, or INVALID_CURSOR naming ``field``."""
+    try:
+        text = base64.b64decode(cursor, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        text = ""
+    number = text.removeprefix(_CURSOR_PREFIX)
+    if not text.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 18:
+        raise UserInputError(
+            f"{field} is not a cursor of a chat message.", ApiErrorCode.INVALID_CURSOR, field
+        )
+    return int(number)
+
+
+# --- Fields of a message ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """A message's author as the room sees them."""
+
+    pk: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionCount:
+    message: ChatMessage
+    emoji: str
+    count: int
+
+
+# Set on messages built from a payload: the author's public data, without a User row.
+_AUTHOR = "_chat_author"
+# The emojis the viewer reacted with, per message, once loaded (for one viewer: a message
+# instance serves one request or one subscriber).
+_VIEWER_REACTIONS = "_chat_viewer_reactions"
+
+
+def author_of(user) -> Author:
+    """``user`` as the chat shows people."""
+    return Author(user.pk, author_name(user))
+
+
+def public_author(message: ChatMessage) -> Author | None:
+    if message.deleted_at is not None or message.author_id is None:
+        return None
+    known = getattr(message, _AUTHOR, None)
+    if known is not None:
+        return known
+    return Author(message.author_id, author_name(message.author))
+
+
+def _emoji_order() -> dict[str, int]:
+    return {emoji: index for index, emoji in enumerate(settings.CHAT_REACTIONS)}
+
+
+def reaction_counts(message: ChatMessage) -> list[ReactionCount]:
+    """The message's reactions in the order the settings offer them; reactions since removed
+    from the offer still count, after the others."""
+    order = _emoji_order()
+    counts = [(emoji, count) for emoji, count in (message.reactions or {}).items() if count > 0]
+    counts.sort(key=lambda item: (order.get(item[0], len(order)), item[0]))
+    return [ReactionCount(message, emoji, count) for emoji, count in counts]
+
+
+def attach_viewer_reactions(messages, viewer) -> None:
+    """Which emojis the viewer reacted with, for many messages in one query."""
+    mine: dict[int, set[str]] = {message.pk: set() for message in messages}
+    if viewer.is_authenticated and mine:
+        for message_id, emoji in ChatReaction.objects.filter(
+            user=viewer, message__in=list(mine)
+        ).values_list("message_id", "emoji"):
+            mine[message_id].add(emoji)
+    for message in messages:
+        setattr(message, _VIEWER_REACTIONS, frozenset(mine[message.pk]))
+
+
+def reacted_by_viewer(message: ChatMessage, emoji: str, viewer) -> bool:
+    if not viewer.is_authenticated:
+        return False
+    if not hasattr(message, _VIEWER_REACTIONS):
+        attach_viewer_reactions([message], viewer)
+    return emoji in getattr(message, _VIEWER_REACTIONS)
+
+
+def client_id_for_viewer(message: ChatMessage, viewer) -> str | None:
+    """The message's clientId if the viewer wrote it; read from the database only for a
+    message built from a broadcast (which does not carry it)."""
+    if not viewer.is_authenticated or message.author_id != viewer.pk:
+        return None
+    if message.client_id is None:
+        message.client_id = (
+            ChatMessage.objects.filter(pk=message.pk, author=viewer)
+            .values_list("client_id", flat=True)
+            .first()
+        )
+    return message.client_id
+
+
+def _parse_time(text: str | None) -> datetime.datetime | None:
+    return datetime.datetime.fromisoformat(text) if text is not None else None
+
+
+def message_from_data(data: dict, event: Event) -> ChatMessage:
+    """A message built from a broadcast's data (``events.chat.realtime.message_data``) for one
+    subscriber, without the database: what the room sees of it, with ``event`` as its event.
+    Its clientId is unknown (None): ``client_id_for_viewer`` reads it for the author."""
+    author = data["author"]
+    message = ChatMessage(
+        id=data["id"],
+        event_id=event.pk,
+        seq=data["seq"],
+        author_id=author["id"] if author else None,
+        body=data["body"] or "",
+        reply_to_id=data["replyTo"],
+        client_id=None,
+        reactions=data["reactions"],
+        revision=data["revision"],
+        created_at=_parse_time(data["createdAt"]),
+        edited_at=_parse_time(data["editedAt"]),
+        deleted_at=_parse_time(data["deletedAt"]),
+    )
+    message.event = event
+    if author:
+        setattr(message, _AUTHOR, Author(author["id"], author["name"]))
+    reply = data.get("reply")
+    if reply is not None:
+        message.reply_to = message_from_data(reply, event)
+    return message
+
+
+# --- History ---------------------------------------------------------------------------------
+
+
+def _history_joins(paths: frozenset[str]) -> list[str]:
+    """The joins the selected fields need: the author, and each level of replies selected
+    with its author, so that a page costs the same queries whatever its size."""
+    joins = ["author"] if is_selected(paths, "author") else []
+    path, join = "replyTo", "reply_to"
+    while is_selected(paths, path):
+        joins.append(join)
+        if is_selected(paths, f"{path}.author"):
+            joins.append(f"{join}__author")
+        path, join = f"{path}.replyTo", f"{join}__reply_to"
+    return joins
+
+
+def _with_replies(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages and those they reply to, as far as the joins loaded them."""
+    found, queue = [], list(messages)
+    while queue:
+        message = queue.pop()
+        found.append(message)
+        cached = ChatMessage.reply_to.is_cached(message)
+        if cached and message.reply_to is not None:
+            queue.append(message.reply_to)
+    return found
+
+
+def history_page(event: Event, viewer, last: int | None, before: str | None, paths, connection):
+    """The ``last`` messages of the event's chat before the cursor ``before`` (the newest
+    without it), oldest first, as an instance of ``connection``; None for a draft."""
+    if not services.has_room(event):
+        return None
+    size = settings.GRAPHQL_DEFAULT_PAGE_SIZE if last is None else last
+    if not 0 <= size <= settings.GRAPHQL_MAX_PAGE_SIZE:
+        raise UserInputError(
+            f"last must be between 0 and {settings.GRAPHQL_MAX_PAGE_SIZE}.",
+            ApiErrorCode.INVALID_PAGE_SIZE,
+            "last",
+        )
+    queryset = ChatMessage.objects.filter(event=event)
+    if before is not None:
+        queryset = queryset.filter(seq__lt=seq_of(before, "before"))
+    joins = _history_joins(paths)
+    if joins:
+        queryset = queryset.select_related(*joins)
+    rows = list(queryset.order_by("-seq")[: size + 1]) if size else []
+    has_previous = len(rows) > size
+    rows = rows[:size]
+    rows.reverse()
+    loaded = _with_replies(rows)
+    for message in loaded:
+        # Every message of the page is of this event: its `event` field costs nothing.
+        message.event = event
+    if any(path.endswith("reactedByMe") for path in paths):
+        attach_viewer_reactions(loaded, viewer)
+    edges = [connection.Edge(node=row, cursor=cursor_of(row.seq)) for row in rows]
+    return connection(
+        edges=edges,
+        page_info=_page_info(edges, has_previous=has_previous, has_next=before is not None),
+    )
+
+
+def _page_info(edges, has_previous: bool, has_next: bool):
+    from graphene.relay import PageInfo
+
+    return PageInfo(
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+        has_previous_page=has_previous,
+        has_next_page=has_next,
+    )
+
+
+def backlog(event: Event, after_seq: int, until_seq: int | None = None, limit: int = 100):
+    """Messages of the event numbered above ``after_seq`` (up to ``until_seq``), oldest first,
+    at most ``limit``: what a subscriber catching up replays."""
+    queryset = ChatMessage.objects.filter(event=event, seq__gt=after_seq)
+    if until_seq is not None:
+        queryset = queryset.filter(seq__lte=until_seq)
+    rows = list(queryset.select_related("author", "reply_to__author").order_by("seq")[:limit])
+    for message in _with_replies(rows):
+        message.event = event
+    return rows
+
+
+# --- Rooms -----------------------------------------------------------------------------------
+
+
+def chat_room(event: Event) -> Event | None:
+    """The event stands for its room; a draft has none."""
+    return event if services.has_room(event) else None
+
+
+def room_window(event: Event):
+    return services.room_window(event)
+
+
+def room_is_open(event: Event) -> bool:
+    return services.is_open(event)
+
+
+def present_count(event: Event) -> int:
+    return presence.present_count(event.pk)
+
+
+# --- Reports ---------------------------------------------------------------------------------
+
+
+def readable_reports(queryset, viewer):
+    """The reports ``viewer`` may read: their own, and all those of the events they moderate."""
+    if not viewer.is_authenticated:
+        return queryset.none()
+    if viewer.is_superuser:
+        return queryset
+    offices = [office for office, roles in office_roles(viewer).items() if roles & MODERATING_ROLES]
+    return queryset.filter(Q(reporter=viewer) | Q(event__in=Event.objects.acted_for_by(offices)))
+
+
+def reports_page(event: Event, viewer, first, after, status, connection):
+    """``Event.chatReports``: the event's reports, newest first, for its moderators."""
+    if not permissions.can_moderate_chat(viewer, event):
+        raise PermissionDeniedError("Only the event's moderators read its chat's reports.")
+    queryset = ChatReport.objects.filter(event=event)
+    if status is not None:
+        queryset = queryset.filter(status=getattr(status, "value", status))
+    queryset = queryset.select_related(
+        "message__author", "message__reply_to__author", "reporter", "resolved_by"
+    ).order_by("-created_at", "-id")
+
+    def after_fetch(rows):
+        for report in rows:
+            report.event = event
+            report.message.event = event
+            if report.message.reply_to_id is not None:
+                report.message.reply_to.event = event
+
+    return paginate(queryset, connection, first, after, after_fetch)

@@ -1,0 +1,333 @@
+"""An event's chat, live: the chatMessages and chatPresence subscriptions.
+
+**No query per delivery.** A room may have a thousand subscribers, so a message's broadcast
+carries its public data (``events.chat.realtime``) and the message is built from it without the
+database. The permission, checked at subscribe time by reading the event as the viewer may see
+it, is checked again for each delivery against the payload's facts: the event it belongs to and
+whether that event is public. Only the viewer's own fields (``reactedByMe``, ``clientId``) read
+the database, and only when selected. Subscriptions that select none of them (nor the event,
+which each viewer sees as they may) render alike: the consumer renders each broadcast once for
+all of them in the process (``MessageEvent.shared_result_key``).
+
+**Nothing lost, nothing twice.** Messages are numbered per room in commit order (``seq``) and
+broadcast after they commit. A subscriber joins the room's group before it reads anything, so
+every message committed from then on reaches it. With ``after`` (a cursor) it first replays the
+stored messages numbered above it, then goes on live, skipping what it has already sent. Two
+messages' broadcasts may still arrive out of order (each leaves from its own request once its
+transaction commits), and a gap in the numbers shows it: the subscriber then reads the missing
+messages from the database (all of them have committed, since a later number was only taken
+once they had) and sends them in order; their own broadcasts, arriving later, are skipped.
+Updates of one message (edits, reactions, deletion) carry its revision, and one older than
+what the subscriber has sent of that message (overtaken, or replayed newer) is dropped.
+
+**Presence.** A chatMessages subscription holds its connection's presence in the room
+(``events.chat.presence``) for as long as it runs, renewing the lease, and tells the room's
+presence group when the count changes. A chatPresence subscription sends the count at once and
+then each change it hears of, newest version only; every third of a lease it also ends leases
+that ran out (a server process that died), which is how their end is heard of.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import graphene
+from asgiref.sync import sync_to_async
+
+from events.chat import presence, services
+from events.chat.error_codes import ChatErrorCode
+from events.chat.realtime import MessageChange
+from events.models import ChatMessage, ChatRoom, Event
+
+from ...core.errors import ApiErrorCode, UserInputError
+from ...core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
+from ...core.ids import decode_id
+from ...core.selection import selected_paths
+from ..subscriptions import current_viewer, in_thread, joined
+from . import resolvers
+from .types import ChatMessageEvent, ChatPresence
+
+# Messages read from the database at a time while catching up.
+BACKLOG_BATCH = 100
+
+
+class MessageEvent:
+    """What a chatMessages subscription yields: the root of a ChatMessageEvent.
+
+    Built from a broadcast, the message itself is only made when a field is resolved, which
+    subscribers sharing another's result never do. ``shared_result_key`` (the broadcast's id,
+    for subscriptions whose fields are the same for every viewer and need no database) lets
+    the websocket consumer render the event once for all such subscribers of the process.
+    """
+
+    __slots__ = ("_data", "_event", "_message", "kind", "shared_result_key")
+
+    def __init__(
+        self,
+        kind: str,
+        message: ChatMessage | None = None,
+        *,
+        data: dict | None = None,
+        event: Event | None = None,
+        shared_result_key: str | None = None,
+    ):
+        self.kind = kind
+        self._message = message
+        self._data = data
+        self._event = event
+        self.shared_result_key = shared_result_key
+
+    @property
+    def message(self) -> ChatMessage:
+        if self._message is None:
+            self._message = resolvers.message_from_data(self._data, self._event)
+        return self._message
+
+
+# Fields whose value depends on the viewer, or needs the database, below chatMessages: a
+# subscription selecting any of them renders each event for itself.
+_OWN_FIELDS = frozenset({"reactedByMe", "clientId", "event"})
+
+
+def renders_alike(info) -> bool:
+    """Whether every viewer's result of this subscription's events is the same, and rendering
+    it needs no database: not when it selects a viewer's own fields, the event (read as each
+    viewer may see it), or replies beyond the one level a broadcast carries."""
+    for path in selected_paths(info):
+        parts = path.split(".")
+        if _OWN_FIELDS.intersection(parts) or "replyTo.replyTo" in path:
+            return False
+    return True
+
+
+def open_room(account, pk: int) -> tuple[Event | None, int]:
+    """The event if the viewer may see it, and the number of its newest message (0 for none),
+    read after the subscriber joined the room's group."""
+    viewer = current_viewer(account)
+    event = (
+        Event.objects.visible_to(viewer)
+        .select_related("host_city", "twinning", "office")
+        .filter(pk=pk)
+        .first()
+    )
+    if event is None:
+        return None, 0
+    last_seq = ChatRoom.objects.filter(pk=pk).values_list("last_seq", flat=True).first()
+    return event, last_seq or 0
+
+
+# Revisions of messages remembered per subscriber, to drop an update older than one sent; the
+# oldest are forgotten beyond this (an update that late is not worth remembering for).
+REMEMBERED_REVISIONS = 2000
+
+
+class RoomFeed:
+    """The messages one subscriber is sent, in order, each once (see the module's docstring).
+
+    ``sent`` is the number of the last message sent as CREATED: every message up to it has
+    been sent, and no other. ``revisions`` holds the revision each message was last sent at,
+    for the messages sent since subscribing: an update broadcast about a message can be
+    overtaken by a later one, or by the replay of its newer state, and is then dropped.
+    """
+
+    def __init__(self, event: Event, sent: int, shared: bool = False):
+        self.event = event
+        self.sent = sent
+        self.shared = shared
+        self.revisions: dict[int, int] = {}
+
+    def _newer(self, message_id: int, revision: int) -> bool:
+        """Whether this revision of the message is newer than any sent; remembers it if so."""
+        if revision <= self.revisions.get(message_id, -1):
+            return False
+        self.revisions.pop(message_id, None)
+        self.revisions[message_id] = revision
+        if len(self.revisions) > REMEMBERED_REVISIONS:
+            del self.revisions[next(iter(self.revisions))]
+        return True
+
+    async def replay(self, until: int | None = None) -> AsyncIterator[MessageEvent]:
+        """The stored messages after ``sent`` (up to ``until``), read in batches."""
+        while until is None or self.sent < until:
+            rows = await in_thread(resolvers.backlog)(self.event, self.sent, until, BACKLOG_BATCH)
+            for message in rows:
+                self.sent = message.seq
+                self._newer(message.pk, message.revision)
+                yield MessageEvent(MessageChange.CREATED.value, message)
+            if len(rows) < BACKLOG_BATCH:
+                return
+
+    async def follow(self, stream) -> AsyncIterator[MessageEvent]:
+        """The room's broadcasts as this subscriber is to receive them."""
+        async for payload in stream:
+            if payload.get("event") != self.event.pk or not payload.get("public"):
+                continue
+            data = payload["message"]
+            seq, kind = data["seq"], payload["kind"]
+            if seq > self.sent + (kind == MessageChange.CREATED):
+                # An earlier message's broadcast is late, or this change is to a message whose
+                # own has not come yet: read them, as they are now, from the database.
+                async for event in self.replay(until=seq):
+                    yield event
+                continue
+            if kind == MessageChange.CREATED:
+                if seq <= self.sent:
+                    continue  # replayed already
+                self.sent = seq
+            if not self._newer(data["id"], data["revision"]):
+                continue  # older than what was sent of this message
+            shared_key = payload.get("broadcast") if self.shared else None
+            yield MessageEvent(kind, data=data, event=self.event, shared_result_key=shared_key)
+
+
+async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator[MessageEvent]:
+    """The event's messages as they are sent, edited, deleted and reacted to; with ``after``,
+    first those sent after that cursor."""
+    pk = decode_id(event_id, "Event", "event")
+    after_seq = resolvers.seq_of(after, "after") if after is not None else None
+    # Joined before anything is read, so that what commits meanwhile is heard.
+    stream = await joined(info, group_name(EVENT_CHAT, id=pk))
+    event, last_seq = await in_thread(open_room)(info.context.user, pk)
+    if event is None:
+        raise UserInputError("Nothing with this ID.", ApiErrorCode.NOT_FOUND, "event")
+    if not services.has_room(event):
+        raise UserInputError(
+            "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
+        )
+    sent = last_seq if after_seq is None else min(after_seq, last_seq)
+    feed = RoomFeed(event, sent, shared=renders_alike(info))
+    connection = getattr(info.context, "connection_id", None)
+    return _messages(feed, stream, after_seq is not None, connection)
+
+
+async def _messages(
+    feed: RoomFeed, stream, catch_up: bool, connection: str | None
+) -> AsyncIterator[MessageEvent]:
+    async with present(feed.event.pk, connection):
+        if catch_up:
+            async for event in feed.replay():
+                yield event
+        async for event in feed.follow(stream):
+            yield event
+
+
+# ---------------------------------------------------------------------------------------------
+# Presence
+# ---------------------------------------------------------------------------------------------
+
+
+def in_worker(function):
+    """``function`` (blocking on Redis, not on the database) as a coroutine run in a thread."""
+    return sync_to_async(function, thread_sensitive=False)
+
+
+async def tell_presence(room: int, snapshot: presence.Snapshot | None) -> None:
+    """Tell the room's chatPresence subscribers, in every process, its new count."""
+    if snapshot is not None:
+        payload = {"count": snapshot.count, "version": snapshot.version}
+        await broadcast(group_name(EVENT_CHAT_PRESENCE, id=room), payload)
+
+
+async def _renew(room: int, connection: str) -> None:
+    while True:
+        await asyncio.sleep(presence.lease_seconds() / 3)
+        await in_worker(presence.holds.renew)(room, connection)
+
+
+@contextlib.asynccontextmanager
+async def present(room: int, connection: str | None):
+    """The connection is present in the room for the duration."""
+    if connection is None:
+        yield
+        return
+    await tell_presence(room, await in_worker(presence.holds.enter)(room, connection))
+    renewal = asyncio.create_task(_renew(room, connection))
+    try:
+        yield
+    finally:
+        renewal.cancel()
+        await tell_presence(room, await in_worker(presence.holds.leave)(room, connection))
+
+
+async def chat_presence(info, event_id: str) -> AsyncIterator["PresenceCount"]:
+    """How many are in the event's room: now, then at every change."""
+    pk = decode_id(event_id, "Event", "event")
+    stream = await joined(info, group_name(EVENT_CHAT_PRESENCE, id=pk))
+    event, _ = await in_thread(open_room)(info.context.user, pk)
+    if event is None:
+        raise UserInputError("Nothing with this ID.", ApiErrorCode.NOT_FOUND, "event")
+    if not services.has_room(event):
+        raise UserInputError(
+            "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
+        )
+    return _counts(pk, stream)
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceCount:
+    """What a chatPresence subscription yields; the same for everyone (see MessageEvent)."""
+
+    count: int
+    room: int
+
+    @property
+    def shared_result_key(self) -> str:
+        return f"presence:{self.room}:{self.count}"
+
+
+async def _counts(room: int, stream) -> AsyncIterator[PresenceCount]:
+    store = presence.store()
+    snapshot = await in_worker(store.snapshot)(room)
+    sent, seen = snapshot.count, snapshot.version
+    yield PresenceCount(sent, room)
+    while True:
+        try:
+            payload = await asyncio.wait_for(anext(stream), presence.lease_seconds() / 3)
+        except TimeoutError:
+            # Nothing heard for a while: end the leases that ran out, tell everyone if some
+            # did, and take the store's word for the count (and version) from now on.
+            snapshot, ended = await in_worker(store.sweep)(room)
+            if ended:
+                await tell_presence(room, snapshot)
+            seen = snapshot.version
+            count = snapshot.count
+        else:
+            if payload["version"] <= seen:
+                continue  # older than what this subscriber knows
+            seen, count = payload["version"], payload["count"]
+        if count != sent:
+            sent = count
+            yield PresenceCount(count, room)
+
+
+class ChatSubscriptions(graphene.ObjectType):
+    chat_messages = graphene.Field(
+        ChatMessageEvent,
+        required=True,
+        event=graphene.ID(required=True, description="The Event whose chat to follow."),
+        after=graphene.String(
+            description=(
+                "A message's cursor (from history or an earlier delivery): first every message "
+                "sent after it, then the live ones, none missing and none twice."
+            )
+        ),
+        description="The event's chat messages as they are sent, edited, deleted, reacted to.",
+    )
+
+    chat_presence = graphene.Field(
+        ChatPresence,
+        required=True,
+        event=graphene.ID(required=True, description="The Event whose room to watch."),
+        description=(
+            "How many connections follow the event's chat messages: at once, then at every change."
+        ),
+    )
+
+    @staticmethod
+    async def subscribe_chat_messages(root, info, event, after=None):
+        return await chat_messages(info, event, after)
+
+    @staticmethod
+    async def subscribe_chat_presence(root, info, event):
+        return await chat_presence(info, event)

@@ -1,0 +1,134 @@
+"""Fixtures of the end-to-end tests: one live daphne server for the package, on the test database,
+and real clients connected to it.
+
+Every test here commits (``django_db(transaction=True)``): the server is another process and
+sees committed rows only. The server, the database it shares with the tests and its channel
+layer follow the suite's environment: SQLite and the in-memory layer by default (then one
+server process holds the layer, and HTTP and websockets share it), PostgreSQL and channels-redis
+with DATABASE_URL and REDIS_URL.
+"""
+
+import asyncio
+from contextlib import ExitStack
+
+import pytest
+from django.db import connection
+from graphql_relay import to_global_id
+
+from tests.e2e.clients import NodeClient, PythonClient, node_missing
+from tests.e2e.live_server import LiveServer, database_url, sqlite_on_disk
+
+CLIENTS = {"node": NodeClient, "python": PythonClient}
+PROBE = "query Probe { __typename }"
+
+
+@pytest.fixture(scope="package")
+def live_database(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
+    """DATABASE_URL of the test database, in a form the server's process can open too.
+
+    PostgreSQL's test database is one already. SQLite's is in memory, so for this package only
+    it moves to a file (``sqlite_on_disk``), and back when the package is done.
+    """
+    with ExitStack() as stack:
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():
+            path = tmp_path_factory.mktemp("e2e-database") / "test.sqlite3"
+            with django_db_blocker.unblock():
+                stack.enter_context(sqlite_on_disk(path))
+        yield database_url()
+
+
+@pytest.fixture(scope="package")
+def daphne_server(live_database, tmp_path_factory) -> LiveServer:
+    """daphne serving ``backend.asgi:application`` on the test database, for the package; its
+    log is added to the report of every test that fails. It must stop cleanly at the end."""
+    server = LiveServer(tmp_path_factory.mktemp("e2e-server") / "daphne.log", live_database)
+    server.start()
+    yield server
+    status = server.stop()
+    assert status == 0, f"daphne did not exit cleanly ({status}):\n{server.log()[-8000:]}"
+
+
+LOG_START = pytest.StashKey[int]()
+
+
+@pytest.fixture(autouse=True)
+def _server_log_start(request, daphne_server) -> None:
+    """Where the server's log stood when the test began, for ``pytest_runtest_makereport``."""
+    request.node.stash[LOG_START] = daphne_server.log_path.stat().st_size
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test's report shows what the server logged during the test."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("daphne_server")
+    if report.failed and isinstance(server, LiveServer):
+        start = item.stash.get(LOG_START, 0)
+        with server.log_path.open("rb") as log:
+            log.seek(start)
+            report.sections.append(("live server log", log.read().decode(errors="replace")))
+    return report
+
+
+@pytest.fixture
+async def clients(daphne_server, tmp_path):
+    """Connect real clients to the live server: ``await clients.connect("node", token=…)``;
+    every client is closed after the test."""
+    opened = []
+
+    class Clients:
+        async def connect(self, kind: str, token=None, keep_alive=False):
+            if kind == "node" and (missing := node_missing()):
+                pytest.fail(missing, pytrace=False)
+            client = await CLIENTS[kind].connect(
+                daphne_server.ws_url, token, keep_alive, log_dir=tmp_path
+            )
+            opened.append(client)
+            return client
+
+    yield Clients()
+    await asyncio.gather(*(client.close() for client in opened))
+
+
+@pytest.fixture(params=sorted(CLIENTS))
+def connect(request, clients):
+    """Connect a client of each kind in turn (the test runs once with each)."""
+
+    def connect_(token=None, keep_alive=False):
+        return clients.connect(request.param, token, keep_alive)
+
+    return connect_
+
+
+async def eventually(condition, timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def listen(daphne_server):
+    """Subscribe and return once the server listens to the subscription's channel-layer
+    ``group``: what commits from then on is heard.
+
+    A subscription sends nothing on subscribing, so the test asks something else. The server
+    runs a socket's messages in order, and a subscription joins its group before the next
+    message is read when the layer is in memory (its group_add never waits), so the answer to a
+    query sent after the subscription comes after the join. With Redis, joining waits on the
+    network: there the group itself is watched until a new member appears (so one connection
+    must not listen to the same group twice through this).
+    """
+
+    async def listen_(client, query: str, variables: dict | None, group: str):
+        before = daphne_server.group_members(group)
+        subscription = await client.subscribe(query, variables)
+        assert await client.execute(PROBE) == {"data": {"__typename": "Query"}}
+        if before is not None:
+            await eventually(lambda: daphne_server.group_members(group) - before)
+        return subscription
+
+    return listen_
+
+
+def gid(instance) -> str:
+    return to_global_id(type(instance).__name__, instance.pk)

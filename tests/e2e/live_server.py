@@ -1,0 +1,198 @@
+"""The project's ASGI application served by daphne in a process of its own, for the end-to-end
+tests: real sockets, real HTTP, the channel layer of the settings.
+
+The server is started as production starts it (``daphne backend.asgi:application``), with the
+test settings and the test database, so that what a test writes is what the server reads and
+the other way round. Its listening socket is bound here, on 127.0.0.1 and a port the kernel
+picks, and handed to daphne (``--fd``): no other process can take the port between choosing
+and binding it. The server counts as started once ``/readyz`` answers 200, which also says that
+it reached the database and its channel layer.
+"""
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing, contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import redis
+from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
+from django.conf import settings
+from django.db import connection
+
+START_SECONDS = 30
+STOP_SECONDS = 10
+# The server's own pings (graphql-transport-ws `ping`): often enough for a test to see a dozen
+# within seconds (production's 25 s would not fit a test).
+KEEPALIVE_SECONDS = 0.5
+
+
+def database_url() -> str:
+    """DATABASE_URL naming the database the test process is connected to now."""
+    database = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{database['NAME']}"
+    if connection.vendor != "postgresql":
+        raise NotImplementedError(f"No live server on {connection.vendor}.")
+    credentials = quote(database["USER"] or "", safe="")
+    if database["PASSWORD"]:
+        credentials += ":" + quote(database["PASSWORD"], safe="")
+    host = database["HOST"] or "localhost"
+    port = f":{database['PORT']}" if database["PORT"] else ""
+    return f"postgres://{credentials}@{host}{port}/{quote(database['NAME'], safe='')}"
+
+
+@contextmanager
+def sqlite_on_disk(path: Path):
+    """The test process's SQLite test database copied to ``path`` and used from there while the
+    block runs; then the in-memory database again, as the block found it.
+
+    pytest-django keeps SQLite's test database in memory, which no other process can open. The
+    copy is SQLite's online backup (as Django's parallel runner clones it); the connection is
+    pointed at the file, and the in-memory one is kept aside, open, since closing it would
+    destroy that database. Connections already open in other threads would stay on the
+    in-memory database: the tests that share the file use the ORM from their own thread only.
+    """
+    connection.ensure_connection()
+    memory = connection.connection
+    with closing(sqlite3.connect(path)) as disk:
+        memory.backup(disk)
+    name = connection.settings_dict["NAME"]
+    connection.connection = None
+    connection.settings_dict["NAME"] = str(path)
+    try:
+        yield
+    finally:
+        connection.close()  # the file's connection: a real close, as the name is a file's
+        connection.settings_dict["NAME"] = name
+        connection.connection = memory
+
+
+class LiveServer:
+    """A daphne process serving ``backend.asgi:application`` on 127.0.0.1.
+
+    ``url`` is its http:// base, ``ws_url`` its GraphQL websocket. What the server writes to
+    stdout and stderr (its access log, errors, tracebacks) goes to ``log_path``; ``log()`` reads
+    it back for failure messages.
+    """
+
+    def __init__(self, log_path: Path, database: str):
+        self.log_path = log_path
+        self.database = database
+        self.process: subprocess.Popen | None = None
+        self.port: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql/"
+
+    def environment(self) -> dict[str, str]:
+        """The test process's environment, with the test settings, the test database, a
+        keep-alive short enough to test, and no rate limits on mutations, chat messages and
+        websocket operations: the tests send faster than people type (the limits have tests of their own,
+        in tests/schema)."""
+        return {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "backend.test_settings",
+            "DATABASE_URL": self.database,
+            "WEBSOCKET_KEEPALIVE_SECONDS": str(KEEPALIVE_SECONDS),
+            "CHAT_RATE": "0/m",
+            "RATE_LIMIT_MUTATIONS_USER": "0/m",
+            "RATE_LIMIT_MUTATIONS_IP": "0/m",
+            "WEBSOCKET_OPERATIONS_PER_SECOND": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start(self) -> None:
+        listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.port = listener.getsockname()[1]
+        command = [
+            sys.executable,
+            "-m",
+            "daphne",
+            "--fd",
+            str(listener.fileno()),
+            "--verbosity",
+            "1",
+            "backend.asgi:application",
+        ]
+        with listener, self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+                command,
+                cwd=settings.BASE_DIR,
+                env=self.environment(),
+                pass_fds=(listener.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        # The socket is daphne's now; this process's copy is closed, so that only daphne
+        # accepts on it.
+        try:
+            self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_until_ready(self) -> None:
+        """Poll ``/readyz`` until it answers 200; fail early if daphne exits.
+
+        The port listens from the start (it was bound here), so a request made before daphne
+        runs waits in the socket's backlog: each try is short, and a failed one tries again.
+        """
+        deadline = time.monotonic() + START_SECONDS
+        with httpx.Client(trust_env=False, timeout=0.5) as client:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"daphne exited ({self.process.returncode}) before serving:\n{self.log()}"
+                    )
+                try:
+                    if client.get(f"{self.url}/readyz").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"daphne did not serve /readyz within {START_SECONDS} s:\n{self.log()}"
+                    )
+
+    def stop(self) -> int | None:
+        """SIGTERM, which daphne answers by closing its sockets and exiting with 0; SIGKILL if
+        it has not exited in time. Returns the exit status (negative: killed by that signal)."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_SECONDS)
+        return self.process.returncode
+
+    def log(self) -> str:
+        """Everything the server has written so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def group_members(self, group: str) -> set[bytes] | None:
+        """The channels in a channel-layer ``group`` where the test can see them (the Redis
+        layer, shared with the server); None for the in-memory layer, which lives in the
+        server's process."""
+        layer = get_channel_layer()
+        if not isinstance(layer, RedisChannelLayer):
+            return None
+        # channels-redis keeps a group as a sorted set under "<prefix>:group:<name>".
+        (host,) = layer.hosts
+        with redis.Redis.from_url(host["address"]) as client:
+            return set(client.zrange(f"{layer.prefix}:group:{group}", 0, -1))

@@ -1,0 +1,148 @@
+// The graphql-ws reference client, for the end-to-end tests (tests/e2e/clients.py drives it).
+//
+//   node client.mjs --url ws://127.0.0.1:8000/graphql/ [--token TOKEN] [--keep-alive MS]
+//                   [--query DOCUMENT [--variables JSON] [--id NAME]]
+//
+// Connects at once, sending the token in connectionParams as {"authorization": "Bearer …"},
+// and never reconnects: a closed socket is the end, so the tests see every close. Runs the
+// operation given on the command line, then one per line of stdin:
+//
+//   {"subscribe": "<name>", "query": "<document>", "variables": {…}}
+//   {"complete": "<name>"}          stops that operation
+//   {"close": true}                 stops every operation and closes the socket (1000)
+//
+// At the end of stdin it closes the socket once its operations have completed, so that
+//   node client.mjs --url … --query 'mutation { … }' </dev/null
+// prints the result and exits. Everything it hears is printed as one JSON object per line on
+// stdout:
+//
+//   {"event": "connected"} | {"event": "closed", "code": 4403, "reason": ""}
+//   {"event": "ping" | "pong", "received": true | false, "payload": …}
+//   {"event": "pong-timeout"}        no pong to our ping in time: the socket is terminated
+//   {"id": "<name>", "next": {"data": …, "errors": […]}}   each result of an operation
+//   {"id": "<name>", "errors": […]}  the server's `error` message: the operation ended
+//   {"id": "<name>", "complete": true}
+//   {"id": "<name>", "failed": "<why>"}   the socket closed under the operation
+//
+// With --keep-alive the client pings the server every MS milliseconds (graphql-ws's keepAlive)
+// and terminates the socket when a pong does not follow within twice that, the timeout that
+// graphql-ws's documentation adds on the ping and pong events.
+
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+const { values: options } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    token: { type: 'string' },
+    'keep-alive': { type: 'string', default: '0' },
+    query: { type: 'string' },
+    variables: { type: 'string' },
+    id: { type: 'string', default: 'main' },
+  },
+});
+if (!options.url) {
+  console.error('--url is required');
+  process.exit(2);
+}
+
+function print(line) {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function describe(failure) {
+  if (failure && typeof failure.code === 'number') {
+    return `closed ${failure.code} ${failure.reason ?? ''}`.trim();
+  }
+  return String(failure?.message ?? failure);
+}
+
+const keepAlive = Number(options['keep-alive']);
+let pongTimer;
+
+const client = createClient({
+  url: options.url,
+  webSocketImpl: WebSocket,
+  connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : undefined,
+  lazy: false,
+  retryAttempts: 0,
+  keepAlive,
+  // A closed socket is reported (the `closed` event), not printed to stderr as an error.
+  onNonLazyError: () => {},
+  on: {
+    connected: () => print({ event: 'connected' }),
+    closed: (event) => {
+      clearTimeout(pongTimer);
+      print({ event: 'closed', code: event?.code ?? null, reason: event?.reason ?? '' });
+      // Nothing more can happen: no reconnection. Leave once stdout is flushed.
+      process.stdout.write('', () => process.exit(0));
+    },
+    ping: (received, payload) => {
+      print({ event: 'ping', received, payload: payload ?? null });
+      if (!received && keepAlive > 0) {
+        pongTimer = setTimeout(() => {
+          print({ event: 'pong-timeout' });
+          client.terminate();
+        }, keepAlive * 2);
+      }
+    },
+    pong: (received, payload) => {
+      print({ event: 'pong', received, payload: payload ?? null });
+      if (received) clearTimeout(pongTimer);
+    },
+  },
+});
+
+const running = new Map();
+let inputEnded = false;
+
+function close() {
+  for (const stop of running.values()) stop();
+  client.dispose();
+}
+
+function ended(name, line) {
+  running.delete(name);
+  print(line);
+  if (inputEnded && running.size === 0) close();
+}
+
+function start(name, query, variables) {
+  const stop = client.subscribe(
+    { query, variables: variables ?? undefined },
+    {
+      next: (result) => print({ id: name, next: result }),
+      error: (failure) =>
+        ended(
+          name,
+          Array.isArray(failure) ? { id: name, errors: failure } : { id: name, failed: describe(failure) },
+        ),
+      complete: () => ended(name, { id: name, complete: true }),
+    },
+  );
+  running.set(name, stop);
+}
+
+if (options.query) {
+  start(options.id, options.query, options.variables ? JSON.parse(options.variables) : undefined);
+}
+
+const commands = createInterface({ input: process.stdin });
+commands.on('line', (line) => {
+  if (!line.trim()) return;
+  const command = JSON.parse(line);
+  if (command.subscribe) {
+    start(command.subscribe, command.query, command.variables);
+  } else if (command.complete) {
+    running.get(command.complete)?.();
+  } else if (command.close) {
+    close();
+  }
+});
+commands.on('close', () => {
+  inputEnded = true;
+  if (running.size === 0) close();
+});

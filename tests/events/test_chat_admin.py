@@ -1,0 +1,113 @@
+"""The admin's chat pages: moderators see the reports and mutes of the events they moderate
+and settle them through the services; other offices' staff see nothing of them."""
+
+import datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.services_staff import office_staff_group
+from cities.models import OfficeMembership
+from events.models import ChatMessage, ChatMute, ChatReport
+from tests.factories import ChatMessageFactory
+
+Role = OfficeMembership.Role
+
+
+def url(name, *args):
+    return reverse(f"admin:{name}", args=args)
+
+
+@pytest.fixture
+def staff(db, client):
+    """Sign in a new staff user holding ``role`` in ``office`` and the staff group."""
+
+    def sign_in(office, role):
+        user = get_user_model().objects.create_user(
+            f"{role.lower()}@{office.pk}.example.org", "unused", is_staff=True
+        )
+        OfficeMembership.objects.create(user=user, office=office, role=role)
+        user.groups.add(office_staff_group())
+        client.force_login(user)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture
+def chats(event_factory, user_factory):
+    """Two events on now, of two offices, each with a reported message and a muted user."""
+    now = timezone.now()
+    found = {}
+    for title in ("Caspian jazz", "Qawwali evening"):
+        event = event_factory(
+            title_en=title, starts_at=now, ends_at=now + datetime.timedelta(hours=2)
+        )
+        author, reporter = user_factory(), user_factory()
+        message = ChatMessageFactory(event=event, author=author, body=f"Spam in {title}")
+        report = ChatReport.objects.create(
+            event=event, message=message, reporter=reporter, reason=f"Spam ({title})"
+        )
+        mute = ChatMute.objects.create(
+            event=event, user=author, until=now + datetime.timedelta(hours=1)
+        )
+        found[title] = (event, message, report, mute)
+    return found
+
+
+def test_a_moderator_sees_the_reports_and_mutes_of_their_events_only(client, staff, chats):
+    event, *_ = chats["Caspian jazz"]
+    staff(event.office, Role.MODERATOR)
+
+    reports = client.get(url("events_chatreport_changelist")).content.decode()
+    mutes = client.get(url("events_chatmute_changelist")).content.decode()
+    other_report = chats["Qawwali evening"][2]
+
+    assert "Spam (Caspian jazz)" in reports
+    assert "Spam (Qawwali evening)" not in reports
+    assert "Caspian jazz" in mutes
+    assert "Qawwali evening" not in mutes
+    assert client.get(url("events_chatreport_change", other_report.pk)).status_code == 302
+
+
+def test_an_editor_has_no_chat_pages(client, staff, chats):
+    event, *_ = chats["Caspian jazz"]
+    staff(event.office, Role.EDITOR)
+
+    assert client.get(url("events_chatreport_changelist")).status_code == 403
+    assert client.get(url("events_chatmute_changelist")).status_code == 403
+
+
+def test_the_actions_dismiss_reports_and_delete_messages(client, staff, chats):
+    event, message, report, _ = chats["Caspian jazz"]
+    moderator = staff(event.office, Role.MODERATOR)
+    other = ChatMessageFactory(event=event, body="Rude")
+    rude = ChatReport.objects.create(event=event, message=other, reporter=moderator, reason="Rude")
+
+    client.post(
+        url("events_chatreport_changelist"),
+        {"action": "dismiss_reports", "_selected_action": [rude.pk]},
+    )
+    client.post(
+        url("events_chatreport_changelist"),
+        {"action": "delete_messages", "_selected_action": [report.pk]},
+    )
+
+    rude.refresh_from_db()
+    report.refresh_from_db()
+    assert (rude.status, rude.resolved_by) == (ChatReport.Status.DISMISSED, moderator)
+    assert report.status == ChatReport.Status.MESSAGE_DELETED
+    assert ChatMessage.objects.get(pk=message.pk).deleted_by == moderator
+    assert ChatMessage.objects.get(pk=other.pk).deleted_at is None
+
+
+def test_deleting_a_mute_lifts_it(client, staff, chats):
+    event, _, _, mute = chats["Caspian jazz"]
+    staff(event.office, Role.PUBLISHER)
+
+    client.post(url("events_chatmute_delete", mute.pk), {"post": "yes"})
+
+    assert not ChatMute.objects.filter(pk=mute.pk).exists()
+    assert ChatMute.objects.count() == 1
