@@ -22,9 +22,17 @@ definition, the resolver, and how to complete the value), and then per object:
 - lists of objects are completed in one loop.
 
 Anything off that happy path (a null where the schema forbids one, a value a scalar cannot
-serialize, an abstract type, an awaitable, a non-list iterable, middleware) is handed to
-graphql-core's own methods, so errors, their paths and their messages are graphql-core's.
-Resolvers written in the schema are called as before, with a real ``info``.
+serialize, an abstract type, an awaitable, a non-list iterable) is handed to graphql-core's own
+methods, so errors, their paths and their messages are graphql-core's. Resolvers written in the
+schema are called as before, with a real ``info``, and so are root fields and fields taking
+arguments.
+
+**Middleware** wraps every resolver, and a plan reads around it; so fields are planned only
+when every middleware declares ``PLAIN_FIELDS_UNTOUCHED = True``: that for a field below the
+root, without arguments, resolved by graphene's default resolver, it does nothing but call the
+resolver, unless the resolver raises or returns null for a non-null field. Those two cases are
+handed to graphql-core with the middleware, which then sees them as before. With any other
+middleware, every field takes graphql-core's path.
 """
 
 from functools import partial
@@ -151,8 +159,12 @@ class PlannedExecutionContext(ExecutionContext):
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[dict, list[_FieldPlan]]] = {}
         self._language = current_language()
         manager = self.middleware_manager
-        # Middleware wraps every resolver; with any, every field takes the general path.
-        self._planning = manager is None or not manager.middlewares
+        self._planning = manager is None or all(
+            getattr(middleware, "PLAIN_FIELDS_UNTOUCHED", False)
+            for middleware in manager.middlewares
+        )
+        schema = self.schema
+        self._roots = {schema.query_type, schema.mutation_type, schema.subscription_type}
 
     # --- Plans ------------------------------------------------------------------------------
 
@@ -174,7 +186,7 @@ class PlannedExecutionContext(ExecutionContext):
         entry.getter = None
         entry.kind = _OTHER
         entry.subfields = None
-        if field_def is None or not self._planning or field_def.args:
+        if field_def is None or not self._planning or field_def.args or parent_type in self._roots:
             return entry
         entry.return_type = field_def.type
         entry.getter = self._getter(parent_type, field_def.resolve or self.field_resolver)
@@ -300,7 +312,12 @@ class PlannedExecutionContext(ExecutionContext):
         if result is None:
             if not entry.non_null:
                 return None
-        elif kind == _LEAF:
+            # A null where the schema forbids one: the general path resolves the field again,
+            # through the middleware, which sees the null as it would have.
+            return self.execute_field(
+                parent_type, source, entry.field_nodes, Path(path, entry.name, parent_type.name)
+            )
+        if kind == _LEAF:
             try:
                 serialized = entry.serialize(result)
             except Exception:

@@ -11,12 +11,15 @@ from django.utils import translation
 from graphene import relay
 from graphene_django import DjangoObjectType
 from graphene_django.registry import Registry
+from graphene_django.settings import graphene_settings
+from graphene_django.views import instantiate_middleware
 from graphql import ExecutionContext, execute, parse
 from graphql_relay import to_global_id
 
 from cities.models import City
 from events.models import Event
 from schema.core.execution import PlannedExecutionContext
+from schema.core.metrics import OperationMetricsMiddleware
 from schema.schema import schema
 from tests.factories import MembershipFactory
 
@@ -89,7 +92,12 @@ def catalogue(event_factory, twinning_factory, office_factory):
     return events
 
 
-def run(document, variables, user, context_class):
+def app_middleware():
+    """The GraphQL middleware the HTTP view runs."""
+    return list(instantiate_middleware(graphene_settings.MIDDLEWARE))
+
+
+def run(document, variables, user, context_class, middleware=None):
     request = RequestFactory().post("/graphql/")
     request.user = user
     with translation.override("ru"):
@@ -99,6 +107,7 @@ def run(document, variables, user, context_class):
             context_value=request,
             variable_values=variables,
             execution_context_class=context_class,
+            middleware=app_middleware() if middleware is None else middleware,
         )
     errors = [(e.message, e.path, e.locations) for e in result.errors or ()]
     return result.data, sorted(errors, key=repr)
@@ -197,13 +206,18 @@ def test_errors_are_graphql_cores(city_factory, document):
     thing = Thing(city_factory(name_en="Aktau"), city_factory(name_en="Gwadar"))
 
     def answer(context_class):
+        thing.graphql_operation = None
         result = execute(
             broken_schema.graphql_schema,
             parse(document),
             context_value=thing,
             execution_context_class=context_class,
+            middleware=[OperationMetricsMiddleware()],
         )
-        return result.data, [(e.message, e.path, e.locations) for e in result.errors or ()]
+        errors = [(e.message, e.path, e.locations) for e in result.errors or ()]
+        # What the metrics middleware noted: whether a resolver failed or left a required
+        # field null.
+        return result.data, errors, thing.graphql_operation.errored
 
     planned = answer(PlannedExecutionContext)
 
@@ -243,18 +257,36 @@ class CountingContext(PlannedExecutionContext):
         return super().execute_field(*args)
 
 
-def test_the_feed_takes_the_planned_path(catalogue):
-    document = """
-      { events(first: 20) { edges { node {
-          id title category localStartsAt venueName
-          hostCity { name } twinning { kind cityA { name } cityB { name } }
-      } } } }"""
+FEED = """
+  { events(first: 20) { edges { node {
+      id title category localStartsAt venueName
+      hostCity { name } twinning { kind cityA { name } cityB { name } }
+  } } } }"""
+
+
+def test_the_feed_takes_the_planned_path_with_the_apps_middleware(catalogue):
     CountingContext.general = 0
 
-    data, errors = run(document, {}, AnonymousUser(), CountingContext)
+    data, errors = run(FEED, {}, AnonymousUser(), CountingContext)
 
     assert not errors
     assert len(data["events"]["edges"]) == 6
-    # Only the root field, whose resolver takes arguments; every field of the six events and
-    # of their cities and twinnings is read by its plan.
+    # Only the root field; every field of the six events and of their cities and twinnings is
+    # read by its plan.
     assert CountingContext.general == 1
+
+
+class Timing:
+    """A middleware that has not said it leaves plain fields alone."""
+
+    def resolve(self, next, root, info, **arguments):
+        return next(root, info, **arguments)
+
+
+def test_other_middleware_sees_every_field(catalogue):
+    CountingContext.general = 0
+
+    planned = run(FEED, {}, AnonymousUser(), CountingContext, [*app_middleware(), Timing()])
+
+    assert planned == run(FEED, {}, AnonymousUser(), ExecutionContext)
+    assert CountingContext.general > 6 * 10
