@@ -36,7 +36,7 @@ Settings come from the environment as in production (``DEBUG=false``, a connecti
 the cache is Redis (``--redis``, default DB 8; empty for local memory), flushed at the start.
 Results are in docs/benchmarks.md, "Events feed".
 
-Run from the project root (about 5 minutes)::
+Run from the project root (2 to 4 minutes)::
 
     .venv/bin/python bench/feed.py
     .venv/bin/python bench/feed.py --skip-http --profile
