@@ -14,6 +14,7 @@ from tests.schema.test_websocket_protocol import (
     complete_frame,
     disconnect,
     error_frame,
+    eventually,
     in_db,
     next_frame,
     receive,
@@ -71,7 +72,7 @@ async def test_the_count_at_subscribe_includes_those_already_there(connected, ro
     present = await connected(user=ada)
     await enter(present, room, "chat")
     watcher = await connected()
-    await asyncio.sleep(0.05)
+    await eventually(lambda: presence.present_count(room.pk) == 1)
 
     await watch(watcher, room)
 
@@ -101,16 +102,16 @@ async def test_connections_of_other_processes_count_and_a_dead_ones_expire(
 
 
 async def test_a_subscriber_keeps_its_lease_while_it_lives(connected, room, ada, settings):
-    settings.CHAT_PRESENCE_LEASE_SECONDS = 0.3
+    settings.CHAT_PRESENCE_LEASE_SECONDS = 1
     present = await connected(user=ada)
     await enter(present, room, "chat")
     watcher = await connected()
-    await asyncio.sleep(0.05)
+    await eventually(lambda: presence.present_count(room.pk) == 1)
     await watch(watcher, room)
     assert await receive(watcher) == count_frame("here", 1)
 
-    # Several leases long, with the watcher sweeping all along: renewed, never ended.
-    await asyncio.sleep(1.0)
+    # Two and a half leases long, with the watcher sweeping all along: renewed, never ended.
+    await asyncio.sleep(2.5)
 
     await assert_silent(watcher)
     assert presence.present_count(room.pk) == 1
