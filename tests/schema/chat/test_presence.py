@@ -5,10 +5,12 @@ that forget a dead process's connections when their leases run out."""
 import asyncio
 
 import pytest
+from channels.layers import get_channel_layer
 
 from events.chat import presence
 from events.models import Event
 from schema.core import groups
+from schema.events.chat import subscriptions
 from tests.schema.test_websocket_protocol import (
     assert_silent,
     complete_frame,
@@ -148,3 +150,21 @@ async def test_watching_a_draft_is_refused(connected, event_factory):
             "extensions": {"code": "NOT_FOUND", "field": "event"},
         },
     )
+
+
+async def test_a_burst_of_changes_is_told_once_with_the_newest_count(room, monkeypatch):
+    layer = get_channel_layer()
+    told = []
+
+    async def group_send(group, message):
+        told.append((group, message["payload"]))
+
+    monkeypatch.setattr(layer, "group_send", group_send)
+
+    # A thousand people arrive within a moment: their counts, in whatever order they are read.
+    for version in (3, 1, 5, 2, 4):
+        subscriptions.tell_presence(room.pk, presence.Snapshot(version * 10, version))
+    await eventually(lambda: bool(told))
+    await asyncio.sleep(subscriptions.PRESENCE_TELL_SECONDS * 2)
+
+    assert told == [(f"event.{room.pk}.chat.presence", {"count": 50, "version": 5})]
