@@ -22,13 +22,15 @@ what the subscriber has sent of that message (overtaken, or replayed newer) is d
 
 **Presence.** A chatMessages subscription holds its connection's presence in the room
 (``events.chat.presence``) for as long as it runs, renewing the lease, and tells the room's
-presence group when the count changes. A chatPresence subscription sends the count at once and
-then each change it hears of, newest version only; every third of a lease it also ends leases
+presence group when the count changes (at most every ``PRESENCE_TELL_SECONDS`` per process and
+room, with the newest count). A chatPresence subscription sends the count at once and then each
+change it hears of, newest version only; every third of a lease it also ends leases
 that ran out (a server process that died), which is how their end is heard of.
 """
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -222,11 +224,53 @@ def in_worker(function):
     return sync_to_async(function, thread_sensitive=False)
 
 
-async def tell_presence(room: int, snapshot: presence.Snapshot | None) -> None:
-    """Tell the room's chatPresence subscribers, in every process, its new count."""
-    if snapshot is not None:
+# A process tells a room's new count at most this often: a thousand people arriving at once
+# make a few broadcasts to the room's watchers, each with the newest count, not a thousand.
+PRESENCE_TELL_SECONDS = 0.1
+
+
+class PresenceTeller:
+    """Tells each room's chatPresence subscribers, in every process, the newest count this
+    process knows of, at most every ``PRESENCE_TELL_SECONDS`` (one per event loop)."""
+
+    def __init__(self):
+        self._pending: dict[int, presence.Snapshot] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    def tell(self, room: int, snapshot: presence.Snapshot) -> None:
+        pending = self._pending.get(room)
+        if pending is not None:
+            # A broadcast is on its way: it will carry the newer of the two.
+            if snapshot.version > pending.version:
+                self._pending[room] = snapshot
+            return
+        self._pending[room] = snapshot
+        task = asyncio.create_task(self._send(room))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, room: int) -> None:
+        try:
+            await asyncio.sleep(PRESENCE_TELL_SECONDS)
+        finally:
+            snapshot = self._pending.pop(room)
         payload = {"count": snapshot.count, "version": snapshot.version}
         await broadcast(group_name(EVENT_CHAT_PRESENCE, id=room), payload)
+
+
+_tellers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceTeller]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def tell_presence(room: int, snapshot: presence.Snapshot | None) -> None:
+    """Have the room's chatPresence subscribers told its new count (see PresenceTeller)."""
+    if snapshot is not None:
+        loop = asyncio.get_running_loop()
+        teller = _tellers.get(loop)
+        if teller is None:
+            teller = _tellers[loop] = PresenceTeller()
+        teller.tell(room, snapshot)
 
 
 async def _renew(room: int, connection: str) -> None:
@@ -241,13 +285,13 @@ async def present(room: int, connection: str | None):
     if connection is None:
         yield
         return
-    await tell_presence(room, await in_worker(presence.holds.enter)(room, connection))
+    tell_presence(room, await in_worker(presence.holds.enter)(room, connection))
     renewal = asyncio.create_task(_renew(room, connection))
     try:
         yield
     finally:
         renewal.cancel()
-        await tell_presence(room, await in_worker(presence.holds.leave)(room, connection))
+        tell_presence(room, await in_worker(presence.holds.leave)(room, connection))
 
 
 async def chat_presence(info, event_id: str) -> AsyncIterator["PresenceCount"]:
@@ -289,7 +333,7 @@ async def _counts(room: int, stream) -> AsyncIterator[PresenceCount]:
             # did, and take the store's word for the count (and version) from now on.
             snapshot, ended = await in_worker(store.sweep)(room)
             if ended:
-                await tell_presence(room, snapshot)
+                tell_presence(room, snapshot)
             seen = snapshot.version
             count = snapshot.count
         else:

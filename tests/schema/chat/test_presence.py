@@ -5,15 +5,18 @@ that forget a dead process's connections when their leases run out."""
 import asyncio
 
 import pytest
+from channels.layers import get_channel_layer
 
 from events.chat import presence
 from events.models import Event
 from schema.core import groups
+from schema.events.chat import subscriptions
 from tests.schema.test_websocket_protocol import (
     assert_silent,
     complete_frame,
     disconnect,
     error_frame,
+    eventually,
     in_db,
     next_frame,
     receive,
@@ -71,7 +74,7 @@ async def test_the_count_at_subscribe_includes_those_already_there(connected, ro
     present = await connected(user=ada)
     await enter(present, room, "chat")
     watcher = await connected()
-    await asyncio.sleep(0.05)
+    await eventually(lambda: presence.present_count(room.pk) == 1)
 
     await watch(watcher, room)
 
@@ -101,16 +104,16 @@ async def test_connections_of_other_processes_count_and_a_dead_ones_expire(
 
 
 async def test_a_subscriber_keeps_its_lease_while_it_lives(connected, room, ada, settings):
-    settings.CHAT_PRESENCE_LEASE_SECONDS = 0.3
+    settings.CHAT_PRESENCE_LEASE_SECONDS = 1
     present = await connected(user=ada)
     await enter(present, room, "chat")
     watcher = await connected()
-    await asyncio.sleep(0.05)
+    await eventually(lambda: presence.present_count(room.pk) == 1)
     await watch(watcher, room)
     assert await receive(watcher) == count_frame("here", 1)
 
-    # Several leases long, with the watcher sweeping all along: renewed, never ended.
-    await asyncio.sleep(1.0)
+    # Two and a half leases long, with the watcher sweeping all along: renewed, never ended.
+    await asyncio.sleep(2.5)
 
     await assert_silent(watcher)
     assert presence.present_count(room.pk) == 1
@@ -147,3 +150,21 @@ async def test_watching_a_draft_is_refused(connected, event_factory):
             "extensions": {"code": "NOT_FOUND", "field": "event"},
         },
     )
+
+
+async def test_a_burst_of_changes_is_told_once_with_the_newest_count(room, monkeypatch):
+    layer = get_channel_layer()
+    told = []
+
+    async def group_send(group, message):
+        told.append((group, message["payload"]))
+
+    monkeypatch.setattr(layer, "group_send", group_send)
+
+    # A thousand people arrive within a moment: their counts, in whatever order they are read.
+    for version in (3, 1, 5, 2, 4):
+        subscriptions.tell_presence(room.pk, presence.Snapshot(version * 10, version))
+    await eventually(lambda: bool(told))
+    await asyncio.sleep(subscriptions.PRESENCE_TELL_SECONDS * 2)
+
+    assert told == [(f"event.{room.pk}.chat.presence", {"count": 50, "version": 5})]

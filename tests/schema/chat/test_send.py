@@ -1,6 +1,7 @@
 """chatMessageSend over HTTP: what is stored, what is refused and with which code, retries by
 clientId (also racing on PostgreSQL), the rate limit, and when a room is open."""
 
+import http.client
 import json
 import threading
 import urllib.request
@@ -295,13 +296,22 @@ def test_a_muted_user_cannot_send_until_the_mute_ends(gql, room, ada, bob, moder
 # ---------------------------------------------------------------------------------------------
 # Concurrency (PostgreSQL)
 # ---------------------------------------------------------------------------------------------
-def post(live_server, token, variables):
+def post(live_server, token, variables, attempts=5):
+    """chatMessageSend to the live server. Its listen queue is short, so many connections at
+    once may be reset before any request is read: the client retries then, as an app would,
+    which the clientId makes safe."""
     body = json.dumps({"query": SEND, "variables": variables}).encode()
     request = urllib.request.Request(  # noqa: S310 - the test's own live server
         f"{live_server.url}/graphql/",
         data=body,
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
     )
+    for _ in range(attempts - 1):
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return json.loads(response.read())
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            continue
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return json.loads(response.read())
 

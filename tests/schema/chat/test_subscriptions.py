@@ -503,6 +503,7 @@ async def test_a_replayed_message_is_not_followed_by_an_older_update_of_it(
     socket = await connected()
 
     await follow(socket, rooms_read, "chat", room, after=cursor_of(0), query=CHANGES_AFTER)
+    await eventually(lambda: bool(stale))
     await groups.broadcast(group, stale[0])
 
     assert await receive(socket) == change_frame(
