@@ -109,8 +109,13 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-# Keep PostgreSQL connections open between requests of one worker thread; SQLite ignores it.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+# Seconds a connection is kept open after a request, for the next one of the same thread. Under
+# daphne (ASGI) every request runs its synchronous code in a thread of its own, so a kept
+# connection is never used again and stays open until garbage collection: 16 concurrent
+# requests to two processes reached PostgreSQL's 100 connections in seconds (bench/feed.py).
+# So 0, a connection per request; a long-lived single-threaded process (a Celery worker) may
+# set more. SQLite ignores it.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves requests on several threads. A write transaction takes
@@ -325,6 +330,10 @@ GRAPHQL_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_DOCUMENT_CACHE_SIZE", default=100
 GRAPHQL_APQ_TTL_SECONDS = env.int("GRAPHQL_APQ_TTL_SECONDS", default=7 * 86400)
 # max-age of GET responses to anonymous queries, which shared caches and CDNs may keep.
 GRAPHQL_GET_MAX_AGE_SECONDS = env.int("GRAPHQL_GET_MAX_AGE_SECONDS", default=60)
+# Anonymous public reads are answered from the cache (schema/core/response_cache.py) for at
+# most this many seconds; a change to the data they show ends them sooner. It bounds what a
+# deploy that changes answers without changing the schema could serve stale. 0: off.
+RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=600)
 
 # ---------------------------------------------------------------------------------------------
 # Websockets (ws://…/graphql/, the graphql-transport-ws protocol; see schema/core/websocket.py)

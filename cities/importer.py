@@ -16,6 +16,7 @@ from functools import cached_property
 from django.db import transaction
 from timezonefinder import TimezoneFinder
 
+from core import data_versions
 from core.validators import available_time_zones
 
 from .countries import country_code
@@ -197,6 +198,9 @@ class TwinningImporter:
         self.report.twinnings_created = len(new)
         self.report.twinnings_existing = len(wanted) - len(new)
         self.report.created_twinnings = new
+        if index.new or new:
+            # bulk_create sends no signals: the readers of cities and twinnings learn it here.
+            data_versions.bump(data_versions.CITIES, data_versions.TWINNINGS)
 
 
 def import_twinnings_file(path_or_stream, progress=None) -> ImportReport:

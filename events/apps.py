@@ -7,4 +7,5 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self):
-        from .push import receivers  # noqa: F401 (connects the topic-sync receivers)
+        from . import receivers  # noqa: F401 (bumps the data versions of events)
+        from .push import receivers as push_receivers  # noqa: F401 (the topic-sync receivers)

@@ -38,7 +38,9 @@ from graphql.execution.values import get_variable_values
 from graphql.pyutils import is_awaitable
 
 from accounts.authentication import AuthenticationError, authenticate_header
+from core.i18n import current_language
 
+from .core import response_cache
 from .core.documents import (
     DocumentError,
     DocumentErrorCode,
@@ -48,6 +50,7 @@ from .core.documents import (
     select_operation,
 )
 from .core.errors import ApiErrorCode
+from .core.execution import PlannedExecutionContext
 from .core.http import (
     APPLICATION_JSON,
     FORM_CONTENT_TYPES,
@@ -90,6 +93,7 @@ class Exchange:
     document: DocumentNode | None = None
     operation: OperationDefinitionNode | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    cached: response_cache.Lookup | None = None
 
     @property
     def is_get(self) -> bool:
@@ -143,10 +147,13 @@ class GraphQLHttpView(View):
         self.resolve_persisted_query(exchange)
         self.load_document(exchange)
         self.select_operation(exchange)
-        # A response cache slots in here: the document's hash, its operation, the variables
-        # and the viewer are known, and nothing has run yet.
+        kept = self.look_up_response(exchange)
+        if kept is not None:
+            return kept
         result = self.execute(exchange)
-        return self.encode(exchange, result)
+        body = self.encode_result(result)
+        self.keep_response(exchange, result, body)
+        return self.answer(exchange, body, shareable=not result.errors)
 
     # -- The steps --------------------------------------------------------------------------
     def check_method(self, exchange: Exchange) -> None:
@@ -230,6 +237,26 @@ class GraphQLHttpView(View):
     def resolve_persisted_query(self, exchange: Exchange) -> None:
         exchange.query = resolve_query(exchange.params.query, exchange.params.extensions)
 
+    def look_up_response(self, exchange: Exchange) -> HttpResponse | None:
+        """The kept answer of an anonymous public read (schema/core/response_cache.py), once
+        the document has passed its checks (a cached document is not parsed or validated
+        again) and before anything runs."""
+        params = exchange.params
+        exchange.cached = response_cache.lookup(
+            exchange.query.hash,
+            params.variables,
+            params.operation_name,
+            current_language(),
+            exchange.request.user,
+        )
+        if exchange.cached.response is None:
+            return None
+        return self.answer(exchange, exchange.cached.response, shareable=True)
+
+    def keep_response(self, exchange: Exchange, result: ExecutionResult, body: bytes) -> None:
+        if exchange.cached is not None and exchange.cached.storable and not result.errors:
+            response_cache.store(exchange.cached, self.graphql_schema, exchange.document, body)
+
     def load_document(self, exchange: Exchange) -> None:
         try:
             exchange.document = load_document(
@@ -293,6 +320,8 @@ class GraphQLHttpView(View):
             operation_name=params.operation_name,
             middleware=list(instantiate_middleware(graphene_settings.MIDDLEWARE or ())) or None,
             hide_suggestions=hide_suggestions,
+            # Per-selection-set plans instead of graphql-core's per-field walk: same results.
+            execution_context_class=PlannedExecutionContext,
         )
         if is_awaitable(result):
             result.close()
@@ -301,21 +330,25 @@ class GraphQLHttpView(View):
             result.errors = [mask_unexpected(error, exchange) for error in result.errors]
         return result
 
-    def encode(self, exchange: Exchange, result: ExecutionResult) -> HttpResponse:
-        """The result as JSON, 200 (it has ``data``), and how long others may keep it: a
-        query's answer to a GET by nobody in particular is public, anything else private."""
+    def encode_result(self, result: ExecutionResult) -> bytes:
+        """The result as the JSON body of the response."""
         payload = {}
         if result.errors:
             payload["errors"] = [error.formatted for error in result.errors]
         payload["data"] = result.data
         if result.extensions:
             payload["extensions"] = result.extensions
-        body = encode_json(payload)
+        return encode_json(payload)
+
+    def answer(self, exchange: Exchange, body: bytes, shareable: bool) -> HttpResponse:
+        """``body``, 200 (it has ``data``), and how long others may keep it: a query's answer
+        without errors (``shareable``) to a GET by nobody in particular is public, anything
+        else private."""
         public = (
-            exchange.is_get
+            shareable
+            and exchange.is_get
             and exchange.anonymous
             and exchange.operation.operation is OperationType.QUERY
-            and not result.errors
             and settings.GRAPHQL_GET_MAX_AGE_SECONDS > 0
         )
         if not public:

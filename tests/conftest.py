@@ -29,7 +29,10 @@ def bearer_for(user) -> str:
 @pytest.fixture(autouse=True)
 def clear_cache():
     """Every test starts with an empty cache: rate-limit counters (the test client's address
-    is the same in every test), sign-in failures and websocket places do not carry over."""
+    is the same in every test), sign-in failures, websocket places, kept responses and data
+    versions do not carry over (local memory outlives a test, and so does Redis)."""
+    cache.clear()
+    yield
     cache.clear()
 
 

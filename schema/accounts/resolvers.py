@@ -1,27 +1,50 @@
-"""The queries behind the viewer's fields."""
+"""The queries behind the viewer's fields.
+
+Each list loads what its selected nested fields need for all its items at once, as the
+top-level lists do, so that a viewer following a hundred cities costs the queries of one.
+"""
 
 from cities.models import City, OfficeMembership, Twinning
 from events.models import Rsvp
 
+from ..cities.resolvers import attach_twinnings
+from ..core.selection import below, is_selected
 
-def followed_cities(user):
-    return City.objects.filter(follows__user=user).order_by("name_en", "id")
+
+def followed_cities(user, paths: frozenset[str]):
+    queryset = City.objects.filter(follows__user=user).order_by("name_en", "id")
+    if is_selected(paths, "offices"):
+        queryset = queryset.prefetch_related("offices")
+    cities = list(queryset)
+    if is_selected(paths, "twinnings") or is_selected(paths, "partners"):
+        attach_twinnings(cities)
+    return cities
 
 
-def followed_twinnings(user):
-    return (
+def followed_twinnings(user, paths: frozenset[str]):
+    from ..events.resolvers import prefetch_twinning_events
+
+    queryset = (
         Twinning.objects.filter(follows__user=user)
         .select_related("city_a", "city_b")
         .order_by("id")
     )
+    return prefetch_twinning_events(queryset, paths)
 
 
-def rsvps(user):
-    return (
+def rsvps(user, paths: frozenset[str]):
+    from ..events.resolvers import after_events_fetched, event_joins
+
+    event_paths = below(paths, "event")
+    joins = ["event", *(f"event__{join}" for join in event_joins(event_paths))]
+    items = list(
         Rsvp.objects.filter(user=user)
-        .select_related("event", "event__host_city")
+        .select_related(*joins)
         .order_by("event__starts_at", "event_id")
     )
+    if items:
+        after_events_fetched([item.event for item in items], event_paths, user)
+    return items
 
 
 def memberships(user):

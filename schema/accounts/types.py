@@ -7,6 +7,7 @@ from accounts.models import Device
 from cities.models import OfficeMembership
 
 from ..cities.types import CityOfficeType, CityType, TwinningType
+from ..core.selection import selected_paths
 from ..events.types import EventCategory, EventType, RsvpStatus
 
 MembershipRole = graphene.Enum.from_enum(
@@ -100,19 +101,19 @@ class Viewer(graphene.ObjectType):
     def resolve_followed_cities(user, info):
         from .resolvers import followed_cities
 
-        return followed_cities(user)
+        return followed_cities(user, selected_paths(info))
 
     @staticmethod
     def resolve_followed_twinnings(user, info):
         from .resolvers import followed_twinnings
 
-        return followed_twinnings(user)
+        return followed_twinnings(user, selected_paths(info))
 
     @staticmethod
     def resolve_rsvps(user, info):
         from .resolvers import rsvps
 
-        return rsvps(user)
+        return rsvps(user, selected_paths(info))
 
     @staticmethod
     def resolve_memberships(user, info):

@@ -8,12 +8,77 @@ from cities.models import City, Twinning
 
 from ..core.errors import ApiErrorCode, UserInputError
 from ..core.ids import decode_id
+from ..core.selection import RowColumns, below, is_selected, only_columns
 from ..core.validation import validate_country
 
 # The attribute a list resolver fills so that nested twinnings cost no query per city.
 TWINNINGS_CACHE = "_prefetched_twinnings"
 
 TWINNING_ORDER = (F("established_on").asc(nulls_last=True), "id")
+
+# The columns each field of City, Twinning and CityOffice reads (see RowColumns).
+CITY_COLUMNS = RowColumns(
+    always=("id",),
+    fields={
+        "id": (),
+        "country": ("country",),
+        "timeZone": ("timezone",),
+        "twinnings": (),
+        "partners": (),
+        "offices": (),
+        "slug": ("slug",),
+        "region": ("region",),
+        "latitude": ("latitude",),
+        "longitude": ("longitude",),
+        "population": ("population",),
+        "geonamesId": ("geonames_id",),
+    },
+    translated={"name": "name"},
+)
+TWINNING_COLUMNS = RowColumns(
+    always=("id", "city_a", "city_b"),
+    fields={
+        "id": (),
+        "kind": ("kind",),
+        "status": ("status",),
+        "cityA": (),
+        "cityB": (),
+        "cities": (),
+        "partner": (),
+        "events": (),
+        "establishedOn": ("established_on",),
+        "endedOn": ("ended_on",),
+        "sourceUrl": ("source_url",),
+    },
+    translated={"agreementTitle": "agreement_title", "agreementSummary": "agreement_summary"},
+)
+OFFICE_COLUMNS = RowColumns(
+    always=("id", "city"),
+    fields={
+        "id": (),
+        "city": (),
+        "email": ("email",),
+        "phone": ("phone",),
+        "website": ("website",),
+    },
+    translated={"name": "name"},
+)
+# A twinning's fields that show one or both of its cities.
+TWINNING_CITY_FIELDS = ("cityA", "cityB", "cities", "partner")
+
+
+def twinning_columns(paths: frozenset[str], prefix: str) -> list[str] | None:
+    """The columns a selected twinning reads, with its cities' when those are selected (one
+    set for both, as ``cities`` and ``partner`` may show either)."""
+    own = TWINNING_COLUMNS.columns(paths, prefix)
+    city_paths = frozenset().union(*(below(paths, field) for field in TWINNING_CITY_FIELDS))
+    if not any(is_selected(paths, field) for field in TWINNING_CITY_FIELDS):
+        return own
+    return only_columns(
+        own,
+        CITY_COLUMNS.columns(city_paths, f"{prefix}city_a__"),
+        CITY_COLUMNS.columns(city_paths, f"{prefix}city_b__"),
+    )
 
 
 def cities(search: str | None, country: str | None, paths: frozenset[str]):

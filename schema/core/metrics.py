@@ -25,6 +25,10 @@ class OperationNote:
 class OperationMetricsMiddleware:
     """Notes the operation of a request as ``request.graphql_operation`` (see above)."""
 
+    # Below the root it only watches for a raise or a null in a non-null field, which the
+    # planned execution hands back to it (schema/core/execution.py).
+    PLAIN_FIELDS_UNTOUCHED = True
+
     def resolve(self, next, root, info, **arguments):
         context = info.context
         if info.path.prev is None and getattr(context, "graphql_operation", None) is None:

@@ -29,6 +29,9 @@ SIGN_IN_FIELDS = frozenset({"tokenCreate"})
 class MutationRateLimitMiddleware:
     """Refuses root mutation fields beyond the limits (see the module's docstring)."""
 
+    # Root fields only (see schema/core/execution.py).
+    PLAIN_FIELDS_UNTOUCHED = True
+
     def resolve(self, next, root, info, **arguments):
         if info.path.prev is None and info.operation.operation is OperationType.MUTATION:
             wait = _hit_limits(info)

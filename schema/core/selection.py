@@ -49,3 +49,53 @@ def below(paths: frozenset[str], field: str) -> frozenset[str]:
     """The paths under ``field``, relative to it."""
     prefix = f"{field}."
     return frozenset(path[len(prefix) :] for path in paths if path.startswith(prefix))
+
+
+class RowColumns:
+    """Which columns of a model's row the fields of its GraphQL type read, so that a list
+    loads those (``QuerySet.only``) rather than every column of every joined table.
+
+    ``always`` are read whatever is selected (the primary key, foreign keys that joins,
+    prefetches and permission checks follow); ``fields`` maps a GraphQL field to the columns
+    it reads (none for fields computed from the primary key or from a join); ``translated``
+    maps a GraphQL field to a translated model field, of which the request's language and the
+    English fallback are read. A selected field in none of them (a field added to the type
+    later, say) makes :meth:`columns` answer None: every column is then loaded, which costs
+    time, never a wrong answer or a query per row.
+    """
+
+    def __init__(
+        self,
+        always: tuple[str, ...],
+        fields: dict[str, tuple[str, ...]],
+        translated: dict[str, str] | None = None,
+    ):
+        self.always = always
+        self.fields = {"__typename": (), **fields}
+        self.translated = translated or {}
+
+    def columns(self, paths: frozenset[str], prefix: str = "") -> list[str] | None:
+        """The ``only()`` names for the fields directly in ``paths``, each after ``prefix``
+        (``"host_city__"`` for a joined row), or None when a field is not known."""
+        from core.i18n import DEFAULT_LANGUAGE, column, current_language
+
+        language = current_language()
+        names = set(self.always)
+        for path in paths:
+            if "." in path:
+                continue
+            if path in self.translated:
+                field = self.translated[path]
+                names.update((column(field, language), column(field, DEFAULT_LANGUAGE)))
+            elif path in self.fields:
+                names.update(self.fields[path])
+            else:
+                return None
+        return sorted(f"{prefix}{name}" for name in names)
+
+
+def only_columns(*columns: list[str] | None) -> list[str] | None:
+    """The union of the columns of a row and its joined rows; None if any of them is None."""
+    if any(names is None for names in columns):
+        return None
+    return [name for names in columns for name in names]

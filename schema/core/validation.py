@@ -36,6 +36,9 @@ class RejectNulMiddleware:
     once for every field, before any resolver sees it.
     """
 
+    # Fields without arguments pass through untouched (see schema/core/execution.py).
+    PLAIN_FIELDS_UNTOUCHED = True
+
     def resolve(self, next, root, info, **arguments):
         if arguments and (field := _path_of_nul(arguments)) is not None:
             raise UserInputError(

@@ -42,7 +42,7 @@ class EventQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_event(root, info, id):
-        return resolvers.event(id, info.context.user)
+        return resolvers.event(id, info.context.user, selected_paths(info))
 
     @staticmethod
     def resolve_announcements(root, info, city=None, twinning=None, first=None, after=None):

@@ -1,18 +1,23 @@
 """The queries behind the events part of the API; resolvers call these and nothing else."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from cities.models import Twinning
 from core.error_codes import CommonErrorCode
 from events import permissions
 from events.error_codes import EventErrorCode
-from events.models import Announcement, Event, Rsvp
+from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
 
-from ..cities.resolvers import attach_twinnings
+from ..cities.resolvers import (
+    CITY_COLUMNS,
+    OFFICE_COLUMNS,
+    attach_twinnings,
+    twinning_columns,
+)
 from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 from ..core.ids import decode_id
-from ..core.selection import below, is_selected
+from ..core.selection import RowColumns, below, is_selected, only_columns
 from ..core.validation import validate_country, validate_range
 from .types import EventOrderBy, RsvpStatus
 
@@ -20,6 +25,40 @@ from .types import EventOrderBy, RsvpStatus
 MAX_NESTED_EVENTS = 50
 # Half the Earth's circumference: any larger circle is the whole globe.
 MAX_RADIUS_KM = 20_000
+
+# The columns each field of Event reads (see RowColumns). The status and the foreign keys are
+# always read: permission checks, announcements' events, joins and prefetches follow them.
+EVENT_COLUMNS = RowColumns(
+    always=("id", "status", "host_city", "twinning", "office"),
+    fields={
+        "id": (),
+        "category": ("category",),
+        "status": ("status",),
+        "startsAt": ("starts_at",),
+        "endsAt": ("ends_at",),
+        "timeZone": ("timezone",),
+        "localStartsAt": ("starts_at", "timezone"),
+        "localEndsAt": ("ends_at", "timezone"),
+        "hostCity": (),
+        "twinning": (),
+        "office": (),
+        "distanceKm": (),
+        "attendeeCount": ("attendee_count",),
+        "viewerRsvp": (),
+        "history": (),
+        "cohosts": (),
+        "venueName": ("venue_name",),
+        "venueAddress": ("venue_address",),
+        "latitude": ("latitude",),
+        "longitude": ("longitude",),
+        "announcedAt": ("announced_at",),
+        "capacity": ("capacity",),
+        "cancellationReason": ("cancellation_reason",),
+        "imageUrl": ("image_url",),
+        "updatedAt": ("updated_at",),
+    },
+    translated={"title": "title", "summary": "summary", "description": "description"},
+)
 
 
 def twinning_joins(paths: frozenset[str], field: str = "twinning") -> list[str]:
@@ -46,24 +85,62 @@ def event_joins(paths: frozenset[str]) -> list[str]:
     return joins + twinning_joins(paths)
 
 
+def event_columns(paths: frozenset[str]) -> list[str] | None:
+    """The columns of an event's row and of its joined rows that the selected fields read."""
+    parts = [EVENT_COLUMNS.columns(paths)]
+    if is_selected(paths, "hostCity"):
+        parts.append(CITY_COLUMNS.columns(below(paths, "hostCity"), "host_city__"))
+    if is_selected(paths, "office"):
+        parts.append(OFFICE_COLUMNS.columns(below(paths, "office"), "office__"))
+        if is_selected(paths, "office.city"):
+            parts.append(CITY_COLUMNS.columns(below(paths, "office.city"), "office__city__"))
+    if is_selected(paths, "twinning"):
+        parts.append(twinning_columns(below(paths, "twinning"), "twinning__"))
+    return only_columns(*parts)
+
+
 def optimize_events(queryset, paths: frozenset[str]):
     """Join or prefetch what the selected fields of each event need, in a fixed number of
-    queries whatever the page size."""
+    queries whatever the page size, and read only the columns they show: a feed's row is a
+    few short columns, not every language of every text of four tables."""
     joins = event_joins(paths)
     if joins:
         queryset = queryset.select_related(*joins)
+    columns = event_columns(paths)
+    if columns is not None:
+        queryset = queryset.only(*columns)
     if is_selected(paths, "hostCity.offices"):
         queryset = queryset.prefetch_related("host_city__offices")
     return queryset
 
 
+def _history():
+    return StateChange.objects.select_related("actor").order_by("at", "id")
+
+
+def _cohosts():
+    return EventCohost.objects.select_related("office").order_by("id")
+
+
 def after_events_fetched(events, paths: frozenset[str], viewer) -> None:
     """Fill what a join cannot, for the whole page at once: the host cities' twinnings and
-    partners, and the viewer's RSVPs."""
+    partners, the viewer's RSVPs, and the history and co-hosts of the events (the co-hosts
+    also whenever the history is read: they decide who may read it)."""
     if is_selected(paths, "hostCity.twinnings") or is_selected(paths, "hostCity.partners"):
         attach_twinnings([event.host_city for event in events])
     if "viewerRsvp" in paths:
         attach_viewer_rsvps(events, viewer)
+    prefetches = []
+    if is_selected(paths, "history"):
+        prefetches.append(Prefetch("history", queryset=_history()))
+    if is_selected(paths, "history") or is_selected(paths, "cohosts"):
+        prefetches.append(Prefetch("cohosts", queryset=_cohosts()))
+    if prefetches:
+        prefetch_related_objects(events, *prefetches)
+
+
+def _prefetched(event: Event, name: str) -> bool:
+    return name in getattr(event, "_prefetched_objects_cache", {})
 
 
 def events(filter, order_by, paths: frozenset[str], viewer):
@@ -131,10 +208,9 @@ def _radius(radius_km: float) -> float:
     return radius_km
 
 
-def event(id: str, viewer) -> Event | None:
+def event(id: str, viewer, paths: frozenset[str]) -> Event | None:
     pk = decode_id(id, "Event", "id")
-    queryset = Event.objects.visible_to(viewer).select_related("host_city", "twinning", "office")
-    return queryset.filter(pk=pk).first()
+    return optimize_events(Event.objects.visible_to(viewer), paths).filter(pk=pk).first()
 
 
 VIEWER_RSVP_CACHE = "_viewer_rsvp"
@@ -160,13 +236,13 @@ def viewer_rsvp(event: Event, viewer) -> str:
 def event_history(event: Event, viewer):
     if not permissions.can_see_drafts_of(viewer, event):
         raise PermissionDeniedError("Only the event's offices may read its history.")
-    return event.history.select_related("actor").order_by("at", "id")
+    return event.history.all() if _prefetched(event, "history") else _history().filter(event=event)
 
 
 def event_cohosts(event: Event, viewer):
     if not permissions.can_see_drafts_of(viewer, event):
         raise PermissionDeniedError("Only the event's offices may read its co-hosts.")
-    return event.cohosts.select_related("office").order_by("id")
+    return event.cohosts.all() if _prefetched(event, "cohosts") else _cohosts().filter(event=event)
 
 
 def _upcoming_events():

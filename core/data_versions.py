@@ -1,0 +1,103 @@
+"""Version numbers of the public data, one per area, shared by every process through the cache.
+
+A reader that keeps something computed from public data (the API's response cache) files it
+under the versions of the areas it read; a change to an area bumps that area's version, and
+everything filed under the old number becomes unreachable at once, in every process, without
+finding or deleting it. The domain apps bump their areas from their models' signals (see their
+``receivers`` modules), so the services, the admin and the demo seeder are all covered; writes
+that bypass signals (``bulk_create``, ``QuerySet.update``) bump by hand.
+
+A change bumps twice: at once, so that the writer's own later reads in its transaction (and
+tests, which never commit) miss; and after the commit, so that whatever another process read
+and filed meanwhile, with the data from before the commit under the first bump's number, is
+unreachable too. Bumping only before the commit would let such a stale read live on; bumping
+only after it would serve the writer stale data inside its transaction.
+
+A version missing from the cache (evicted, or never set) starts again from the clock in
+nanoseconds, never from a number it may have had before, so an old entry cannot come back.
+"""
+
+import functools
+import logging
+import time
+
+from django.core.cache import caches
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+EVENTS = "events"
+# An event's number of people going: RSVPs change it far more often than anything else of an
+# event, and few reads show it.
+ATTENDANCE = "attendance"
+CITIES = "cities"
+TWINNINGS = "twinnings"
+OFFICES = "offices"
+ANNOUNCEMENTS = "announcements"
+AREAS = (EVENTS, ATTENDANCE, CITIES, TWINNINGS, OFFICES, ANNOUNCEMENTS)
+
+
+@functools.cache
+def shared_cache():
+    """The default cache, one client per process.
+
+    ``django.core.cache.cache`` is one client per thread, and under daphne every request runs
+    in a thread of its own: each request would open a new connection to Redis (with its
+    handshake) before its first command. A client shared by the threads keeps its connection
+    pool; redis-py's pool is thread-safe, and local memory shares its store by name anyway.
+    """
+    return caches.create_connection("default")
+
+
+def _key(area: str) -> str:
+    return f"dataversion:{area}"
+
+
+def current(areas) -> dict[str, int]:
+    """The version of each of ``areas``, in one round trip to the cache."""
+    areas = tuple(areas)
+    found = shared_cache().get_many([_key(area) for area in areas])
+    versions = {}
+    for area in areas:
+        version = found.get(_key(area))
+        if version is None:
+            version = _start(area)
+        versions[area] = version
+    return versions
+
+
+def _start(area: str) -> int:
+    """A version for an area the cache does not know: the clock, or what another process set
+    first."""
+    start = time.time_ns()
+    shared_cache().add(_key(area), start, timeout=None)
+    return shared_cache().get(_key(area)) or start
+
+
+def _bump_now(areas) -> None:
+    for area in areas:
+        try:
+            shared_cache().incr(_key(area))
+        except ValueError:  # not in the cache: a fresh start is a new number too
+            _start(area)
+
+
+def bump(*areas: str) -> None:
+    """Record that ``areas`` changed: now, and again when the current transaction commits."""
+    unknown = set(areas) - set(AREAS)
+    if unknown:
+        raise ValueError(f"Unknown data areas: {sorted(unknown)}")
+    try:
+        _bump_now(areas)
+    except Exception:
+        # The cache being down must not fail a write; readers of the cache fail over to the
+        # database at the same time.
+        logger.warning("Could not bump data versions %s.", areas, exc_info=True)
+    transaction.on_commit(lambda: _bump_after_commit(areas))
+
+
+def _bump_after_commit(areas) -> None:
+    try:
+        _bump_now(areas)
+    except Exception:
+        logger.warning("Could not bump data versions %s after commit.", areas, exc_info=True)

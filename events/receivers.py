@@ -1,0 +1,35 @@
+"""Bumping the data versions of events and announcements when they change (see
+core.data_versions)."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from core import data_versions
+
+from .models import Announcement, Event, EventCohost
+
+# What an RSVP saves (Event.save adds the search document to every update).
+ATTENDANCE_FIELDS = frozenset({"attendee_count", "search_document"})
+
+
+@receiver(post_save, sender=Event)
+def event_saved(sender, update_fields=None, **kwargs):
+    if update_fields is not None and frozenset(update_fields) <= ATTENDANCE_FIELDS:
+        # Only the number of people going changed: reads that do not show it stay valid.
+        data_versions.bump(data_versions.ATTENDANCE)
+    else:
+        data_versions.bump(data_versions.EVENTS)
+
+
+@receiver(post_delete, sender=Event)
+@receiver(post_save, sender=EventCohost)
+@receiver(post_delete, sender=EventCohost)
+def event_changed(sender, **kwargs):
+    # A co-host's acceptance changes which events an office's list shows.
+    data_versions.bump(data_versions.EVENTS)
+
+
+@receiver(post_save, sender=Announcement)
+@receiver(post_delete, sender=Announcement)
+def announcement_changed(sender, **kwargs):
+    data_versions.bump(data_versions.ANNOUNCEMENTS)
