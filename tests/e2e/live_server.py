@@ -99,8 +99,8 @@ class LiveServer:
     def environment(self) -> dict[str, str]:
         """The test process's environment, with the test settings, the test database, a
         keep-alive short enough to test, and no rate limits on mutations, chat messages and
-        websocket operations: the tests send faster than people type (the limits have tests of their own,
-        in tests/schema)."""
+        websocket operations: the tests send faster than people type (the limits have tests
+        of their own, in tests/schema)."""
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "backend.test_settings",
