@@ -362,20 +362,31 @@ def test_server_errors_retry_with_backoff_then_fail_with_the_reason(
     settings.PUSH_RETRY_BASE_SECONDS = 10
     fake_fcm.fail("flaky", error)
 
+    # Each delay is bounded by when its attempt started and when it ended.
+    started = timezone.now()
     notification = announce_to(world, push, "flaky", "fine")
     delays = []
     for _ in range(settings.PUSH_MAX_ATTEMPTS - 1):
+        ended = timezone.now()
         flaky = Delivery.objects.get(device__token="flaky")
         assert flaky.status == Delivery.Status.PENDING
-        delays.append((flaky.next_attempt_at - timezone.now()).total_seconds())
+        delays.append(
+            (
+                (flaky.next_attempt_at - ended).total_seconds(),
+                (flaky.next_attempt_at - started).total_seconds(),
+            )
+        )
         Delivery.objects.filter(pk=flaky.pk).update(next_attempt_at=timezone.now())
+        started = timezone.now()
         push(dispatch.send_due, notification.pk)
 
     flaky = Delivery.objects.get(device__token="flaky")
     assert (flaky.status, flaky.error_code, flaky.attempts) == (Delivery.Status.FAILED, error, 3)
     assert fake_fcm.attempts["flaky"] == 3
     # 10 s then 20 s, each ±50 %.
-    assert 5 <= delays[0] <= 15 and 10 <= delays[1] <= 30
+    (earliest, latest), (second_earliest, second_latest) = delays
+    assert latest >= 5 and earliest <= 15
+    assert second_latest >= 10 and second_earliest <= 30
     assert tokens_pushed(fake_fcm) == ["fine"]
     notification.refresh_from_db()
     assert notification.state == Notification.State.DONE
