@@ -140,7 +140,12 @@ if REDIS_URL:
             # and redis-py gives up on a read after 5 s unless told otherwise: every websocket
             # that had heard nothing for 5 s failed with a read timeout (closed 1011). Reads
             # may take twice that here; a Redis that stops answering still fails them.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                # Each server process hears every group its websockets listen to on one channel
+                # (schema.core.group_hub): room for bursts, beyond which broadcasts are dropped.
+                "channel_capacity": {"websocket-groups.*": 10_000},
+            },
         }
     }
     CACHES = {

@@ -23,8 +23,8 @@ drift apart. Add a template here when a new kind of news appears; keep the conve
   than 100 characters): ``group_name`` checks it, so both channel layers accept it.
 
 The message a group receives is ``{"type": "broadcast", "group": <name>, "payload": {...}}``;
-``type`` makes Channels call the websocket consumer's ``broadcast`` method, which hands the
-payload to each operation listening to that group. Payloads travel through Redis as msgpack:
+each server process's websocket hub (``schema.core.group_hub``) reads it and hands the payload
+to each operation of the process listening to that group. Payloads travel through Redis as msgpack:
 only dicts, lists, strings, numbers, booleans and None (send IDs and ISO dates, not model
 instances). Everyone in the group receives the payload, so it carries nothing that some member
 may not see: preferably just IDs, which the subscription resolves for its viewer.
@@ -54,7 +54,7 @@ CITY_ANNOUNCEMENTS = "city.{id}.announcements"
 # Every announcement any city publishes, for feeds not tied to one city.
 ANNOUNCEMENTS_POSTED = "announcements.posted"
 
-# The message type group members receive; the consumer's handler has this name.
+# The message type group members receive.
 BROADCAST = "broadcast"
 
 # Channels' own rule for group names (both the in-memory and the Redis layer enforce it).

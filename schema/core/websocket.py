@@ -30,6 +30,7 @@ import json
 import logging
 import math
 import time
+import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from inspect import isawaitable
@@ -37,8 +38,10 @@ from types import SimpleNamespace
 from urllib.parse import urljoin, urlparse
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -56,6 +59,7 @@ from core import metrics
 from core.client_ip import client_ip
 
 from .documents import DocumentError, prepare_operation
+from .group_hub import GroupHub
 from .metrics import count_result
 
 logger = logging.getLogger(__name__)
@@ -361,7 +365,7 @@ class WebsocketContext:
     Resolvers are written against the HttpRequest they get over HTTP, so this offers the same
     names: ``user``, ``META``, ``LANGUAGE_CODE`` and ``build_absolute_uri``. Subscription
     resolvers also get ``listen``, and ``connection_id``, which names the connection uniquely
-    across server processes (its channel name).
+    across server processes.
     """
 
     def __init__(self, consumer: "GraphQLWebsocketConsumer", operation: Operation):
@@ -371,7 +375,7 @@ class WebsocketContext:
         self.META = consumer.meta
         self.LANGUAGE_CODE = consumer.language
         self.scope = consumer.scope
-        self.connection_id = consumer.channel_name
+        self.connection_id = consumer.connection_id
         self._consumer = consumer
         self._operation = operation
 
@@ -426,10 +430,14 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
 
     Route it with the schema to serve: ``GraphQLWebsocketConsumer.as_asgi(schema=schema)``
     (or set ``schema`` on a subclass). Channel-layer messages of type ``broadcast`` (see
-    ``schema.core.groups``) reach the operations listening to their group.
+    ``schema.core.groups``) reach the operations listening to their group through the
+    process's ``GroupHub``.
     """
 
     schema = None
+    # No channel of its own: the process's GroupHub hears the groups for every connection, so
+    # a broadcast to a thousand subscribers is not a thousand channel-layer messages.
+    channel_layer_alias = None
 
     def __init__(self, *args, schema=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -442,14 +450,15 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         self.language = settings.LANGUAGE_CODE
         self.meta: dict[str, str] = {}
         self.limits: Limits | None = None
+        # Unique across server processes: presence and connection slots are held under it.
+        self.connection_id = f"websocket.{uuid.uuid4().hex}"
+        self._hub: GroupHub | None = None
         self._closed = False
         self._init_received = False
         self._acknowledged = False
         self._operations: dict[str, Operation] = {}
-        self._listeners: dict[str, set[GroupStream]] = {}
-        # Groups this channel was (or may have been) added to, for the last clean-up.
-        self._groups: set[str] = set()
-        self._membership = asyncio.Lock()
+        # The streams listening to groups through the hub, for the last clean-up.
+        self._streams: set[GroupStream] = set()
         self._tasks: set[asyncio.Task] = set()
         self._init_timer: asyncio.Task | None = None
         self._bucket: TokenBucket | None = None
@@ -457,6 +466,15 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         self._slot: ConnectionSlot | None = None
 
     # -- Channels' handlers ---------------------------------------------------------------------
+    async def dispatch(self, message):
+        """As Channels' own, without closing the event loop thread's old database connections
+        before each handler (a hop to a thread per frame): this consumer never uses the
+        database on the event loop, only in worker threads that do that themselves."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     @_guarded
     async def connect(self):
         metrics.websocket_opened()
@@ -494,12 +512,6 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         }[message["type"]]
         await handler(message)
 
-    @_guarded
-    async def broadcast(self, message):
-        """A payload sent to a group this connection listens to (``groups.broadcast``)."""
-        for stream in list(self._listeners.get(message.get("group"), ())):
-            stream.deliver(message.get("payload"))
-
     async def disconnect(self, code):
         metrics.websocket_closed(code)
         self._closed = True
@@ -508,10 +520,8 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         # Operations leave their groups as they end; this catches a clean-up cut short.
-        for group in list(self._groups):
-            await self._quietly(self.channel_layer.group_discard(group, self.channel_name))
-        self._groups.clear()
-        self._listeners.clear()
+        for stream in list(self._streams):
+            await self._quietly(self.leave_group(stream))
         if self._slot is not None:
             await self._quietly(sync_to_async(self._slot.release, thread_sensitive=False)())
 
@@ -708,26 +718,18 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
 
     # -- Groups ---------------------------------------------------------------------------------
     async def join_group(self, stream: GroupStream) -> None:
-        """Add ``stream`` to its group's listeners; the channel joins the group with the first."""
-        async with self._membership:
-            listeners = self._listeners.get(stream.group)
-            if listeners is None:
-                self._groups.add(stream.group)
-                await self.channel_layer.group_add(stream.group, self.channel_name)
-                listeners = self._listeners[stream.group] = set()
-            listeners.add(stream)
+        """Hand ``stream`` what its group hears from now on (the process joins the group with
+        its first listener)."""
+        if self._hub is None:
+            self._hub = GroupHub.of(get_channel_layer())
+        self._streams.add(stream)
+        await self._hub.join(stream.group, stream)
 
     async def leave_group(self, stream: GroupStream) -> None:
-        """Remove ``stream`` from its group's listeners; the channel leaves with the last."""
-        async with self._membership:
-            listeners = self._listeners.get(stream.group)
-            if listeners is None or stream not in listeners:
-                return
-            listeners.discard(stream)
-            if not listeners:
-                del self._listeners[stream.group]
-                await self.channel_layer.group_discard(stream.group, self.channel_name)
-                self._groups.discard(stream.group)
+        """Stop handing ``stream`` its group's broadcasts (the process leaves with the last)."""
+        if stream in self._streams:
+            self._streams.discard(stream)
+            await self._hub.leave(stream.group, stream)
 
     # -- Connection -----------------------------------------------------------------------------
     async def _claim_slot(self) -> None:
@@ -740,7 +742,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             holder = "ip:" + hashlib.sha256((address or "").encode()).hexdigest()[:32]
         if not limit:
             return
-        slot = ConnectionSlot(holder, limit, owner=self.channel_name)
+        slot = ConnectionSlot(holder, limit, owner=self.connection_id)
         if not await sync_to_async(slot.claim, thread_sensitive=False)():
             raise CloseConnection(CloseCode.POLICY_VIOLATION, "Too many connections")
         self._slot = slot
@@ -795,7 +797,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         for task in self._tasks:
             if task is not current:
                 task.cancel()
-        logger.debug("Closing websocket %s: %s %s", self.channel_name, int(code), reason)
+        logger.debug("Closing websocket %s: %s %s", self.connection_id, int(code), reason)
         await self.close(int(code), reason=_fit_reason(reason))
 
     async def _send(self, message: dict) -> None:

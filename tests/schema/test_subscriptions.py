@@ -24,6 +24,7 @@ from cities.models import OfficeMembership
 from events import realtime, services
 from events.models import Event
 from schema.core import groups
+from schema.core.group_hub import GroupHub
 from schema.events import subscriptions
 from tests.conftest import bearer_for
 from tests.factories import MembershipFactory
@@ -112,16 +113,16 @@ async def connected():
 
 @pytest.fixture
 def joined(monkeypatch):
-    """The groups channels joined, in order, recorded on the shared channel layer."""
-    layer = get_channel_layer()
+    """The groups subscriptions joined, in order: one entry per listener, once the process's
+    hub hands it the group's broadcasts."""
     added = []
-    original = layer.group_add
+    original = GroupHub.join
 
-    async def group_add(group, channel):
-        await original(group, channel)
+    async def join(hub, group, listener):
+        await original(hub, group, listener)
         added.append(group)
 
-    monkeypatch.setattr(layer, "group_add", group_add)
+    monkeypatch.setattr(GroupHub, "join", join)
     return added
 
 
