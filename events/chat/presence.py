@@ -2,13 +2,13 @@
 
 A connection is *present* in a room while it has a chatMessages subscription to it; two
 subscriptions on one connection count once. Each presence is a lease: the process serving the
-connection renews it every third of ``CHAT_PRESENCE_LEASE_SECONDS`` and ends it when the
-subscription ends, so a process that dies without a word stops being counted when its leases
-run out.
+connection renews it every third of ``CHAT_PRESENCE_LEASE_SECONDS`` (all of the process's
+leases at once, a write per room) and ends it when the subscription ends, so a process that
+dies without a word stops being counted when its leases run out.
 
 With ``REDIS_URL`` the leases are members of one sorted set per room in Redis (the member is the
-connection's channel name, unique across processes; the score is when its lease ends), so every
-server process counts the same connections; without it (the embedded default, one process) they
+connection's id, unique across processes; the score is when its lease ends), so every server
+process counts the same connections; without it (the embedded default, one process) they
 live in this process's memory. Each change also bumps the room's *version*, so that listeners
 hearing of counts from several processes can tell the newest.
 
@@ -229,11 +229,16 @@ class Holds:
                 del self._holds[room, member]
         return store().leave(room, member) if last else None
 
-    def renew(self, room: int, member: str) -> None:
+    def renew_all(self) -> int:
+        """Renew the lease of every connection held in a room, one write per room; how many
+        leases that was."""
         with self._lock:
-            held = self._holds[room, member] > 0 if (room, member) in self._holds else False
-        if held:
-            store().renew(room, [member])
+            rooms = defaultdict(list)
+            for room, member in self._holds:
+                rooms[room].append(member)
+        for room, members in rooms.items():
+            store().renew(room, members)
+        return sum(len(members) for members in rooms.values())
 
 
 holds = Holds()

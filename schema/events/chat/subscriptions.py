@@ -21,7 +21,8 @@ Updates of one message (edits, reactions, deletion) carry its revision, and one 
 what the subscriber has sent of that message (overtaken, or replayed newer) is dropped.
 
 **Presence.** A chatMessages subscription holds its connection's presence in the room
-(``events.chat.presence``) for as long as it runs, renewing the lease, and tells the room's
+(``events.chat.presence``) for as long as it runs (the process renews all its leases at once),
+and tells the room's
 presence group when the count changes (at most every ``PRESENCE_TELL_SECONDS`` per process and
 room, with the newest count). A chatPresence subscription sends the count at once and then each
 change it hears of, newest version only; every third of a lease it also ends leases
@@ -273,10 +274,35 @@ def tell_presence(room: int, snapshot: presence.Snapshot | None) -> None:
         teller.tell(room, snapshot)
 
 
-async def _renew(room: int, connection: str) -> None:
-    while True:
-        await asyncio.sleep(presence.lease_seconds() / 3)
-        await in_worker(presence.holds.renew)(room, connection)
+class PresenceRenewer:
+    """Renews the leases of all the process's presences at once, every third of a lease, while
+    any is held: a thousand subscribers cost one write per room, not a thousand (one per event
+    loop; its state is only touched on the loop)."""
+
+    def __init__(self):
+        self.held = 0
+        self._task: asyncio.Task | None = None
+
+    def hold(self) -> None:
+        self.held += 1
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+
+    def release(self) -> None:
+        self.held -= 1
+        if not self.held and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(presence.lease_seconds() / 3)
+            await in_worker(presence.holds.renew_all)()
+
+
+_renewers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceRenewer]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @contextlib.asynccontextmanager
@@ -286,11 +312,12 @@ async def present(room: int, connection: str | None):
         yield
         return
     tell_presence(room, await in_worker(presence.holds.enter)(room, connection))
-    renewal = asyncio.create_task(_renew(room, connection))
+    renewer = _renewers.setdefault(asyncio.get_running_loop(), PresenceRenewer())
+    renewer.hold()
     try:
         yield
     finally:
-        renewal.cancel()
+        renewer.release()
         tell_presence(room, await in_worker(presence.holds.leave)(room, connection))
 
 
