@@ -1,5 +1,6 @@
 """The ASGI application served by daphne: Django for HTTP, GraphQL for websockets."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -10,6 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from core.middleware import WebsocketRequestIdMiddleware  # noqa: E402
@@ -28,3 +30,11 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# The collector's pauses stop every socket of the process at once: collections are made rarer
+# (settings.ASGI_GC_THRESHOLDS), and everything loaded so far (Django, the schema, the
+# libraries: most of the process's objects, which live as long as it) is frozen, so that no
+# collection scans it again.
+if settings.ASGI_GC_THRESHOLDS:
+    gc.set_threshold(*settings.ASGI_GC_THRESHOLDS)
+gc.freeze()

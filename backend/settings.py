@@ -32,6 +32,23 @@ def env_rate(name: str, default: str) -> Rate:
         raise environ.ImproperlyConfigured(f"{name}: {error}") from error
 
 
+def env_gc_thresholds(name: str, default: str) -> tuple[int, ...]:
+    """The collector's thresholds (``gc.set_threshold``) such as "50000,20,10"; empty: Python's
+    own. A malformed value stops the start."""
+    text = env.str(name, default=default).strip()
+    if not text:
+        return ()
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        values = ()
+    if not 1 <= len(values) <= 3 or any(value < 0 for value in values):
+        raise environ.ImproperlyConfigured(
+            f"{name}: {text!r} is not one to three whole numbers such as 50000,20,10."
+        )
+    return values
+
+
 # ---------------------------------------------------------------------------------------------
 # Core
 # ---------------------------------------------------------------------------------------------
@@ -86,6 +103,11 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "backend.urls"
 ASGI_APPLICATION = "backend.asgi.application"
+# The cyclic garbage collector's thresholds in the server processes (backend/asgi.py). With
+# Python's own (700, 10, 10), a process holding a thousand websockets collected everything
+# every few seconds, each time pausing every socket for about 0.2 s; with these, such full
+# collections are rare (docs/benchmarks.md, "Websocket chat"). Empty: Python's own.
+ASGI_GC_THRESHOLDS = env_gc_thresholds("ASGI_GC_THRESHOLDS", default="50000,20,10")
 WSGI_APPLICATION = None
 
 TEMPLATES = [

@@ -23,6 +23,7 @@ NAMES = (
     "METRICS_ALLOWED_IPS",
     "TRUSTED_PROXY_COUNT",
     "SENTRY_DSN",
+    "ASGI_GC_THRESHOLDS",
 )
 
 
@@ -53,6 +54,7 @@ def test_production_defaults(load):
     assert loaded["RATE_LIMIT_SIGN_IN_IP"] == Rate(20, 60)
     assert (loaded["METRICS_TOKEN"], loaded["METRICS_ALLOWED_IPS"]) == ("", [])
     assert loaded["SENTRY_DSN"] == ""
+    assert loaded["ASGI_GC_THRESHOLDS"] == (50000, 20, 10)
     assert loaded["LOGGING"]["handlers"]["console"]["formatter"] == "json"
 
 
@@ -89,6 +91,7 @@ def test_values_from_the_environment(load):
         RATE_LIMIT_SIGN_IN_IP="0/m",
         METRICS_ALLOWED_IPS="10.0.0.0/8,192.0.2.7",
         TRUSTED_PROXY_COUNT="1",
+        ASGI_GC_THRESHOLDS="20000,10",
     )
 
     assert loaded["LOG_FORMAT"] == "plain"
@@ -100,6 +103,11 @@ def test_values_from_the_environment(load):
     assert loaded["RATE_LIMIT_SIGN_IN_IP"].unlimited
     assert loaded["METRICS_ALLOWED_IPS"] == ["10.0.0.0/8", "192.0.2.7"]
     assert loaded["TRUSTED_PROXY_COUNT"] == 1
+    assert loaded["ASGI_GC_THRESHOLDS"] == (20000, 10)
+
+
+def test_empty_gc_thresholds_keep_pythons_own(load):
+    assert load(ASGI_GC_THRESHOLDS="")["ASGI_GC_THRESHOLDS"] == ()
 
 
 @pytest.mark.parametrize(
@@ -109,6 +117,9 @@ def test_values_from_the_environment(load):
         ("RATE_LIMIT_MUTATIONS_USER", "lots"),
         ("RATE_LIMIT_SIGN_IN_IP", "5/d"),
         ("METRICS_ALLOWED_IPS", "10.0.0.0/8,the-office"),
+        ("ASGI_GC_THRESHOLDS", "lots"),
+        ("ASGI_GC_THRESHOLDS", "1,2,3,4"),
+        ("ASGI_GC_THRESHOLDS", "700,-1"),
     ],
 )
 def test_a_malformed_value_stops_the_start_and_names_the_setting(load, name, value):
