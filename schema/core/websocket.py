@@ -45,7 +45,7 @@ from channels.layers import get_channel_layer
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
@@ -268,6 +268,20 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
+_shared_caches: dict[int, object] = {}
+
+
+def shared_cache():
+    """The default cache, as one client for the whole process (its backends are thread-safe):
+    made again when the CACHES setting changes (tests)."""
+    key = id(settings.CACHES)
+    client = _shared_caches.get(key)
+    if client is None:
+        _shared_caches.clear()
+        client = _shared_caches[key] = caches.create_connection(DEFAULT_CACHE_ALIAS)
+    return client
+
+
 class ConnectionSlot:
     """A place among the at most ``limit`` live connections of one user (or anonymous address).
 
@@ -275,6 +289,10 @@ class ConnectionSlot:
     Redis. A connection takes a free place with an atomic add, renews its lease while it lives
     and gives the place back when it closes; a process that dies without closing frees its
     places when their leases run out. The methods block on the cache: call them in a thread.
+
+    All slots of the process use one cache client (``shared_cache``): Django's ``cache`` is
+    one per async context, which here is one per connection, and a thousand sockets then held
+    a thousand connections to Redis.
     """
 
     def __init__(self, holder: str, limit: int, owner: str):
@@ -283,6 +301,7 @@ class ConnectionSlot:
         self.key: str | None = None
 
     def claim(self) -> bool:
+        cache = shared_cache()
         taken = cache.get_many(self.keys)
         for key in self.keys:
             if key not in taken and cache.add(key, self.owner, SLOT_LEASE_SECONDS):
@@ -293,6 +312,7 @@ class ConnectionSlot:
     def renew(self) -> None:
         if self.key is None:
             return
+        cache = shared_cache()
         holder = cache.get(self.key)
         if holder == self.owner:
             cache.touch(self.key, SLOT_LEASE_SECONDS)
@@ -300,6 +320,7 @@ class ConnectionSlot:
             cache.add(self.key, self.owner, SLOT_LEASE_SECONDS)
 
     def release(self) -> None:
+        cache = shared_cache()
         if self.key is not None and cache.get(self.key) == self.owner:
             cache.delete(self.key)
         self.key = None

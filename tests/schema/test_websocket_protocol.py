@@ -18,7 +18,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connections, transaction
 from graphql import GraphQLError
 from graphql_relay import to_global_id
@@ -855,6 +855,26 @@ async def test_connections_beyond_the_limit_per_user_close_4008(
     # The place is free again once the first connection has gone.
     await disconnect(first)
     await connected(payload={"token": bearer_for(ada)})
+
+
+async def test_the_connections_of_a_process_share_one_cache_client(connected, monkeypatch):
+    # Django's cache is one client per async context, and each connection runs in a context
+    # of its own: counting connections through it held a Redis connection per socket.
+    made = []
+    original = caches.create_connection
+
+    def create_connection(alias):
+        made.append(alias)
+        return original(alias)
+
+    monkeypatch.setattr(caches, "create_connection", create_connection)
+    run = random.randrange(1 << 15)
+    address = f"198.{18 + (run >> 14)}.{run >> 6 & 255}.{(run & 63) * 4}"
+
+    for port in range(10):
+        await connected(client=(address, 3000 + port))
+
+    assert len(made) <= 1
 
 
 async def test_anonymous_connections_beyond_the_limit_per_address_close_4008(
