@@ -45,24 +45,27 @@ Run from the project root (2 to 4 minutes)::
 import argparse
 import datetime
 import json
-import multiprocessing
 import os
-import platform
 import statistics
 import sys
 import time
-import traceback
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.support import (  # noqa: E402
+    DaphneServers,
+    in_child,
+    machine,
+    maintenance,
+    process_cpu,
+)
+
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_feedbench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
 LANGUAGE = "ru"
-CHILD_TIMEOUT = 1800
 
 # The mobile app's feed: what a card of the list shows.
 FEED = """
@@ -140,39 +143,6 @@ query Feed($first: Int, $after: String) {
   }
 }
 """
-
-
-# --- Running a measurement in a fresh process ------------------------------------------------
-
-
-def _child_main(target, config, connection) -> None:
-    try:
-        connection.send(("ok", target(config)))
-    except BaseException:
-        connection.send(("error", traceback.format_exc()))
-    finally:
-        connection.close()
-
-
-def in_child(target, config: dict, timeout: float = CHILD_TIMEOUT) -> dict:
-    """Run ``target(config)`` in a new process; its result, or its traceback raised here."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child_main, args=(target, config, sender))
-    child.start()
-    sender.close()
-    try:
-        if not receiver.poll(timeout):
-            raise TimeoutError(f"{target.__name__} took more than {timeout} s")
-        status, value = receiver.recv()
-    finally:
-        child.join(10)
-        if child.is_alive():
-            child.terminate()
-            child.join()
-    if status != "ok":
-        raise RuntimeError(f"{target.__name__} failed:\n{value}")
-    return value
 
 
 def server_environment(config: dict, cache: bool) -> dict:
@@ -611,103 +581,6 @@ def profile(config: dict) -> str:
 # --- Over HTTP: two daphne processes and a load generator --------------------------------------
 
 
-def listening_sockets(count: int, shared: bool = False) -> tuple[list, int]:
-    """``count`` sockets listening on one loopback port, each with SO_REUSEPORT: given one
-    each, the server processes share the port and the kernel spreads new connections over
-    them (by a hash of the client's address and port), as behind a load balancer. With
-    ``shared``, one socket that every process accepts on (gunicorn's way), for comparison."""
-    import socket
-
-    sockets = []
-    port = 0
-    for _ in range(1 if shared else count):
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        listener.bind(("127.0.0.1", port))
-        listener.listen(1024)
-        listener.set_inheritable(True)
-        port = listener.getsockname()[1]
-        sockets.append(listener)
-    return sockets, port
-
-
-class Servers:
-    """Two (``count``) daphne processes serving the app on one port, as production runs it
-    (``daphne backend.asgi:application``), with the bench's environment."""
-
-    def __init__(self, config: dict, cache: bool, count: int = 2):
-        self.config, self.cache, self.count = config, cache, count
-        self.processes = []
-
-    def __enter__(self) -> "Servers":
-        import subprocess
-
-        shared = self.config.get("listen") == "shared"
-        sockets, self.port = listening_sockets(self.count, shared)
-        if shared:
-            sockets = sockets * self.count
-        environment = {**os.environ, **server_environment(self.config, self.cache)}
-        if not self.config.get("redis"):
-            environment.pop("REDIS_URL", None)
-        daphne = str(Path(sys.executable).with_name("daphne"))
-        try:
-            for listener in sockets:
-                fd = listener.fileno()
-                command = [daphne, "-v", "0", "--fd", str(fd), "backend.asgi:application"]
-                self.processes.append(
-                    # The virtualenv's own daphne, with fixed arguments.
-                    subprocess.Popen(command, cwd=ROOT, env=environment, pass_fds=(fd,))  # noqa: S603
-                )
-        finally:
-            for listener in set(sockets):
-                listener.close()
-        self.wait_until_ready()
-        return self
-
-    def wait_until_ready(self, timeout: float = 60) -> None:
-        import http.client
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(process.poll() is not None for process in self.processes):
-                raise RuntimeError("a server process exited while starting")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    connection.close()
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError("the servers did not answer /healthz")
-
-    @property
-    def pids(self) -> list[int]:
-        return [process.pid for process in self.processes]
-
-    def __exit__(self, *exc) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(10)
-            except Exception:
-                process.kill()
-                process.wait()
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of process ``pid``, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def request_bytes(port: int, body: dict) -> bytes:
     payload = json.dumps(body).encode()
     head = (
@@ -825,7 +698,11 @@ def over_http(config: dict, event_ids: list[int]) -> list[dict]:
     """Each scenario against two server processes, response cache off then on."""
     rows = []
     for cache in (False, True):
-        with Servers(config, cache) as servers:
+        environment = server_environment(config, cache)
+        if not config.get("redis"):
+            environment["REDIS_URL"] = None
+        listen = "shared" if config.get("listen") == "shared" else "reuseport"
+        with DaphneServers(ROOT, environment, count=2, listen=listen) as servers:
             for name, bodies in http_scenarios(config, event_ids):
                 requests = [request_bytes(servers.port, body) for body in bodies]
                 cpu_before = {pid: process_cpu(pid) for pid in servers.pids}
@@ -859,35 +736,6 @@ def over_http(config: dict, event_ids: list[int]) -> list[dict]:
 
 
 # --- The run ---------------------------------------------------------------------------------
-
-
-def maintenance(url: str):
-    """A connection to the server's ``postgres`` database, and the bench database's name."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if parts.scheme not in ("postgres", "postgresql") or not name:
-        raise SystemExit("--database must be a postgres:// URL with a database name.")
-    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("The bench only talks to a local PostgreSQL.")
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", "", ""))
-    return psycopg.connect(admin, autocommit=True), name
-
-
-def machine() -> dict:
-    model = ""
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cores": os.cpu_count(),
-        "cpu": model,
-        "python": platform.python_version(),
-        "load_before": os.getloadavg(),
-    }
 
 
 MEASURES = (

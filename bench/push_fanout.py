@@ -54,7 +54,6 @@ import json
 import logging
 import multiprocessing
 import os
-import platform
 import re
 import resource
 import sys
@@ -63,17 +62,19 @@ import time
 import traceback
 from collections import defaultdict
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import support  # noqa: E402
+from bench.support import CpuMeter, in_child, maintenance  # noqa: E402
+
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_bench"
 PROJECT_ID = "twinning-bench"
 ACCESS_TOKEN = "bench-access-token"  # noqa: S105 (what the fake FCM is sent, no secret)
 TOPIC_THRESHOLD = 1000
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Seconds any one measurement may take before it is stopped.
 CHILD_TIMEOUT = 600
 # Languages as core.i18n has them; the audience is spread evenly over them.
@@ -83,47 +84,8 @@ LANGUAGES = ("en", "ru", "kk", "ur")
 # --- CPU and memory ---------------------------------------------------------------------------
 
 
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (all its threads), from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def machine_cpu() -> float:
-    """Busy CPU seconds of the whole machine (all cores), from /proc/stat."""
-    with open("/proc/stat") as stat:
-        values = [int(value) for value in stat.readline().split()[1:9]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = values
-    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
-
-
 def max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-class CpuMeter:
-    """CPU seconds used between ``start`` and ``stop`` by named processes and the machine."""
-
-    def __init__(self, pids: dict[str, int | None]):
-        self.pids = {name: pid for name, pid in pids.items() if pid}
-
-    def start(self) -> "CpuMeter":
-        self._wall = time.perf_counter()
-        self._machine = machine_cpu()
-        self._procs = {name: process_cpu(pid) for name, pid in self.pids.items()}
-        return self
-
-    def stop(self) -> dict[str, float]:
-        wall = time.perf_counter() - self._wall
-        used = {name: process_cpu(pid) - self._procs[name] for name, pid in self.pids.items()}
-        used["machine"] = machine_cpu() - self._machine
-        used["other"] = used["machine"] - sum(v for k, v in used.items() if k != "machine")
-        used["wall"] = wall
-        return used
 
 
 # --- The fake FCM, in a process of its own ------------------------------------------------------
@@ -293,36 +255,6 @@ def measure_ceiling(url: str, fake_pid: int | None, threads: int, seconds: float
 
 
 # --- Running a measurement in a fresh process ------------------------------------------------
-
-
-def _child_main(target, config, connection) -> None:
-    try:
-        connection.send(("ok", target(config)))
-    except BaseException:
-        connection.send(("error", traceback.format_exc()))
-    finally:
-        connection.close()
-
-
-def in_child(target, config: dict, timeout: float = CHILD_TIMEOUT) -> dict:
-    """Run ``target(config)`` in a new process; its result, or its traceback raised here."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child_main, args=(target, config, sender))
-    child.start()
-    sender.close()
-    try:
-        if not receiver.poll(timeout):
-            raise TimeoutError(f"{target.__name__} took more than {timeout} s")
-        status, value = receiver.recv()
-    finally:
-        child.join(10)
-        if child.is_alive():
-            child.terminate()
-            child.join()
-    if status != "ok":
-        raise RuntimeError(f"{target.__name__} failed:\n{value}")
-    return value
 
 
 # --- Django in a measurement process ---------------------------------------------------------
@@ -1013,20 +945,6 @@ def topic_path(config: dict) -> dict:
 # --- The run ----------------------------------------------------------------------------------
 
 
-def maintenance(url: str):
-    """A connection to the server's ``postgres`` database, and the bench database's name."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if parts.scheme not in ("postgres", "postgresql") or not name:
-        raise SystemExit("--database must be a postgres:// URL with a database name.")
-    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit("The bench only talks to a local PostgreSQL.")
-    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", "", ""))
-    return psycopg.connect(admin, autocommit=True), name
-
-
 def code_fingerprint() -> str:
     """A short hash of the push code measured, to tell runs of different code apart."""
     digest = hashlib.sha256()
@@ -1036,19 +954,7 @@ def code_fingerprint() -> str:
 
 
 def machine() -> dict:
-    model = ""
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cores": os.cpu_count(),
-        "cpu": model,
-        "python": platform.python_version(),
-        "load_before": os.getloadavg(),
-        "push_code": code_fingerprint(),
-    }
+    return {**support.machine(), "push_code": code_fingerprint()}
 
 
 def fmt_split(run: dict) -> list[str]:

@@ -1,0 +1,250 @@
+"""What the benchmarks share: measurements in fresh processes, CPU readings, the bench database,
+the machine's description and loopback listening sockets for server processes.
+
+Imported by the scripts in this directory (``from bench.support import …``), which put the
+project's root on ``sys.path`` first.
+"""
+
+import multiprocessing
+import os
+import platform
+import socket
+import time
+import traceback
+from urllib.parse import urlsplit, urlunsplit
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# --- Running a measurement in a fresh process ------------------------------------------------
+
+
+def _child_main(target, config, connection) -> None:
+    try:
+        connection.send(("ok", target(config)))
+    except BaseException:
+        connection.send(("error", traceback.format_exc()))
+    finally:
+        connection.close()
+
+
+def in_child(target, config: dict, timeout: float = 1800):
+    """Run ``target(config)`` in a new process; its result, or its traceback raised here."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(target, config, sender))
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            raise TimeoutError(f"{target.__name__} took more than {timeout} s")
+        status, value = receiver.recv()
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+    if status != "ok":
+        raise RuntimeError(f"{target.__name__} failed:\n{value}")
+    return value
+
+
+# --- CPU and memory ---------------------------------------------------------------------------
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (all its threads), from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def process_rss_mib(pid: int) -> float:
+    """The resident memory of process ``pid`` now, in MiB, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def machine_cpu() -> float:
+    """Busy CPU seconds of the whole machine (all cores), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        values = [int(value) for value in stat.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = values
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+class CpuMeter:
+    """CPU seconds used between ``start`` and ``stop`` by named processes and the machine;
+    ``other`` is what the machine used besides the named processes."""
+
+    def __init__(self, pids: dict[str, int | None]):
+        self.pids = {name: pid for name, pid in pids.items() if pid}
+
+    def start(self) -> "CpuMeter":
+        self._wall = time.perf_counter()
+        self._machine = machine_cpu()
+        self._procs = {name: process_cpu(pid) for name, pid in self.pids.items()}
+        return self
+
+    def stop(self) -> dict[str, float]:
+        wall = time.perf_counter() - self._wall
+        used = {name: process_cpu(pid) - self._procs[name] for name, pid in self.pids.items()}
+        used["machine"] = machine_cpu() - self._machine
+        used["other"] = used["machine"] - sum(v for k, v in used.items() if k != "machine")
+        used["wall"] = wall
+        return used
+
+
+# --- The bench database and the machine ------------------------------------------------------
+
+
+def maintenance(url: str):
+    """A connection to the server's ``postgres`` database, and the bench database's name."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if parts.scheme not in ("postgres", "postgresql") or not name:
+        raise SystemExit("--database must be a postgres:// URL with a database name.")
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("The bench only talks to a local PostgreSQL.")
+    admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", "", ""))
+    return psycopg.connect(admin, autocommit=True), name
+
+
+def machine() -> dict:
+    """The machine the figures were measured on, and how busy it was before."""
+    model = ""
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "load_before": os.getloadavg(),
+    }
+
+
+# --- Server processes ------------------------------------------------------------------------
+
+
+def listening_sockets(count: int, shared: bool = False) -> tuple[list, int]:
+    """``count`` sockets listening on one loopback port, each with SO_REUSEPORT: given one
+    each, the server processes share the port and the kernel spreads new connections over
+    them (by a hash of the client's address and port), as behind a load balancer. With
+    ``shared``, one socket that every process accepts on (gunicorn's way), for comparison."""
+    sockets = []
+    port = 0
+    for _ in range(1 if shared else count):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(4096)
+        listener.set_inheritable(True)
+        port = listener.getsockname()[1]
+        sockets.append(listener)
+    return sockets, port
+
+
+class DaphneServers:
+    """``count`` daphne processes serving the app as production starts it (``daphne
+    backend.asgi:application``), with ``environment`` on top of this process's own (a value of
+    None removes the variable).
+
+    ``listen``: ``"reuseport"`` gives each process its own socket on one shared port (see
+    ``listening_sockets``); ``"shared"`` one socket that every process accepts on;
+    ``"separate"`` a port per process, as a load balancer's backends (``ports`` lists them).
+    """
+
+    def __init__(self, root, environment: dict, count: int = 2, listen: str = "reuseport"):
+        self.root, self.environment, self.count, self.listen = root, environment, count, listen
+        self.processes = []
+        self.ports: list[int] = []
+
+    def __enter__(self) -> "DaphneServers":
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        if self.listen == "separate":
+            sockets = []
+            for _ in range(self.count):
+                listener, port = listening_sockets(1)
+                sockets += listener
+                self.ports.append(port)
+        else:
+            shared = self.listen == "shared"
+            sockets, port = listening_sockets(self.count, shared)
+            sockets = sockets * self.count if shared else sockets
+            self.ports = [port] * self.count
+        daphne = str(Path(sys.executable).with_name("daphne"))
+        environment = {
+            name: value
+            for name, value in {**os.environ, **self.environment}.items()
+            if value is not None
+        }
+        try:
+            for listener in sockets:
+                fd = listener.fileno()
+                command = [daphne, "-v", "0", "--fd", str(fd), "backend.asgi:application"]
+                self.processes.append(
+                    # The virtualenv's own daphne, with fixed arguments.
+                    subprocess.Popen(  # noqa: S603
+                        command,
+                        cwd=self.root,
+                        env=environment,
+                        pass_fds=(fd,),
+                    )
+                )
+        finally:
+            for listener in set(sockets):
+                listener.close()
+        for port in set(self.ports):
+            self.wait_until_ready(port)
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.ports[0]
+
+    def wait_until_ready(self, port: int, timeout: float = 60) -> None:
+        import http.client
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(process.poll() is not None for process in self.processes):
+                raise RuntimeError("a server process exited while starting")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                connection.request("GET", "/healthz")
+                if connection.getresponse().status == 200:
+                    connection.close()
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError("the servers did not answer /healthz")
+
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process in self.processes]
+
+    def __exit__(self, *exc) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except Exception:
+                process.kill()
+                process.wait()
