@@ -1,0 +1,481 @@
+"""The websocket chat benchmark: one event's chat heard live by a thousand subscribers.
+
+What it measures, on PostgreSQL and Redis, as production runs (``DEBUG=false``, the Redis
+channel layer, a database connection per request):
+
+1. **Chat fan-out.** Two daphne processes (``daphne backend.asgi:application``), each on a
+   loopback port of its own, as two backends behind a load balancer, over one Redis channel
+   layer. A load client (``bench/ws_chat_client.mjs``, one Node process) opens 1,000
+   websockets, half to each server, each signed in as a user of its own and subscribed to the
+   event's ``chatMessages`` with what a chat screen shows (kind, cursor, id, seq, body, time,
+   author). A sender here posts ``chatMessageSend`` over HTTP (keep-alive, to the two servers
+   in turn) at a fixed rate, each body carrying the time it was sent. For each rate in turn,
+   for a fixed time: deliveries per second (deliveries over the time from the first send to
+   the last arrival), latency from the send to each arrival (p50, p95, p99, max; one clock,
+   one machine), gaps and repeats in each socket's sequence of room numbers (must be 0), and
+   the CPU used by each server, the client and the rest of the machine.
+2. **Idle connections** (``--skip-idle`` to leave it out). One daphne process; after a warm-up
+   of 50 sockets, ``--idle`` sockets are opened, signed in and acknowledged, then left silent;
+   the process's resident memory before and after gives the memory per idle connection and
+   how many fit in 1 GiB. Once more in a fresh process with each socket also subscribed to the
+   event's chat (the room being quiet).
+
+The database (default ``twinning_wsbench``) is created at the start and dropped at the end;
+the Redis database (default 9) is flushed at the start. Results are in docs/benchmarks.md,
+"Websocket chat". Needs Node.js and ``make install`` (for the ``ws`` package).
+
+Run from the project root, on an otherwise idle machine (about 3 minutes)::
+
+    .venv/bin/python bench/ws_chat.py
+    .venv/bin/python bench/ws_chat.py --rates 5 --seconds 60 --skip-idle
+"""
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.support import (  # noqa: E402
+    CpuMeter,
+    DaphneServers,
+    in_child,
+    machine,
+    maintenance,
+    process_rss_mib,
+)
+
+DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_wsbench"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
+CLIENT = ROOT / "bench" / "ws_chat_client.mjs"
+CHILD_TIMEOUT = 600
+# How long after its last send a phase's deliveries may still arrive.
+DRAIN_SECONDS = 15
+
+SEND = """
+mutation Send($event: ID!, $body: String!, $clientId: String!) {
+  chatMessageSend(event: $event, body: $body, clientId: $clientId) {
+    message { id seq }
+    errors { code message }
+  }
+}
+"""
+
+
+def server_environment(config: dict) -> dict:
+    """The app's environment as the bench runs it: production settings, the bench's database
+    and Redis, and no rate limits on the sender (one user posting many times a second)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        "SECRET_KEY": "bench-secret-key-not-for-production-use-0123456789",
+        "DEBUG": "false",
+        "DATABASE_URL": config["database"],
+        "REDIS_URL": config["redis"],
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "CELERY_BROKER_URL": "memory://",
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "LOG_LEVEL": "WARNING",
+        # WhiteNoise warns that static files were never collected; the bench serves none.
+        "PYTHONWARNINGS": "ignore:No directory at",
+        "ACCESS_TOKEN_LIFETIME_SECONDS": "7200",
+        "CHAT_RATE": "0/m",
+        "RATE_LIMIT_MUTATIONS_USER": "0/m",
+        "RATE_LIMIT_MUTATIONS_IP": "0/m",
+    }
+
+
+# --- The room and its people -------------------------------------------------------------------
+
+
+def prepare(config: dict) -> dict:
+    """Migrate; a city, its office and an announced event whose room is open; a sender and
+    ``listeners`` users; their access tokens."""
+    os.environ.update(server_environment(config))
+    import django
+
+    django.setup()
+    import datetime
+
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.utils import timezone
+    from graphql_relay import to_global_id
+
+    from accounts.models import User
+    from accounts.tokens import issue_access_token
+    from cities.models import City, CityOffice
+    from events.models import Event
+
+    call_command("migrate", verbosity=0)
+    unusable = make_password(None)
+    city = City.objects.create(
+        name_en="Aktau",
+        name_ru="Актау",
+        country="KZ",
+        latitude=43.65,
+        longitude=51.17,
+        timezone="Asia/Aqtau",
+    )
+    office = CityOffice.objects.create(city=city, name_en="Aktau international office")
+    starts = timezone.now() + datetime.timedelta(minutes=10)
+    event = Event.objects.create(
+        title_en="Caspian sister ports forum",
+        category=Event.Category.BUSINESS,
+        host_city=city,
+        office=office,
+        starts_at=starts,
+        ends_at=starts + datetime.timedelta(hours=3),
+        timezone=city.timezone,
+        venue_name="Port authority hall",
+        latitude=city.latitude,
+        longitude=city.longitude,
+        status=Event.Status.ANNOUNCED,
+    )
+    # Signed in by token only: no password anyone could sign in with.
+    users = User.objects.bulk_create(
+        User(email=f"person{n}@bench.example", display_name=f"Person {n}", password=unusable)
+        for n in range(config["listeners"] + 1)
+    )
+    tokens = [issue_access_token(user, uuid.uuid4())[0] for user in users]
+    return {"event": to_global_id("Event", event.pk), "sender": tokens[0], "listeners": tokens[1:]}
+
+
+# --- The sender --------------------------------------------------------------------------------
+
+
+class Sender:
+    """Posts chat messages over HTTP to the servers in turn, at a fixed rate."""
+
+    def __init__(self, ports: list[int], token: str, event: str):
+        self.connections = [http.client.HTTPConnection("127.0.0.1", port) for port in ports]
+        self.token, self.event = token, event
+        self.turn = 0
+
+    def send(self, body: str) -> tuple[bool, float]:
+        """Post one message; whether it was stored, and the seconds the request took."""
+        connection = self.connections[self.turn % len(self.connections)]
+        self.turn += 1
+        variables = {"event": self.event, "body": body, "clientId": uuid.uuid4().hex}
+        payload = json.dumps({"query": SEND, "variables": variables})
+        started = time.perf_counter()
+        connection.request(
+            "POST",
+            "/graphql/",
+            body=payload,
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Authorization": f"Bearer {self.token}",
+            },
+        )
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+        took = time.perf_counter() - started
+        result = (answer.get("data") or {}).get("chatMessageSend") or {}
+        return response.status == 200 and result.get("errors") == [], took
+
+    def run(self, phase: str, rate: float, seconds: float) -> dict:
+        """Send ``rate`` messages a second for ``seconds``, each on its schedule (a late one
+        goes at once): what was sent and when."""
+        count = max(1, round(rate * seconds))
+        sent = failed = 0
+        took = []
+        first_ms = None
+        start = time.perf_counter()
+        for n in range(count):
+            delay = start + n / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            now_ms = time.time() * 1000
+            first_ms = first_ms if first_ms is not None else now_ms
+            ok, seconds_taken = self.send(f"{phase}:{now_ms:.3f}")
+            took.append(seconds_taken * 1000)
+            sent += ok
+            failed += not ok
+        return {
+            "sent": sent,
+            "failed": failed,
+            "first_ms": first_ms,
+            "send_seconds": time.perf_counter() - start,
+            "mutation_ms_median": statistics.median(took),
+            "mutation_ms_max": max(took),
+        }
+
+
+# --- The load client ---------------------------------------------------------------------------
+
+
+class LoadClient:
+    """The Node load client (``ws_chat_client.mjs``), driven over its stdin and stdout."""
+
+    def __init__(self, urls: list[str], tokens: list[str], event: str, mode: str, subscribe=False):
+        self.tokens_file = tempfile.NamedTemporaryFile("w", suffix=".tokens", delete=False)  # noqa: SIM115
+        self.tokens_file.write("\n".join(tokens))
+        self.tokens_file.close()
+        command = [
+            "node",
+            str(CLIENT),
+            "--urls",
+            ",".join(urls),
+            "--tokens",
+            self.tokens_file.name,
+            "--event",
+            event,
+            "--mode",
+            mode,
+        ]
+        if subscribe:
+            command.append("--subscribe")
+        self.process = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def read(self, timeout: float = 180) -> dict:
+        result = {}
+
+        def reader():
+            result["line"] = self.process.stdout.readline()
+
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        thread.join(timeout)
+        if not result.get("line"):
+            raise RuntimeError("the load client stopped answering")
+        return json.loads(result["line"])
+
+    def ask(self, command: dict) -> dict:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.write('{"close": true}\n')
+                self.process.stdin.flush()
+                self.process.wait(30)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+        os.unlink(self.tokens_file.name)
+
+
+def redis_pid() -> int | None:
+    try:
+        return int(subprocess.check_output(["pgrep", "-o", "redis-server"], text=True).split()[0])  # noqa: S607
+    except (subprocess.CalledProcessError, IndexError, ValueError):
+        return None
+
+
+# --- 1. Chat fan-out ---------------------------------------------------------------------------
+
+
+def wait_for(client: LoadClient, phase: str, expected: int, last_send: float) -> dict:
+    """The client's report of ``phase`` once ``expected`` deliveries are in, or the drain
+    time after the last send is over."""
+    while True:
+        report = client.ask({"report": phase})
+        if report["deliveries"] >= expected or time.monotonic() - last_send > DRAIN_SECONDS:
+            return report
+        time.sleep(0.25)
+
+
+def chat_fan_out(config: dict, prepared: dict) -> dict:
+    environment = server_environment(config)
+    results = {"steps": []}
+    with DaphneServers(ROOT, environment, count=2, listen="separate") as servers:
+        urls = [f"ws://127.0.0.1:{port}/graphql/" for port in servers.ports]
+        sender = Sender(servers.ports, prepared["sender"], prepared["event"])
+        client = LoadClient(urls, prepared["listeners"], prepared["event"], "chat")
+        try:
+            ready = client.read()
+            results["connections"] = ready
+            listeners = ready["ready"]
+            # Warm-up: every subscriber has heard a message (so every subscription is live
+            # before anything is measured) and the code paths are warm.
+            warm = sender.run("warmup", 2, config["warmup"])
+            wait_for(client, "warmup", warm["sent"] * listeners, time.monotonic())
+            for rate in config["rates"]:
+                phase = f"r{rate:g}"
+                meter = CpuMeter(
+                    {
+                        "server 1": servers.pids[0],
+                        "server 2": servers.pids[1],
+                        "client": client.pid,
+                        "redis": redis_pid(),
+                        "sender": os.getpid(),
+                    }
+                ).start()
+                sent = sender.run(phase, rate, config["seconds"])
+                report = wait_for(client, phase, sent["sent"] * listeners, time.monotonic())
+                cpu = meter.stop()
+                span = (report["last_at"] - sent["first_ms"]) / 1000 if report["last_at"] else 0
+                results["steps"].append(
+                    {
+                        "rate": rate,
+                        "listeners": listeners,
+                        **sent,
+                        "expected": sent["sent"] * listeners,
+                        "deliveries": report["deliveries"],
+                        "deliveries_per_second": report["deliveries"] / span if span else 0,
+                        "latency_ms": report["latency_ms"],
+                        "spread_ms_median": report["spread_ms_median"],
+                        "slowest": report["slowest"],
+                        "gaps": report["gaps"],
+                        "repeats": report["repeats"],
+                        "errors": report["errors"],
+                        "closed": report["closed"],
+                        "cpu": cpu,
+                    }
+                )
+                print(format_step(results["steps"][-1]), flush=True)
+        finally:
+            client.close()
+    return results
+
+
+# --- 2. Idle connections -----------------------------------------------------------------------
+
+
+def idle_memory(config: dict, prepared: dict, subscribe: bool) -> dict:
+    environment = server_environment(config)
+    count = config["idle"]
+    listeners = prepared["listeners"]
+    # Every user may hold a few connections (WEBSOCKET_MAX_CONNECTIONS_PER_USER).
+    tokens = [listeners[n % len(listeners)] for n in range(count)]
+    with DaphneServers(ROOT, environment, count=1, listen="separate") as server:
+        url = f"ws://127.0.0.1:{server.port}/graphql/"
+        pid = server.pids[0]
+        warm = LoadClient([url], listeners[:50], prepared["event"], "chat")
+        warm.read()
+        warm.close()
+        time.sleep(2)
+        before = process_rss_mib(pid)
+        client = LoadClient([url], tokens, prepared["event"], "idle", subscribe=subscribe)
+        try:
+            ready = client.read()
+            time.sleep(3)
+            after = process_rss_mib(pid)
+        finally:
+            client.close()
+    per_connection_kib = (after - before) * 1024 / ready["ready"]
+    return {
+        "subscribed": subscribe,
+        "connections": ready,
+        "rss_before_mib": before,
+        "rss_after_mib": after,
+        "per_connection_kib": per_connection_kib,
+        "connections_per_gib": int(1024 * 1024 / per_connection_kib),
+    }
+
+
+# --- The run -----------------------------------------------------------------------------------
+
+
+def format_step(step: dict) -> str:
+    latency = step["latency_ms"]
+    cpu = step["cpu"]
+    wall = cpu["wall"]
+    shares = ", ".join(
+        f"{name} {used / wall:.0%}" for name, used in cpu.items() if name not in ("wall",)
+    )
+    return (
+        f"{step['rate']:>5g} msg/s x {step['listeners']}: "
+        f"{step['deliveries_per_second']:8.0f} deliveries/s "
+        f"({step['deliveries']}/{step['expected']}), "
+        f"latency p50 {latency['p50']} p95 {latency['p95']} p99 {latency['p99']} "
+        f"max {latency['max']} ms, gaps {step['gaps']}, repeats {step['repeats']}, "
+        f"errors {step['errors']}, send {step['mutation_ms_median']:.1f} ms "
+        f"(max {step['mutation_ms_max']:.0f}), spread {step['spread_ms_median']} ms; "
+        f"CPU: {shares}; slowest {step['slowest'][:3]}"
+    )
+
+
+def report(results: dict) -> str:
+    lines = [
+        f"Machine: {results['machine']['cores']} cores, {results['machine']['cpu']}, "
+        f"Python {results['machine']['python']}, load before {results['machine']['load_before']}",
+        "",
+        "1. Chat fan-out: 2 daphne processes over Redis, "
+        f"{results['chat']['connections']['ready']} subscribers "
+        f"({results['chat']['connections']['failed']} failed to connect), "
+        f"{results['config']['seconds']} s per rate",
+    ]
+    lines += [format_step(step) for step in results["chat"]["steps"]]
+    for idle in results.get("idle", []):
+        what = "subscribed to the chat" if idle["subscribed"] else "acknowledged"
+        lines += [
+            "",
+            f"2. Idle connections ({what}): {idle['connections']['ready']} sockets, RSS "
+            f"{idle['rss_before_mib']:.1f} -> {idle['rss_after_mib']:.1f} MiB: "
+            f"{idle['per_connection_kib']:.1f} KiB each, "
+            f"{idle['connections_per_gib']:,} per GiB",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--redis", default=DEFAULT_REDIS)
+    parser.add_argument("--listeners", type=int, default=1000)
+    parser.add_argument(
+        "--rates", default="3,5,7,10", help="messages per second, one step each (default 3,5,7,10)"
+    )
+    parser.add_argument("--seconds", type=float, default=20, help="per step (default 20)")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds (default 5)")
+    parser.add_argument("--idle", type=int, default=2000, help="idle sockets (default 2000)")
+    parser.add_argument("--skip-idle", action="store_true")
+    parser.add_argument("--json", help="also write the results to this file")
+    args = parser.parse_args()
+    config = {
+        "database": args.database,
+        "redis": args.redis,
+        "listeners": args.listeners,
+        "rates": [float(rate) for rate in args.rates.split(",")],
+        "seconds": args.seconds,
+        "warmup": args.warmup,
+        "idle": args.idle,
+    }
+    import redis
+
+    results = {"machine": machine(), "config": config}
+    admin, name = maintenance(config["database"])
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis.from_url(config["redis"]).flushdb()
+    try:
+        prepared = in_child(prepare, config, CHILD_TIMEOUT)
+        results["chat"] = chat_fan_out(config, prepared)
+        if not args.skip_idle:
+            results["idle"] = [
+                idle_memory(config, prepared, subscribe=False),
+                idle_memory(config, prepared, subscribe=True),
+            ]
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    print()
+    print(report(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
