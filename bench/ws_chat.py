@@ -214,6 +214,50 @@ class Sender:
         }
 
 
+class WebsocketSender(Sender):
+    """Sends the same mutation over websockets (one to each server, in turn), as a chat screen
+    with its socket open does: signed in once, at `connection_init`."""
+
+    def __init__(self, ports: list[int], token: str, event: str):
+        from websockets.sync.client import connect
+
+        self.sockets = []
+        for port in ports:
+            socket = connect(
+                f"ws://127.0.0.1:{port}/graphql/", subprotocols=["graphql-transport-ws"]
+            )
+            socket.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+            if json.loads(socket.recv(10))["type"] != "connection_ack":
+                raise RuntimeError("the sender's socket was not acknowledged")
+            self.sockets.append(socket)
+        self.event = event
+        self.turn = 0
+
+    def send(self, body: str) -> tuple[bool, float]:
+        socket = self.sockets[self.turn % len(self.sockets)]
+        self.turn += 1
+        variables = {"event": self.event, "body": body, "clientId": uuid.uuid4().hex}
+        started = time.perf_counter()
+        socket.send(
+            json.dumps(
+                {
+                    "id": str(self.turn),
+                    "type": "subscribe",
+                    "payload": {"query": SEND, "variables": variables},
+                }
+            )
+        )
+        ok = False
+        while True:
+            frame = json.loads(socket.recv(30))
+            if frame["type"] == "next":
+                result = (frame["payload"].get("data") or {}).get("chatMessageSend") or {}
+                ok = result.get("errors") == []
+            elif frame["type"] in ("complete", "error"):
+                break
+        return ok, time.perf_counter() - started
+
+
 # --- The load client ---------------------------------------------------------------------------
 
 
@@ -301,7 +345,8 @@ def chat_fan_out(config: dict, prepared: dict) -> dict:
     results = {"steps": []}
     with DaphneServers(ROOT, environment, count=2, listen="separate") as servers:
         urls = [f"ws://127.0.0.1:{port}/graphql/" for port in servers.ports]
-        sender = Sender(servers.ports, prepared["sender"], prepared["event"])
+        sending = WebsocketSender if config["send_over"] == "websocket" else Sender
+        sender = sending(servers.ports, prepared["sender"], prepared["event"])
         client = LoadClient(urls, prepared["listeners"], prepared["event"], "chat")
         try:
             ready = client.read()
@@ -440,6 +485,12 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=20, help="per step (default 20)")
     parser.add_argument("--warmup", type=float, default=5, help="seconds (default 5)")
+    parser.add_argument(
+        "--send-over",
+        choices=("http", "websocket"),
+        default="http",
+        help="how the sender posts its messages (default http)",
+    )
     parser.add_argument("--idle", type=int, default=2000, help="idle sockets (default 2000)")
     parser.add_argument("--skip-idle", action="store_true")
     parser.add_argument("--json", help="also write the results to this file")
@@ -452,6 +503,7 @@ def main() -> None:
         "seconds": args.seconds,
         "warmup": args.warmup,
         "idle": args.idle,
+        "send_over": args.send_over,
     }
     import redis
 
