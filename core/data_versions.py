@@ -17,12 +17,12 @@ A version missing from the cache (evicted, or never set) starts again from the c
 nanoseconds, never from a number it may have had before, so an old entry cannot come back.
 """
 
-import functools
 import logging
 import time
 
-from django.core.cache import caches
 from django.db import transaction
+
+from core.shared_cache import shared_cache
 
 logger = logging.getLogger(__name__)
 
@@ -35,18 +35,6 @@ TWINNINGS = "twinnings"
 OFFICES = "offices"
 ANNOUNCEMENTS = "announcements"
 AREAS = (EVENTS, ATTENDANCE, CITIES, TWINNINGS, OFFICES, ANNOUNCEMENTS)
-
-
-@functools.cache
-def shared_cache():
-    """The default cache, one client per process.
-
-    ``django.core.cache.cache`` is one client per thread, and under daphne every request runs
-    in a thread of its own: each request would open a new connection to Redis (with its
-    handshake) before its first command. A client shared by the threads keeps its connection
-    pool; redis-py's pool is thread-safe, and local memory shares its store by name anyway.
-    """
-    return caches.create_connection("default")
 
 
 def _key(area: str) -> str:

@@ -67,8 +67,8 @@ from core.data_versions import (
     EVENTS,
     OFFICES,
     TWINNINGS,
-    shared_cache,
 )
+from core.shared_cache import shared_cache
 
 from .documents import document_hash
 

@@ -45,7 +45,6 @@ from channels.layers import get_channel_layer
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
@@ -57,6 +56,7 @@ from graphql import ExecutionResult, GraphQLError, create_source_event_stream, e
 from accounts.authentication import AuthenticationError, authenticate_token, bearer_token
 from core import metrics
 from core.client_ip import client_ip
+from core.shared_cache import shared_cache
 
 from .documents import DocumentError, prepare_operation
 from .group_hub import GroupHub
@@ -268,20 +268,6 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
-_shared_caches: dict[int, object] = {}
-
-
-def shared_cache():
-    """The default cache, as one client for the whole process (its backends are thread-safe):
-    made again when the CACHES setting changes (tests)."""
-    key = id(settings.CACHES)
-    client = _shared_caches.get(key)
-    if client is None:
-        _shared_caches.clear()
-        client = _shared_caches[key] = caches.create_connection(DEFAULT_CACHE_ALIAS)
-    return client
-
-
 class ConnectionSlot:
     """A place among the at most ``limit`` live connections of one user (or anonymous address).
 
@@ -290,9 +276,9 @@ class ConnectionSlot:
     and gives the place back when it closes; a process that dies without closing frees its
     places when their leases run out. The methods block on the cache: call them in a thread.
 
-    All slots of the process use one cache client (``shared_cache``): Django's ``cache`` is
-    one per async context, which here is one per connection, and a thousand sockets then held
-    a thousand connections to Redis.
+    All slots of the process use one cache client (``core.shared_cache``): Django's ``cache``
+    is one per async context, which here is one per connection, and a thousand sockets then
+    held a thousand connections to Redis.
     """
 
     def __init__(self, holder: str, limit: int, owner: str):
