@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: everything above runs in one thread, not a hop to a thread per hook.
+    "core.middleware.SynchronousChainMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"

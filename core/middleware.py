@@ -89,3 +89,24 @@ class MetricsMiddleware:
         if operation is not None:
             metrics.count_graphql_operation(operation.type, operation.errored)
         return response
+
+
+class SynchronousChainMiddleware:
+    """Last in MIDDLEWARE: keeps the middleware above it synchronous under ASGI.
+
+    Under an ASGI server the handler beneath the middleware is asynchronous, and middleware
+    that can run either way (Django's own: sessions, locale, CSRF, auth…) then runs each of its
+    hooks in a thread and comes back: sixteen moves between the event loop and a thread per
+    request, each waiting for the loop's turn, and a loop sending to a thousand websockets
+    makes every turn long. This one can only run synchronously, so Django runs everything
+    above it in one thread; the view still gets its own thread, as every synchronous view does.
+    """
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
