@@ -264,14 +264,19 @@ _tellers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceTeller]"
 )
 
 
+def _of_running_loop(registry: weakref.WeakKeyDictionary, make):
+    """The running event loop's object in ``registry``, made with ``make()`` the first time."""
+    loop = asyncio.get_running_loop()
+    found = registry.get(loop)
+    if found is None:
+        found = registry[loop] = make()
+    return found
+
+
 def tell_presence(room: int, snapshot: presence.Snapshot | None) -> None:
     """Have the room's chatPresence subscribers told its new count (see PresenceTeller)."""
     if snapshot is not None:
-        loop = asyncio.get_running_loop()
-        teller = _tellers.get(loop)
-        if teller is None:
-            teller = _tellers[loop] = PresenceTeller()
-        teller.tell(room, snapshot)
+        _of_running_loop(_tellers, PresenceTeller).tell(room, snapshot)
 
 
 class PresenceRenewer:
@@ -312,7 +317,7 @@ async def present(room: int, connection: str | None):
         yield
         return
     tell_presence(room, await in_worker(presence.holds.enter)(room, connection))
-    renewer = _renewers.setdefault(asyncio.get_running_loop(), PresenceRenewer())
+    renewer = _of_running_loop(_renewers, PresenceRenewer)
     renewer.hold()
     try:
         yield
