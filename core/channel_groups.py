@@ -32,14 +32,11 @@ may not see: preferably just IDs, which the subscription resolves for its viewer
 Nothing here knows GraphQL: it needs Channels and Django's transactions only.
 """
 
-import asyncio
 import logging
 import re
-import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from channels_redis.core import RedisChannelLayer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -83,56 +80,10 @@ async def broadcast(group: str, payload: dict) -> None:
     await get_channel_layer().group_send(group, broadcast_message(group, payload))
 
 
-# How long a thread waits for its broadcast to leave before giving up on it.
-PUBLISH_TIMEOUT_SECONDS = 10
-
-
-class Publisher:
-    """An event loop of its own, in a thread, that sends the broadcasts of synchronous code.
-
-    A request's code runs in a thread of the server process, and ``async_to_sync`` would run
-    its broadcast on the server's event loop, which may be busy sending to a thousand
-    websockets: a group_send is four round trips to Redis, each waiting for the loop's turn.
-    The Redis layer keeps connections per event loop, so this loop has its own and never
-    waits for the server's. (The in-memory layer lives on the server's loop: broadcasts to it
-    go there with ``async_to_sync``.)
-    """
-
-    def __init__(self):
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._lock = threading.Lock()
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="channel-layer-publisher", daemon=True
-                )
-                thread.start()
-                self._loop = loop
-            return self._loop
-
-    def send(self, group: str, payload: dict) -> None:
-        future = asyncio.run_coroutine_threadsafe(broadcast(group, payload), self._running_loop())
-        future.result(PUBLISH_TIMEOUT_SECONDS)
-
-
-publisher = Publisher()
-
-
-def broadcast_from_thread(group: str, payload: dict) -> None:
-    """``broadcast``, from synchronous code (a request's, a task's); returns once it has left."""
-    if isinstance(get_channel_layer(), RedisChannelLayer):
-        publisher.send(group, payload)
-    else:
-        async_to_sync(broadcast)(group, payload)
-
-
 def broadcast_on_commit(group: str, payload: dict) -> None:
     """Send ``payload`` to ``group`` once the current transaction commits (at once outside one).
 
     Listeners then only hear of changes that are really in the database. A channel layer that
     is down loses the broadcast but does not fail the request whose data has been saved.
     """
-    transaction.on_commit(lambda: broadcast_from_thread(group, payload), robust=True)
+    transaction.on_commit(lambda: async_to_sync(broadcast)(group, payload), robust=True)
