@@ -152,14 +152,14 @@ def events(filter, order_by, paths: frozenset[str], viewer):
     else:
         queryset = Event.objects.public()
     near = filter.get("near")
-    if filter.get("office"):
+    if filter.get("office") is not None:
         office = decode_id(filter["office"], "CityOffice", "filter.office")
         queryset = queryset.acted_for_by([office])
     if filter.get("category"):
         queryset = queryset.filter(category=filter["category"])
-    if filter.get("city"):
+    if filter.get("city") is not None:
         queryset = queryset.filter(host_city=decode_id(filter["city"], "City", "filter.city"))
-    if filter.get("twinning"):
+    if filter.get("twinning") is not None:
         pk = decode_id(filter["twinning"], "Twinning", "filter.twinning")
         queryset = queryset.filter(twinning=pk)
     if filter.get("country"):
@@ -275,9 +275,9 @@ def twinning_upcoming_events(twinning: Twinning, first: int) -> list[Event]:
 def announcements(city_id, twinning_id, paths: frozenset[str]):
     """Published announcements, newest first."""
     queryset = Announcement.objects.published()
-    if city_id:
+    if city_id is not None:
         queryset = queryset.filter(city=decode_id(city_id, "City", "city"))
-    if twinning_id:
+    if twinning_id is not None:
         queryset = queryset.filter(twinning=decode_id(twinning_id, "Twinning", "twinning"))
     joins = [name for name in ("office", "city") if is_selected(paths, name)]
     joins += twinning_joins(paths)
