@@ -171,6 +171,28 @@ def test_changing_an_event_or_renaming_its_city_is_seen_at_once(post, aktau):
     )
 
 
+CITY_FEED = """
+query Feed($city: ID, $first: Int = 1, $after: String) {
+  events(filter: {city: $city}, first: $first, after: $after) {
+    pageInfo { endCursor } edges { cursor node { title } }
+  }
+}
+"""
+
+
+def test_pages_after_a_cursor_are_kept_like_the_first(post, aktau, event_factory):
+    event_factory(title_en="Second", host_city=aktau.host_city)
+    variables = {"city": to_global_id("City", aktau.host_city_id)}
+    first, _ = post(CITY_FEED, variables)
+    cursor = first["data"]["events"]["pageInfo"]["endCursor"]
+    assert first["data"]["events"]["edges"][0]["cursor"] == cursor
+
+    second, _ = post(CITY_FEED, {**variables, "after": cursor})
+    again, queries = post(CITY_FEED, {**variables, "after": cursor})
+
+    assert titles(second) == ["Second"] and again == second and queries == 0
+
+
 def test_a_change_is_seen_after_it_commits_by_other_processes(
     post, aktau, django_capture_on_commit_callbacks
 ):
