@@ -197,6 +197,38 @@ def test_a_page_after_a_cursor_costs_the_same_whatever_its_size(
     assert len(set(counts.values())) == 1, counts
 
 
+CITY_EVENTS = EVENTS.replace("includeDrafts: true", "city: $city").replace(
+    "($first: Int)", "($first: Int, $city: ID)"
+)
+
+
+def test_a_citys_feed_costs_one_query_more_than_the_whole_feed_whatever_its_size(
+    client, catalogue, user_factory, event_factory
+):
+    # given a city hosting 80 events, and 80 of its twinning in the partner city of which 40
+    # are of the twinning
+    token = bearer_for(user_factory(is_superuser=True))
+    twinning = Twinning.objects.first()
+    for n in range(160):
+        host = twinning.city_a if n % 2 else twinning.city_b
+        event_factory(host_city=host, twinning=twinning if n % 4 else None)
+    city = to_global_id("City", twinning.city_a_id)
+    counts, whole = {}, {}
+
+    # when
+    for first in SIZES:
+        feed, counts[first] = count_queries(
+            client, CITY_EVENTS, token, {"first": first, "city": city}
+        )
+        assert len(feed["events"]["edges"]) == first
+        _, whole[first] = count_queries(client, EVENTS, token, {"first": first})
+
+    # then: the city's twinnings are read once, before the page
+    assert feed["events"]["totalCount"] == 2 + 80 + 40
+    assert len(set(counts.values())) == 1, counts
+    assert counts[1] == whole[1] + 1
+
+
 def test_the_viewers_lists_cost_the_same_whatever_their_length(
     client, catalogue, user_factory, office_factory
 ):
