@@ -2,17 +2,22 @@
 the metrics."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, register_converter
 
 from core.health import healthz, readyz
 from core.metrics import metrics_view
+from core.url_converters import PrimaryKeyConverter, UrlTokenConverter
 from events.views import event_ics, user_calendar
 from schema.views import graphql_view
 
+# Keys and tokens in paths are checked by their converters: anything else is a 404.
+register_converter(PrimaryKeyConverter, "pk")
+register_converter(UrlTokenConverter, "token")
+
 urlpatterns = [
     path("graphql/", graphql_view, name="graphql"),
-    path("events/<int:pk>.ics", event_ics, name="event-ics"),
-    path("calendar/<str:token>.ics", user_calendar, name="user-calendar"),
+    path("events/<pk:pk>.ics", event_ics, name="event-ics"),
+    path("calendar/<token:token>.ics", user_calendar, name="user-calendar"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -81,7 +81,7 @@ class MetricsMiddleware:
         response = self.get_response(request)
         elapsed = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
-        # The pattern ("events/<int:pk>.ics"), never the path: paths are the client's to
+        # The pattern ("events/<pk:pk>.ics"), never the path: paths are the client's to
         # choose, and each would be a series of its own.
         route = match.route if match is not None else "unmatched"
         metrics.observe_http(request.method, route, response.status_code, elapsed)

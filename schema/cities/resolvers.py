@@ -131,7 +131,7 @@ def city(id: str | None, slug: str | None) -> City | None:
 def twinnings(city_id, country, kind, status, paths: frozenset[str]):
     """Twinnings matching the filters, with both cities joined."""
     queryset = Twinning.objects.select_related("city_a", "city_b")
-    if city_id:
+    if city_id is not None:
         queryset = queryset.involving(decode_id(city_id, "City", "city"))
     if country:
         code = validate_country(country, "country")

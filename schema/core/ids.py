@@ -11,11 +11,18 @@ from .errors import ApiErrorCode, UserInputError
 # Primary keys are BigAutoFields: anything larger is no row's, and the databases refuse it
 # (SQLite overflows, PostgreSQL raises) rather than finding nothing.
 MAX_PK = 2**63 - 1
+# Digits of the largest key: longer text is refused before int() (which refuses more than
+# 4,300 digits with a ValueError of its own, and spends time on fewer).
+MAX_PK_DIGITS = len(str(MAX_PK))
 
 
-def _primary_key(text: str) -> int | None:
+def primary_key(text: str) -> int | None:
+    """The primary key ``text`` spells (ASCII digits, within a bigint), else None: what IDs,
+    cursors and URLs carry is checked here, before a database sees it."""
     # ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses.
-    if not (text.isascii() and text.isdigit()):
+    if not (isinstance(text, str) and text.isascii() and text.isdigit()):
+        return None
+    if len(text) > MAX_PK_DIGITS:
         return None
     pk = int(text)
     return pk if pk <= MAX_PK else None
@@ -29,7 +36,7 @@ def parse_id(global_id: str, expected_type: str) -> int | None:
         return None
     if type_name != expected_type:
         return None
-    return _primary_key(pk)
+    return primary_key(pk)
 
 
 def decode_id(global_id: str, expected_type: str, field: str) -> int:
@@ -67,7 +74,7 @@ def _node_type_name(info, global_id: str) -> str | None:
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         return None
     graphql_type = info.schema.get_type(type_name)
-    if not is_object_type(graphql_type) or _primary_key(pk) is None:
+    if not is_object_type(graphql_type) or primary_key(pk) is None:
         return None
     if not any(interface.name == "Node" for interface in graphql_type.interfaces):
         return None

@@ -151,7 +151,8 @@ TYPE_AREAS = {
 }
 # Data a field reads beyond its type's: filters on other tables, lists through twinnings.
 FIELD_AREAS = {
-    ("Query", "events"): {CITIES},  # filter.country is the host city's
+    # filter.country is the host city's; filter.city matches the cities of the twinnings too.
+    ("Query", "events"): {CITIES, TWINNINGS},
     ("Query", "twinnings"): {CITIES},  # country is either city's
     ("Query", "node"): set(data_versions.AREAS),
     ("Event", "attendeeCount"): {ATTENDANCE},

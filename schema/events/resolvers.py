@@ -1,6 +1,6 @@
 """The queries behind the events part of the API; resolvers call these and nothing else."""
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from cities.models import Twinning
@@ -152,14 +152,14 @@ def events(filter, order_by, paths: frozenset[str], viewer):
     else:
         queryset = Event.objects.public()
     near = filter.get("near")
-    if filter.get("office"):
+    if filter.get("office") is not None:
         office = decode_id(filter["office"], "CityOffice", "filter.office")
         queryset = queryset.acted_for_by([office])
     if filter.get("category"):
         queryset = queryset.filter(category=filter["category"])
-    if filter.get("city"):
-        queryset = queryset.filter(host_city=decode_id(filter["city"], "City", "filter.city"))
-    if filter.get("twinning"):
+    if filter.get("city") is not None:
+        queryset = queryset.filter(of_city(decode_id(filter["city"], "City", "filter.city")))
+    if filter.get("twinning") is not None:
         pk = decode_id(filter["twinning"], "Twinning", "filter.twinning")
         queryset = queryset.filter(twinning=pk)
     if filter.get("country"):
@@ -196,6 +196,21 @@ def events(filter, order_by, paths: frozenset[str], viewer):
     else:
         ordering = ("starts_at", "id")
     return optimize_events(queryset.order_by(*ordering), paths)
+
+
+def of_city(city: int) -> Q:
+    """The events a city's feed shows: those it hosts, and those of its twinnings wherever
+    they are held (Aktau's feed shows its twinning's event in Karachi), as its followers are
+    told of them (``events.push.audience``).
+
+    The city's twinnings are read first, a few IDs from their indexed cities, and given to the
+    feed as a list: PostgreSQL then plans ``host_city = … OR twinning IN (…)`` with the real
+    numbers (a bitmap OR of the two indexes for a city of a few hundred events, the feed's
+    order for one of thousands). With a subquery instead it cannot tell how many rows match,
+    and walks the whole feed's order to find a small city's page (4 ms instead of 0.1 ms over
+    5,000 events)."""
+    twinnings = list(Twinning.objects.involving(city).values_list("pk", flat=True))
+    return Q(host_city=city) | Q(twinning__in=twinnings)
 
 
 def _radius(radius_km: float) -> float:
@@ -275,9 +290,9 @@ def twinning_upcoming_events(twinning: Twinning, first: int) -> list[Event]:
 def announcements(city_id, twinning_id, paths: frozenset[str]):
     """Published announcements, newest first."""
     queryset = Announcement.objects.published()
-    if city_id:
+    if city_id is not None:
         queryset = queryset.filter(city=decode_id(city_id, "City", "city"))
-    if twinning_id:
+    if twinning_id is not None:
         queryset = queryset.filter(twinning=decode_id(twinning_id, "Twinning", "twinning"))
     joins = [name for name in ("office", "city") if is_selected(paths, name)]
     joins += twinning_joins(paths)

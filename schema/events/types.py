@@ -228,7 +228,9 @@ class EventFilterInput(graphene.InputObjectType):
     """Every condition given must hold."""
 
     category = EventCategory()
-    city = graphene.ID(description="A City ID: events hosted there.")
+    city = graphene.ID(
+        description="A City ID: events it hosts, and events of its twinnings wherever held."
+    )
     twinning = graphene.ID(description="A Twinning ID: events of that pair.")
     country = graphene.String(description="ISO 3166 code of the host city's country.")
     starts_after = graphene.DateTime(description="Events starting at or after this time.")

@@ -107,7 +107,7 @@ def test_behind_a_proxy_the_allowed_address_is_the_forwarded_one(client, setting
 def test_requests_are_counted_by_route_pattern_not_path(client):
     before = (
         requests_counted("GET", "healthz", 200),
-        requests_counted("GET", "events/<int:pk>.ics", 404),
+        requests_counted("GET", "events/<pk:pk>.ics", 404),
         requests_counted("GET", "unmatched", 404),
         requests_counted("OTHER", "healthz", 200),
     )
@@ -122,7 +122,7 @@ def test_requests_are_counted_by_route_pattern_not_path(client):
     client.generic("BREW", "/healthz")
 
     assert requests_counted("GET", "healthz", 200) == before[0] + 1
-    assert requests_counted("GET", "events/<int:pk>.ics", 404) == before[1] + 2
+    assert requests_counted("GET", "events/<pk:pk>.ics", 404) == before[1] + 2
     assert requests_counted("GET", "unmatched", 404) == before[2] + 1
     assert requests_counted("OTHER", "healthz", 200) == before[3] + 1
     assert (

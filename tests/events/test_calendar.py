@@ -228,6 +228,31 @@ def test_unknown_event_is_not_found(client, db):
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events/9223372036854775807.ics",  # the largest key: no such event
+        "/events/9223372036854775808.ics",  # past the bigint range
+        "/events/99999999999999999999999999999.ics",
+        "/events/" + "9" * 5_000 + ".ics",
+        "/events/-1.ics",
+        "/events/%00.ics",
+        "/events/1%00.ics",
+        "/events/%D9%A1.ics",  # an Arabic-Indic digit one
+        "/events/%ED%A0%80.ics",  # a lone surrogate, as UTF-8 cannot hold it
+    ],
+)
+def test_a_key_no_event_can_have_is_not_found(client, event_factory, path):
+    # given
+    event_factory()
+
+    # when
+    response = client.get(path)
+
+    # then
+    assert response.status_code == 404
+
+
 def test_event_file_answers_head_but_not_post(client, event_factory):
     # given
     event = event_factory()
@@ -331,6 +356,39 @@ def test_unknown_token_is_not_found(client, user_factory):
 
     # then
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["%00", "a%00b", "%ED%A0%80", "%C3%A9", "a%20b", "a.b", "a" * 65, "a" * 5_000, "%25"],
+)
+def test_a_token_no_user_can_have_is_not_found(client, user_factory, token):
+    # given
+    user_factory()
+
+    # when
+    response = client.get(f"/calendar/{token}.ics")
+
+    # then
+    assert response.status_code == 404
+
+
+def test_every_key_and_token_in_a_url_is_bounded_by_its_converter():
+    """A path parameter reaches a view only through a converter that bounds it: a route added
+    with ``<int:…>`` or ``<str:…>`` would let a key past the bigint range or a NUL byte reach
+    the database (a 500)."""
+    from django.urls import URLPattern, get_resolver
+
+    from core.url_converters import PrimaryKeyConverter, UrlTokenConverter
+
+    patterns = [p for p in get_resolver().url_patterns if isinstance(p, URLPattern)]
+    converters = {
+        name: type(converter)
+        for pattern in patterns
+        for name, converter in pattern.pattern.converters.items()
+    }
+
+    assert converters == {"pk": PrimaryKeyConverter, "token": UrlTokenConverter}
 
 
 def test_inactive_users_feed_is_not_found(client, user_factory):

@@ -6,8 +6,10 @@ import pytest
 from graphql_relay import to_global_id
 
 from cities.geo import EARTH_RADIUS_KM
+from cities.models import CityFollow
 from cities.names import haversine_km
-from events.models import Event
+from events.models import Event, Notification
+from events.push.audience import recipients
 
 EVENTS = """
 query Events($filter: EventFilterInput, $orderBy: EventOrderBy, $first: Int, $after: String) {
@@ -46,6 +48,10 @@ UTC = datetime.UTC
 def titles(result):
     assert "errors" not in result, result["errors"]
     return [edge["node"]["title"] for edge in result["data"]["events"]["edges"]]
+
+
+def gid(instance) -> str:
+    return to_global_id(type(instance).__name__, instance.pk)
 
 
 def at(day, hour=12):
@@ -98,6 +104,79 @@ def test_filters_by_category_city_twinning_and_country(
     assert only(twinning=to_global_id("Twinning", pair.pk)) == ["Match"]
     assert only(country="PK") == ["Fair"]
     assert only(country="kz", category="CULTURAL") == ["Concert"]
+
+
+@pytest.fixture
+def aktau_pairs(city_factory, twinning_factory, event_factory):
+    """Aktau's sister ports Karachi and Gwadar, and events in all three: of each pair, hosted
+    on either side, and of none."""
+    aktau = city_factory(name_en="Aktau", timezone="Asia/Aqtau")
+    karachi = city_factory(name_en="Karachi", country="PK", timezone="Asia/Karachi")
+    gwadar = city_factory(name_en="Gwadar", country="PK", timezone="Asia/Karachi")
+    bursa = city_factory(name_en="Bursa", country="TR", timezone="Europe/Istanbul")
+    karachi_pair = twinning_factory(city_a=aktau, city_b=karachi)
+    gwadar_pair = twinning_factory(city_a=aktau, city_b=gwadar)
+    karachi_bursa = twinning_factory(city_a=karachi, city_b=bursa)
+    for title, host, pair in [
+        ("Regatta in Aktau", aktau, None),
+        ("Port days in Aktau", aktau, karachi_pair),
+        ("Port days in Karachi", karachi, karachi_pair),
+        ("Fishing fair in Gwadar", gwadar, gwadar_pair),
+        ("Karachi food festival", karachi, None),
+        ("Silk road in Bursa", bursa, karachi_bursa),
+        ("Silk road in Karachi", karachi, karachi_bursa),
+    ]:
+        event_factory(title_en=title, host_city=host, twinning=pair)
+    return aktau, karachi
+
+
+def test_a_citys_feed_has_its_events_and_its_twinnings_wherever_they_are_held(gql, aktau_pairs):
+    aktau, karachi = aktau_pairs
+
+    def feed(city, **filter):
+        return sorted(titles(gql(EVENTS, {"filter": {"city": gid(city), **filter}})))
+
+    assert feed(aktau) == [
+        "Fishing fair in Gwadar",
+        "Port days in Aktau",
+        "Port days in Karachi",
+        "Regatta in Aktau",
+    ]
+    assert feed(karachi) == [
+        "Karachi food festival",
+        "Port days in Aktau",
+        "Port days in Karachi",
+        "Silk road in Bursa",
+        "Silk road in Karachi",
+    ]
+    assert feed(aktau, country="PK") == ["Fishing fair in Gwadar", "Port days in Karachi"]
+
+
+def test_the_feed_of_a_city_without_twinnings_is_what_it_hosts(
+    gql, aktau_pairs, city_factory, event_factory
+):
+    turkistan = city_factory(name_en="Turkistan")
+    event_factory(title_en="Kazakh khanate days", host_city=turkistan)
+
+    result = gql(EVENTS, {"filter": {"city": gid(turkistan)}})
+
+    assert titles(result) == ["Kazakh khanate days"]
+
+
+def test_a_citys_feed_shows_what_its_followers_are_pushed(gql, aktau_pairs, user_factory):
+    aktau, _ = aktau_pairs
+    follower = user_factory()
+    CityFollow.objects.create(user=follower, city=aktau)
+
+    pushed = set()
+    for event in Event.objects.public():
+        notification = Notification.objects.create(
+            kind=Notification.Kind.EVENT_ANNOUNCED, dedupe_key=f"announced:{event.pk}", event=event
+        )
+        if recipients(notification).filter(pk=follower.pk).exists():
+            pushed.add(event.title_en)
+
+    assert set(titles(gql(EVENTS, {"filter": {"city": gid(aktau)}}))) == pushed
 
 
 def test_date_window_includes_the_start_and_excludes_the_end(gql, event_factory, almaty):

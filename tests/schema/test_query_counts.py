@@ -158,6 +158,77 @@ def test_query_count_does_not_grow_with_page_size(client, catalogue, user_factor
     assert len(set(counts.values())) == 1, counts
 
 
+# Pages after a cursor, with the cursors selected and the sort keys not: the keys are read
+# with the rows, not row by row.
+PAGE = "pageInfo { endCursor } edges { cursor node { id } }"
+NEAR = "{near: {latitude: 43.2, longitude: 76.9, radiusKm: 100}}"
+PAGES_AFTER = {
+    "events": f"query($first: Int, $after: String) {{ events(first: $first, after: $after) "
+    f"{{ {PAGE} }} }}",
+    "events soonest last": "query($first: Int, $after: String) { events(first: $first, "
+    f"after: $after, orderBy: START_DESC) {{ {PAGE} }} }}",
+    "events by distance": "query($first: Int, $after: String) { events(first: $first, "
+    f"after: $after, orderBy: DISTANCE, filter: {NEAR}) {{ {PAGE} }} }}",
+    "cities": f"query($first: Int, $after: String) {{ cities(first: $first, after: $after) "
+    f"{{ {PAGE} }} }}",
+    "twinnings": "query($first: Int, $after: String) { twinnings(first: $first, "
+    f"after: $after) {{ {PAGE} }} }}",
+    "announcements": "query($first: Int, $after: String) { announcements(first: $first, "
+    f"after: $after) {{ {PAGE} }} }}",
+}
+
+
+@pytest.mark.parametrize("name", PAGES_AFTER)
+def test_a_page_after_a_cursor_costs_the_same_whatever_its_size(
+    client, catalogue, user_factory, name
+):
+    token = bearer_for(user_factory())
+    document = PAGES_AFTER[name]
+    data, _ = count_queries(client, document, token, {"first": 1})
+    cursor = next(iter(data.values()))["pageInfo"]["endCursor"]
+    counts = {}
+    for first in SIZES:
+        data, counts[first] = count_queries(
+            client, document, token, {"first": first, "after": cursor}
+        )
+        edges = next(iter(data.values()))["edges"]
+        assert edges and all(edge["cursor"] for edge in edges)
+
+    assert len(set(counts.values())) == 1, counts
+
+
+CITY_EVENTS = EVENTS.replace("includeDrafts: true", "city: $city").replace(
+    "($first: Int)", "($first: Int, $city: ID)"
+)
+
+
+def test_a_citys_feed_costs_one_query_more_than_the_whole_feed_whatever_its_size(
+    client, catalogue, user_factory, event_factory
+):
+    # given a city hosting 80 events, and 80 of its twinning in the partner city of which 40
+    # are of the twinning
+    token = bearer_for(user_factory(is_superuser=True))
+    twinning = Twinning.objects.first()
+    for n in range(160):
+        host = twinning.city_a if n % 2 else twinning.city_b
+        event_factory(host_city=host, twinning=twinning if n % 4 else None)
+    city = to_global_id("City", twinning.city_a_id)
+    counts, whole = {}, {}
+
+    # when
+    for first in SIZES:
+        feed, counts[first] = count_queries(
+            client, CITY_EVENTS, token, {"first": first, "city": city}
+        )
+        assert len(feed["events"]["edges"]) == first
+        _, whole[first] = count_queries(client, EVENTS, token, {"first": first})
+
+    # then: the city's twinnings are read once, before the page
+    assert feed["events"]["totalCount"] == 2 + 80 + 40
+    assert len(set(counts.values())) == 1, counts
+    assert counts[1] == whole[1] + 1
+
+
 def test_the_viewers_lists_cost_the_same_whatever_their_length(
     client, catalogue, user_factory, office_factory
 ):
@@ -210,7 +281,7 @@ def chat(db, event_factory, user_factory):
     event = event_factory(starts_at=now, ends_at=now + datetime.timedelta(hours=2))
     viewer, other = user_factory(), user_factory()
     previous = None
-    for n in range(120):
+    for n in range(160):
         previous = ChatMessageFactory(
             event=event,
             author=viewer if n % 3 else other,

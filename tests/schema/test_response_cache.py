@@ -171,6 +171,49 @@ def test_changing_an_event_or_renaming_its_city_is_seen_at_once(post, aktau):
     )
 
 
+CITY_FEED = """
+query Feed($city: ID, $first: Int = 1, $after: String) {
+  events(filter: {city: $city}, first: $first, after: $after) {
+    pageInfo { endCursor } edges { cursor node { title } }
+  }
+}
+"""
+
+
+def test_a_citys_feed_sees_a_change_of_its_twinnings_at_once(
+    post, aktau, city_factory, twinning_factory, event_factory
+):
+    # given a Karachi event of a pair that Aktau is not in, and Aktau's feed kept
+    karachi = city_factory(name_en="Karachi", country="PK")
+    pair = twinning_factory(city_a=karachi)
+    event_factory(title_en="Karachi fair", host_city=karachi, twinning=pair)
+    variables = {"city": to_global_id("City", aktau.host_city_id), "first": 20}
+    post(CITY_FEED, variables)
+    kept, queries = post(CITY_FEED, variables)
+    assert titles(kept) == ["Caspian regatta"] and queries == 0
+
+    # when the pair is corrected to be Aktau's (as an office would in the admin)
+    pair.city_a, pair.city_b = aktau.host_city, karachi
+    pair.save()
+
+    # then Aktau's feed shows the pair's event at once
+    feed, _ = post(CITY_FEED, variables)
+    assert titles(feed) == ["Caspian regatta", "Karachi fair"]
+
+
+def test_pages_after_a_cursor_are_kept_like_the_first(post, aktau, event_factory):
+    event_factory(title_en="Second", host_city=aktau.host_city)
+    variables = {"city": to_global_id("City", aktau.host_city_id)}
+    first, _ = post(CITY_FEED, variables)
+    cursor = first["data"]["events"]["pageInfo"]["endCursor"]
+    assert first["data"]["events"]["edges"][0]["cursor"] == cursor
+
+    second, _ = post(CITY_FEED, {**variables, "after": cursor})
+    again, queries = post(CITY_FEED, {**variables, "after": cursor})
+
+    assert titles(second) == ["Second"] and again == second and queries == 0
+
+
 def test_a_change_is_seen_after_it_commits_by_other_processes(
     post, aktau, django_capture_on_commit_callbacks
 ):
@@ -287,7 +330,7 @@ def test_the_module_interface_refuses_signed_in_viewers(aktau, user_factory):
     ("query", "areas"),
     [
         (FEED, {"events", "cities", "twinnings"}),
-        (FEED_WITH_ATTENDANCE, {"events", "cities", "attendance"}),
+        (FEED_WITH_ATTENDANCE, {"events", "cities", "twinnings", "attendance"}),
         (CITIES, {"cities", "twinnings"}),
         ("{ languages { code direction } }", set()),
         ("{ __schema { types { name } } }", set()),

@@ -15,10 +15,13 @@ from events.chat.realtime import author_name
 from events.models import ChatMessage, ChatReaction, ChatReport, Event
 
 from ...core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
+from ...core.ids import primary_key
 from ...core.pagination import paginate
 from ...core.selection import is_selected
 
 _CURSOR_PREFIX = "chat:"
+# A cursor of the largest seq is 32 characters; longer text is refused undecoded.
+_MAX_CURSOR_LENGTH = 64
 
 
 # --- Cursors -------------------------------------------------------------------------------
@@ -30,17 +33,24 @@ def cursor_of(seq: int) -> str:
 
 
 def seq_of(cursor: str, field: str) -> int:
-    """The seq inside a cursor of ``cursor_of``, or INVALID_CURSOR naming ``field``."""
-    try:
-        text = base64.b64decode(cursor, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
-        text = ""
+    """The seq inside a cursor of ``cursor_of``, or INVALID_CURSOR naming ``field``.
+
+    The cursor is a keyset one already: the room's sequence number, which each message takes
+    in order under the room's lock and keeps (a deleted message keeps its place), so paging
+    by it neither repeats nor skips whatever is sent meanwhile."""
+    text = ""
+    if isinstance(cursor, str) and len(cursor) <= _MAX_CURSOR_LENGTH:
+        try:
+            text = base64.b64decode(cursor, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            text = ""
     number = text.removeprefix(_CURSOR_PREFIX)
-    if not text.startswith(_CURSOR_PREFIX) or not number.isdigit() or len(number) > 18:
+    seq = primary_key(number) if text.startswith(_CURSOR_PREFIX) else None
+    if seq is None:
         raise UserInputError(
             f"{field} is not a cursor of a chat message.", ApiErrorCode.INVALID_CURSOR, field
         )
-    return int(number)
+    return seq
 
 
 # --- Fields of a message ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Event.chatMessages (history paged backwards by cursor) and Event.chatRoom over HTTP."""
 
+import base64
 import time
 
 import pytest
@@ -119,6 +120,22 @@ def test_the_author_alone_sees_a_messages_client_id(gql, room, ada, bob, message
             "INVALID_CURSOR",
             "before",
             "before is not a cursor of a chat message.",
+        ),
+        *(
+            (
+                {"before": base64.b64encode(text.encode()).decode()},
+                "INVALID_CURSOR",
+                "before",
+                "before is not a cursor of a chat message.",
+            )
+            for text in [
+                "chat:²",
+                "chat:-1",
+                "chat:9223372036854775808",
+                "chat:" + "9" * 5_000,
+                "chat:1\x00",
+                "chat:",
+            ]
         ),
         (
             # A cursor of another list (the events' offsets) is not a chat cursor.

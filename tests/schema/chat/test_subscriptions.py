@@ -6,6 +6,7 @@ Messages are sent through the API over the socket, or through the service in a w
 """
 
 import asyncio
+import base64
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -326,7 +327,26 @@ async def test_subscribing_is_refused_without_a_room_the_viewer_may_see(
     )
 
 
-@pytest.mark.parametrize("cursor", ["nonsense", "Y2hhdDp4", cursor_of(1)[:-2]])
+def chat_cursor(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nonsense",
+        "Y2hhdDp4",
+        cursor_of(1)[:-2],
+        chat_cursor("chat:²"),
+        chat_cursor("chat:١"),
+        chat_cursor("chat:-1"),
+        chat_cursor("chat:9223372036854775808"),
+        chat_cursor("chat:" + "9" * 5_000),
+        chat_cursor("chat:1\x00"),
+        chat_cursor("chat:"),
+        "A" * 5_000,
+    ],
+)
 async def test_a_cursor_that_is_not_a_messages_is_refused(connected, room, cursor):
     socket = await connected()
 
