@@ -341,10 +341,36 @@ GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=12)
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=30)
 # Operations in one document (only one runs, but each is parsed and validated).
 GRAPHQL_MAX_OPERATIONS = env.int("GRAPHQL_MAX_OPERATIONS", default=10)
+# The limits below are checked on the parsed document before graphql-core's validation, whose
+# rules are not linear in what they bound (see schema/core/document_limits.py); a document of
+# 2,000 copies of one field, under the token limit, took 0.4 s to validate without them.
+# Fragments defined in one document (GraphiQL's introspection query: 3): validation compares
+# the fragments spread together pairwise, and follows each operation's variables through them.
+GRAPHQL_MAX_FRAGMENTS = env.int("GRAPHQL_MAX_FRAGMENTS", default=50)
+# Variables defined by one operation (the apps' largest mutation: under 10).
+GRAPHQL_MAX_VARIABLES = env.int("GRAPHQL_MAX_VARIABLES", default=50)
+# Fields asked for in one selection set, fragments spread into it counted with their fields
+# (every field of Event, the largest type, is 31): validation compares them pairwise.
+GRAPHQL_MAX_SELECTIONS = env.int("GRAPHQL_MAX_SELECTIONS", default=100)
+# Fields in one operation (or fragment), fragments expanded: GraphiQL's introspection query
+# has 230, the events feed 22.
+GRAPHQL_MAX_FIELDS = env.int("GRAPHQL_MAX_FIELDS", default=500)
+# Arguments of one field or directive (the schema's largest field takes 6), and directives in
+# one place (@include and @skip are the only ones a document may use).
+GRAPHQL_MAX_ARGUMENTS = env.int("GRAPHQL_MAX_ARGUMENTS", default=20)
+GRAPHQL_MAX_DIRECTIVES = env.int("GRAPHQL_MAX_DIRECTIVES", default=5)
+# graphql-core's own budget for checking that repeated fields merge, in comparisons of two
+# fields: what the limits above leave (fields repeated at several levels). The app's documents
+# need none; graphql-core's default, 250,000, is a quarter of a second of one core.
+GRAPHQL_MAX_FIELD_COMPARISONS = env.int("GRAPHQL_MAX_FIELD_COMPARISONS", default=5000)
 # Estimated cost: each field 1, times the page sizes of the lists above it. A full page of
 # 100 events with their cities and twinnings costs ~2,800; 100 twinnings with 50 events each
 # and their cities, ~16,000.
 GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=25_000)
+# Values in an operation's variables (objects, lists and scalars; the apps' largest, an event
+# with its texts in four languages, has about 30): graphql-core's coercion of an object is
+# quadratic in its unknown fields (8,000 of them took 4 s).
+GRAPHQL_MAX_VARIABLE_VALUES = env.int("GRAPHQL_MAX_VARIABLE_VALUES", default=200)
 # Introspection and "Did you mean …?" suggestions map the schema for anyone; in production
 # the schema is published as schema/schema.graphql to those who need it.
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
@@ -354,6 +380,9 @@ GRAPHQL_FIELD_SUGGESTIONS = env.bool("GRAPHQL_FIELD_SUGGESTIONS", default=DEBUG)
 GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", default=100 * 1024)
 # Parsed and validated documents kept per process (an LRU): the apps send the same few dozen.
 GRAPHQL_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_DOCUMENT_CACHE_SIZE", default=1000)
+# Refused documents kept per process (an LRU of their own, of at most ~10 KB each), so that
+# sending one again is answered without parsing or validating it again.
+GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE", default=1000)
 # How long automatic persisted queries stay in the cache (Redis in production). Apps ship
 # the same documents for months; an expired one costs the app one retry with the text.
 GRAPHQL_APQ_TTL_SECONDS = env.int("GRAPHQL_APQ_TTL_SECONDS", default=7 * 86400)
