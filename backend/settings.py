@@ -324,9 +324,20 @@ GRAPHENE = {
     "MIDDLEWARE": [
         "schema.core.metrics.OperationMetricsMiddleware",
         "schema.core.ratelimits.MutationRateLimitMiddleware",
-        "schema.core.validation.RejectNulMiddleware",
+        "schema.core.validation.TextArgumentsMiddleware",
     ],
 }
+# The longest text an argument may hold (TOO_LONG beyond), in characters, checked for every
+# field before its resolver runs (schema/core/validation.py). Text: an event's description in
+# one language (four, in Cyrillic, fit the body limit); the domains' own limits are lower.
+GRAPHQL_MAX_TEXT_LENGTH = env.int("GRAPHQL_MAX_TEXT_LENGTH", default=10_000)
+# IDs and slugs (a global ID is under 40 characters).
+GRAPHQL_MAX_ID_LENGTH = env.int("GRAPHQL_MAX_ID_LENGTH", default=256)
+# Cursors, which may hold a sort key such as a 200-character name in any script.
+GRAPHQL_MAX_CURSOR_LENGTH = env.int("GRAPHQL_MAX_CURSOR_LENGTH", default=1024)
+# Searches: PostgreSQL's trigram match costs time in the length searched for (90 KB took 4 s);
+# longer than any name or title is of no use.
+GRAPHQL_MAX_SEARCH_LENGTH = env.int("GRAPHQL_MAX_SEARCH_LENGTH", default=100)
 # The largest page any list returns; `first`/`last` above it is an error, not a silent cut.
 GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
