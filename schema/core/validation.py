@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import graphene
+import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from graphene.utils.str_converters import to_camel_case
@@ -28,19 +29,33 @@ from graphql import (
     get_named_type,
 )
 
+from core.error_codes import CommonErrorCode
 from core.validators import validate_country_code
 
 from .errors import ApiErrorCode, UserInputError
 
 
 def validate_country(value: str, field: str) -> str:
-    """An ISO 3166 alpha-2 code, accepted in either case and returned upper-case."""
+    """A country's ISO 3166 alpha-2 code (or XK, Kosovo's), accepted in either case and
+    returned upper-case; anything else is INVALID_COUNTRY, a well-formed code that names no
+    country (``XX``) included."""
     code = value.strip().upper()
     try:
         validate_country_code(code)
     except ValidationError as error:
         raise UserInputError(error.messages[0], error.code, field) from error
+    if code not in country_codes():
+        raise UserInputError(
+            f"{code} is not the ISO 3166 code of a country.", CommonErrorCode.INVALID_COUNTRY, field
+        )
     return code
+
+
+@functools.cache
+def country_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code (pycountry's list), and XK, which the data uses for
+    Kosovo (see cities/countries.py)."""
+    return frozenset(country.alpha_2 for country in pycountry.countries) | {"XK"}
 
 
 def validate_range(value: float, low: float, high: float, field: str, code: str) -> float:
