@@ -344,7 +344,9 @@ GRAPHQL_DEFAULT_PAGE_SIZE = 20
 # Limits on the documents clients send (HTTP and websocket alike); 0 turns one off. Each is
 # several times what the apps' own operations need (the events feed: 6 levels, ~100 tokens).
 # Tokens stop the parser itself, so a huge document is refused before it costs anything.
-GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
+# Parsing costs about 10 µs a token: 1,000 (GraphiQL's introspection query has 300) keep the
+# worst document within a few times the feed's cost (docs/benchmarks.md, "Documents").
+GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=1000)
 # Nesting of fields; introspection fields do not count (GraphiQL's own query is 13 deep).
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=12)
 # Aliases per operation, fragments expanded: aliases are how one request asks for a field
