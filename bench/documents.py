@@ -16,6 +16,13 @@ take turns run after run, so that the changing load of the shared machine falls 
 the table gives each median, and the median over the feed's. Each shape's answer is checked
 for the codes it is built to get.
 
+Over HTTP (``--skip-http`` to leave it out): two daphne processes as bench/feed.py starts
+them, the response cache off; a client reading the feed on 2 keep-alive connections, alone,
+while 4 more connections read it too (the reference: as many ordinary clients), while 4
+connections send the documents that cost most the first time, each one new (numbered by a
+comment, so that neither cache knows it), and while they send the same ones again: the feed's
+requests/s and latency in each case.
+
 A document's execution is bounded by ``GRAPHQL_MAX_COST`` on its own, not here: the shapes
 that run at all ask for little (``__typename``, the languages), but for the two searches of
 the longest text allowed, which run their SQL.
@@ -26,7 +33,7 @@ end; the cache is local memory. Results are in docs/benchmarks.md, "Documents".
 Run from the project root (about a minute)::
 
     .venv/bin/python bench/documents.py
-    .venv/bin/python bench/documents.py --runs 50 --only fragments
+    .venv/bin/python bench/documents.py --runs 50 --only fragments --skip-http
 """
 
 import argparse
@@ -42,8 +49,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.feed import FEED, migrate_and_seed, setup_django  # noqa: E402
-from bench.support import in_child, machine, maintenance  # noqa: E402
+from bench.feed import (  # noqa: E402
+    FEED,
+    load_generator,
+    migrate_and_seed,
+    request_bytes,
+    server_environment,
+    setup_django,
+)
+from bench.support import DaphneServers, in_child, machine, maintenance, process_cpu  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_documentsbench"
 LANGUAGE = "ru"
@@ -357,6 +371,88 @@ def measure(config: dict) -> dict:
     }
 
 
+# --- Over HTTP: the feed's latency while others send the worst documents ----------------------
+
+# The shapes the attackers send over HTTP: those that cost the most the first time.
+ATTACKS = ("operations ×", "directives", "fragments spread together")
+
+
+def attack_bodies(config: dict) -> list[dict]:
+    setup_django(config, cache=False)
+    from django.conf import settings
+
+    return [
+        shape.body for shape in shapes(settings) if any(attack in shape.name for attack in ATTACKS)
+    ]
+
+
+def over_http(config: dict) -> list[dict]:
+    """Two daphne processes (as bench/feed.py starts them, the response cache off); a client
+    of 2 keep-alive connections reading the feed, alone; while 4 more connections read it too
+    (what as many ordinary clients cost it); while 4 connections send the worst documents,
+    each one new (a comment numbers it, so that neither cache knows it); and while they send
+    the same few again and again."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    bodies = in_child(attack_bodies, config)
+    environment = server_environment(config, cache=False)
+    environment["REDIS_URL"] = None
+    feed = {"query": FEED, "variables": {"first": 20}, "operationName": "Feed"}
+    rows = []
+    with (
+        DaphneServers(ROOT, environment, count=2) as servers,
+        ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool,
+    ):
+        port = servers.port
+
+        def load(requests, connections):
+            return {
+                "port": port,
+                "requests": requests,
+                "connections": connections,
+                "warmup": config["http_warmup"],
+                "seconds": config["http_seconds"],
+            }
+
+        # Numbered variants: more than the refusal cache holds, so none is ever known.
+        count = 3 * 1000 + 1
+        new = [
+            request_bytes(
+                port,
+                {**bodies[n % len(bodies)], "query": bodies[n % len(bodies)]["query"] + f"\n# {n}"},
+            )
+            for n in range(count)
+        ]
+        same = [request_bytes(port, body) for body in bodies]
+        feed_requests = [request_bytes(port, feed)]
+        scenarios = (
+            ("alone", None),
+            # The reference: four more clients of the app, as busy as the attackers.
+            ("4 more reading the feed", feed_requests),
+            ("4 sending new documents", new),
+            ("4 sending the same ones", same),
+        )
+        for name, attack in scenarios:
+            cpu_before = {pid: process_cpu(pid) for pid in servers.pids}
+            load_before = os.getloadavg()
+            reader = pool.submit(load_generator, load(feed_requests, 2))
+            attacker = pool.submit(load_generator, load(attack, 4)) if attack else None
+            row = {"scenario": name, "feed": reader.result(), "load_before": load_before}
+            if attacker:
+                row["attack"] = attacker.result()
+            row["server_cpu"] = [
+                round(process_cpu(pid) - cpu_before[pid], 2) for pid in servers.pids
+            ]
+            rows.append(row)
+            print(
+                f"  feed {name}: {row['feed']['per_second']:,.0f} requests/s, p50 "
+                f"{row['feed']['p50_ms']:.1f} ms, p99 {row['feed']['p99_ms']:.1f} ms",
+                flush=True,
+            )
+    return rows
+
+
 # --- The run ---------------------------------------------------------------------------------
 
 
@@ -398,6 +494,24 @@ def report(results: dict) -> str:
                 f"{ratio:>8.2f}"
             )
     lines += ["", f"worst: {worst:.2f} × the feed"]
+    if results.get("http"):
+        args = results["args"]
+        lines += [
+            "",
+            f"over HTTP: 2 daphne processes; the feed read on 2 keep-alive connections, alone "
+            f"and while 4 more read it or send the worst documents ({', '.join(ATTACKS)}); "
+            f"{args['http_seconds']:.0f} s after {args['http_warmup']:.0f} s of warm-up",
+            f"  {'':24}{'feed/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'failed':>8}"
+            f"{'others/s':>11}  server CPU s; load before",
+        ]
+        for row in results["http"]:
+            feed_row, attack = row["feed"], row.get("attack")
+            lines.append(
+                f"  {row['scenario']:24}{feed_row['per_second']:>8,.0f}{feed_row['p50_ms']:>9.1f}"
+                f"{feed_row['p90_ms']:>9.1f}{feed_row['p99_ms']:>9.1f}{feed_row['failures']:>8}"
+                f"{attack['per_second'] if attack else 0:>11,.0f}  {row['server_cpu']}; "
+                f"{row['load_before'][0]:.2f}"
+            )
     return "\n".join(lines)
 
 
@@ -410,6 +524,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20, help="timed runs of each measure")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--only", default="", help="only the shapes whose name has this")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--http-seconds", type=float, default=10.0)
+    parser.add_argument("--http-warmup", type=float, default=2.0)
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--keep-database", action="store_true")
     args = parser.parse_args()
@@ -425,6 +542,8 @@ def main() -> None:
         "runs": args.runs,
         "warmup": args.warmup,
         "only": args.only,
+        "http_seconds": args.http_seconds,
+        "http_warmup": args.http_warmup,
     }
     started = time.perf_counter()
     try:
@@ -435,6 +554,9 @@ def main() -> None:
         print("measuring …", flush=True)
         results["measured"] = in_child(measure, config)
         results["load_after"] = os.getloadavg()
+        if not args.skip_http:
+            print("over HTTP …", flush=True)
+            results["http"] = over_http(config)
     finally:
         if not args.keep_database:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

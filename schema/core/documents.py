@@ -10,8 +10,9 @@ standard rules cost), then validated by all of graphql-core's ``specified_rules`
 (graphene-django's ``validation_rules`` option would have replaced them instead, letting
 unknown fields through). The outcome depends only on the text and the limits, so it is kept:
 a valid document in the document cache, a refused one, with the errors it was answered, in the
-cache of refusals, so that sending it again costs neither parsing nor validation. The cost,
-which multiplies by page sizes that may come in variables, is checked for every request.
+cache of refusals, so that sending it again costs neither parsing nor validation. The size of
+the variables and the cost, which multiplies by page sizes that may come in variables, are
+checked for every request.
 """
 
 import functools
