@@ -393,6 +393,9 @@ GRAPHQL_FIELD_SUGGESTIONS = env.bool("GRAPHQL_FIELD_SUGGESTIONS", default=DEBUG)
 GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", default=100 * 1024)
 # Parsed and validated documents kept per process (an LRU): the apps send the same few dozen.
 GRAPHQL_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_DOCUMENT_CACHE_SIZE", default=1000)
+# …and at most this many MB of them, estimated: a parsed document holds about 600 bytes a
+# token, so 1,000 new documents of the largest size would take over 600 MB per process.
+GRAPHQL_DOCUMENT_CACHE_MB = env.int("GRAPHQL_DOCUMENT_CACHE_MB", default=64)
 # Refused documents kept per process (an LRU of their own, of at most ~10 KB each), so that
 # sending one again is answered without parsing or validating it again.
 GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE", default=1000)

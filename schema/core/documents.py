@@ -179,7 +179,8 @@ class IntrospectionDisabledRule(NoSchemaIntrospectionCustomRule):
 # The caches: valid documents, and refused ones
 # ---------------------------------------------------------------------------------------------
 class _DocumentLru:
-    """Entries per document, least recently used first out, at most ``size_setting`` of them.
+    """Entries per document, least recently used first out: at most ``size_setting`` of them,
+    and, when the class weighs its entries, at most ``megabytes_setting`` MB of them.
 
     Keyed by the schema, the document's SHA-256 and the limits it was checked under (the
     settings may change between tests, and a document valid under one set is not under
@@ -187,10 +188,16 @@ class _DocumentLru:
     """
 
     size_setting: str
+    megabytes_setting: str | None = None
 
     def __init__(self):
         self._entries: OrderedDict = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
+
+    def weigh(self, value) -> int:
+        """An estimate of the bytes ``value`` holds (0: not weighed)."""
+        return 0
 
     def get(self, schema: GraphQLSchema, query_hash: str, limits: DocumentLimits):
         key = (id(schema), query_hash, limits)
@@ -203,14 +210,24 @@ class _DocumentLru:
 
     def put(self, schema, query_hash: str, limits: DocumentLimits, value) -> None:
         size = getattr(settings, self.size_setting)
-        if size <= 0:
+        budget = getattr(settings, self.megabytes_setting) * 2**20 if self.megabytes_setting else 0
+        weight = self.weigh(value) if budget else 0
+        if size <= 0 or weight > budget > 0:
             return
         key = (id(schema), query_hash, limits)
         with self._lock:
-            self._entries[key] = (schema, value)
+            if key in self._entries:
+                self._weight -= self._entries[key][2]
+            self._entries[key] = (schema, value, weight)
             self._entries.move_to_end(key)
-            while len(self._entries) > size:
-                self._entries.popitem(last=False)
+            self._weight += weight
+            while len(self._entries) > size or (budget and self._weight > budget):
+                self._weight -= self._entries.popitem(last=False)[1][2]
+
+    @property
+    def weight(self) -> int:
+        """The estimated bytes of the entries kept."""
+        return self._weight
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -218,16 +235,41 @@ class _DocumentLru:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._weight = 0
 
 
 class DocumentCache(_DocumentLru):
-    """Parsed and validated documents (``GRAPHQL_DOCUMENT_CACHE_SIZE`` of them).
+    """Parsed and validated documents: ``GRAPHQL_DOCUMENT_CACHE_SIZE`` of them at most, and
+    at most ``GRAPHQL_DOCUMENT_CACHE_MB`` of them.
 
     Only valid documents are kept here: garbage cannot push the app's real operations out. A
     cached DocumentNode is shared by every request that runs it; execution never changes it.
+
+    A parsed document is large: graphql-core keeps a node, a location and a token for about
+    every token of the text, some 600 bytes a token (measured with tracemalloc: 617 KiB for a
+    document of 1,000 tokens), and the text itself. Counted in documents only, a client
+    sending new valid documents of the largest size would make each process hold 1,000 of
+    them, over 600 MB; weighed, the cache keeps what fits (the app's own documents, a few
+    dozen of at most a few hundred tokens, take a few MB).
     """
 
     size_setting = "GRAPHQL_DOCUMENT_CACHE_SIZE"
+    megabytes_setting = "GRAPHQL_DOCUMENT_CACHE_MB"
+    BYTES_PER_TOKEN = 600
+
+    def weigh(self, document: DocumentNode) -> int:
+        return self.BYTES_PER_TOKEN * document_tokens(document) + len(
+            document.loc.source.body if document.loc else ""
+        )
+
+
+def document_tokens(document: DocumentNode) -> int:
+    """How many tokens a parsed document holds (comments included): its tokens stay linked to
+    each other from its first to its last, and every node's location points into them."""
+    count, token = 0, document.loc.start_token if document.loc else None
+    while token is not None:
+        count, token = count + 1, token.next
+    return count
 
 
 class RefusedDocuments(_DocumentLru):

@@ -798,3 +798,43 @@ def test_a_refusal_keeps_a_bounded_answer(client):
         "locations": [{"line": 1, "column": 20_004}],
         "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
     }
+
+
+def test_the_cache_of_valid_documents_is_bounded_in_memory_too(settings):
+    # A document of 100 fields in 108 tokens weighs about 65 KB: two fit in 0.15 MB.
+    settings.GRAPHQL_DOCUMENT_CACHE_MB = 0.15
+    limits = documents.DocumentLimits.from_settings()
+    graphql_schema = schema.graphql_schema
+    texts = [f"{{ a{n}: languages {{ {' code' * 98} }} }}" for n in range(3)]
+
+    for text in texts:
+        documents.load_document(graphql_schema, text, documents.document_hash(text), limits)
+
+    kept = [
+        document_cache.get(graphql_schema, documents.document_hash(text), limits) is not None
+        for text in texts
+    ]
+    assert kept == [False, True, True]
+    assert document_cache.weight <= 0.15 * 2**20
+
+
+def test_a_document_heavier_than_the_whole_cache_is_answered_but_not_kept(settings):
+    settings.GRAPHQL_DOCUMENT_CACHE_MB = 0.01
+    limits = documents.DocumentLimits.from_settings()
+    text = "{ languages {" + " code" * 98 + " } }"
+
+    document = documents.load_document(
+        schema.graphql_schema, text, documents.document_hash(text), limits
+    )
+
+    assert document is not None
+    assert len(document_cache) == 0
+
+
+def test_a_parsed_document_weighs_what_it_holds():
+    small = parse("{ __typename }")
+    large = parse("{" + " __typename" * 500 + " }")
+
+    assert documents.document_tokens(small) == 5  # start, {, __typename, }, end
+    assert documents.document_tokens(large) == 504
+    assert document_cache.weigh(large) == 600 * 504 + len("{" + " __typename" * 500 + " }")
