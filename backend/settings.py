@@ -324,16 +324,29 @@ GRAPHENE = {
     "MIDDLEWARE": [
         "schema.core.metrics.OperationMetricsMiddleware",
         "schema.core.ratelimits.MutationRateLimitMiddleware",
-        "schema.core.validation.RejectNulMiddleware",
+        "schema.core.validation.TextArgumentsMiddleware",
     ],
 }
+# The longest text an argument may hold (TOO_LONG beyond), in characters, checked for every
+# field before its resolver runs (schema/core/validation.py). Text: an event's description in
+# one language (four, in Cyrillic, fit the body limit); the domains' own limits are lower.
+GRAPHQL_MAX_TEXT_LENGTH = env.int("GRAPHQL_MAX_TEXT_LENGTH", default=10_000)
+# IDs and slugs (a global ID is under 40 characters).
+GRAPHQL_MAX_ID_LENGTH = env.int("GRAPHQL_MAX_ID_LENGTH", default=256)
+# Cursors, which may hold a sort key such as a 200-character name in any script.
+GRAPHQL_MAX_CURSOR_LENGTH = env.int("GRAPHQL_MAX_CURSOR_LENGTH", default=1024)
+# Searches: PostgreSQL's trigram match costs time in the length searched for (90 KB took 4 s);
+# longer than any name or title is of no use.
+GRAPHQL_MAX_SEARCH_LENGTH = env.int("GRAPHQL_MAX_SEARCH_LENGTH", default=100)
 # The largest page any list returns; `first`/`last` above it is an error, not a silent cut.
 GRAPHQL_MAX_PAGE_SIZE = 100
 GRAPHQL_DEFAULT_PAGE_SIZE = 20
 # Limits on the documents clients send (HTTP and websocket alike); 0 turns one off. Each is
 # several times what the apps' own operations need (the events feed: 6 levels, ~100 tokens).
 # Tokens stop the parser itself, so a huge document is refused before it costs anything.
-GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=2000)
+# Parsing costs about 10 µs a token: 1,000 (GraphiQL's introspection query has 300) keep the
+# worst document within a few times the feed's cost (docs/benchmarks.md, "Documents").
+GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=1000)
 # Nesting of fields; introspection fields do not count (GraphiQL's own query is 13 deep).
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=12)
 # Aliases per operation, fragments expanded: aliases are how one request asks for a field
@@ -341,10 +354,36 @@ GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=12)
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=30)
 # Operations in one document (only one runs, but each is parsed and validated).
 GRAPHQL_MAX_OPERATIONS = env.int("GRAPHQL_MAX_OPERATIONS", default=10)
+# The limits below are checked on the parsed document before graphql-core's validation, whose
+# rules are not linear in what they bound (see schema/core/document_limits.py); a document of
+# 2,000 copies of one field, under the token limit, took 0.4 s to validate without them.
+# Fragments defined in one document (GraphiQL's introspection query: 3): validation compares
+# the fragments spread together pairwise, and follows each operation's variables through them.
+GRAPHQL_MAX_FRAGMENTS = env.int("GRAPHQL_MAX_FRAGMENTS", default=50)
+# Variables defined by one operation (the apps' largest mutation: under 10).
+GRAPHQL_MAX_VARIABLES = env.int("GRAPHQL_MAX_VARIABLES", default=50)
+# Fields asked for in one selection set, fragments spread into it counted with their fields
+# (every field of Event, the largest type, is 31): validation compares them pairwise.
+GRAPHQL_MAX_SELECTIONS = env.int("GRAPHQL_MAX_SELECTIONS", default=100)
+# Fields in one operation (or fragment), fragments expanded: GraphiQL's introspection query
+# has 230, the events feed 22.
+GRAPHQL_MAX_FIELDS = env.int("GRAPHQL_MAX_FIELDS", default=500)
+# Arguments of one field or directive (the schema's largest field takes 6), and directives in
+# one place (@include and @skip are the only ones a document may use).
+GRAPHQL_MAX_ARGUMENTS = env.int("GRAPHQL_MAX_ARGUMENTS", default=20)
+GRAPHQL_MAX_DIRECTIVES = env.int("GRAPHQL_MAX_DIRECTIVES", default=5)
+# graphql-core's own budget for checking that repeated fields merge, in comparisons of two
+# fields: what the limits above leave (fields repeated at several levels). The app's documents
+# need none; graphql-core's default, 250,000, is a quarter of a second of one core.
+GRAPHQL_MAX_FIELD_COMPARISONS = env.int("GRAPHQL_MAX_FIELD_COMPARISONS", default=5000)
 # Estimated cost: each field 1, times the page sizes of the lists above it. A full page of
 # 100 events with their cities and twinnings costs ~2,800; 100 twinnings with 50 events each
 # and their cities, ~16,000.
 GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=25_000)
+# Values in an operation's variables (objects, lists and scalars; the apps' largest, an event
+# with its texts in four languages, has about 30): graphql-core's coercion of an object is
+# quadratic in its unknown fields (8,000 of them took 4 s).
+GRAPHQL_MAX_VARIABLE_VALUES = env.int("GRAPHQL_MAX_VARIABLE_VALUES", default=200)
 # Introspection and "Did you mean …?" suggestions map the schema for anyone; in production
 # the schema is published as schema/schema.graphql to those who need it.
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
@@ -354,6 +393,12 @@ GRAPHQL_FIELD_SUGGESTIONS = env.bool("GRAPHQL_FIELD_SUGGESTIONS", default=DEBUG)
 GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", default=100 * 1024)
 # Parsed and validated documents kept per process (an LRU): the apps send the same few dozen.
 GRAPHQL_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_DOCUMENT_CACHE_SIZE", default=1000)
+# …and at most this many MB of them, estimated: a parsed document holds about 600 bytes a
+# token, so 1,000 new documents of the largest size would take over 600 MB per process.
+GRAPHQL_DOCUMENT_CACHE_MB = env.int("GRAPHQL_DOCUMENT_CACHE_MB", default=64)
+# Refused documents kept per process (an LRU of their own, of at most ~10 KB each), so that
+# sending one again is answered without parsing or validating it again.
+GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE", default=1000)
 # How long automatic persisted queries stay in the cache (Redis in production). Apps ship
 # the same documents for months; an expired one costs the app one retry with the text.
 GRAPHQL_APQ_TTL_SECONDS = env.int("GRAPHQL_APQ_TTL_SECONDS", default=7 * 86400)

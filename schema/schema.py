@@ -8,6 +8,7 @@ from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
 from .core.i18n import LanguageQueries
 from .core.ids import NodeField
+from .core.validation import check_subscription_arguments
 from .events.chat.mutations import ChatMutations
 from .events.chat.subscriptions import ChatSubscriptions
 from .events.mutations import EventMutations
@@ -28,3 +29,5 @@ class Subscription(EventSubscriptions, ChatSubscriptions, graphene.ObjectType):
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)
+# graphql-core starts a subscription without the middleware: its arguments are checked there.
+check_subscription_arguments(schema.graphql_schema)

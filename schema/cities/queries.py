@@ -4,6 +4,7 @@ import graphene
 
 from ..core.pagination import connection_args, paginate
 from ..core.selection import is_selected, selected_paths
+from ..core.validation import TextArgument, TextLimit
 from . import resolvers
 from .types import CityType, TwinningKind, TwinningStatus, TwinningType
 
@@ -12,7 +13,10 @@ class CityQueries(graphene.ObjectType):
     cities = graphene.Field(
         CityType._meta.connection,
         required=True,
-        search=graphene.String(description="Part of the name in any language, any case or accent."),
+        search=TextArgument(
+            max_length=TextLimit.SEARCH,
+            description="Part of the name in any language, any case or accent.",
+        ),
         country=graphene.String(description="ISO 3166 code, e.g. KZ."),
         **connection_args(),
         description="Cities, alphabetically by English name.",
@@ -20,7 +24,7 @@ class CityQueries(graphene.ObjectType):
     city = graphene.Field(
         CityType,
         id=graphene.ID(),
-        slug=graphene.String(),
+        slug=TextArgument(max_length=TextLimit.IDENTIFIER),
         description="One city, by ID or by slug (e.g. aktau-kz).",
     )
     twinnings = graphene.Field(

@@ -1,14 +1,18 @@
-"""GraphQL documents: parsed, validated within the API's limits, cached, and costed.
+"""GraphQL documents: parsed, checked against the API's limits, validated, cached, and costed.
 
 Both transports turn a client's text into an operation here, the HTTP view step by step and
 the websocket consumer through ``prepare_operation``, so every limit holds whichever way a
 document arrives.
 
-Validation runs all of graphql-core's ``specified_rules`` plus the limits below; graphene-
-django's ``validation_rules`` option would have replaced the standard rules instead, letting
-unknown fields through. The limits that depend only on the text (tokens, depth, aliases,
-operations) are checked once per document, which is then cached; the cost, which multiplies by
-page sizes that may come in variables, is checked for every request.
+A new document is parsed (the parser stops at the token limit), measured against the limits
+(``document_limits.check_limits``: cheap, linear, and run first because they bound what the
+standard rules cost), then validated by all of graphql-core's ``specified_rules``
+(graphene-django's ``validation_rules`` option would have replaced them instead, letting
+unknown fields through). The outcome depends only on the text and the limits, so it is kept:
+a valid document in the document cache, a refused one, with the errors it was answered, in the
+cache of refusals, so that sending it again costs neither parsing nor validation. The size of
+the variables and the cost, which multiplies by page sizes that may come in variables, are
+checked for every request.
 """
 
 import functools
@@ -16,7 +20,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from enum import StrEnum
 
 from django.conf import settings
 from graphene_django.settings import graphene_settings
@@ -32,6 +35,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    SourceLocation,
     ValidationRule,
     VariableNode,
     get_named_type,
@@ -40,59 +44,29 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import NoSchemaIntrospectionCustomRule, OverlappingFieldsCanBeMergedRule
 
+from .document_limits import (
+    DocumentError,
+    DocumentErrorCode,
+    DocumentLimits,
+    check_limits,
+    coded,
+)
 
-class DocumentErrorCode(StrEnum):
-    """``extensions.code`` of the errors a document can fail with before it runs."""
-
-    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
-    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
-    OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
-    INVALID_VARIABLES = "INVALID_VARIABLES"
-    TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
-    QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
-    TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
-    TOO_MANY_OPERATIONS = "TOO_MANY_OPERATIONS"
-    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
-    INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
-
-
-class DocumentError(Exception):
-    """A document that may not run; ``errors`` say why, each with its code."""
-
-    def __init__(self, errors: list[GraphQLError]):
-        super().__init__("; ".join(error.message for error in errors))
-        self.errors = errors
-
-
-def coded(message: str, code: DocumentErrorCode, nodes=None) -> GraphQLError:
-    return GraphQLError(message, nodes, extensions={"code": code.value})
-
-
-@dataclass(frozen=True)
-class DocumentLimits:
-    """The "GraphQL" limits of the settings, read once per request. 0 disables a limit."""
-
-    max_tokens: int
-    max_depth: int
-    max_aliases: int
-    max_operations: int
-    max_cost: int
-    introspection: bool
-    field_suggestions: bool
-
-    @classmethod
-    def from_settings(cls) -> "DocumentLimits":
-        return cls(
-            max_tokens=settings.GRAPHQL_MAX_TOKENS,
-            max_depth=settings.GRAPHQL_MAX_DEPTH,
-            max_aliases=settings.GRAPHQL_MAX_ALIASES,
-            max_operations=settings.GRAPHQL_MAX_OPERATIONS,
-            max_cost=settings.GRAPHQL_MAX_COST,
-            introspection=settings.GRAPHQL_INTROSPECTION,
-            field_suggestions=settings.GRAPHQL_FIELD_SUGGESTIONS,
-        )
+__all__ = [
+    "DocumentError",
+    "DocumentErrorCode",
+    "DocumentLimits",
+    "check_cost",
+    "check_variables",
+    "document_cache",
+    "document_hash",
+    "load_document",
+    "prepare_operation",
+    "refused_documents",
+    "select_operation",
+]
 
 
 def document_hash(query: str) -> str:
@@ -122,7 +96,8 @@ def parse_document(query: str, limits: DocumentLimits) -> DocumentNode:
 def validate_document(
     schema: GraphQLSchema, document: DocumentNode, limits: DocumentLimits
 ) -> list[GraphQLError]:
-    """Every error of ``document`` against the standard rules and the limits, each coded."""
+    """Every error of ``document`` against the standard rules, each coded. Run it on a
+    document within the limits (``check_limits``): they bound its cost."""
     errors = validate(
         schema,
         document,
@@ -141,11 +116,55 @@ def validate_document(
 
 @functools.cache
 def validation_rules(limits: DocumentLimits) -> tuple[type[ValidationRule], ...]:
-    """graphql-core's standard rules, the limits, and no introspection unless allowed."""
-    rules = [*specified_rules, type("LimitsRule", (DocumentLimitsRule,), {"limits": limits})]
+    """graphql-core's standard rules, field merging within the comparison budget, and no
+    introspection unless allowed."""
+    budgeted = type(
+        "BudgetedOverlappingFieldsRule",
+        (BudgetedOverlappingFieldsRule,),
+        {"comparisons": limits.max_field_comparisons},
+    )
+    rules = [
+        budgeted if rule is OverlappingFieldsCanBeMergedRule else rule for rule in specified_rules
+    ]
     if not limits.introspection:
         rules.append(IntrospectionDisabledRule)
     return tuple(rules)
+
+
+class BudgetedOverlappingFieldsRule(OverlappingFieldsCanBeMergedRule):
+    """graphql-core's rule that fields of the same response name can be merged, with its
+    budget of comparisons set by ``GRAPHQL_MAX_FIELD_COMPARISONS`` and its abort coded.
+
+    The limits checked before validation bound the comparisons within a selection set and
+    between the fragments spread in it; what they cannot bound cheaply is the comparison of
+    the sub-selections of repeated fields, which repeats at every level where fields repeat
+    (twenty copies of a field, each with twenty copies of another, are 160,000 units of
+    work). graphql-core meters that work and aborts past a budget of 500,000 units (about a
+    quarter of a second here); this lowers it to what a document of the app, which repeats
+    a field at one place at most a few times, never comes near. 0 keeps graphql-core's own.
+    """
+
+    comparisons: int
+
+    def __init__(self, context):
+        super().__init__(context)
+        if self.comparisons:
+            # graphql-core charges two units for each comparison of two fields.
+            self.rule_context.remaining_complexity_budget = 2 * self.comparisons
+
+    def enter_selection_set(self, *args):
+        try:
+            return super().enter_selection_set(*args)
+        except GraphQLError as error:
+            if self.rule_context.remaining_complexity_budget >= 0:
+                raise
+            limit = f" (more than {self.comparisons:,} comparisons)" if self.comparisons else ""
+            # The same class, which ``validate`` catches to end the validation.
+            raise type(error)(
+                "The document repeats fields at the same place too often to check that they "
+                f"can be merged{limit}. Ask for each field once where it is needed.",
+                extensions={"code": DocumentErrorCode.TOO_MANY_FIELD_COMPARISONS.value},
+            ) from None
 
 
 class IntrospectionDisabledRule(NoSchemaIntrospectionCustomRule):
@@ -156,105 +175,29 @@ class IntrospectionDisabledRule(NoSchemaIntrospectionCustomRule):
         super().report_error(error)
 
 
-class DocumentLimitsRule(ValidationRule):
-    """Operations per document, and the depth and aliases of each operation with its
-    fragments expanded (a fragment spread ten times counts ten times).
-
-    Introspection fields (``__schema``, ``__type``) do not count towards the depth: their
-    answer is bounded by the schema, and GraphiQL's introspection query is deeper than any
-    real one. Fragment cycles are the standard rules' business; here they just stop the walk.
-    """
-
-    limits: DocumentLimits
-
-    def leave_document(self, node: DocumentNode, *_args):
-        limits = self.limits
-        operations = [d for d in node.definitions if isinstance(d, OperationDefinitionNode)]
-        if limits.max_operations and len(operations) > limits.max_operations:
-            self.report_error(
-                coded(
-                    f"The document has {len(operations)} operations; at most "
-                    f"{limits.max_operations} are allowed.",
-                    DocumentErrorCode.TOO_MANY_OPERATIONS,
-                )
-            )
-        fragments = {
-            d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        shape = _Shape(fragments)
-        for operation in operations:
-            depth, aliases = shape.measure(operation.selection_set)
-            name = f"Operation '{operation.name.value}'" if operation.name else "The operation"
-            if limits.max_depth and depth > limits.max_depth:
-                self.report_error(
-                    coded(
-                        f"{name} is {depth} levels deep; at most {limits.max_depth} are allowed.",
-                        DocumentErrorCode.QUERY_TOO_DEEP,
-                        operation,
-                    )
-                )
-            if limits.max_aliases and aliases > limits.max_aliases:
-                self.report_error(
-                    coded(
-                        f"{name} uses {aliases} aliases; at most {limits.max_aliases} are allowed.",
-                        DocumentErrorCode.TOO_MANY_ALIASES,
-                        operation,
-                    )
-                )
-
-
-class _Shape:
-    """Depth and alias count of selection sets, each fragment measured once."""
-
-    def __init__(self, fragments: dict[str, FragmentDefinitionNode]):
-        self.fragments = fragments
-        self.memo: dict[str, tuple[int, int]] = {}
-        self.visiting: set[str] = set()
-
-    def measure(self, selection_set: SelectionSetNode | None) -> tuple[int, int]:
-        depth = aliases = 0
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode):
-                aliases += selection.alias is not None
-                if selection.name.value in ("__schema", "__type"):
-                    continue
-                below, inner = self.measure(selection.selection_set)
-                depth, aliases = max(depth, 1 + below), aliases + inner
-            elif isinstance(selection, InlineFragmentNode):
-                below, inner = self.measure(selection.selection_set)
-                depth, aliases = max(depth, below), aliases + inner
-            elif isinstance(selection, FragmentSpreadNode):
-                below, inner = self.fragment(selection.name.value)
-                depth, aliases = max(depth, below), aliases + inner
-        return depth, aliases
-
-    def fragment(self, name: str) -> tuple[int, int]:
-        if name in self.memo:
-            return self.memo[name]
-        fragment = self.fragments.get(name)
-        if fragment is None or name in self.visiting:
-            return 0, 0
-        self.visiting.add(name)
-        self.memo[name] = self.measure(fragment.selection_set)
-        self.visiting.discard(name)
-        return self.memo[name]
-
-
 # ---------------------------------------------------------------------------------------------
-# The document cache
+# The caches: valid documents, and refused ones
 # ---------------------------------------------------------------------------------------------
-class DocumentCache:
-    """Parsed and validated documents, least recently used first out.
+class _DocumentLru:
+    """Entries per document, least recently used first out: at most ``size_setting`` of them,
+    and, when the class weighs its entries, at most ``megabytes_setting`` MB of them.
 
-    Keyed by the schema, the document's SHA-256 and the limits it was validated under (the
+    Keyed by the schema, the document's SHA-256 and the limits it was checked under (the
     settings may change between tests, and a document valid under one set is not under
-    another). Only valid documents are kept: garbage cannot push the app's real operations out.
-    A cached DocumentNode is shared by every request that runs it; execution never changes it.
+    another).
     """
+
+    size_setting: str
+    megabytes_setting: str | None = None
 
     def __init__(self):
         self._entries: OrderedDict = OrderedDict()
+        self._weight = 0
         self._lock = threading.Lock()
+
+    def weigh(self, value) -> int:
+        """An estimate of the bytes ``value`` holds (0: not weighed)."""
+        return 0
 
     def get(self, schema: GraphQLSchema, query_hash: str, limits: DocumentLimits):
         key = (id(schema), query_hash, limits)
@@ -265,38 +208,150 @@ class DocumentCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, schema, query_hash: str, limits: DocumentLimits, document: DocumentNode):
-        size = settings.GRAPHQL_DOCUMENT_CACHE_SIZE
-        if size <= 0:
+    def put(self, schema, query_hash: str, limits: DocumentLimits, value) -> None:
+        size = getattr(settings, self.size_setting)
+        budget = getattr(settings, self.megabytes_setting) * 2**20 if self.megabytes_setting else 0
+        weight = self.weigh(value) if budget else 0
+        if size <= 0 or weight > budget > 0:
             return
+        key = (id(schema), query_hash, limits)
         with self._lock:
-            self._entries[(id(schema), query_hash, limits)] = (schema, document)
-            self._entries.move_to_end((id(schema), query_hash, limits))
-            while len(self._entries) > size:
-                self._entries.popitem(last=False)
+            if key in self._entries:
+                self._weight -= self._entries[key][2]
+            self._entries[key] = (schema, value, weight)
+            self._entries.move_to_end(key)
+            self._weight += weight
+            while len(self._entries) > size or (budget and self._weight > budget):
+                self._weight -= self._entries.popitem(last=False)[1][2]
+
+    @property
+    def weight(self) -> int:
+        """The estimated bytes of the entries kept."""
+        return self._weight
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._weight = 0
+
+
+class DocumentCache(_DocumentLru):
+    """Parsed and validated documents: ``GRAPHQL_DOCUMENT_CACHE_SIZE`` of them at most, and
+    at most ``GRAPHQL_DOCUMENT_CACHE_MB`` of them.
+
+    Only valid documents are kept here: garbage cannot push the app's real operations out. A
+    cached DocumentNode is shared by every request that runs it; execution never changes it.
+
+    A parsed document is large: graphql-core keeps a node, a location and a token for about
+    every token of the text, some 600 bytes a token (measured with tracemalloc: 617 KiB for a
+    document of 1,000 tokens), and the text itself. Counted in documents only, a client
+    sending new valid documents of the largest size would make each process hold 1,000 of
+    them, over 600 MB; weighed, the cache keeps what fits (the app's own documents, a few
+    dozen of at most a few hundred tokens, take a few MB).
+    """
+
+    size_setting = "GRAPHQL_DOCUMENT_CACHE_SIZE"
+    megabytes_setting = "GRAPHQL_DOCUMENT_CACHE_MB"
+    BYTES_PER_TOKEN = 600
+
+    def weigh(self, document: DocumentNode) -> int:
+        return self.BYTES_PER_TOKEN * document_tokens(document) + len(
+            document.loc.source.body if document.loc else ""
+        )
+
+
+def document_tokens(document: DocumentNode) -> int:
+    """How many tokens a parsed document holds (comments included): its tokens stay linked to
+    each other from its first to its last, and every node's location points into them."""
+    count, token = 0, document.loc.start_token if document.loc else None
+    while token is not None:
+        count, token = count + 1, token.next
+    return count
+
+
+class RefusedDocuments(_DocumentLru):
+    """Documents that failed parsing, a limit or validation, each with the errors it was
+    answered (``GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE`` of them).
+
+    Refusing a document again costs a lookup instead of parsing and validating it again:
+    a client (or an attacker) repeating a document that took milliseconds to refuse is
+    answered in microseconds. Kept apart from the valid documents, so that any number of
+    refused ones cannot evict those, and each entry is a ``Refusal`` of bounded size rather
+    than the document or its errors as graphql-core made them (which hold the AST).
+    """
+
+    size_setting = "GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The errors a document was refused with, as the client was answered: message,
+    locations and extensions of at most ``MAX_ERRORS`` errors, each message at most
+    ``MAX_MESSAGE`` characters and ``MAX_LOCATIONS`` locations, so that an entry stays
+    under about 10 KB whatever the document held (its text, a name of 90 KB included)."""
+
+    MAX_ERRORS = 10
+    MAX_MESSAGE = 500
+    MAX_LOCATIONS = 10
+
+    errors: tuple[tuple[str, tuple[tuple[int, int], ...], tuple[tuple[str, object], ...]], ...]
+
+    @classmethod
+    def of(cls, errors: list[GraphQLError]) -> "Refusal":
+        kept = []
+        for error in errors[: cls.MAX_ERRORS]:
+            message = error.message
+            if len(message) > cls.MAX_MESSAGE:
+                message = message[: cls.MAX_MESSAGE - 1] + "…"
+            locations = tuple(
+                (location.line, location.column)
+                for location in (error.locations or ())[: cls.MAX_LOCATIONS]
+            )
+            # Extensions of document errors are a code (and short scalars), never the input.
+            extensions = tuple((error.extensions or {}).items())
+            kept.append((message, locations, extensions))
+        return cls(tuple(kept))
+
+    def graphql_errors(self) -> list[GraphQLError]:
+        """New GraphQLErrors of the refusal, answered as the first time."""
+        errors = []
+        for message, locations, extensions in self.errors:
+            error = GraphQLError(message, extensions=dict(extensions))
+            error.locations = [SourceLocation(line, column) for line, column in locations] or None
+            errors.append(error)
+        return errors
 
 
 document_cache = DocumentCache()
+refused_documents = RefusedDocuments()
 
 
 def load_document(
     schema: GraphQLSchema, query: str, query_hash: str, limits: DocumentLimits
 ) -> DocumentNode:
-    """The valid document of ``query``: from the cache, else parsed, validated and cached.
-    DocumentError when it does not parse or validate."""
+    """The valid document of ``query``: from the cache, else parsed, checked against the
+    limits, validated and cached. DocumentError when it does not parse, is over a limit or
+    does not validate: answered from the refusals when it was refused before, else refused
+    and remembered."""
     document = document_cache.get(schema, query_hash, limits)
     if document is not None:
         return document
-    document = parse_document(query, limits)
-    errors = validate_document(schema, document, limits)
-    if errors:
-        raise DocumentError(errors)
-    document_cache.put(schema, query_hash, limits, document)
-    return document
+    refusal = refused_documents.get(schema, query_hash, limits)
+    if refusal is None:
+        try:
+            document = parse_document(query, limits)
+            errors = check_limits(document, limits) or validate_document(schema, document, limits)
+        except DocumentError as error:
+            errors = error.errors
+        if not errors:
+            document_cache.put(schema, query_hash, limits, document)
+            return document
+        refusal = Refusal.of(errors)
+        refused_documents.put(schema, query_hash, limits, refusal)
+    raise DocumentError(refusal.graphql_errors())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,7 +377,10 @@ def check_cost(
     variables: dict | None,
     limits: DocumentLimits,
 ) -> int:
-    """The operation's cost (see ``operation_cost``); DocumentError when over the limit."""
+    """The operation's cost (see ``operation_cost``); DocumentError when over the limit, or
+    when its variables are (``check_variables``): the checks of each request, which depend on
+    its variables, run before they are coerced and before anything executes."""
+    check_variables(operation, variables, limits)
     cost = operation_cost(schema, document, operation, variables)
     if limits.max_cost and cost > limits.max_cost:
         raise DocumentError(
@@ -337,6 +395,44 @@ def check_cost(
             ]
         )
     return cost
+
+
+def check_variables(
+    operation: OperationDefinitionNode, variables: dict | None, limits: DocumentLimits
+) -> int:
+    """How many values the operation's variables hold (each object, list and scalar counts
+    one; variables the operation does not define are ignored, as coercion ignores them);
+    DocumentError (VARIABLES_TOO_LARGE) over ``GRAPHQL_MAX_VARIABLE_VALUES``.
+
+    graphql-core's coercion of an input object reports every field it does not know, each
+    error quoting the whole object: quadratic in its size. An object of 8,000 unknown fields
+    (under the body limit) took 4 s to refuse and answered 2 MB of errors. Counting stops at
+    the limit, so the check costs no more than the limit.
+    """
+    limit = limits.max_variable_values
+    if not limit or not variables:
+        return 0
+    defined = {d.variable.name.value for d in operation.variable_definitions or ()}
+    pending = [value for name, value in variables.items() if name in defined]
+    count = 0
+    while pending and count <= limit:
+        value = pending.pop()
+        count += 1
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    if count > limit:
+        raise DocumentError(
+            [
+                coded(
+                    f"The variables hold more than {limit} values; at most {limit} are allowed.",
+                    DocumentErrorCode.VARIABLES_TOO_LARGE,
+                    operation,
+                )
+            ]
+        )
+    return count
 
 
 def operation_cost(
@@ -456,8 +552,8 @@ def prepare_operation(
     schema: GraphQLSchema, query: str, operation_name: str | None, variables: dict | None
 ) -> PreparedOperation:
     """``query`` checked as the HTTP view checks it, step by step: loaded (cached, parsed,
-    validated within the limits), its operation selected, its cost checked. DocumentError
-    when it may not run."""
+    validated within the limits), its operation selected, its variables' size and its cost
+    checked. DocumentError when it may not run."""
     limits = DocumentLimits.from_settings()
     document = load_document(schema, query, document_hash(query), limits)
     operation = select_operation(document, operation_name)

@@ -9,6 +9,7 @@ class ApiErrorCode(StrEnum):
     """Codes of errors raised by the API plumbing itself (domain codes live in each app)."""
 
     INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     PERMISSION_DENIED = "PERMISSION_DENIED"
     INVALID_ID = "INVALID_ID"

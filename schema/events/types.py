@@ -8,6 +8,7 @@ from events.models import Announcement, Event, EventCohost, StateChange
 
 from ..cities.types import CityOfficeType, CityType, TwinningType
 from ..core.pagination import CountableConnection, connection_args
+from ..core.validation import TextArgument, TextInputField, TextLimit
 
 EventCategory = graphene.Enum.from_enum(
     Event.Category, name="EventCategory", description="What an event is about."
@@ -99,7 +100,9 @@ class EventType(DjangoObjectType):
     chat_messages = graphene.Field(
         lambda: _chat_types().ChatMessageConnection,
         last=graphene.Int(description="Page size, 20 by default, at most 100."),
-        before=graphene.String(description="The `startCursor` of the newer page."),
+        before=TextArgument(
+            max_length=TextLimit.CURSOR, description="The `startCursor` of the newer page."
+        ),
         description=(
             "The chat's history, newest page first; each page oldest first. Null for a draft."
         ),
@@ -236,7 +239,10 @@ class EventFilterInput(graphene.InputObjectType):
     starts_after = graphene.DateTime(description="Events starting at or after this time.")
     starts_before = graphene.DateTime(description="Events starting before this time.")
     near = NearInput()
-    search = graphene.String(description="Words of the title in any language, any case or accent.")
+    search = TextInputField(
+        max_length=TextLimit.SEARCH,
+        description="Words of the title in any language, any case or accent.",
+    )
     office = graphene.ID(description="A CityOffice ID: events it organises or co-hosts.")
     include_drafts = graphene.Boolean(
         default_value=False,

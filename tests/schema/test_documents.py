@@ -8,7 +8,12 @@ from graphql import parse
 
 from backend.asgi import application
 from schema.core import documents
-from schema.core.documents import document_cache, operation_cost, select_operation
+from schema.core.documents import (
+    document_cache,
+    operation_cost,
+    refused_documents,
+    select_operation,
+)
 from schema.schema import schema
 
 URL = "/graphql/"
@@ -16,10 +21,37 @@ CITY_NAMES = "{ cities { edges { node { name } } } }"
 
 
 @pytest.fixture(autouse=True)
-def empty_document_cache():
+def empty_document_caches():
     document_cache.clear()
+    refused_documents.clear()
     yield
     document_cache.clear()
+    refused_documents.clear()
+
+
+@pytest.fixture
+async def websocket():
+    """Open a websocket through connection_init → connection_ack; closed after the test."""
+    sockets = []
+
+    async def connect():
+        socket = WebsocketCommunicator(
+            application,
+            "/graphql/",
+            headers=[(b"host", b"localhost:8000")],
+            subprotocols=["graphql-transport-ws"],
+        )
+        socket.scope["client"] = ("203.0.113.9", 50000)
+        sockets.append(socket)
+        connected, _ = await socket.connect()
+        assert connected
+        await socket.send_json_to({"type": "connection_init"})
+        assert await socket.receive_json_from(timeout=2) == {"type": "connection_ack"}
+        return socket
+
+    yield connect
+    for socket in sockets:
+        await socket.disconnect(timeout=0.2)
 
 
 def run(client, query, variables=None, accept="application/graphql-response+json"):
@@ -322,22 +354,61 @@ def test_another_document_is_parsed_and_validated(client, counted):
 
 
 @pytest.mark.django_db
-def test_an_invalid_document_is_not_cached(client, counted):
-    run(client, "{ nope }")
-    run(client, "{ nope }")
+def test_a_refused_document_is_answered_again_without_parsing_or_validating(client, counted):
+    first = run(client, "{ nope }")
+    second = run(client, "{ nope }")
 
-    assert counted == {"parse": 2, "validate": 2}
+    assert first.status_code == second.status_code == 400
+    assert first.json() == second.json()
+    assert codes(second) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert counted == {"parse": 1, "validate": 1}
 
 
 @pytest.mark.django_db
-def test_a_cached_document_is_validated_again_under_other_limits(client, counted, settings):
+def test_a_document_refused_by_a_limit_is_neither_parsed_nor_validated_again(
+    client, counted, settings
+):
+    settings.GRAPHQL_MAX_ALIASES = 1
+    query = "{ a: __typename b: __typename }"
+
+    responses = [run(client, query) for _ in range(3)]
+
+    assert [codes(response) for response in responses] == [["TOO_MANY_ALIASES"]] * 3
+    assert counted == {"parse": 1, "validate": 0}
+
+
+@pytest.mark.django_db
+def test_a_syntax_error_is_parsed_once(client, counted):
+    first = run(client, "{ languages { code }")
+    second = run(client, "{ languages { code }")
+
+    assert first.json() == second.json()
+    assert codes(second) == ["GRAPHQL_PARSE_FAILED"]
+    assert second.json()["errors"][0]["locations"] == [{"line": 1, "column": 21}]
+    assert counted == {"parse": 1, "validate": 0}
+
+
+@pytest.mark.django_db
+def test_a_refusal_is_checked_again_under_other_limits(client, counted, settings):
+    settings.GRAPHQL_MAX_DEPTH = 2
+    assert codes(run(client, CITY_NAMES)) == ["QUERY_TOO_DEEP"]
+    settings.GRAPHQL_MAX_DEPTH = 12
+
+    response = run(client, CITY_NAMES)
+
+    assert response.status_code == 200
+    assert counted == {"parse": 2, "validate": 1}
+
+
+@pytest.mark.django_db
+def test_a_cached_document_is_checked_again_under_other_limits(client, counted, settings):
     assert run(client, CITY_NAMES).status_code == 200
     settings.GRAPHQL_MAX_DEPTH = 2
 
     response = run(client, CITY_NAMES)
 
     assert codes(response) == ["QUERY_TOO_DEEP"]
-    assert counted["validate"] == 2
+    assert counted == {"parse": 2, "validate": 1}
 
 
 def test_the_cache_keeps_the_most_recently_used_documents(settings):
@@ -380,3 +451,390 @@ async def test_the_websocket_applies_the_same_limits(settings):
     assert frame["type"] == "error"
     assert [error["extensions"]["code"] for error in frame["payload"]] == ["QUERY_TOO_DEEP"]
     assert unknown["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+# -- The limits that bound validation -------------------------------------------------------
+# (setting, value, a document within it, one over it, the code the one over it gets)
+LIMITS = [
+    (
+        "GRAPHQL_MAX_FRAGMENTS",
+        1,
+        "{ languages { ...A } } fragment A on Language { code }",
+        "{ languages { ...A ...B } } fragment A on Language { code } "
+        "fragment B on Language { name }",
+        "TOO_MANY_FRAGMENTS",
+    ),
+    (
+        "GRAPHQL_MAX_VARIABLES",
+        1,
+        "query ($a: Boolean = true) { __typename @include(if: $a) }",
+        "query ($a: Boolean = true, $b: Boolean = false) "
+        "{ __typename @include(if: $a) @skip(if: $b) }",
+        "TOO_MANY_VARIABLES",
+    ),
+    (
+        "GRAPHQL_MAX_SELECTIONS",
+        3,
+        "{ languages { code name englishName } }",
+        "{ languages { code name englishName direction } }",
+        "TOO_MANY_SELECTIONS",
+    ),
+    (
+        # A fragment spread counts with its fields, in the set it is spread into.
+        "GRAPHQL_MAX_SELECTIONS",
+        3,
+        "{ languages { code ...F } } fragment F on Language { name englishName }",
+        "{ languages { code ...F } } fragment F on Language { name englishName direction }",
+        "TOO_MANY_SELECTIONS",
+    ),
+    (
+        # Inline fragments merge into the set they are in, as execution merges them.
+        "GRAPHQL_MAX_SELECTIONS",
+        3,
+        "{ languages { code ... on Language { name englishName } } }",
+        "{ languages { code ... on Language { name englishName direction } } }",
+        "TOO_MANY_SELECTIONS",
+    ),
+    (
+        "GRAPHQL_MAX_FIELDS",
+        5,
+        "{ languages { code name } cities { totalCount } }",
+        "{ languages { code name } cities { totalCount } __typename }",
+        "TOO_MANY_FIELDS",
+    ),
+    (
+        # Fragments expanded: each spread counts the fragment's fields once more.
+        "GRAPHQL_MAX_FIELDS",
+        4,
+        "{ languages { ...F } } fragment F on Language { code name }",
+        "{ languages { ...F } other: languages { ...F } } fragment F on Language { code name }",
+        "TOO_MANY_FIELDS",
+    ),
+    (
+        "GRAPHQL_MAX_ARGUMENTS",
+        1,
+        '{ cities(search: "ak") { totalCount } }',
+        '{ cities(search: "ak", first: 5) { totalCount } }',
+        "TOO_MANY_ARGUMENTS",
+    ),
+    (
+        "GRAPHQL_MAX_DIRECTIVES",
+        1,
+        "{ __typename @include(if: true) }",
+        "{ __typename @include(if: true) @skip(if: false) }",
+        "TOO_MANY_DIRECTIVES",
+    ),
+    (
+        # Fields repeated at the same place are compared pairwise (and their sub-fields).
+        "GRAPHQL_MAX_FIELD_COMPARISONS",
+        10,
+        "{ languages { code code code } }",
+        "{ languages { code code code code code code code code } }",
+        "TOO_MANY_FIELD_COMPARISONS",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "within", "over", "code"),
+    LIMITS,
+    ids=[f"{limit[0]}-{index}" for index, limit in enumerate(LIMITS)],
+)
+@pytest.mark.django_db
+def test_each_limit_refuses_with_its_code_over_http(
+    client, settings, setting, value, within, over, code
+):
+    setattr(settings, setting, value)
+
+    accepted = run(client, within)
+    refused = run(client, over)
+
+    assert accepted.status_code == 200, accepted.json()
+    assert "errors" not in accepted.json()
+    assert refused.status_code == 400
+    assert codes(refused) == [code]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "within", "over", "code"),
+    LIMITS,
+    ids=[f"{limit[0]}-{index}" for index, limit in enumerate(LIMITS)],
+)
+async def test_each_limit_refuses_with_its_code_over_the_websocket(
+    settings, websocket, setting, value, within, over, code
+):
+    setattr(settings, setting, value)
+    socket = await websocket()
+
+    await socket.send_json_to({"id": "1", "type": "subscribe", "payload": {"query": over}})
+    refused = await socket.receive_json_from(timeout=2)
+
+    assert refused["type"] == "error"
+    assert refused["id"] == "1"
+    assert [error["extensions"]["code"] for error in refused["payload"]] == [code]
+
+
+@pytest.mark.django_db
+def test_limits_are_checked_before_validation(client, counted, settings):
+    settings.GRAPHQL_MAX_SELECTIONS = 3
+
+    response = run(client, "{ languages { code name englishName direction } }")
+
+    assert codes(response) == ["TOO_MANY_SELECTIONS"]
+    assert counted == {"parse": 1, "validate": 0}
+
+
+@pytest.mark.django_db
+def test_two_thousand_copies_of_a_field_are_refused_before_validation(client, counted, settings):
+    settings.GRAPHQL_MAX_TOKENS = 2000
+    query = "{" + " __typename" * 1990 + " }"  # under the token limit
+
+    response = run(client, query)
+
+    assert response.status_code == 400
+    assert codes(response) == ["TOO_MANY_SELECTIONS", "TOO_MANY_FIELDS"]
+    assert counted["validate"] == 0
+
+
+@pytest.mark.django_db
+def test_a_limit_error_points_at_the_place_over_it(client, settings):
+    settings.GRAPHQL_MAX_SELECTIONS = 1
+
+    response = run(client, "{ languages {\n  code name } }")
+
+    error = response.json()["errors"][0]
+    assert error["message"] == (
+        "A selection set asks for 2 fields (fragments spread into it counted with their "
+        "fields); at most 1 are allowed."
+    )
+    assert error["locations"] == [{"line": 1, "column": 3}]
+
+
+@pytest.mark.django_db
+def test_every_limit_over_is_reported_once(client, settings):
+    settings.GRAPHQL_MAX_DIRECTIVES = 1
+    settings.GRAPHQL_MAX_ARGUMENTS = 1
+    query = (
+        "{ a: __typename @include(if: true) @skip(if: false) "
+        "b: __typename @include(if: true) @skip(if: false) "
+        'cities(search: "a", first: 1) { totalCount } }'
+    )
+
+    response = run(client, query)
+
+    assert sorted(codes(response)) == ["TOO_MANY_ARGUMENTS", "TOO_MANY_DIRECTIVES"]
+
+
+@pytest.mark.django_db
+def test_fragments_nested_deeper_than_python_recurses_are_refused_cleanly(client, settings):
+    settings.GRAPHQL_MAX_TOKENS = 2000
+    # Each fragment nests 14 levels below the previous: 420 levels, past Python's recursion
+    # limit if the limits were measured recursively.
+    nested = "cities { edges { node { twinnings { edges { node { cityA { " * 2
+    closing = "} } } } } } } " * 2
+    fragments = " ".join(
+        f"fragment F{n} on Query {{ {nested} ...F{n + 1} {closing}}}" for n in range(30)
+    )
+    query = "{ ...F0 } " + fragments + " fragment F30 on Query { __typename }"
+
+    response = run(client, query)
+
+    assert response.status_code == 400
+    assert "QUERY_TOO_DEEP" in codes(response)
+
+
+@pytest.mark.django_db
+def test_a_fragment_cycle_is_left_to_the_standard_rules(client):
+    query = (
+        "{ languages { ...A } } fragment A on Language { code ...B } "
+        "fragment B on Language { name ...A }"
+    )
+
+    response = run(client, query)
+
+    assert codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "Cannot spread fragment 'A' within itself" in response.json()["errors"][0]["message"]
+
+
+# -- Real documents fit the limits ------------------------------------------------------------
+FEED = """
+query Feed($first: Int, $after: String) {
+  events(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        id title category status localStartsAt localEndsAt timeZone venueName
+        hostCity { name }
+        twinning { kind cityA { name } cityB { name } }
+      }
+    }
+  }
+}
+"""
+
+
+@pytest.mark.django_db
+def test_the_apps_feed_fits_the_default_limits(client, counted):
+    response = run(client, FEED, {"first": 20})
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {"events": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}}
+    }
+
+
+@pytest.mark.django_db
+def test_graphiqls_introspection_query_fits_the_default_limits(client, settings):
+    from graphql import get_introspection_query
+
+    settings.GRAPHQL_INTROSPECTION = True
+    # What GraphiQL asks for: every option of graphql-js 16's getIntrospectionQuery.
+    query = get_introspection_query(
+        descriptions=True,
+        specified_by_url=True,
+        directive_is_repeatable=True,
+        schema_description=True,
+        input_value_deprecation=True,
+        input_object_one_of=True,
+    )
+
+    response = run(client, query)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+# -- Variables ----------------------------------------------------------------------------------
+FILTERED = "query ($filter: EventFilterInput) { events(filter: $filter) { totalCount } }"
+
+
+@pytest.mark.django_db
+def test_variables_holding_more_values_than_the_limit_are_refused_per_request(client, settings):
+    settings.GRAPHQL_MAX_VARIABLE_VALUES = 3
+
+    within = run(client, FILTERED, {"filter": {"search": "a", "country": "KZ"}})
+    over = run(client, FILTERED, {"filter": {"search": "a", "country": "KZ", "city": None}})
+
+    assert within.status_code == 200
+    assert within.json() == {"data": {"events": {"totalCount": 0}}}
+    assert over.status_code == 400
+    assert codes(over) == ["VARIABLES_TOO_LARGE"]
+
+
+@pytest.mark.django_db
+def test_an_input_object_of_thousands_of_unknown_fields_is_refused_before_coercion(client):
+    # Coercion quotes the whole object in an error per unknown field: quadratic.
+    unknown = {f"k{n}": 1 for n in range(8000)}
+
+    response = run(client, FILTERED, {"filter": unknown})
+
+    assert codes(response) == ["VARIABLES_TOO_LARGE"]
+    assert len(response.content) < 500
+
+
+@pytest.mark.django_db
+def test_variables_the_operation_does_not_define_do_not_count(client, settings):
+    settings.GRAPHQL_MAX_VARIABLE_VALUES = 3
+
+    response = run(client, FILTERED, {"filter": {"search": "a"}, "other": list(range(100))})
+
+    assert response.status_code == 200
+
+
+# -- The cache of refusals ----------------------------------------------------------------------
+@pytest.mark.django_db
+def test_refusals_are_shared_by_http_and_the_websocket(client, counted):
+    assert codes(run(client, "{ nope }")) == ["GRAPHQL_VALIDATION_FAILED"]
+
+    limits = documents.DocumentLimits.from_settings()
+    with pytest.raises(documents.DocumentError) as refused:
+        documents.prepare_operation(schema.graphql_schema, "{ nope }", None, None)
+
+    assert [error.formatted for error in refused.value.errors] == run(client, "{ nope }").json()[
+        "errors"
+    ]
+    assert counted == {"parse": 1, "validate": 1}
+    assert refused_documents.get(schema.graphql_schema, documents.document_hash("{ nope }"), limits)
+
+
+def test_refusals_are_kept_apart_from_valid_documents_and_bounded(settings):
+    settings.GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE = 2
+    limits = documents.DocumentLimits.from_settings()
+    graphql_schema = schema.graphql_schema
+    documents.load_document(graphql_schema, CITY_NAMES, documents.document_hash(CITY_NAMES), limits)
+
+    for n in range(5):
+        garbage = f"{{ nope{n} }}"
+        with pytest.raises(documents.DocumentError):
+            documents.load_document(
+                graphql_schema, garbage, documents.document_hash(garbage), limits
+            )
+
+    assert len(refused_documents) == 2
+    assert document_cache.get(graphql_schema, documents.document_hash(CITY_NAMES), limits)
+    kept = [f"{{ nope{n} }}" for n in range(5)]
+    assert [
+        refused_documents.get(graphql_schema, documents.document_hash(text), limits) is not None
+        for text in kept
+    ] == [False, False, False, True, True]
+
+
+@pytest.mark.django_db
+def test_a_refusal_keeps_a_bounded_answer(client):
+    # A field named with 20,000 letters, then 60 more unknown fields.
+    query = "{ " + "x" * 20_000 + " " + " ".join(f"nope{n}" for n in range(60)) + " }"
+
+    first = run(client, query)
+    second = run(client, query)
+
+    errors = first.json()["errors"]
+    assert first.json() == second.json()
+    assert len(errors) == documents.Refusal.MAX_ERRORS
+    assert len(errors[0]["message"]) == documents.Refusal.MAX_MESSAGE
+    assert errors[0]["message"].startswith("Cannot query field 'xxx")
+    assert errors[0]["message"].endswith("x…")
+    assert errors[1] == {
+        "message": "Cannot query field 'nope0' on type 'Query'.",
+        "locations": [{"line": 1, "column": 20_004}],
+        "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+    }
+
+
+def test_the_cache_of_valid_documents_is_bounded_in_memory_too(settings):
+    # A document of 100 fields in 108 tokens weighs about 65 KB: two fit in 0.15 MB.
+    settings.GRAPHQL_DOCUMENT_CACHE_MB = 0.15
+    limits = documents.DocumentLimits.from_settings()
+    graphql_schema = schema.graphql_schema
+    texts = [f"{{ a{n}: languages {{ {' code' * 98} }} }}" for n in range(3)]
+
+    for text in texts:
+        documents.load_document(graphql_schema, text, documents.document_hash(text), limits)
+
+    kept = [
+        document_cache.get(graphql_schema, documents.document_hash(text), limits) is not None
+        for text in texts
+    ]
+    assert kept == [False, True, True]
+    assert document_cache.weight <= 0.15 * 2**20
+
+
+def test_a_document_heavier_than_the_whole_cache_is_answered_but_not_kept(settings):
+    settings.GRAPHQL_DOCUMENT_CACHE_MB = 0.01
+    limits = documents.DocumentLimits.from_settings()
+    text = "{ languages {" + " code" * 98 + " } }"
+
+    document = documents.load_document(
+        schema.graphql_schema, text, documents.document_hash(text), limits
+    )
+
+    assert document is not None
+    assert len(document_cache) == 0
+
+
+def test_a_parsed_document_weighs_what_it_holds():
+    small = parse("{ __typename }")
+    large = parse("{" + " __typename" * 500 + " }")
+
+    assert documents.document_tokens(small) == 5  # start, {, __typename, }, end
+    assert documents.document_tokens(large) == 504
+    assert document_cache.weigh(large) == 600 * 504 + len("{" + " __typename" * 500 + " }")

@@ -47,6 +47,7 @@ from ...core.errors import ApiErrorCode, UserInputError
 from ...core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
 from ...core.ids import decode_id
 from ...core.selection import selected_paths
+from ...core.validation import TextArgument, TextLimit
 from ..subscriptions import current_viewer, in_thread, joined
 from . import resolvers
 from .types import ChatMessageEvent, ChatPresence
@@ -382,11 +383,12 @@ class ChatSubscriptions(graphene.ObjectType):
         ChatMessageEvent,
         required=True,
         event=graphene.ID(required=True, description="The Event whose chat to follow."),
-        after=graphene.String(
+        after=TextArgument(
+            max_length=TextLimit.CURSOR,
             description=(
                 "A message's cursor (from history or an earlier delivery): first every message "
                 "sent after it, then the live ones, none missing and none twice."
-            )
+            ),
         ),
         description="The event's chat messages as they are sent, edited, deleted, reacted to.",
     )
