@@ -204,10 +204,9 @@ def test_the_history_shows_when_and_the_old_and_new_times_in_the_venues_zone(
         "fields: starts_at; "
         f"starts_at: 2031-05-04 18:00 {MOSCOW_LABEL} → 2031-05-04 19:00 {MOSCOW_LABEL}"
     ) in page
-    assert (
-        f"old: 2031-05-04 19:00 {MOSCOW_LABEL}, 2031-05-04 21:00 {MOSCOW_LABEL}; "
-        f"new: 2031-05-11 19:00 {MOSCOW_LABEL}, 2031-05-11 21:00 {MOSCOW_LABEL}"
-    ) in page
+    # (In either order: PostgreSQL's jsonb keeps the keys in an order of its own.)
+    assert f"old: 2031-05-04 19:00 {MOSCOW_LABEL}, 2031-05-04 21:00 {MOSCOW_LABEL}" in page
+    assert f"new: 2031-05-11 19:00 {MOSCOW_LABEL}, 2031-05-11 21:00 {MOSCOW_LABEL}" in page
 
 
 def test_the_change_log_page_names_the_venues_zone(client, staff, aktau, moscow_evening):
