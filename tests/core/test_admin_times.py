@@ -5,6 +5,7 @@ and history pages), so that a model or a field added later is held to the same r
 """
 
 import datetime
+import re
 
 import pytest
 from django import forms
@@ -123,8 +124,10 @@ def one_of_each(admin_user, city_factory, office_factory, twinning_factory, even
 def test_every_admin_page_shows_each_time_in_its_zone_with_its_name(
     admin_client, superuser_request, one_of_each
 ):
-    # What the admin would show for a time without a zone: the server's (UTC) clock, bare.
+    # What the admin would show for a time without a zone: the server's (UTC) clock, bare, in
+    # the admin's format or in ISO's without the zone that follows every labelled time.
     bare = formats.localize(timezone.template_localtime(AT))
+    bare_iso = re.compile(rf"{AT:%Y-%m-%d %H:%M}(?! \()")
 
     for model, model_admin in registered():
         obj = one_of_each[model]
@@ -143,6 +146,7 @@ def test_every_admin_page_shows_each_time_in_its_zone_with_its_name(
 
             assert response.status_code == 200, (model, name)
             assert bare not in page, (model, name)
+            assert not bare_iso.search(page), (model, name, bare_iso.search(page))
             assert "DateTimeShortcuts.js" not in page, (model, name)
         zone = model_admin.time_zone_of(obj)
         assert f"Times in {zone}" in admin_client.get(pages["history"]).content.decode()
