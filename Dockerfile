@@ -13,7 +13,8 @@ RUN pip install -r requirements.txt
 
 COPY . .
 
-# Static files (admin, GraphiQL) are collected at build time and served by WhiteNoise.
+# Static files (admin, GraphiQL) are collected at build time, as `make static` collects them, and
+# served by WhiteNoise; the server refuses to start without them (backend/checks.py).
 # The key below exists only for this build step; the container gets SECRET_KEY at run time.
 # /var/lib/twinning/metrics is where docker-compose.yml mounts the volume for the processes'
 # shared metrics; created here so that the volume starts out owned by the app's user.

@@ -7,9 +7,9 @@ PORT ?= 8000
 
 # Local runs use the embedded default (SQLite, in-memory channel layer, tasks in-process)
 # with DEBUG on, which also turns GraphiQL on; set DEBUG=false to try production behaviour.
-run migrate seed serve worker beat: export DEBUG ?= true
+run migrate seed static serve worker beat: export DEBUG ?= true
 
-.PHONY: run serve install migrate seed test lint format schema lock worker beat clean
+.PHONY: run serve install migrate seed static test lint format schema lock worker beat clean
 
 run: install migrate seed serve ## Set up everything and serve http://127.0.0.1:8000/graphql/
 
@@ -38,8 +38,13 @@ migrate: install
 seed: install
 	$(BIN)/python manage.py seed_demo
 
-# The same command the web service runs in docker-compose.yml.
-serve: install
+# Collect the static files (admin, GraphiQL) into STATIC_ROOT, as the Dockerfile does when it
+# builds the image. Without DEBUG the server refuses to start until they are collected.
+static: install
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+
+# The same command the web service runs in docker-compose.yml, after collecting the static files.
+serve: install static
 	$(BIN)/daphne --bind $(HOST) --port $(PORT) backend.asgi:application
 
 # The same command the worker service runs in docker-compose.yml.

@@ -1,11 +1,18 @@
+"""The admin of users and groups. Their times (joined, last signed in) are shown in each
+user's own time zone, labelled with it (core.admin_times)."""
+
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+
+from core.admin_times import ZonedTimesMixin
 
 from .models import User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ZonedTimesMixin, DjangoUserAdmin):
     ordering = ("email",)
     list_display = ("__str__", "email", "firebase_uid", "is_staff", "is_active", "date_joined")
     search_fields = ("email", "display_name", "firebase_uid")
@@ -20,3 +27,15 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def time_zone_of(self, obj) -> str:
+        return obj.time_zone
+
+
+# Django's own group admin, with its change history's times labelled like every other page's.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(ZonedTimesMixin, DjangoGroupAdmin):
+    pass

@@ -10,6 +10,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
+from backend.checks import refuse_to_serve_without_static_files  # noqa: E402
+
+# Without the collected static files every admin page would be a 500: stop here instead,
+# saying what to run.
+refuse_to_serve_without_static_files()
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402

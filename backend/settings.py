@@ -295,9 +295,13 @@ USE_TZ = True
 # Static files
 # ---------------------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `manage.py collectstatic` writes the files and WhiteNoise serves them from. Without
+# DEBUG they must be collected before the server starts: it refuses to start otherwise, and so
+# does `manage.py check --deploy` (backend/checks.py); the image collects them as it is built,
+# `make serve` before serving.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # WhiteNoise serves the admin's and GraphiQL's files from daphne; in DEBUG straight from the
-# apps, so `make run` needs no collectstatic.
+# apps, so that a changed file shows without collecting again.
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

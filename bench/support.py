@@ -170,10 +170,12 @@ class DaphneServers:
         self.root, self.environment, self.count, self.listen = root, environment, count, listen
         self.processes = []
         self.ports: list[int] = []
+        self.static_root = None
 
     def __enter__(self) -> "DaphneServers":
         import subprocess
         import sys
+        import tempfile
         from pathlib import Path
 
         if self.listen == "separate":
@@ -193,6 +195,17 @@ class DaphneServers:
             for name, value in {**os.environ, **self.environment}.items()
             if value is not None
         }
+        if "STATIC_ROOT" not in environment:
+            # As production starts: the static files collected first (the server refuses to
+            # start without them), here into a directory of this run's own.
+            self.static_root = tempfile.mkdtemp(prefix="bench-static-")
+            environment["STATIC_ROOT"] = self.static_root
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
+                cwd=self.root,
+                env=environment,
+                check=True,
+            )
         try:
             for listener in sockets:
                 fd = listener.fileno()
@@ -240,6 +253,8 @@ class DaphneServers:
         return [process.pid for process in self.processes]
 
     def __exit__(self, *exc) -> None:
+        import shutil
+
         for process in self.processes:
             process.terminate()
         for process in self.processes:
@@ -248,3 +263,5 @@ class DaphneServers:
             except Exception:
                 process.kill()
                 process.wait()
+        if self.static_root is not None:
+            shutil.rmtree(self.static_root, ignore_errors=True)

@@ -1,11 +1,14 @@
 """The admin of cities, their twinnings and the offices that speak for them.
 
 Superusers manage offices and who works for them; office staff may look at their own offices.
+Times are shown as the city's clocks show them, labelled with its zone (core.admin_times).
 """
 
+from django import forms
 from django.contrib import admin
 from django.db import models
 
+from core.admin_times import ZonedTimesMixin
 from core.i18n import translated_columns
 
 from .models import City, CityOffice, OfficeMembership, Twinning
@@ -13,10 +16,16 @@ from .permissions import office_roles
 
 # Links typed without a scheme are taken as https (Django 6's default, asked for now).
 URL_FIELDS_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+# Calendar dates (an agreement's) in the browser's own date box: the admin's calendar
+# shortcut warns that the user's clock differs from the server's, which means nothing for a
+# date.
+DATE_FIELDS_NATIVE = {
+    models.DateField: {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+}
 
 
 @admin.register(City)
-class CityAdmin(admin.ModelAdmin):
+class CityAdmin(ZonedTimesMixin, admin.ModelAdmin):
     list_display = ("name_en", "country", "region", "timezone", "population")
     list_filter = ("country",)
     search_fields = ("search_document", "slug")
@@ -28,15 +37,18 @@ class CityAdmin(admin.ModelAdmin):
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 
+    def time_zone_of(self, obj) -> str:
+        return obj.timezone
+
 
 @admin.register(Twinning)
-class TwinningAdmin(admin.ModelAdmin):
+class TwinningAdmin(ZonedTimesMixin, admin.ModelAdmin):
     list_display = ("__str__", "kind", "status", "established_on")
     list_filter = ("kind", "status")
     list_select_related = ("city_a", "city_b")
     search_fields = ("city_a__search_document", "city_b__search_document")
     autocomplete_fields = ("city_a", "city_b")
-    formfield_overrides = URL_FIELDS_HTTPS
+    formfield_overrides = {**URL_FIELDS_HTTPS, **DATE_FIELDS_NATIVE}
     fieldsets = (
         (None, {"fields": ("city_a", "city_b", "kind", "status", "established_on", "ended_on")}),
         ("Agreement title", {"fields": translated_columns("agreement_title")}),
@@ -45,7 +57,7 @@ class TwinningAdmin(admin.ModelAdmin):
     )
 
 
-class OfficeMembershipInline(admin.TabularInline):
+class OfficeMembershipInline(ZonedTimesMixin, admin.TabularInline):
     """Who works for the office, in which roles; one row per role."""
 
     model = OfficeMembership
@@ -54,9 +66,15 @@ class OfficeMembershipInline(admin.TabularInline):
     readonly_fields = ("created_at",)
     autocomplete_fields = ("user",)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("office__city")
+
+    def time_zone_of(self, obj) -> str:
+        return obj.office.city.timezone
+
 
 @admin.register(CityOffice)
-class CityOfficeAdmin(admin.ModelAdmin):
+class CityOfficeAdmin(ZonedTimesMixin, admin.ModelAdmin):
     """Offices and, for superusers, their memberships. Staff see only the offices they hold a
     role in, and neither add nor delete offices."""
 
@@ -75,6 +93,9 @@ class CityOfficeAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(pk__in=list(office_roles(request.user)))
+
+    def time_zone_of(self, obj) -> str:
+        return obj.city.timezone
 
     def get_inlines(self, request, obj):
         # Memberships grant access to events and announcements: superusers alone manage them.

@@ -4,9 +4,11 @@ Staff (non-superusers) see only what their offices act for, with the translation
 side by side. Every save, delete and state change calls the same service function as the
 GraphQL mutations, so the admin applies the same permission checks, validation and history.
 A refusal from a service (ValidationError, PermissionDenied) is shown on the page, never a 500.
+Times are typed and shown as the venue's clocks show them, each labelled with its zone
+(``core.admin_times``, ``events.admin_forms``).
 """
 
-import zoneinfo
+import datetime
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,14 +19,16 @@ from django.db import models, transaction
 from django.db.models import ProtectedError, Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from cities.models import CityOffice, Twinning
 from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
+from core.admin_times import ZonedTimesMixin
 from core.i18n import LANGUAGES, translated_columns
+from core.wall_clock import wall_clock
 
 from . import permissions, services
+from .admin_forms import EventForm, ServiceForm, describe
 from .models import Announcement, Event, Notification
 from .push.status import progress
 
@@ -41,15 +45,6 @@ class ServiceRefused(Exception):
     def __init__(self, error: Exception):
         super().__init__(describe(error))
         self.error = error
-
-
-def describe(error: Exception) -> str:
-    """The reason a service gave, as one line for a message."""
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    if isinstance(error, ProtectedError):
-        return str(error.args[0])
-    return str(error) or "You may not do this."
 
 
 def offices_with(user, roles) -> list[int]:
@@ -80,32 +75,38 @@ def _adopt(obj, saved) -> None:
     obj._state.db = saved._state.db
 
 
-class ServiceForm(forms.ModelForm):
-    """The admin's model form; after a service refused its data, the reasons become its errors
-    so that the admin shows the form again with them."""
-
-    refusal: Exception | None = None
-
-    def clean(self):
-        cleaned_data = super().clean()
-        error = self.refusal
-        if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                # A reason about a field not on the form (read-only ones) goes on top.
-                self.add_error(field if field in self.fields else None, errors)
-        elif error is not None:
-            self.add_error(None, describe(error))
-        return cleaned_data
+def _detail(obj, key: str, value, zone: str) -> str:
+    """One entry of a history record's details as a line, its times (ISO 8601 with an offset,
+    as the services record them) shown in ``zone``. A field of ``obj`` holds its value before
+    and after the change; anything else, a list of values."""
+    if isinstance(value, list):
+        is_field = any(field.name == key for field in obj._meta.fields)
+        return f"{key}: " + (" → " if is_field else ", ").join(
+            _detail_value(item, zone) for item in value
+        )
+    return f"{key}: {_detail_value(value, zone)}"
 
 
-class ServiceAdmin(admin.ModelAdmin):
+def _detail_value(value, zone: str) -> str:
+    if isinstance(value, str):
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return wall_clock(moment, zone)
+    return str(value)
+
+
+class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
     """A ModelAdmin whose writes go through service functions.
 
     ``save_model`` and ``delete_model`` call the service. When it refuses, they raise
     ``ServiceRefused``, which leaves the view's transaction (so nothing is written, not even the
     admin log entry) and is caught around the view: the change form is built again from the
     same POST data with the reasons as form errors; a delete goes back to the change page with
-    an error message. Subclasses name their services and the fields those accept.
+    an error message. Subclasses name their services and the fields those accept, and the zone
+    their rows' times are shown in (``time_zone_of``).
     """
 
     form = ServiceForm
@@ -275,20 +276,22 @@ class ServiceAdmin(admin.ModelAdmin):
 
     @admin.display(description="History")
     def state_history(self, obj):
-        """Every recorded change, oldest first: what the services wrote to StateChange."""
+        """Every recorded change, oldest first: what the services wrote to StateChange, its
+        times (when, and old and new times in the details) in the zone of ``obj``'s times."""
         rows = list(obj.history.select_related("actor")) if obj.pk else []
         if not rows:
             return "—"
+        zone = self.time_zone_of(obj)
         body = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
-                    f"{timezone.localtime(row.at):%Y-%m-%d %H:%M %Z}",
+                    wall_clock(row.at, zone),
                     row.get_action_display(),
                     " → ".join(status for status in (row.from_status, row.to_status) if status),
                     row.actor or "—",
-                    "; ".join(f"{key}: {value}" for key, value in row.details.items()),
+                    "; ".join(_detail(obj, key, value, zone) for key, value in row.details.items()),
                 )
                 for row in rows
             ),
@@ -305,8 +308,10 @@ class EventAdmin(ServiceAdmin):
     """Events of the offices the user edits for (as organiser or accepted co-host).
 
     Status changes only through the actions; a draft is deleted, a public event cancelled.
+    Its times are typed and shown in the venue's zone (the event's ``timezone``).
     """
 
+    form = EventForm
     office_roles_needed = EDITING_ROLES
     create_service = staticmethod(services.create_event)
     update_service = staticmethod(services.update_event)
@@ -316,7 +321,7 @@ class EventAdmin(ServiceAdmin):
     list_filter = ("status", "category")
     list_select_related = ("host_city", "office")
     search_fields = ("search_document",)
-    date_hierarchy = "starts_at"
+    # No date hierarchy: its days would be the server's (UTC) days, not the venues'.
     autocomplete_fields = ("twinning", "office")
     readonly_fields = (
         "status",
@@ -360,45 +365,39 @@ class EventAdmin(ServiceAdmin):
         )
         details = (
             (None, {"fields": ("category", "capacity", "image_url")}),
-            ("When", {"fields": ("starts_at", "ends_at", "timezone")}),
+            # The zone first: the start and end are read in it.
+            ("When", {"fields": ("timezone", "starts_at", "ends_at")}),
             ("Where", {"fields": ("venue_name", "venue_address", "latitude", "longitude")}),
         )
         if obj is None:
             # The host city follows from the office; status and history start with the draft.
             return (*texts, *details, ("Who", {"fields": ("office", "twinning")}))
         status = ("status", "announced_at", "cancellation_reason", "attendee_count")
-        return (
-            ("Status", {"fields": status}),
-            *texts,
-            *details,
-            ("Who", {"fields": ("office", "host_city", "twinning")}),
-            ("History", {"fields": ("state_history",)}),
+        return self.zoned_fieldsets(
+            (
+                ("Status", {"fields": status}),
+                *texts,
+                *details,
+                ("Who", {"fields": ("office", "host_city", "twinning")}),
+                ("History", {"fields": ("state_history",)}),
+            ),
+            request,
+            obj,
         )
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # Staff read and type times as the venue's clocks show them: the event's own zone, or
-        # for a new event the zone of the (first) office city the user works for.
-        zone = self.venue_zone(request, object_id)
-        extra_context = {**(extra_context or {}), "subtitle": f"Times in {zone}"}
-        with timezone.override(zoneinfo.ZoneInfo(zone)):
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            # Rendered here, while the venue's zone is active (TemplateResponse is lazy).
-            if hasattr(response, "render"):
-                response.render()
-            return response
+    def time_zone_of(self, obj) -> str:
+        return obj.timezone
 
-    def venue_zone(self, request, object_id) -> str:
-        if object_id:
-            event = self.get_queryset(request).filter(pk=object_id).only("timezone").first()
-            if event is not None:
-                return event.timezone
-        office = (
-            CityOffice.objects.filter(pk__in=self.staff_offices(request))
-            .select_related("city")
-            .order_by("pk")
-            .first()
-        )
-        return office.city.timezone if office else "UTC"
+    def get_changeform_initial_data(self, request):
+        # A new event's venue is most often in the office's own city: its zone is offered,
+        # and only offered (the venue's zone is whatever the form says).
+        initial = super().get_changeform_initial_data(request)
+        offices = sorted(self.staff_offices(request))
+        if offices and "timezone" not in initial:
+            chosen = next((pk for pk in offices if str(pk) == str(initial.get("office"))), None)
+            office = CityOffice.objects.select_related("city").get(pk=chosen or offices[0])
+            initial["timezone"] = office.city.timezone
+        return initial
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -466,11 +465,19 @@ class AnnouncementAdmin(ServiceAdmin):
         texts = side_by_side(("Title", "title"), ("Body", "body"))
         if obj is None:
             return (*texts, ("About", {"fields": ("office", "twinning", "event")}))
-        return (
-            *texts,
-            ("About", {"fields": ("office", "city", "twinning", "event", "published_at")}),
-            ("History", {"fields": ("state_history",)}),
+        return self.zoned_fieldsets(
+            (
+                *texts,
+                ("About", {"fields": ("office", "city", "twinning", "event", "published_at")}),
+                ("History", {"fields": ("state_history",)}),
+            ),
+            request,
+            obj,
         )
+
+    def time_zone_of(self, obj) -> str:
+        # News has no venue: its times are the office city's.
+        return obj.city.timezone
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
@@ -483,8 +490,9 @@ class AnnouncementAdmin(ServiceAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """Operators follow each push notification's progress here (read-only)."""
+class NotificationAdmin(ZonedTimesMixin, admin.ModelAdmin):
+    """Operators follow each push notification's progress here (read-only); its times are
+    the server's, in UTC, as in the logs."""
 
     list_display = ("pk", "kind", "state", "path", "audience_size", "progress", "created_at")
     list_filter = ("state", "kind", "path")

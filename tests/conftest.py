@@ -1,9 +1,15 @@
-"""Fixtures shared by every test: a GraphQL client and the factories' rows."""
+"""Fixtures shared by every test: a GraphQL client, the factories' rows, and the static files
+collected as production collects them."""
 
 import json
+import os
+import secrets
+import subprocess
+import sys
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
@@ -60,6 +66,30 @@ def gql(client):
         return response.json()
 
     return execute
+
+
+@pytest.fixture(scope="session")
+def collected_static_root(tmp_path_factory):
+    """A STATIC_ROOT holding the static files as `manage.py collectstatic` collects them with
+    production settings, for tests that start the server with those: without the files it
+    refuses to start."""
+    root = tmp_path_factory.mktemp("static")
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "STATIC_ROOT": str(root),
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return root
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The admin's chat pages for moderators: reports to settle and mutes to lift, of the events
-whose offices they moderate for, through the same services as the API."""
+whose offices they moderate for, through the same services as the API. Their times are shown as
+the event's venue's clocks show them, like the event's own."""
 
 from django.contrib import admin
 from django.utils.text import Truncator
@@ -14,9 +15,13 @@ from .models import ChatMute, ChatReport
 
 
 class ModeratedAdmin(ServiceAdmin):
-    """Rows of the events the user moderates the chat of; nothing is added here."""
+    """Rows of the events the user moderates the chat of, their times in the event's venue's
+    zone; nothing is added here."""
 
     office_roles_needed = MODERATING_ROLES
+
+    def time_zone_of(self, obj) -> str:
+        return obj.event.timezone
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

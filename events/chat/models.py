@@ -11,6 +11,8 @@ holds nothing else.
 from django.conf import settings
 from django.db import models
 
+from core.wall_clock import wall_clock
+
 
 class ChatRoom(models.Model):
     """The numbering of one event's messages; created with the first message."""
@@ -116,7 +118,8 @@ class ChatMute(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} muted in event {self.event_id} until {self.until:%Y-%m-%d %H:%M}"
+        # Labelled with its zone, like every time the admin shows (this one is its title).
+        return f"{self.user} muted in event {self.event_id} until {wall_clock(self.until, 'UTC')}"
 
 
 class ChatReport(models.Model):

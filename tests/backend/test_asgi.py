@@ -5,11 +5,22 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 
-def load_asgi(**environment) -> dict:
-    """Import backend.asgi in a fresh interpreter; the collector's state after."""
+@pytest.fixture
+def load_asgi(collected_static_root):
+    """Import backend.asgi in a fresh interpreter, as a server process does (its static files
+    collected); the collector's state after."""
+
+    def load(**environment) -> dict:
+        return _load_asgi(STATIC_ROOT=str(collected_static_root), **environment)
+
+    return load
+
+
+def _load_asgi(**environment) -> dict:
     script = (
         "import gc, json, backend.asgi; "
         "print(json.dumps({'thresholds': gc.get_threshold(), 'frozen': gc.get_freeze_count()}))"
@@ -26,7 +37,7 @@ def load_asgi(**environment) -> dict:
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def test_the_server_process_collects_garbage_with_the_configured_thresholds():
+def test_the_server_process_collects_garbage_with_the_configured_thresholds(load_asgi):
     loaded = load_asgi(ASGI_GC_THRESHOLDS="12345,6,7")
 
     assert loaded["thresholds"] == [12345, 6, 7]
@@ -34,5 +45,5 @@ def test_the_server_process_collects_garbage_with_the_configured_thresholds():
     assert loaded["frozen"] > 10_000
 
 
-def test_empty_thresholds_keep_pythons_own():
+def test_empty_thresholds_keep_pythons_own(load_asgi):
     assert load_asgi(ASGI_GC_THRESHOLDS="")["thresholds"] == [700, 10, 10]

@@ -24,6 +24,7 @@ NAMES = (
     "TRUSTED_PROXY_COUNT",
     "SENTRY_DSN",
     "ASGI_GC_THRESHOLDS",
+    "STATIC_ROOT",
 )
 
 
@@ -56,6 +57,10 @@ def test_production_defaults(load):
     assert loaded["SENTRY_DSN"] == ""
     assert loaded["ASGI_GC_THRESHOLDS"] == (50000, 20, 10)
     assert loaded["LOGGING"]["handlers"]["console"]["formatter"] == "json"
+    assert loaded["STATIC_ROOT"] == loaded["BASE_DIR"] / "staticfiles"
+    assert loaded["STORAGES"]["staticfiles"]["BACKEND"] == (
+        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    )
 
 
 def test_development_logs_plain_text_and_lets_local_pages_use_the_api(load):
@@ -92,6 +97,7 @@ def test_values_from_the_environment(load):
         METRICS_ALLOWED_IPS="10.0.0.0/8,192.0.2.7",
         TRUSTED_PROXY_COUNT="1",
         ASGI_GC_THRESHOLDS="20000,10",
+        STATIC_ROOT="/var/lib/twinning/static",
     )
 
     assert loaded["LOG_FORMAT"] == "plain"
@@ -104,6 +110,7 @@ def test_values_from_the_environment(load):
     assert loaded["METRICS_ALLOWED_IPS"] == ["10.0.0.0/8", "192.0.2.7"]
     assert loaded["TRUSTED_PROXY_COUNT"] == 1
     assert loaded["ASGI_GC_THRESHOLDS"] == (20000, 10)
+    assert str(loaded["STATIC_ROOT"]) == "/var/lib/twinning/static"
 
 
 def test_empty_gc_thresholds_keep_pythons_own(load):

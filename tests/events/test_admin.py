@@ -463,28 +463,3 @@ def test_superuser_manages_memberships_on_the_office_page(client, office_x):
     response = client.get(url("cities_cityoffice_change", office_x.pk))
 
     assert "memberships-TOTAL_FORMS" in text(response)
-
-
-def test_times_are_shown_and_read_in_the_venues_zone(staff, client, office_x, event_factory):
-    import datetime
-
-    staff(office_x, Role.EDITOR)
-    event = event_factory(
-        office=office_x,
-        host_city=office_x.city,
-        status=Status.DRAFT,
-        timezone="Asia/Almaty",
-        starts_at=datetime.datetime(2031, 5, 4, 14, 0, tzinfo=datetime.UTC),
-        ends_at=datetime.datetime(2031, 5, 4, 16, 0, tzinfo=datetime.UTC),
-    )
-
-    page = client.get(url("events_event_change", event.pk))
-    client.post(
-        url("events_event_change", event.pk),
-        event_form(event, starts_at_1="20:00:00", ends_at_1="22:00:00"),
-    )
-
-    assert 'value="19:00:00"' in text(page)
-    assert "Times in Asia/Almaty" in text(page)
-    event.refresh_from_db()
-    assert event.starts_at == datetime.datetime(2031, 5, 4, 15, 0, tzinfo=datetime.UTC)

@@ -111,3 +111,34 @@ def test_deleting_a_mute_lifts_it(client, staff, chats):
 
     assert not ChatMute.objects.filter(pk=mute.pk).exists()
     assert ChatMute.objects.count() == 1
+
+
+def test_reports_and_mutes_show_their_times_in_the_venues_zone(
+    client, staff, office_factory, city_factory, event_factory, user_factory
+):
+    # An Aktau office's event at a venue in Moscow: its chat's times are Moscow's.
+    aktau = office_factory(city=city_factory(name_en="Aktau", timezone="Asia/Aqtau"))
+    event = event_factory(office=aktau, host_city=aktau.city, timezone="Europe/Moscow")
+    author = user_factory()
+    message = ChatMessageFactory(event=event, author=author)
+    report = ChatReport.objects.create(
+        event=event, message=message, reporter=user_factory(), reason="Spam"
+    )
+    mute = ChatMute.objects.create(
+        event=event, user=author, until=datetime.datetime(2031, 5, 4, 18, 30, tzinfo=datetime.UTC)
+    )
+    reported = datetime.datetime(2031, 5, 4, 16, 5, tzinfo=datetime.UTC)
+    ChatReport.objects.filter(pk=report.pk).update(created_at=reported)
+    staff(aktau, Role.MODERATOR)
+
+    reports = client.get(url("events_chatreport_changelist")).content.decode()
+    report_page = client.get(url("events_chatreport_change", report.pk)).content.decode()
+    mutes = client.get(url("events_chatmute_changelist")).content.decode()
+    mute_page = client.get(url("events_chatmute_change", mute.pk)).content.decode()
+
+    zone = "(Europe/Moscow, UTC+03:00)"
+    # The first column links to the report.
+    assert f"2031-05-04 19:05 {zone}</a></th>" in reports
+    assert f"2031-05-04 19:05 {zone}" in report_page
+    assert f'<td class="field-until_in_zone">2031-05-04 21:30 {zone}</td>' in mutes
+    assert f"2031-05-04 21:30 {zone}" in mute_page

@@ -164,8 +164,9 @@ def database_url(tmp_path):
 
 
 @pytest.fixture
-def live_server_process(database_url, tmp_path, monkeypatch):
-    """daphne serving the ASGI application on a free port; stopped after the test."""
+def live_server_process(database_url, collected_static_root, tmp_path, monkeypatch):
+    """daphne serving the ASGI application on a free port, its static files collected as
+    production's are; stopped after the test."""
     # Straight to the loopback, whatever proxy the machine's environment names.
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
@@ -184,7 +185,7 @@ def live_server_process(database_url, tmp_path, monkeypatch):
                 "backend.asgi:application",
             ],
             cwd=settings.BASE_DIR,
-            env=server_environment(database_url),
+            env={**server_environment(database_url), "STATIC_ROOT": str(collected_static_root)},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

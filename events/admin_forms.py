@@ -1,0 +1,211 @@
+"""The admin's forms: the base that shows a service's refusal on the form, and the event form,
+whose start and end are typed as the venue's clocks show them.
+
+An event's times belong to its venue: an office in Aktau plans an evening in Moscow at 19:00
+Moscow time. The admin's own datetime fields read typed times in the active time zone and show
+stored ones in it, whichever zone the venue is in; the event form reads them in the zone given
+in the same submission (so changing the venue's zone and its times at once means what it says)
+and shows them in the event's zone, naming it beside the boxes.
+"""
+
+import datetime
+import zoneinfo
+from functools import cached_property
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from core.validators import available_time_zones, validate_time_zone
+from core.wall_clock import instant_of, zone_or_utc
+
+# The event's fields typed as the venue's clocks show them.
+VENUE_TIME_FIELDS = ("starts_at", "ends_at")
+
+
+def describe(error: Exception) -> str:
+    """The reason a service gave, as one line for a message."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    if isinstance(error, ProtectedError):
+        return str(error.args[0])
+    return str(error) or "You may not do this."
+
+
+class ServiceForm(forms.ModelForm):
+    """The admin's model form; after a service refused its data, the reasons become its errors
+    so that the admin shows the form again with them."""
+
+    refusal: Exception | None = None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        error = self.refusal
+        if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                # A reason about a field not on the form (read-only ones) goes on top.
+                self.add_error(field if field in self.fields else None, errors)
+        elif error is not None:
+            self.add_error(None, describe(error))
+        return cleaned_data
+
+
+class WallClockTimeInput(forms.TimeInput):
+    """The browser's own time box; seconds appear (and may be typed) only where the stored
+    time has them, so that saving a form does not drop them unseen."""
+
+    input_type = "time"
+
+    def format_value(self, value):
+        if isinstance(value, datetime.time):
+            return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if (context["widget"]["value"] or "").count(":") == 2:
+            context["widget"]["attrs"]["step"] = "1"
+        return context
+
+
+class VenueTimeWidget(forms.MultiWidget):
+    """A date and a time box showing an instant as the clocks of ``zone`` show it, with the
+    zone's name beside them.
+
+    The browser's own date and time boxes: the admin's calendar and clock shortcuts work in the
+    server's zone and warn that the user's clock differs from it, neither of which means
+    anything for a venue elsewhere. What was typed is shown again as typed.
+    """
+
+    template_name = "admin/events/widgets/venue_time.html"
+    # The zone of the times shown; set by the form.
+    zone = ""
+
+    class Media:
+        js = ("events/admin/venue_times.js",)
+
+    def __init__(self, attrs=None):
+        widgets = (
+            forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            WallClockTimeInput(),
+        )
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value):
+        if value is None:
+            return [None, None]
+        if timezone.is_aware(value):
+            value = timezone.make_naive(value, zoneinfo.ZoneInfo(zone_or_utc(self.zone)))
+        return [value.date(), value.time()]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["zone"] = self.zone
+        return context
+
+
+class VenueTimeField(forms.SplitDateTimeField):
+    """A date and a time as the venue's clocks show them; cleans to a naive datetime, which
+    the form places in the venue's zone (the zone may be typed in the same form)."""
+
+    widget = VenueTimeWidget
+
+    def compress(self, data_list):
+        if not data_list:
+            return None
+        if data_list[0] in self.empty_values:
+            raise ValidationError(self.error_messages["invalid_date"], code="invalid_date")
+        if data_list[1] in self.empty_values:
+            raise ValidationError(self.error_messages["invalid_time"], code="invalid_time")
+        return datetime.datetime.combine(*data_list)
+
+
+class TimeZoneInput(forms.TextInput):
+    """A text box offering the known IANA zone names as the user types."""
+
+    template_name = "admin/events/widgets/time_zone.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"list": "venue-time-zones", "size": 32, **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["zones"] = sorted(available_time_zones())
+        return context
+
+
+class EventForm(ServiceForm):
+    """The event's form: start and end typed and shown in the venue's zone."""
+
+    timezone = forms.CharField(
+        label="Time zone",
+        max_length=64,
+        validators=[validate_time_zone],
+        widget=TimeZoneInput,
+        help_text="The venue's time zone, e.g. Europe/Moscow. The start and end are typed "
+        "and shown as the venue's clocks show them, in this zone.",
+    )
+    starts_at = VenueTimeField(label="Starts")
+    ends_at = VenueTimeField(label="Ends")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Stored times are shown in the event's zone (a new event's: the default offered);
+        # what was typed is shown again as typed, next to the zone it was typed in.
+        zone = self._submitted_zone() or self.initial.get("timezone") or ""
+        for name in VENUE_TIME_FIELDS:
+            if name in self.fields:
+                self.fields[name].widget.zone = zone
+
+    def _submitted_zone(self) -> str | None:
+        """The venue's zone given in the submitted data, if it is a known one."""
+        if not self.is_bound or "timezone" not in self.fields:
+            return None
+        name = (self.data.get(self.add_prefix("timezone")) or "").strip()
+        return name if name in available_time_zones() else None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "timezone" in self.fields:
+            zone = cleaned_data.get("timezone")
+        else:
+            zone = self.instance.timezone or None
+        for name in VENUE_TIME_FIELDS:
+            wall = cleaned_data.get(name)
+            if wall is None:
+                continue
+            try:
+                if zone is None:
+                    # Not a time until the zone is known; the zone's own error says why.
+                    raise ValidationError(
+                        "Give the venue's time zone: this time is read in it.", code="no_zone"
+                    )
+                cleaned_data[name] = instant_of(wall, zone)
+            except ValidationError as error:
+                self.add_error(name, error)
+        for name in VENUE_TIME_FIELDS:
+            if name in self.errors:
+                # Unknown rather than the stored time: the model's own checks (an end after
+                # the start) would otherwise compare the other, new time with a stale one.
+                setattr(self.instance, name, None)
+        return cleaned_data
+
+    @cached_property
+    def changed_data(self):
+        # A time changed when the instant did: the same wall-clock time in another zone is
+        # another instant, and a stored time with more precision than the boxes show (the
+        # API takes microseconds) is unchanged when it was left as shown.
+        changed = set(super().changed_data)
+        cleaned_data = getattr(self, "cleaned_data", None)
+        if cleaned_data is not None:
+            for name in VENUE_TIME_FIELDS:
+                if name not in self.fields:
+                    continue
+                changed.discard(name)
+                value, stored = cleaned_data.get(name), self.initial.get(name)
+                if stored is not None:
+                    stored = stored.replace(microsecond=0)
+                if name not in self.errors and value != stored:
+                    changed.add(name)
+        return [name for name in self.fields if name in changed]
