@@ -337,8 +337,9 @@ GRAPHENE = {
 GRAPHQL_MAX_TEXT_LENGTH = env.int("GRAPHQL_MAX_TEXT_LENGTH", default=10_000)
 # IDs and slugs (a global ID is under 40 characters).
 GRAPHQL_MAX_ID_LENGTH = env.int("GRAPHQL_MAX_ID_LENGTH", default=256)
-# Cursors, which may hold a sort key such as a 200-character name in any script.
-GRAPHQL_MAX_CURSOR_LENGTH = env.int("GRAPHQL_MAX_CURSOR_LENGTH", default=1024)
+# Cursors, which may hold a sort key such as a 200-character name in any script (200 emoji
+# of 4 UTF-8 bytes each take about 1,100 characters once encoded).
+GRAPHQL_MAX_CURSOR_LENGTH = env.int("GRAPHQL_MAX_CURSOR_LENGTH", default=2048)
 # Searches: PostgreSQL's trigram match costs time in the length searched for (90 KB took 4 s);
 # longer than any name or title is of no use.
 GRAPHQL_MAX_SEARCH_LENGTH = env.int("GRAPHQL_MAX_SEARCH_LENGTH", default=100)

@@ -56,6 +56,7 @@ from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
 
 from .errors import ApiErrorCode, UserInputError
+from .validation import TextArgument, TextLimit
 
 CURSOR_VERSION = 1
 # The longest cursor read: a page's cursor is a few dozen characters, a city's name up to a few
@@ -93,7 +94,9 @@ def connection_args() -> dict:
                 f"{settings.GRAPHQL_MAX_PAGE_SIZE}."
             )
         ),
-        "after": graphene.String(description="The `endCursor` of the previous page."),
+        "after": TextArgument(
+            max_length=TextLimit.CURSOR, description="The `endCursor` of the previous page."
+        ),
     }
 
 

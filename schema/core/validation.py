@@ -107,6 +107,9 @@ class _Text:
     name: str
     max_length: TextLimit | int
     fields: GraphQLInputObjectType | None = None
+    # What over-long text is: an ID or a cursor that long is simply not one (INVALID_ID,
+    # INVALID_CURSOR, as any other malformed one), other text is TOO_LONG.
+    too_long: ApiErrorCode = ApiErrorCode.TOO_LONG
 
     def limit(self) -> int:
         limit = self.max_length
@@ -122,7 +125,13 @@ def _declared(graphql_type, graphene_declaration, name: str) -> _Text:
     if max_length is None:
         max_length = TextLimit.IDENTIFIER if named is GraphQLID else TextLimit.TEXT
     fields = named if isinstance(named, GraphQLInputObjectType) else None
-    return _Text(name, max_length, fields)
+    if named is GraphQLID:
+        too_long = ApiErrorCode.INVALID_ID
+    elif max_length is TextLimit.CURSOR:
+        too_long = ApiErrorCode.INVALID_CURSOR
+    else:
+        too_long = ApiErrorCode.TOO_LONG
+    return _Text(name, max_length, fields, too_long)
 
 
 def _graphene_fields(graphql_type) -> dict:
@@ -181,7 +190,7 @@ def _check(value, text: _Text, parent: str) -> None:
         if limit and len(value) > limit:
             raise UserInputError(
                 f"{path} must be at most {limit:,} characters ({len(value):,} given).",
-                ApiErrorCode.TOO_LONG,
+                text.too_long,
                 path,
             )
         if "\x00" in value:
@@ -203,7 +212,8 @@ def _check(value, text: _Text, parent: str) -> None:
 
 class TextArgumentsMiddleware:
     """GraphQL middleware refusing, for every field, an argument whose text is over its
-    maximum length (``TOO_LONG``) or holds a NUL character (``INVALID``), naming the argument
+    maximum length (``TOO_LONG``; ``INVALID_ID`` for an ID, ``INVALID_CURSOR`` for a cursor, as
+    for any other malformed one) or holds a NUL character (``INVALID``), naming the argument
     (its camelCase path, ``filter.search``) in ``extensions.field``, before the resolver runs.
 
     Length: text that long has no use in any field, and some text costs in its length (a

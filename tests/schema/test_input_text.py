@@ -93,29 +93,36 @@ def no_sql(django_assert_num_queries):
 
 
 @pytest.mark.parametrize(
-    ("query", "variables", "field", "path", "limit"),
+    ("query", "variables", "field", "path", "limit", "code"),
     [
         # Searches: the text drives PostgreSQL's trigram match.
-        (CITIES, {"search": "a" * 101}, "search", "cities", 100),
-        (EVENTS, {"filter": {"search": "ж" * 101}}, "filter.search", "events", 100),
-        # IDs and slugs.
-        (EVENT, {"id": "A" * 257}, "id", "event", 256),
-        (CITY_TWINNINGS, {"slug": "aktau-" * 50}, "slug", "city", 256),
-        (EVENTS, {"filter": {"city": "Q" * 257}}, "filter.city", "events", 256),
+        (CITIES, {"search": "a" * 101}, "search", "cities", 100, "TOO_LONG"),
+        (EVENTS, {"filter": {"search": "ж" * 101}}, "filter.search", "events", 100, "TOO_LONG"),
+        # IDs (an ID that long is not one: INVALID_ID, as any malformed ID) and slugs.
+        (EVENT, {"id": "A" * 257}, "id", "event", 256, "INVALID_ID"),
+        (CITY_TWINNINGS, {"slug": "aktau-" * 50}, "slug", "city", 256, "TOO_LONG"),
+        (EVENTS, {"filter": {"city": "Q" * 257}}, "filter.city", "events", 256, "INVALID_ID"),
         # Any other text.
-        (EVENTS, {"filter": {"country": "K" * 10_001}}, "filter.country", "events", 10_000),
-        (TOKEN_CREATE, {"email": "a" * 10_001}, "email", "tokenCreate", 10_000),
+        (
+            EVENTS,
+            {"filter": {"country": "K" * 10_001}},
+            "filter.country",
+            "events",
+            10_000,
+            "TOO_LONG",
+        ),
+        (TOKEN_CREATE, {"email": "a" * 10_001}, "email", "tokenCreate", 10_000, "TOO_LONG"),
     ],
 )
 def test_text_over_its_limit_is_refused_before_the_resolver(
-    gql, db, no_sql, query, variables, field, path, limit
+    gql, db, no_sql, query, variables, field, path, limit, code
 ):
     with no_sql():
         result = gql(query, variables)
 
     (error,) = result["errors"]
     assert error["path"] == [path]
-    assert error["extensions"] == {"code": "TOO_LONG", "field": field}
+    assert error["extensions"] == {"code": code, "field": field}
     given = len(next(iter(_texts(variables))))
     assert error["message"] == f"{field} must be at most {limit:,} characters ({given:,} given)."
     assert result["data"] in (None, {path: None})
@@ -144,7 +151,7 @@ def test_a_cursor_has_its_own_limit(gql, event_factory, settings):
 
     (error,) = result["errors"]
     assert error["path"] == ["event", "chatMessages"]
-    assert error["extensions"] == {"code": "TOO_LONG", "field": "before"}
+    assert error["extensions"] == {"code": "INVALID_CURSOR", "field": "before"}
 
 
 def test_each_limit_is_a_setting_read_when_the_request_runs(gql, db, settings):
@@ -279,6 +286,6 @@ async def test_a_subscription_checks_its_text_before_it_starts(settings, monkeyp
     await socket.disconnect(timeout=0.2)
 
     assert frame["type"] == "error"
-    assert frame["payload"][0]["extensions"] == {"code": "TOO_LONG", "field": "event"}
+    assert frame["payload"][0]["extensions"] == {"code": "INVALID_ID", "field": "event"}
     assert frame["payload"][0]["message"] == "event must be at most 256 characters (257 given)."
     assert started == []

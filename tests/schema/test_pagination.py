@@ -553,8 +553,8 @@ GARBAGE = [
     encode([]),
     encode("a string"),
     encode_text("[" * 700 + "]" * 700),
-    encode_text("[1, " * 600),
-    "A" * 3_000,
+    encode_text("[1, " * 350),
+    "A" * 2_048,
 ]
 LISTS = {
     "events": (EVENTS, {}, ("events",)),
@@ -573,6 +573,16 @@ def test_garbage_is_an_invalid_cursor_of_every_list(gql, catalogue, name, after)
 
     assert invalid(result), result
     assert result["errors"][0]["message"] == "after is not a cursor of this list."
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_a_cursor_over_the_length_limit_is_invalid_before_it_is_decoded(gql, catalogue, name):
+    document, variables, _ = LISTS[name]
+
+    result = gql(document, {**variables, "after": "A" * 2_049})
+
+    assert result["errors"][0]["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
+    assert result["data"] is None
 
 
 @pytest.mark.parametrize("name", LISTS)
@@ -715,7 +725,7 @@ def test_a_cursor_of_another_list_is_invalid_for_chat_reports(gql, catalogue, us
     admin = user_factory(is_superuser=True)
     variables = {"event": gid(event)}
 
-    for after in [cursor_of(gql, EVENTS, {}, ("events",)), "A" * 5000, *GARBAGE[:4]]:
+    for after in [cursor_of(gql, EVENTS, {}, ("events",)), "A" * 2048, *GARBAGE[:4]]:
         result = gql(CHAT_REPORTS, {**variables, "after": after}, user=admin)
         assert result["errors"][0]["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
 

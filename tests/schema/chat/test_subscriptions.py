@@ -341,10 +341,10 @@ def chat_cursor(text: str) -> str:
         chat_cursor("chat:١"),
         chat_cursor("chat:-1"),
         chat_cursor("chat:9223372036854775808"),
-        chat_cursor("chat:" + "9" * 5_000),
+        chat_cursor("chat:" + "9" * 1_500),
         chat_cursor("chat:1\x00"),
         chat_cursor("chat:"),
-        "A" * 5_000,
+        "A" * 2_048,
     ],
 )
 async def test_a_cursor_that_is_not_a_messages_is_refused(connected, room, cursor):
