@@ -139,3 +139,22 @@ def test_the_admin_keeps_an_invisible_display_name_as_none(client, user_factory)
     assert response.status_code == 302, response.content
     ada.refresh_from_db()
     assert ada.display_name == ""
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("query($s: String) { cities(search: $s) { totalCount } }", "cities"),
+        (
+            "query($s: String) { events(filter: {search: $s}) { totalCount } }",
+            "events",
+        ),
+    ],
+)
+def test_a_search_of_invisible_characters_is_no_search(gql, event_factory, query, name):
+    event_factory(title_en="Jazz night")
+
+    def count(search):
+        return gql(query, {"s": search})["data"][name]["totalCount"]
+
+    assert count(f"{ZWSP}\u2060 ") == count("") > 0
