@@ -192,10 +192,11 @@ class EventType(DjangoObjectType):
 
 
 def in_utc(moment: datetime.datetime | None) -> datetime.datetime | None:
-    """An instant as the API's UTC fields give it, whatever offset the object in hand carries:
-    an event a mutation has just saved holds the times as they were given, one read from the
-    database holds them in UTC, and both must answer alike. (``localStartsAt`` and
-    ``localEndsAt`` give the venue's offset instead.)"""
+    """An instant as the API's UTC fields give it, whatever offset the object in hand carries.
+    The services store and hand back times in UTC, but a mutation answers with the object it
+    holds, not one read again, so the field does not rely on where that object came from: a
+    payload and a read answer alike. (``localStartsAt`` and ``localEndsAt`` give the venue's
+    offset instead.)"""
     return moment.astimezone(datetime.UTC) if moment is not None else None
 
 
