@@ -6,8 +6,10 @@ from django.urls import reverse
 from graphql_relay import to_global_id
 
 from accounts.models import Device
+from accounts.services_staff import office_staff_group
 from cities.models import OfficeMembership
 from events.models import Announcement, Event, StateChange
+from tests.events.test_time_window import add_event_form
 from tests.factories import MembershipFactory
 from tests.schema.test_publishing import valid_input
 
@@ -158,3 +160,19 @@ def test_a_search_of_invisible_characters_is_no_search(gql, event_factory, query
         return gql(query, {"s": search})["data"][name]["totalCount"]
 
     assert count(f"{ZWSP}\u2060 ") == count("") > 0
+
+
+def test_the_admin_refuses_an_event_title_of_invisible_characters(client, office):
+    editor = MembershipFactory(
+        office=office, role=OfficeMembership.Role.EDITOR, user__is_staff=True
+    ).user
+    editor.groups.add(office_staff_group())
+    client.force_login(editor)
+    data = add_event_form(office, ("2031-05-04", "19:00:00"), ("2031-05-04", "22:00:00"))
+    data["title_en"] = f"{ZWSP}\u2060"
+
+    response = client.post(reverse("admin:events_event_add"), data)
+
+    assert response.status_code == 200
+    assert "title_en" in response.context["adminform"].form.errors
+    assert not Event.objects.exists()
