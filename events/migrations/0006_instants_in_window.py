@@ -40,12 +40,18 @@ def _postgresql() -> list[str]:
         return f"LEAST(GREATEST({column}, {first}), {last})"
 
     # Each repaired event: its new start, and its new end (kept if it is inside the window and
-    # after the new start, else the new start plus the old length, at most the last end).
+    # after the new start, else the new start plus the old length, at most the last end). Only
+    # raw SQL could have stored 'infinity', but psycopg cannot read that either: such an event
+    # gets an hour.
     repaired_events = f"""
         SELECT id, starts_at, ends_at, new_start,
                CASE WHEN ends_at >= {first} AND ends_at < {end} AND ends_at > new_start
                     THEN ends_at
-                    ELSE LEAST(new_start + (ends_at - starts_at), {last_end}) END AS new_end
+                    ELSE LEAST(
+                        new_start + CASE WHEN isfinite(starts_at) AND isfinite(ends_at)
+                                         THEN ends_at - starts_at
+                                         ELSE INTERVAL '1 hour' END,
+                        {last_end}) END AS new_end
         FROM (SELECT id, starts_at, ends_at, {clamped("starts_at", last_start)} AS new_start
               FROM events_event
               WHERE {outside("starts_at")} OR {outside("ends_at")}) AS moved

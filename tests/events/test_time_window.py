@@ -60,7 +60,9 @@ def test_an_announcement_or_a_mute_outside_the_window_cannot_be_stored(
 
 
 @pytest.mark.postgresql
-@pytest.mark.parametrize("moment", ["10000-01-01 13:59:00+00", "0001-12-31 10:00:00+00 BC"])
+@pytest.mark.parametrize(
+    "moment", ["10000-01-01 13:59:00+00", "0001-12-31 10:00:00+00 BC", "-infinity"]
+)
 def test_postgresql_refuses_what_python_could_not_read_back(event_factory, moment):
     event = event_factory()
 
@@ -177,11 +179,14 @@ if connection.vendor == "postgresql":
     FAR_PAST = ("0001-12-31 10:00:00+00 BC", "0001-12-31 12:00:00+00 BC")
     EARLY = ("1999-06-01 10:00:00+00", "1999-06-01 13:00:00+00")
     LATE = "2150-06-01 10:00:00+00"
+    # Only raw SQL stores these, and psycopg cannot read them back either.
+    ENDLESS = ("-infinity", "infinity")
 else:
     FAR_FUTURE = ("9999-12-31 20:00:00", "9999-12-31 22:00:00")
     FAR_PAST = ("0001-01-01 00:00:00", "0001-01-01 02:00:00")
     EARLY = ("1999-06-01 10:00:00", "1999-06-01 13:00:00")
     LATE = "2150-06-01 10:00:00"
+    ENDLESS = None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -197,6 +202,7 @@ def test_the_migration_moves_stored_times_into_the_window_and_records_why(
         )
         early = event_factory(title_en="Early", starts_at=at(2030, 1, 1), ends_at=at(2030, 1, 1, 3))
         fine = event_factory(title_en="Fine", starts_at=at(2031, 1, 1), ends_at=at(2031, 1, 2))
+        endless = event_factory(title_en="Endless")
         scheduled = announcement_factory(title_en="Someday")
         mute = ChatMute.objects.create(event=fine, user=UserFactory(), until=at(2030, 1, 1))
         set_times("events_event", far.pk, ends_at=FAR_FUTURE[1])
@@ -206,6 +212,8 @@ def test_the_migration_moves_stored_times_into_the_window_and_records_why(
         set_times("events_event", early.pk, starts_at=EARLY[0], ends_at=EARLY[1])
         set_times("events_announcement", scheduled.pk, published_at=FAR_FUTURE[0])
         set_times("events_chatmute", mute.pk, until=LATE)
+        if ENDLESS:
+            set_times("events_event", endless.pk, starts_at=ENDLESS[0], ends_at=ENDLESS[1])
     finally:
         migrate()
 
@@ -221,16 +229,14 @@ def test_the_migration_moves_stored_times_into_the_window_and_records_why(
     # An end past the window is cut to its last minute; the start was fine and stays.
     assert times["Long"] == (at(2031, 5, 4, 19), at(2099, 12, 31, 23, 59))
     assert times["Fine"] == (at(2031, 1, 1), at(2031, 1, 2))
+    if ENDLESS:
+        assert times["Endless"] == (at(2000, 1, 1), at(2000, 1, 1, 1))
     assert Announcement.objects.get(pk=scheduled.pk).published_at == at(2099, 12, 31, 23, 59)
     assert ChatMute.objects.get(pk=mute.pk).until == at(2099, 12, 31, 23, 59)
     repaired = StateChange.objects.filter(details__code="DATE_OUT_OF_RANGE")
-    assert sorted(repaired.values_list("subject_title", flat=True)) == [
-        "Early",
-        "Far",
-        "Long",
-        "Past",
-        "Someday",
-    ]
+    assert sorted(repaired.values_list("subject_title", flat=True)) == sorted(
+        ["Early", "Far", "Long", "Past", "Someday", *(["Endless"] if ENDLESS else [])]
+    )
     record = repaired.get(event=far)
     assert (record.action, record.actor, record.from_status) == ("UPDATED", None, far.status)
     assert record.details["starts_at"][0].startswith(FAR_FUTURE[0][:10])
