@@ -18,6 +18,7 @@ from firebase_admin import auth, credentials
 from google.auth.credentials import AnonymousCredentials
 
 from accounts.models import User
+from core.text import clean_text, is_encodable
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,11 @@ def _claimable_email(claims: dict) -> str | None:
 
 
 def _create_user(claims: dict) -> User:
-    display_name = (claims.get("name") or "")[: User._meta.get_field("display_name").max_length]
+    # The name is whatever the person typed into their Google or Apple profile: kept only if it
+    # is text that can be stored and shows something (see core.text).
+    name = claims.get("name")
+    name = clean_text(name) if isinstance(name, str) and is_encodable(name) else ""
+    display_name = name[: User._meta.get_field("display_name").max_length]
     return _insert_user(claims["uid"], _claimable_email(claims), display_name)
 
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from core.text import UnicodeJSONDecoder, clean_text
 from core.validators import validate_time_zone
 
 
@@ -51,7 +52,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=DEFAULT_LANGUAGE,
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    muted_categories = models.JSONField(default=list, blank=True)
+    muted_categories = models.JSONField(default=list, blank=True, decoder=UnicodeJSONDecoder)
     quiet_hours_start = models.TimeField(null=True, blank=True)
     quiet_hours_end = models.TimeField(null=True, blank=True)
     # The secret in the private calendar feed's URL; rotating it revokes old subscriptions.
@@ -74,6 +75,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email or self.display_name or f"user {self.pk}"
+
+    def clean(self):
+        super().clean()
+        # A name of zero-width spaces shows nobody: it is kept as no name (see core.text).
+        self.display_name = clean_text(self.display_name)
 
 
 class RefreshToken(models.Model):

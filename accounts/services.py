@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.i18n import LANGUAGE_CODES
+from core.text import clean_text
 from core.validators import validate_time_zone
 
 from .error_codes import AccountErrorCode
@@ -51,7 +52,14 @@ def update_preferences(
         fields.append("muted_categories")
     if quiet_hours is not _UNSET:
         start, end = quiet_hours if quiet_hours is not None else (None, None)
-        if quiet_hours is not None and (not isinstance(start, datetime.time) or start == end):
+        if quiet_hours is not None and (not _wall_clock(start) or not _wall_clock(end)):
+            # "22:00+05:00" parses, but an offset makes no sense for times of every day in the
+            # user's own zone, and the database cannot store one.
+            errors["quiet_hours"] = ValidationError(
+                "Give quiet hours as times of day in your time zone, without an offset.",
+                code=AccountErrorCode.INVALID_QUIET_HOURS,
+            )
+        elif quiet_hours is not None and start == end:
             errors["quiet_hours"] = ValidationError(
                 "Quiet hours need a start and a different end.",
                 code=AccountErrorCode.INVALID_QUIET_HOURS,
@@ -69,6 +77,10 @@ def update_preferences(
     return user
 
 
+def _wall_clock(value) -> bool:
+    return isinstance(value, datetime.time) and value.tzinfo is None
+
+
 def rotate_calendar_token(user: User) -> User:
     """A new secret for the private calendar feed; the old URL stops working."""
     user.calendar_token = new_calendar_token()
@@ -80,13 +92,13 @@ def rotate_calendar_token(user: User) -> User:
 def register_device(user: User, token: str, platform: str, locale: str = "", app_version: str = ""):
     """Register (or refresh) a device token for ``user``; a token registered by another user
     moves to this one, and a deactivated token comes back to life."""
-    token = (token or "").strip()
+    token = clean_text(token)
     errors = {}
     if not token or len(token) > Device._meta.get_field("token").max_length or " " in token:
         errors["token"] = ValidationError(
             "Not an FCM registration token.", code=AccountErrorCode.INVALID_DEVICE_TOKEN
         )
-    locale = (locale or "").strip()
+    locale = clean_text(locale)
     if len(locale) > 35 or (locale and not all(c.isalnum() or c in "-_" for c in locale)):
         errors["locale"] = ValidationError(
             "Give a BCP 47 locale such as ru-KZ.", code=AccountErrorCode.INVALID_LOCALE
@@ -112,4 +124,4 @@ def register_device(user: User, token: str, platform: str, locale: str = "", app
 
 def unregister_device(user: User, token: str) -> None:
     """Forget a token of the user's (signing out of the app); other users' tokens are left."""
-    Device.objects.filter(user=user, token=(token or "").strip()).delete()
+    Device.objects.filter(user=user, token=clean_text(token)).delete()

@@ -12,6 +12,7 @@ from core.validators import (
     latitude_validators,
     longitude_validators,
     validate_country_code,
+    validate_date,
     validate_time_zone,
 )
 
@@ -134,8 +135,10 @@ class Twinning(models.Model):
     city_b = models.ForeignKey(City, on_delete=models.CASCADE, related_name="twinnings_as_b")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SISTER_CITY)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
-    established_on = models.DateField(null=True, blank=True, help_text="Leave empty if unknown.")
-    ended_on = models.DateField(null=True, blank=True)
+    established_on = models.DateField(
+        null=True, blank=True, validators=[validate_date], help_text="Leave empty if unknown."
+    )
+    ended_on = models.DateField(null=True, blank=True, validators=[validate_date])
     agreement_title = TranslatedField(models.CharField, max_length=300, blank=True)
     agreement_summary = TranslatedField(models.TextField, blank=True)
     source_url = models.URLField(max_length=500, blank=True)

@@ -7,3 +7,7 @@ class CommonErrorCode(StrEnum):
     INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
     INVALID_COUNTRY = "INVALID_COUNTRY"
     INVALID_COORDINATES = "INVALID_COORDINATES"
+    # A date or time outside the window the system holds (core.validators.INSTANTS, DATES).
+    DATE_OUT_OF_RANGE = "DATE_OUT_OF_RANGE"
+    # A date and time without its UTC offset: which instant it names depends on a zone.
+    NAIVE_DATETIME = "NAIVE_DATETIME"

@@ -12,13 +12,16 @@ from django.db.models import Q
 
 from cities.names import fold
 
+from .text import is_blank
+
 # Queries shorter than a trigram cannot use the index and match almost everything.
 MIN_SIMILARITY_LENGTH = 3
 
 
 def matching(queryset, text: str, field: str = "search_document"):
-    """Rows of ``queryset`` whose search document matches ``text`` (blank text keeps all)."""
-    needle = fold(text)
+    """Rows of ``queryset`` whose search document matches ``text``. Blank text, spaces or
+    characters that show nothing (core.text), keeps all, as an empty search does."""
+    needle = "" if is_blank(text) else fold(text)
     if not needle:
         return queryset
     condition = Q(**{f"{field}__contains": needle})

@@ -1,10 +1,14 @@
-"""Validators shared by the domain apps: time zones, coordinates and country codes."""
+"""Validators shared by the domain apps: time zones, coordinates, country codes, and the window
+of dates and times the system holds."""
 
+import datetime
 import zoneinfo
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
 
 from .error_codes import CommonErrorCode
 
@@ -49,3 +53,88 @@ def _coordinate_validators(limit: int, name: str):
 
 latitude_validators = _coordinate_validators(90, "Latitude")
 longitude_validators = _coordinate_validators(180, "Longitude")
+
+
+# --- Dates and times -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open range of dates or instants, ``start <= value < end``: what the system takes
+    and stores. Said once here for the API's checks, the models' validators, the database's
+    constraints and the README."""
+
+    start: datetime.date
+    end: datetime.date
+
+    def holds(self, value) -> bool:
+        """Whether ``value`` lies in the window. Comparing never converts ``value`` to another
+        offset, so a value at the edge of what Python can hold (year 9999 at -14:00, whose UTC
+        is in year 10000) is refused instead of overflowing."""
+        try:
+            return self.start <= value < self.end
+        except (OverflowError, TypeError, ValueError):
+            return False
+
+    def in_words(self) -> str:
+        return f"from {_words(self.start)} up to, but not including, {_words(self.end)}"
+
+
+def _words(value) -> str:
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+# Instants: when events start and end, announcements are published, mutes run out.
+# From 2000: nothing the service holds is older (it began long after), so an earlier time is a
+# slip of the keyboard ("0226" for "2026") or a probe; up to 2100: events are planned months or a
+# few years ahead, not a century. Within it, any instant shown at any UTC offset (at most ±24
+# hours) stays inside years 1 to 9999, which Python's datetime, PostgreSQL's timestamptz and
+# psycopg all hold, so no conversion can overflow and nothing stored fails to be read back
+# (a start in "year 10000" did: PostgreSQL keeps it, psycopg cannot read it).
+INSTANTS = Window(
+    datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC),
+    datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC),
+)
+# Plain dates: the day a twinning was signed or ended. The movement is a 20th-century one (the
+# first twinnings date from 1920), so earlier dates are typos; the end is that of instants.
+DATES = Window(datetime.date(1900, 1, 1), datetime.date(2100, 1, 1))
+
+
+def validate_instant(value: datetime.datetime) -> None:
+    """An aware date and time inside ``INSTANTS``: NAIVE_DATETIME without a UTC offset (the
+    instant it names depends on a zone nobody gave), DATE_OUT_OF_RANGE outside the window."""
+    if value is None:
+        return
+    if not isinstance(value, datetime.datetime):
+        raise ValidationError("Give a date and time.", code="invalid")
+    if value.utcoffset() is None:
+        raise ValidationError(
+            "Give the time with its UTC offset, e.g. 2026-05-04T19:00:00+05:00.",
+            code=CommonErrorCode.NAIVE_DATETIME,
+        )
+    if not INSTANTS.holds(value):
+        raise ValidationError(
+            f"Give a time {INSTANTS.in_words()}.", code=CommonErrorCode.DATE_OUT_OF_RANGE
+        )
+
+
+def instant(value: datetime.datetime) -> datetime.datetime:
+    """``value`` checked by ``validate_instant`` and given in UTC: the one form instants are
+    stored, compared, recorded and answered in, whatever offset the caller wrote."""
+    validate_instant(value)
+    return value.astimezone(datetime.UTC)
+
+
+def validate_date(value: datetime.date) -> None:
+    """A plain date inside ``DATES`` (DATE_OUT_OF_RANGE otherwise)."""
+    if value is not None and not DATES.holds(value):
+        raise ValidationError(
+            f"Give a date {DATES.in_words()}.", code=CommonErrorCode.DATE_OUT_OF_RANGE
+        )
+
+
+def in_window(field: str, window: Window = INSTANTS) -> Q:
+    """The condition of a database constraint keeping ``field`` inside ``window``."""
+    return Q(**{f"{field}__gte": window.start, f"{field}__lt": window.end})

@@ -4,12 +4,14 @@ from enum import StrEnum
 
 
 class EventErrorCode(StrEnum):
+    """The events' own codes; times outside the window the system holds, or without their
+    UTC offset, are the shared DATE_OUT_OF_RANGE and NAIVE_DATETIME (core.error_codes)."""
+
     END_BEFORE_START = "END_BEFORE_START"
     TWINNING_MISMATCH = "TWINNING_MISMATCH"
     OFFICE_MISMATCH = "OFFICE_MISMATCH"
     EVENT_MISMATCH = "EVENT_MISMATCH"
     INVALID_RADIUS = "INVALID_RADIUS"
-    NAIVE_DATETIME = "NAIVE_DATETIME"
     EVENT_CANCELLED = "EVENT_CANCELLED"
     EVENT_ENDED = "EVENT_ENDED"
     NOT_A_DRAFT = "NOT_A_DRAFT"

@@ -14,7 +14,14 @@ from cities.models import City, CityOffice, Twinning, search_document
 from core.error_codes import CommonErrorCode
 from core.i18n import LANGUAGE_CODES, TranslatedField, column
 from core.search import matching
-from core.validators import latitude_validators, longitude_validators, validate_time_zone
+from core.validators import (
+    INSTANTS,
+    in_window,
+    latitude_validators,
+    longitude_validators,
+    validate_instant,
+    validate_time_zone,
+)
 
 from .error_codes import EventErrorCode
 
@@ -86,8 +93,8 @@ class Event(models.Model):
     summary = TranslatedField(models.CharField, max_length=500, blank=True)
     description = TranslatedField(models.TextField, blank=True)
     category = models.CharField(max_length=20, choices=Category.choices, db_index=True)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
+    starts_at = models.DateTimeField(validators=[validate_instant])
+    ends_at = models.DateTimeField(validators=[validate_instant])
     timezone = models.CharField(max_length=64, validators=[validate_time_zone])
     venue_name = models.CharField(max_length=200)
     venue_address = models.CharField(max_length=300, blank=True)
@@ -128,6 +135,14 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="event_ends_after_start"
             ),
+            # Nothing outside the window is ever stored, whoever writes: what is stored can
+            # always be read back and shown in any zone (see core.validators.INSTANTS).
+            models.CheckConstraint(
+                condition=in_window("starts_at") & in_window("ends_at"),
+                name="event_times_in_window",
+                violation_error_code=CommonErrorCode.DATE_OUT_OF_RANGE.value,
+                violation_error_message=f"Give times {INSTANTS.in_words()}.",
+            ),
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True) | Q(capacity__gt=0),
                 name="event_capacity_positive",
@@ -153,7 +168,7 @@ class Event(models.Model):
 
     def clean(self):
         errors = {}
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+        if _comparable(self.starts_at, self.ends_at) and self.ends_at <= self.starts_at:
             errors["ends_at"] = ValidationError(
                 "An event must end after it starts.", EventErrorCode.END_BEFORE_START
             )
@@ -197,6 +212,12 @@ class Event(models.Model):
         return timezone.localtime(self.ends_at, self.zone)
 
 
+def _comparable(*instants) -> bool:
+    # Times that failed their own validation (missing, without an offset) are not compared:
+    # their field errors say what is wrong.
+    return all(value is not None and value.utcoffset() is not None for value in instants)
+
+
 class AnnouncementQuerySet(models.QuerySet):
     def published(self):
         """Announcements whose publication time has come; the rest are drafts."""
@@ -217,7 +238,11 @@ class Announcement(models.Model):
     title = TranslatedField(models.CharField, max_length=200)
     body = TranslatedField(models.TextField)
     published_at = models.DateTimeField(
-        null=True, blank=True, db_index=True, help_text="Empty while it is a draft."
+        null=True,
+        blank=True,
+        db_index=True,
+        validators=[validate_instant],
+        help_text="Empty while it is a draft.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -226,6 +251,14 @@ class Announcement(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(published_at__isnull=True) | in_window("published_at"),
+                name="announcement_published_in_window",
+                violation_error_code=CommonErrorCode.DATE_OUT_OF_RANGE.value,
+                violation_error_message=f"Give a time {INSTANTS.in_words()}.",
+            )
+        ]
 
     def __str__(self):
         return self.title_en

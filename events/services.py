@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from cities.models import CityOffice
+from core.text import clean_text
+from core.validators import instant
 
 from . import permissions, realtime
 from .error_codes import EventErrorCode
@@ -72,12 +74,17 @@ def _record(actor, action, *, event=None, announcement=None, before="", after=""
 
 
 def _assign(instance, data: dict, allowed: frozenset[str]) -> list[str]:
-    """Set the given fields; returns the names of those whose value changed."""
+    """Set the given fields; returns the names of those whose value changed. Texts are kept
+    as ``clean_text`` makes them: trimmed, and empty when nothing in them shows, so that a
+    title of zero-width spaces is refused as missing and an invisible translation falls back
+    to English."""
     unknown = set(data) - allowed
     if unknown:
         raise ValueError(f"fields not settable here: {sorted(unknown)}")
     changed = []
     for field, value in data.items():
+        if isinstance(value, str):
+            value = clean_text(value)
         if getattr(instance, field) != value:
             setattr(instance, field, value)
             changed.append(field)
@@ -85,17 +92,19 @@ def _assign(instance, data: dict, allowed: frozenset[str]) -> list[str]:
 
 
 def _validate_event(event: Event) -> None:
-    """Model validation plus what the model cannot know: times must carry an offset."""
+    """Model validation, after the times: each with its UTC offset and inside the window the
+    system holds, then kept in UTC (``core.validators.instant``), so that what the payload
+    shows, what the history records and what is stored are the same instant written the same
+    way, whatever offset the caller used."""
     errors = {}
     for field in ("starts_at", "ends_at"):
         value = getattr(event, field)
-        if value is not None and timezone.is_naive(value):
-            errors[field] = [
-                ValidationError(
-                    "Give the time with its UTC offset, e.g. 2026-05-04T19:00:00+05:00.",
-                    code=EventErrorCode.NAIVE_DATETIME,
-                )
-            ]
+        if value is None:
+            continue
+        try:
+            setattr(event, field, instant(value))
+        except ValidationError as error:
+            errors[field] = error.error_list
     if errors:
         raise ValidationError(errors)
     event.full_clean(exclude=["search_document"])
@@ -215,9 +224,15 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
             "A draft has no public date to postpone; edit it.",
             EventErrorCode.INVALID_TRANSITION,
         )
+    errors = {}
     for field, value in (("new_starts_at", new_starts_at), ("new_ends_at", new_ends_at)):
-        if timezone.is_naive(value):
-            raise _error(field, "Give the time with its UTC offset.", EventErrorCode.NAIVE_DATETIME)
+        try:
+            instant(value)
+        except ValidationError as error:
+            errors[field] = error.error_list
+    if errors:
+        raise ValidationError(errors)
+    new_starts_at, new_ends_at = instant(new_starts_at), instant(new_ends_at)
     if new_starts_at <= timezone.now():
         raise _error(
             "new_starts_at", "The new start is in the past.", EventErrorCode.POSTPONE_TO_PAST
@@ -255,7 +270,7 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
         return event
     if event.status == Status.DRAFT:
         raise _error(None, "A draft is deleted, not cancelled.", EventErrorCode.INVALID_TRANSITION)
-    reason = (reason or "").strip()
+    reason = clean_text(reason)
     limit = Event._meta.get_field("cancellation_reason").max_length
     if len(reason) > limit:
         raise ValidationError(

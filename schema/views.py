@@ -227,10 +227,11 @@ class GraphQLHttpView(View):
 
     def read_params(self, exchange: Exchange) -> None:
         request = exchange.request
+        query_string = request.META.get("QUERY_STRING", "")
         if exchange.is_get:
-            exchange.params = params_from_get(request.GET)
+            exchange.params = params_from_get(request.GET, query_string)
         elif request.content_type.lower() == GRAPHQL_CONTENT_TYPE:
-            exchange.params = params_from_graphql_body(exchange.body, request.GET)
+            exchange.params = params_from_graphql_body(exchange.body, request.GET, query_string)
         else:
             exchange.params = params_from_json(exchange.body)
 

@@ -11,6 +11,8 @@ holds nothing else.
 from django.conf import settings
 from django.db import models
 
+from core.error_codes import CommonErrorCode
+from core.validators import INSTANTS, in_window, validate_instant
 from core.wall_clock import wall_clock
 
 
@@ -105,7 +107,7 @@ class ChatMute(models.Model):
 
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="chat_mutes")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    until = models.DateTimeField()
+    until = models.DateTimeField(validators=[validate_instant])
     reason = models.CharField(max_length=300, blank=True)
     muted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -114,7 +116,13 @@ class ChatMute(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["event", "user"], name="chat_mute_unique_user")
+            models.UniqueConstraint(fields=["event", "user"], name="chat_mute_unique_user"),
+            models.CheckConstraint(
+                condition=in_window("until"),
+                name="chat_mute_until_in_window",
+                violation_error_code=CommonErrorCode.DATE_OUT_OF_RANGE.value,
+                violation_error_message=f"Give a time {INSTANTS.in_words()}.",
+            ),
         ]
 
     def __str__(self):

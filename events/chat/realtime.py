@@ -13,6 +13,7 @@ import uuid
 from enum import StrEnum
 
 from core.channel_groups import EVENT_CHAT, broadcast_on_commit, group_name
+from core.text import clean_text
 
 from ..models import Event
 from .models import ChatMessage
@@ -28,8 +29,9 @@ class MessageChange(StrEnum):
 
 
 def author_name(user) -> str:
-    """The name the chat shows for ``user``: their display name, never their e-mail."""
-    return (user.display_name or "").strip() or f"User {user.pk}"
+    """The name the chat shows for ``user``: their display name, never their e-mail; a name
+    that shows nothing (zero-width characters) counts as none."""
+    return clean_text(user.display_name) or f"User {user.pk}"
 
 
 def _time(moment) -> str | None:

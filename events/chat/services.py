@@ -16,6 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import ratelimit
+from core.error_codes import CommonErrorCode
+from core.text import clean_text
+from core.validators import instant
 
 from .. import permissions
 from ..models import Event
@@ -92,7 +95,8 @@ def _locked_room(event: Event) -> ChatRoom:
 
 
 def _clean_body(body: str) -> str:
-    body = (body or "").strip()
+    # A body of zero-width spaces or other invisible characters is no message.
+    body = clean_text(body)
     if not body:
         raise _error("body", "Write something.", ChatErrorCode.TOO_SHORT)
     if len(body) > MAX_BODY_LENGTH:
@@ -105,7 +109,7 @@ def _clean_body(body: str) -> str:
 
 
 def _clean_client_id(client_id: str) -> str:
-    client_id = (client_id or "").strip()
+    client_id = clean_text(client_id)
     if not client_id:
         raise _error(
             "client_id", "Give each message a key of the client's.", ChatErrorCode.REQUIRED
@@ -308,15 +312,22 @@ def mute_user(moderator, event: Event, user, minutes: int, reason: str = "") -> 
     longest = settings.CHAT_MAX_MUTE_MINUTES
     if not 1 <= minutes <= longest:
         raise _error("minutes", f"Mute for 1 to {longest:,} minutes.", ChatErrorCode.OUT_OF_RANGE)
-    reason = (reason or "").strip()
+    reason = clean_text(reason)
     limit = ChatMute._meta.get_field("reason").max_length
     if len(reason) > limit:
         raise _error("reason", f"At most {limit} characters.", ChatErrorCode.TOO_LONG)
+    try:
+        # CHAT_MAX_MUTE_MINUTES is the operator's; the end must still be a time the system holds.
+        until = instant(timezone.now() + datetime.timedelta(minutes=minutes))
+    except (ValidationError, OverflowError):
+        raise _error(
+            "minutes", "The mute would end too late.", CommonErrorCode.DATE_OUT_OF_RANGE
+        ) from None
     mute, _ = ChatMute.objects.update_or_create(
         event=event,
         user=user,
         defaults={
-            "until": timezone.now() + datetime.timedelta(minutes=minutes),
+            "until": until,
             "reason": reason,
             "muted_by": moderator,
         },
@@ -339,7 +350,7 @@ def report_message(user, message: ChatMessage, reason: str) -> ChatReport:
     reported = ChatReport.objects.filter(message=message, reporter=user).first()
     if reported is not None:
         return reported
-    reason = (reason or "").strip()
+    reason = clean_text(reason)
     limit = ChatReport._meta.get_field("reason").max_length
     if not reason:
         raise _error("reason", "Say what is wrong with the message.", ChatErrorCode.REQUIRED)

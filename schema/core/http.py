@@ -10,8 +10,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import unquote_to_bytes
 
 from graphql import GraphQLError
+
+from core.text import unencodable_path
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -160,10 +163,26 @@ class GraphQLParams:
     extensions: dict | None
 
 
-def params_from_get(querydict) -> GraphQLParams:
+def params_from_get(querydict, query_string: str = "") -> GraphQLParams:
     """The parameters of a GET: each in the URL's query string, ``variables`` and
-    ``extensions`` as JSON (spec §4.3). An empty operationName counts as none."""
+    ``extensions`` as JSON (spec §4.3). An empty operationName counts as none.
+
+    ``query_string`` is the URL's as sent (``QUERY_STRING``): Django decodes the parameters
+    replacing bytes that are not UTF-8 with U+FFFD, so a request holding them would run with
+    text the client never wrote; it is refused instead, as a body that is not UTF-8 is."""
+    check_query_string(query_string)
     return checked_params(_url_params(querydict))
+
+
+def check_query_string(query_string: str) -> None:
+    """400 when the query string's percent-escapes are not UTF-8 (``%ED%A0%80``, a surrogate
+    encoded as if it were a character, or a lone ``%FF``)."""
+    if not query_string or (query_string.isascii() and "%" not in query_string):
+        return
+    try:
+        unquote_to_bytes(query_string).decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad_request("The query string is not valid UTF-8.") from None
 
 
 def _url_params(querydict) -> dict:
@@ -204,13 +223,14 @@ def params_from_json(body: bytes) -> GraphQLParams:
     return checked_params(data)
 
 
-def params_from_graphql_body(body: bytes, querydict) -> GraphQLParams:
+def params_from_graphql_body(body: bytes, querydict, query_string: str = "") -> GraphQLParams:
     """A body of ``application/graphql``: the document itself; the other parameters in the
     URL as for GET."""
     try:
         query = body.decode("utf-8")
     except UnicodeDecodeError:
         raise bad_request("The body is not valid UTF-8.") from None
+    check_query_string(query_string)
     return checked_params({**_url_params(querydict), "query": query})
 
 
@@ -230,7 +250,26 @@ def checked_params(data: dict) -> GraphQLParams:
         raise bad_request("'extensions' must be an object.")
     if query is None and not (extensions and "persistedQuery" in extensions):
         raise bad_request("A 'query' is required.")
+    check_unicode(data)
     return GraphQLParams(query, operation_name, variables, extensions)
+
+
+def check_unicode(data: dict) -> None:
+    """400 when any text of the request — the document, the operation's name, a variable or
+    an extension, keys included — is not valid Unicode.
+
+    JSON may escape a lone UTF-16 surrogate (``"\\ud800"``), which decodes to a Python string
+    that nothing can encode: the document's hash, the database, the log or the response's own
+    encoder would fail on it. It is refused here, once for the whole request, before any of
+    those sees it."""
+    for name in ("query", "operationName", "variables", "extensions"):
+        path = unencodable_path(data.get(name), name)
+        if path is not None:
+            where = "it" if path == name else f"the text at {path}"
+            raise bad_request(
+                f"'{name}' is not valid Unicode: {where} holds a lone surrogate "
+                "(an unpaired \\uD800-\\uDFFF escape)."
+            )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from accounts.authentication import AuthenticationError, authenticate_token, bea
 from core import metrics
 from core.client_ip import client_ip
 from core.shared_cache import shared_cache
+from core.text import unencodable_path
 
 from .documents import DocumentError, prepare_operation
 from .group_hub import GroupHub
@@ -161,6 +162,9 @@ def parse_message(text: str) -> dict:
     """A client's message, checked against PROTOCOL.md; CloseConnection(4400) when it is not one.
 
     Server-to-client types (`connection_ack`, `next`, `error`) are invalid from a client.
+    Text that is not valid Unicode anywhere in a message (a lone surrogate escaped in JSON, in
+    the document, a variable, the operation's name, the extensions or the `connection_init`
+    payload) is refused as the HTTP endpoint refuses it, before anything reads the message.
     """
     try:
         message = json.loads(text)
@@ -168,6 +172,8 @@ def parse_message(text: str) -> dict:
         raise invalid("Message is not valid JSON") from None
     if not isinstance(message, dict):
         raise invalid("Message must be a JSON object")
+    if (path := unencodable_path(message)) is not None:
+        raise invalid(f"Message is not valid Unicode: a lone surrogate at {path}")
     kind = message.get("type")
     if not isinstance(kind, str) or not kind:
         raise invalid("Message is missing the 'type' property")

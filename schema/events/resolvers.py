@@ -1,10 +1,12 @@
 """The queries behind the events part of the API; resolvers call these and nothing else."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 
 from cities.models import Twinning
 from core.error_codes import CommonErrorCode
+from core.validators import instant
 from events import permissions
 from events.error_codes import EventErrorCode
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
@@ -166,9 +168,13 @@ def events(filter, order_by, paths: frozenset[str], viewer):
         code = validate_country(filter["country"], "filter.country")
         queryset = queryset.filter(host_city__country=code)
     if filter.get("starts_after"):
-        queryset = queryset.filter(starts_at__gte=filter["starts_after"])
+        queryset = queryset.filter(
+            starts_at__gte=_instant(filter["starts_after"], "filter.startsAfter")
+        )
     if filter.get("starts_before"):
-        queryset = queryset.filter(starts_at__lt=filter["starts_before"])
+        queryset = queryset.filter(
+            starts_at__lt=_instant(filter["starts_before"], "filter.startsBefore")
+        )
     if filter.get("search"):
         queryset = queryset.search(filter["search"])
     if near:
@@ -211,6 +217,15 @@ def of_city(city: int) -> Q:
     5,000 events)."""
     twinnings = list(Twinning.objects.involving(city).values_list("pk", flat=True))
     return Q(host_city=city) | Q(twinning__in=twinnings)
+
+
+def _instant(value, field: str):
+    """A time of a filter: with its UTC offset and inside the window the system holds (the
+    database is never asked about a time it could not store), in UTC."""
+    try:
+        return instant(value)
+    except ValidationError as error:
+        raise UserInputError(error.messages[0], error.code, field) from error
 
 
 def _radius(radius_km: float) -> float:

@@ -1,5 +1,7 @@
 """GraphQL types of events and announcements."""
 
+import datetime
+
 import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
@@ -176,12 +178,29 @@ class EventType(DjangoObjectType):
         return chat_history(root, info, last, before)
 
     @staticmethod
+    def resolve_starts_at(root, info):
+        return in_utc(root.starts_at)
+
+    @staticmethod
+    def resolve_ends_at(root, info):
+        return in_utc(root.ends_at)
+
+    @staticmethod
     def resolve_time_zone(root, info):
         return root.timezone
 
     @staticmethod
     def resolve_distance_km(root, info):
         return getattr(root, "distance_km", None)
+
+
+def in_utc(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """An instant as the API's UTC fields give it, whatever offset the object in hand carries.
+    The services store and hand back times in UTC, but a mutation answers with the object it
+    holds, not one read again, so the field does not rely on where that object came from: a
+    payload and a read answer alike. (``localStartsAt`` and ``localEndsAt`` give the venue's
+    offset instead.)"""
+    return moment.astimezone(datetime.UTC) if moment is not None else None
 
 
 def _chat_types():
