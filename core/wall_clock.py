@@ -12,7 +12,8 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 
-from .validators import available_time_zones
+from .error_codes import CommonErrorCode
+from .validators import INSTANTS, available_time_zones
 
 UTC_NAME = "UTC"
 
@@ -68,9 +69,12 @@ def instant_of(wall: datetime.datetime, zone: str) -> datetime.datetime:
         second = wall.replace(tzinfo=tz, fold=1).astimezone(datetime.UTC)
         shown = first.astimezone(tz).replace(tzinfo=None)
     except OverflowError:
+        # Beyond what a datetime holds, so far outside the window of stored times too: said
+        # in the window's words, as every other time outside it is.
         raise ValidationError(
-            "%(time)s in %(zone)s is outside the dates that can be stored.",
-            code="out_of_range",
+            f"%(time)s in %(zone)s is outside the times that can be stored. Give a time "
+            f"{INSTANTS.in_words()}.",
+            code=CommonErrorCode.DATE_OUT_OF_RANGE,
             params=params,
         ) from None
     if first == second:
