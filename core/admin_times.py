@@ -10,7 +10,9 @@ are typed have form fields of their own that read them in a zone (the event form
 """
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -31,6 +33,18 @@ def _zoned_display(model_admin, field: models.DateTimeField):
 
     display.__name__ = field.name + ZONED_SUFFIX
     return display
+
+
+class DateSafeChangeList(ChangeList):
+    """The admin's list, with a date drill-down (``date_hierarchy``) to a day or year past
+    what a date can hold (``?created_at__year=9999&…day=31``: Django computes the next day)
+    answered as any other wrong filter (the list again, saying so) rather than a 500."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
 
 
 class ZonedTimesMixin:
@@ -57,6 +71,9 @@ class ZonedTimesMixin:
     def time_zone_of(self, obj) -> str:
         """The IANA name of the zone ``obj``'s times are shown in."""
         return UTC_NAME
+
+    def get_changelist(self, request, **kwargs):
+        return DateSafeChangeList
 
     def zoned(self, names, keep=frozenset()):
         """``names`` (field names, possibly nested in rows) with each datetime field but those

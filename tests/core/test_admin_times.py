@@ -170,3 +170,27 @@ def test_each_zone_is_the_rows_own(admin_client, one_of_each):
     assert karachi in city_page.content.decode()
     # The membership's time, in the office's city's zone.
     assert karachi in office_page.content.decode()
+
+
+DRILL_DOWNS = [
+    (model, model_admin) for model, model_admin in registered() if model_admin.date_hierarchy
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "model_admin"), DRILL_DOWNS, ids=[m._meta.label for m, _ in DRILL_DOWNS]
+)
+@pytest.mark.parametrize(
+    "days", ["year=9999", "year=9999&{field}__month=12&{field}__day=31", "year=1&{field}__month=0"]
+)
+def test_a_date_drill_down_past_what_a_date_holds_is_a_wrong_filter(
+    admin_client, model, model_admin, days
+):
+    field = model_admin.date_hierarchy
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+    response = admin_client.get(f"{url}?{field}__{days.format(field=field)}")
+
+    # The admin's answer to a filter it cannot apply: back to the list, saying so.
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
