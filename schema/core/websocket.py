@@ -657,60 +657,53 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         self._refused = 0
         operation = Operation(operation_id)
         self._operations[operation_id] = operation
-        operation.task = self._spawn(self._run, operation, message["payload"])
+        started = await self._start(operation, message["payload"])
+        if started is None:
+            await self._finish(operation)
+            return
+        operation.task = self._spawn(self._run, operation, *started)
 
     async def _on_complete(self, message):
         # An unknown ID is an operation that already ended: the protocol says to ignore it.
         operation = self._operations.pop(message["id"], None)
-        if operation is not None:
+        if operation is not None and operation.task is not None:
             operation.task.cancel()
 
     # -- Operations -----------------------------------------------------------------------------
-    async def _run(self, operation: Operation, payload: dict) -> None:
-        try:
-            with translation.override(self.language):
-                await self._execute(operation, payload)
-        finally:
-            await self._finish(operation)
+    async def _start(self, operation: Operation, payload: dict) -> tuple | None:
+        """What ``_run`` needs to run the operation (its runner, and a subscription's key for
+        shared results), once it may: None when it may not, its `error` sent.
 
-    async def _execute(self, operation: Operation, payload: dict) -> None:
+        Awaited before the connection's next message is read. A subscription is authorized here
+        (the token checked now), so that it listens to its groups before anything the client
+        sent after it runs: an app subscribes to an event, then reads it, and misses nothing in
+        between. A query or mutation checks the token in the thread that runs it.
+        """
         variables = payload.get("variables")
         name = payload.get("operationName")
         try:
-            # The same standard rules, limits and document cache as over HTTP, then the
-            # variables, as the runner checks them for HTTP too.
-            prepared = prepare_operation(self.graphql_schema, payload["query"], name, variables)
-            run = runner.prepare(
-                self.graphql_schema,
-                prepared.document,
-                prepared.operation,
-                variables,
-                operation_name=name,
-                request_id=self.request_id,
-                limits=DocumentLimits.from_settings(),
-            )
+            with translation.override(self.language):
+                # The same standard rules, limits and document cache as over HTTP, then the
+                # variables, as the runner checks them for HTTP too.
+                prepared = prepare_operation(self.graphql_schema, payload["query"], name, variables)
+                run = runner.prepare(
+                    self.graphql_schema,
+                    prepared.document,
+                    prepared.operation,
+                    variables,
+                    operation_name=name,
+                    request_id=self.request_id,
+                    limits=DocumentLimits.from_settings(),
+                )
         except DocumentError as error:
             await self._send_error(operation.id, error.errors)
-            return
+            return None
         except runner.OperationRefused as refused:
             await self._send_error(operation.id, refused.errors)
-            return
-        context = operation.context = WebsocketContext(self, operation)
-        if run.is_subscription:
-            # The text names the operation, for results shared between subscribers of it.
-            operation_key = (payload["query"], name, _variables_key(variables), self.language)
-            await self._stream(operation, run, context, operation_key)
-            return
-        try:
-            # The token is checked in the thread that then runs the operation: one hop.
-            result = await self._in_thread(self._authorized_execution, run, context)
-        except runner.OperationRefused as refused:
-            await self._send_error(operation.id, refused.errors)
-            return
-        await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
-        await self._send({"id": operation.id, "type": "complete"})
-
-    async def _stream(self, operation: Operation, run, context, operation_key) -> None:
+            return None
+        operation.context = WebsocketContext(self, operation)
+        if not run.is_subscription:
+            return run, None
         limit = self.limits.max_subscriptions
         if limit and sum(op.streaming for op in self._operations.values()) >= limit:
             error = GraphQLError(
@@ -718,10 +711,42 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
                 extensions={"code": WebsocketErrorCode.TOO_MANY_SUBSCRIPTIONS.value},
             )
             await self._send_error(operation.id, [error])
-            return
+            return None
         operation.streaming = True
         try:
-            await self._authorize(context)
+            await self._authorize(operation.context)
+        except runner.OperationRefused as refused:
+            await self._send_error(operation.id, refused.errors)
+            return None
+        # The text names the operation, for results shared between subscribers of it.
+        return run, (payload["query"], name, _variables_key(variables), self.language)
+
+    async def _run(self, operation: Operation, run, operation_key) -> None:
+        try:
+            with translation.override(self.language):
+                if run.is_subscription:
+                    await self._stream(operation, run, operation_key)
+                else:
+                    await self._answer(operation, run)
+        finally:
+            await self._finish(operation)
+
+    async def _answer(self, operation: Operation, run) -> None:
+        """A query's or a mutation's result: `next`, then `complete`."""
+        try:
+            # The token is checked in the thread that then runs the operation: one hop.
+            result = await self._in_thread(self._authorized_execution, run, operation.context)
+        except runner.OperationRefused as refused:
+            await self._send_error(operation.id, refused.errors)
+            return
+        await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
+        await self._send({"id": operation.id, "type": "complete"})
+
+    async def _stream(self, operation: Operation, run, operation_key) -> None:
+        """A subscription's results, one `next` per event, until its stream ends (`complete`)
+        or fails (`error`)."""
+        context = operation.context
+        try:
             # The source stream (the resolver's async generator) lives on this event loop;
             # each of its events is then executed like a query, in a thread, as the ORM
             # requires. Refused before the first event (a permission check, an unknown ID):

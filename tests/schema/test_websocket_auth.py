@@ -300,6 +300,24 @@ async def test_each_operation_reads_the_viewers_roles_as_they_are_now(
     assert await receive(socket) == next_frame("2", {"event": None})
 
 
+async def test_a_subscriptions_token_check_lets_nothing_sent_after_it_overtake_it(
+    connected, ada, public_event
+):
+    # The process listens to the event's group already: joining it does not wait.
+    await watch_event(await connected(), public_event)
+    hub = GroupHub.of(get_channel_layer())
+    group = group_name(EVENT_CHANGES, id=public_event.pk)
+    socket = await connected(await in_db(bearer_for, ada))
+
+    # An app subscribes, then reads the current state.
+    await subscribe(socket, "watch", EVENT_CHANGED, {"event": gid(public_event)})
+    await subscribe(socket, "me", ME)
+    assert await receive(socket) == next_frame("me", {"me": {"email": "ada@example.org"}})
+
+    # By the read's answer, the subscription (checked first) listens: nothing is missed.
+    assert hub.listeners(group) == 2
+
+
 # ---------------------------------------------------------------------------------------------
 # Revocation
 # ---------------------------------------------------------------------------------------------
