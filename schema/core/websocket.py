@@ -380,8 +380,10 @@ class GroupStream:
             )
         payload = await self._queue.get()
         # News of the viewer's account heard before now is acted on first (the socket closes,
-        # or the viewer is read afresh); no wait at all otherwise.
-        await self._consumer.viewer_checked()
+        # or the viewer is read afresh); nothing to wait for, nearly always.
+        checked = self._consumer.viewer_checked
+        if not checked.is_set():
+            await checked.wait()
         return payload
 
     def deliver(self, payload) -> None:
@@ -508,10 +510,11 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         # The bearer token of `connection_init` (None: anonymous), and what watches its user.
         self._token: str | None = None
         self._account: AccountWatch | None = None
-        # How many times news of the account was heard; set while no check of it is pending.
+        # How many times news of the account was heard, and whether none is left to check
+        # (what the subscriptions deliver waits for that).
         self._account_news = 0
-        self._viewer_checked = asyncio.Event()
-        self._viewer_checked.set()
+        self.viewer_checked = asyncio.Event()
+        self.viewer_checked.set()
         self._viewer_check: asyncio.Task | None = None
         self._closed = False
         self._init_received = False
@@ -842,21 +845,17 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             return
         heard = self._account_news
         user = await self._in_thread(self._authenticate_for_operation)
-        # News of the account that came meanwhile is checked after this check began: the
-        # user it reads (now, or once done) is the one to go on with.
+        # News of the account heard meanwhile has its own check, begun after this one: the
+        # user that check reads (already, or once it is done) is the one to go on with.
         context.user = user if heard == self._account_news else self.user
 
     def account_news(self) -> None:
         """News of the account (``AccountWatch``): check the token again, and hold what the
         subscriptions deliver until that is done. Must not block."""
         self._account_news += 1
-        self._viewer_checked.clear()
+        self.viewer_checked.clear()
         if self._viewer_check is None:
             self._viewer_check = self._spawn(self._check_viewer)
-
-    async def viewer_checked(self) -> None:
-        """Returns once no news of the account is left to check (at once, nearly always)."""
-        await self._viewer_checked.wait()
 
     async def _check_viewer(self) -> None:
         """Check the token again until no news came during a check: refused, the socket closes
@@ -873,7 +872,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
                     break
         finally:
             self._viewer_check = None
-        self._viewer_checked.set()
+        self.viewer_checked.set()
 
     async def _watch_account(self) -> None:
         """Listen to the user's news (``USER_ACCOUNT``) through the process's hub."""
