@@ -381,9 +381,8 @@ class GroupStream:
         payload = await self._queue.get()
         # News of the viewer's account heard before now is acted on first (the socket closes,
         # or the viewer is read afresh); nothing to wait for, nearly always.
-        checked = self._consumer.viewer_checked
-        if not checked.is_set():
-            await checked.wait()
+        if (pending := self._consumer.account_check) is not None:
+            await pending.wait()
         return payload
 
     def deliver(self, payload) -> None:
@@ -396,6 +395,8 @@ class GroupStream:
 class AccountWatch:
     """Hears the news of a signed-in connection's user (``USER_ACCOUNT``), as a listener of the
     process's GroupHub, and has the connection check its token again."""
+
+    __slots__ = ("_consumer", "group")
 
     def __init__(self, consumer: "GraphQLWebsocketConsumer", group: str):
         self.group = group
@@ -510,12 +511,12 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         # The bearer token of `connection_init` (None: anonymous), and what watches its user.
         self._token: str | None = None
         self._account: AccountWatch | None = None
-        # How many times news of the account was heard, and whether none is left to check
-        # (what the subscriptions deliver waits for that).
+        # How many times news of the account was heard; while a check of it is pending, an
+        # event set once it is done (what the subscriptions deliver waits for it).
         self._account_news = 0
-        self.viewer_checked = asyncio.Event()
-        self.viewer_checked.set()
-        self._viewer_check: asyncio.Task | None = None
+        self.account_check: asyncio.Event | None = None
+        # When the token expires: a timer rather than a task, as every signed-in socket has one.
+        self._expiry: asyncio.TimerHandle | None = None
         self._closed = False
         self._init_received = False
         self._acknowledged = False
@@ -582,6 +583,8 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         metrics.websocket_closed(code)
         self._closed = True
+        if self._expiry is not None:
+            self._expiry.cancel()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -621,7 +624,8 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         if self.limits.keepalive > 0:
             self._spawn(self._keep_alive, self.limits.keepalive)
         if self._token is not None and (expires := token_expires_at(self._token)) is not None:
-            self._spawn(self._expire, expires)
+            delay = max(0.0, expires - self.clock())
+            self._expiry = asyncio.get_running_loop().call_later(delay, self._expired)
 
     async def _on_ping(self, message):
         # The pong carries the ping's payload back, as graphql-ws's server does: a client can
@@ -853,26 +857,25 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         """News of the account (``AccountWatch``): check the token again, and hold what the
         subscriptions deliver until that is done. Must not block."""
         self._account_news += 1
-        self.viewer_checked.clear()
-        if self._viewer_check is None:
-            self._viewer_check = self._spawn(self._check_viewer)
+        if self.account_check is None:
+            self.account_check = asyncio.Event()
+            self._spawn(self._check_viewer)
 
     async def _check_viewer(self) -> None:
         """Check the token again until no news came during a check: refused, the socket closes
         (4403); accepted, the running subscriptions go on as the user read now."""
-        try:
-            while True:
-                heard = self._account_news
-                user = await self._in_thread(self._authenticate)
-                self.user = user
-                for operation in self._operations.values():
-                    if operation.streaming and operation.context is not None:
-                        operation.context.user = user
-                if heard == self._account_news:
-                    break
-        finally:
-            self._viewer_check = None
-        self.viewer_checked.set()
+        while True:
+            heard = self._account_news
+            user = await self._in_thread(self._authenticate)
+            self.user = user
+            for operation in self._operations.values():
+                if operation.streaming and operation.context is not None:
+                    operation.context.user = user
+            if heard == self._account_news:
+                break
+        # Refused, the socket closes and what waits is cancelled with it.
+        done, self.account_check = self.account_check, None
+        done.set()
 
     async def _watch_account(self) -> None:
         """Listen to the user's news (``USER_ACCOUNT``) through the process's hub."""
@@ -881,10 +884,9 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         self._account = AccountWatch(self, group_name(USER_ACCOUNT, id=self.user.pk))
         await self._hub.join(self._account.group, self._account)
 
-    async def _expire(self, expires: float) -> None:
-        """Close the socket (4403) when its token expires."""
-        await asyncio.sleep(max(0.0, expires - self.clock()))
-        raise CloseConnection(CloseCode.FORBIDDEN, TOKEN_EXPIRED)
+    def _expired(self) -> None:
+        """The token's expiry came: close the socket (4403)."""
+        self._spawn(self.close_with, CloseCode.FORBIDDEN, TOKEN_EXPIRED)
 
     async def _finish(self, operation: Operation) -> None:
         if self._operations.get(operation.id) is operation:
