@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
-        from . import checks  # noqa: F401 (registers the checks)
+        from . import checks, receivers  # noqa: F401 (registers the checks and receivers)

@@ -55,3 +55,19 @@ def authenticate_header(authorization: str | None):
     """The user behind an Authorization header; anonymous when there is none."""
     token = bearer_token(authorization)
     return AnonymousUser() if token is None else authenticate_token(token)
+
+
+def token_expires_at(token: str) -> float | None:
+    """When an accepted bearer token stops being accepted: its ``exp`` claim, in seconds since
+    the epoch (either kind of token has one), or None if it has none.
+
+    For a token that ``authenticate_token`` has just accepted: the claims are read without
+    checking the signature again.
+    """
+    try:
+        expires = jwt.decode(token, options={"verify_signature": False}).get("exp")
+    except jwt.InvalidTokenError:
+        return None
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        return None
+    return float(expires)

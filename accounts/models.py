@@ -4,19 +4,35 @@ import secrets
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from core.text import UnicodeJSONDecoder, clean_text
 from core.validators import validate_time_zone
 
+from .realtime import RIGHTS_FIELDS, AccountChange, accounts_changed
+
 
 def new_calendar_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(models.QuerySet):
+    def update(self, **fields):
+        """As QuerySet.update; an update of the users' rights (deactivating them, say) is told
+        to their open websockets once it commits, as a save is (``accounts.realtime``): a bulk
+        update sends no signal."""
+        if RIGHTS_FIELDS.isdisjoint(fields):
+            return super().update(**fields)
+        with transaction.atomic(using=self.db):
+            user_ids = list(self.values_list("pk", flat=True))
+            updated = super().update(**fields)
+            accounts_changed(user_ids, AccountChange.ACCOUNT_CHANGED)
+        return updated
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def create_user(self, email=None, password=None, **fields):
@@ -82,6 +98,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.display_name = clean_text(self.display_name)
 
 
+class RefreshTokenQuerySet(models.QuerySet):
+    def update(self, **fields):
+        """As QuerySet.update; revoking tokens (setting ``revoked_at``) is told to their users'
+        open websockets once it commits (``accounts.realtime``)."""
+        if fields.get("revoked_at") is None:
+            return super().update(**fields)
+        with transaction.atomic(using=self.db):
+            user_ids = list(self.values_list("user_id", flat=True).distinct())
+            updated = super().update(**fields)
+            accounts_changed(user_ids, AccountChange.SESSION_REVOKED)
+        return updated
+
+
 class RefreshToken(models.Model):
     """One refresh token of the backend's own sign-in, stored as a hash.
 
@@ -97,6 +126,8 @@ class RefreshToken(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RefreshTokenQuerySet.as_manager()
 
     def __str__(self):
         return f"refresh token {self.pk} of {self.user}"

@@ -58,7 +58,10 @@ def _hash(token: str) -> str:
 
 def issue_access_token(user: User, family: uuid.UUID) -> tuple[str, datetime.datetime]:
     now = timezone.now()
-    expires = now + datetime.timedelta(seconds=settings.ACCESS_TOKEN_LIFETIME_SECONDS)
+    # Whole seconds, as the `exp` claim holds it: the time the client is told is the token's.
+    expires = (now + datetime.timedelta(seconds=settings.ACCESS_TOKEN_LIFETIME_SECONDS)).replace(
+        microsecond=0
+    )
     claims = {
         "iss": ISSUER,
         "sub": str(user.pk),

@@ -322,11 +322,9 @@ GRAPHENE = {
     "SCHEMA_OUTPUT": "schema/schema.graphql",
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     # graphene-django adds its SQL-debug middleware whenever DEBUG is on; it would put every
-    # SQL statement in responses, so the middleware list is explicit. The websocket consumer
-    # runs the same list. graphql-core wraps each one around those after it, so the
-    # metrics see the rate limit's refusals as failures.
+    # SQL statement in responses, so the middleware list is explicit. Both transports run
+    # the same list (schema.core.runner).
     "MIDDLEWARE": [
-        "schema.core.metrics.OperationMetricsMiddleware",
         "schema.core.ratelimits.MutationRateLimitMiddleware",
         "schema.core.validation.TextArgumentsMiddleware",
     ],

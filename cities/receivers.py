@@ -1,12 +1,14 @@
 """Bumping the data versions of cities, twinnings and offices when they change (see
-core.data_versions): renaming a city changes every event, twinning and office shown with it."""
+core.data_versions): renaming a city changes every event, twinning and office shown with it.
+And telling a user's open websockets when their office roles change."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from accounts.realtime import AccountChange, account_changed
 from core import data_versions
 
-from .models import City, CityOffice, Twinning
+from .models import City, CityOffice, OfficeMembership, Twinning
 
 AREA_OF = {
     City: data_versions.CITIES,
@@ -23,3 +25,11 @@ AREA_OF = {
 @receiver(post_delete, sender=CityOffice)
 def public_data_changed(sender, **kwargs):
     data_versions.bump(AREA_OF[sender])
+
+
+@receiver(post_save, sender=OfficeMembership, dispatch_uid="cities.membership_saved")
+@receiver(post_delete, sender=OfficeMembership, dispatch_uid="cities.membership_deleted")
+def roles_changed(sender, instance, **kwargs):
+    """A role given, changed or taken away: the user's open websockets read their roles
+    afresh from then on (see accounts.realtime), once the change commits."""
+    account_changed(instance.user_id, AccountChange.ROLES_CHANGED)

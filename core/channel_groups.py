@@ -53,6 +53,10 @@ EVENTS_ANNOUNCED = "events.announced"
 CITY_ANNOUNCEMENTS = "city.{id}.announcements"
 # Every announcement any city publishes, for feeds not tied to one city.
 ANNOUNCEMENTS_POSTED = "announcements.posted"
+# One user's sign-in and rights changed: a session revoked, the account deactivated, changed or
+# deleted, an office role given, changed or taken away. Each of the user's open websockets
+# checks its token again, as a request would be checked now, and reads the user afresh.
+USER_ACCOUNT = "user.{id}.account"
 
 # The message type group members receive.
 BROADCAST = "broadcast"

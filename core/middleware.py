@@ -69,9 +69,8 @@ class WebsocketRequestIdMiddleware:
 
 
 class MetricsMiddleware:
-    """Counts and times every request by method, route pattern and status, and counts the
-    GraphQL operation a request ran (noted on it as ``request.graphql_operation``, with
-    ``type`` and ``errored``, by the GraphQL middleware in schema.core.metrics)."""
+    """Counts and times every request by method, route pattern and status. (GraphQL
+    operations are counted where they are executed, by schema.core.runner.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -85,9 +84,6 @@ class MetricsMiddleware:
         # choose, and each would be a series of its own.
         route = match.route if match is not None else "unmatched"
         metrics.observe_http(request.method, route, response.status_code, elapsed)
-        operation = getattr(request, "graphql_operation", None)
-        if operation is not None:
-            metrics.count_graphql_operation(operation.type, operation.errored)
         return response
 
 

@@ -3,8 +3,9 @@
 ``GraphQLHttpView.serve`` reads as the pipeline it runs: check the method, negotiate the
 media type, read the body, authenticate, read the parameters, resolve an automatic persisted
 query, load the document (cached, else parsed and validated), select the operation and check
-its cost, execute, encode. Each step fills in the ``Exchange`` or raises ``RequestFailed``,
-which ``dispatch`` turns into the response the GraphQL-over-HTTP specification asks for.
+its cost, execute (through ``schema.core.runner``, as the websocket does), encode. Each step
+fills in the ``Exchange`` or raises ``RequestFailed``, which ``dispatch`` turns into the
+response the GraphQL-over-HTTP specification asks for.
 
 graphene-django's ``GraphQLView`` is not used to serve operations: it replaces graphql-core's
 standard validation rules with its own list, answers validation failures with 400 whatever
@@ -24,33 +25,27 @@ from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from graphene_django.settings import graphene_settings
-from graphene_django.views import GraphQLView, instantiate_middleware
+from graphene_django.views import GraphQLView
 from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
-    execute,
 )
-from graphql.execution.values import get_variable_values
-from graphql.pyutils import is_awaitable
 
 from accounts.authentication import AuthenticationError, authenticate_header
 from core.i18n import current_language
 
-from .core import response_cache
+from .core import response_cache, runner
 from .core.documents import (
     DocumentError,
-    DocumentErrorCode,
     DocumentLimits,
     check_cost,
     load_document,
     select_operation,
 )
 from .core.errors import ApiErrorCode
-from .core.execution import PlannedExecutionContext
 from .core.http import (
     APPLICATION_JSON,
     FORM_CONTENT_TYPES,
@@ -299,37 +294,24 @@ class GraphQLHttpView(View):
         persist(exchange.query)
 
     def execute(self, exchange: Exchange) -> ExecutionResult:
-        """The operation's result, with any unexpected error logged and masked. Variables
-        that do not fit the operation are a request error: nothing runs."""
-        schema, params = self.graphql_schema, exchange.params
-        hide_suggestions = not exchange.limits.field_suggestions
-        coerced = get_variable_values(
-            schema,
-            exchange.operation.variable_definitions or (),
-            params.variables or {},
-            hide_suggestions=hide_suggestions,
-        )
-        if isinstance(coerced, list):
-            for error in coerced:
-                error.extensions = {"code": DocumentErrorCode.INVALID_VARIABLES.value}
-            raise request_error(coerced)
-        result = execute(
-            schema,
-            exchange.document,
-            context_value=exchange.request,
-            variable_values=params.variables,
-            operation_name=params.operation_name,
-            middleware=list(instantiate_middleware(graphene_settings.MIDDLEWARE or ())) or None,
-            hide_suggestions=hide_suggestions,
-            # Per-selection-set plans instead of graphql-core's per-field walk: same results.
-            execution_context_class=PlannedExecutionContext,
-        )
-        if is_awaitable(result):
-            result.close()
-            raise TypeError("Resolvers run over HTTP must be synchronous.")
-        if result.errors:
-            result.errors = [mask_unexpected(error, exchange) for error in result.errors]
-        return result
+        """The operation's result, run as every operation is (schema/core/runner.py: its
+        variables, the executor, masking and logging of unexpected errors, metrics), with the
+        request as ``info.context``. Variables that do not fit the operation are a request
+        error: nothing runs."""
+        params = exchange.params
+        try:
+            run = runner.prepare(
+                self.graphql_schema,
+                exchange.document,
+                exchange.operation,
+                params.variables,
+                operation_name=params.operation_name,
+                request_id=exchange.request_id,
+                limits=exchange.limits,
+            )
+        except runner.OperationRefused as refused:
+            raise request_error(refused.errors) from None
+        return run.execute(exchange.request)
 
     def encode_result(self, result: ExecutionResult) -> bytes:
         """The result as the JSON body of the response."""
@@ -422,32 +404,6 @@ def internal_error(request_id: str) -> RequestFailed:
         HttpErrorCode.INTERNAL_SERVER_ERROR,
         500,
         extensions={"requestId": request_id},
-    )
-
-
-def mask_unexpected(error: GraphQLError, exchange: Exchange) -> GraphQLError:
-    """``error`` if it is one the API meant to raise; otherwise (a bug, a database error)
-    logged with the request's ID, and replaced by a generic error carrying that ID. Its
-    message (which may quote SQL) is shown only in DEBUG."""
-    original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
-        return error
-    logger.error(
-        "Unexpected error in GraphQL request %s at %s",
-        exchange.request_id,
-        ".".join(str(key) for key in error.path or ()),
-        exc_info=(type(original), original, original.__traceback__),
-    )
-    return GraphQLError(
-        str(original) if settings.DEBUG else "Internal server error.",
-        error.nodes,
-        error.source,
-        error.positions,
-        error.path,
-        extensions={
-            "code": HttpErrorCode.INTERNAL_SERVER_ERROR.value,
-            "requestId": exchange.request_id,
-        },
     )
 
 

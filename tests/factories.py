@@ -22,7 +22,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def save_password(obj, create, extracted, **kwargs):
         if create:
-            obj.save()
+            obj.save(update_fields=["password"])
 
 
 class CityFactory(factory.django.DjangoModelFactory):

@@ -17,6 +17,9 @@ class ApiErrorCode(StrEnum):
     INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
     NOT_FOUND = "NOT_FOUND"
     RATE_LIMITED = "RATE_LIMITED"
+    # An error the API did not mean to raise (a bug, a database failure): logged, and answered
+    # with the request's ID in ``extensions.requestId``.
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
 class UserInputError(GraphQLError):

@@ -10,9 +10,21 @@ A client's ``complete`` cancels its operation. Either side may ``ping``; the oth
 ``pong``. Misbehaviour closes the socket with one of the codes in ``CloseCode``.
 
 No maintained library speaks this protocol for graphene on Channels, hence this module. It is
-kept thin: it checks frames, authenticates through the accounts app, runs operations with
-graphql-core and enforces the limits in the "Websockets" section of the settings; what an
-operation does is the schema's business.
+kept thin: it checks frames, authenticates through the accounts app, hands operations to the
+runner that HTTP uses too (``schema.core.runner``: variables, execution, masking and logging of
+unexpected errors with the connection's request ID, metrics) and enforces the limits in the
+"Websockets" section of the settings; what an operation does is the schema's business.
+
+**A socket is not a licence.** The token of `connection_init` is checked again for every
+operation started (a query, a mutation, a subscription), as a request over HTTP would be
+checked at that moment, and the operation runs as the user it names now; a token no longer
+accepted closes the socket with 4403 and the reason. The token's expiry (its ``exp``) closes
+the socket with 4403 when it comes; apps reconnect with a fresh token (graphql-ws clients do so
+with a ``connectionParams`` function). And a signed-in connection listens to its user's group
+(``USER_ACCOUNT``, see ``accounts.realtime``): when a session is revoked, the account is
+deactivated or a role changes, on whichever server process, the connection checks its token
+again at once (4403 if refused) and its running subscriptions go on with the user read
+afresh; what they deliver meanwhile waits for that check.
 
 Each event of a subscription is executed like a query, in a worker thread, for its subscriber.
 An event that says its result is the same for every subscriber of the same operation (it has a
@@ -23,7 +35,6 @@ costs one execution, not a thousand.
 """
 
 import asyncio
-import copy
 import functools
 import hashlib
 import json
@@ -33,7 +44,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from inspect import isawaitable
 from types import SimpleNamespace
 from urllib.parse import urljoin, urlparse
 
@@ -49,19 +59,25 @@ from django.core.exceptions import DisallowedHost, ImproperlyConfigured
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from django.utils.encoding import iri_to_uri
-from graphene_django.settings import graphene_settings
-from graphene_django.views import instantiate_middleware
-from graphql import ExecutionResult, GraphQLError, create_source_event_stream, execute
+from graphql import GraphQLError
 
-from accounts.authentication import AuthenticationError, authenticate_token, bearer_token
+from accounts.authentication import (
+    AuthenticationError,
+    authenticate_token,
+    bearer_token,
+    token_expires_at,
+)
 from core import metrics
 from core.client_ip import client_ip
+from core.logs import request_id_var
+from core.middleware import request_id_from
 from core.shared_cache import shared_cache
 from core.text import unencodable_path
 
-from .documents import DocumentError, prepare_operation
+from . import runner
+from .documents import DocumentError, DocumentLimits, prepare_operation
 from .group_hub import GroupHub
-from .metrics import count_result
+from .groups import USER_ACCOUNT, group_name
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +94,8 @@ MAX_REASON_BYTES = 123
 # Results of shared subscription events kept for the process's other subscribers: enough for
 # every operation of the broadcasts in flight.
 SHARED_RESULTS = 1024
+# The close reason when the connection's token expires.
+TOKEN_EXPIRED = "The token expired; reconnect with a fresh one."  # noqa: S105 (not a secret)
 
 
 class CloseCode(IntEnum):
@@ -91,7 +109,9 @@ class CloseCode(IntEnum):
 
     BAD_REQUEST = 4400  # an invalid message; the reason says what was wrong
     UNAUTHORIZED = 4401  # `subscribe` before `connection_ack`
-    FORBIDDEN = 4403  # the token in `connection_init` was refused
+    # The token of `connection_init` was refused, then or later (expired, its session revoked,
+    # the account deactivated): the reason says which. Apps reconnect with a fresh token.
+    FORBIDDEN = 4403
     SUBPROTOCOL_NOT_ACCEPTABLE = 4406  # the client did not offer graphql-transport-ws
     INIT_TIMEOUT = 4408  # no `connection_init` in time
     SUBSCRIBER_ALREADY_EXISTS = 4409  # `subscribe` with the ID of a running operation
@@ -328,6 +348,7 @@ class Operation:
     id: str
     streaming: bool = False
     task: asyncio.Task | None = None
+    context: "WebsocketContext | None" = None
     streams: list["GroupStream"] = field(default_factory=list)
 
 
@@ -363,7 +384,12 @@ class GroupStream:
                 "Events arrived faster than they could be sent; subscribe again.",
                 extensions={"code": WebsocketErrorCode.TOO_MANY_EVENTS.value},
             )
-        return await self._queue.get()
+        payload = await self._queue.get()
+        # News of the viewer's account heard before now is acted on first (the socket closes,
+        # or the viewer is read afresh); nothing to wait for, nearly always.
+        if (pending := self._consumer.account_check) is not None:
+            await pending.wait()
+        return payload
 
     def deliver(self, payload) -> None:
         try:
@@ -372,19 +398,36 @@ class GroupStream:
             self._overflowed = True
 
 
+class AccountWatch:
+    """Hears the news of a signed-in connection's user (``USER_ACCOUNT``), as a listener of the
+    process's GroupHub, and has the connection check its token again."""
+
+    __slots__ = ("_consumer", "group")
+
+    def __init__(self, consumer: "GraphQLWebsocketConsumer", group: str):
+        self.group = group
+        self._consumer = consumer
+
+    def deliver(self, payload) -> None:
+        self._consumer.account_news()
+
+
 class WebsocketContext:
     """``info.context`` of an operation over the socket.
 
     Resolvers are written against the HttpRequest they get over HTTP, so this offers the same
-    names: ``user``, ``META``, ``LANGUAGE_CODE`` and ``build_absolute_uri``. Subscription
-    resolvers also get ``listen``, and ``connection_id``, which names the connection uniquely
-    across server processes.
+    names: ``user``, ``META``, ``LANGUAGE_CODE``, ``request_id`` and ``build_absolute_uri``.
+    Subscription resolvers also get ``listen``, and ``connection_id``, which names the
+    connection uniquely across server processes.
+
+    ``user`` is the user the connection's token names as the operation starts, a fresh object
+    (what resolvers cache on it, its office roles, lives as long as that object); a running
+    subscription gets a fresh one again whenever news of the account comes.
     """
 
     def __init__(self, consumer: "GraphQLWebsocketConsumer", operation: Operation):
-        # A copy per operation: what resolvers cache on the user (its office roles) lives for
-        # one operation, as it does for one request over HTTP, not for the whole connection.
-        self.user = copy.copy(consumer.user)
+        self.user = consumer.user
+        self.request_id = consumer.request_id
         self.META = consumer.meta
         self.LANGUAGE_CODE = consumer.language
         self.scope = consumer.scope
@@ -451,6 +494,8 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
     # No channel of its own: the process's GroupHub hears the groups for every connection, so
     # a broadcast to a thousand subscribers is not a thousand channel-layer messages.
     channel_layer_alias = None
+    # The wall clock the token's expiry is read against (seconds since the epoch, as ``exp``).
+    clock = staticmethod(time.time)
 
     def __init__(self, *args, schema=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -458,14 +503,26 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         if self.schema is None:
             raise ImproperlyConfigured("Route GraphQLWebsocketConsumer.as_asgi(schema=...).")
         self.graphql_schema = getattr(self.schema, "graphql_schema", self.schema)
-        self.middleware = list(instantiate_middleware(graphene_settings.MIDDLEWARE or ()))
+        # The viewer as last checked: at `connection_init`, then whenever news of the account
+        # came. Each operation checks the token again for itself.
         self.user = AnonymousUser()
         self.language = settings.LANGUAGE_CODE
         self.meta: dict[str, str] = {}
         self.limits: Limits | None = None
         # Unique across server processes: presence and connection slots are held under it.
         self.connection_id = f"websocket.{uuid.uuid4().hex}"
+        # The ID of the connection's log lines and of its operations' unexpected errors.
+        self.request_id = ""
         self._hub: GroupHub | None = None
+        # The bearer token of `connection_init` (None: anonymous), and what watches its user.
+        self._token: str | None = None
+        self._account: AccountWatch | None = None
+        # How many times news of the account was heard; while a check of it is pending, an
+        # event set once it is done (what the subscriptions deliver waits for it).
+        self._account_news = 0
+        self.account_check: asyncio.Event | None = None
+        # When the token expires: a timer rather than a task, as every signed-in socket has one.
+        self._expiry: asyncio.TimerHandle | None = None
         self._closed = False
         self._init_received = False
         self._acknowledged = False
@@ -491,6 +548,10 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
     @_guarded
     async def connect(self):
         metrics.websocket_opened()
+        # The handshake's request ID (WebsocketRequestIdMiddleware), else one of its own: the
+        # variable then holds for every handler, task and thread of the connection.
+        self.request_id = request_id_var.get() or request_id_from("")
+        request_id_var.set(self.request_id)
         self.limits = Limits.from_settings()
         self.meta = request_meta(self.scope)
         self.language = handshake_language(self.meta)
@@ -528,6 +589,8 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         metrics.websocket_closed(code)
         self._closed = True
+        if self._expiry is not None:
+            self._expiry.cancel()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -535,6 +598,8 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         # Operations leave their groups as they end; this catches a clean-up cut short.
         for stream in list(self._streams):
             await self._quietly(self.leave_group(stream))
+        if self._account is not None:
+            await self._quietly(self._hub.leave(self._account.group, self._account))
         if self._slot is not None:
             await self._quietly(sync_to_async(self._slot.release, thread_sensitive=False)())
 
@@ -553,20 +618,20 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             if not isinstance(language, str):
                 raise invalid("'language' must be a string")
             self.language = supported_language(language) or self.language
-        token = _init_token(payload)
-        if token is not None:
-            try:
-                # The token's user (and whether their session was revoked) is in the database.
-                self.user = await database_sync_to_async(
-                    authenticate_token, thread_sensitive=False
-                )(token)
-            except AuthenticationError as error:
-                raise CloseConnection(CloseCode.FORBIDDEN, error.message) from error
+        self._token = _init_token(payload)
+        # The token's user (and whether their session was revoked) is in the database.
+        self.user = await self._in_thread(self._authenticate)
         await self._claim_slot()
+        if self.user.is_authenticated:
+            # Before the ack: whatever happens to the account from then on is heard.
+            await self._watch_account()
         self._acknowledged = True
         await self._send({"type": "connection_ack"})
         if self.limits.keepalive > 0:
             self._spawn(self._keep_alive, self.limits.keepalive)
+        if self._token is not None and (expires := token_expires_at(self._token)) is not None:
+            delay = max(0.0, expires - self.clock())
+            self._expiry = asyncio.get_running_loop().call_later(delay, self._expired)
 
     async def _on_ping(self, message):
         # The pong carries the ping's payload back, as graphql-ws's server does: a client can
@@ -605,43 +670,53 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         self._refused = 0
         operation = Operation(operation_id)
         self._operations[operation_id] = operation
-        operation.task = self._spawn(self._run, operation, message["payload"])
+        started = await self._start(operation, message["payload"])
+        if started is None:
+            await self._finish(operation)
+            return
+        operation.task = self._spawn(self._run, operation, *started)
 
     async def _on_complete(self, message):
         # An unknown ID is an operation that already ended: the protocol says to ignore it.
         operation = self._operations.pop(message["id"], None)
-        if operation is not None:
+        if operation is not None and operation.task is not None:
             operation.task.cancel()
 
     # -- Operations -----------------------------------------------------------------------------
-    async def _run(self, operation: Operation, payload: dict) -> None:
-        try:
-            with translation.override(self.language):
-                await self._execute(operation, payload)
-        finally:
-            await self._finish(operation)
+    async def _start(self, operation: Operation, payload: dict) -> tuple | None:
+        """What ``_run`` needs to run the operation (its runner, and a subscription's key for
+        shared results), once it may: None when it may not, its `error` sent.
 
-    async def _execute(self, operation: Operation, payload: dict) -> None:
+        Awaited before the connection's next message is read. A subscription is authorized here
+        (the token checked now), so that it listens to its groups before anything the client
+        sent after it runs: an app subscribes to an event, then reads it, and misses nothing in
+        between. A query or mutation checks the token in the thread that runs it.
+        """
         variables = payload.get("variables")
         name = payload.get("operationName")
         try:
-            # The same standard rules, limits and document cache as over HTTP.
-            prepared = prepare_operation(self.graphql_schema, payload["query"], name, variables)
+            with translation.override(self.language):
+                # The same standard rules, limits and document cache as over HTTP, then the
+                # variables, as the runner checks them for HTTP too.
+                prepared = prepare_operation(self.graphql_schema, payload["query"], name, variables)
+                run = runner.prepare(
+                    self.graphql_schema,
+                    prepared.document,
+                    prepared.operation,
+                    variables,
+                    operation_name=name,
+                    request_id=self.request_id,
+                    limits=DocumentLimits.from_settings(),
+                )
         except DocumentError as error:
             await self._send_error(operation.id, error.errors)
-            return
-        document = prepared.document
-        context = WebsocketContext(self, operation)
-        if prepared.is_subscription:
-            # The text names the operation, for results shared between subscribers of it.
-            operation_key = (payload["query"], name, _variables_key(variables), self.language)
-            await self._stream(operation, document, context, variables, name, operation_key)
-            return
-        result = await self._execute_in_thread(document, context, variables, name)
-        await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
-        await self._send({"id": operation.id, "type": "complete"})
-
-    async def _stream(self, operation, document, context, variables, name, operation_key) -> None:
+            return None
+        except runner.OperationRefused as refused:
+            await self._send_error(operation.id, refused.errors)
+            return None
+        operation.context = WebsocketContext(self, operation)
+        if not run.is_subscription:
+            return run, None
         limit = self.limits.max_subscriptions
         if limit and sum(op.streaming for op in self._operations.values()) >= limit:
             error = GraphQLError(
@@ -649,79 +724,175 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
                 extensions={"code": WebsocketErrorCode.TOO_MANY_SUBSCRIPTIONS.value},
             )
             await self._send_error(operation.id, [error])
-            return
+            return None
         operation.streaming = True
-        # The source stream (the resolver's async generator) lives on this event loop; each of
-        # its events is then executed like a query, in a thread, as the ORM requires.
-        source = await create_source_event_stream(
-            self.graphql_schema,
-            document,
-            context_value=context,
-            variable_values=variables,
-            operation_name=name,
-        )
-        if isinstance(source, ExecutionResult):
-            # Refused before the first event (no Subscription type, a permission check): the
-            # protocol's `error`, which ends the operation.
-            await self._send_error(operation.id, source.errors or [])
-            return
         try:
-            async for event in source:
+            await self._authorize(operation.context)
+        except runner.OperationRefused as refused:
+            await self._send_error(operation.id, refused.errors)
+            return None
+        # The text names the operation, for results shared between subscribers of it.
+        return run, (payload["query"], name, _variables_key(variables), self.language)
+
+    async def _run(self, operation: Operation, run, operation_key) -> None:
+        try:
+            with translation.override(self.language):
+                if run.is_subscription:
+                    await self._stream(operation, run, operation_key)
+                else:
+                    await self._answer(operation, run)
+        finally:
+            await self._finish(operation)
+
+    async def _answer(self, operation: Operation, run) -> None:
+        """A query's or a mutation's result: `next`, then `complete`."""
+        try:
+            # The token is checked in the thread that then runs the operation: one hop.
+            result = await self._in_thread(self._authorized_execution, run, operation.context)
+        except runner.OperationRefused as refused:
+            await self._send_error(operation.id, refused.errors)
+            return
+        await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
+        await self._send({"id": operation.id, "type": "complete"})
+
+    async def _stream(self, operation: Operation, run, operation_key) -> None:
+        """A subscription's results, one `next` per event, until its stream ends (`complete`)
+        or fails (`error`)."""
+        context = operation.context
+        try:
+            # The source stream (the resolver's async generator) lives on this event loop;
+            # each of its events is then executed like a query, in a thread, as the ORM
+            # requires. Refused before the first event (a permission check, an unknown ID):
+            # the protocol's `error`, which ends the operation.
+            source = await run.subscribe(context)
+        except runner.OperationRefused as refused:
+            await self._send_error(operation.id, refused.errors)
+            return
+        events = aiter(source)
+        try:
+            while True:
+                try:
+                    event = await anext(events)
+                except StopAsyncIteration:
+                    break
+                except Exception as error:
+                    # The stream failed (an error of the API's, or a bug: masked and logged).
+                    raise run.stream_failed(error) from error
                 if getattr(event, "shared_result_key", None) is not None:
-                    text = self._shared_result(
-                        document, context, variables, name, event, operation_key
-                    )
+                    text = self._shared_result(run, context, event, operation_key)
                     await self._send_next(operation.id, text)
                     continue
-                result = await self._execute_in_thread(document, context, variables, name, event)
+                result = await self._in_thread(self._execution, run, context, event)
                 await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
-        except GraphQLError as error:
-            await self._send_error(operation.id, [error])
+        except runner.OperationRefused as refused:
+            await self._send_error(operation.id, refused.errors)
             return
         finally:
             if aclose := getattr(source, "aclose", None):
                 await aclose()
         await self._send({"id": operation.id, "type": "complete"})
 
-    def _shared_result(self, document, context, variables, name, event, operation_key) -> str:
+    def _shared_result(self, run, context, event, operation_key) -> str:
         """The JSON of the result of ``event``, which is the same for every subscriber of the
         operation: executed by the first of this process to send it, on the event loop (the
         event promises it needs no database), then taken from ``_shared_results``."""
         key = (event.shared_result_key, operation_key)
         text = _shared_results.get(key)
         if text is None:
-            result = self._execute_sync(document, context, variables, name, event)
-            text = _json(result.formatted)
+            text = _json(self._execution(run, context, event).formatted)
             _shared_results[key] = text
             while len(_shared_results) > SHARED_RESULTS:
                 del _shared_results[next(iter(_shared_results))]
         return text
 
-    async def _execute_in_thread(self, document, context, variables, name, root=None):
+    async def _in_thread(self, function, *args):
+        """``function(*args)`` in a worker thread, with Django's handling of database
+        connections around it."""
         # Not thread-sensitive: Channels gives a consumer no thread of its own, so
         # thread_sensitive=True would run every socket's operations, process-wide, one at a
         # time on a single shared thread. An execution is self-contained (any transaction
         # opens and closes inside it), so any thread of the pool will do.
-        return await database_sync_to_async(self._execute_sync, thread_sensitive=False)(
-            document, context, variables, name, root
-        )
+        return await database_sync_to_async(function, thread_sensitive=False)(*args)
 
-    def _execute_sync(self, document, context, variables, name, root):
+    def _execution(self, run, context, root=None):
+        """``run``'s result for ``context`` (and a subscription's event), in the connection's
+        language. Blocking: in a worker thread, but for shared results."""
         with translation.override(self.language):
-            result = execute(
-                self.graphql_schema,
-                document,
-                root_value=root,
-                context_value=context,
-                variable_values=variables,
-                operation_name=name,
-                middleware=self.middleware or None,
-            )
-        if isawaitable(result):
-            result.close()
-            raise TypeError("Resolvers run over the websocket must be synchronous, as over HTTP.")
-        count_result(document, name, result)
-        return result
+            return run.execute(context, root)
+
+    def _authorized_execution(self, run, context):
+        """``_execution`` as the user the connection's token names now (blocking)."""
+        context.user = self._authenticate_for_operation()
+        return self._execution(run, context)
+
+    # -- Who is asking ------------------------------------------------------------------------
+    def _authenticate(self):
+        """The user the connection's token names now (anonymous without one), as the same
+        token would be taken over HTTP now; CloseConnection(4403) with the reason when it is
+        refused. Blocking: it reads the database."""
+        if self._token is None:
+            return AnonymousUser()
+        try:
+            return authenticate_token(self._token)
+        except AuthenticationError as error:
+            raise CloseConnection(CloseCode.FORBIDDEN, error.message) from error
+
+    def _authenticate_for_operation(self):
+        """``_authenticate``, for an operation about to run: a failure other than a refused
+        token (the database unreachable) is that operation's error, masked and logged as over
+        HTTP, and the socket stays open."""
+        try:
+            return self._authenticate()
+        except CloseConnection:
+            raise
+        except Exception as error:
+            failure = runner.internal_error(error, self.request_id)
+            raise runner.OperationRefused([failure]) from error
+
+    async def _authorize(self, context: WebsocketContext) -> None:
+        """``context.user``: the user the token names now, for an operation that starts."""
+        if self._token is None:
+            return
+        heard = self._account_news
+        user = await self._in_thread(self._authenticate_for_operation)
+        # News of the account heard meanwhile has its own check, begun after this one: the
+        # user that check reads (already, or once it is done) is the one to go on with.
+        context.user = user if heard == self._account_news else self.user
+
+    def account_news(self) -> None:
+        """News of the account (``AccountWatch``): check the token again, and hold what the
+        subscriptions deliver until that is done. Must not block."""
+        self._account_news += 1
+        if self.account_check is None:
+            self.account_check = asyncio.Event()
+            self._spawn(self._check_viewer)
+
+    async def _check_viewer(self) -> None:
+        """Check the token again until no news came during a check: refused, the socket closes
+        (4403); accepted, the running subscriptions go on as the user read now."""
+        while True:
+            heard = self._account_news
+            user = await self._in_thread(self._authenticate)
+            self.user = user
+            for operation in self._operations.values():
+                if operation.streaming and operation.context is not None:
+                    operation.context.user = user
+            if heard == self._account_news:
+                break
+        # Refused, the socket closes and what waits is cancelled with it.
+        done, self.account_check = self.account_check, None
+        done.set()
+
+    async def _watch_account(self) -> None:
+        """Listen to the user's news (``USER_ACCOUNT``) through the process's hub."""
+        if self._hub is None:
+            self._hub = GroupHub.of(get_channel_layer())
+        self._account = AccountWatch(self, group_name(USER_ACCOUNT, id=self.user.pk))
+        await self._hub.join(self._account.group, self._account)
+
+    def _expired(self) -> None:
+        """The token's expiry came: close the socket (4403)."""
+        self._spawn(self.close_with, CloseCode.FORBIDDEN, TOKEN_EXPIRED)
 
     async def _finish(self, operation: Operation) -> None:
         if self._operations.get(operation.id) is operation:

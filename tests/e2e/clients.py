@@ -104,9 +104,13 @@ class NodeClient:
 
     kind = "node"
 
-    def __init__(self, process: asyncio.subprocess.Process, stderr_path: Path):
+    def __init__(
+        self, process: asyncio.subprocess.Process, stderr_path: Path, reconnects: bool = False
+    ):
         self.process = process
         self.stderr_path = stderr_path
+        # Whether the client reconnects when the socket closes (see ``connect``).
+        self.reconnects = reconnects
         self.events: list[dict] = []
         self._event_arrived = asyncio.Event()
         self._subscriptions: dict[str, Subscription] = {}
@@ -114,13 +118,29 @@ class NodeClient:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def connect(cls, url: str, token=None, keep_alive=False, *, log_dir: Path):
-        """A connected client; raises Refused if the server closes the socket instead."""
+    async def connect(
+        cls,
+        url: str,
+        token=None,
+        keep_alive=False,
+        *,
+        log_dir: Path,
+        refresh_token: str | None = None,
+        http_url: str | None = None,
+    ):
+        """A connected client; raises Refused if the server closes the socket instead.
+
+        With ``refresh_token`` (and the server's ``http_url``) the client reconnects as an app
+        does when the server closes the socket: with a fresh access token, from
+        ``tokenRefresh``, its subscriptions subscribed again.
+        """
         command = ["node", str(NODE_SCRIPT), "--url", url]
         if token is not None:
             command += ["--token", token]
         if keep_alive:
             command += ["--keep-alive", str(int(CLIENT_PING_SECONDS * 1000))]
+        if refresh_token is not None:
+            command += ["--refresh-token", refresh_token, "--http-url", http_url]
         stderr_path = log_dir / f"node-client-{next(_node_logs)}.log"
         with stderr_path.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
@@ -130,7 +150,7 @@ class NodeClient:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,
             )
-        client = cls(process, stderr_path)
+        client = cls(process, stderr_path, reconnects=refresh_token is not None)
         try:
             first = await client._next_event(
                 lambda event: event["event"] in ("connected", "closed")
@@ -149,7 +169,7 @@ class NodeClient:
             if "event" in message:
                 self.events.append(message)
                 self._event_arrived.set()
-                if message["event"] == "closed":
+                if message["event"] == "closed" and not self.reconnects:
                     for subscription in self._subscriptions.values():
                         subscription.put("closed", message)
                 continue
@@ -190,6 +210,24 @@ class NodeClient:
     async def execute(self, query: str, variables: dict | None = None) -> dict:
         """The one result of a query or mutation run over the socket."""
         return await (await self.subscribe(query, variables)).next()
+
+    async def event(self, wanted, after: int = 0, timeout: float = WAIT_SECONDS) -> int:
+        """The position among ``events`` of the first one from ``after`` on that is
+        ``wanted``, closes included; waits for it."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for position in range(after, len(self.events)):
+                    if wanted(self.events[position]):
+                        return position
+                if self._reader.done():
+                    raise Ended(f"The Node client ended:\n{self.stderr()}")
+                self._event_arrived.clear()
+                await self._event_arrived.wait()
+
+    async def closed(self, timeout: float = WAIT_SECONDS) -> int | None:
+        """The code the socket was closed with, once it is."""
+        position = await self.event(lambda event: event["event"] == "closed", timeout=timeout)
+        return self.events[position]["code"]
 
     def count(self, event: str, received: bool) -> int:
         return sum(
@@ -311,6 +349,13 @@ class PythonClient:
                     await asyncio.sleep(0.01)
             self.transport.ping_received.clear()
         assert "pong" in self.transport.payloads  # the server has answered gql's pings
+
+    async def closed(self, timeout: float = WAIT_SECONDS) -> int | None:
+        """The code the socket was closed with, once it is."""
+        async with asyncio.timeout(timeout):
+            while self.transport.close_exception is None:
+                await asyncio.sleep(0.01)
+        return _close_code(self.transport.close_exception)
 
     def closes(self) -> list[str]:
         """Why the connection failed, if it has."""

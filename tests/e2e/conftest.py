@@ -77,11 +77,13 @@ async def clients(daphne_server, tmp_path):
     opened = []
 
     class Clients:
-        async def connect(self, kind: str, token=None, keep_alive=False):
+        async def connect(self, kind: str, token=None, keep_alive=False, server=None, **options):
+            """``server``: another live server than the package's; ``options``: the client's
+            own (NodeClient's ``refresh_token`` and ``http_url``)."""
             if kind == "node" and (missing := node_missing()):
                 pytest.fail(missing, pytrace=False)
             client = await CLIENTS[kind].connect(
-                daphne_server.ws_url, token, keep_alive, log_dir=tmp_path
+                (server or daphne_server).ws_url, token, keep_alive, log_dir=tmp_path, **options
             )
             opened.append(client)
             return client

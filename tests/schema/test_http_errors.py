@@ -61,7 +61,7 @@ def decoded(response):
 
 
 def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(caplog):
-    with caplog.at_level(logging.ERROR, logger="schema.views"):
+    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
         response = run("{ fine boom }", **{"X-Request-ID": "req-42"})
 
     body = decoded(response)
@@ -99,7 +99,7 @@ def test_the_request_id_of_a_middleware_comes_first():
 def test_without_a_usable_request_id_a_new_one_is_made(header, caplog):
     headers = {"X-Request-ID": header} if header else {}
 
-    with caplog.at_level(logging.ERROR, logger="schema.views"):
+    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
         response = run("{ boom }", **headers)
 
     request_id = decoded(response)["errors"][0]["extensions"]["requestId"]
@@ -110,7 +110,7 @@ def test_without_a_usable_request_id_a_new_one_is_made(header, caplog):
 def test_in_debug_the_unexpected_message_is_shown(settings, caplog):
     settings.DEBUG = True
 
-    with caplog.at_level(logging.ERROR, logger="schema.views"):
+    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
         response = run("{ boom }")
 
     error = decoded(response)["errors"][0]
@@ -119,7 +119,7 @@ def test_in_debug_the_unexpected_message_is_shown(settings, caplog):
 
 
 def test_a_known_error_keeps_its_message_and_code(caplog):
-    with caplog.at_level(logging.ERROR, logger="schema.views"):
+    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
         response = run("{ known }")
 
     assert decoded(response)["errors"][0]["message"] == "Not like that."

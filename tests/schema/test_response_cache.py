@@ -19,8 +19,7 @@ from cities.models import City, OfficeMembership
 from core import data_versions
 from events import services
 from events.models import Event
-from schema import views
-from schema.core import documents, response_cache
+from schema.core import documents, response_cache, runner
 from schema.schema import schema
 from tests.factories import MembershipFactory
 
@@ -96,7 +95,7 @@ def test_a_kept_response_skips_parsing_validation_and_execution(post, aktau, mon
 
     monkeypatch.setattr(documents, "parse_document", refuse)
     monkeypatch.setattr(documents, "validate_document", refuse)
-    monkeypatch.setattr(views, "execute", refuse)
+    monkeypatch.setattr(runner, "execute", refuse)
 
     body, _ = post(FEED, {"first": 20})
     assert titles(body) == ["Caspian regatta"]

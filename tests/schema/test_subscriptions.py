@@ -586,6 +586,7 @@ async def test_a_change_rolled_back_is_never_broadcast(
 ):
     socket = await connected()
     await listen(socket, joined, "all", ANNOUNCEMENT_POSTED, None, ALL_ANNOUNCEMENTS_GROUP)
+    sent_to.clear()  # what the fixtures' rows told, on commit, of their users' roles
 
     def post_then_fail():
         with transaction.atomic():
@@ -605,6 +606,7 @@ async def test_a_change_rolled_back_is_never_broadcast(
 async def test_a_broadcast_waits_for_the_commit(connected, joined, sent_to, publisher, offices):
     socket = await connected()
     await listen(socket, joined, "all", ANNOUNCEMENT_POSTED, None, ALL_ANNOUNCEMENTS_GROUP)
+    sent_to.clear()  # what the fixtures' rows told, on commit, of their users' roles
     written, commit = threading.Event(), threading.Event()
 
     def post_and_hold_the_transaction():

@@ -105,7 +105,10 @@ class SampleSubscription(graphene.ObjectType):
 
 
 sample_schema = graphene.Schema(query=SampleQuery, subscription=SampleSubscription)
-sample_application = AllowedOriginMiddleware(GraphQLWebsocketConsumer.as_asgi(schema=sample_schema))
+# Wrapped as backend.asgi wraps the project's consumer.
+sample_application = WebsocketRequestIdMiddleware(
+    AllowedOriginMiddleware(GraphQLWebsocketConsumer.as_asgi(schema=sample_schema))
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -750,17 +753,27 @@ async def test_a_duplicate_operation_id_closes_4409(connected):
     await assert_closed(socket, 4409, "Subscriber for news already exists")
 
 
-async def test_an_unexpected_error_closes_4500_and_is_logged(connected, caplog):
-    socket = await connected(sample_application)
+async def test_a_bug_in_a_subscriptions_stream_ends_it_masked_and_logged(connected, caplog):
+    socket = await connected(sample_application, headers=[(b"x-request-id", b"conn-4711-abc")])
 
-    with caplog.at_level(logging.ERROR, logger="schema.core.websocket"):
+    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
         await subscribe(socket, "bug", BROKEN)
 
         assert await receive(socket) == next_frame("bug", {"broken": 1})
-        await assert_closed(socket, 4500, "Internal server error")
+        assert await receive(socket) == error_frame(
+            "bug",
+            {
+                "message": "Internal server error.",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "conn-4711-abc"},
+            },
+        )
 
-    assert [record.message for record in caplog.records] == ["Websocket _run failed"]
-    assert caplog.records[0].exc_info[1].args == ("a bug in a resolver",)
+    [record] = caplog.records
+    assert "conn-4711-abc" in record.getMessage()
+    assert record.exc_info[1].args == ("a bug in a resolver",)
+    # The one operation ended; the socket serves the next.
+    await subscribe(socket, "hello", HELLO)
+    assert await receive(socket) == next_frame("hello", {"hello": "hello"})
 
 
 async def test_a_listener_that_falls_behind_ends_with_too_many_events(monkeypatch):

@@ -2,6 +2,7 @@
 //
 //   node client.mjs --url ws://127.0.0.1:8000/graphql/ [--token TOKEN] [--keep-alive MS]
 //                   [--query DOCUMENT [--variables JSON] [--id NAME]]
+//                   [--refresh-token TOKEN --http-url http://127.0.0.1:8000/graphql/]
 //
 // Connects at once, sending the token in connectionParams as {"authorization": "Bearer …"},
 // and never reconnects: a closed socket is the end, so the tests see every close. Runs the
@@ -27,6 +28,13 @@
 // With --keep-alive the client pings the server every MS milliseconds (graphql-ws's keepAlive)
 // and terminates the socket when a pong does not follow within twice that, the timeout that
 // graphql-ws's documentation adds on the ping and pong events.
+//
+// With --refresh-token the client behaves as an app does when the server closes its socket
+// with 4403 (the token expired, say): graphql-ws reconnects, and its connectionParams function
+// first exchanges the refresh token for a new pair at --http-url (`tokenRefresh`), printing
+//   {"event": "refreshed"}
+// then sends the new access token; the running subscriptions are subscribed again. Every close
+// is still printed; the client ends when stdin does.
 
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -42,6 +50,8 @@ const { values: options } = parseArgs({
     query: { type: 'string' },
     variables: { type: 'string' },
     id: { type: 'string', default: 'main' },
+    'refresh-token': { type: 'string' },
+    'http-url': { type: 'string' },
   },
 });
 if (!options.url) {
@@ -63,12 +73,40 @@ function describe(failure) {
 const keepAlive = Number(options['keep-alive']);
 let pongTimer;
 
+const TOKEN_REFRESH = `mutation Refresh($token: String!) {
+  tokenRefresh(refreshToken: $token) { accessToken refreshToken errors { code message } }
+}`;
+const reconnects = Boolean(options['refresh-token']);
+let accessToken = options.token;
+let refreshToken = options['refresh-token'];
+let connections = 0;
+
+// What an app's connectionParams does: the token it holds, and a fresh one for every
+// connection after the first.
+async function connectionParams() {
+  connections += 1;
+  if (connections > 1 && refreshToken) {
+    const response = await fetch(options['http-url'], {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ query: TOKEN_REFRESH, variables: { token: refreshToken } }),
+    });
+    const { tokenRefresh } = (await response.json()).data;
+    if (tokenRefresh.errors.length) throw new Error(JSON.stringify(tokenRefresh.errors));
+    ({ accessToken, refreshToken } = tokenRefresh);
+    print({ event: 'refreshed' });
+  }
+  return accessToken ? { authorization: `Bearer ${accessToken}` } : undefined;
+}
+
 const client = createClient({
   url: options.url,
   webSocketImpl: WebSocket,
-  connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : undefined,
+  connectionParams,
   lazy: false,
-  retryAttempts: 0,
+  retryAttempts: reconnects ? 3 : 0,
+  // At once: a test waits for nothing else.
+  retryWait: async () => {},
   keepAlive,
   // A closed socket is reported (the `closed` event), not printed to stderr as an error.
   onNonLazyError: () => {},
@@ -77,8 +115,8 @@ const client = createClient({
     closed: (event) => {
       clearTimeout(pongTimer);
       print({ event: 'closed', code: event?.code ?? null, reason: event?.reason ?? '' });
-      // Nothing more can happen: no reconnection. Leave once stdout is flushed.
-      process.stdout.write('', () => process.exit(0));
+      // Without reconnection nothing more can happen. Leave once stdout is flushed.
+      if (!reconnects) process.stdout.write('', () => process.exit(0));
     },
     ping: (received, payload) => {
       print({ event: 'ping', received, payload: payload ?? null });
@@ -102,6 +140,7 @@ let inputEnded = false;
 function close() {
   for (const stop of running.values()) stop();
   client.dispose();
+  if (reconnects) process.stdout.write('', () => process.exit(0));
 }
 
 function ended(name, line) {

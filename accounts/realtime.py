@@ -1,0 +1,59 @@
+"""What a user's open websockets hear of their account, after the change commits.
+
+A websocket signs in once, with the token of its `connection_init`, and may stay open for hours.
+Each operation started on it checks the token again, but a subscription that is already running
+would go on delivering as the user was. So every change that may take something away from a
+user is told to that user's group (``core.channel_groups.USER_ACCOUNT``), on every server
+process, once it commits:
+
+- a session revoked: sign-out (``tokenRevoke``), a reused refresh token, anything else that
+  sets ``RefreshToken.revoked_at``;
+- the account changed where its rights are kept (``is_active``, ``is_superuser``,
+  ``is_staff``): deactivated from the admin, a service or a shell; or deleted;
+- an office role given, changed or taken away (the cities app tells it, see
+  ``cities.receivers``).
+
+The message only says what kind of change it was: it is a reason to look, not a verdict. Each
+socket of the user checks its own token again, as a request over HTTP would be checked at that
+moment: a revoked session closes the sockets opened with that session's tokens (4403), a
+deactivated or deleted account all of them, and otherwise the socket goes on with the user read
+afresh (roles included) for every delivery and operation from then on.
+
+The changes are caught where they are written, so that no path misses them: model signals for
+saves and deletions, and the querysets' ``update`` (``accounts.models``) for bulk updates, which
+send no signal. Raw SQL is not seen.
+"""
+
+from enum import StrEnum
+
+from core.channel_groups import USER_ACCOUNT, broadcast_on_commit, group_name
+
+# The user's fields that decide what the API lets them do: a change to one is told.
+RIGHTS_FIELDS = frozenset({"is_active", "is_superuser", "is_staff"})
+
+
+class AccountChange(StrEnum):
+    """What happened to a user's account: the ``kind`` of the message their sockets hear."""
+
+    SESSION_REVOKED = "session_revoked"
+    ACCOUNT_CHANGED = "account_changed"
+    ACCOUNT_DELETED = "account_deleted"
+    ROLES_CHANGED = "roles_changed"
+
+
+def account_changed(user_id: int, change: AccountChange) -> None:
+    """Tell ``user_id``'s open websockets, on every server process, once the current transaction
+    commits (at once outside one), that their account changed: each checks its token again."""
+    broadcast_on_commit(group_name(USER_ACCOUNT, id=user_id), {"kind": change.value})
+
+
+def accounts_changed(user_ids, change: AccountChange) -> None:
+    """``account_changed`` for each of ``user_ids`` (each once)."""
+    for user_id in dict.fromkeys(user_ids):
+        account_changed(user_id, change)
+
+
+def touches_rights(update_fields) -> bool:
+    """Whether a save with these ``update_fields`` (None: every field) may change a user's
+    rights."""
+    return update_fields is None or not RIGHTS_FIELDS.isdisjoint(update_fields)
