@@ -354,6 +354,17 @@ def load_document(
     raise DocumentError(refusal.graphql_errors())
 
 
+def is_remembered(schema: GraphQLSchema, query: str) -> bool:
+    """Whether ``load_document`` would answer ``query`` from memory (kept valid, or refused
+    before) under the current limits, without parsing or validating anything."""
+    limits = DocumentLimits.from_settings()
+    query_hash = document_hash(query)
+    return (
+        document_cache.get(schema, query_hash, limits) is not None
+        or refused_documents.get(schema, query_hash, limits) is not None
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # The operation
 # ---------------------------------------------------------------------------------------------

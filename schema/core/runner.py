@@ -164,6 +164,11 @@ class OperationRun:
         return OperationRefused([internal_error(error, self.request_id)])
 
 
+# The most errors told about one request's variables: enough to fix a form at once, while
+# variables made of hundreds of wrong values cost no more than this to answer.
+MAX_VARIABLE_ERRORS = 10
+
+
 def prepare(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -181,6 +186,7 @@ def prepare(
         schema,
         definition.variable_definitions or (),
         variables or {},
+        max_errors=MAX_VARIABLE_ERRORS,
         hide_suggestions=hide_suggestions,
     )
     if isinstance(coerced, list):

@@ -75,7 +75,7 @@ from core.shared_cache import shared_cache
 from core.text import unencodable_path
 
 from . import runner
-from .documents import DocumentError, DocumentLimits, prepare_operation
+from .documents import DocumentError, DocumentLimits, is_remembered, prepare_operation
 from .group_hub import GroupHub
 from .groups import USER_ACCOUNT, group_name
 
@@ -694,11 +694,20 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         """
         variables = payload.get("variables")
         name = payload.get("operationName")
+        query = payload["query"]
         try:
+            # The same standard rules, limits and document cache as over HTTP, then the
+            # variables, as the runner checks them for HTTP too. A document met before (the
+            # app's own operations, and any refused one) is answered from memory on the loop;
+            # a new one is parsed and validated in a thread, so that a costly document holds
+            # up no other socket of the process meanwhile.
+            if is_remembered(self.graphql_schema, query):
+                prepared = prepare_operation(self.graphql_schema, query, name, variables)
+            else:
+                prepared = await sync_to_async(prepare_operation, thread_sensitive=False)(
+                    self.graphql_schema, query, name, variables
+                )
             with translation.override(self.language):
-                # The same standard rules, limits and document cache as over HTTP, then the
-                # variables, as the runner checks them for HTTP too.
-                prepared = prepare_operation(self.graphql_schema, payload["query"], name, variables)
                 run = runner.prepare(
                     self.graphql_schema,
                     prepared.document,

@@ -1,6 +1,7 @@
 """Documents: the standard validation rules kept, the limits added, the document cache."""
 
 import json
+import threading
 
 import pytest
 from channels.testing import WebsocketCommunicator
@@ -838,3 +839,29 @@ def test_a_parsed_document_weighs_what_it_holds():
     assert documents.document_tokens(small) == 5  # start, {, __typename, }, end
     assert documents.document_tokens(large) == 504
     assert document_cache.weigh(large) == 600 * 504 + len("{" + " __typename" * 500 + " }")
+
+
+async def test_a_new_document_is_prepared_off_the_sockets_event_loop(websocket, monkeypatch):
+    from schema.core import websocket as websocket_module
+
+    threads = []
+    prepare = websocket_module.prepare_operation
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(websocket_module, "prepare_operation", recorded)
+    socket = await websocket()
+    loop_thread = threading.current_thread()
+    query = "{ languages { code } }"
+
+    for operation_id in ("1", "2"):
+        await socket.send_json_to(
+            {"id": operation_id, "type": "subscribe", "payload": {"query": query}}
+        )
+        assert (await socket.receive_json_from(timeout=2))["type"] == "next"
+        assert (await socket.receive_json_from(timeout=2))["type"] == "complete"
+
+    # Parsed and validated in a thread the first time; from memory on the loop after that.
+    assert [thread is loop_thread for thread in threads] == [False, True]

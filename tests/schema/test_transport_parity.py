@@ -167,6 +167,21 @@ async def test_variables_that_do_not_fit_are_refused_alike(over_http):
     }
 
 
+async def test_wrong_variables_are_told_about_up_to_a_bound_alike(over_http):
+    names = [f"v{n}" for n in range(25)]
+    definitions = ", ".join(f"${name}: Int" for name in names)
+    fields = " ".join(f"{name}: cities(first: ${name}) {{ totalCount }}" for name in names)
+
+    answer = await both(
+        over_http, f"query({definitions}) {{ {fields} }}", dict.fromkeys(names, "x")
+    )
+
+    # Ten errors, then graphql-core's word that it stopped: not one per wrong value.
+    assert len(answer["errors"]) == 11
+    assert {error["extensions"]["code"] for error in answer["errors"]} == {"INVALID_VARIABLES"}
+    assert "data" not in answer
+
+
 async def test_a_limit_is_enforced_alike(over_http, settings):
     settings.GRAPHQL_MAX_ALIASES = 1
 
