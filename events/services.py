@@ -166,7 +166,7 @@ def update_event(actor, event: Event, data: dict) -> Event:
     )
     # People who plan to go must hear of a new time or place; other edits stay quiet.
     if event.status != Status.DRAFT and NOTIFYING_FIELDS.intersection(changed):
-        push.notify(Kind.EVENT_CHANGED, f"event:{event.pk}:change:{change.pk}", event=event)
+        push.notify(Kind.EVENT_CHANGED, event, change=change)
     # Live subscribers hear of every edit; a draft's reach only its offices, as each
     # subscription re-reads the event with its viewer's rights.
     realtime.event_changed(event, realtime.EventChange.UPDATED)
@@ -205,7 +205,7 @@ def announce_event(actor, event: Event) -> Event:
     event.save(update_fields=["status", "announced_at", "updated_at"])
     _record(actor, StateChange.Action.ANNOUNCED, event=event, before=before, after=event.status)
     if before == Status.DRAFT:
-        push.notify(Kind.EVENT_ANNOUNCED, f"event:{event.pk}:announced", event=event)
+        push.notify(Kind.EVENT_ANNOUNCED, event)
         realtime.event_announced(event)
     realtime.event_changed(event, realtime.EventChange.ANNOUNCED)
     return event
@@ -256,7 +256,7 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
         old=old,
         new=[new_starts_at.isoformat(), new_ends_at.isoformat()],
     )
-    push.notify(Kind.EVENT_POSTPONED, f"event:{event.pk}:change:{change.pk}", event=event)
+    push.notify(Kind.EVENT_POSTPONED, event, change=change)
     realtime.event_changed(event, realtime.EventChange.POSTPONED)
     return event
 
@@ -287,12 +287,7 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
         after=event.status,
         reason=reason,
     )
-    push.notify(
-        Kind.EVENT_CANCELLED,
-        f"event:{event.pk}:cancelled",
-        event=event,
-        urgent=push.urgent_cancellation(event),
-    )
+    push.notify(Kind.EVENT_CANCELLED, event)
     realtime.event_changed(event, realtime.EventChange.CANCELLED)
     return event
 
@@ -372,11 +367,7 @@ def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
     _validate_announcement(announcement)
     announcement.save()
     _record(actor, StateChange.Action.PUBLISHED, announcement=announcement, after="PUBLISHED")
-    push.notify(
-        Kind.ANNOUNCEMENT_POSTED,
-        f"announcement:{announcement.pk}:posted",
-        announcement=announcement,
-    )
+    push.notify(Kind.ANNOUNCEMENT_POSTED, announcement)
     realtime.announcement_posted(announcement)
     return announcement
 

@@ -18,9 +18,8 @@ from accounts.models import Device, User
 from cities.models import CityFollow, TwinningFollow
 
 from ..models import Rsvp
+from . import registry
 from .models import Notification
-
-Kind = Notification.Kind
 
 
 def _not_muted(category: str | None) -> dict:
@@ -47,20 +46,37 @@ def _event_cities(event) -> list[int]:
     return cities
 
 
+def announced_audience(notification: Notification) -> list:
+    """An event announced: the followers of its cities and twinning who did not mute it."""
+    event = notification.event
+    return _follower_ids(_event_cities(event), event.twinning_id, event.category)
+
+
+def change_audience(notification: Notification) -> list:
+    """An event changed, postponed or cancelled: the followers, and everyone with an RSVP."""
+    return [
+        *announced_audience(notification),
+        Rsvp.objects.filter(event=notification.event).values("user"),
+    ]
+
+
+def reminder_audience(notification: Notification) -> list:
+    """A reminder: those GOING."""
+    return [Rsvp.objects.filter(event=notification.event, status=Rsvp.Status.GOING).values("user")]
+
+
+def news_audience(notification: Notification) -> list:
+    """An announcement: the followers of its city or twinning who did not mute its event's
+    category."""
+    announcement = notification.announcement
+    category = announcement.event.category if announcement.event_id else None
+    return _follower_ids([announcement.city_id], announcement.twinning_id, category)
+
+
 def recipient_ids(notification: Notification):
-    """A subquery of the ids of the users ``notification`` is for (duplicates removed)."""
-    kind, event = notification.kind, notification.event
-    if kind == Kind.ANNOUNCEMENT_POSTED:
-        announcement = notification.announcement
-        category = announcement.event.category if announcement.event_id else None
-        parts = _follower_ids([announcement.city_id], announcement.twinning_id, category)
-    elif kind == Kind.EVENT_REMINDER:
-        parts = [Rsvp.objects.filter(event=event, status=Rsvp.Status.GOING).values("user")]
-    else:
-        parts = _follower_ids(_event_cities(event), event.twinning_id, event.category)
-        if kind != Kind.EVENT_ANNOUNCED:
-            parts.append(Rsvp.objects.filter(event=event).values("user"))
-    first, *rest = parts
+    """A subquery of the ids of the users ``notification`` is for (duplicates removed): the
+    union of the parts its kind's entry names."""
+    first, *rest = registry.spec(notification.kind).audience(notification)
     return first.union(*rest) if rest else first
 
 

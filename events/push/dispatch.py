@@ -3,8 +3,20 @@
 Every step is safe to run twice and in parallel: deliveries are unique per (notification,
 device); a worker takes a batch by moving its ``next_attempt_at`` a lease ahead (rows locked
 with SKIP LOCKED on PostgreSQL), so two workers never take the same delivery, and a batch
-whose worker died comes back when the lease runs out. Only a push that FCM accepted in the
-instant before its worker died can be sent twice; everything else is sent once.
+whose worker died comes back when the lease runs out.
+
+No call to FCM or to the broker is made while a transaction is open or a row is locked: each
+step takes what it needs in a short transaction and commits (the lease), makes its calls with
+no transaction open, then records their outcome in another. Device by device this is at least
+once for the batch in flight, once for the rest: a worker that dies after FCM accepted a batch
+and before its outcomes were recorded leaves the batch leased, and when the lease runs out it
+is sent again; the delivery records keep such a duplicate to that one batch (at most 500
+devices). A push to FCM topics reaches a whole audience, and goes at most once instead (see
+``topic_sends``).
+
+Before each batch is sent, its notification is checked against the present (``staleness``,
+with the checks its kind registers): a push about a cancelled event, a change superseded by a
+later one, an event that is over, a deleted announcement is DROPPED with the reason, not sent.
 """
 
 import datetime
@@ -23,21 +35,20 @@ from accounts.models import Device
 from core import metrics
 
 from ..models import Event, Rsvp
-from . import broker
+from . import broker, registry, topic_sends
 from .audience import recipient_devices
 from .backends import MAX_BATCH, Outcome, OutgoingMessage, get_backend
-from .models import Delivery, Notification
+from .models import Delivery, DropReason, Notification
 from .quiet_hours import quiet_until
+from .staleness import stale_reason
 from .texts import pick_language, render
-from .topics import topic_conditions
 
 logger = logging.getLogger(__name__)
 
 Kind = Notification.Kind
 State = Notification.State
+Path = Notification.Path
 
-# Kinds whose audience is only followers, so FCM topics can stand in for device lists.
-TOPIC_KINDS = frozenset({Kind.EVENT_ANNOUNCED, Kind.ANNOUNCEMENT_POSTED})
 RETRYABLE = frozenset({Outcome.UNAVAILABLE, Outcome.INTERNAL, Outcome.UNKNOWN})
 DEACTIVATING = frozenset({Outcome.UNREGISTERED, Outcome.SENDER_ID_MISMATCH})
 FAN_OUT_CHUNK = 2000
@@ -72,7 +83,7 @@ def backoff(attempt: int, retry_after: float | None = None) -> datetime.timedelt
 # --- Fan-out --------------------------------------------------------------------------------
 
 
-def fan_out(notification_id: int) -> None:
+def fan_out(notification_id: int, clock=timezone.now) -> None:
     """Resolve the audience and write a delivery per device (or send to topics), then send.
 
     The delivery rows are committed chunk by chunk rather than in one transaction, so that the
@@ -81,7 +92,9 @@ def fan_out(notification_id: int) -> None:
     the rows are being written the notification stays PENDING with its path set and
     ``fanned_out_at`` as the writer's lease; a writer that dies is replaced by the sweep once
     that lease runs out, and rewriting is harmless: a delivery is unique per (notification,
-    device), so rows written (and sent) before are kept, not duplicated.
+    device), so rows written (and sent) before are kept, not duplicated. A notification no
+    longer true before anything of it was written is DROPPED as a whole. ``clock`` gives the
+    present time (tests pass their own).
     """
     with transaction.atomic():
         notification = (
@@ -92,19 +105,36 @@ def fan_out(notification_id: int) -> None:
         )
         if notification is None or notification.state != State.PENDING:
             return
-        if _writing(notification, timezone.now()):
-            return  # another worker is writing its deliveries
-        devices = recipient_devices(notification)
-        size = devices.count()
-        notification.audience_size = size
-        notification.fanned_out_at = timezone.now()
-        if notification.kind in TOPIC_KINDS and size > settings.PUSH_TOPIC_THRESHOLD:
-            _send_to_topics(notification)
-            return
-        notification.path = Notification.Path.TOKENS
-        notification.save(update_fields=["audience_size", "fanned_out_at", "path"])
+        now = clock()
+        if _leased(notification, now):
+            return  # another worker is writing its deliveries, or sending it to topics
+        if not notification.path:
+            reason = stale_reason(notification, now)
+            if reason:
+                _drop(notification, reason, now)
+                return
+        if notification.path == Path.TOPICS:
+            # Its last worker died sending it to topics: take over what is left.
+            topic_sends.take_over(notification, now)
+            to_topics = True
+        else:
+            devices = recipient_devices(notification)
+            size = devices.count()
+            notification.audience_size = size
+            notification.fanned_out_at = now
+            to_topics = (
+                registry.spec(notification.kind).by_topic and size > settings.PUSH_TOPIC_THRESHOLD
+            )
+            if to_topics:
+                topic_sends.lease(notification)
+            else:
+                notification.path = Path.TOKENS
+                notification.save(update_fields=["audience_size", "fanned_out_at", "path"])
+    # Committed: the lease is taken, no lock is held while FCM is called.
+    if to_topics:
+        topic_sends.send(notification_id, clock)
+        return
     extra_senders = min(settings.PUSH_PARALLEL_SENDERS, -(-size // MAX_BATCH)) - 1
-    now = timezone.now()
     for number, chunk in enumerate(
         _chunks(devices.iterator(chunk_size=FAN_OUT_CHUNK), FAN_OUT_CHUNK)
     ):
@@ -121,18 +151,28 @@ def fan_out(notification_id: int) -> None:
     Notification.objects.filter(pk=notification_id, state=State.PENDING).update(
         state=State.FANNED_OUT
     )
-    send_due(notification_id)
+    send_due(notification_id, clock=clock)
 
 
-def _writing(notification: Notification, now) -> bool:
-    """Whether a worker is (or was, within its lease) writing this notification's deliveries."""
+def _leased(notification: Notification, now) -> bool:
+    """Whether a worker is (or was, within its lease) writing this notification's deliveries
+    or sending it to topics."""
     return (
         notification.state == State.PENDING
-        and notification.path == Notification.Path.TOKENS
+        and bool(notification.path)
         and notification.fanned_out_at is not None
         and now - notification.fanned_out_at
         < datetime.timedelta(seconds=settings.PUSH_LEASE_SECONDS)
     )
+
+
+def _drop(notification: Notification, reason: DropReason, now) -> None:
+    """Drop a notification of which nothing was written or sent: it is no longer true."""
+    notification.state = State.DROPPED
+    notification.drop_reason = reason
+    notification.completed_at = now
+    notification.save(update_fields=["state", "drop_reason", "completed_at"])
+    logger.info("notification %s dropped before fan-out: %s", notification.pk, reason)
 
 
 def _start_senders(notification_id: int, count: int) -> None:
@@ -155,34 +195,13 @@ def _delivery(notification: Notification, row, now) -> Delivery:
     )
 
 
-def _send_to_topics(notification: Notification) -> None:
-    """One message per language, to the condition of the topics its followers are in: FCM
-    delivers it once per device even when the device is in several of them."""
-    backend = get_backend()
-    results = {}
-    for language, condition in topic_conditions(notification):
-        title, body, data = render(notification, language)
-        result = backend.send_to_condition(condition, title, body, data, notification.urgent)
-        results[language] = {
-            "condition": condition,
-            "outcome": result.outcome,
-            "message_id": result.message_id,
-            "detail": result.detail,
-        }
-    notification.topic_results = results
-    notification.path = Notification.Path.TOPICS
-    notification.state = State.DONE
-    notification.completed_at = timezone.now()
-    notification.save()
-
-
 # --- Sending --------------------------------------------------------------------------------
 
 
-def _claim(notification_id: int) -> list[Delivery]:
+def _claim(notification_id: int, now=None) -> list[Delivery]:
     """Take up to a batch of due deliveries: lock them, count the attempt, move them a lease
     ahead, and commit, so no other worker takes them while they are being sent."""
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         batch = list(
             # Lock the deliveries only: locking the joined devices too would make two
@@ -209,11 +228,13 @@ def _claim(notification_id: int) -> list[Delivery]:
     return batch
 
 
-def send_due(notification_id: int, max_batches: int | None = None) -> int:
+def send_due(notification_id: int, max_batches: int | None = None, clock=timezone.now) -> int:
     """Send the notification's due deliveries, batch by batch; returns how many were sent.
 
-    Stops early when FCM says the project is over quota: every pending delivery then waits
-    at least the Retry-After.
+    Each batch is checked against the present first (one query): if the notification is no
+    longer true, the batch is DROPPED with the reason instead. Stops early when FCM says the
+    project is over quota: every pending delivery then waits at least the Retry-After.
+    ``clock`` gives the present time (tests pass their own).
     """
     notification = (
         Notification.objects.select_related(
@@ -229,16 +250,20 @@ def send_due(notification_id: int, max_batches: int | None = None) -> int:
     sent = batches = 0
     last_claim = time.monotonic()
     while max_batches is None or batches < max_batches:
-        batch = _claim(notification_id)
+        batch = _claim(notification_id, clock())
         if not batch:
             if time.monotonic() - last_claim < WRITER_WAIT_SECONDS and _rows_still_coming(
-                notification_id
+                notification_id, clock()
             ):
                 time.sleep(WRITER_POLL_SECONDS)
                 continue
             break
         last_claim = time.monotonic()
         batches += 1
+        reason = stale_reason(notification, clock())
+        if reason:
+            _drop_batch(batch, reason)
+            continue
         messages = []
         for delivery in batch:
             if delivery.language not in texts:
@@ -255,7 +280,7 @@ def send_due(notification_id: int, max_batches: int | None = None) -> int:
             )
         results = backend.send(messages)
         sent += sum(1 for result in results if result.outcome == Outcome.SENT)
-        quota_wait = _record(batch, results)
+        quota_wait = _record(batch, results, clock())
         if quota_wait is not None:
             Delivery.objects.filter(
                 notification_id=notification_id,
@@ -263,11 +288,24 @@ def send_due(notification_id: int, max_batches: int | None = None) -> int:
                 next_attempt_at__lt=quota_wait,
             ).update(next_attempt_at=quota_wait)
             break
-    finish_if_complete(notification_id)
+    finish_if_complete(notification_id, clock())
     return sent
 
 
-def _rows_still_coming(notification_id: int) -> bool:
+def _drop_batch(batch: list[Delivery], reason: DropReason) -> None:
+    """Drop a claimed batch, whose notification is no longer true, with the reason."""
+    Delivery.objects.filter(pk__in=[delivery.pk for delivery in batch]).update(
+        status=Delivery.Status.DROPPED, drop_reason=reason
+    )
+    logger.info(
+        "%d push(es) of notification %s dropped: %s",
+        len(batch),
+        batch[0].notification_id,
+        reason,
+    )
+
+
+def _rows_still_coming(notification_id: int, now) -> bool:
     """Whether the fan-out is still writing deliveries, so a sender that ran out of claimable
     rows should wait for more rather than stop."""
     notification = (
@@ -275,16 +313,16 @@ def _rows_still_coming(notification_id: int) -> bool:
         .only("state", "path", "fanned_out_at")
         .first()
     )
-    return notification is not None and _writing(notification, timezone.now())
+    return notification is not None and _leased(notification, now)
 
 
-def _record(batch: list[Delivery], results) -> datetime.datetime | None:
+def _record(batch: list[Delivery], results, now=None) -> datetime.datetime | None:
     """Store each delivery's outcome; returns until when to wait if FCM is over quota.
 
     Sent deliveries, nearly all of them, are marked in one UPDATE; only the few that failed
     or wait for a retry are written row by row (each with its own jittered time).
     """
-    now = timezone.now()
+    now = now or timezone.now()
     quota_wait = None
     sent, unsent, gone_devices = [], [], {}
     for delivery, result in zip(batch, results, strict=True):
@@ -331,7 +369,7 @@ def _record(batch: list[Delivery], results) -> datetime.datetime | None:
     return quota_wait
 
 
-def finish_if_complete(notification_id: int) -> bool:
+def finish_if_complete(notification_id: int, now=None) -> bool:
     """Mark a fanned-out notification DONE once no delivery is pending."""
     pending = Delivery.objects.filter(
         notification_id=notification_id, status=Delivery.Status.PENDING
@@ -339,7 +377,7 @@ def finish_if_complete(notification_id: int) -> bool:
     if pending:
         return False
     Notification.objects.filter(pk=notification_id, state=State.FANNED_OUT).update(
-        state=State.DONE, completed_at=timezone.now()
+        state=State.DONE, completed_at=now or timezone.now()
     )
     return True
 
@@ -347,12 +385,22 @@ def finish_if_complete(notification_id: int) -> bool:
 # --- Creating notifications -----------------------------------------------------------------
 
 
-def notify(kind: str, dedupe_key: str, *, event=None, announcement=None, urgent=False):
-    """Write a notification into the outbox, in the caller's transaction, and hand it to a
-    worker once that commits. The same ``dedupe_key`` twice is one notification."""
+def notify(kind: str, subject, *, change=None) -> Notification:
+    """Write a notification of ``kind`` about ``subject`` (an event or an announcement, as the
+    kind's entry says) into the outbox, in the caller's transaction, and hand it to a worker
+    once that commits. ``change`` is the StateChange that made it, for kinds notified once per
+    change. The kind's dedupe key makes the same change twice one notification; an event's
+    times are kept with it, to tell later whether they are still the event's."""
+    entry = registry.spec(kind)
+    defaults = {
+        "kind": kind,
+        entry.subject.value: subject,
+        "urgent": entry.urgent(subject, timezone.now()),
+    }
+    if entry.subject == registry.Subject.EVENT:
+        defaults.update(event_starts_at=subject.starts_at, event_ends_at=subject.ends_at)
     notification, created = Notification.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={"kind": kind, "event": event, "announcement": announcement, "urgent": urgent},
+        dedupe_key=entry.dedupe_key(subject, change), defaults=defaults
     )
     if created:
         transaction.on_commit(lambda: enqueue(notification.pk))
@@ -366,11 +414,6 @@ def enqueue(notification_id: int) -> None:
     broker.enqueue(tasks.fan_out_notification, notification_id)
 
 
-def urgent_cancellation(event: Event) -> bool:
-    """A cancellation of an event starting within 24 hours breaks through quiet hours."""
-    return event.starts_at - timezone.now() <= datetime.timedelta(hours=24)
-
-
 # --- The sweep and reminders ----------------------------------------------------------------
 
 
@@ -380,13 +423,13 @@ def sweep() -> Counter:
     now = timezone.now()
     counts = Counter()
     stale = now - datetime.timedelta(seconds=settings.PUSH_SWEEP_AFTER_SECONDS)
-    # Those whose writer still holds its lease are being fanned out now.
-    writing = Q(path=Notification.Path.TOKENS) & Q(
+    # Those whose worker still holds its lease are being fanned out (or sent to topics) now.
+    leased = ~Q(path="") & Q(
         fanned_out_at__gt=now - datetime.timedelta(seconds=settings.PUSH_LEASE_SECONDS)
     )
     for notification_id in (
         Notification.objects.filter(state=State.PENDING, created_at__lte=stale)
-        .exclude(writing)
+        .exclude(leased)
         .values_list("pk", flat=True)
     ):
         enqueue(notification_id)
@@ -427,11 +470,12 @@ def create_reminders() -> int:
         .filter(rsvps__status=Rsvp.Status.GOING)
         .distinct()
     )
+    reminder = registry.spec(Kind.EVENT_REMINDER)
     for event in events:
-        key = f"event:{event.pk}:reminder:{event.starts_at.isoformat()}"
         with transaction.atomic():
-            before = Notification.objects.filter(dedupe_key=key).exists()
-            # Urgent: a reminder held past quiet hours would arrive after the start.
-            notify(Kind.EVENT_REMINDER, key, event=event, urgent=True)
+            before = Notification.objects.filter(
+                dedupe_key=reminder.dedupe_key(event, None)
+            ).exists()
+            notify(Kind.EVENT_REMINDER, event)
         created += not before
     return created

@@ -4,12 +4,27 @@ device).
 A notification is written in the same transaction as the change it tells of, so neither exists
 without the other; Celery fans it out after commit, and a periodic sweep picks up whatever a
 down broker or a dead worker left behind. The unique (notification, device) pair makes every
-retry idempotent: a device is pushed at most once per notification.
+retry idempotent: a retry never adds a push, it finishes the one recorded.
+
+What a notification says must still be true when it is sent: a push held for quiet hours or
+waiting for a retry whose event was cancelled, changed again or is over is DROPPED with its
+``DropReason`` instead (see ``staleness``).
 """
 
 from django.db import models
 
 from accounts.models import Device
+
+
+class DropReason(models.TextChoices):
+    """Why a push was not sent: what it says is no longer true."""
+
+    EVENT_CANCELLED = "EVENT_CANCELLED", "The event was cancelled"
+    EVENT_OVER = "EVENT_OVER", "The event is over"
+    SUPERSEDED = "SUPERSEDED", "A later change of the event superseded it"
+    EVENT_DELETED = "EVENT_DELETED", "The event was deleted"
+    ANNOUNCEMENT_DELETED = "ANNOUNCEMENT_DELETED", "The announcement was deleted"
+    ANNOUNCEMENT_UNPUBLISHED = "ANNOUNCEMENT_UNPUBLISHED", "The announcement is not published"
 
 
 class Notification(models.Model):
@@ -25,6 +40,7 @@ class Notification(models.Model):
         PENDING = "PENDING", "Pending: audience not yet resolved"
         FANNED_OUT = "FANNED_OUT", "Fanned out: deliveries being sent"
         DONE = "DONE", "Done"
+        DROPPED = "DROPPED", "Dropped before anything was sent: no longer true"
 
     class Path(models.TextChoices):
         TOKENS = "TOKENS", "Device by device"
@@ -40,12 +56,21 @@ class Notification(models.Model):
         "events.Announcement", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     urgent = models.BooleanField(default=False, help_text="Delivered through quiet hours.")
+    # The event's times as the notification tells them: a change or a reminder whose times are
+    # no longer the event's is stale. Empty for announcements (and rows written before).
+    event_starts_at = models.DateTimeField(null=True, blank=True)
+    event_ends_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
     path = models.CharField(max_length=8, choices=Path.choices, blank=True)
     audience_size = models.PositiveIntegerField(null=True, blank=True)
-    # Topic sends: the message ids (or errors) per condition.
+    # Topic sends: per language, the condition and what became of its message (waiting,
+    # sending, FCM's outcome and message id, or dropped); see ``topic_sends``.
     topic_results = models.JSONField(default=dict, blank=True)
+    # Set when the notification, or what was left of it, was found no longer true.
+    drop_reason = models.CharField(max_length=32, choices=DropReason.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When a worker took the fan-out: a lease of PUSH_LEASE_SECONDS, renewed at each step of a
+    # topic send, after which the sweep gives the notification to another worker.
     fanned_out_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -59,14 +84,16 @@ class Notification(models.Model):
 
 
 class Delivery(models.Model):
-    """One notification to one device. PENDING until sent or given up on; ``next_attempt_at``
-    is when it may go: now, the end of the user's quiet hours, or a retry's backoff. A worker
-    that takes a batch moves it a lease ahead, so a dead worker's batch comes back later."""
+    """One notification to one device. PENDING until sent, given up on or dropped;
+    ``next_attempt_at`` is when it may go: now, the end of the user's quiet hours, or a retry's
+    backoff. A worker that takes a batch moves it a lease ahead, so a dead worker's batch comes
+    back later."""
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending"
         SENT = "SENT", "Sent"
         FAILED = "FAILED", "Failed"
+        DROPPED = "DROPPED", "Dropped: no longer true when it was due"
 
     # No index of its own: the (notification, status, next_attempt_at) index serves lookups by
     # notification, and a lone one tempts PostgreSQL into sorting every pending delivery of a
@@ -83,6 +110,7 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=32, blank=True)
     error_detail = models.CharField(max_length=500, blank=True)
+    drop_reason = models.CharField(max_length=32, choices=DropReason.choices, blank=True)
 
     class Meta:
         app_label = "events"

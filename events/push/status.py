@@ -16,11 +16,39 @@ class Progress:
     retrying: int = 0
     sent: int = 0
     failed: int = 0
+    dropped: int = 0
     failed_by_reason: dict[str, int] = field(default_factory=dict)
+    # Pushes not sent because what they said was no longer true, by DropReason.
+    dropped_by_reason: dict[str, int] = field(default_factory=dict)
 
     @property
     def pending(self) -> int:
         return self.due + self.held + self.retrying
+
+    def summary(self) -> str:
+        """One line for people: the counts, each failure and drop by its reason; on the topic
+        path, what became of each language's message."""
+        notification = self.notification
+        if notification.state == Notification.State.DROPPED:
+            return f"dropped before anything was sent: {notification.drop_reason}"
+        if notification.path == Notification.Path.TOPICS:
+            languages = ", ".join(
+                f"{language} {result['outcome']}"
+                for language, result in sorted(notification.topic_results.items())
+            )
+            dropped = notification.drop_reason
+            return f"topics: {languages}" + (f" (dropped: {dropped})" if dropped else "")
+        return (
+            f"sent {self.sent}, due {self.due}, held {self.held}, retrying {self.retrying}, "
+            f"failed {self.failed}{_reasons(self.failed_by_reason)}, "
+            f"dropped {self.dropped}{_reasons(self.dropped_by_reason)}"
+        )
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    if not counts:
+        return ""
+    return " (" + ", ".join(f"{code}: {n}" for code, n in sorted(counts.items())) + ")"
 
 
 def progress(notifications) -> list[Progress]:
@@ -41,21 +69,29 @@ def progress(notifications) -> list[Progress]:
             ),
             sent=Count("pk", filter=Q(status=Delivery.Status.SENT)),
             failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
+            dropped=Count("pk", filter=Q(status=Delivery.Status.DROPPED)),
         )
     )
     counts = {row.pop("notification"): row for row in rows}
-    reasons = {}
+    failed, dropped = {}, {}
     for row in (
-        Delivery.objects.filter(notification__in=notifications, status=Delivery.Status.FAILED)
-        .values("notification", "error_code")
+        Delivery.objects.filter(
+            notification__in=notifications,
+            status__in=[Delivery.Status.FAILED, Delivery.Status.DROPPED],
+        )
+        .values("notification", "status", "error_code", "drop_reason")
         .annotate(n=Count("pk"))
     ):
-        reasons.setdefault(row["notification"], {})[row["error_code"]] = row["n"]
+        if row["status"] == Delivery.Status.FAILED:
+            failed.setdefault(row["notification"], {})[row["error_code"]] = row["n"]
+        else:
+            dropped.setdefault(row["notification"], {})[row["drop_reason"]] = row["n"]
     return [
         Progress(
             notification,
             **counts.get(notification.pk, {}),
-            failed_by_reason=reasons.get(notification.pk, {}),
+            failed_by_reason=failed.get(notification.pk, {}),
+            dropped_by_reason=dropped.get(notification.pk, {}),
         )
         for notification in notifications
     ]

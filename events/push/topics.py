@@ -15,12 +15,10 @@ from accounts.models import Device
 from cities.models import CityFollow, TwinningFollow
 from core.i18n import LANGUAGE_CODES
 
-from . import broker
+from . import broker, registry
 from .backends import MAX_TOPIC_BATCH, get_backend
 from .models import DeviceTopic, Notification
 from .texts import pick_language
-
-Kind = Notification.Kind
 
 
 def city_topic(city_id: int, language: str) -> str:
@@ -34,7 +32,7 @@ def twinning_topic(twinning_id: int, language: str) -> str:
 def topic_conditions(notification: Notification) -> list[tuple[str, str]]:
     """(language, condition) for each language; FCM allows five topics in a condition and a
     notification needs at most four (three cities and a twinning)."""
-    if notification.kind == Kind.ANNOUNCEMENT_POSTED:
+    if registry.spec(notification.kind).subject == registry.Subject.ANNOUNCEMENT:
         announcement = notification.announcement
         cities, twinning = [announcement.city_id], announcement.twinning_id
     else:

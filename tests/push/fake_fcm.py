@@ -235,7 +235,8 @@ class FakeFcm:
       all requests, including refused ones.
 
     ``fail`` makes a token (or a condition) answer with one of FCM's errors; ``message_to``
-    finds the message a token or condition got.
+    finds the message a token or condition got; ``watch`` calls a function of the test's at
+    each request, once it has been taken in and before it is answered.
     """
 
     def __init__(self) -> None:
@@ -276,6 +277,23 @@ class FakeFcm:
             self.request_count = 0
             self._failures: dict[str, _Failure] = {}
             self._next_id = 0
+            self._watchers: list = []
+
+    def watch(self, watcher) -> None:
+        """Call ``watcher(request, target)`` in the server's thread at each request, after it
+        is taken in (a message accepted is already in ``messages``) and before its answer is
+        sent: ``request`` is "send", "subscribe" or "unsubscribe", ``target`` the token or
+        condition. What the sender does meanwhile can be checked there, or the sender killed
+        between sending and hearing back. Forgotten at ``reset``."""
+        with self._lock:
+            self._watchers.append(watcher)
+
+    def _watched(self, request: str, target: str, response: bytes) -> bytes:
+        with self._lock:
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher(request, target)
+        return response
 
     def fail(
         self,
@@ -325,15 +343,18 @@ class FakeFcm:
             return _response(404, NO_ROUTE)
         project, rest = unquote(parts[3]), parts[4:]
         if method == "POST" and rest == ["messages:send"]:
-            return self._send(project, body)
+            response, target = self._send(project, body)
+            return self._watched("send", target, response)
         if len(rest) >= 3 and rest[0] == "registrations" and rest[2] == "topicSubscriptions":
             token = unquote(rest[1])
             params = parse_qs(query)
             if method == "POST" and len(rest) == 3:
-                return self._subscribe(project, token, params.get("topic_name", [""])[0])
+                response = self._subscribe(project, token, params.get("topic_name", [""])[0])
+                return self._watched("subscribe", token, response)
             if method == "DELETE" and len(rest) == 4:
                 allow_missing = params.get("allow_missing", ["false"])[0] == "true"
-                return self._unsubscribe(token, unquote(rest[3]), allow_missing)
+                response = self._unsubscribe(token, unquote(rest[3]), allow_missing)
+                return self._watched("unsubscribe", token, response)
         return _response(404, NO_ROUTE)
 
     def _planned_failure(self, target: str) -> bytes | None:
@@ -351,28 +372,30 @@ class FakeFcm:
         headers = () if failure.retry_after is None else (f"Retry-After: {failure.retry_after}",)
         return _response(body["error"]["code"], body, headers)
 
-    def _send(self, project: str, body: bytes) -> bytes:
+    def _send(self, project: str, body: bytes) -> tuple[bytes, str]:
+        """The answer to a send, and its target ("" when it has none)."""
         try:
             request = json.loads(body)
             message = request["message"]
         except (ValueError, KeyError, TypeError):
-            return _response(400, BAD_JSON)
+            return _response(400, BAD_JSON), ""
         targets = [message[key] for key in ("token", "fid", "topic", "condition") if key in message]
         if len(targets) != 1:
-            return _response(400, NO_RECIPIENT)
-        refusal = self._planned_failure(targets[0])
+            return _response(400, NO_RECIPIENT), ""
+        target = targets[0]
+        refusal = self._planned_failure(target)
         if refusal is not None:
-            return refusal
+            return refusal, target
         if not all(isinstance(value, str) for value in message.get("data", {}).values()):
-            return _response(400, NON_STRING_DATA)
+            return _response(400, NON_STRING_DATA), target
         if request.get("validate_only"):
             # A dry run: validated, not delivered, and FCM's fixed id for it.
-            return _response(200, {"name": f"projects/{project}/messages/fake_message_id"})
+            return _response(200, {"name": f"projects/{project}/messages/fake_message_id"}), target
         with self._lock:
             self._next_id += 1
             message_id = self._next_id
             self.messages.append(message)
-        return _response(200, {"name": f"projects/{project}/messages/{message_id}"})
+        return _response(200, {"name": f"projects/{project}/messages/{message_id}"}), target
 
     def _subscribe(self, project: str, token: str, topic: str) -> bytes:
         if not TOPIC_NAME.fullmatch(topic):

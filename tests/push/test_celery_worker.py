@@ -21,6 +21,7 @@ from pathlib import Path
 from socketserver import TCPServer
 from urllib.parse import parse_qs, quote, urlsplit
 
+import psycopg
 import pytest
 import redis
 from cryptography.hazmat.primitives import serialization
@@ -32,22 +33,23 @@ from google.auth import jwt
 
 from accounts.models import Device
 from cities.models import CityFollow, OfficeMembership
+from core.i18n import LANGUAGE_CODES
 from events import services, tasks
 from events.models import Event
 from events.push.models import Delivery, Notification
 from tests.factories import MembershipFactory
 from tests.push.conftest import PROJECT_ID
+from tests.waiting import eventually_sync
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-# A Redis database of this test's own, flushed before and after: the worker's queue, and
-# nothing of anyone else's.
-BROKER_DB = 15
 WORKER_TOKEN = "worker-token"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TOKENS = ("phone-a", "phone-b", "phone-c")
 WORKER_START_SECONDS = 20
 DELIVERY_SECONDS = 30
 WORKER_STOP_SECONDS = 10
+# The application_name of the workers' database sessions.
+WORKER_SESSIONS = "push-e2e-worker"
 
 pytestmark = [
     pytest.mark.postgresql,
@@ -164,11 +166,11 @@ def _flush(url: str) -> None:
 
 @pytest.fixture
 def broker_url() -> str:
-    """The URL of the test's own Redis database, empty before and after the test."""
-    url = urlsplit(REDIS_URL)._replace(path=f"/{BROKER_DB}").geturl()
-    _flush(url)
-    yield url
-    _flush(url)
+    """The URL of the run's Redis database (REDIS_URL's: whoever runs the tests chose it as
+    theirs to flush), empty before and after the test."""
+    _flush(REDIS_URL)
+    yield REDIS_URL
+    _flush(REDIS_URL)
 
 
 @pytest.fixture
@@ -228,10 +230,13 @@ class Worker:
                 self.process.wait(timeout=WORKER_STOP_SECONDS)
 
 
-def _test_database_url() -> str:
-    """DATABASE_URL naming the test database pytest-django created, which the worker shares."""
+def _test_database_url(application_name: str = "") -> str:
+    """DATABASE_URL naming the test database pytest-django created, which the worker shares;
+    its sessions named ``application_name`` if given, so the test can find them."""
     name = connection.settings_dict["NAME"]
-    return urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{quote(name)}").geturl()
+    query = f"application_name={application_name}" if application_name else ""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return url._replace(path=f"/{quote(name)}", query=query).geturl()
 
 
 def _worker_environment(broker_url: str, service_account: ServiceAccount, fcm_url: str) -> dict:
@@ -241,7 +246,7 @@ def _worker_environment(broker_url: str, service_account: ServiceAccount, fcm_ur
         **os.environ,
         # Production settings, not the tests': the worker is configured as it is deployed.
         "DJANGO_SETTINGS_MODULE": "backend.settings",
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": _test_database_url(WORKER_SESSIONS),
         "REDIS_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "DEBUG": "false",
@@ -263,47 +268,86 @@ def _worker_environment(broker_url: str, service_account: ServiceAccount, fcm_ur
 
 
 @pytest.fixture
-def worker(tmp_path, broker_url, service_account, fake_fcm):
-    """A running worker on the test's broker and database, with FCM at the fake; stopped after
-    the test, pass or fail. Its output is printed at teardown, which pytest shows for failed
-    tests."""
-    log_path = tmp_path / "worker.log"
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "--app",
-        "backend",
-        "worker",
-        "--loglevel",
-        "INFO",
-        "--pool",
-        "solo",
-        "--concurrency",
-        "1",
-        "--hostname",
-        "push-e2e@%h",
-        # One worker alone: nothing to synchronise with, which saves seconds at start-up.
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-            command,
-            cwd=settings.BASE_DIR,
-            env=_worker_environment(broker_url, service_account, fake_fcm.url),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    running = Worker(process, log_path)
-    try:
+def start_worker(tmp_path, broker_url, service_account, fake_fcm):
+    """``start_worker(**overrides)``: a running worker on the test's broker and database, with
+    FCM at the fake and the given variables in its environment (settings, say); each is
+    stopped after the test, pass or fail, and its output printed (pytest shows it for failed
+    tests)."""
+    workers = []
+
+    def start(**overrides) -> Worker:
+        number = len(workers) + 1
+        log_path = tmp_path / f"worker-{number}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "backend",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--hostname",
+            f"push-e2e-{number}@%h",
+            # One worker at a time: nothing to synchronise with, which saves seconds.
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        environment = {
+            **_worker_environment(broker_url, service_account, fake_fcm.url),
+            **overrides,
+        }
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+                command,
+                cwd=settings.BASE_DIR,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        running = Worker(process, log_path)
+        workers.append(running)
         running.wait_for(lambda: " ready." in running.output(), "the worker", WORKER_START_SECONDS)
-        yield running
-    finally:
+        return running
+
+    yield start
+    for number, running in enumerate(workers, start=1):
         running.stop()
-        print(f"--- worker output ---\n{running.output()}")
+        print(f"--- worker {number} output ---\n{running.output()}")
+
+
+@pytest.fixture
+def worker(start_worker):
+    """A running worker, as deployed."""
+    return start_worker()
+
+
+@pytest.fixture
+def worker_transactions(fake_fcm):
+    """The FCM requests (request, target) that arrived while a worker's database session was
+    in a transaction: each request is checked, as it arrives, against PostgreSQL's view of
+    the workers' sessions (named ``WORKER_SESSIONS``)."""
+    found = []
+    url = _test_database_url("push-e2e-check")
+
+    def check(request, target):
+        with psycopg.connect(url, autocommit=True) as checking:
+            (in_transaction,) = checking.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+                "AND state LIKE 'idle in transaction%%'",
+                [WORKER_SESSIONS],
+            ).fetchone()
+        if in_transaction:
+            found.append((request, target))
+
+    fake_fcm.watch(check)
+    return found
 
 
 # --- The test ----------------------------------------------------------------------------------
@@ -325,27 +369,45 @@ def _tokens_pushed(notification: Notification, fake_fcm) -> list[str]:
     )
 
 
-def test_a_worker_pushes_an_announcement_and_sweeps_up_what_was_left_behind(
-    worker,
-    publishing_to_broker,
-    token_endpoint,
-    service_account,
-    fake_fcm,
-    city_factory,
-    twinning_factory,
-    office_factory,
-    user_factory,
-    event_factory,
-):
-    # Given three followers of a city with a phone each, and a publisher of its office
+@dataclass(frozen=True)
+class Followed:
+    """A city with a follower per phone of ``TOKENS``, its twinning, office and publisher."""
+
+    city: object
+    pair: object
+    office: object
+    publisher: object
+
+
+@pytest.fixture
+def followed(city_factory, twinning_factory, office_factory, user_factory) -> Followed:
     aktau = city_factory(name_en="Aktau", timezone="Asia/Aqtau")
-    pair = twinning_factory(city_a=aktau)
     office = office_factory(city=aktau)
     publisher = MembershipFactory(office=office, role=OfficeMembership.Role.PUBLISHER).user
     for token in TOKENS:
         follower = user_factory(language="en")
         Device.objects.create(user=follower, token=token, platform=Device.Platform.ANDROID)
         CityFollow.objects.create(user=follower, city=aktau)
+    return Followed(aktau, twinning_factory(city_a=aktau), office, publisher)
+
+
+def test_a_worker_pushes_an_announcement_and_sweeps_up_what_was_left_behind(
+    worker,
+    publishing_to_broker,
+    worker_transactions,
+    token_endpoint,
+    service_account,
+    fake_fcm,
+    followed,
+    event_factory,
+):
+    # Given three followers of a city with a phone each, and a publisher of its office
+    aktau, pair, office, publisher = (
+        followed.city,
+        followed.pair,
+        followed.office,
+        followed.publisher,
+    )
     draft = event_factory(
         office=office, host_city=aktau, twinning=pair, status=Event.Status.DRAFT, announced_at=None
     )
@@ -390,3 +452,66 @@ def test_a_worker_pushes_an_announcement_and_sweeps_up_what_was_left_behind(
     assert _tokens_pushed(announced, fake_fcm) == sorted(TOKENS)
     assert len(fake_fcm.messages) == 2 * len(TOKENS)
     assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SENT}
+    # and no request reached FCM while the worker's session was in a transaction
+    assert worker_transactions == []
+
+
+def test_a_worker_killed_between_sending_a_topic_message_and_recording_it_sends_none_twice(
+    start_worker, publishing_to_broker, worker_transactions, fake_fcm, followed, event_factory
+):
+    # Given an audience above the topic threshold, and a worker that FCM sees killed (SIGKILL)
+    # as soon as the first topic message reaches it, before FCM's answer leaves
+    first = start_worker(PUSH_TOPIC_THRESHOLD="2")
+    killed = threading.Event()
+
+    def kill_at_the_first_message(request, target):
+        if request == "send" and not killed.is_set():
+            first.process.kill()
+            first.process.wait(timeout=WORKER_STOP_SECONDS)
+            killed.set()
+
+    fake_fcm.watch(kill_at_the_first_message)
+    draft = event_factory(
+        office=followed.office,
+        host_city=followed.city,
+        twinning=followed.pair,
+        status=Event.Status.DRAFT,
+        announced_at=None,
+    )
+
+    # When the draft is announced, and the worker dies sending its first message
+    services.announce_event(followed.publisher, draft)
+    eventually_sync(killed.is_set, timeout=DELIVERY_SECONDS)
+    announced = Notification.objects.get(event=draft)
+
+    # Then FCM has that one message, and the notification waits under the dead worker's lease
+    assert len(fake_fcm.messages) == 1
+    in_flight = fake_fcm.messages[0]["condition"]
+    announced.refresh_from_db()
+    assert (announced.state, announced.path) == (Notification.State.PENDING, "TOPICS")
+    assert [r["outcome"] for r in announced.topic_results.values()].count("SENDING") == 1
+
+    # When the lease has run out and the sweep runs on another worker
+    lease_ago = timezone.now() - datetime.timedelta(seconds=settings.PUSH_LEASE_SECONDS + 1)
+    Notification.objects.filter(pk=announced.pk).update(
+        created_at=lease_ago, fanned_out_at=lease_ago
+    )
+    second = start_worker(PUSH_TOPIC_THRESHOLD="2")
+    tasks.sweep_notifications.delay()
+
+    # Then each language's message reached FCM exactly once: the one in flight is not resent,
+    # its outcome is UNKNOWN, the others were sent
+    second.wait_for(
+        lambda: Notification.objects.filter(
+            pk=announced.pk, state=Notification.State.DONE
+        ).exists(),
+        "the swept topic send",
+        DELIVERY_SECONDS,
+    )
+    conditions = [message["condition"] for message in fake_fcm.messages]
+    assert len(conditions) == len(set(conditions)) == len(LANGUAGE_CODES)
+    announced.refresh_from_db()
+    outcomes = {r["condition"]: r["outcome"] for r in announced.topic_results.values()}
+    assert outcomes.pop(in_flight) == "UNKNOWN"
+    assert set(outcomes.values()) == {"SENT"}
+    assert worker_transactions == []

@@ -10,70 +10,14 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from accounts.models import Device
-from cities.models import CityFollow, OfficeMembership, TwinningFollow
 from events import services
 from events.models import Event, Rsvp
 from events.push import dispatch
 from events.push.models import Delivery, Notification
-from tests.factories import MembershipFactory
+from tests.push.helpers import quiet_now, tokens_pushed
 
 Kind = Notification.Kind
 Status = Event.Status
-
-
-@pytest.fixture
-def push(fcm_backend, fake_fcm, django_capture_on_commit_callbacks):
-    """Run a service call the way a request does: commit, then the in-process worker."""
-
-    def run(call, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return call(*args, **kwargs)
-
-    return run
-
-
-@pytest.fixture
-def world(db, city_factory, twinning_factory, office_factory, user_factory, event_factory):
-    class World:
-        aktau = city_factory(name_en="Aktau", name_ru="Актау", name_kk="Ақтау", name_ur="اکتاؤ")
-        karachi = city_factory(name_en="Karachi", country="PK", timezone="Asia/Karachi")
-        elista = city_factory(name_en="Elista", country="RU", timezone="Europe/Moscow")
-        pair = twinning_factory(city_a=aktau, city_b=karachi)
-        office = office_factory(city=aktau)
-        publisher = MembershipFactory(office=office, role=OfficeMembership.Role.PUBLISHER).user
-
-        def draft(self, **fields):
-            starts = timezone.now() + datetime.timedelta(days=3)
-            defaults = {
-                "title_en": "Caspian jazz night",
-                "title_ru": "Каспийский джаз",
-                "title_kk": "Каспий джаз кеші",
-                "title_ur": "کیسپین جاز کی شام",
-                "office": self.office,
-                "host_city": self.aktau,
-                "twinning": self.pair,
-                "status": Status.DRAFT,
-                "timezone": "Asia/Aqtau",
-                "starts_at": starts,
-                "ends_at": starts + datetime.timedelta(hours=2),
-            }
-            return event_factory(**{**defaults, **fields})
-
-        def person(self, token, *, locale="", language="en", follows=(), **fields):
-            user = user_factory(language=language, **fields)
-            Device.objects.create(user=user, token=token, platform="ANDROID", locale=locale)
-            for target in follows:
-                if hasattr(target, "city_a"):
-                    TwinningFollow.objects.create(user=user, twinning=target)
-                else:
-                    CityFollow.objects.create(user=user, city=target)
-            return user
-
-    return World()
-
-
-def tokens_pushed(fake_fcm):
-    return sorted(message["token"] for message in fake_fcm.messages if "token" in message)
 
 
 # --- Triggers and audiences ------------------------------------------------------------------
@@ -241,16 +185,6 @@ def test_payloads_stay_within_fcms_size_limit(world, push, fake_fcm):
 # --- Quiet hours ----------------------------------------------------------------------------------
 
 
-def quiet_now(zone="Asia/Almaty"):
-    """Quiet hours that contain the present moment in ``zone``: from an hour ago to in two."""
-    import zoneinfo
-
-    local = timezone.now().astimezone(zoneinfo.ZoneInfo(zone))
-    start = (local - datetime.timedelta(hours=1)).time().replace(second=0, microsecond=0)
-    end = (local + datetime.timedelta(hours=2)).time().replace(second=0, microsecond=0)
-    return {"time_zone": zone, "quiet_hours_start": start, "quiet_hours_end": end}
-
-
 def test_quiet_hours_hold_a_push_until_they_end(world, push, fake_fcm):
     world.person("sleeper", follows=[world.aktau], **quiet_now())
     world.person("awake", follows=[world.aktau])
@@ -415,7 +349,9 @@ def test_a_worker_killed_mid_fan_out_is_finished_by_the_sweep_without_duplicates
     event = world.draft()
     # The worker dies after its first batch of 500: nothing after it runs.
     real_send_due = dispatch.send_due
-    monkeypatch.setattr(dispatch, "send_due", lambda nid: real_send_due(nid, max_batches=1))
+    monkeypatch.setattr(
+        dispatch, "send_due", lambda nid, **kw: real_send_due(nid, max_batches=1, **kw)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.announce_event(world.publisher, event)
     monkeypatch.setattr(dispatch, "send_due", real_send_due)
@@ -526,6 +462,7 @@ def test_a_large_audience_goes_to_topics_one_message_per_language(world, push, f
     assert fake_fcm.request_count - requests_before == 4
     notification = Notification.objects.get()
     assert (notification.path, notification.state) == ("TOPICS", "DONE")
+    assert {result["outcome"] for result in notification.topic_results.values()} == {"SENT"}
     assert not Delivery.objects.exists()
 
 
@@ -555,6 +492,29 @@ def test_the_admin_shows_each_notifications_progress(world, push, fake_fcm, clie
 
     assert page.status_code == 200
     assert "sent 1, due 0, held 0, retrying 0, failed 1 (UNREGISTERED: 1)" in page.content.decode()
+
+
+def test_the_admins_list_of_notifications_costs_the_same_queries_for_any_number(
+    world, push, fake_fcm, client
+):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world.person("fan", follows=[world.aktau])
+    client.force_login(get_user_model().objects.create_superuser("ops@example.org", "x" * 12))
+
+    def queries_for_the_list() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/admin/events/notification/").status_code == 200
+        return len(queries)
+
+    push(services.announce_event, world.publisher, world.draft())
+    one = queries_for_the_list()
+    for _ in range(5):
+        push(services.announce_event, world.publisher, world.draft())
+
+    assert queries_for_the_list() == one
 
 
 def test_a_whole_batch_of_sender_id_mismatches_keeps_the_devices(world, push, fake_fcm):

@@ -1,13 +1,21 @@
 from django.core.management.base import BaseCommand
 
+from events.push import registry
 from events.push.models import Notification
 from events.push.status import progress
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    if not counts:
+        return ""
+    return " [" + ", ".join(f"{code} {n}" for code, n in sorted(counts.items())) + "]"
 
 
 class Command(BaseCommand):
     help = (
         "Show the most recent push notifications and how far each got: deliveries due, held "
-        "for quiet hours, waiting to retry, sent, and failed by reason."
+        "for quiet hours, waiting to retry, sent, failed by reason, and dropped by reason (no "
+        "longer true when they were due: the event cancelled, changed again or over)."
     )
 
     def add_arguments(self, parser):
@@ -26,16 +34,19 @@ class Command(BaseCommand):
             return
         for row in rows:
             n = row.notification
-            subject = f"event {n.event_id}" if n.event_id else f"announcement {n.announcement_id}"
-            reasons = ", ".join(
-                f"{code} {count}" for code, count in sorted(row.failed_by_reason.items())
-            )
+            about = registry.spec(n.kind).subject
+            subject = f"{about} {getattr(n, f'{about}_id') or '(deleted)'}"
+            dropped = f" ({n.drop_reason})" if n.drop_reason else ""
             self.stdout.write(
-                f"#{n.pk} {n.kind} ({subject}) {n.state} {n.path or '-'} "
+                f"#{n.pk} {n.kind} ({subject}) {n.state}{dropped} {n.path or '-'} "
                 f"audience={n.audience_size if n.audience_size is not None else '?'} "
                 f"sent={row.sent} due={row.due} held={row.held} retrying={row.retrying} "
-                f"failed={row.failed}" + (f" [{reasons}]" if reasons else "")
+                f"failed={row.failed}{_reasons(row.failed_by_reason)} "
+                f"dropped={row.dropped}{_reasons(row.dropped_by_reason)}"
             )
             if n.path == Notification.Path.TOPICS:
                 for language, result in sorted(n.topic_results.items()):
-                    self.stdout.write(f"    {language}: {result['outcome']} {result['condition']}")
+                    detail = f" ({result['detail']})" if result.get("detail") else ""
+                    self.stdout.write(
+                        f"    {language}: {result['outcome']}{detail} {result['condition']}"
+                    )
