@@ -1,0 +1,67 @@
+"""Generated operations of every root field over the websocket, queries, mutations and every
+subscription, and hostile beginnings of a connection: every answer coded, none a masked
+server error, every close a documented code, nothing written by a refused operation, and no
+socket left hanging."""
+
+import pytest
+
+from .conftest import MAX_EXAMPLES, every_case, run_examples
+from .documents import ROOTS
+from .over_websocket import WebsocketFuzzer, hostile_init, init_frames
+
+# On PostgreSQL the server uses the test database, so the test's writes must commit.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Text frames with non-ASCII characters escaped, or as UTF-8 (lone surrogates escaped).
+TRANSPORTS = ("json", "utf8")
+
+
+def test_generated_operations_over_websocket(api, fuzzed_server, findings):
+    # Given every root field, its leaves each made hostile in turn, then free cases
+    fuzzer = WebsocketFuzzer(fuzzed_server, findings)
+    subscriptions = []
+
+    def each(case):
+        # Queries and mutations one at a time; subscriptions gathered, then sent in batches.
+        (subscriptions.append if case.root == "Subscription" else fuzzer.send)(case)
+
+    try:
+        every_case(api, fuzzed_server.pools, TRANSPORTS, each, "websocket")
+        fuzzer.subscribe_all(subscriptions)
+    finally:
+        fuzzer.close()
+    print(fuzzer.reach.table())
+
+    # Then no answer was wrong, no close undocumented, nothing refused wrote anything
+    assert not findings, findings.report(fuzzed_server.log()[-4000:])
+    # And every root field was sent; queries answered, mutations done, subscriptions listened
+    reach = fuzzer.reach
+    every = {f"{root}.{field}" for root in ROOTS for field in api.fields(root)}
+    assert reach.fields("cases") == every
+    assert reach.fields("answered", "Query.") == {f for f in every if f.startswith("Query.")}
+    assert len(reach.fields("accepted", "Mutation.")) >= len(api.fields("Mutation")) // 2
+    assert reach.fields("listening", "Subscription.") == {
+        f for f in every if f.startswith("Subscription.")
+    }
+
+
+def test_hostile_connection_beginnings(fuzzed_server, findings):
+    # Given connection_init payloads and first frames of every hostile kind
+    found = []
+
+    def each(frames):
+        mark = fuzzed_server.log_mark()
+        problems, socket = hostile_init(fuzzed_server.websocket_url, fuzzed_server.token, frames)
+        if problems:
+            logged = fuzzed_server.errors_since(mark)
+            found.append((problems, socket.sent, socket.received[-3:], logged))
+
+    # When each begins a connection
+    run_examples(init_frames(fuzzed_server.token), max(20, MAX_EXAMPLES * 4), each, "ws/init")
+
+    # Then each was acknowledged and served, or closed with a documented code, in time
+    assert not found, "\n\n".join(
+        f"{problems}\n  sent: {[frame[:300] for frame in sent]}\n  received: {received}"
+        + "".join(f"\n  server: {error}" for error in logged)
+        for problems, sent, received, logged in found[:20]
+    )
