@@ -1,8 +1,8 @@
 """Fixtures of the fuzz suite: the schema as fuzzed, the live server, the findings.
 
-The suite's size: FUZZ_MAX_EXAMPLES free cases per root field and transport (10 by default),
-after one case per argument leaf with that leaf hostile (FUZZ_TARGETED_EXAMPLES, 1 by
-default). The cases are the same on every run (derandomized) unless FUZZ_SEED is set.
+The suite's size, per transport: for every argument leaf and every family of hostile values it
+takes, one case (FUZZ_TARGETED_EXAMPLES), then FUZZ_MAX_EXAMPLES free cases per root field (10
+by default). The cases are the same on every run (derandomized) unless FUZZ_SEED is set.
 """
 
 import os
@@ -49,14 +49,20 @@ def run_examples(strategy, examples: int, each, key: str) -> None:
     run()
 
 
-def every_case(api, pools, transports, each, where: str) -> None:
-    """Every root field's cases, in the SDL's order: for each argument leaf, one with that
-    leaf hostile (FUZZ_TARGETED_EXAMPLES), then FUZZ_MAX_EXAMPLES where any may be."""
+def every_case(api, pools, transports, each, where: str, targeted=ROOTS) -> None:
+    """Every root field's cases, in the SDL's order: for each argument leaf and each family of
+    hostile values it takes, one case with that leaf hostile in that family (the family's
+    first value, the canonical one; FUZZ_TARGETED_EXAMPLES), then FUZZ_MAX_EXAMPLES free cases
+    where any leaf may be hostile. ``targeted``: the root types that get the targeted cases."""
     for root in ROOTS:
         for field in api.fields(root):
-            for leaf in api.leaves(root, field):
-                strategy = api.cases(root, field, leaf, pools, transports, salt(field, leaf.name))
-                run_examples(strategy, TARGETED_EXAMPLES, each, f"{where}/{field}/{leaf.name}")
+            for leaf in api.leaves(root, field) if root in targeted else ():
+                for family in leaf.domain.themes:
+                    key = f"{field}/{leaf.name}/{family}"
+                    strategy = api.cases(
+                        root, field, leaf, pools, transports, salt(key), family=family
+                    )
+                    run_examples(strategy, TARGETED_EXAMPLES, each, f"{where}/{key}")
             strategy = api.cases(root, field, None, pools, transports, salt(field))
             run_examples(strategy, MAX_EXAMPLES, each, f"{where}/{field}")
 

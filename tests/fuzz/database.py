@@ -4,7 +4,10 @@ Per table, the number of rows and a hash of the rows in primary-key order: two f
 differ exactly when a row was inserted, deleted or changed. The server's database is a SQLite
 file of its own on the embedded default (read here with the sqlite3 module, read-only), and
 the test database on PostgreSQL (read through the test's connection, where the hash is
-computed by PostgreSQL itself). A few hundred rows: a few milliseconds either way.
+computed by PostgreSQL itself). A few hundred rows: a few milliseconds either way, and nothing
+when the database says nothing was committed since the last fingerprint (SQLite's
+``PRAGMA data_version`` changes when another connection commits; two equal PostgreSQL
+snapshots see the same committed transactions), which is most cases.
 
 What is left out: SQLite's own bookkeeping (``sqlite_sequence``) and, on PostgreSQL,
 sequences, which are not content (a refused insert may use up a number). Writes a refused
@@ -47,6 +50,7 @@ class SQLiteContent:
     def __init__(self, path: Path):
         self.path = path
         self._connection = None
+        self._last = None
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -77,6 +81,9 @@ class SQLiteContent:
 
     def fingerprint(self) -> Fingerprint:
         connection = self._connect()
+        version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if self._last is not None and self._last[0] == version:
+            return self._last[1]
         result = {}
         # One read transaction: every table as of the same moment.
         connection.execute("BEGIN")
@@ -91,6 +98,7 @@ class SQLiteContent:
                 result[table] = (count, digest.hexdigest())
         finally:
             connection.execute("COMMIT")
+        self._last = (version, result)
         return result
 
     def ids(self, table: str) -> list[int]:
@@ -109,6 +117,7 @@ class PostgresContent:
     def __init__(self, connection):
         self.connection = connection
         self._query = None
+        self._last = None
 
     def _build_query(self) -> str:
         with self.connection.cursor() as cursor:
@@ -128,8 +137,16 @@ class PostgresContent:
         if self._query is None:
             self._query = self._build_query()
         with self.connection.cursor() as cursor:
+            # Equal snapshots (first running ID, next ID, the ones running) see the same
+            # committed transactions: nothing was written meanwhile.
+            cursor.execute("SELECT txid_current_snapshot()::text")
+            (marker,) = cursor.fetchone()
+            if self._last is not None and self._last[0] == marker:
+                return self._last[1]
             cursor.execute(self._query)
-            return {table: (count, digest) for table, count, digest in cursor.fetchall()}
+            result = {table: (count, digest) for table, count, digest in cursor.fetchall()}
+        self._last = (marker, result)
+        return result
 
     def ids(self, table: str) -> list[int]:
         with self.connection.cursor() as cursor:

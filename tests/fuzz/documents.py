@@ -30,7 +30,7 @@ from django.conf import settings
 from hypothesis import strategies as st
 
 from . import domains, values
-from .domains import Domain, Pools
+from .domains import Domain
 
 SDL = settings.BASE_DIR / "schema" / "schema.graphql"
 OPERATION_NAME = "Fuzz"
@@ -148,9 +148,10 @@ class Api:
             self._selections[key] = strategy
         return self._selections[key]
 
-    def cases(self, root, name, target: Leaf | None, pools: Pools, transports=("json",), salt=0):
-        """Cases of one root field; ``target``: the leaf that is hostile (None: any may be)."""
-        return _case(self, root, name, target, pools, transports, salt)
+    def cases(self, root, name, target, pools, transports=("json",), salt=0, family=None):
+        """Cases of one root field; ``target``: the leaf that is hostile (None: any may be),
+        in ``family`` (drawn when None); ``salt`` varies the simplest case (see _rotated)."""
+        return _case(self, root, name, target, pools, transports, salt, family)
 
 
 def _same(document):
@@ -160,11 +161,10 @@ def _same(document):
 # --- Arguments -----------------------------------------------------------------------------
 
 
-def _pick_theme(draw, target: Leaf | None, salt: int) -> str:
-    themes = target.domain.themes if target is not None else values.THEMES
-    # Hypothesis tries the simplest example first, the first family of every list: rotated by
-    # a salt of the case's field and target, each leaf starts with another family.
-    return themes[(draw(st.integers(0, len(themes) - 1)) + salt) % len(themes)]
+def _rotated(draw, choices: tuple, salt: int):
+    """One of ``choices``. Hypothesis tries the simplest example first (the first of every
+    list): rotated by a salt of the case's field and target, each case starts elsewhere."""
+    return choices[(draw(st.integers(0, len(choices) - 1)) + salt) % len(choices)]
 
 
 def _leaf_value(draw, api, leaf: Leaf, hostile_only: bool, intensity, theme, pools, state, notes):
@@ -180,10 +180,7 @@ def _leaf_value(draw, api, leaf: Leaf, hostile_only: bool, intensity, theme, poo
     else:
         mode = "ordinary"
     if mode == "ordinary":
-        value = domain.ordinary(draw, pools, state)
-        if value is not None:
-            return value
-        mode = "hostile"  # no real value yet (an empty pool)
+        return domain.ordinary(draw, pools, state)
     if mode == "generic":
         strategy = api.generic.get(leaf.type.name)
         if strategy is None:
@@ -194,6 +191,8 @@ def _leaf_value(draw, api, leaf: Leaf, hostile_only: bool, intensity, theme, poo
     family = theme if theme in domain.themes else draw(st.sampled_from(domain.themes))
     value = draw(domain.hostile(family, pools))
     notes.append(f"{leaf.name} [{family}] {short(value)}")
+    if getattr(domain, "role", None) == "start":
+        state["hostile start"] = value
     return value
 
 
@@ -396,7 +395,9 @@ def _noise(draw, text: str, notes: list[str]) -> str:
         )
     )
     lines = text.split("\n")
-    position = draw(st.integers(0, len(lines)))
+    # A line of a text whose length depends on the pools: an index taken modulo, so that
+    # the draw keeps its shape (see domains.member_of).
+    position = draw(domains.INDEX) % (len(lines) + 1)
     if kind == "comment":
         comment = draw(st.sampled_from(HOSTILE_COMMENTS))
         text = "\n".join([*lines[:position], f"# {comment}", *lines[position:]])
@@ -464,15 +465,14 @@ def _envelope(draw, document: str, variables: dict | None, notes: list[str]):
 
 
 @st.composite
-def _case(
-    draw, api: Api, root: str, name: str, target: Leaf | None, pools: Pools, transports, salt
-):
+def _case(draw, api: Api, root, name, target: Leaf | None, pools, transports, salt, family):
     notes: list[str] = []
     document = draw(api.selections(root, name))
     operation = next(
         d for d in document.definitions if isinstance(d, graphql.OperationDefinitionNode)
     )
-    theme = _pick_theme(draw, target, salt)
+    themes = target.domain.themes if target is not None else values.THEMES
+    theme = family or _rotated(draw, themes, salt)
     # How many of the other leaves are hostile too: none (the simplest, so that a free case
     # may be wholly ordinary and reach what a valid request does), some, many.
     intensity = draw(st.sampled_from((0, 0, 15, 40)))
@@ -487,7 +487,7 @@ def _case(
     _nested_arguments(draw, api, root_field.selection_set, payload_type, theme, pools, notes)
     if root == "Mutation" and "errors" in getattr(payload_type, "fields", {}):
         root_field.selection_set = _with_errors(root_field.selection_set)
-    form = draw(st.sampled_from(("variables", "variables", "inline", "mixed")))
+    form = _rotated(draw, ("variables", "inline", "variables", "mixed"), salt)
     variables = _Variables()
     root_field.arguments = tuple(
         graphql.ArgumentNode(
@@ -509,7 +509,7 @@ def _case(
     )
     if form != "inline":
         notes.insert(0, f"form {form}")
-    transport = draw(st.sampled_from(transports))
+    transport = _rotated(draw, transports, salt // 7)
     if transport == "get" and root != "Query":
         transport = "json"
     return Case(
@@ -523,7 +523,7 @@ def _case(
         extensions=extensions,
         hostile=notes,
         transport=transport,
-        accept=draw(
-            st.sampled_from(("application/graphql-response+json", "application/json", "*/*"))
+        accept=_rotated(
+            draw, ("application/graphql-response+json", "application/json", "*/*"), salt // 3
         ),
     )

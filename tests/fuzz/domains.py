@@ -18,6 +18,7 @@ import base64
 import binascii
 import datetime
 import random
+import re
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -96,12 +97,21 @@ def type_of_id(value: str) -> str | None:
     return type_name
 
 
-def pick(draw, items):
-    """One of ``items`` (a sequence that may grow during the run), chosen by a draw."""
-    items = list(items)
-    if not items:
-        return None
-    return items[draw(st.integers(0, len(items) - 1))]
+# Pools change during a run, but Hypothesis needs a strategy's draws to keep their shape from
+# one case to the next: a value from a pool is an index in a fixed range, taken modulo the
+# pool's size when the case is drawn, and a fixed fallback when the pool is empty.
+INDEX = st.integers(0, 2**16 - 1)
+
+
+def member_of(items, fallback) -> st.SearchStrategy:
+    """One of ``items`` as they are now, or ``fallback`` if there are none."""
+    snapshot = list(items)
+    return INDEX.map(lambda index: snapshot[index % len(snapshot)] if snapshot else fallback)
+
+
+def pick(draw, items, fallback):
+    """``member_of`` drawn at once."""
+    return draw(member_of(items, fallback))
 
 
 # --- Domains -------------------------------------------------------------------------------
@@ -125,9 +135,11 @@ class Domain:
 
 
 class Text(Domain):
-    """Free text: titles, bodies, reasons, names, searches."""
+    """Free text: titles, bodies, reasons, names, searches; ``themes``: the families a targeted
+    case tries on it."""
 
-    themes = values.THEMES
+    def __init__(self, themes: tuple[str, ...] = values.THEMES):
+        self.themes = themes
 
     def ordinary(self, draw, pools, state):
         return draw(values.ordinary_texts())
@@ -142,6 +154,7 @@ class Choice(Text):
     around a good value."""
 
     def __init__(self, good, bad=()):
+        super().__init__()
         self.good = tuple(good)
         self.bad = tuple(bad)
 
@@ -164,13 +177,11 @@ class FromPool(Choice):
         self.attribute = attribute
 
     def ordinary(self, draw, pools, state):
-        found = pick(draw, getattr(pools, self.attribute))
-        return found if found is not None else draw(values.ordinary_texts())
+        return pick(draw, getattr(pools, self.attribute), "token")
 
     def hostile(self, theme, pools):
         if theme in values.TEXT_THEMES:
-            tokens = list(getattr(pools, self.attribute)) or ["token"]
-            return values.text_family(theme, st.sampled_from(tokens))
+            return values.text_family(theme, member_of(getattr(pools, self.attribute), "token"))
         return super().hostile(theme, pools)
 
 
@@ -196,11 +207,11 @@ class IdOf(Domain):
     def ordinary(self, draw, pools, state):
         if self.optional and draw(st.integers(0, 2)) < 2:
             return values.NULL
+        fallback = values.global_id(self.type_name or "Event", 1)
         preferred = pools.preferred.get(self.type_name, ())
-        if preferred and draw(st.booleans()):
-            return pick(draw, preferred)
-        found = pick(draw, self._pool(pools))
-        return found if found is not None else values.global_id(self.type_name or "Event", 1)
+        if draw(st.booleans()) and preferred:
+            return pick(draw, preferred, fallback)
+        return pick(draw, self._pool(pools), fallback)
 
     def hostile(self, theme, pools):
         type_name = self.type_name or "Event"
@@ -208,13 +219,11 @@ class IdOf(Domain):
         if theme == "odd":
             # A real ID of another type.
             others = [v for name, pool in pools.ids.items() if name != type_name for v in pool]
-            if others:
-                return st.one_of(family, st.sampled_from(others))
+            return st.one_of(family, member_of(others, values.global_id("City", 1)))
         if theme == "extreme":
             # A real ID with its key pushed out of range.
-            real = list(self._pool(pools))
-            if real:
-                return st.one_of(family, st.sampled_from(real).map(_far_key))
+            real = member_of(self._pool(pools), values.global_id(type_name, 1))
+            return st.one_of(family, real.map(_far_key))
         return family
 
 
@@ -237,16 +246,18 @@ class Cursor(Domain):
         return f"Cursor({self.list_name})"
 
     def ordinary(self, draw, pools, state):
-        return pick(draw, pools.cursors.get(self.list_name, ()))
+        # No cursor handed out yet: the first page's, as the API would take it.
+        return pick(draw, pools.cursors.get(self.list_name, ()), values.NULL)
 
     def hostile(self, theme, pools):
         family = values.cursor_family(theme)
-        real = list(pools.cursors.get(self.list_name, ()))
+        fallback = values.b64("arrayconnection:0")
+        real = member_of(pools.cursors.get(self.list_name, ()), fallback)
         other = [c for name, pool in pools.cursors.items() if name != self.list_name for c in pool]
-        if theme == "odd" and other:
-            return st.one_of(family, st.sampled_from(other))
-        if theme in ("extreme", "malformed") and real:
-            return st.one_of(family, st.builds(_altered, st.sampled_from(real), st.integers()))
+        if theme == "odd":
+            return st.one_of(family, member_of(other, fallback))
+        if theme in ("extreme", "malformed"):
+            return st.one_of(family, st.builds(_altered, real, st.integers()))
         return family
 
 
@@ -317,6 +328,10 @@ class Moment(Domain):
         if self.role == "start":
             moment = draw(values.ordinary_moments((1, 300)))
             state["start"] = moment
+        elif isinstance(state.get("hostile start"), str) and draw(st.booleans()):
+            # After a hostile start (year 9999, say), an end just after it: the pair is in
+            # order, and what the server makes of the start is what is tried.
+            return later(state["hostile start"])
         else:
             start = state.get("start") or draw(values.ordinary_moments((1, 300)))
             moment = start + datetime.timedelta(minutes=30 * draw(st.integers(1, 12)))
@@ -324,6 +339,22 @@ class Moment(Domain):
 
     def hostile(self, theme, pools):
         return values.datetime_family(theme)
+
+
+def later(text: str) -> str:
+    """A time written like ``text``, a little later: its seconds set to 59 (or its minutes,
+    when the seconds are 59 already)."""
+    match = re.search(r"T(\d\d):(\d\d)(?::(\d\d))?", text)
+    if match is None:
+        return text
+    hours, minutes, seconds = match.group(1), match.group(2), match.group(3)
+    if seconds not in (None, "59"):
+        replacement = f"T{hours}:{minutes}:59"
+    elif minutes != "59":
+        replacement = f"T{hours}:59" + (f":{seconds}" if seconds else "")
+    else:
+        return text
+    return text[: match.start()] + replacement + text[match.end() :]
 
 
 class TimeOfDay(Domain):
@@ -407,10 +438,12 @@ STRING_DOMAINS: dict[str, Domain] = {
     "venueName": Text(),
     "venueAddress": Text(),
     "password": Choice(("correct horse battery staple", "wrong password"), ("", " ", "a" * 5000)),
+    # Every language of a translated text takes the same path; English is tried with every
+    # family, the others with the text ones.
     "en": Text(),
-    "ru": Text(),
-    "kk": Text(),
-    "ur": Text(),
+    "ru": Text(values.TEXT_THEMES),
+    "kk": Text(values.TEXT_THEMES),
+    "ur": Text(values.TEXT_THEMES),
     "country": Choice(
         ("KZ", "PK", "RU", "TR"), ("", "XX", "kz", "K", "KAZ", "Қ", "ZZ", "XK", "AA", "12")
     ),

@@ -48,7 +48,7 @@ class Findings:
     def __init__(self, directory: Path):
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self.groups: dict[tuple[str, str], Finding] = {}
+        self.groups: dict[tuple[str, str, str], Finding] = {}
         self.answers = 0
         self._numbered = 0
 
@@ -62,8 +62,11 @@ class Findings:
         logged meanwhile."""
         replay_text = None
         self.answers += 1
+        # The server's exception, when it logged one, tells causes apart that answer alike.
+        cause = signature(server_errors[0]) if server_errors else ""
         for problem in problems:
-            group = self.groups.setdefault((where, signature(problem)), Finding(where, problem))
+            key = (where, signature(problem), cause)
+            group = self.groups.setdefault(key, Finding(where, problem))
             group.fields[case.label] += 1
             group.causes.update(server_errors)
             fresh_field = group.fields[case.label] == 1

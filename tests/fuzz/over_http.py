@@ -22,6 +22,30 @@ class Reach(Counter):
             if kind == what and count and label.startswith(prefix)
         }
 
+    def shortfalls(self, api, subscriptions_listen: bool, reach_checked: bool) -> list[str]:
+        """How the run fell short of reaching the API: a root field never sent; and, when
+        ``reach_checked`` (the targeted cases ran), a query field never answered with data,
+        fewer than half the mutations ever done, a subscription never listening."""
+        every = {f"{root}.{field}" for root in api.roots for field in api.fields(root)}
+        problems = [f"never sent: {label}" for label in sorted(every - self.fields("cases"))]
+        if not reach_checked:
+            return problems
+        queries = {label for label in every if label.startswith("Query.")}
+        problems += [
+            f"never answered with data: {label}"
+            for label in sorted(queries - self.fields("answered", "Query."))
+        ]
+        done = self.fields("accepted", "Mutation.")
+        if len(done) < len(api.fields("Mutation")) // 2:
+            problems.append(f"only {len(done)} mutations ever done: {sorted(done)}")
+        if subscriptions_listen:
+            subscriptions = {label for label in every if label.startswith("Subscription.")}
+            problems += [
+                f"never listening: {label}"
+                for label in sorted(subscriptions - self.fields("listening", "Subscription."))
+            ]
+        return problems
+
     def table(self) -> str:
         """Per root field: cases, answered with data, accepted, statuses, error codes, time."""
         lines = []

@@ -14,6 +14,7 @@ from .database import ALLOWED_WRITES, SQLiteContent, changes
 from .documents import ROOTS, SDL, Api
 from .domains import Pools
 from .findings import signature
+from .over_http import Reach
 from .over_websocket import close_problems, frame_problems
 
 
@@ -199,3 +200,16 @@ def test_failures_group_by_cause_not_by_value():
     second = "an error without extensions.code: 'Variable \\'$v7\\' got invalid value 99'"
     assert signature(first) == signature(second)
     assert signature("HTTP 500") != signature("closed with 4500, not a documented code")
+
+
+def test_a_run_that_reaches_too_little_falls_short():
+    api = Api()
+    reach = Reach()
+    reach["Query.me", "cases"] = 3
+    reach["Query.me", "answered"] = 1
+    shortfalls = reach.shortfalls(api, subscriptions_listen=True, reach_checked=True)
+    assert "never sent: Mutation.rsvpSet" in shortfalls
+    assert "never answered with data: Query.events" in shortfalls
+    assert "never listening: Subscription.chatMessages" in shortfalls
+    assert any(problem.startswith("only 0 mutations ever done") for problem in shortfalls)
+    assert not [p for p in reach.shortfalls(api, True, False) if not p.startswith("never sent")]
