@@ -328,7 +328,7 @@ class Moment(Domain):
         if self.role == "start":
             moment = draw(values.ordinary_moments((1, 300)))
             state["start"] = moment
-        elif isinstance(state.get("hostile start"), str) and draw(st.booleans()):
+        elif isinstance(state.get("hostile start"), str) and not draw(st.booleans()):
             # After a hostile start (year 9999, say), an end just after it: the pair is in
             # order, and what the server makes of the start is what is tried.
             return later(state["hostile start"])

@@ -33,6 +33,13 @@ def signature(problem: str) -> str:
     return re.sub(r"\d+", "N", problem)[:200]
 
 
+def cause_of(server_error: str) -> str:
+    """A logged exception as a cause: its type and where it was raised, not its message."""
+    kind = server_error.split(":", 1)[0]
+    where = re.search(r"\(at [^)]*\)$", server_error)
+    return f"{kind} {where.group() if where else ''}"
+
+
 @dataclass
 class Finding:
     where: str
@@ -63,7 +70,7 @@ class Findings:
         replay_text = None
         self.answers += 1
         # The server's exception, when it logged one, tells causes apart that answer alike.
-        cause = signature(server_errors[0]) if server_errors else ""
+        cause = cause_of(server_errors[0]) if server_errors else ""
         for problem in problems:
             key = (where, signature(problem), cause)
             group = self.groups.setdefault(key, Finding(where, problem))

@@ -13,7 +13,7 @@ from . import answers, domains, values
 from .database import ALLOWED_WRITES, SQLiteContent, changes
 from .documents import ROOTS, SDL, Api
 from .domains import Pools
-from .findings import signature
+from .findings import cause_of, signature
 from .over_http import Reach
 from .over_websocket import close_problems, frame_problems
 
@@ -213,3 +213,11 @@ def test_a_run_that_reaches_too_little_falls_short():
     assert "never listening: Subscription.chatMessages" in shortfalls
     assert any(problem.startswith("only 0 mutations ever done") for problem in shortfalls)
     assert not [p for p in reach.shortfalls(api, True, False) if not p.startswith("never sent")]
+
+
+def test_causes_are_the_exception_and_where_it_was_raised():
+    where = " (at schema/core/documents.py:100 document_hash)"
+    first = "UnicodeEncodeError: can't encode character '\\ud800' in position 4" + where
+    second = "UnicodeEncodeError: can't encode characters in position 5-6" + where
+    assert cause_of(first) == cause_of(second)
+    assert cause_of(first) != cause_of("UnicodeEncodeError: x (at schema/views.py:399 encode_json)")
