@@ -44,7 +44,6 @@ class Leaf:
     path: tuple[str, ...]
     type: graphql.GraphQLNamedType
     domain: Domain
-    in_list: bool = False
 
     @property
     def name(self) -> str:
@@ -111,19 +110,19 @@ class Api:
         """Every scalar or enum in the field's arguments, input objects unfolded."""
         found: list[Leaf] = []
         for argument, definition in self.field(root, name).args.items():
-            self._leaves(name, (argument,), definition.type, found, in_list=False)
+            self._leaves(name, (argument,), definition.type, found)
         return found
 
-    def _leaves(self, field_name, path, type_, found, in_list) -> None:
+    def _leaves(self, field_name, path, type_, found) -> None:
         named = graphql.get_nullable_type(type_)
         if isinstance(named, graphql.GraphQLList):
-            self._leaves(field_name, path, named.of_type, found, in_list=True)
+            self._leaves(field_name, path, named.of_type, found)
             return
         if isinstance(named, graphql.GraphQLInputObjectType):
             for name, input_field in named.fields.items():
-                self._leaves(field_name, (*path, name), input_field.type, found, in_list)
+                self._leaves(field_name, (*path, name), input_field.type, found)
             return
-        found.append(Leaf(path, named, domains.domain_of(field_name, path, named), in_list))
+        found.append(Leaf(path, named, domains.domain_of(field_name, path, named)))
 
     def selections(self, root: str, name: str) -> st.SearchStrategy[graphql.DocumentNode]:
         """hypothesis-graphql's documents for one root field."""

@@ -121,7 +121,6 @@ class Domain:
     """The values an argument takes. ``ordinary`` draws what the server should accept;
     ``hostile(theme)`` what it must refuse or cope with, None when ``theme`` does not apply."""
 
-    kind = "text"  # for the coverage test: the scalar kind the domain is for
     themes: tuple[str, ...] = ()
 
     def ordinary(self, draw, pools: Pools, state: dict):
@@ -189,7 +188,6 @@ class IdOf(Domain):
     """A global ID of ``type_name`` (any Node type when None); ``optional``: an ordinary value
     is often null (a twinning an event may or may not belong to)."""
 
-    kind = "id"
     themes = values.THEMES
 
     def __init__(self, type_name: str | None, optional: bool = False):
@@ -236,7 +234,6 @@ def _far_key(real_id: str) -> str:
 class Cursor(Domain):
     """A cursor of ``list_name``, as the server handed it out, or one that is not."""
 
-    kind = "cursor"
     themes = values.THEMES
 
     def __init__(self, list_name: str):
@@ -315,7 +312,6 @@ class Moment(Domain):
     """A DateTime: ``role`` "start" or "end". An ordinary end follows the case's ordinary start,
     so that ordinary pairs are valid and a hostile one is what is refused."""
 
-    kind = "datetime"
     themes = values.THEMES
 
     def __init__(self, role: str):
@@ -358,7 +354,6 @@ def later(text: str) -> str:
 
 
 class TimeOfDay(Domain):
-    kind = "time"
     themes = values.THEMES
 
     def ordinary(self, draw, pools, state):
@@ -369,7 +364,6 @@ class TimeOfDay(Domain):
 
 
 class Flag(Domain):
-    kind = "boolean"
     themes = ("malformed",)
 
     def ordinary(self, draw, pools, state):
@@ -382,7 +376,6 @@ class Flag(Domain):
 class OneOf(Domain):
     """An enum's values."""
 
-    kind = "enum"
     themes = ("malformed",)
 
     def __init__(self, names: tuple[str, ...]):
