@@ -283,18 +283,21 @@ def _altered(cursor: str, seed: int) -> str:
 
 
 class Number(Domain):
-    """An Int or Float within ``low``–``high`` when ordinary."""
+    """An Int or Float within ``low``–``high`` when ordinary, ``typical`` in the simplest case
+    (a page size of 0 or a radius of 0.1 km would make a case that reads nothing)."""
 
     themes = ("extreme", "odd", "malformed")
 
-    def __init__(self, kind: str, low, high):
+    def __init__(self, kind: str, low, high, typical):
         self.kind = kind
-        self.low, self.high = low, high
+        self.low, self.high, self.typical = low, high, typical
 
     def __repr__(self) -> str:
         return f"{self.kind.title()}({self.low}..{self.high})"
 
     def ordinary(self, draw, pools, state):
+        if not draw(st.booleans()):
+            return self.typical
         if self.kind == "int":
             return draw(st.integers(self.low, self.high))
         return draw(st.floats(self.low, self.high, allow_nan=False))
@@ -484,15 +487,16 @@ STRING_DOMAINS: dict[str, Domain] = {
     "before": Cursor("?"),
 }
 INT_DOMAINS: dict[str, Domain] = {
-    "first": Number("int", 0, 100),
-    "last": Number("int", 0, 100),
-    "minutes": Number("int", 1, 43_200),
-    "capacity": Number("int", 1, 1000),
+    "first": Number("int", 0, 100, 20),
+    "last": Number("int", 0, 100, 20),
+    "minutes": Number("int", 1, 43_200, 60),
+    "capacity": Number("int", 1, 1000, 100),
 }
+# Aktau's coordinates, and a radius that holds it.
 FLOAT_DOMAINS: dict[str, Domain] = {
-    "latitude": Number("float", -90.0, 90.0),
-    "longitude": Number("float", -180.0, 180.0),
-    "radiusKm": Number("float", 0.1, 20_000.0),
+    "latitude": Number("float", -90.0, 90.0, 43.65),
+    "longitude": Number("float", -180.0, 180.0, 51.16),
+    "radiusKm": Number("float", 0.1, 20_000.0, 500.0),
 }
 DATETIME_DOMAINS: dict[str, Domain] = {
     "startsAt": Moment("start"),
