@@ -440,6 +440,9 @@ def set_rsvp(user, event: Event, status: str | None) -> Event:
         current.status = status
         current.save(update_fields=["status", "updated_at"])
     if going != was_going:
-        event.attendee_count += 1 if going else -1
+        # Counted again from the RSVPs rather than moved by one, under the row's lock: a
+        # count that drifted (rows written outside this service) heals instead of going
+        # below zero or past the capacity.
+        event.attendee_count = Rsvp.objects.filter(event=event, status=Rsvp.Status.GOING).count()
         event.save(update_fields=["attendee_count"])
     return event

@@ -102,3 +102,4 @@ def seed(password: str, stdout=None) -> None:
         Device.objects.create(user=victim, token=token, platform=Device.Platform.IOS)
     CityFollow.objects.create(user=me, city=event.host_city)
     Rsvp.objects.create(user=me, event=live, status=Rsvp.Status.GOING)
+    Event.objects.filter(pk=live.pk).update(attendee_count=1)
