@@ -13,7 +13,7 @@ a scan to count. PostgreSQL chooses well when it knows what each row it tests co
 pg_trgm tells it that ``%>`` costs one comparison, when the similarity of a document takes 3
 to 30 µs. So it walked a whole order index, or scanned a table to count, computing the
 similarity of every row: 15 times the events feed for 100 characters over 5,000 events, 35
-times over 17,000 cities. Four things make the search cost what it should:
+to 50 times over 17,000 cities. Four things make the search cost what it should:
 
 - **The similarity's price.** Beside ``%>`` the condition tests ``search_similarity_cost``, a
   function of ours that is always true and is declared at what the similarity costs (cities
