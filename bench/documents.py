@@ -4,7 +4,8 @@ Each attack shape is built from the limits in force (the settings), as large as 
 or just over one of them, and sent through the app's HTTP view (``GraphQLHttpView.dispatch``,
 every step: body, parameters, the document caches, limits, validation, operation, cost,
 variables, execution, encoding), in-process, on PostgreSQL with the feed bench's catalogue
-(5,000 events, 300 cities, 200 twinnings; bench/feed.py seeds it), the response cache off:
+(5,000 events, 300 cities, 200 twinnings; bench/feed.py seeds it, and the search documents
+are then written as the app writes them), the response cache off:
 
 - **first**: the document caches (valid and refused) emptied before each run, so each run
   parses, measures and validates the document as a new one;
@@ -24,8 +25,10 @@ comment, so that neither cache knows it), and while they send the same ones agai
 requests/s and latency in each case.
 
 A document's execution is bounded by ``GRAPHQL_MAX_COST`` on its own, not here: the shapes
-that run at all ask for little (``__typename``, the languages), but for the two searches of
-the longest text allowed, which run their SQL.
+that run at all ask for little (``__typename``, the languages), but for the searches of the
+longest text allowed, which run their SQL: for cities and for events, a word of every row
+repeated (every row is word-similar to it, so its similarity is computed for each), and text
+of many trigrams that no row matches.
 
 The database (default ``twinning_documentsbench``) is created at the start and dropped at the
 end; the cache is local memory. Results are in docs/benchmarks.md, "Documents".
@@ -61,6 +64,11 @@ from bench.support import DaphneServers, in_child, machine, maintenance, process
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_documentsbench"
 LANGUAGE = "ru"
+# Text of many trigrams that no name of the catalogue holds (a pangram, and more).
+NOTHING = (
+    "Съешь же ещё этих мягких французских булок да выпей чаю; "
+    "широкая электрификация южных губерний даст мощный толчок подъёму сельского хозяйства"
+)
 
 
 @dataclass
@@ -242,19 +250,59 @@ def shapes(settings) -> list[Shape]:
         ("INVALID_VARIABLES",),
         variables={"f": unknown},
     )
-    # The longest search allowed, which runs its SQL (PostgreSQL's trigram match).
+    # The longest searches allowed, which run their SQL (PostgreSQL's trigram match): a word
+    # of every row's name repeated, which every row is word-similar to without containing it
+    # (so the similarity of each row is computed), and text of many trigrams that no row
+    # matches (what the planner once answered by computing the similarity of every row).
     longest = s.GRAPHQL_MAX_SEARCH_LENGTH
-    add(
-        f"cities(search:) of {longest} characters",
-        search,
-        variables={"s": ("Город " * longest)[:longest]},
-    )
-    add(
-        f"events(filter: {{search:}}) of {longest} characters",
-        filtered,
-        variables={"f": {"search": ("Событие " * longest)[:longest]}},
-    )
+    for name, row, operation, wrap, word in (
+        ("cities(search:)", "city", search, lambda text: {"s": text}, "Город "),
+        (
+            "events(filter: {search:})",
+            "event",
+            filtered,
+            lambda text: {"f": {"search": text}},
+            "Событие ",
+        ),
+    ):
+        add(
+            f"{name} of {longest} characters, similar to every {row}",
+            operation,
+            variables=wrap((word * longest)[:longest]),
+        )
+        add(
+            f"{name} of {longest} characters, matching none",
+            operation,
+            variables=wrap(NOTHING[:longest]),
+        )
     return out
+
+
+def write_search_documents(config: dict) -> dict:
+    """Give the catalogue the search documents the app keeps. The feed bench's seed writes
+    placeholders ("event 12"), where saving an event stores its titles in every language and
+    its venue, folded ("event 12 событие 12 hall 12"), and a city its names ("city 12 город
+    12 қала 12"): what a search reads, and what its similarity is computed over."""
+    setup_django(config, cache=False)
+    from django.db import connection
+
+    from cities.models import City, search_document
+    from core.i18n import LANGUAGE_CODES, column
+    from events.models import Event
+
+    cities = list(City.objects.all())
+    for city in cities:
+        city.search_document = city.build_search_document()
+    City.objects.bulk_update(cities, ["search_document"], batch_size=1000)
+    events = list(Event.objects.all())
+    for event in events:
+        titles = (getattr(event, column("title", code)) for code in LANGUAGE_CODES)
+        event.search_document = search_document(*titles, event.venue_name)
+    Event.objects.bulk_update(events, ["search_document"], batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE cities_city")
+        cursor.execute("VACUUM ANALYZE events_event")
+    return {"event": events[0].search_document, "city": cities[0].search_document}
 
 
 # --- In-process measurements -----------------------------------------------------------------
@@ -551,6 +599,7 @@ def main() -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
         print(f"migrating and seeding {name} …", flush=True)
         results["seed"] = in_child(migrate_and_seed, config)
+        results["search_documents"] = in_child(write_search_documents, config)
         print("measuring …", flush=True)
         results["measured"] = in_child(measure, config)
         results["load_after"] = os.getloadavg()

@@ -2,20 +2,60 @@
 
 Each searchable model keeps ``search_document``: its names or titles in every language,
 folded (lower case, accents removed) when it is saved. A search folds the query the same way.
-On PostgreSQL a trigram GIN index on that column serves the substring match, and trigram word
-similarity also finds near misses ("Almati" finds Almaty). SQLite, the embedded default, has
-neither, so it falls back to the plain substring match.
+A row matches when its document contains the folded text, or, on PostgreSQL and for text of a
+trigram or more, when the text is word-similar to it (pg_trgm's ``%>``: "Almati" finds
+Almaty). SQLite, the embedded default, has no trigrams: there the substring match alone.
+
+**What it costs on PostgreSQL.** A trigram GIN index on ``search_document`` serves both
+tests. Which plan is right depends on the text: the index when few rows match (then sort
+them), a walk along the list's order index when many do (it stops after a page), the index or
+a scan to count. PostgreSQL chooses well when it knows what each row it tests costs, and
+pg_trgm tells it that ``%>`` costs one comparison, when the similarity of a document takes 3
+to 30 µs. So it walked a whole order index, or scanned a table to count, computing the
+similarity of every row: 15 times the events feed for 100 characters over 5,000 events, 35
+to 50 times over 17,000 cities. Four things make the search cost what it should:
+
+- **The similarity's price.** Beside ``%>`` the condition tests ``search_similarity_cost``, a
+  function of ours that is always true and is declared at what the similarity costs (cities
+  migration 0004). The planner then weighs the index, the walk and the scan as they are, with
+  the list's other filters (a city's events) in the same balance.
+- **The needle, once per word.** The similarity of a row depends on the set of the text's
+  trigrams alone, and a word said twice adds none; each row's computation grows with the
+  text's length all the same. The similarity is computed with the text's distinct words,
+  which PostgreSQL takes only when their trigrams are exactly the text's (``show_trgm``, while
+  planning): the same similarity, for every row, at a fraction of the cost.
+- **Text in which pg_trgm finds no trigram** (punctuation, symbols, emoji) is word-similar to
+  nothing (its similarity is 0, under pg_trgm's threshold of 0.6), but the index would hand
+  over every row to learn that: ``show_trgm(text) <> '{}'`` guards the test, and PostgreSQL,
+  evaluating it while planning, leaves the similarity out.
+- **Text without three letters or digits in a row** ("a!!", "ab cd") gives ``LIKE`` nothing
+  selective to look up in the index, while the similarity may have something: no plan of
+  ``… LIKE … OR … %> …`` serves both halves. These rows are ``id IN (rows containing it
+  UNION rows similar to it)``, each half planned on its own.
+
+The condition is the one it was, and so are the rows, their order, the pages and the counts:
+only the plans differ. docs/benchmarks.md, "Text search", has the measurements.
 """
 
+import re
+
 from django.db import connections
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func, Q, TextField
+from django.db.models.expressions import RawSQL
 
 from cities.names import fold
 
 from .text import is_blank
 
-# Queries shorter than a trigram cannot use the index and match almost everything.
+# Text shorter than a trigram has nothing to look up in the trigram index; pg_trgm's
+# similarity of such text is not used either (it would match almost everything).
 MIN_SIMILARITY_LENGTH = 3
+
+# Three letters or digits in a row: a trigram of the text itself, which ``LIKE '%text%'`` asks
+# the index for wherever the three stand. pg_trgm reads letters by the database's locale;
+# where it disagrees with Python only the plan changes, never the rows.
+_TRIGRAM = re.compile(r"[^\W_]{3}")
+_WORD = re.compile(r"[^\W_]+")
 
 
 def matching(queryset, text: str, field: str = "search_document"):
@@ -24,7 +64,29 @@ def matching(queryset, text: str, field: str = "search_document"):
     needle = "" if is_blank(text) else fold(text)
     if not needle:
         return queryset
-    condition = Q(**{f"{field}__contains": needle})
-    if connections[queryset.db].vendor == "postgresql" and len(needle) >= MIN_SIMILARITY_LENGTH:
-        condition |= Q(**{f"{field}__trigram_word_similar": needle})
-    return queryset.filter(condition)
+    contains = Q(**{f"{field}__contains": needle})
+    if connections[queryset.db].vendor != "postgresql" or len(needle) < MIN_SIMILARITY_LENGTH:
+        return queryset.filter(contains)
+    similar = word_similar(field, needle)
+    if _TRIGRAM.search(needle):
+        return queryset.filter(contains | similar)
+    table = queryset.model._base_manager.order_by()
+    either = table.filter(contains).values("pk").union(table.filter(similar).values("pk"))
+    return queryset.filter(pk__in=either)
+
+
+def word_similar(field: str, needle: str) -> Q:
+    """Rows whose ``field`` is word-similar to ``needle`` (pg_trgm's ``%>``), as the
+    planner should price them; nothing, decided while planning, when ``needle`` has no
+    trigram."""
+    has_trigram = RawSQL("show_trgm(%s) <> '{}'", (needle,), output_field=BooleanField())
+    # The same trigrams, so the same similarity: PostgreSQL checks it, not Python's idea of
+    # a word.
+    words = " ".join(dict.fromkeys(_WORD.findall(needle))) or needle
+    once = RawSQL(
+        "CASE WHEN show_trgm(%s) = show_trgm(%s) THEN %s ELSE %s END",
+        (words, needle, words, needle),
+        output_field=TextField(),
+    )
+    cost = Func(F(field), function="search_similarity_cost", output_field=BooleanField())
+    return Q(has_trigram) & Q(**{f"{field}__trigram_word_similar": once}) & Q(cost)

@@ -114,6 +114,24 @@ def test_search_on_postgresql_forgives_a_typo(gql, city_factory):
     assert names(gql(CITIES, {"search": "Almati"})) == ["Almaty"]
 
 
+def test_a_search_pages_through_with_cursors_as_many_as_it_counts(gql, city_factory):
+    for name in ("Porto", "Port Said", "Portland", "Port Louis", "Port Sudan", "Port Moresby"):
+        city_factory(name_en=name)
+    city_factory(name_en="Lisbon")
+
+    pages, after = [], None
+    while after is not None or not pages:
+        page = gql(CITIES, {"search": "port", "first": 4, "after": after})["data"]["cities"]
+        pages.append(page)
+        after = page["pageInfo"]["endCursor"] if page["pageInfo"]["hasNextPage"] else None
+
+    assert [[edge["node"]["name"] for edge in page["edges"]] for page in pages] == [
+        ["Port Louis", "Port Moresby", "Port Said", "Port Sudan"],
+        ["Portland", "Porto"],
+    ]
+    assert {page["totalCount"] for page in pages} == {6}
+
+
 def test_country_filter_accepts_either_case(gql, aktau, karachi):
     assert names(gql(CITIES, {"country": "pk"})) == ["Karachi"]
 

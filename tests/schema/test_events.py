@@ -479,3 +479,38 @@ def test_events_page_through_with_cursors(gql, event_factory, almaty):
     assert [e["node"]["title"] for e in page2["edges"]] == ["Day 3", "Day 4"]
     assert [e["node"]["title"] for e in page3["edges"]] == ["Day 5"]
     assert not page3["pageInfo"]["hasNextPage"]
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "jazz festival",
+        pytest.param("JAZZ  festivl", marks=pytest.mark.postgresql, id="similar-on-postgresql"),
+    ],
+)
+def test_a_search_pages_through_with_cursors_as_many_as_it_counts(
+    gql, event_factory, almaty, search
+):
+    for day in (3, 1, 7, 5, 2, 6, 4):
+        event_factory(
+            title_en=f"Jazz festival {day}",
+            host_city=almaty,
+            starts_at=at(day),
+            ends_at=at(day, 14),
+        )
+    event_factory(title_en="Chess open", host_city=almaty, starts_at=at(4), ends_at=at(4, 14))
+    paged = EVENTS.replace("totalCount", "totalCount pageInfo { endCursor hasNextPage }")
+
+    pages, after = [], None
+    while after is not None or not pages:
+        page = gql(paged, {"filter": {"search": search}, "first": 3, "after": after})
+        pages.append(page)
+        info = page["data"]["events"]["pageInfo"]
+        after = info["endCursor"] if info["hasNextPage"] else None
+
+    assert [titles(page) for page in pages] == [
+        ["Jazz festival 1", "Jazz festival 2", "Jazz festival 3"],
+        ["Jazz festival 4", "Jazz festival 5", "Jazz festival 6"],
+        ["Jazz festival 7"],
+    ]
+    assert {page["data"]["events"]["totalCount"] for page in pages} == {7}
