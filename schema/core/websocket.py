@@ -56,10 +56,11 @@ from graphql import ExecutionResult, GraphQLError, create_source_event_stream, e
 from accounts.authentication import AuthenticationError, authenticate_token, bearer_token
 from core import metrics
 from core.client_ip import client_ip
+from core.outages import OUTAGE_ERRORS
 from core.shared_cache import shared_cache
 
 from .documents import DocumentError, prepare_operation
-from .group_hub import GroupHub
+from .group_hub import ChannelLayerUnavailable, GroupHub
 from .metrics import count_result
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ MAX_REASON_BYTES = 123
 # Results of shared subscription events kept for the process's other subscribers: enough for
 # every operation of the broadcasts in flight.
 SHARED_RESULTS = 1024
+# The reason of a 4503 close.
+LIVE_UPDATES_UNAVAILABLE = "Live updates unavailable; reconnect"
 
 
 class CloseCode(IntEnum):
@@ -104,6 +107,11 @@ class CloseCode(IntEnum):
     # drops close reasons, so the code is all a client may see), and unlike 4429 graphql-ws
     # clients retry it with backoff, by when another connection may have closed.
     POLICY_VIOLATION = 4008
+    # The server cannot serve the connection now (it lost Redis or the database), and what its
+    # subscriptions were to hear meanwhile may be lost: HTTP's 503, as 4000 + 503. graphql-ws
+    # reconnects and subscribes again on its own; apps resume the chat with `after`
+    # (schema.core.group_hub says why the socket is closed rather than left deaf).
+    SERVICE_UNAVAILABLE = 4503
 
 
 class WebsocketErrorCode(StrEnum):
@@ -288,27 +296,39 @@ class ConnectionSlot:
 
     def claim(self) -> bool:
         cache = shared_cache()
-        taken = cache.get_many(self.keys)
-        for key in self.keys:
-            if key not in taken and cache.add(key, self.owner, SLOT_LEASE_SECONDS):
-                self.key = key
-                return True
+        try:
+            taken = cache.get_many(self.keys)
+            for key in self.keys:
+                if key not in taken and cache.add(key, self.owner, SLOT_LEASE_SECONDS):
+                    self.key = key
+                    return True
+        except OUTAGE_ERRORS:
+            # As with the rate limits, a cache outage lets the connection in, uncounted: a
+            # refusal before the ack would cost a graphql-ws client one of its five retries.
+            logger.warning("No connection places (cache unavailable)", exc_info=True)
+            return True
         return False
 
     def renew(self) -> None:
         if self.key is None:
             return
         cache = shared_cache()
-        holder = cache.get(self.key)
-        if holder == self.owner:
-            cache.touch(self.key, SLOT_LEASE_SECONDS)
-        elif holder is None:
-            cache.add(self.key, self.owner, SLOT_LEASE_SECONDS)
+        try:
+            holder = cache.get(self.key)
+            if holder == self.owner:
+                cache.touch(self.key, SLOT_LEASE_SECONDS)
+            elif holder is None:
+                cache.add(self.key, self.owner, SLOT_LEASE_SECONDS)
+        except OUTAGE_ERRORS:
+            logger.warning("Connection place not renewed (cache unavailable)", exc_info=True)
 
     def release(self) -> None:
         cache = shared_cache()
-        if self.key is not None and cache.get(self.key) == self.owner:
-            cache.delete(self.key)
+        try:
+            if self.key is not None and cache.get(self.key) == self.owner:
+                cache.delete(self.key)
+        except OUTAGE_ERRORS:  # the lease runs out on its own
+            logger.warning("Connection place not released (cache unavailable)", exc_info=True)
         self.key = None
 
 
@@ -364,6 +384,11 @@ class GroupStream:
             self._queue.put_nowait(payload)
         except asyncio.QueueFull:
             self._overflowed = True
+
+    def lost(self) -> None:
+        """The process lost the channel layer, and what the group said meanwhile with it: the
+        connection closes (4503) so that its client resumes (see ``GroupHub``)."""
+        self._consumer.close_soon(CloseCode.SERVICE_UNAVAILABLE, LIVE_UPDATES_UNAVAILABLE)
 
 
 class WebsocketContext:
@@ -730,7 +755,13 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         if self._hub is None:
             self._hub = GroupHub.of(get_channel_layer())
         self._streams.add(stream)
-        await self._hub.join(stream.group, stream)
+        try:
+            await self._hub.join(stream.group, stream)
+        except ChannelLayerUnavailable:
+            # Nothing can be heard now: the client reconnects, and resumes once it can.
+            self._streams.discard(stream)
+            await self.close_with(CloseCode.SERVICE_UNAVAILABLE, LIVE_UPDATES_UNAVAILABLE)
+            raise
 
     async def leave_group(self, stream: GroupStream) -> None:
         """Stop handing ``stream`` its group's broadcasts (the process leaves with the last)."""
@@ -791,9 +822,18 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             await coroutine
         except CloseConnection as close:
             await self.close_with(close.code, close.reason)
+        except OUTAGE_ERRORS:
+            # The database or Redis is unreachable, not a bug: 4503, which clients retry.
+            logger.warning("Websocket %s failed: a service is unavailable", name, exc_info=True)
+            await self.close_with(CloseCode.SERVICE_UNAVAILABLE, "Service unavailable")
         except Exception:
             logger.exception("Websocket %s failed", name)
             await self.close_with(CloseCode.INTERNAL_SERVER_ERROR, "Internal server error")
+
+    def close_soon(self, code: CloseCode, reason: str) -> None:
+        """``close_with`` for callers that cannot wait (callbacks)."""
+        if not self._closed:
+            self._spawn(self.close_with, code, reason)
 
     async def close_with(self, code: CloseCode, reason: str) -> None:
         """Close the socket with ``code`` and stop everything the connection runs."""
