@@ -165,7 +165,12 @@ if REDIS_URL:
             # that had heard nothing for 5 s failed with a read timeout (closed 1011). Reads
             # may take twice that here; a Redis that stops answering still fails them.
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+                # A Redis that does not even accept the connection within 2 s counts as down
+                # (schema.core.group_hub heals once it is back): a broadcast leaving a request
+                # must not hold it for the read timeout.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 10, "socket_connect_timeout": 2}
+                ],
                 # Each server process hears every group its websockets listen to on one channel
                 # (schema.core.group_hub): room for bursts, beyond which broadcasts are dropped.
                 "channel_capacity": {"websocket-groups.*": 10_000},

@@ -9,6 +9,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 
+from . import outages
+
 logger = logging.getLogger(__name__)
 
 # A dependency that has not answered within this time counts as down.
@@ -28,9 +30,16 @@ def _check_database() -> None:
 
 
 async def _check_channel_layer() -> None:
-    """A round trip through the channel layer: what websockets and broadcasts depend on."""
+    """The process can deliver live updates: nothing of it reports the channel layer lost
+    (the websocket groups' hub does until it has healed, see ``core.outages``), and a round
+    trip through the layer succeeds."""
+    if problems := outages.current():
+        raise RuntimeError("; ".join(problems))
     layer = get_channel_layer()
-    channel = await layer.new_channel("readyz.")
+    # A channel name without "!": channels-redis reads such a channel on its own. A name from
+    # new_channel() would wait behind the process's other "!" channels, which channels-redis
+    # reads one at a time, and the websocket groups' channel is read without end.
+    channel = f"readyz.{uuid.uuid4().hex}"
     token = uuid.uuid4().hex
     await layer.send(channel, {"type": "readyz.ping", "token": token})
     message = await layer.receive(channel)
@@ -39,7 +48,8 @@ async def _check_channel_layer() -> None:
 
 
 async def readyz(request):
-    """Ready to serve traffic: the database and the channel layer both answer (JSON)."""
+    """Ready to serve traffic: the database answers, and the channel layer does, for this
+    process's websockets too (JSON)."""
     checks = {
         "database": sync_to_async(_check_database, thread_sensitive=True)(),
         "channel_layer": _check_channel_layer(),

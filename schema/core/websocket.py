@@ -71,12 +71,13 @@ from core import metrics
 from core.client_ip import client_ip
 from core.logs import request_id_var
 from core.middleware import request_id_from
+from core.outages import OUTAGE_ERRORS
 from core.shared_cache import shared_cache
 from core.text import unencodable_path
 
 from . import runner
 from .documents import DocumentError, DocumentLimits, is_remembered, prepare_operation
-from .group_hub import GroupHub
+from .group_hub import ChannelLayerUnavailable, GroupHub
 from .groups import USER_ACCOUNT, group_name
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,8 @@ MAX_REASON_BYTES = 123
 SHARED_RESULTS = 1024
 # The close reason when the connection's token expires.
 TOKEN_EXPIRED = "The token expired; reconnect with a fresh one."  # noqa: S105 (not a secret)
+# The reason of a 4503 close.
+LIVE_UPDATES_UNAVAILABLE = "Live updates unavailable; reconnect"
 
 
 class CloseCode(IntEnum):
@@ -125,6 +128,11 @@ class CloseCode(IntEnum):
     # drops close reasons, so the code is all a client may see), and unlike 4429 graphql-ws
     # clients retry it with backoff, by when another connection may have closed.
     POLICY_VIOLATION = 4008
+    # The server cannot serve the connection now (it lost Redis or the database), and what its
+    # subscriptions were to hear meanwhile may be lost: HTTP's 503, as 4000 + 503. graphql-ws
+    # reconnects and subscribes again on its own; apps resume the chat with `after`
+    # (schema.core.group_hub says why the socket is closed rather than left deaf).
+    SERVICE_UNAVAILABLE = 4503
 
 
 class WebsocketErrorCode(StrEnum):
@@ -314,27 +322,39 @@ class ConnectionSlot:
 
     def claim(self) -> bool:
         cache = shared_cache()
-        taken = cache.get_many(self.keys)
-        for key in self.keys:
-            if key not in taken and cache.add(key, self.owner, SLOT_LEASE_SECONDS):
-                self.key = key
-                return True
+        try:
+            taken = cache.get_many(self.keys)
+            for key in self.keys:
+                if key not in taken and cache.add(key, self.owner, SLOT_LEASE_SECONDS):
+                    self.key = key
+                    return True
+        except OUTAGE_ERRORS:
+            # As with the rate limits, a cache outage lets the connection in, uncounted: a
+            # refusal before the ack would cost a graphql-ws client one of its five retries.
+            logger.warning("No connection places (cache unavailable)", exc_info=True)
+            return True
         return False
 
     def renew(self) -> None:
         if self.key is None:
             return
         cache = shared_cache()
-        holder = cache.get(self.key)
-        if holder == self.owner:
-            cache.touch(self.key, SLOT_LEASE_SECONDS)
-        elif holder is None:
-            cache.add(self.key, self.owner, SLOT_LEASE_SECONDS)
+        try:
+            holder = cache.get(self.key)
+            if holder == self.owner:
+                cache.touch(self.key, SLOT_LEASE_SECONDS)
+            elif holder is None:
+                cache.add(self.key, self.owner, SLOT_LEASE_SECONDS)
+        except OUTAGE_ERRORS:
+            logger.warning("Connection place not renewed (cache unavailable)", exc_info=True)
 
     def release(self) -> None:
         cache = shared_cache()
-        if self.key is not None and cache.get(self.key) == self.owner:
-            cache.delete(self.key)
+        try:
+            if self.key is not None and cache.get(self.key) == self.owner:
+                cache.delete(self.key)
+        except OUTAGE_ERRORS:  # the lease runs out on its own
+            logger.warning("Connection place not released (cache unavailable)", exc_info=True)
         self.key = None
 
 
@@ -397,6 +417,11 @@ class GroupStream:
         except asyncio.QueueFull:
             self._overflowed = True
 
+    def lost(self) -> None:
+        """The process lost the channel layer, and what the group said meanwhile with it: the
+        connection closes (4503) so that its client resumes (see ``GroupHub``)."""
+        self._consumer.close_soon(CloseCode.SERVICE_UNAVAILABLE, LIVE_UPDATES_UNAVAILABLE)
+
 
 class AccountWatch:
     """Hears the news of a signed-in connection's user (``USER_ACCOUNT``), as a listener of the
@@ -410,6 +435,11 @@ class AccountWatch:
 
     def deliver(self, payload) -> None:
         self._consumer.account_news()
+
+    def lost(self) -> None:
+        """The process lost the channel layer, and with it this watch: the news of the
+        account may go unheard until the connection watches again (``_watch_account``)."""
+        self._consumer.account_watch_lost(self)
 
 
 class WebsocketContext:
@@ -735,6 +765,13 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             await self._send_error(operation.id, [error])
             return None
         operation.streaming = True
+        if self.user.is_authenticated and self._account is None:
+            # A subscription lives on what the account may see: it runs only while the
+            # account's news is heard (lost with the channel layer, and watched again here).
+            await self._watch_account()
+            if self._account is None:
+                await self.close_with(CloseCode.SERVICE_UNAVAILABLE, LIVE_UPDATES_UNAVAILABLE)
+                return None
         try:
             await self._authorize(operation.context)
         except runner.OperationRefused as refused:
@@ -784,6 +821,10 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
                     event = await anext(events)
                 except StopAsyncIteration:
                     break
+                except OUTAGE_ERRORS:
+                    # The database or Redis is unreachable, not a bug: the socket closes with
+                    # 4503 (``_guard``), and the client resumes where it was.
+                    raise
                 except Exception as error:
                     # The stream failed (an error of the API's, or a bug: masked and logged).
                     raise run.stream_failed(error) from error
@@ -893,11 +934,22 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         done.set()
 
     async def _watch_account(self) -> None:
-        """Listen to the user's news (``USER_ACCOUNT``) through the process's hub."""
+        """Listen to the user's news (``USER_ACCOUNT``) through the process's hub. While the
+        channel layer is unavailable the connection goes on unwatched: its queries and
+        mutations check the token each time, and it may start no subscription until watched."""
         if self._hub is None:
             self._hub = GroupHub.of(get_channel_layer())
-        self._account = AccountWatch(self, group_name(USER_ACCOUNT, id=self.user.pk))
-        await self._hub.join(self._account.group, self._account)
+        watch = AccountWatch(self, group_name(USER_ACCOUNT, id=self.user.pk))
+        try:
+            await self._hub.join(watch.group, watch)
+        except ChannelLayerUnavailable:
+            logger.info("Websocket %s: the account's news cannot be heard now", self.connection_id)
+            return
+        self._account = watch
+
+    def account_watch_lost(self, watch: AccountWatch) -> None:
+        if self._account is watch:
+            self._account = None
 
     def _expired(self) -> None:
         """The token's expiry came: close the socket (4403)."""
@@ -916,7 +968,13 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         if self._hub is None:
             self._hub = GroupHub.of(get_channel_layer())
         self._streams.add(stream)
-        await self._hub.join(stream.group, stream)
+        try:
+            await self._hub.join(stream.group, stream)
+        except ChannelLayerUnavailable:
+            # Nothing can be heard now: the client reconnects, and resumes once it can.
+            self._streams.discard(stream)
+            await self.close_with(CloseCode.SERVICE_UNAVAILABLE, LIVE_UPDATES_UNAVAILABLE)
+            raise
 
     async def leave_group(self, stream: GroupStream) -> None:
         """Stop handing ``stream`` its group's broadcasts (the process leaves with the last)."""
@@ -977,9 +1035,18 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             await coroutine
         except CloseConnection as close:
             await self.close_with(close.code, close.reason)
+        except OUTAGE_ERRORS:
+            # The database or Redis is unreachable, not a bug: 4503, which clients retry.
+            logger.warning("Websocket %s failed: a service is unavailable", name, exc_info=True)
+            await self.close_with(CloseCode.SERVICE_UNAVAILABLE, "Service unavailable")
         except Exception:
             logger.exception("Websocket %s failed", name)
             await self.close_with(CloseCode.INTERNAL_SERVER_ERROR, "Internal server error")
+
+    def close_soon(self, code: CloseCode, reason: str) -> None:
+        """``close_with`` for callers that cannot wait (callbacks)."""
+        if not self._closed:
+            self._spawn(self.close_with, code, reason)
 
     async def close_with(self, code: CloseCode, reason: str) -> None:
         """Close the socket with ``code`` and stop everything the connection runs."""

@@ -1,7 +1,13 @@
 """Liveness and readiness probes."""
 
+import asyncio
+
 import pytest
-from channels.layers import channel_layers
+from channels.layers import channel_layers, get_channel_layer
+
+from core import health, outages
+from schema.core import groups
+from schema.core.group_hub import GroupHub
 
 
 def test_healthz_answers_without_touching_dependencies(client):
@@ -46,6 +52,48 @@ def test_readyz_is_503_when_the_channel_layer_is_down(client, unreachable_channe
         "status": "unavailable",
         "checks": {"database": "ok", "channel_layer": "unavailable"},
     }
+
+
+class Hub:
+    """Something of the process that reports it cannot deliver (the websocket groups' hub)."""
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_while_the_process_cannot_hear_its_groups_and_200_once_healed(client):
+    # The channel layer itself answers: this process's hub has not joined its groups again.
+    hub = Hub()
+    outages.report(hub, "websocket groups: reading its channel failed")
+    try:
+        unready = client.get("/readyz")
+    finally:
+        outages.resolve(hub)
+
+    ready = client.get("/readyz")
+
+    assert unready.status_code == 503
+    assert unready.json()["checks"] == {"database": "ok", "channel_layer": "unavailable"}
+    assert ready.status_code == 200
+
+
+class Listener:
+    def deliver(self, payload):
+        pass
+
+    def lost(self):
+        pass
+
+
+async def test_the_channel_layer_answers_while_the_process_listens_to_its_groups():
+    # channels-redis reads the process's "!" channels one at a time: a round trip on one of
+    # them waited behind the groups' channel, which is read without end, and /readyz said 503.
+    hub = GroupHub.of(get_channel_layer())
+    listener = Listener()
+    await hub.join(groups.group_name(groups.EVENTS_ANNOUNCED), listener)
+    try:
+        await asyncio.wait_for(health._check_channel_layer(), health.CHECK_TIMEOUT_SECONDS)
+    finally:
+        await hub.leave(groups.group_name(groups.EVENTS_ANNOUNCED), listener)
+        await hub.close()
 
 
 def test_graphql_refuses_form_posts_that_a_cross_site_page_could_send(client):

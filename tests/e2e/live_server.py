@@ -79,12 +79,14 @@ class LiveServer:
 
     ``url`` is its http:// base, ``ws_url`` its GraphQL websocket. What the server writes to
     stdout and stderr (its access log, errors, tracebacks) goes to ``log_path``; ``log()`` reads
-    it back for failure messages.
+    it back for failure messages. ``environment`` adds to or replaces the server's environment
+    variables (another Redis, other settings).
     """
 
-    def __init__(self, log_path: Path, database: str):
+    def __init__(self, log_path: Path, database: str, environment: dict[str, str] | None = None):
         self.log_path = log_path
         self.database = database
+        self.overrides = environment or {}
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -111,6 +113,7 @@ class LiveServer:
             "RATE_LIMIT_MUTATIONS_IP": "0/m",
             "WEBSOCKET_OPERATIONS_PER_SECOND": "0",
             "PYTHONUNBUFFERED": "1",
+            **self.overrides,
         }
 
     def start(self) -> None:

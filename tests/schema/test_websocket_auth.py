@@ -27,12 +27,14 @@ from backend.asgi import application
 from cities.models import OfficeMembership
 from events.chat import services as chat_services
 from events.models import Event
+from schema.core import group_hub
 from schema.core.group_hub import GroupHub
 from schema.core.groups import EVENT_CHANGES, USER_ACCOUNT, group_name
 from schema.core.websocket import TOKEN_EXPIRED, GraphQLWebsocketConsumer
 from schema.events.chat import subscriptions as chat_subscriptions
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory, MembershipFactory
+from tests.schema.layer_outage import LayerOutage
 from tests.schema.test_websocket_protocol import (
     HOST,
     PROTOCOL,
@@ -545,3 +547,35 @@ async def test_a_former_moderator_can_no_longer_moderate_over_the_same_socket(
             "PERMISSION_DENIED"
         ], frame
         assert await receive(socket) == complete_frame(operation_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# The channel layer lost and healed
+# ---------------------------------------------------------------------------------------------
+async def test_once_the_channel_layer_heals_a_new_subscription_hears_the_accounts_news_again(
+    connected, ada, public_event, monkeypatch
+):
+    # Given a signed-in socket whose process lost the channel layer, and with it the account's
+    # news, then got it back
+    monkeypatch.setattr(group_hub, "RETRY_SECONDS", 0.02)
+    monkeypatch.setattr(group_hub, "PROBE_TIMEOUT_SECONDS", 1.0)
+    outage = LayerOutage(monkeypatch)
+    hub = GroupHub.of(outage.layer)
+    try:
+        session = await in_db(sign_in, ada)
+        socket = await connected(session.access_token)
+        await outage.begin()
+        await eventually(lambda: hub.problem, timeout=5)
+        await answers_me(socket, "ada@example.org")  # queries go on, checked one by one
+        outage.end()
+        await eventually(lambda: hub.problem is None, timeout=5)
+
+        # When it subscribes again, and the session is then revoked
+        await watch_event(socket, public_event)
+        await in_db(tokens.revoke_tokens, session.refresh_token)
+
+        # Then the news reaches the socket, as before the outage
+        await assert_closed(socket, 4403, SESSION_ENDED)
+    finally:
+        await hub.close()
+        await outage.close()

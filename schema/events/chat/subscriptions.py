@@ -31,6 +31,7 @@ that ran out (a server process that died), which is how their end is heard of.
 
 import asyncio
 import contextlib
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 import graphene
 from asgiref.sync import sync_to_async
 
+from core.outages import OUTAGE_ERRORS
 from events.chat import presence, services
 from events.chat.error_codes import ChatErrorCode
 from events.chat.realtime import MessageChange
@@ -51,6 +53,8 @@ from ...core.validation import TextArgument, TextLimit
 from ..subscriptions import current_viewer, in_thread, joined
 from . import resolvers
 from .types import ChatMessageEvent, ChatPresence
+
+logger = logging.getLogger(__name__)
 
 # Messages read from the database at a time while catching up.
 BACKLOG_BATCH = 100
@@ -257,7 +261,11 @@ class PresenceTeller:
         finally:
             snapshot = self._pending.pop(room)
         payload = {"count": snapshot.count, "version": snapshot.version}
-        await broadcast(group_name(EVENT_CHAT_PRESENCE, id=room), payload)
+        try:
+            await broadcast(group_name(EVENT_CHAT_PRESENCE, id=room), payload)
+        except OUTAGE_ERRORS:
+            # Presence is a courtesy: a count that could not be told is told with the next.
+            logger.warning("Chat presence of room %s not told (channel layer down)", room)
 
 
 _tellers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PresenceTeller]" = (
