@@ -401,7 +401,7 @@ def payload_too_large(limit: int) -> RequestFailed:
 def internal_error(request_id: str) -> RequestFailed:
     return RequestFailed.of(
         "Internal server error.",
-        HttpErrorCode.INTERNAL_SERVER_ERROR,
+        ApiErrorCode.INTERNAL_SERVER_ERROR,
         500,
         extensions={"requestId": request_id},
     )
