@@ -2,10 +2,11 @@
 
 ``GraphQLHttpView.serve`` reads as the pipeline it runs: check the method, negotiate the
 media type, read the body, authenticate, read the parameters, resolve an automatic persisted
-query, load the document (cached, else parsed and validated), select the operation and check
-its cost, execute (through ``schema.core.runner``, as the websocket does), encode. Each step
-fills in the ``Exchange`` or raises ``RequestFailed``, which ``dispatch`` turns into the
-response the GraphQL-over-HTTP specification asks for.
+query, prepare the operation (``schema.core.documents.prepare_operation``, as the websocket
+does: the document cached, else parsed and validated, the operation selected, its cost
+checked; plus HTTP's own refusals), execute (through ``schema.core.runner``, as the websocket
+does), encode. Each step fills in the ``Exchange`` or raises ``RequestFailed``, which
+``dispatch`` turns into the response the GraphQL-over-HTTP specification asks for.
 
 graphene-django's ``GraphQLView`` is not used to serve operations: it replaces graphql-core's
 standard validation rules with its own list, answers validation failures with 400 whatever
@@ -38,13 +39,7 @@ from accounts.authentication import AuthenticationError, authenticate_header
 from core.i18n import current_language
 
 from .core import response_cache, runner
-from .core.documents import (
-    DocumentError,
-    DocumentLimits,
-    check_cost,
-    load_document,
-    select_operation,
-)
+from .core.documents import DocumentError, DocumentLimits, prepare_operation
 from .core.errors import ApiErrorCode
 from .core.http import (
     APPLICATION_JSON,
@@ -140,8 +135,7 @@ class GraphQLHttpView(View):
         self.authenticate(exchange)
         self.read_params(exchange)
         self.resolve_persisted_query(exchange)
-        self.load_document(exchange)
-        self.select_operation(exchange)
+        self.prepare_operation(exchange)
         kept = self.look_up_response(exchange)
         if kept is not None:
             return kept
@@ -253,45 +247,47 @@ class GraphQLHttpView(View):
         if exchange.cached is not None and exchange.cached.storable and not result.errors:
             response_cache.store(exchange.cached, self.graphql_schema, exchange.document, body)
 
-    def load_document(self, exchange: Exchange) -> None:
-        try:
-            exchange.document = load_document(
-                self.graphql_schema, exchange.query.text, exchange.query.hash, exchange.limits
-            )
-        except DocumentError as error:
-            raise request_error(error.errors) from None
-
-    def select_operation(self, exchange: Exchange) -> None:
-        """The operation to run, refused if a GET would run a mutation (spec §4.3) or if it
-        is a subscription (served over the websocket), or if it would cost too much. A
-        registered persisted query is stored once all that passed."""
+    def prepare_operation(self, exchange: Exchange) -> None:
+        """The document and the operation to run, checked as over the websocket (loaded,
+        selected, costed: ``prepare_operation``), and refused as HTTP's own rules say
+        (``refuse_operation``). A registered persisted query is stored once all that passed."""
         params = exchange.params
         try:
-            operation = select_operation(exchange.document, params.operation_name)
-            if operation.operation is OperationType.MUTATION and exchange.is_get:
-                raise RequestFailed.of(
-                    "Mutations are sent with POST.",
-                    HttpErrorCode.METHOD_NOT_ALLOWED,
-                    405,
-                    headers={"Allow": "POST"},
-                )
-            if operation.operation is OperationType.SUBSCRIPTION:
-                raise request_error(
-                    [
-                        GraphQLError(
-                            "Subscriptions are served over the websocket (graphql-transport-ws) "
-                            "at the same URL.",
-                            extensions={"code": ApiErrorCode.INVALID.value},
-                        )
-                    ]
-                )
-            check_cost(
-                self.graphql_schema, exchange.document, operation, params.variables, exchange.limits
+            prepared = prepare_operation(
+                self.graphql_schema,
+                exchange.query.text,
+                params.operation_name,
+                params.variables,
+                query_hash=exchange.query.hash,
+                limits=exchange.limits,
+                refuse=lambda operation: self.refuse_operation(exchange, operation),
             )
         except DocumentError as error:
             raise request_error(error.errors) from None
-        exchange.operation = operation
+        exchange.document, exchange.operation = prepared.document, prepared.operation
         persist(exchange.query)
+
+    def refuse_operation(self, exchange: Exchange, operation: OperationDefinitionNode) -> None:
+        """HTTP's own refusals of the operation selected, before its cost is checked: a
+        mutation sent by GET (405, spec §4.3), and a subscription (served over the
+        websocket)."""
+        if operation.operation is OperationType.MUTATION and exchange.is_get:
+            raise RequestFailed.of(
+                "Mutations are sent with POST.",
+                HttpErrorCode.METHOD_NOT_ALLOWED,
+                405,
+                headers={"Allow": "POST"},
+            )
+        if operation.operation is OperationType.SUBSCRIPTION:
+            raise request_error(
+                [
+                    GraphQLError(
+                        "Subscriptions are served over the websocket (graphql-transport-ws) "
+                        "at the same URL.",
+                        extensions={"code": ApiErrorCode.INVALID.value},
+                    )
+                ]
+            )
 
     def execute(self, exchange: Exchange) -> ExecutionResult:
         """The operation's result, run as every operation is (schema/core/runner.py: its

@@ -104,6 +104,17 @@ def test_an_invalid_document_is_not_persisted(client):
     assert codes(afterwards) == ["PERSISTED_QUERY_NOT_FOUND"]
 
 
+def test_a_document_over_the_cost_limit_is_not_persisted(client, settings):
+    settings.GRAPHQL_MAX_COST = 1
+
+    response = post(client, {"query": QUERY, "extensions": persisted()})
+    settings.GRAPHQL_MAX_COST = 1_000
+    afterwards = post(client, {"extensions": persisted()})
+
+    assert codes(response) == ["QUERY_TOO_COMPLEX"]
+    assert codes(afterwards) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
 @pytest.mark.parametrize(
     ("extensions", "code"),
     [
