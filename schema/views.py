@@ -17,7 +17,6 @@ its GraphiQL page is still served, in DEBUG only.
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -37,6 +36,7 @@ from graphql import (
 
 from accounts.authentication import AuthenticationError, authenticate_header
 from core.i18n import current_language
+from core.outages import RETRY_AFTER_SECONDS
 
 from .core import response_cache, runner
 from .core.documents import DocumentError, DocumentLimits, prepare_operation
@@ -59,8 +59,6 @@ from .core.http import (
 )
 from .core.persisted import ResolvedQuery, persist, resolve_query
 from .schema import schema
-
-logger = logging.getLogger(__name__)
 
 # Served media types, in the order a wildcard (`*/*`, no Accept) picks them: legacy clients
 # that send no Accept, or */*, expect application/json, as the spec allows.
@@ -122,9 +120,17 @@ class GraphQLHttpView(View):
             return self.serve(exchange)
         except RequestFailed as failure:
             return self.failure_response(exchange, failure)
-        except Exception:
-            logger.exception("GraphQL request %s failed", exchange.request_id)
-            return self.failure_response(exchange, internal_error(exchange.request_id))
+        except Exception as error:
+            # Decided and logged as for an operation (an outage, or a bug), for the whole
+            # request: the token check, or the view itself, failed before there was data.
+            failed = runner.unexpected_error(error, exchange.request_id)
+            response = self.failure_response(exchange, unexpected_failure(failed))
+            if runner.is_unavailable(failed):
+                # Logged once, at WARNING: Django would log every 5xx again at ERROR
+                # ("Service Unavailable: /graphql/"), which error trackers take for a bug,
+                # once a request for as long as an outage lasts.
+                response._has_been_logged = True
+            return response
 
     def serve(self, exchange: Exchange) -> HttpResponse:
         self.check_method(exchange)
@@ -394,13 +400,14 @@ def payload_too_large(limit: int) -> RequestFailed:
     )
 
 
-def internal_error(request_id: str) -> RequestFailed:
-    return RequestFailed.of(
-        "Internal server error.",
-        ApiErrorCode.INTERNAL_SERVER_ERROR,
-        500,
-        extensions={"requestId": request_id},
-    )
+def unexpected_failure(error: GraphQLError) -> RequestFailed:
+    """A request that failed unexpectedly before it had data, ``error`` standing for the
+    cause (``runner.unexpected_error``), in either media type: an outage is 503 with
+    Retry-After, which the client may send again as it is once that has passed; a bug is
+    500."""
+    if runner.is_unavailable(error):
+        return RequestFailed([error], 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return RequestFailed([error], 500)
 
 
 def etag_matches(header: str | None, etag: str) -> bool:

@@ -71,7 +71,7 @@ from core import metrics
 from core.client_ip import client_ip
 from core.logs import request_id_var
 from core.middleware import request_id_from
-from core.outages import OUTAGE_ERRORS
+from core.outages import OUTAGE_ERRORS, is_outage
 from core.shared_cache import shared_cache
 from core.text import unencodable_path
 
@@ -97,8 +97,10 @@ MAX_REASON_BYTES = 123
 SHARED_RESULTS = 1024
 # The close reason when the connection's token expires.
 TOKEN_EXPIRED = "The token expired; reconnect with a fresh one."  # noqa: S105 (not a secret)
-# The reason of a 4503 close.
+# The reasons of a 4503 close: the channel layer lost, or another service (the database, Redis)
+# unavailable to the connection or to one of its subscriptions.
 LIVE_UPDATES_UNAVAILABLE = "Live updates unavailable; reconnect"
+SERVICE_UNAVAILABLE = "Service unavailable"
 
 
 class CloseCode(IntEnum):
@@ -775,6 +777,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         try:
             await self._authorize(operation.context)
         except runner.OperationRefused as refused:
+            _close_for_an_outage(refused.errors)
             await self._send_error(operation.id, refused.errors)
             return None
         # The text names the operation, for results shared between subscribers of it.
@@ -812,6 +815,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             # the protocol's `error`, which ends the operation.
             source = await run.subscribe(context)
         except runner.OperationRefused as refused:
+            _close_for_an_outage(refused.errors)
             await self._send_error(operation.id, refused.errors)
             return
         events = aiter(source)
@@ -821,11 +825,11 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
                     event = await anext(events)
                 except StopAsyncIteration:
                     break
-                except OUTAGE_ERRORS:
-                    # The database or Redis is unreachable, not a bug: the socket closes with
-                    # 4503 (``_guard``), and the client resumes where it was.
-                    raise
                 except Exception as error:
+                    if is_outage(error):
+                        # The database or Redis is unreachable, not a bug: the socket closes
+                        # with 4503 (``_guard``), and the client resumes where it was.
+                        raise
                     # The stream failed (an error of the API's, or a bug: masked and logged).
                     raise run.stream_failed(error) from error
                 if getattr(event, "shared_result_key", None) is not None:
@@ -833,6 +837,9 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
                     await self._send_next(operation.id, text)
                     continue
                 result = await self._in_thread(self._execution, run, context, event)
+                # An event that met an outage is not delivered as a failure: the client
+                # resumes, and reads again what the event was to tell.
+                _close_for_an_outage(result.errors or ())
                 await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
         except runner.OperationRefused as refused:
             await self._send_error(operation.id, refused.errors)
@@ -889,14 +896,14 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
 
     def _authenticate_for_operation(self):
         """``_authenticate``, for an operation about to run: a failure other than a refused
-        token (the database unreachable) is that operation's error, masked and logged as over
-        HTTP, and the socket stays open."""
+        token is that operation's error, decided, masked and logged as over HTTP (the database
+        unreachable: SERVICE_UNAVAILABLE), and the socket stays open."""
         try:
             return self._authenticate()
         except CloseConnection:
             raise
         except Exception as error:
-            failure = runner.internal_error(error, self.request_id)
+            failure = runner.unexpected_error(error, self.request_id)
             raise runner.OperationRefused([failure]) from error
 
     async def _authorize(self, context: WebsocketContext) -> None:
@@ -1035,11 +1042,12 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             await coroutine
         except CloseConnection as close:
             await self.close_with(close.code, close.reason)
-        except OUTAGE_ERRORS:
-            # The database or Redis is unreachable, not a bug: 4503, which clients retry.
-            logger.warning("Websocket %s failed: a service is unavailable", name, exc_info=True)
-            await self.close_with(CloseCode.SERVICE_UNAVAILABLE, "Service unavailable")
-        except Exception:
+        except Exception as error:
+            if is_outage(error):
+                # The database or Redis is unreachable, not a bug: 4503, which clients retry.
+                logger.warning("Websocket %s failed: a service is unavailable", name, exc_info=True)
+                await self.close_with(CloseCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE)
+                return
             logger.exception("Websocket %s failed", name)
             await self.close_with(CloseCode.INTERNAL_SERVER_ERROR, "Internal server error")
 
@@ -1090,6 +1098,16 @@ _shared_results: dict[tuple, str] = {}
 
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _close_for_an_outage(errors) -> None:
+    """CloseConnection(4503) when a subscription's ``errors`` hold an outage's
+    (SERVICE_UNAVAILABLE): an `error` would end the subscription for good (graphql-ws does not
+    subscribe again after one), and a `next` would tell of a failure instead of the event. The
+    client reconnects and subscribes again (the chat with ``after``), once the service is back.
+    """
+    if any(runner.is_unavailable(error) for error in errors):
+        raise CloseConnection(CloseCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE)
 
 
 def _variables_key(variables: dict | None) -> str:
