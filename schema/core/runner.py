@@ -1,8 +1,9 @@
 """Running a GraphQL operation: one way, whichever transport brought it.
 
 The HTTP view and the websocket consumer each turn what their client sent into a document that
-may run (``schema.core.documents``: parsed, validated and costed within the limits) and pick its
-operation. From there both hand it to this module, which does the rest the same for both:
+may run and its operation with ``schema.core.documents.prepare_operation`` (parsed, validated
+and costed within the limits), adding only their own refusals. From there both hand it to this
+module, which does the rest the same for both:
 
 - **Variables** are coerced to the operation's types once, before anything runs; variables that
   do not fit are refused with ``INVALID_VARIABLES`` and nothing runs (``prepare``).
@@ -18,7 +19,9 @@ operation. From there both hand it to this module, which does the rest the same 
   ``extensions.code = INTERNAL_SERVER_ERROR`` and ``extensions.requestId``. Either's own text
   is shown only in DEBUG, as it may quote SQL. Errors the API means to raise keep their
   message and code. A transport answers an unexpected error of the whole request from here
-  too: HTTP with 503 and Retry-After or 500, the websocket with the operation's `error`.
+  too: HTTP with 503 and Retry-After or 500, the websocket with the operation's `error` (or,
+  for a subscription that meets an outage, a close with 4503, after which clients subscribe
+  again).
 - **Metrics**: every execution is counted by operation type and outcome.
 - **Subscriptions**: the source stream is opened with the same variables, refusals and
   masking, and each of its events is executed through ``execute``, like a query.
