@@ -136,10 +136,8 @@ def test_country_filter_accepts_either_case(gql, aktau, karachi):
     assert names(gql(CITIES, {"country": "pk"})) == ["Karachi"]
 
 
-@pytest.mark.parametrize("country", ["Kazakhstan", "", " ", "XX"])
-@pytest.mark.parametrize("query", [CITIES, TWINNINGS], ids=["cities", "twinnings"])
-def test_an_invalid_country_is_a_coded_error(gql, aktau, query, country):
-    result = gql(query, {"country": country})
+def test_an_invalid_country_is_a_coded_error(gql, aktau):
+    result = gql(CITIES, {"country": "Kazakhstan"})
 
     assert result["data"] is None
     error = result["errors"][0]
