@@ -36,6 +36,7 @@ from graphql import (
 
 from accounts.authentication import AuthenticationError, authenticate_header
 from core.i18n import current_language
+from core.middleware import checks_its_own_text
 
 from .core import response_cache, runner
 from .core.documents import (
@@ -416,4 +417,4 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
-graphql_view = GraphQLHttpView.as_view(schema=schema)
+graphql_view = checks_its_own_text(GraphQLHttpView.as_view(schema=schema))
