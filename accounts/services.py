@@ -1,6 +1,7 @@
 """Changes a user makes to their own account: preferences and the calendar feed's secret."""
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -88,18 +89,27 @@ def rotate_calendar_token(user: User) -> User:
     return user
 
 
+# FCM's registration tokens are URL-safe ASCII: letters, digits, '-', '_' and ':' (the
+# project-scoped prefix). Anything else (spaces, private-use or combining characters) was never
+# handed out by FCM, and sending to it could only fail.
+FCM_TOKEN = re.compile(r"[A-Za-z0-9_:-]+")
+# A BCP 47 tag's characters: ASCII letters and digits in subtags, '-' between them ('_' as
+# Android writes it).
+BCP47_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
+
+
 @transaction.atomic
 def register_device(user: User, token: str, platform: str, locale: str = "", app_version: str = ""):
     """Register (or refresh) a device token for ``user``; a token registered by another user
     moves to this one, and a deactivated token comes back to life."""
     token = clean_text(token)
     errors = {}
-    if not token or len(token) > Device._meta.get_field("token").max_length or " " in token:
+    if not FCM_TOKEN.fullmatch(token) or len(token) > Device._meta.get_field("token").max_length:
         errors["token"] = ValidationError(
             "Not an FCM registration token.", code=AccountErrorCode.INVALID_DEVICE_TOKEN
         )
     locale = clean_text(locale)
-    if len(locale) > 35 or (locale and not all(c.isalnum() or c in "-_" for c in locale)):
+    if len(locale) > 35 or (locale and not BCP47_CHARACTERS.fullmatch(locale)):
         errors["locale"] = ValidationError(
             "Give a BCP 47 locale such as ru-KZ.", code=AccountErrorCode.INVALID_LOCALE
         )

@@ -8,7 +8,9 @@ does the server's start (``backend.asgi``, through ``refuse_to_serve_without_sta
 which then stops with the check's message instead of serving.
 """
 
+import filecmp
 import json
+import os
 
 from django.conf import settings
 from django.core import checks
@@ -16,12 +18,19 @@ from django.core.exceptions import ImproperlyConfigured
 
 COLLECT_STATIC = "python manage.py collectstatic --no-input"
 HINT = f"Run `{COLLECT_STATIC}` with the same settings before starting the server."
+# collectstatic copies a file only when it is newer than its copy: after going back to an older
+# version, its files are older than what was collected, and only --clear replaces them.
+STALE_HINT = (
+    f"Run `{COLLECT_STATIC} --clear` with the same settings before starting the server "
+    "(--clear: collectstatic copies only files newer than the copies it finds)."
+)
 
 
 @checks.register(checks.Tags.staticfiles, deploy=True)
 def static_files_collected(app_configs=None, **kwargs):
-    """The manifest of the collected static files exists and lists every static file of this
-    version (a manifest from an older version misses the files added since)."""
+    """The manifest of the collected static files exists, lists every static file of this
+    version (a manifest from an older version misses the files added since), and the files
+    collected are this version's (an older version's copies of the same files differ)."""
     # Imported here: the check is registered while the settings are still being read.
     from django.apps import apps
     from django.contrib.staticfiles.finders import get_finders
@@ -48,20 +57,63 @@ def static_files_collected(app_configs=None, **kwargs):
         ]
     collected = set(json.loads(manifest).get("paths", {}))
     ignored = apps.get_app_config("staticfiles").ignore_patterns
-    found = {path for finder in get_finders() for path, _ in finder.list(ignored)}
-    missing = sorted(found - collected)
-    if missing:
+    found = {}
+    for finder in get_finders():
+        for path, source in finder.list(ignored):
+            # Named as collectstatic names it (under a STATICFILES_DIRS prefix); the first
+            # finder's file is the one it collects.
+            prefix = getattr(source, "prefix", None)
+            found.setdefault(os.path.join(prefix, path) if prefix else path, (source, path))
+    missing = sorted(set(found) - collected)
+    changed = changed_since_collected(storage, {n: f for n, f in found.items() if n in collected})
+    if missing or changed:
+        problems = []
+        if missing:
+            problems.append(
+                f"it lacks {len(missing)} of this version's files ({_some(missing)}), and the "
+                "pages that use them would fail (500)"
+            )
+        if changed:
+            problems.append(
+                f"{len(changed)} of its files differ from this version's ({_some(changed)}), and "
+                "pages would be served the old ones"
+            )
         return [
             checks.Error(
-                f"The static files in {where} were collected from an older version: it lacks "
-                f"{len(missing)} of this version's files ({', '.join(missing[:3])}"
-                f"{', …' if len(missing) > 3 else ''}), and the pages that use them would fail "
-                "(500).",
-                hint=HINT,
+                f"The static files in {where} were collected from another version: "
+                f"{'; '.join(problems)}.",
+                hint=STALE_HINT,
                 id="backend.E002",
             )
         ]
     return []
+
+
+def changed_since_collected(storage, found: dict) -> list[str]:
+    """The names in ``found`` (the name collected → the finder's storage holding this version's
+    file and its path there) whose contents differ from the copy collectstatic made of them in
+    ``storage``.
+
+    Each is compared with the copy kept under its own name, not with the hashed one served:
+    Django rewrites the hashed copies of CSS and JS files (their URLs and source maps), while
+    the copy under the original name is the file as it was collected. Cheap enough for every
+    start: the sizes first, then the bytes only where they match (a few milliseconds for the
+    admin's files; ``filecmp`` remembers files it compared whose size and time are unchanged).
+    Files not on this machine's disk, or whose copy is not kept (WhiteNoise's
+    KEEP_ONLY_HASHED_FILES), are not compared."""
+    changed = []
+    for name, (source, path) in sorted(found.items()):
+        try:
+            original, copy = source.path(path), storage.path(name)
+        except NotImplementedError:
+            continue
+        if os.path.isfile(copy) and not filecmp.cmp(original, copy, shallow=False):
+            changed.append(name)
+    return changed
+
+
+def _some(paths: list[str]) -> str:
+    return ", ".join(paths[:3]) + (", …" if len(paths) > 3 else "")
 
 
 def refuse_to_serve_without_static_files() -> None:

@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A NUL in a query string reaches no view (the GraphQL endpoint answers its own).
+    "core.middleware.NulInQueryMiddleware",
     # Last: everything above runs in one thread, not a hop to a thread per hook.
     "core.middleware.SynchronousChainMiddleware",
 ]

@@ -17,6 +17,7 @@ from django.db import transaction
 from timezonefinder import TimezoneFinder
 
 from core import data_versions
+from core.text import clean_text
 from core.validators import available_time_zones
 
 from .countries import country_code
@@ -112,7 +113,8 @@ class TwinningImporter:
         return name if name in available_time_zones() else "UTC"
 
     def parse_place(self, name: str, country: str, lat: str, lng: str, side: str) -> _Place:
-        name, country = (name or "").strip(), (country or "").strip()
+        # Trimmed as every text the system keeps: a name of zero-width spaces is no name.
+        name, country = clean_text(name), clean_text(country)
         if not country and "," in name:
             # The country sometimes sits in the name column: "Varna, Bulgaria",(empty).
             name, country = (part.strip() for part in name.rsplit(",", 1))

@@ -14,6 +14,7 @@ from core.validators import (
     validate_country_code,
     validate_date,
     validate_time_zone,
+    validate_visible,
 )
 
 from .error_codes import CityErrorCode
@@ -40,7 +41,7 @@ class City(models.Model):
     country = models.CharField(
         max_length=2, db_index=True, validators=[validate_country_code], help_text="ISO 3166-1"
     )
-    region = models.CharField(max_length=200, blank=True)
+    region = models.CharField(max_length=200, blank=True, validators=[validate_visible])
     latitude = models.FloatField(validators=latitude_validators)
     longitude = models.FloatField(validators=longitude_validators)
     timezone = models.CharField(max_length=64, validators=[validate_time_zone])

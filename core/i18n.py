@@ -8,7 +8,10 @@ side by side. English is the source language and the fallback for every field.
 
 from dataclasses import dataclass
 
+from django.db import models
 from django.utils import translation
+
+from .validators import validate_visible
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,9 @@ class TranslatedField:
     ``title = TranslatedField(models.CharField, max_length=200)`` adds ``title_en`` (required
     unless ``blank=True`` is given) and optional ``title_ru``, ``title_kk``, ``title_ur``, and
     makes ``obj.title`` read the active language. Only the columns reach migrations.
+
+    Each column of text refuses text that shows nothing (``validate_visible``): the English one
+    is then missing, and a translation of zero-width spaces would hide the English fallback.
     """
 
     def __init__(self, field_class, verbose_name: str | None = None, **options):
@@ -89,6 +95,8 @@ class TranslatedField:
                 options["blank"] = True
                 options.setdefault("default", "")
             options["verbose_name"] = f"{base_name} ({language.english_name})"
+            if issubclass(self.field_class, models.CharField | models.TextField):
+                options["validators"] = [*options.get("validators", ()), validate_visible]
             cls.add_to_class(column(name, language.code), self.field_class(**options))
         setattr(cls, name, TranslatedDescriptor(name))
         cls._meta.translated_fields = (*getattr(cls._meta, "translated_fields", ()), name)

@@ -1,5 +1,5 @@
-"""Validators shared by the domain apps: time zones, coordinates, country codes, and the window
-of dates and times the system holds."""
+"""Validators shared by the domain apps: text that shows something, time zones, coordinates,
+country codes, and the window of dates and times the system holds."""
 
 import datetime
 import zoneinfo
@@ -11,6 +11,27 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 
 from .error_codes import CommonErrorCode
+from .text import is_blank
+
+# The code of text that shows nothing. Not Django's "blank": a model field puts its own message
+# ("This field cannot be blank.") on an error of a code it knows, which would tell a person
+# leaving an optional translation looking empty that it may not be empty.
+INVISIBLE = "invisible"
+
+
+def validate_visible(value: str) -> None:
+    """Text that shows something. A text of only spaces and invisible characters (zero-width
+    spaces, bidirectional marks, fillers: ``core.text``) counts as empty: a required one is
+    missing, an optional one is to be left empty rather than stored looking empty. On the
+    models' text fields, so that every way a text arrives is refused alike: the admin's forms
+    (which validate their model), ``full_clean``, and the services, which make such text ""
+    with ``clean_text`` before they validate (the API then says REQUIRED)."""
+    if value and is_blank(value):
+        raise ValidationError(
+            "This shows nothing: it holds only spaces or invisible characters. Type text that "
+            "shows, or leave it empty where it is optional.",
+            code=INVISIBLE,
+        )
 
 
 @lru_cache(maxsize=1)

@@ -21,6 +21,7 @@ from core.validators import (
     longitude_validators,
     validate_instant,
     validate_time_zone,
+    validate_visible,
 )
 
 from .error_codes import EventErrorCode
@@ -96,8 +97,8 @@ class Event(models.Model):
     starts_at = models.DateTimeField(validators=[validate_instant])
     ends_at = models.DateTimeField(validators=[validate_instant])
     timezone = models.CharField(max_length=64, validators=[validate_time_zone])
-    venue_name = models.CharField(max_length=200)
-    venue_address = models.CharField(max_length=300, blank=True)
+    venue_name = models.CharField(max_length=200, validators=[validate_visible])
+    venue_address = models.CharField(max_length=300, blank=True, validators=[validate_visible])
     latitude = models.FloatField(null=True, blank=True, validators=latitude_validators)
     longitude = models.FloatField(null=True, blank=True, validators=longitude_validators)
     host_city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="events")
@@ -113,7 +114,9 @@ class Event(models.Model):
     # People GOING: kept by the RSVP service under a row lock, so reads need no COUNT and
     # capacity checks cannot race.
     attendee_count = models.PositiveIntegerField(default=0, editable=False)
-    cancellation_reason = models.CharField(max_length=500, blank=True)
+    cancellation_reason = models.CharField(
+        max_length=500, blank=True, validators=[validate_visible]
+    )
     image_url = models.URLField(max_length=500, blank=True)
     search_document = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)

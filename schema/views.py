@@ -36,6 +36,7 @@ from graphql import (
 
 from accounts.authentication import AuthenticationError, authenticate_header
 from core.i18n import current_language
+from core.middleware import checks_its_own_text
 from core.outages import RETRY_AFTER_SECONDS
 
 from .core import response_cache, runner
@@ -419,4 +420,4 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
-graphql_view = GraphQLHttpView.as_view(schema=schema)
+graphql_view = checks_its_own_text(GraphQLHttpView.as_view(schema=schema))

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 
 from core.error_codes import CommonErrorCode
-from core.validators import INSTANTS, in_window, validate_instant
+from core.validators import INSTANTS, in_window, validate_instant, validate_visible
 from core.wall_clock import wall_clock
 
 
@@ -42,7 +42,8 @@ class ChatMessage(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    body = models.TextField(blank=True)
+    # Empty only once deleted: the send service refuses a message that shows nothing.
+    body = models.TextField(blank=True, validators=[validate_visible])
     reply_to = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -108,7 +109,7 @@ class ChatMute(models.Model):
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="chat_mutes")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     until = models.DateTimeField(validators=[validate_instant])
-    reason = models.CharField(max_length=300, blank=True)
+    reason = models.CharField(max_length=300, blank=True, validators=[validate_visible])
     muted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -144,7 +145,7 @@ class ChatReport(models.Model):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    reason = models.CharField(max_length=500)
+    reason = models.CharField(max_length=500, validators=[validate_visible])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_by = models.ForeignKey(

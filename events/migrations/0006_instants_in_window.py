@@ -2,11 +2,23 @@
 
 Rows already outside it are repaired first, in SQL: on PostgreSQL a start in "year 10000" or in
 1 BC cannot even be read into Python, so nothing here loads a row. Each such time is moved to
-the nearest time inside the window (an event keeps its length where it can), and each repaired
-event and announcement gets a line in its history saying what was there and why it moved, for
-its office to check. Mutes are clamped the same way (one outside the window had ended long ago
-or would last past 2099 either way). Then the fields get their validators and the tables the
-constraints that keep such times out for good.
+the nearest time inside the window (an event keeps its length where it can). Those times are
+made up, so nothing repaired stays public or is pushed about:
+
+- each repaired event becomes a draft again (no longer announced), and each repaired
+  announcement a draft (no publication time), with a line in its history saying what was there,
+  why it moved and what its office must do;
+- the pushes about them not yet sent are dropped, in the same transaction, so that no worker
+  running meanwhile can send "New event … 31 Dec 2099": a notification not yet fanned out, or of
+  which nothing was sent, is DROPPED; one partly sent is DONE, its pending deliveries DROPPED.
+  ``events.0008`` gives them the reason TIMES_REPAIRED, once the column exists (``events.0007``);
+  until then they are the only drops without a reason;
+- their notifications' dedupe keys are set aside, so that announcing the corrected event again
+  tells its followers as a new event does.
+
+Mutes are clamped the same way (one outside the window had ended long ago or would last past
+2099 either way). Then the fields get their validators and the tables the constraints that keep
+such times out for good.
 
 The window is written out here rather than imported, so that this migration keeps doing what
 it did if the window ever changes.
@@ -17,19 +29,77 @@ import datetime
 from django.db import migrations, models
 
 import core.validators
+from core import data_versions
 
 FIRST = "2000-01-01 00:00:00"
 END = "2100-01-01 00:00:00"
 # Repaired times are put a little before the end, so that the event still has a length.
 LAST_START = "2099-12-31 00:00:00"
 LAST_END = "2099-12-31 23:59:00"
-REASON = (
+OUTSIDE = (
     "Stored outside the times the system holds (2000-01-01T00:00:00Z up to 2100-01-01T00:00:00Z),"
-    " so it could not be shown: moved to the nearest time inside them. Check it and correct it."
+    " so it could not be shown"
 )
+EVENT_REASON = (
+    f"{OUTSIDE}: its times were moved to the nearest ones inside them, which are made up, so it"
+    " was made a draft and its pushes not yet sent were dropped. Correct its times and announce"
+    " it again: its followers are then told of it as of a new event."
+)
+ANNOUNCEMENT_REASON = (
+    f"{OUTSIDE}: it was made a draft and its push not yet sent was dropped. If it is still news,"
+    " post it again and delete this one."
+)
+# Appended to the dedupe key of each notification about a repaired event or announcement.
+SET_ASIDE = ":times-repaired"
 
 
-def _postgresql() -> list[str]:
+def _subjects(outside) -> str:
+    """How many events and announcements the repair is about to make drafts."""
+    return f"""
+        SELECT (SELECT COUNT(*) FROM events_event
+                WHERE {outside("starts_at")} OR {outside("ends_at")})
+             + (SELECT COUNT(*) FROM events_announcement
+                WHERE published_at IS NOT NULL AND {outside("published_at")})
+    """
+
+
+def _notifications(outside, now: str) -> list[str]:
+    """The statements that drop the pushes about the events and announcements about to be
+    repaired, and set their dedupe keys aside. They run before the repair, while ``outside``
+    still finds those rows."""
+    repaired = f"""(
+        event_id IN (SELECT id FROM events_event
+                     WHERE {outside("starts_at")} OR {outside("ends_at")})
+        OR announcement_id IN (SELECT id FROM events_announcement
+                               WHERE published_at IS NOT NULL AND {outside("published_at")})
+    )"""
+    unfinished = f"state IN ('PENDING', 'FANNED_OUT') AND {repaired}"
+    return [
+        f"""
+        UPDATE events_delivery SET status = 'DROPPED'
+        WHERE status = 'PENDING'
+          AND notification_id IN (SELECT id FROM events_notification WHERE {unfinished})
+        """,
+        # Something already went (or failed) for it: DONE, with what was left dropped. Else
+        # nothing of it went: DROPPED as a whole.
+        f"""
+        UPDATE events_notification
+        SET state = CASE WHEN EXISTS (
+                SELECT 1 FROM events_delivery AS d
+                WHERE d.notification_id = events_notification.id
+                  AND d.status IN ('SENT', 'FAILED'))
+            THEN 'DONE' ELSE 'DROPPED' END,
+            completed_at = {now}
+        WHERE {unfinished}
+        """,
+        f"""
+        UPDATE events_notification SET dedupe_key = dedupe_key || '{SET_ASIDE}'
+        WHERE {repaired}
+        """,
+    ]
+
+
+def _postgresql() -> tuple[str, list[str]]:
     first, end = f"TIMESTAMPTZ '{FIRST}+00'", f"TIMESTAMPTZ '{END}+00'"
     last_start, last_end = f"TIMESTAMPTZ '{LAST_START}+00'", f"TIMESTAMPTZ '{LAST_END}+00'"
 
@@ -56,23 +126,27 @@ def _postgresql() -> list[str]:
               FROM events_event
               WHERE {outside("starts_at")} OR {outside("ends_at")}) AS moved
     """
-    return [
+    return _subjects(outside), [
+        *_notifications(outside, "NOW()"),
         f"""
         INSERT INTO events_statechange
             (event_id, announcement_id, subject_title, action, from_status, to_status, actor_id,
              at, details)
-        SELECT e.id, NULL, LEFT(e.title_en, 200), 'UPDATED', e.status, e.status, NULL, NOW(),
+        SELECT e.id, NULL, LEFT(e.title_en, 200), 'UPDATED', e.status, 'DRAFT', NULL, NOW(),
                jsonb_build_object(
-                   'fields', jsonb_build_array('ends_at', 'starts_at'),
+                   'fields', CASE WHEN e.status = 'DRAFT'
+                                  THEN jsonb_build_array('ends_at', 'starts_at')
+                                  ELSE jsonb_build_array('ends_at', 'starts_at', 'status') END,
                    'code', 'DATE_OUT_OF_RANGE',
-                   'reason', '{REASON}',
+                   'reason', '{EVENT_REASON}',
                    'starts_at', jsonb_build_array(r.starts_at::text, r.new_start::text),
                    'ends_at', jsonb_build_array(r.ends_at::text, r.new_end::text))
         FROM events_event AS e JOIN ({repaired_events}) AS r ON r.id = e.id
         """,
         f"""
         UPDATE events_event AS e
-        SET starts_at = r.new_start, ends_at = r.new_end, updated_at = NOW()
+        SET starts_at = r.new_start, ends_at = r.new_end, status = 'DRAFT', announced_at = NULL,
+            updated_at = NOW()
         FROM ({repaired_events}) AS r
         WHERE r.id = e.id
         """,
@@ -80,19 +154,17 @@ def _postgresql() -> list[str]:
         INSERT INTO events_statechange
             (event_id, announcement_id, subject_title, action, from_status, to_status, actor_id,
              at, details)
-        SELECT NULL, id, LEFT(title_en, 200), 'UPDATED', 'PUBLISHED', 'PUBLISHED', NULL, NOW(),
+        SELECT NULL, id, LEFT(title_en, 200), 'UPDATED', 'PUBLISHED', 'DRAFT', NULL, NOW(),
                jsonb_build_object(
                    'fields', jsonb_build_array('published_at'),
                    'code', 'DATE_OUT_OF_RANGE',
-                   'reason', '{REASON}',
-                   'published_at', jsonb_build_array(
-                       published_at::text, {clamped("published_at", last_end)}::text))
+                   'reason', '{ANNOUNCEMENT_REASON}',
+                   'published_at', jsonb_build_array(published_at::text, NULL))
         FROM events_announcement
         WHERE published_at IS NOT NULL AND {outside("published_at")}
         """,
         f"""
-        UPDATE events_announcement
-        SET published_at = {clamped("published_at", last_end)}, updated_at = NOW()
+        UPDATE events_announcement SET published_at = NULL, updated_at = NOW()
         WHERE published_at IS NOT NULL AND {outside("published_at")}
         """,
         f"""
@@ -102,7 +174,7 @@ def _postgresql() -> list[str]:
     ]
 
 
-def _sqlite() -> list[str]:
+def _sqlite() -> tuple[str, list[str]]:
     # SQLite keeps times as text in UTC ('YYYY-MM-DD HH:MM:SS[.ffffff]'), which sorts as time.
     first, end = f"'{FIRST}'", f"'{END}'"
     last_start, last_end = f"'{LAST_START}'", f"'{LAST_END}'"
@@ -126,17 +198,20 @@ def _sqlite() -> list[str]:
               FROM events_event
               WHERE {outside("starts_at")} OR {outside("ends_at")})
     """
-    return [
+    return _subjects(outside), [
+        *_notifications(outside, "datetime('now')"),
         f"""
         INSERT INTO events_statechange
             (event_id, announcement_id, subject_title, action, from_status, to_status, actor_id,
              at, details)
-        SELECT e.id, NULL, substr(e.title_en, 1, 200), 'UPDATED', e.status, e.status, NULL,
+        SELECT e.id, NULL, substr(e.title_en, 1, 200), 'UPDATED', e.status, 'DRAFT', NULL,
                datetime('now'),
                json_object(
-                   'fields', json_array('ends_at', 'starts_at'),
+                   'fields', CASE WHEN e.status = 'DRAFT'
+                                  THEN json_array('ends_at', 'starts_at')
+                                  ELSE json_array('ends_at', 'starts_at', 'status') END,
                    'code', 'DATE_OUT_OF_RANGE',
-                   'reason', '{REASON}',
+                   'reason', '{EVENT_REASON}',
                    'starts_at', json_array(r.starts_at, r.new_start),
                    'ends_at', json_array(r.ends_at, r.new_end))
         FROM events_event AS e JOIN ({repaired_events}) AS r ON r.id = e.id
@@ -145,6 +220,8 @@ def _sqlite() -> list[str]:
         UPDATE events_event
         SET starts_at = (SELECT new_start FROM ({repaired_events}) AS r WHERE r.id = events_event.id),
             ends_at = (SELECT new_end FROM ({repaired_events}) AS r WHERE r.id = events_event.id),
+            status = 'DRAFT',
+            announced_at = NULL,
             updated_at = datetime('now')
         WHERE {outside("starts_at")} OR {outside("ends_at")}
         """,
@@ -152,20 +229,18 @@ def _sqlite() -> list[str]:
         INSERT INTO events_statechange
             (event_id, announcement_id, subject_title, action, from_status, to_status, actor_id,
              at, details)
-        SELECT NULL, id, substr(title_en, 1, 200), 'UPDATED', 'PUBLISHED', 'PUBLISHED', NULL,
+        SELECT NULL, id, substr(title_en, 1, 200), 'UPDATED', 'PUBLISHED', 'DRAFT', NULL,
                datetime('now'),
                json_object(
                    'fields', json_array('published_at'),
                    'code', 'DATE_OUT_OF_RANGE',
-                   'reason', '{REASON}',
-                   'published_at', json_array(
-                       published_at, {clamped("published_at", last_end)}))
+                   'reason', '{ANNOUNCEMENT_REASON}',
+                   'published_at', json_array(published_at, NULL))
         FROM events_announcement
         WHERE published_at IS NOT NULL AND {outside("published_at")}
         """,
         f"""
-        UPDATE events_announcement
-        SET published_at = {clamped("published_at", last_end)}, updated_at = datetime('now')
+        UPDATE events_announcement SET published_at = NULL, updated_at = datetime('now')
         WHERE published_at IS NOT NULL AND {outside("published_at")}
         """,
         f"""
@@ -176,10 +251,17 @@ def _sqlite() -> list[str]:
 
 
 def repair_times_outside_the_window(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = _postgresql() if vendor == "postgresql" else _sqlite()
+    connection = schema_editor.connection
+    count, statements = _postgresql() if connection.vendor == "postgresql" else _sqlite()
+    with connection.cursor() as cursor:
+        cursor.execute(count)
+        made_drafts = cursor.fetchone()[0]
     for statement in statements:
         schema_editor.execute(statement, params=None)
+    if made_drafts:
+        # Responses the API's cache kept may show them as they were public: those are filed
+        # under the present versions of these areas, which no reader asks for after this.
+        data_versions.bump(data_versions.EVENTS, data_versions.ANNOUNCEMENTS)
 
 
 def _window(field: str) -> models.Q:

@@ -25,6 +25,12 @@ class DropReason(models.TextChoices):
     EVENT_DELETED = "EVENT_DELETED", "The event was deleted"
     ANNOUNCEMENT_DELETED = "ANNOUNCEMENT_DELETED", "The announcement was deleted"
     ANNOUNCEMENT_UNPUBLISHED = "ANNOUNCEMENT_UNPUBLISHED", "The announcement is not published"
+    # Set by the migrations that repaired times stored outside the window the system holds
+    # (events.0006, events.0008): the times it would tell were made up.
+    TIMES_REPAIRED = (
+        "TIMES_REPAIRED",
+        "Its event's or announcement's times were repaired, and it was made a draft",
+    )
 
 
 class Notification(models.Model):

@@ -84,7 +84,8 @@ def twinning_columns(paths: frozenset[str], prefix: str) -> list[str] | None:
 def cities(search: str | None, country: str | None, paths: frozenset[str]):
     """Cities matching the filters, alphabetically, prepared for the selected fields."""
     queryset = City.objects.all()
-    if country:
+    # Given at all, a country must be one: "" is as INVALID_COUNTRY as " ", not no filter.
+    if country is not None:
         queryset = queryset.filter(country=validate_country(country, "country"))
     if search:
         queryset = queryset.search(search)
@@ -133,7 +134,7 @@ def twinnings(city_id, country, kind, status, paths: frozenset[str]):
     queryset = Twinning.objects.select_related("city_a", "city_b")
     if city_id is not None:
         queryset = queryset.involving(decode_id(city_id, "City", "city"))
-    if country:
+    if country is not None:
         code = validate_country(country, "country")
         queryset = queryset.filter(Q(city_a__country=code) | Q(city_b__country=code))
     if kind:

@@ -27,6 +27,8 @@ DJANGO_CODES = {
     "required": "REQUIRED",
     "blank": "REQUIRED",
     "null": "REQUIRED",
+    # core.validators.validate_visible: text that shows nothing counts as empty.
+    "invisible": "REQUIRED",
     "invalid": "INVALID",
     "invalid_choice": "INVALID_CHOICE",
     "unique": "ALREADY_EXISTS",

@@ -164,7 +164,8 @@ def events(filter, order_by, paths: frozenset[str], viewer):
     if filter.get("twinning") is not None:
         pk = decode_id(filter["twinning"], "Twinning", "filter.twinning")
         queryset = queryset.filter(twinning=pk)
-    if filter.get("country"):
+    # Given at all, a country must be one: "" is as INVALID_COUNTRY as " ", not no filter.
+    if filter.get("country") is not None:
         code = validate_country(filter["country"], "filter.country")
         queryset = queryset.filter(host_city__country=code)
     if filter.get("starts_after"):

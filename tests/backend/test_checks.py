@@ -75,6 +75,60 @@ def test_check_deploy_fails_when_they_were_collected_from_an_older_version(produ
     assert COMMAND in str(failed.value)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda text: text.replace("venue", "place"),  # the same size, other bytes
+        lambda text: text + "\n// an older version\n",
+    ],
+    ids=["same size", "other size"],
+)
+def test_check_deploy_fails_when_files_collected_from_an_older_version_differ(
+    production_static, change
+):
+    # Given the static files collected from an older version, in which one script read
+    # otherwise: its copy under its own name and the copy served under its hashed name, both
+    # older than this version's file
+    collect_static()
+    name = "events/admin/venue_times.js"
+    manifest = json.loads((production_static / "staticfiles.json").read_text())
+    for copy in (production_static / name, production_static / manifest["paths"][name]):
+        copy.write_text(change(copy.read_text(encoding="utf-8")), encoding="utf-8")
+        os.utime(copy, (0, 0))
+
+    # When the deployment is checked
+    with pytest.raises(SystemCheckError) as failed:
+        check_deploy()
+
+    # Then it fails, naming the file that differs and the command that fixes it
+    message = str(failed.value)
+    assert "backend.E002" in message
+    assert f"1 of its files differ from this version's ({name})" in message
+    assert COMMAND in message
+    # and collecting again puts it right
+    collect_static()
+    assert "backend.E00" not in check_deploy()
+
+
+def test_after_going_back_a_version_the_check_names_the_command_that_puts_it_right(
+    production_static,
+):
+    # Given static files collected by a newer version, whose copy of a script is newer than
+    # the file of this, older, version
+    collect_static()
+    copy = production_static / "events/admin/venue_times.js"
+    copy.write_text(copy.read_text(encoding="utf-8") + "\n// a newer version\n", encoding="utf-8")
+    # When collectstatic runs as usual, it keeps that copy (it copies only newer files)
+    collect_static()
+    with pytest.raises(SystemCheckError) as failed:
+        check_deploy()
+    # Then the check still fails, and names --clear
+    assert f"{COMMAND} --clear" in str(failed.value)
+    # and with --clear the files are this version's
+    call_command("collectstatic", "--no-input", "--clear", verbosity=0)
+    assert "backend.E00" not in check_deploy()
+
+
 def test_the_check_is_silent_where_static_files_come_straight_from_the_apps(settings, tmp_path):
     # The test settings (and DEBUG): no manifest is used, none is needed.
     settings.STATIC_ROOT = tmp_path / "nothing-collected"

@@ -121,6 +121,30 @@ def test_unmappable_rows_are_reported_with_line_numbers_and_write_nothing(db):
     assert Twinning.objects.count() == 1
 
 
+def test_a_city_name_that_shows_nothing_is_no_name_and_its_row_is_reported(db, tmp_path):
+    # Given a file whose second row names a city with zero-width spaces and a word joiner, and
+    # whose third row pads a name with them
+    path = tmp_path / "pairs.csv"
+    path.write_text(
+        HEADER
+        + "Aktau,Kazakhstan,43.65,51.16,Elista,Russia,46.3,44.3\n"
+        + "Aktau,Kazakhstan,43.65,51.16,\u200b\u2060\u200b,Russia,46.3,44.3\n"
+        + "\ufeffAktau\u200b,Kazakhstan,43.65,51.16,Karachi,Pakistan,24.86,67.01\n",
+        encoding="utf-8",
+    )
+    out, err = io.StringIO(), io.StringIO()
+
+    # When it is imported
+    call_command("import_twinnings", str(path), stdout=out, stderr=err)
+
+    # Then the row without a name that shows is skipped and listed with its line number, as
+    # an empty name is; the padded name is trimmed and found
+    assert "line 3: skipped: city2: empty city name" in err.getvalue()
+    assert "1 skipped" in out.getvalue()
+    assert sorted(City.objects.values_list("name_en", flat=True)) == ["Aktau", "Elista", "Karachi"]
+    assert Twinning.objects.count() == 2
+
+
 def test_a_file_with_another_header_is_refused(db):
     with pytest.raises(ImportFileError):
         import_twinnings_file(io.StringIO("name,country\nAktau,KZ\n"))

@@ -6,7 +6,6 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from accounts.services_staff import office_staff_group
@@ -15,9 +14,18 @@ from core.i18n import LANGUAGE_CODES
 from events.chat.models import ChatMute
 from events.models import Announcement, Event, StateChange
 from tests.factories import MembershipFactory, UserFactory
+from tests.migrating import (
+    BEFORE_THE_WINDOW,
+    EARLY,
+    ENDLESS,
+    FAR_FUTURE,
+    FAR_PAST,
+    LATE,
+    migrate,
+    set_columns,
+)
 
 UTC = datetime.UTC
-BEFORE_MIGRATION = ("events", "0005_event_feed_order_index")
 
 
 def at(*parts) -> datetime.datetime:
@@ -156,64 +164,42 @@ def test_the_twinning_form_refuses_a_date_outside_the_window(client, twinning_fa
 # --- Rows stored before the window was enforced ---------------------------------------------
 
 
-def migrate(*targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(list(targets) or executor.loader.graph.leaf_nodes())
-
-
-def set_times(table: str, pk: int, **columns) -> None:
-    # Raw SQL: the values are ones the ORM would refuse or (on PostgreSQL) could not even write.
-    # The table and column names are this module's own.
-    assignments = ", ".join(f"{column} = %s" for column in columns)
-    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*columns.values(), pk])
-
-
-# Times PostgreSQL keeps but Python cannot read (the year 10000, and 1 BC), and on
-# either database times Python can read that lie outside the window.
-# Each pair is a start and an end two (or three) hours later.
-if connection.vendor == "postgresql":
-    FAR_FUTURE = ("10000-01-01 13:59:00+00", "10000-01-01 15:59:00+00")
-    FAR_PAST = ("0001-12-31 10:00:00+00 BC", "0001-12-31 12:00:00+00 BC")
-    EARLY = ("1999-06-01 10:00:00+00", "1999-06-01 13:00:00+00")
-    LATE = "2150-06-01 10:00:00+00"
-    # Only raw SQL stores these, and psycopg cannot read them back either.
-    ENDLESS = ("-infinity", "infinity")
-else:
-    FAR_FUTURE = ("9999-12-31 20:00:00", "9999-12-31 22:00:00")
-    FAR_PAST = ("0001-01-01 00:00:00", "0001-01-01 02:00:00")
-    EARLY = ("1999-06-01 10:00:00", "1999-06-01 13:00:00")
-    LATE = "2150-06-01 10:00:00"
-    ENDLESS = None
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_moves_stored_times_into_the_window_and_records_why(
     event_factory, announcement_factory
 ):
-    migrate(BEFORE_MIGRATION)
+    migrate(BEFORE_THE_WINDOW)
     try:
         far = event_factory(title_en="Far", starts_at=at(2030, 1, 1), ends_at=at(2030, 1, 2))
-        past = event_factory(title_en="Past", starts_at=at(2030, 1, 1), ends_at=at(2030, 1, 2))
+        past = event_factory(
+            title_en="Past",
+            starts_at=at(2030, 1, 1),
+            ends_at=at(2030, 1, 2),
+            status=Event.Status.POSTPONED,
+        )
         late_end = event_factory(
             title_en="Long", starts_at=at(2031, 5, 4, 19), ends_at=at(2031, 5, 4, 22)
         )
-        early = event_factory(title_en="Early", starts_at=at(2030, 1, 1), ends_at=at(2030, 1, 1, 3))
+        early = event_factory(
+            title_en="Early",
+            starts_at=at(2030, 1, 1),
+            ends_at=at(2030, 1, 1, 3),
+            status=Event.Status.DRAFT,
+            announced_at=None,
+        )
         fine = event_factory(title_en="Fine", starts_at=at(2031, 1, 1), ends_at=at(2031, 1, 2))
-        endless = event_factory(title_en="Endless")
+        endless = event_factory(title_en="Endless", status=Event.Status.CANCELLED)
         scheduled = announcement_factory(title_en="Someday")
         mute = ChatMute.objects.create(event=fine, user=UserFactory(), until=at(2030, 1, 1))
-        set_times("events_event", far.pk, ends_at=FAR_FUTURE[1])
-        set_times("events_event", far.pk, starts_at=FAR_FUTURE[0])
-        set_times("events_event", past.pk, starts_at=FAR_PAST[0], ends_at=FAR_PAST[1])
-        set_times("events_event", late_end.pk, ends_at=LATE)
-        set_times("events_event", early.pk, starts_at=EARLY[0], ends_at=EARLY[1])
-        set_times("events_announcement", scheduled.pk, published_at=FAR_FUTURE[0])
-        set_times("events_chatmute", mute.pk, until=LATE)
+        set_columns("events_event", far.pk, ends_at=FAR_FUTURE[1])
+        set_columns("events_event", far.pk, starts_at=FAR_FUTURE[0])
+        set_columns("events_event", past.pk, starts_at=FAR_PAST[0], ends_at=FAR_PAST[1])
+        set_columns("events_event", late_end.pk, ends_at=LATE)
+        set_columns("events_event", early.pk, starts_at=EARLY[0], ends_at=EARLY[1])
+        set_columns("events_announcement", scheduled.pk, published_at=FAR_FUTURE[0])
+        set_columns("events_chatmute", mute.pk, until=LATE)
         if ENDLESS:
-            set_times("events_event", endless.pk, starts_at=ENDLESS[0], ends_at=ENDLESS[1])
+            set_columns("events_event", endless.pk, starts_at=ENDLESS[0], ends_at=ENDLESS[1])
     finally:
         migrate()
 
@@ -231,13 +217,37 @@ def test_the_migration_moves_stored_times_into_the_window_and_records_why(
     assert times["Fine"] == (at(2031, 1, 1), at(2031, 1, 2))
     if ENDLESS:
         assert times["Endless"] == (at(2000, 1, 1), at(2000, 1, 1, 1))
-    assert Announcement.objects.get(pk=scheduled.pk).published_at == at(2099, 12, 31, 23, 59)
+    # Those times are made up: every repaired event is a draft again, whatever it was, and
+    # the rest are as they were.
+    repaired_titles = ["Early", "Far", "Long", "Past", *(["Endless"] if ENDLESS else [])]
+    statuses = dict(Event.objects.values_list("title_en", "status"))
+    assert {title: statuses[title] for title in repaired_titles} == dict.fromkeys(
+        repaired_titles, Event.Status.DRAFT
+    )
+    assert statuses["Fine"] == Event.Status.ANNOUNCED
+    assert not Event.objects.filter(title_en__in=repaired_titles, announced_at__isnull=False)
+    # A repaired announcement is a draft: it has no publication time.
+    assert Announcement.objects.get(pk=scheduled.pk).published_at is None
     assert ChatMute.objects.get(pk=mute.pk).until == at(2099, 12, 31, 23, 59)
+    # Each has a line in its history: what was there, why it moved, what to do.
     repaired = StateChange.objects.filter(details__code="DATE_OUT_OF_RANGE")
     assert sorted(repaired.values_list("subject_title", flat=True)) == sorted(
-        ["Early", "Far", "Long", "Past", "Someday", *(["Endless"] if ENDLESS else [])]
+        [*repaired_titles, "Someday"]
     )
     record = repaired.get(event=far)
-    assert (record.action, record.actor, record.from_status) == ("UPDATED", None, far.status)
+    assert (record.action, record.actor, record.from_status, record.to_status) == (
+        "UPDATED",
+        None,
+        Event.Status.ANNOUNCED,
+        Event.Status.DRAFT,
+    )
+    assert record.details["fields"] == ["ends_at", "starts_at", "status"]
     assert record.details["starts_at"][0].startswith(FAR_FUTURE[0][:10])
     assert "2000-01-01T00:00:00Z" in record.details["reason"]
+    assert "made a draft" in record.details["reason"]
+    assert "announce it again" in record.details["reason"]
+    assert repaired.get(event=early).details["fields"] == ["ends_at", "starts_at"]
+    news = repaired.get(announcement=scheduled)
+    assert (news.from_status, news.to_status) == ("PUBLISHED", "DRAFT")
+    assert news.details["published_at"][1] is None
+    assert "post it again" in news.details["reason"]

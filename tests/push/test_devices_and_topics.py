@@ -71,6 +71,9 @@ def test_unregister_only_touches_the_viewers_tokens(gql, user_factory):
         ("", "ru", "token", "INVALID_DEVICE_TOKEN"),
         ("x" * 513, "ru", "token", "INVALID_DEVICE_TOKEN"),
         ("has space", "ru", "token", "INVALID_DEVICE_TOKEN"),
+        ("\ue000", "ru", "token", "INVALID_DEVICE_TOKEN"),
+        ("tok\u0301en", "ru", "token", "INVALID_DEVICE_TOKEN"),
+        ("tok", "ру", "locale", "INVALID_LOCALE"),
         ("tok", "ru KZ", "locale", "INVALID_LOCALE"),
     ],
 )

@@ -1,0 +1,48 @@
+"""Moving the test database along its migrations, and writing rows no model would write: for
+tests of what a deploy does to data stored before it."""
+
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+# The events app before the window of times was enforced (events.0006).
+BEFORE_THE_WINDOW = ("events", "0005_event_feed_order_index")
+
+# Times outside the window, as each database can store them. PostgreSQL keeps times Python
+# cannot read (year 10000, 1 BC, infinity); SQLite keeps text, in which Python's extremes are the
+# furthest. Each pair is a start and an end two (or three) hours later.
+if connection.vendor == "postgresql":
+    FAR_FUTURE = ("10000-01-01 13:59:00+00", "10000-01-01 15:59:00+00")
+    FAR_PAST = ("0001-12-31 10:00:00+00 BC", "0001-12-31 12:00:00+00 BC")
+    EARLY = ("1999-06-01 10:00:00+00", "1999-06-01 13:00:00+00")
+    LATE = "2150-06-01 10:00:00+00"
+    # Only raw SQL stores these, and psycopg cannot read them back either.
+    ENDLESS = ("-infinity", "infinity")
+else:
+    FAR_FUTURE = ("9999-12-31 20:00:00", "9999-12-31 22:00:00")
+    FAR_PAST = ("0001-01-01 00:00:00", "0001-01-01 02:00:00")
+    EARLY = ("1999-06-01 10:00:00", "1999-06-01 13:00:00")
+    LATE = "2150-06-01 10:00:00"
+    ENDLESS = None
+
+
+def migrate(*targets) -> None:
+    """Migrate the test database to ``targets`` ((app, migration) pairs), or to the latest."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(list(targets) or executor.loader.graph.leaf_nodes())
+
+
+def models_at(target):
+    """The historical models of the database's state at ``target``, to write rows whose
+    table does not yet have the columns of today's models."""
+    executor = MigrationExecutor(connection)
+    return executor.loader.project_state(target).apps
+
+
+def set_columns(table: str, pk: int, **columns) -> None:
+    """Write ``columns`` of one row in raw SQL: values the ORM would refuse or (on PostgreSQL)
+    could not even write. The table and column names are the caller's own."""
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    sql = f"UPDATE {table} SET {assignments} WHERE id = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*columns.values(), pk])
