@@ -151,7 +151,11 @@ def _record_failure(keys: list[str]) -> None:
 
 
 def create_tokens(email: str, password: str, client_ip: str | None = None) -> TokenPair:
-    """Sign in with e-mail and password; a ValidationError says why not."""
+    """Sign in with e-mail and password; a ValidationError says why not.
+
+    While the cache is down the failures cannot be counted, and its error is let through
+    (the API answers it as an outage, to try again): unlike the rate limits, which let
+    requests through uncounted, this throttle is what stops a password being guessed."""
     keys = _throttle_keys(email, client_ip)
     wait = _seconds_until_allowed(keys)
     if wait:

@@ -6,14 +6,13 @@ overflow (a 500); ``str`` matches anything without a slash, and a NUL byte (``%0
 PostgreSQL refuse the query (a 500 too).
 """
 
-# The largest value of a BigAutoField (PostgreSQL's bigint, SQLite's INTEGER).
-MAX_BIGINT = 2**63 - 1
+from .integers import MAX_BIGINT, MAX_BIGINT_DIGITS
 
 
 class PrimaryKeyConverter:
-    """A primary key: up to 19 ASCII digits, within the bigint range."""
+    """A primary key: ASCII digits, within the bigint range."""
 
-    regex = "[0-9]{1,19}"
+    regex = f"[0-9]{{1,{MAX_BIGINT_DIGITS}}}"
 
     def to_python(self, value: str) -> int:
         pk = int(value)

@@ -2,10 +2,11 @@
 
 ``GraphQLHttpView.serve`` reads as the pipeline it runs: check the method, negotiate the
 media type, read the body, authenticate, read the parameters, resolve an automatic persisted
-query, load the document (cached, else parsed and validated), select the operation and check
-its cost, execute (through ``schema.core.runner``, as the websocket does), encode. Each step
-fills in the ``Exchange`` or raises ``RequestFailed``, which ``dispatch`` turns into the
-response the GraphQL-over-HTTP specification asks for.
+query, prepare the operation (``schema.core.documents.prepare_operation``, as the websocket
+does: the document cached, else parsed and validated, the operation selected, its cost
+checked; plus HTTP's own refusals), execute (through ``schema.core.runner``, as the websocket
+does), encode. Each step fills in the ``Exchange`` or raises ``RequestFailed``, which
+``dispatch`` turns into the response the GraphQL-over-HTTP specification asks for.
 
 graphene-django's ``GraphQLView`` is not used to serve operations: it replaces graphql-core's
 standard validation rules with its own list, answers validation failures with 400 whatever
@@ -16,7 +17,6 @@ its GraphiQL page is still served, in DEBUG only.
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -37,15 +37,10 @@ from graphql import (
 from accounts.authentication import AuthenticationError, authenticate_header
 from core.i18n import current_language
 from core.middleware import checks_its_own_text
+from core.outages import RETRY_AFTER_SECONDS
 
 from .core import response_cache, runner
-from .core.documents import (
-    DocumentError,
-    DocumentLimits,
-    check_cost,
-    load_document,
-    select_operation,
-)
+from .core.documents import DocumentError, DocumentLimits, prepare_operation
 from .core.errors import ApiErrorCode
 from .core.http import (
     APPLICATION_JSON,
@@ -65,8 +60,6 @@ from .core.http import (
 )
 from .core.persisted import ResolvedQuery, persist, resolve_query
 from .schema import schema
-
-logger = logging.getLogger(__name__)
 
 # Served media types, in the order a wildcard (`*/*`, no Accept) picks them: legacy clients
 # that send no Accept, or */*, expect application/json, as the spec allows.
@@ -128,9 +121,17 @@ class GraphQLHttpView(View):
             return self.serve(exchange)
         except RequestFailed as failure:
             return self.failure_response(exchange, failure)
-        except Exception:
-            logger.exception("GraphQL request %s failed", exchange.request_id)
-            return self.failure_response(exchange, internal_error(exchange.request_id))
+        except Exception as error:
+            # Decided and logged as for an operation (an outage, or a bug), for the whole
+            # request: the token check, or the view itself, failed before there was data.
+            failed = runner.unexpected_error(error, exchange.request_id)
+            response = self.failure_response(exchange, unexpected_failure(failed))
+            if runner.is_unavailable(failed):
+                # Logged once, at WARNING: Django would log every 5xx again at ERROR
+                # ("Service Unavailable: /graphql/"), which error trackers take for a bug,
+                # once a request for as long as an outage lasts.
+                response._has_been_logged = True
+            return response
 
     def serve(self, exchange: Exchange) -> HttpResponse:
         self.check_method(exchange)
@@ -141,8 +142,7 @@ class GraphQLHttpView(View):
         self.authenticate(exchange)
         self.read_params(exchange)
         self.resolve_persisted_query(exchange)
-        self.load_document(exchange)
-        self.select_operation(exchange)
+        self.prepare_operation(exchange)
         kept = self.look_up_response(exchange)
         if kept is not None:
             return kept
@@ -254,45 +254,47 @@ class GraphQLHttpView(View):
         if exchange.cached is not None and exchange.cached.storable and not result.errors:
             response_cache.store(exchange.cached, self.graphql_schema, exchange.document, body)
 
-    def load_document(self, exchange: Exchange) -> None:
-        try:
-            exchange.document = load_document(
-                self.graphql_schema, exchange.query.text, exchange.query.hash, exchange.limits
-            )
-        except DocumentError as error:
-            raise request_error(error.errors) from None
-
-    def select_operation(self, exchange: Exchange) -> None:
-        """The operation to run, refused if a GET would run a mutation (spec §4.3) or if it
-        is a subscription (served over the websocket), or if it would cost too much. A
-        registered persisted query is stored once all that passed."""
+    def prepare_operation(self, exchange: Exchange) -> None:
+        """The document and the operation to run, checked as over the websocket (loaded,
+        selected, costed: ``prepare_operation``), and refused as HTTP's own rules say
+        (``refuse_operation``). A registered persisted query is stored once all that passed."""
         params = exchange.params
         try:
-            operation = select_operation(exchange.document, params.operation_name)
-            if operation.operation is OperationType.MUTATION and exchange.is_get:
-                raise RequestFailed.of(
-                    "Mutations are sent with POST.",
-                    HttpErrorCode.METHOD_NOT_ALLOWED,
-                    405,
-                    headers={"Allow": "POST"},
-                )
-            if operation.operation is OperationType.SUBSCRIPTION:
-                raise request_error(
-                    [
-                        GraphQLError(
-                            "Subscriptions are served over the websocket (graphql-transport-ws) "
-                            "at the same URL.",
-                            extensions={"code": ApiErrorCode.INVALID.value},
-                        )
-                    ]
-                )
-            check_cost(
-                self.graphql_schema, exchange.document, operation, params.variables, exchange.limits
+            prepared = prepare_operation(
+                self.graphql_schema,
+                exchange.query.text,
+                params.operation_name,
+                params.variables,
+                query_hash=exchange.query.hash,
+                limits=exchange.limits,
+                refuse=lambda operation: self.refuse_operation(exchange, operation),
             )
         except DocumentError as error:
             raise request_error(error.errors) from None
-        exchange.operation = operation
+        exchange.document, exchange.operation = prepared.document, prepared.operation
         persist(exchange.query)
+
+    def refuse_operation(self, exchange: Exchange, operation: OperationDefinitionNode) -> None:
+        """HTTP's own refusals of the operation selected, before its cost is checked: a
+        mutation sent by GET (405, spec §4.3), and a subscription (served over the
+        websocket)."""
+        if operation.operation is OperationType.MUTATION and exchange.is_get:
+            raise RequestFailed.of(
+                "Mutations are sent with POST.",
+                HttpErrorCode.METHOD_NOT_ALLOWED,
+                405,
+                headers={"Allow": "POST"},
+            )
+        if operation.operation is OperationType.SUBSCRIPTION:
+            raise request_error(
+                [
+                    GraphQLError(
+                        "Subscriptions are served over the websocket (graphql-transport-ws) "
+                        "at the same URL.",
+                        extensions={"code": ApiErrorCode.INVALID.value},
+                    )
+                ]
+            )
 
     def execute(self, exchange: Exchange) -> ExecutionResult:
         """The operation's result, run as every operation is (schema/core/runner.py: its
@@ -399,13 +401,14 @@ def payload_too_large(limit: int) -> RequestFailed:
     )
 
 
-def internal_error(request_id: str) -> RequestFailed:
-    return RequestFailed.of(
-        "Internal server error.",
-        HttpErrorCode.INTERNAL_SERVER_ERROR,
-        500,
-        extensions={"requestId": request_id},
-    )
+def unexpected_failure(error: GraphQLError) -> RequestFailed:
+    """A request that failed unexpectedly before it had data, ``error`` standing for the
+    cause (``runner.unexpected_error``), in either media type: an outage is 503 with
+    Retry-After, which the client may send again as it is once that has passed; a bug is
+    500."""
+    if runner.is_unavailable(error):
+        return RequestFailed([error], 503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return RequestFailed([error], 500)
 
 
 def etag_matches(header: str | None, etag: str) -> bool:

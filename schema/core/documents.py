@@ -1,8 +1,8 @@
 """GraphQL documents: parsed, checked against the API's limits, validated, cached, and costed.
 
-Both transports turn a client's text into an operation here, the HTTP view step by step and
-the websocket consumer through ``prepare_operation``, so every limit holds whichever way a
-document arrives.
+Both transports turn a client's text into an operation here, through ``prepare_operation``,
+so every limit holds whichever way a document arrives; a transport adds only its own refusals
+of the operation selected (HTTP's: a mutation over GET, a subscription).
 
 A new document is parsed (the parser stops at the token limit), measured against the limits
 (``document_limits.check_limits``: cheap, linear, and run first because they bound what the
@@ -19,6 +19,7 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -545,7 +546,7 @@ class _Cost:
 
 
 # ---------------------------------------------------------------------------------------------
-# All at once, for the websocket
+# All at once, for both transports
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PreparedOperation:
@@ -560,13 +561,28 @@ class PreparedOperation:
 
 
 def prepare_operation(
-    schema: GraphQLSchema, query: str, operation_name: str | None, variables: dict | None
+    schema: GraphQLSchema,
+    query: str,
+    operation_name: str | None,
+    variables: dict | None,
+    *,
+    query_hash: str | None = None,
+    limits: DocumentLimits | None = None,
+    refuse: Callable[[OperationDefinitionNode], None] | None = None,
 ) -> PreparedOperation:
-    """``query`` checked as the HTTP view checks it, step by step: loaded (cached, parsed,
-    validated within the limits), its operation selected, its variables' size and its cost
-    checked. DocumentError when it may not run."""
-    limits = DocumentLimits.from_settings()
-    document = load_document(schema, query, document_hash(query), limits)
+    """``query`` checked as every transport checks it: loaded (cached, parsed, validated within
+    the limits), its operation selected, its variables' size and its cost checked.
+    DocumentError when it may not run.
+
+    ``query_hash`` is the text's SHA-256 when the caller has it already (``document_hash``
+    otherwise), ``limits`` those of the request (the settings' otherwise). ``refuse`` is the
+    transport's own check of the operation selected, which raises what the transport answers
+    (HTTP: a mutation over GET, a subscription); it runs before the cost, as those refusals
+    concern what the operation is, whatever it would cost."""
+    limits = limits or DocumentLimits.from_settings()
+    document = load_document(schema, query, query_hash or document_hash(query), limits)
     operation = select_operation(document, operation_name)
+    if refuse is not None:
+        refuse(operation)
     check_cost(schema, document, operation, variables, limits)
     return PreparedOperation(document, operation)

@@ -17,9 +17,12 @@ class ApiErrorCode(StrEnum):
     INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
     NOT_FOUND = "NOT_FOUND"
     RATE_LIMITED = "RATE_LIMITED"
-    # An error the API did not mean to raise (a bug, a database failure): logged, and answered
-    # with the request's ID in ``extensions.requestId``.
+    # An error the API did not mean to raise (a bug): logged, and answered with the request's ID
+    # in ``extensions.requestId``.
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    # The database or Redis was unreachable, or its connection lost (``core.outages``): not a
+    # bug; the same request may succeed later (``extensions.retryAfter``, in seconds).
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class UserInputError(GraphQLError):

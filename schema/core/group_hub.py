@@ -111,10 +111,25 @@ class GroupHub:
         # The hub's own group, for its heartbeat and its probes.
         self._heartbeat_group = f"{CHANNEL_PREFIX}.heartbeat.{uuid.uuid4().hex}"
         self._awaited: tuple[str, asyncio.Future] | None = None
+        # Those waiting for the hub to heal (``healed``).
+        self._heal_waiters: set[asyncio.Future] = set()
 
     def listeners(self, group: str) -> int:
         """How many of this process's listeners ``group`` has."""
         return len(self._listeners.get(group, ()))
+
+    async def healed(self) -> None:
+        """Returns once the hub takes listeners again: at once if it does now, else once it
+        has healed. For listeners it dropped that would join again (a signed-in socket's
+        watch of its account, which has no client to reconnect it)."""
+        if self.problem is None:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._heal_waiters.add(waiter)
+        try:
+            await waiter
+        finally:
+            self._heal_waiters.discard(waiter)
 
     async def join(self, group: str, listener) -> None:
         """Hand ``listener`` what is broadcast to ``group`` from now on (once this returns).
@@ -334,6 +349,9 @@ class GroupHub:
         self.problem = None
         self._healer = None
         outages.resolve(self)
+        for waiter in self._heal_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
         logger.warning(
             "Websocket groups hear the channel layer again, after %.1f s",
             time.monotonic() - lost_at,

@@ -28,7 +28,8 @@ GRAPHQL_CONTENT_TYPE = "application/graphql"
 
 
 class HttpErrorCode(StrEnum):
-    """``extensions.code`` of requests refused before any GraphQL document is looked at."""
+    """``extensions.code`` of requests refused before any GraphQL document is looked at (an
+    unexpected failure is the API's ``INTERNAL_SERVER_ERROR``, whichever the transport)."""
 
     BAD_REQUEST = "BAD_REQUEST"
     NOT_ACCEPTABLE = "NOT_ACCEPTABLE"
@@ -36,7 +37,6 @@ class HttpErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     URI_TOO_LONG = "URI_TOO_LONG"
-    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
 class RequestFailed(Exception):

@@ -6,14 +6,9 @@ from graphene import relay
 from graphql import is_object_type
 from graphql_relay import from_global_id
 
-from .errors import ApiErrorCode, UserInputError
+from core.integers import MAX_BIGINT, MAX_BIGINT_DIGITS
 
-# Primary keys are BigAutoFields: anything larger is no row's, and the databases refuse it
-# (SQLite overflows, PostgreSQL raises) rather than finding nothing.
-MAX_PK = 2**63 - 1
-# Digits of the largest key: longer text is refused before int() (which refuses more than
-# 4,300 digits with a ValueError of its own, and spends time on fewer).
-MAX_PK_DIGITS = len(str(MAX_PK))
+from .errors import ApiErrorCode, UserInputError
 
 
 def primary_key(text: str) -> int | None:
@@ -22,10 +17,12 @@ def primary_key(text: str) -> int | None:
     # ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses.
     if not (isinstance(text, str) and text.isascii() and text.isdigit()):
         return None
-    if len(text) > MAX_PK_DIGITS:
+    # Longer text is refused before int(), which refuses more than 4,300 digits with a
+    # ValueError of its own, and spends time on fewer.
+    if len(text) > MAX_BIGINT_DIGITS:
         return None
     pk = int(text)
-    return pk if pk <= MAX_PK else None
+    return pk if pk <= MAX_BIGINT else None
 
 
 def parse_id(global_id: str, expected_type: str) -> int | None:

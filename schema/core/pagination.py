@@ -55,17 +55,14 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
 
+from core.integers import MAX_BIGINT, MIN_BIGINT
+
 from .errors import ApiErrorCode, UserInputError
 from .validation import TextArgument, TextLimit
 
 CURSOR_VERSION = 1
-# The longest cursor read: a page's cursor is a few dozen characters, a city's name up to a few
-# hundred; anything longer is refused before it is decoded.
-MAX_CURSOR_LENGTH = 2_048
 # Text keys without a max_length (TextField) are bounded all the same.
 MAX_TEXT_KEY = 1_000
-# PostgreSQL's bigint (and SQLite's INTEGER): a larger number makes the database raise.
-MIN_BIGINT, MAX_BIGINT = -(2**63), 2**63 - 1
 
 _CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]+")
 _UTC = datetime.UTC
@@ -114,6 +111,16 @@ def page_size(first: int | None, field: str = "first") -> int:
 
 class InvalidCursor(ValueError):
     """A cursor that is not one of this list and order."""
+
+
+def cursor_fits(cursor) -> bool:
+    """Whether ``cursor`` is text within ``GRAPHQL_MAX_CURSOR_LENGTH`` (0: of any length): the
+    only cursors decoded, by every list and the chat alike. A page's cursor is a few dozen
+    characters, one holding a city's name up to a few hundred; anything longer is refused
+    before it is decoded. (``TextArgumentsMiddleware`` refuses such an argument before its
+    resolver runs; this holds wherever else a cursor is read.)"""
+    limit = TextLimit.CURSOR.characters
+    return isinstance(cursor, str) and (not limit or len(cursor) <= limit)
 
 
 def invalid_cursor(field: str) -> UserInputError:
@@ -384,7 +391,7 @@ class Keyset:
 
     def values(self, cursor) -> list:
         """The key values inside ``cursor``; InvalidCursor if it is not one of this list."""
-        if not isinstance(cursor, str) or len(cursor) > MAX_CURSOR_LENGTH:
+        if not cursor_fits(cursor):
             raise InvalidCursor("too long")
         if not _CURSOR_TEXT.fullmatch(cursor):
             raise InvalidCursor("not URL-safe base64")

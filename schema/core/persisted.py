@@ -6,8 +6,14 @@ of the document's text. If the server knows the hash it runs the document; if no
 the client sends the hash again with the text, which the server checks against the hash,
 stores and runs. Documents are stored in Django's cache (Redis in production), so every
 process shares them; only documents that validated are stored, by the view.
+
+While the cache is down, APQ goes on without it: a hash alone is answered
+``PersistedQueryNotFound``, as the server cannot find its text, and the client sends the text,
+which runs without being stored. A client that sends hashes keeps working through a Redis
+outage, one more round trip a request, rather than being refused (503) until it ends.
 """
 
+import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,8 +21,12 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.cache import cache
 
+from core.outages import is_outage
+
 from .documents import document_hash
 from .http import RequestFailed, bad_request
+
+logger = logging.getLogger(__name__)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -63,7 +73,7 @@ def resolve_query(query: str | None, extensions: dict | None) -> ResolvedQuery:
         raise bad_request("'extensions.persistedQuery.sha256Hash' must be a SHA-256 in hex.")
     query_hash = query_hash.lower()
     if query is None:
-        text = cache.get(_key(query_hash))
+        text = _stored(query_hash)
         if text is None:
             raise RequestFailed.of(
                 "PersistedQueryNotFound",
@@ -80,7 +90,26 @@ def resolve_query(query: str | None, extensions: dict | None) -> ResolvedQuery:
     return ResolvedQuery(query, query_hash, register=True)
 
 
+def _stored(query_hash: str) -> str | None:
+    """The text stored under ``query_hash``; None when there is none, or when the cache is
+    down (see the module)."""
+    try:
+        return cache.get(_key(query_hash))
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        logger.warning("Persisted queries unavailable (the cache is down): %r", error)
+        return None
+
+
 def persist(resolved: ResolvedQuery) -> None:
-    """Store a registered document under its hash, for ``GRAPHQL_APQ_TTL_SECONDS``."""
-    if resolved.register:
+    """Store a registered document under its hash, for ``GRAPHQL_APQ_TTL_SECONDS``; while the
+    cache is down it is not stored, and the request runs all the same."""
+    if not resolved.register:
+        return
+    try:
         cache.set(_key(resolved.hash), resolved.text, settings.GRAPHQL_APQ_TTL_SECONDS)
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        logger.warning("Persisted query not stored (the cache is down): %r", error)

@@ -1,18 +1,27 @@
 """Running a GraphQL operation: one way, whichever transport brought it.
 
 The HTTP view and the websocket consumer each turn what their client sent into a document that
-may run (``schema.core.documents``: parsed, validated and costed within the limits) and pick its
-operation. From there both hand it to this module, which does the rest the same for both:
+may run and its operation with ``schema.core.documents.prepare_operation`` (parsed, validated
+and costed within the limits), adding only their own refusals. From there both hand it to this
+module, which does the rest the same for both:
 
 - **Variables** are coerced to the operation's types once, before anything runs; variables that
   do not fit are refused with ``INVALID_VARIABLES`` and nothing runs (``prepare``).
 - **Execution** is graphql-core's, with the planned execution (``PlannedExecutionContext``) and
   graphene's middleware from the settings (rate limits, the NUL check…).
-- **Unexpected errors** (a bug, a database failure: an exception that is not a GraphQLError)
-  are logged with the request's ID (an HTTP request's, or the websocket connection's) and
-  answered as ``Internal server error.`` with ``extensions.code = INTERNAL_SERVER_ERROR`` and
-  ``extensions.requestId``; their own text is shown only in DEBUG, as it may quote SQL.
-  Errors the API means to raise keep their message and code.
+- **Unexpected errors** (an exception that is not a GraphQLError) are decided here, once for
+  both transports (``unexpected_error``). An outage (``core.outages.is_outage``: the database
+  or Redis unreachable, or its connection lost) is not a bug: it is logged at WARNING with the
+  request's ID (an HTTP request's, or the websocket connection's) and answered as
+  ``Service unavailable; try again.`` with ``extensions.code = SERVICE_UNAVAILABLE``,
+  ``extensions.retryAfter`` (seconds) and ``extensions.requestId``. Anything else is a bug:
+  logged at ERROR with its traceback and answered as ``Internal server error.`` with
+  ``extensions.code = INTERNAL_SERVER_ERROR`` and ``extensions.requestId``. Either's own text
+  is shown only in DEBUG, as it may quote SQL. Errors the API means to raise keep their
+  message and code. A transport answers an unexpected error of the whole request from here
+  too: HTTP with 503 and Retry-After or 500, the websocket with the operation's `error` (or,
+  for a subscription that meets an outage, a close with 4503, after which clients subscribe
+  again).
 - **Metrics**: every execution is counted by operation type and outcome.
 - **Subscriptions**: the source stream is opened with the same variables, refusals and
   masking, and each of its events is executed through ``execute``, like a query.
@@ -41,6 +50,8 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 from graphql.pyutils import is_awaitable
 
+from core.outages import RETRY_AFTER_SECONDS, is_outage
+
 from .documents import DocumentErrorCode, DocumentLimits
 from .errors import ApiErrorCode
 from .execution import PlannedExecutionContext
@@ -49,6 +60,7 @@ from .metrics import count_result
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_MESSAGE = "Internal server error."
+SERVICE_UNAVAILABLE_MESSAGE = "Service unavailable; try again."
 
 
 class OperationRefused(Exception):
@@ -61,36 +73,94 @@ class OperationRefused(Exception):
         self.errors = errors
 
 
+def unexpected_error(
+    error: BaseException, request_id: str, located: GraphQLError | None = None
+) -> GraphQLError:
+    """The GraphQL error that stands for ``error``, which the API did not mean to raise, logged
+    with ``request_id``: SERVICE_UNAVAILABLE for an outage, INTERNAL_SERVER_ERROR for anything
+    else (see the module). ``located`` gives where it happened (its locations and path), when
+    that is known."""
+    if is_outage(error):
+        return unavailable_error(error, request_id, located)
+    return internal_error(error, request_id, located)
+
+
 def internal_error(
     error: BaseException, request_id: str, located: GraphQLError | None = None
 ) -> GraphQLError:
-    """``error``, which the API did not mean to raise, logged with ``request_id`` and its
-    traceback, and the GraphQL error that stands for it in the answer: generic (its text only in
-    DEBUG), coded INTERNAL_SERVER_ERROR, with the request's ID for a user's report to name, and
-    where it happened (``located``'s locations and path) when that is known."""
+    """``error``, a bug, logged with ``request_id`` and its traceback at ERROR, and the
+    GraphQL error that stands for it in the answer: generic (its text only in DEBUG), coded
+    INTERNAL_SERVER_ERROR, with the request's ID for a user's report to name."""
     path = located.path if located is not None else None
     logger.error(
         "Unexpected error in GraphQL request %s at %s",
         request_id,
-        ".".join(str(key) for key in path or ()) or "-",
+        _where(path),
         exc_info=(type(error), error, error.__traceback__),
     )
+    return _answered(
+        error,
+        INTERNAL_ERROR_MESSAGE,
+        located,
+        {"code": ApiErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+    )
+
+
+def unavailable_error(
+    error: BaseException, request_id: str, located: GraphQLError | None = None
+) -> GraphQLError:
+    """``error``, an outage, logged with ``request_id`` at WARNING, in one line: a service that
+    is down fails every request the same way for as long as it lasts, and each is no bug to
+    report (Sentry takes ERROR). Answered coded SERVICE_UNAVAILABLE, with ``retryAfter``."""
+    path = located.path if located is not None else None
+    logger.warning(
+        "Service unavailable in GraphQL request %s at %s: %s: %s",
+        request_id,
+        _where(path),
+        type(error).__name__,
+        next(iter(str(error).splitlines()), ""),
+    )
+    return _answered(
+        error,
+        SERVICE_UNAVAILABLE_MESSAGE,
+        located,
+        {
+            "code": ApiErrorCode.SERVICE_UNAVAILABLE.value,
+            "retryAfter": RETRY_AFTER_SECONDS,
+            "requestId": request_id,
+        },
+    )
+
+
+def is_unavailable(error: GraphQLError) -> bool:
+    """Whether ``error`` is an outage's (``unavailable_error``): the same request may succeed
+    once the service is back."""
+    return (error.extensions or {}).get("code") == ApiErrorCode.SERVICE_UNAVAILABLE.value
+
+
+def _where(path) -> str:
+    return ".".join(str(key) for key in path or ()) or "-"
+
+
+def _answered(
+    error: BaseException, message: str, located: GraphQLError | None, extensions: dict
+) -> GraphQLError:
     return GraphQLError(
-        str(error) if settings.DEBUG else INTERNAL_ERROR_MESSAGE,
+        str(error) if settings.DEBUG else message,
         located.nodes if located is not None else None,
         located.source if located is not None else None,
         located.positions if located is not None else None,
-        path,
-        extensions={"code": ApiErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+        located.path if located is not None else None,
+        extensions=extensions,
     )
 
 
 def mask_unexpected(error: GraphQLError, request_id: str) -> GraphQLError:
-    """``error`` if the API meant to raise it; otherwise ``internal_error`` of its cause."""
+    """``error`` if the API meant to raise it; otherwise ``unexpected_error`` of its cause."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return error
-    return internal_error(original, request_id, error)
+    return unexpected_error(original, request_id, error)
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,7 +231,7 @@ class OperationRun:
         GraphQLError as it is, anything else masked and logged."""
         if isinstance(error, GraphQLError):
             return OperationRefused([mask_unexpected(error, self.request_id)])
-        return OperationRefused([internal_error(error, self.request_id)])
+        return OperationRefused([unexpected_error(error, self.request_id)])
 
 
 # The most errors told about one request's variables: enough to fix a form at once, while

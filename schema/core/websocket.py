@@ -24,7 +24,10 @@ with a ``connectionParams`` function). And a signed-in connection listens to its
 (``USER_ACCOUNT``, see ``accounts.realtime``): when a session is revoked, the account is
 deactivated or a role changes, on whichever server process, the connection checks its token
 again at once (4403 if refused) and its running subscriptions go on with the user read
-afresh; what they deliver meanwhile waits for that check.
+afresh; what they deliver meanwhile waits for that check. News can be lost (the channel layer
+failing as it is sent, or while a process has lost it), so a signed-in connection also checks
+its token on its own every ``WEBSOCKET_REAUTHENTICATE_SECONDS``, and one whose watch of the
+account was lost with the channel layer watches again, and checks, once the hub has healed.
 
 Each event of a subscription is executed like a query, in a worker thread, for its subscriber.
 An event that says its result is the same for every subscriber of the same operation (it has a
@@ -40,6 +43,7 @@ import hashlib
 import json
 import logging
 import math
+import random
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -71,7 +75,7 @@ from core import metrics
 from core.client_ip import client_ip
 from core.logs import request_id_var
 from core.middleware import request_id_from
-from core.outages import OUTAGE_ERRORS
+from core.outages import OUTAGE_ERRORS, is_outage
 from core.shared_cache import shared_cache
 from core.text import unencodable_path
 
@@ -97,8 +101,10 @@ MAX_REASON_BYTES = 123
 SHARED_RESULTS = 1024
 # The close reason when the connection's token expires.
 TOKEN_EXPIRED = "The token expired; reconnect with a fresh one."  # noqa: S105 (not a secret)
-# The reason of a 4503 close.
+# The reasons of a 4503 close: the channel layer lost, or another service (the database, Redis)
+# unavailable to the connection or to one of its subscriptions.
 LIVE_UPDATES_UNAVAILABLE = "Live updates unavailable; reconnect"
+SERVICE_UNAVAILABLE = "Service unavailable"
 
 
 class CloseCode(IntEnum):
@@ -168,6 +174,7 @@ class Limits:
     max_anonymous_connections_per_ip: int
     operations_per_second: float
     operations_burst: int
+    reauthenticate: float
 
     @classmethod
     def from_settings(cls) -> "Limits":
@@ -180,6 +187,7 @@ class Limits:
             max_anonymous_connections_per_ip=settings.WEBSOCKET_MAX_ANONYMOUS_CONNECTIONS_PER_IP,
             operations_per_second=settings.WEBSOCKET_OPERATIONS_PER_SECOND,
             operations_burst=settings.WEBSOCKET_OPERATIONS_BURST,
+            reauthenticate=settings.WEBSOCKET_REAUTHENTICATE_SECONDS,
         )
 
 
@@ -547,6 +555,8 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         # The bearer token of `connection_init` (None: anonymous), and what watches its user.
         self._token: str | None = None
         self._account: AccountWatch | None = None
+        # Waits for the hub to heal, to watch the account again (``_watch_again``).
+        self._rewatch: asyncio.Task | None = None
         # How many times news of the account was heard; while a check of it is pending, an
         # event set once it is done (what the subscriptions deliver waits for it).
         self._account_news = 0
@@ -662,6 +672,8 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         if self._token is not None and (expires := token_expires_at(self._token)) is not None:
             delay = max(0.0, expires - self.clock())
             self._expiry = asyncio.get_running_loop().call_later(delay, self._expired)
+        if self.user.is_authenticated and self.limits.reauthenticate > 0:
+            self._spawn(self._reauthenticate, self.limits.reauthenticate)
 
     async def _on_ping(self, message):
         # The pong carries the ping's payload back, as graphql-ws's server does: a client can
@@ -775,6 +787,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         try:
             await self._authorize(operation.context)
         except runner.OperationRefused as refused:
+            _close_for_an_outage(refused.errors)
             await self._send_error(operation.id, refused.errors)
             return None
         # The text names the operation, for results shared between subscribers of it.
@@ -812,6 +825,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             # the protocol's `error`, which ends the operation.
             source = await run.subscribe(context)
         except runner.OperationRefused as refused:
+            _close_for_an_outage(refused.errors)
             await self._send_error(operation.id, refused.errors)
             return
         events = aiter(source)
@@ -821,11 +835,11 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
                     event = await anext(events)
                 except StopAsyncIteration:
                     break
-                except OUTAGE_ERRORS:
-                    # The database or Redis is unreachable, not a bug: the socket closes with
-                    # 4503 (``_guard``), and the client resumes where it was.
-                    raise
                 except Exception as error:
+                    if is_outage(error):
+                        # The database or Redis is unreachable, not a bug: the socket closes
+                        # with 4503 (``_guard``), and the client resumes where it was.
+                        raise
                     # The stream failed (an error of the API's, or a bug: masked and logged).
                     raise run.stream_failed(error) from error
                 if getattr(event, "shared_result_key", None) is not None:
@@ -833,6 +847,9 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
                     await self._send_next(operation.id, text)
                     continue
                 result = await self._in_thread(self._execution, run, context, event)
+                # An event that met an outage is not delivered as a failure: the client
+                # resumes, and reads again what the event was to tell.
+                _close_for_an_outage(result.errors or ())
                 await self._send({"id": operation.id, "type": "next", "payload": result.formatted})
         except runner.OperationRefused as refused:
             await self._send_error(operation.id, refused.errors)
@@ -889,14 +906,14 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
 
     def _authenticate_for_operation(self):
         """``_authenticate``, for an operation about to run: a failure other than a refused
-        token (the database unreachable) is that operation's error, masked and logged as over
-        HTTP, and the socket stays open."""
+        token is that operation's error, decided, masked and logged as over HTTP (the database
+        unreachable: SERVICE_UNAVAILABLE), and the socket stays open."""
         try:
             return self._authenticate()
         except CloseConnection:
             raise
         except Exception as error:
-            failure = runner.internal_error(error, self.request_id)
+            failure = runner.unexpected_error(error, self.request_id)
             raise runner.OperationRefused([failure]) from error
 
     async def _authorize(self, context: WebsocketContext) -> None:
@@ -922,34 +939,97 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         (4403); accepted, the running subscriptions go on as the user read now."""
         while True:
             heard = self._account_news
-            user = await self._in_thread(self._authenticate)
-            self.user = user
-            for operation in self._operations.values():
-                if operation.streaming and operation.context is not None:
-                    operation.context.user = user
+            self._viewer_is(await self._in_thread(self._authenticate))
             if heard == self._account_news:
                 break
         # Refused, the socket closes and what waits is cancelled with it.
         done, self.account_check = self.account_check, None
         done.set()
 
+    def _viewer_is(self, user) -> None:
+        """``user``, as a check of the token read it: the connection's viewer, and that of its
+        running subscriptions from their next delivery on."""
+        self.user = user
+        for operation in self._operations.values():
+            if operation.streaming and operation.context is not None:
+                operation.context.user = user
+
+    async def _reauthenticate(self, interval: float) -> None:
+        """Check the token again every ``interval`` seconds (``WEBSOCKET_REAUTHENTICATE_SECONDS``)
+        as news of the account would have it checked: refused, the socket closes (4403);
+        accepted, the subscriptions go on as the user read now. News that never came (lost
+        with the channel layer as it was sent, or while the account was not watched) is acted
+        on within ``interval`` all the same.
+
+        The first check comes at a random point of the second half of the first interval, so
+        that sockets opened together (after a deploy, or an outage) are not all checked at
+        once ever after. Deliveries do not wait for it: it bounds how long lost news can
+        hold, where news heard is acted on first. An outage met by a check is no news of the
+        account: the socket stays as it is, and the next interval checks again."""
+        delay = interval * random.uniform(0.5, 1.0)  # noqa: S311 (a spread, not a secret)
+        while True:
+            await asyncio.sleep(delay)
+            delay = interval
+            heard = self._account_news
+            try:
+                user = await self._in_thread(self._authenticate)
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                logger.warning(
+                    "Websocket %s: the token could not be checked again now: %r",
+                    self.connection_id,
+                    error,
+                )
+                continue
+            # News heard meanwhile has a check of its own, begun after this one: its reading
+            # is the newer one.
+            if heard == self._account_news:
+                self._viewer_is(user)
+
     async def _watch_account(self) -> None:
         """Listen to the user's news (``USER_ACCOUNT``) through the process's hub. While the
         channel layer is unavailable the connection goes on unwatched: its queries and
-        mutations check the token each time, and it may start no subscription until watched."""
+        mutations check the token each time, it may start no subscription until watched, and
+        it watches again once the hub has healed (``_watch_once_healed``)."""
         if self._hub is None:
             self._hub = GroupHub.of(get_channel_layer())
+        if not await self._join_account():
+            self._watch_once_healed()
+
+    async def _join_account(self) -> bool:
+        """Join the user's group through the hub; whether the account is watched now."""
         watch = AccountWatch(self, group_name(USER_ACCOUNT, id=self.user.pk))
         try:
             await self._hub.join(watch.group, watch)
         except ChannelLayerUnavailable:
             logger.info("Websocket %s: the account's news cannot be heard now", self.connection_id)
-            return
+            return False
+        if self._account is not None or self._closed:
+            # Another join got there first (a subscription's, and one after healing), or the
+            # connection ended meanwhile: one watch of the account is enough.
+            await self._hub.leave(watch.group, watch)
+            return self._account is not None
         self._account = watch
+        return True
 
     def account_watch_lost(self, watch: AccountWatch) -> None:
+        """The hub dropped ``watch`` with the channel layer: watch again once it has healed."""
         if self._account is watch:
             self._account = None
+            self._watch_once_healed()
+
+    def _watch_once_healed(self) -> None:
+        if not self._closed and (self._rewatch is None or self._rewatch.done()):
+            self._rewatch = self._spawn(self._watch_again)
+
+    async def _watch_again(self) -> None:
+        """Wait for the hub to heal, watch the account again, and check the token at once, as
+        news of the account would: what was told while nothing was listening was lost."""
+        while self._account is None and not self._closed:
+            await self._hub.healed()
+            if await self._join_account():
+                self.account_news()
 
     def _expired(self) -> None:
         """The token's expiry came: close the socket (4403)."""
@@ -1035,11 +1115,12 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
             await coroutine
         except CloseConnection as close:
             await self.close_with(close.code, close.reason)
-        except OUTAGE_ERRORS:
-            # The database or Redis is unreachable, not a bug: 4503, which clients retry.
-            logger.warning("Websocket %s failed: a service is unavailable", name, exc_info=True)
-            await self.close_with(CloseCode.SERVICE_UNAVAILABLE, "Service unavailable")
-        except Exception:
+        except Exception as error:
+            if is_outage(error):
+                # The database or Redis is unreachable, not a bug: 4503, which clients retry.
+                logger.warning("Websocket %s failed: a service is unavailable", name, exc_info=True)
+                await self.close_with(CloseCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE)
+                return
             logger.exception("Websocket %s failed", name)
             await self.close_with(CloseCode.INTERNAL_SERVER_ERROR, "Internal server error")
 
@@ -1090,6 +1171,16 @@ _shared_results: dict[tuple, str] = {}
 
 def _json(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _close_for_an_outage(errors) -> None:
+    """CloseConnection(4503) when a subscription's ``errors`` hold an outage's
+    (SERVICE_UNAVAILABLE): an `error` would end the subscription for good (graphql-ws does not
+    subscribe again after one), and a `next` would tell of a failure instead of the event. The
+    client reconnects and subscribes again (the chat with ``after``), once the service is back.
+    """
+    if any(runner.is_unavailable(error) for error in errors):
+        raise CloseConnection(CloseCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE)
 
 
 def _variables_key(variables: dict | None) -> str:

@@ -4,8 +4,9 @@ import json
 import threading
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
-from graphql import parse
+from graphql import GraphQLError, parse
 
 from backend.asgi import application
 from schema.core import documents
@@ -865,3 +866,46 @@ async def test_a_new_document_is_prepared_off_the_sockets_event_loop(websocket, 
 
     # Parsed and validated in a thread the first time; from memory on the loop after that.
     assert [thread is loop_thread for thread in threads] == [False, True]
+
+
+# -- One preparation for both transports -------------------------------------------------------
+def test_both_transports_prepare_operations_with_the_one_function():
+    from schema import views
+    from schema.core import websocket as websocket_module
+
+    assert views.prepare_operation is websocket_module.prepare_operation
+    assert views.prepare_operation is documents.prepare_operation
+
+
+async def test_a_check_of_the_preparation_holds_over_http_and_the_websocket(
+    client, websocket, monkeypatch
+):
+    # Given a check added to the preparation of every operation
+    def check_variables(operation, variables, limits):
+        error = GraphQLError("No.", operation, extensions={"code": "CHECKED_ONCE"})
+        raise documents.DocumentError([error])
+
+    monkeypatch.setattr(documents, "check_variables", check_variables)
+    socket = await websocket()
+
+    # When an operation is sent over each transport
+    over_http = await sync_to_async(run)(client, CITY_NAMES)
+    await socket.send_json_to({"id": "1", "type": "subscribe", "payload": {"query": CITY_NAMES}})
+
+    # Then both answer it
+    assert codes(over_http) == ["CHECKED_ONCE"]
+    frame = await socket.receive_json_from(timeout=2)
+    assert frame == {"id": "1", "type": "error", "payload": over_http.json()["errors"]}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+def test_a_mutation_by_get_is_refused_whatever_it_would_cost(client, settings, accept):
+    settings.GRAPHQL_MAX_COST = 1
+    mutation = 'mutation { deviceRegister(token: "fcm-1", platform: ANDROID) { errors { code } } }'
+
+    response = client.get(URL, {"query": mutation}, headers={"Accept": accept})
+
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert codes(response) == ["METHOD_NOT_ALLOWED"]

@@ -7,10 +7,13 @@ import uuid
 
 import graphene
 import pytest
+from django.db import OperationalError
 from django.test import RequestFactory
 
 from schema.core.errors import UserInputError
 from schema.views import GraphQLHttpView
+from tests.conftest import bearer_for
+from tests.outages import database_unreachable
 
 URL = "/graphql/"
 
@@ -26,6 +29,7 @@ class Unencodable(graphene.Scalar):
 class SampleQuery(graphene.ObjectType):
     fine = graphene.String()
     boom = graphene.String()
+    lost = graphene.String()
     known = graphene.String()
     unencodable = graphene.Field(Unencodable)
 
@@ -36,6 +40,10 @@ class SampleQuery(graphene.ObjectType):
     @staticmethod
     def resolve_boom(root, info):
         raise RuntimeError('relation "accounts_user" does not exist: SELECT password FROM …')
+
+    @staticmethod
+    def resolve_lost(root, info):
+        raise OperationalError("terminating connection due to administrator command")
 
     @staticmethod
     def resolve_known(root, info):
@@ -140,6 +148,78 @@ def test_a_failure_of_the_view_itself_is_a_500_in_json(caplog):
     assert error["message"] == "Internal server error."
     assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert error["extensions"]["requestId"] in caplog.records[0].getMessage()
+
+
+# -- Outages ---------------------------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+def test_an_outage_at_the_token_check_is_a_503_to_retry_after_a_while(
+    client, user_factory, caplog, accept
+):
+    token = bearer_for(user_factory())
+
+    with caplog.at_level(logging.INFO), database_unreachable():
+        response = client.post(
+            URL,
+            json.dumps({"query": "{ me { email } }"}),
+            content_type="application/json",
+            headers={
+                "Accept": accept,
+                "Authorization": f"Bearer {token}",
+                "X-Request-ID": "req-4242",
+            },
+        )
+
+    # Not a bug: 503 in either media type, with when to try again, and no data.
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"] == f"{accept}; charset=utf-8"
+    assert response["Cache-Control"] == "private, no-store"
+    assert decoded(response) == {
+        "errors": [
+            {
+                "message": "Service unavailable; try again.",
+                "extensions": {
+                    "code": "SERVICE_UNAVAILABLE",
+                    "retryAfter": 5,
+                    "requestId": "req-4242",
+                },
+            }
+        ]
+    }
+    # Logged once, as a warning with the request's ID: nothing for an error tracker.
+    assert [(r.levelname, r.name) for r in caplog.records if r.levelno >= logging.WARNING] == [
+        ("WARNING", "schema.core.runner")
+    ]
+    assert "req-4242" in caplog.records[0].getMessage()
+
+
+def test_an_outage_inside_execution_keeps_the_data_with_a_coded_error(caplog):
+    with caplog.at_level(logging.WARNING, logger="schema.core.runner"):
+        response = run("{ fine lost }", **{"X-Request-ID": "req-43"})
+
+    assert response.status_code == 200
+    assert decoded(response) == {
+        "errors": [
+            {
+                "message": "Service unavailable; try again.",
+                "locations": [{"line": 1, "column": 8}],
+                "path": ["lost"],
+                "extensions": {
+                    "code": "SERVICE_UNAVAILABLE",
+                    "retryAfter": 5,
+                    "requestId": "req-43",
+                },
+            }
+        ],
+        "data": {"fine": "fine", "lost": None},
+    }
+    [record] = caplog.records
+    assert (record.levelname, record.exc_info) == ("WARNING", None)
+    assert record.getMessage() == (
+        "Service unavailable in GraphQL request req-43 at lost: "
+        "OperationalError: terminating connection due to administrator command"
+    )
 
 
 # -- Size limits ------------------------------------------------------------------------------

@@ -7,12 +7,13 @@ import base64
 import pytest
 from graphql_relay import to_global_id
 
-from schema.core.ids import MAX_PK, parse_id, primary_key
+from core.integers import MAX_BIGINT
+from schema.core.ids import parse_id, primary_key
 
 # IDs of the expected type spelling keys no row can have, and IDs that name no type at all.
 MALFORMED = {
     "5,000 digits": lambda kind: to_global_id(kind, "9" * 5_000),
-    "past bigint": lambda kind: to_global_id(kind, str(MAX_PK + 1)),
+    "past bigint": lambda kind: to_global_id(kind, str(MAX_BIGINT + 1)),
     "20 digits": lambda kind: to_global_id(kind, "1" * 20),
     "negative": lambda kind: to_global_id(kind, "-1"),
     "NUL": lambda kind: to_global_id(kind, "\x00"),
@@ -112,8 +113,8 @@ def test_a_malformed_id_in_a_mutation_is_a_field_error(gql, user_factory, spelli
     [
         ("0", 0),
         ("42", 42),
-        (str(MAX_PK), MAX_PK),
-        (str(MAX_PK + 1), None),
+        (str(MAX_BIGINT), MAX_BIGINT),
+        (str(MAX_BIGINT + 1), None),
         ("0" * 20, None),
         ("9" * 5_000, None),
         ("-1", None),

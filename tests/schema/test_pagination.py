@@ -757,6 +757,20 @@ def test_the_keyset_refuses_a_cursor_that_is_no_text_of_its_alphabet(db, after):
         keyset.values(after)
 
 
+def test_the_keyset_reads_cursors_up_to_the_cursor_length_setting(event_factory, almaty, settings):
+    event = event_at(event_factory, almaty, BASE)
+    keyset = Keyset(Event.objects.order_by("starts_at", "id"), "EventConnection")
+    cursor = keyset.cursor(event)
+    settings.GRAPHQL_MAX_CURSOR_LENGTH = len(cursor)
+    read = keyset.values(cursor)
+
+    settings.GRAPHQL_MAX_CURSOR_LENGTH = len(cursor) - 1
+
+    assert read == [event.starts_at, event.pk]
+    with pytest.raises(InvalidCursor):
+        keyset.values(cursor)
+
+
 def test_the_keyset_reads_back_what_it_writes(event_factory, almaty):
     event = event_at(event_factory, almaty, BASE + 123_456 * MICROSECOND)
     keyset = Keyset(Event.objects.order_by("-starts_at", "-id"), "EventConnection")

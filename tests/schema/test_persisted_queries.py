@@ -9,6 +9,7 @@ from django.core.cache import cache
 
 from accounts.models import Device
 from tests.conftest import bearer_for
+from tests.outages import cache_down  # noqa: F401 (a fixture, found by pytest by name)
 
 URL = "/graphql/"
 QUERY = "{ languages { code } }"
@@ -102,6 +103,31 @@ def test_an_invalid_document_is_not_persisted(client):
 
     assert codes(response) == ["GRAPHQL_VALIDATION_FAILED"]
     assert codes(afterwards) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+def test_a_document_over_the_cost_limit_is_not_persisted(client, settings):
+    settings.GRAPHQL_MAX_COST = 1
+
+    response = post(client, {"query": QUERY, "extensions": persisted()})
+    settings.GRAPHQL_MAX_COST = 1_000
+    afterwards = post(client, {"extensions": persisted()})
+
+    assert codes(response) == ["QUERY_TOO_COMPLEX"]
+    assert codes(afterwards) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+@pytest.mark.usefixtures("cache_down")
+def test_while_the_cache_is_down_a_client_that_sends_hashes_goes_on_with_the_text(client):
+    # The server cannot find the text of a hash: the client is asked for it, as Apollo's link
+    # does on its own, and the text runs without being stored.
+    by_hash = post(client, {"extensions": persisted()})
+    with_the_text = post(client, {"query": QUERY, "extensions": persisted()})
+    by_hash_again = post(client, {"extensions": persisted()})
+
+    assert by_hash.status_code == by_hash_again.status_code == 200
+    assert codes(by_hash) == codes(by_hash_again) == ["PERSISTED_QUERY_NOT_FOUND"]
+    assert with_the_text.status_code == 200
+    assert {"code": "kk"} in with_the_text.json()["data"]["languages"]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from graphql_relay import to_global_id
 from cities.models import CityFollow
 from core.ratelimit import Rate
 from tests.conftest import GRAPHQL_URL, bearer_for
+from tests.outages import cache_down  # noqa: F401 (a fixture, found by pytest by name)
 
 PASSWORD = "correct horse battery staple"
 
@@ -188,3 +189,35 @@ def test_failed_sign_ins_are_still_throttled_per_email(post, settings, user_fact
     ]
 
     assert codes == ["INVALID_CREDENTIALS", "INVALID_CREDENTIALS", "RATE_LIMITED"]
+
+
+# -- While the cache is down -------------------------------------------------------------------
+@pytest.mark.usefixtures("cache_down")
+def test_while_the_cache_is_down_mutations_go_through_uncounted(
+    post, settings, user_factory, city_factory
+):
+    # A limit protects the service; it is no reason to refuse it.
+    settings.RATE_LIMIT_MUTATIONS_USER = Rate(1, 60)
+    ada = user_factory()
+
+    results = [follow(post, ada, city_factory()) for _ in range(3)]
+
+    assert [result["data"]["cityFollow"]["errors"] for result in results] == [[], [], []]
+    assert CityFollow.objects.filter(user=ada).count() == 3
+
+
+@pytest.mark.usefixtures("cache_down")
+def test_while_the_cache_is_down_sign_in_is_refused_until_failures_can_be_counted(
+    post, user_factory
+):
+    # Past the rate limits (let through), the failed sign-ins of the e-mail cannot be counted:
+    # a password could be guessed without a limit for as long as the outage lasts.
+    user_factory(email="office@example.org")
+
+    result = post(TOKEN_CREATE, {"email": "office@example.org", "password": PASSWORD})
+
+    assert result["data"] == {"tokenCreate": None}
+    (error,) = result["errors"]
+    assert error["path"] == ["tokenCreate"]
+    assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert error["extensions"]["retryAfter"] == 5

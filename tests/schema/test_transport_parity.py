@@ -4,13 +4,15 @@ with the request's or the connection's ID and counted alike. If one transport gr
 its own, these tests say so."""
 
 import asyncio
+import contextlib
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import redis
 from channels.testing import WebsocketCommunicator
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from graphql_relay import to_global_id
 from prometheus_client import REGISTRY
 
@@ -18,6 +20,7 @@ from backend.asgi import application
 from schema.cities import resolvers as city_resolvers
 from schema.core.execution import PlannedExecutionContext
 from tests.conftest import bearer_for
+from tests.outages import database_unreachable
 from tests.schema.test_websocket_protocol import HOST, PROTOCOL, disconnect, in_db, init, receive
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,6 +31,7 @@ WEBSOCKET_ID = "websocket-conn-0001"
 CITY = "query City($slug: String) { city(slug: $slug) { name } }"
 CITIES = "query Cities($first: Int) { cities(first: $first) { edges { node { name } } } }"
 TWO_ALIASES = "{ a: languages { code } b: languages { code } }"
+ME = "{ me { email } }"
 REPORTS = "query Reports($id: ID!) { event(id: $id) { title chatReports { totalCount } } }"
 FOLLOW = """
 mutation Follow($city: ID!) {
@@ -48,26 +52,30 @@ async def database_thread():
 
 @pytest.fixture
 def over_http(client):
-    """POST an operation to /graphql/ with ``X-Request-ID: HTTP_ID``; the response's body."""
+    """POST an operation to /graphql/ with ``X-Request-ID: HTTP_ID``, ``during`` what
+    happens meanwhile (a context manager); the response's body, which has ``status``."""
 
-    async def send(query, variables=None, token=None):
+    async def send(query, variables=None, token=None, during=contextlib.nullcontext, status=200):
         headers = {"HTTP_X_REQUEST_ID": HTTP_ID}
         if token is not None:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         body = json.dumps({"query": query, "variables": variables or {}})
-        response = await in_db(
-            lambda: client.post("/graphql/", body, content_type="application/json", **headers)
-        )
-        assert response.status_code == 200, response.content
+
+        def post():
+            with during():
+                return client.post("/graphql/", body, content_type="application/json", **headers)
+
+        response = await in_db(post)
+        assert response.status_code == status, response.content
         return response.json()
 
     return send
 
 
-async def over_websocket(query, variables=None, token=None):
-    """Run an operation over a websocket opened with ``X-Request-ID: WEBSOCKET_ID``; its
-    answer in the shape of an HTTP body: a `next` payload, or an `error` message's errors as
-    ``{"errors": […]}``."""
+async def over_websocket(query, variables=None, token=None, during=contextlib.nullcontext):
+    """Run an operation over a websocket opened with ``X-Request-ID: WEBSOCKET_ID`` (signed
+    in before ``during`` begins); its answer in the shape of an HTTP body: a `next` payload,
+    or an `error` message's errors as ``{"errors": […]}``."""
     socket = WebsocketCommunicator(
         application,
         "/graphql/",
@@ -80,8 +88,9 @@ async def over_websocket(query, variables=None, token=None):
         await init(socket, {"token": token} if token is not None else None)
         assert await receive(socket) == {"type": "connection_ack"}
         payload = {"query": query, "variables": variables or {}}
-        await socket.send_json_to({"id": "op", "type": "subscribe", "payload": payload})
-        frame = await receive(socket)
+        with during():
+            await socket.send_json_to({"id": "op", "type": "subscribe", "payload": payload})
+            frame = await receive(socket)
         if frame["type"] == "next":
             assert await receive(socket) == {"id": "op", "type": "complete"}
             return frame["payload"]
@@ -102,11 +111,14 @@ def without_request_ids(body: dict, request_id: str) -> dict:
     return body
 
 
-async def both(over_http, query, variables=None, token=None) -> dict:
-    """The operation's answer over HTTP and over the websocket, which must be the same but for
-    the request IDs (each transport's own); that answer."""
-    http = await over_http(query, variables, token)
-    websocket = await over_websocket(query, variables, token)
+async def both(
+    over_http, query, variables=None, token=None, during=contextlib.nullcontext, http_status=200
+) -> dict:
+    """The operation's answer over HTTP and over the websocket, ``during`` what happens
+    meanwhile, which must be the same but for the request IDs (each transport's own); that
+    answer."""
+    http = await over_http(query, variables, token, during, http_status)
+    websocket = await over_websocket(query, variables, token, during)
 
     assert without_request_ids(websocket, WEBSOCKET_ID) == without_request_ids(http, HTTP_ID)
     return without_request_ids(http, HTTP_ID)
@@ -150,6 +162,70 @@ async def test_an_unexpected_error_is_masked_logged_with_the_id_and_counted_alik
     ]
     assert all(record.exc_info[0] is RuntimeError for record in logged)
     assert operations("query", "error") == failed + 2
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        OperationalError("terminating connection due to administrator command"),
+        InterfaceError("connection already closed"),
+        redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
+    ],
+    ids=["database-lost", "database-closed", "redis-refused"],
+)
+async def test_an_outage_in_a_resolver_is_service_unavailable_logged_as_a_warning_alike(
+    over_http, monkeypatch, caplog, outage
+):
+    def city(id, slug):
+        raise outage
+
+    monkeypatch.setattr(city_resolvers, "city", city)
+    failed = operations("query", "error")
+
+    with caplog.at_level(logging.WARNING, logger="schema.core.runner"):
+        answer = await both(over_http, CITY, {"slug": "aktau-kz"})
+
+    # The data as far as it goes, and an error that says to try again, not that it is a bug.
+    assert answer == {
+        "data": {"city": None},
+        "errors": [
+            {
+                "message": "Service unavailable; try again.",
+                "locations": [{"line": 1, "column": 29}],
+                "path": ["city"],
+                "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5},
+            }
+        ],
+    }
+    logged = [record for record in caplog.records if record.name == "schema.core.runner"]
+    assert sorted((record.levelname, record.getMessage()) for record in logged) == [
+        ("WARNING", f"Service unavailable in GraphQL request {request_id} at city: {cause}")
+        for request_id in (HTTP_ID, WEBSOCKET_ID)
+        for cause in [f"{type(outage).__name__}: {outage}"]
+    ]
+    assert operations("query", "error") == failed + 2
+
+
+async def test_an_outage_at_the_token_check_is_service_unavailable_alike(
+    over_http, user_factory, caplog
+):
+    token = await in_db(lambda: bearer_for(user_factory()))
+
+    with caplog.at_level(logging.WARNING, logger="schema.core.runner"):
+        answer = await both(
+            over_http, ME, token=token, during=database_unreachable, http_status=503
+        )
+
+    # Nothing ran: over HTTP the request's error (503), over the socket the operation's.
+    assert answer == {
+        "errors": [
+            {
+                "message": "Service unavailable; try again.",
+                "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5},
+            }
+        ]
+    }
+    assert sorted(record.levelname for record in caplog.records) == ["WARNING", "WARNING"]
 
 
 async def test_variables_that_do_not_fit_are_refused_alike(over_http):

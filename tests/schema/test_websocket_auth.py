@@ -8,6 +8,7 @@ Changes are made through the services, the ORM or the HTTP endpoint in a worker 
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +35,7 @@ from schema.core.websocket import TOKEN_EXPIRED, GraphQLWebsocketConsumer
 from schema.events.chat import subscriptions as chat_subscriptions
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory, MembershipFactory
+from tests.outages import database_unreachable
 from tests.schema.layer_outage import LayerOutage
 from tests.schema.test_websocket_protocol import (
     HOST,
@@ -579,3 +581,134 @@ async def test_once_the_channel_layer_heals_a_new_subscription_hears_the_account
     finally:
         await hub.close()
         await outage.close()
+
+
+@pytest.fixture
+async def healing_layer(monkeypatch):
+    """The channel layer, lost (``begin``) and back (``end``) within the test; the hub heals
+    quickly."""
+    monkeypatch.setattr(group_hub, "RETRY_SECONDS", 0.02)
+    monkeypatch.setattr(group_hub, "PROBE_TIMEOUT_SECONDS", 1.0)
+    outage = LayerOutage(monkeypatch)
+    hub = GroupHub.of(outage.layer)
+    yield outage, hub
+    await hub.close()
+    await outage.close()
+
+
+async def test_once_healed_a_socket_without_subscriptions_watches_its_account_again(
+    connected, ada, settings, healing_layer
+):
+    # Given a signed-in socket with no subscription, whose process lost the channel layer and
+    # got it back (and no check of its own to fall back on)
+    settings.WEBSOCKET_REAUTHENTICATE_SECONDS = 0
+    outage, hub = healing_layer
+    account = group_name(USER_ACCOUNT, id=ada.pk)
+    session = await in_db(sign_in, ada)
+    socket = await connected(session.access_token)
+    await outage.begin()
+    await eventually(lambda: hub.problem and hub.listeners(account) == 0, timeout=5)
+    outage.end()
+
+    # When the session is revoked once it watches again
+    await eventually(lambda: hub.listeners(account) == 1, timeout=5)
+    await in_db(tokens.revoke_tokens, session.refresh_token)
+
+    # Then the news closes it, as before the outage
+    await assert_closed(socket, 4403, SESSION_ENDED)
+
+
+async def test_news_told_while_the_layer_was_lost_is_acted_on_once_it_is_back(
+    connected, ada, settings, healing_layer
+):
+    # Given a signed-in socket whose process lost the channel layer
+    settings.WEBSOCKET_REAUTHENTICATE_SECONDS = 0
+    outage, hub = healing_layer
+    session = await in_db(sign_in, ada)
+    socket = await connected(session.access_token)
+    await outage.begin()
+    await eventually(lambda: hub.problem, timeout=5)
+
+    # When the session is revoked meanwhile (its news is lost), and the layer comes back
+    await in_db(tokens.revoke_tokens, session.refresh_token)
+    outage.end()
+
+    # Then the socket checks its token as it watches again, and closes
+    await assert_closed(socket, 4403, SESSION_ENDED)
+
+
+# ---------------------------------------------------------------------------------------------
+# News that never came: the token checked again on a timer
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def checks(monkeypatch):
+    """The connections' checks of their token, each recorded as it starts."""
+    started = []
+    authenticate = GraphQLWebsocketConsumer._authenticate
+
+    def recorded(consumer):
+        started.append(consumer.connection_id)
+        return authenticate(consumer)
+
+    monkeypatch.setattr(GraphQLWebsocketConsumer, "_authenticate", recorded)
+    return started
+
+
+async def test_a_revocation_whose_news_was_lost_closes_the_socket_at_its_next_check(
+    connected, ada, settings
+):
+    settings.WEBSOCKET_REAUTHENTICATE_SECONDS = 0.1
+    pair = await in_db(sign_in, ada)
+    socket = await connected(pair.access_token)
+
+    # Revoked behind the ORM's back: nothing is told, no operation is started.
+    await in_db(revoke_unannounced, pair)
+
+    await assert_closed(socket, 4403, SESSION_ENDED)
+
+
+async def test_a_role_taken_away_unannounced_reaches_a_running_subscription_at_the_next_check(
+    connected, rooms_read, ada, moderator, room, settings, checks
+):
+    settings.WEBSOCKET_REAUTHENTICATE_SECONDS = 0.1
+    socket = await connected(await in_db(bearer_for, moderator))
+    await subscribe(socket, "chat", MODERATED_CHAT, {"event": gid(room)})
+    await eventually(lambda: rooms_read == [room.pk])
+
+    # The role goes without a word to the socket (raw SQL); checks of the token follow.
+    def leave_quietly():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM cities_officemembership WHERE user_id = %s", [moderator.pk])
+
+    await in_db(leave_quietly)
+    since = len(checks)
+    # Two checks begun: the first one begun after the change has read it.
+    await eventually(lambda: len(checks) >= since + 2)
+    await in_db(chat_services.send_message, ada, room, "Hello", "c-1")
+
+    frame = await receive(socket)
+    assert frame["payload"]["data"] == {
+        "chatMessages": {
+            "kind": "CREATED",
+            "message": {"body": "Hello", "event": {"chatReports": None}},
+        }
+    }
+    assert [error["extensions"]["code"] for error in frame["payload"]["errors"]] == [
+        "PERMISSION_DENIED"
+    ]
+
+
+async def test_a_check_that_meets_an_outage_leaves_the_socket_open(
+    connected, ada, settings, caplog
+):
+    settings.WEBSOCKET_REAUTHENTICATE_SECONDS = 0.05
+    socket = await connected(await in_db(bearer_for, ada))
+
+    def failed_checks():
+        return [r for r in caplog.records if "could not be checked again" in r.getMessage()]
+
+    with caplog.at_level(logging.WARNING, logger="schema.core.websocket"), database_unreachable():
+        await eventually(lambda: len(failed_checks()) >= 2)
+
+    # No news of the account: the socket goes on, and answers as before.
+    await answers_me(socket, "ada@example.org")

@@ -15,11 +15,13 @@ from channels.testing import WebsocketCommunicator
 from django.db import OperationalError, connections
 
 from core import outages
-from core.shared_cache import shared_cache
 from schema.core import group_hub, groups
 from schema.core.group_hub import GroupHub
 from schema.core.websocket import AllowedOriginMiddleware, GraphQLWebsocketConsumer
+from tests.conftest import bearer_for
+from tests.outages import cache_down, database_unreachable  # noqa: F401 (a fixture)
 from tests.schema.layer_outage import LayerOutage
+from tests.schema.test_websocket_protocol import in_db
 from tests.waiting import eventually
 
 PROTOCOL = "graphql-transport-ws"
@@ -27,7 +29,12 @@ GROUP = groups.group_name(groups.EVENT_CHAT, id=626262)
 HELLO = "{ hello }"
 NEWS = "subscription News($group: String!) { news(group: $group) }"
 FROM_THE_DATABASE = "subscription { fromTheDatabase }"
+REFUSED_BY_THE_DATABASE = "subscription { refusedByTheDatabase }"
+READ_FROM_THE_DATABASE = "subscription { readFromTheDatabase }"
+COUNTDOWN = "subscription { countdown }"
 LIVE_UPDATES_UNAVAILABLE = "Live updates unavailable; reconnect"
+SERVICE_UNAVAILABLE = "Service unavailable"
+LOST = "terminating connection due to administrator command"
 
 
 class Query(graphene.ObjectType):
@@ -41,6 +48,9 @@ class Query(graphene.ObjectType):
 class Subscription(graphene.ObjectType):
     news = graphene.String(required=True, group=graphene.String(required=True))
     from_the_database = graphene.Int()
+    refused_by_the_database = graphene.Int()
+    read_from_the_database = graphene.Int()
+    countdown = graphene.Int()
 
     @staticmethod
     async def subscribe_news(root, info, group):
@@ -53,7 +63,29 @@ class Subscription(graphene.ObjectType):
     @staticmethod
     async def subscribe_from_the_database(root, info):
         yield 1
-        raise OperationalError("terminating connection due to administrator command")
+        raise OperationalError(LOST)
+
+    @staticmethod
+    def subscribe_refused_by_the_database(root, info):
+        # The source stream cannot open: a check before its first event met the outage.
+        raise OperationalError(LOST)
+
+    @staticmethod
+    async def subscribe_read_from_the_database(root, info):
+        yield 1
+        yield 2
+
+    @staticmethod
+    def resolve_read_from_the_database(root, info):
+        # Each event is read afresh; the second one's read meets the outage.
+        if root == 2:
+            raise OperationalError(LOST)
+        return root
+
+    @staticmethod
+    async def subscribe_countdown(root, info):
+        for number in (3, 2, 1):
+            yield number
 
 
 application = AllowedOriginMiddleware(
@@ -90,14 +122,17 @@ async def connected():
     """Open a socket and go through connection_init → connection_ack; all closed at the end."""
     sockets = []
 
-    async def connect():
+    async def connect(token=None):
         socket = WebsocketCommunicator(
             application, "/graphql/", headers=[(b"host", b"localhost")], subprotocols=[PROTOCOL]
         )
         socket.scope["client"] = ("203.0.113.9", 50000)
         sockets.append(socket)
         assert (await socket.connect())[0]
-        await socket.send_json_to({"type": "connection_init"})
+        init = {"type": "connection_init"}
+        if token is not None:
+            init["payload"] = {"token": token}
+        await socket.send_json_to(init)
         assert await receive(socket) == {"type": "connection_ack"}
         return socket
 
@@ -196,24 +231,70 @@ async def test_a_database_lost_under_a_subscription_closes_4503_not_4500(connect
     ]
 
 
-@pytest.fixture
-def cache_down(settings):
-    """The cache (Redis) at a port where nothing listens."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:9/0",
-        }
-    }
-    shared_cache.cache_clear()
-    yield
-    shared_cache.cache_clear()
-
-
-async def test_connections_are_let_in_uncounted_while_the_cache_is_down(connected, cache_down):
+@pytest.mark.usefixtures("cache_down")
+async def test_connections_are_let_in_uncounted_while_the_cache_is_down(connected):
     # Anonymous connections from one address are counted in the cache.
     socket = await connected()
 
     await subscribe(socket, "q", HELLO)
 
     assert await receive(socket) == next_frame("q", {"hello": "hello"})
+
+
+async def test_a_subscription_refused_by_an_outage_before_its_first_event_closes_4503(
+    connected, caplog
+):
+    socket = await connected()
+
+    with caplog.at_level(logging.WARNING):
+        await subscribe(socket, "db", REFUSED_BY_THE_DATABASE)
+
+        # No `error` for the operation: graphql-ws would not subscribe again after one.
+        await assert_closed(socket, 4503, SERVICE_UNAVAILABLE)
+
+    assert {record.levelname for record in caplog.records} == {"WARNING"}
+
+
+async def test_an_event_whose_reading_meets_an_outage_closes_4503_rather_than_failing(
+    connected,
+):
+    socket = await connected()
+
+    await subscribe(socket, "db", READ_FROM_THE_DATABASE)
+
+    # The event is not told as a failure: the client resumes, and reads it again.
+    assert await receive(socket) == next_frame("db", {"readFromTheDatabase": 1})
+    await assert_closed(socket, 4503, SERVICE_UNAVAILABLE)
+
+
+# ---------------------------------------------------------------------------------------------
+# The database lost under a signed-in socket
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+async def signed_in(connected, user_factory):
+    """A socket signed in with an access token of a user of the test database."""
+    return await connected(await in_db(lambda: bearer_for(user_factory())))
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_query_whose_token_check_meets_an_outage_is_its_error_and_the_socket_stays(
+    signed_in,
+):
+    with database_unreachable():
+        await subscribe(signed_in, "q", HELLO)
+        frame = await receive(signed_in)
+
+    assert frame["type"] == "error"
+    [error] = frame["payload"]
+    assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert error["extensions"]["retryAfter"] == 5
+    await subscribe(signed_in, "again", HELLO)
+    assert await receive(signed_in) == next_frame("again", {"hello": "hello"})
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_subscription_whose_token_check_meets_an_outage_closes_4503(signed_in):
+    with database_unreachable():
+        await subscribe(signed_in, "count", COUNTDOWN)
+
+        await assert_closed(signed_in, 4503, SERVICE_UNAVAILABLE)

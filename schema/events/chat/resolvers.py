@@ -16,12 +16,10 @@ from events.models import ChatMessage, ChatReaction, ChatReport, Event
 
 from ...core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 from ...core.ids import primary_key
-from ...core.pagination import paginate
+from ...core.pagination import cursor_fits, paginate
 from ...core.selection import is_selected
 
 _CURSOR_PREFIX = "chat:"
-# A cursor of the largest seq is 32 characters; longer text is refused undecoded.
-_MAX_CURSOR_LENGTH = 64
 
 
 # --- Cursors -------------------------------------------------------------------------------
@@ -39,7 +37,9 @@ def seq_of(cursor: str, field: str) -> int:
     in order under the room's lock and keeps (a deleted message keeps its place), so paging
     by it neither repeats nor skips whatever is sent meanwhile."""
     text = ""
-    if isinstance(cursor, str) and len(cursor) <= _MAX_CURSOR_LENGTH:
+    # Within the limit of every cursor (a chat's is 32 characters at most, and anything up to
+    # the limit decodes in microseconds); the seq is then checked to be a bigint.
+    if cursor_fits(cursor):
         try:
             text = base64.b64decode(cursor, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):

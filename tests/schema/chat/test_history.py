@@ -6,9 +6,11 @@ import time
 import pytest
 from django.utils import timezone
 
+from core.integers import MAX_BIGINT
 from events.chat import presence
 from events.models import Event
-from schema.events.chat.resolvers import cursor_of
+from schema.core.errors import UserInputError
+from schema.events.chat.resolvers import cursor_of, seq_of
 from tests.factories import MembershipFactory
 
 from .conftest import Role, gid, minutes
@@ -108,6 +110,19 @@ def test_the_author_alone_sees_a_messages_client_id(gql, room, ada, bob, message
         return history(gql, room, user=user)["edges"][0]["node"]["clientId"]
 
     assert (client_id(ada), client_id(bob), client_id(None)) == ("ada-1", None, None)
+
+
+def test_a_chat_cursor_is_read_up_to_the_cursor_length_setting(settings):
+    cursor = cursor_of(MAX_BIGINT)
+    settings.GRAPHQL_MAX_CURSOR_LENGTH = len(cursor)
+    read = seq_of(cursor, "before")
+
+    settings.GRAPHQL_MAX_CURSOR_LENGTH = len(cursor) - 1
+
+    assert read == MAX_BIGINT
+    with pytest.raises(UserInputError) as refused:
+        seq_of(cursor, "before")
+    assert refused.value.extensions == {"code": "INVALID_CURSOR", "field": "before"}
 
 
 @pytest.mark.parametrize(
