@@ -235,7 +235,8 @@ def params_from_graphql_body(body: bytes, querydict, query_string: str = "") -> 
 
 
 def checked_params(data: dict) -> GraphQLParams:
-    """``data``'s parameters if each has its type; null is the same as absent (spec §4.1)."""
+    """``data``'s parameters if each has its type; null is the same as absent (spec §4.1), and
+    so is an empty operationName."""
     query = data.get("query")
     operation_name = data.get("operationName")
     variables = data.get("variables")
@@ -251,7 +252,9 @@ def checked_params(data: dict) -> GraphQLParams:
     if query is None and not (extensions and "persistedQuery" in extensions):
         raise bad_request("A 'query' is required.")
     check_unicode(data)
-    return GraphQLParams(query, operation_name, variables, extensions)
+    # An empty name names no operation: the document's only one runs, as over GET (some
+    # clients send "" rather than leaving it out).
+    return GraphQLParams(query, operation_name or None, variables, extensions)
 
 
 def check_unicode(data: dict) -> None:

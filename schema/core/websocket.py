@@ -735,7 +735,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
         between. A query or mutation checks the token in the thread that runs it.
         """
         variables = payload.get("variables")
-        name = payload.get("operationName")
+        name = payload.get("operationName") or None  # "" names none, as over HTTP
         query = payload["query"]
         try:
             # The same standard rules, limits and document cache as over HTTP, then the

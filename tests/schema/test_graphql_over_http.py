@@ -540,3 +540,10 @@ def test_s5_4_subscriptions_are_refused_over_http(client):
 
     assert response.status_code == 400
     assert "websocket" in response.json()["errors"][0]["message"]
+
+
+def test_an_empty_operation_name_runs_the_documents_only_operation(client):
+    response = post(client, {"query": QUERY, "operationName": ""})
+
+    assert response.status_code == 200
+    assert response.json()["data"]["languages"][0] == {"code": "en"}

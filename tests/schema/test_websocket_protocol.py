@@ -1057,3 +1057,15 @@ async def test_each_connection_logs_with_a_request_id_of_its_own(header, kept):
     else:
         assert uuid.UUID(request_id)
     assert request_id_var.get() is None
+
+
+async def test_an_empty_operation_name_runs_the_documents_only_operation(connected):
+    socket = await connected()
+
+    payload = {"query": LANGUAGES, "operationName": ""}
+    await socket.send_json_to({"id": "unnamed", "type": "subscribe", "payload": payload})
+
+    assert await receive(socket) == next_frame(
+        "unnamed", {"languages": [{"code": "en"}, {"code": "ru"}, {"code": "kk"}, {"code": "ur"}]}
+    )
+    assert await receive(socket) == complete_frame("unnamed")
