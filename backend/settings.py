@@ -157,6 +157,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: channel layer, cache and Celery broker
 # ---------------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# How long a cache call waits for Redis to connect or answer before it fails as if Redis were
+# down (see CACHES below).
+REDIS_CACHE_TIMEOUT_SECONDS = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=1.0)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -183,6 +186,14 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # A cache call takes well under a millisecond; one that has not connected or been
+            # answered within a second meets a Redis that hangs (stopped, packets dropped), and
+            # fails as if it were down, rather than holding every request that reads the cache
+            # for the system's own timeouts.
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_CACHE_TIMEOUT_SECONDS,
+            },
         }
     }
 else:
