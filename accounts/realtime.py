@@ -20,8 +20,9 @@ deactivated or deleted account all of them, and otherwise the socket goes on wit
 afresh (roles included) for every delivery and operation from then on.
 
 The changes are caught where they are written, so that no path misses them: model signals for
-saves and deletions, and the querysets' ``update`` (``accounts.models``) for bulk updates, which
-send no signal. Raw SQL is not seen.
+saves and deletions (a queryset's ``delete`` sends them for each row), and the querysets'
+``update`` (``accounts.models``, ``cities.models``; ``bulk_update`` goes through it) and the
+memberships' ``bulk_create``, which send no signal. Raw SQL is not seen.
 """
 
 from enum import StrEnum
