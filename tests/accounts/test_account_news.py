@@ -2,6 +2,8 @@
 revokes a session, changes a user's rights or their office roles tells the user's group once the
 change commits; a rolled-back change, or one that takes nothing away, tells nothing."""
 
+import logging
+
 import pytest
 from channels.layers import get_channel_layer
 from django.db import transaction
@@ -104,6 +106,11 @@ def save_inactive(user):
     user.save()
 
 
+def sign_out(user):
+    pair = tokens.create_tokens(user.email, PASSWORD)
+    tokens.revoke_tokens(pair.refresh_token)
+
+
 def save_inactive_field(user):
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -173,6 +180,52 @@ def test_nothing_is_told_before_the_commit(django_capture_on_commit_callbacks, t
         assert told == []
 
     assert told == [news_of(ada, AccountChange.ACCOUNT_CHANGED)]
+
+
+@pytest.fixture
+def layer_refuses(monkeypatch):
+    """Every send to the channel layer fails, as while Redis is unreachable."""
+    layer = get_channel_layer()
+
+    async def group_send(group, message):
+        raise ConnectionError("Error connecting to redis:6379.")
+
+    monkeypatch.setattr(layer, "group_send", group_send)
+
+
+def is_inactive(user) -> bool:
+    return not user.is_active
+
+
+def is_signed_out(user) -> bool:
+    return user.refresh_tokens.get().revoked_at is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "kind", "saved"),
+    [(save_inactive, "account_changed", is_inactive), (sign_out, "session_revoked", is_signed_out)],
+    ids=["deactivated", "signed out"],
+)
+def test_news_that_cannot_be_sent_is_an_error_and_the_change_stays(
+    committed, layer_refuses, caplog, ada, change, kind, saved
+):
+    # Given a channel layer that cannot be reached
+    # When a change that takes something away commits
+    with caplog.at_level(logging.WARNING):
+        committed(change, ada)
+
+    # Then it is saved, and the lost news is an error naming the user and what changed
+    ada.refresh_from_db()
+    assert saved(ada)
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "accounts.realtime",
+            "ERROR",
+            f"Could not tell user {ada.pk}'s open websockets that their account changed "
+            f"({kind}): they keep the rights they had until they next check their token",
+        )
+    ]
+    assert isinstance(caplog.records[0].exc_info[1], ConnectionError)
 
 
 # -- Office roles -------------------------------------------------------------------------------
