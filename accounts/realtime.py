@@ -20,13 +20,17 @@ deactivated or deleted account all of them, and otherwise the socket goes on wit
 afresh (roles included) for every delivery and operation from then on.
 
 The changes are caught where they are written, so that no path misses them: model signals for
-saves and deletions, and the querysets' ``update`` (``accounts.models``) for bulk updates, which
-send no signal. Raw SQL is not seen.
+saves and deletions (a queryset's ``delete`` sends them for each row), and the querysets'
+``update`` (``accounts.models``, ``cities.models``; ``bulk_update`` goes through it) and the
+memberships' ``bulk_create``, which send no signal. Raw SQL is not seen.
 """
 
+import logging
 from enum import StrEnum
 
 from core.channel_groups import USER_ACCOUNT, broadcast_on_commit, group_name
+
+logger = logging.getLogger(__name__)
 
 # The user's fields that decide what the API lets them do: a change to one is told.
 RIGHTS_FIELDS = frozenset({"is_active", "is_superuser", "is_staff"})
@@ -43,8 +47,23 @@ class AccountChange(StrEnum):
 
 def account_changed(user_id: int, change: AccountChange) -> None:
     """Tell ``user_id``'s open websockets, on every server process, once the current transaction
-    commits (at once outside one), that their account changed: each checks its token again."""
-    broadcast_on_commit(group_name(USER_ACCOUNT, id=user_id), {"kind": change.value})
+    commits (at once outside one), that their account changed: each checks its token again.
+
+    A lost broadcast of this news is logged at ERROR, naming the user and the change, whatever
+    the cause (an outage included: such changes are few, so they cannot flood the error
+    reports). Other lost news leaves data stale, which the next read corrects; this leaves
+    power: a socket that missed it keeps the rights it had until it next checks its token."""
+
+    def lost(error: Exception) -> None:
+        logger.error(
+            "Could not tell user %s's open websockets that their account changed (%s): "
+            "they keep the rights they had until they next check their token",
+            user_id,
+            change.value,
+            exc_info=error,
+        )
+
+    broadcast_on_commit(group_name(USER_ACCOUNT, id=user_id), {"kind": change.value}, if_lost=lost)
 
 
 def accounts_changed(user_ids, change: AccountChange) -> None:

@@ -184,7 +184,9 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, but clearing it leaves the rest of the database (the
+            # channel layer's groups, the broker's queues) alone: see core/redis_cache.py.
+            "BACKEND": "core.redis_cache.SharedRedisCache",
             "LOCATION": REDIS_URL,
             # A cache call takes well under a millisecond; one that has not connected or been
             # answered within a second meets a Redis that hangs (stopped, packets dropped), and

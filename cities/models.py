@@ -2,11 +2,12 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 from text_unidecode import unidecode
 
+from accounts.realtime import AccountChange, accounts_changed
 from core.i18n import LANGUAGE_CODES, TranslatedField, column
 from core.validators import (
     latitude_validators,
@@ -213,6 +214,41 @@ class CityOffice(models.Model):
         return self.name_en
 
 
+class OfficeMembershipQuerySet(models.QuerySet):
+    """Memberships, whose changes in bulk reach their users' open websockets as a save or a
+    deletion does (``cities.receivers``, ``accounts.realtime``): ``update`` (``bulk_update``
+    goes through it) and ``bulk_create`` send no signal. A queryset's ``delete`` sends
+    ``post_delete`` for each row, since there is a receiver."""
+
+    # What a role is: a change to any of these gives, changes or takes one away.
+    ROLE_FIELDS = frozenset({"user", "user_id", "office", "office_id", "role"})
+
+    def update(self, **fields):
+        if self.ROLE_FIELDS.isdisjoint(fields):
+            return super().update(**fields)
+        with transaction.atomic(using=self.db):
+            rows = dict(self.values_list("pk", "user_id"))
+            updated = super().update(**fields)
+            users = list(rows.values())
+            if not {"user", "user_id"}.isdisjoint(fields):
+                # Moved to another user: both the one who lost the role and the one given it.
+                users += (
+                    self.model._base_manager.using(self.db)
+                    .filter(pk__in=rows)
+                    .values_list("user_id", flat=True)
+                )
+            accounts_changed(users, AccountChange.ROLES_CHANGED)
+        return updated
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            # With update_conflicts, rows that existed may have changed too: each is told.
+            accounts_changed([obj.user_id for obj in objs], AccountChange.ROLES_CHANGED)
+        return created
+
+
 class OfficeMembership(models.Model):
     """A user's role in a city office. A user may hold several roles in one office."""
 
@@ -227,6 +263,8 @@ class OfficeMembership(models.Model):
     office = models.ForeignKey(CityOffice, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OfficeMembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [

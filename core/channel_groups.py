@@ -34,6 +34,7 @@ Nothing here knows GraphQL: it needs Channels and Django's transactions only.
 
 import logging
 import re
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -84,10 +85,23 @@ async def broadcast(group: str, payload: dict) -> None:
     await get_channel_layer().group_send(group, broadcast_message(group, payload))
 
 
-def broadcast_on_commit(group: str, payload: dict) -> None:
+def broadcast_on_commit(
+    group: str, payload: dict, *, if_lost: Callable[[Exception], None] | None = None
+) -> None:
     """Send ``payload`` to ``group`` once the current transaction commits (at once outside one).
 
     Listeners then only hear of changes that are really in the database. A channel layer that
-    is down loses the broadcast but does not fail the request whose data has been saved.
+    is down loses the broadcast but does not fail the request whose data has been saved: Django
+    logs the failure (a ``robust`` on-commit callback), or, given ``if_lost``, calls it with the
+    error instead, for news whose loss must be reported in its own words.
     """
-    transaction.on_commit(lambda: async_to_sync(broadcast)(group, payload), robust=True)
+
+    def send() -> None:
+        try:
+            async_to_sync(broadcast)(group, payload)
+        except Exception as error:
+            if if_lost is None:
+                raise
+            if_lost(error)
+
+    transaction.on_commit(send, robust=True)

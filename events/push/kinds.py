@@ -145,8 +145,9 @@ registry.register(
         # A reminder held past quiet hours would arrive after the start.
         urgent=always,
         dedupe_key=_reminder_key,
-        # Moved to another time, the event gets a reminder of its own for it.
-        stale=(*EVENT_STILL_ON, staleness.start_moved),
+        # Moved to another time, the event gets a reminder of its own for it; once it has
+        # started, a reminder (held for a retry, say) is too late.
+        stale=(*EVENT_STILL_ON, staleness.start_moved, staleness.event_started),
         superseded_by=frozenset(),
     ),
 )

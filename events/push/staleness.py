@@ -83,6 +83,13 @@ def event_over(notification: Notification, state: Current) -> DropReason | None:
     return DropReason.EVENT_OVER if over else None
 
 
+def event_started(notification: Notification, state: Current) -> DropReason | None:
+    """The event has begun: "starting soon" would arrive late. Dropped as EVENT_OVER: what
+    the push was about, the time before the start, is over."""
+    started = state.starts_at is not None and state.starts_at <= state.now
+    return DropReason.EVENT_OVER if started else None
+
+
 def superseded(notification: Notification, state: Current) -> DropReason | None:
     """A later change of the event was notified, or the times this push tells are no longer
     the event's: the later push (or none at all) tells the truth."""

@@ -66,6 +66,9 @@ WAKE = "websocket_groups.wake"
 # its groups for lost.
 HEARTBEAT_SECONDS = 5.0
 HEARTBEAT_TIMEOUT_SECONDS = 10.0
+# How many of its groups a hub renews at once (each a round trip to the layer, on a
+# connection of its own from the layer's pool).
+RENEW_CONCURRENCY = 32
 # How often a hub that lost the channel layer probes it, and how long a probe may take.
 RETRY_SECONDS = 1.0
 PROBE_TIMEOUT_SECONDS = 5.0
@@ -104,6 +107,8 @@ class GroupHub:
         self._listeners: dict[str, set] = {}
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
+        # Renewals under way: they finish even when the hub stops (see ``_renew``).
+        self._renewals: set[asyncio.Future] = set()
         self._healer: asyncio.Task | None = None
         # Counts losses: a join that was waiting on the layer when it was lost must not add its
         # listener to a hub that has dropped everything since.
@@ -185,7 +190,7 @@ class GroupHub:
         for task in tasks:
             task.cancel()
         await self._wake(channel)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *self._renewals, return_exceptions=True)
         self._tasks, self._healer, self._listeners = [], None, {}
         self.channel = self.problem = None
         outages.resolve(self)
@@ -258,17 +263,52 @@ class GroupHub:
         interval = getattr(self.layer, "group_expiry", 86400) / 4
         while self.channel == channel:
             await asyncio.sleep(interval)
-            async with self._lock:
-                if self.channel != channel:
-                    return
-                groups = [self._heartbeat_group, *self._listeners]
-                try:
-                    for group in groups:
-                        await self.layer.group_add(group, channel)
-                except Exception as error:
-                    if self.channel == channel:
-                        self._lose(f"renewing its groups failed: {error!r}")
-                    return
+            # Shielded: stopping the hub cancels this task, and a renewal cut short between its
+            # adds and its clean-up would leave the channel in groups it had left.
+            renewal = asyncio.ensure_future(self._renew_once(channel))
+            self._renewals.add(renewal)
+            renewal.add_done_callback(self._renewals.discard)
+            if not await asyncio.shield(renewal):
+                return
+
+    async def _renew_once(self, channel: str) -> bool:
+        """One renewal of ``channel``'s groups; whether the hub still reads that channel.
+
+        The groups are added again outside ``_lock``, at most RENEW_CONCURRENCY at a time: with
+        one group per signed-in user there may be thousands, and joins and leaves must not wait
+        for them. A group left meanwhile may have been added again after its leave took it
+        away; once the adds are done, every such group is taken away again, under the lock,
+        where no join can come in between.
+        """
+        async with self._lock:
+            if self.channel != channel:
+                return False
+            groups = [self._heartbeat_group, *self._listeners]
+        limit = asyncio.Semaphore(RENEW_CONCURRENCY)
+
+        async def add(group: str) -> None:
+            async with limit:
+                await self.layer.group_add(group, channel)
+
+        # Every add ends before anything is decided: none may land after the clean-up.
+        results = await asyncio.gather(*(add(group) for group in groups), return_exceptions=True)
+        errors = [result for result in results if isinstance(result, Exception)]
+        if errors:
+            if self.channel == channel:
+                self._lose(f"renewing its groups failed: {errors[0]!r}")
+            return False
+        async with self._lock:
+            if self.channel == channel:
+                left = [g for g in groups[1:] if g not in self._listeners]
+                for group in left:
+                    await self._discard(group, channel)
+                return True
+        if self.problem is None:
+            # The hub stopped (its last group left) while renewing: nobody reads this channel
+            # any more, and no join will add it anywhere again.
+            for group in groups:
+                await self._discard(group, channel)
+        return False
 
     async def _beat(self, channel: str) -> None:
         """Sends the hub a message through its own group every HEARTBEAT_SECONDS, and takes

@@ -27,6 +27,8 @@ from gql.transport.exceptions import (
 )
 from gql.transport.websockets import WebsocketsTransport
 
+from tests.waiting import eventually
+
 NODE_PROJECT = Path(__file__).resolve().parent / "node"
 NODE_SCRIPT = NODE_PROJECT / "client.mjs"
 # How long a test waits for anything it expects from the server.
@@ -314,9 +316,9 @@ class PythonClient:
         task = asyncio.create_task(self._listen(subscription, request))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        async with asyncio.timeout(WAIT_SECONDS):
-            while not set(self.transport.listeners) - before and not task.done():
-                await asyncio.sleep(0.005)
+        await eventually(
+            lambda: set(self.transport.listeners) - before or task.done(), timeout=WAIT_SECONDS
+        )
         return subscription
 
     async def _listen(self, subscription: Subscription, request: GraphQLRequest) -> None:
@@ -341,20 +343,20 @@ class PythonClient:
     async def keep_alive(self, rounds: int) -> None:
         """Wait until the server has pinged ``rounds`` times (gql answers each); gql's own pings
         fail the connection if a pong does not follow within its pong timeout."""
+
+        def pinged() -> bool:
+            if self.transport.close_exception is not None:
+                raise Ended(f"The socket closed: {self.transport.close_exception!r}")
+            return self.transport.ping_received.is_set()
+
         for _ in range(rounds):
-            async with asyncio.timeout(WAIT_SECONDS):
-                while not self.transport.ping_received.is_set():
-                    if self.transport.close_exception is not None:
-                        raise Ended(f"The socket closed: {self.transport.close_exception!r}")
-                    await asyncio.sleep(0.01)
+            await eventually(pinged, timeout=WAIT_SECONDS)
             self.transport.ping_received.clear()
         assert "pong" in self.transport.payloads  # the server has answered gql's pings
 
     async def closed(self, timeout: float = WAIT_SECONDS) -> int | None:
         """The code the socket was closed with, once it is."""
-        async with asyncio.timeout(timeout):
-            while self.transport.close_exception is None:
-                await asyncio.sleep(0.01)
+        await eventually(lambda: self.transport.close_exception is not None, timeout=timeout)
         return _close_code(self.transport.close_exception)
 
     def closes(self) -> list[str]:

@@ -17,6 +17,7 @@ from graphql_relay import to_global_id
 
 from tests.e2e.clients import NodeClient, PythonClient, node_missing
 from tests.e2e.live_server import LiveServer, database_url, sqlite_on_disk
+from tests.waiting import eventually
 
 CLIENTS = {"node": NodeClient, "python": PythonClient}
 PROBE = "query Probe { __typename }"
@@ -100,12 +101,6 @@ def connect(request, clients):
         return clients.connect(request.param, token, keep_alive)
 
     return connect_
-
-
-async def eventually(condition, timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ from accounts import tokens
 from cities.models import OfficeMembership
 from schema.core import groups
 from tests.e2e.clients import post_graphql
-from tests.e2e.conftest import PROBE, eventually, gid
+from tests.e2e.conftest import PROBE, gid
 from tests.e2e.live_server import LiveServer
 from tests.factories import MembershipFactory
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

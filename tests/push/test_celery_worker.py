@@ -32,6 +32,7 @@ from django.utils import timezone
 from google.auth import jwt
 
 from accounts.models import Device
+from backend.celery import app as celery_app
 from cities.models import CityFollow, OfficeMembership
 from core.i18n import LANGUAGE_CODES
 from events import services, tasks
@@ -159,18 +160,26 @@ def service_account(tmp_path, token_endpoint) -> ServiceAccount:
 # --- The broker --------------------------------------------------------------------------------
 
 
-def _flush(url: str) -> None:
+def _empty_broker(url: str) -> None:
+    """Remove the broker's keys, as kombu's Redis transport names them: the default queue and
+    its priority lists, the exchanges' bindings, the unacknowledged messages and the replies
+    of remote control. No other key: the database is shared by every process of the run (its
+    websocket groups, the cache)."""
+    queue = celery_app.conf.task_default_queue
     with redis.Redis.from_url(url) as client:
-        client.flushdb()
+        client.delete(queue, "unacked", "unacked_index", "unacked_mutex")
+        for pattern in (f"{queue}\x06\x16*", "_kombu.*", f"*.reply.{queue}.pidbox"):
+            for key in client.scan_iter(match=pattern):
+                client.delete(key)
 
 
 @pytest.fixture
 def broker_url() -> str:
-    """The URL of the run's Redis database (REDIS_URL's: whoever runs the tests chose it as
-    theirs to flush), empty before and after the test."""
-    _flush(REDIS_URL)
+    """The URL of the run's Redis database, the broker in it empty before and after the
+    test."""
+    _empty_broker(REDIS_URL)
     yield REDIS_URL
-    _flush(REDIS_URL)
+    _empty_broker(REDIS_URL)
 
 
 @pytest.fixture

@@ -184,6 +184,32 @@ def test_a_reminder_of_an_event_moved_meanwhile_is_dropped(world, push, fake_fcm
     assert retry.drop_reason == DropReason.SUPERSEDED
 
 
+def test_a_reminder_that_comes_due_once_its_event_has_started_is_dropped(
+    world, push, fake_fcm, settings
+):
+    # Given a reminder whose push waits for a retry
+    settings.PUSH_REMINDER_MINUTES = 60
+    soon = timezone.now() + datetime.timedelta(minutes=30)
+    event = world.draft(
+        status=Status.ANNOUNCED, starts_at=soon, ends_at=soon + datetime.timedelta(hours=2)
+    )
+    goer = world.person("flaky")
+    Rsvp.objects.create(user=goer, event=event, status=Rsvp.Status.GOING)
+    fake_fcm.fail("flaky", "UNAVAILABLE", times=1)
+    push(dispatch.create_reminders)
+    reminder = Notification.objects.get(kind=Kind.EVENT_REMINDER)
+    retry = Delivery.objects.get(notification=reminder)
+    assert retry.status == Delivery.Status.PENDING
+
+    # When the retry comes due after the start, before the end
+    push(dispatch.send_due, reminder.pk, clock=at(soon + datetime.timedelta(minutes=5)))
+
+    # Then "starting soon" is not sent late
+    assert fake_fcm.attempts["flaky"] == 1  # the refused try only
+    retry.refresh_from_db()
+    assert (retry.status, retry.drop_reason) == (Delivery.Status.DROPPED, DropReason.EVENT_OVER)
+
+
 # --- Before anything is written: dropped as a whole, on either path --------------------------
 
 
@@ -297,6 +323,8 @@ def _nothing(world, event, callbacks):
 
 
 AN_HOUR = datetime.timedelta(hours=1)
+# An hour into the event (it starts three days away and lasts two hours).
+STARTED = datetime.timedelta(days=3, hours=1)
 
 
 @pytest.mark.parametrize(
@@ -320,6 +348,10 @@ AN_HOUR = datetime.timedelta(hours=1)
         (Kind.EVENT_REMINDER, _moved, AN_HOUR, DropReason.SUPERSEDED),
         (Kind.EVENT_REMINDER, _cancelled, AN_HOUR, DropReason.EVENT_CANCELLED),
         (Kind.EVENT_REMINDER, _nothing, datetime.timedelta(days=4), DropReason.EVENT_OVER),
+        # Once the event has started, "starting soon" is late; news of it is not.
+        (Kind.EVENT_REMINDER, _nothing, STARTED, DropReason.EVENT_OVER),
+        (Kind.EVENT_ANNOUNCED, _nothing, STARTED, None),
+        (Kind.EVENT_CHANGED, _nothing, STARTED, None),
     ],
 )
 def test_each_event_kind_is_stale_for_its_own_reasons(

@@ -9,15 +9,20 @@ test_outages.py kills a real Redis under a live server.
 """
 
 import asyncio
+import contextlib
 import uuid
 
-import redis
+import redis.asyncio
 from channels.layers import channel_layers, get_channel_layer
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
 # Calls that go to Redis; each fails while the outage lasts.
 LAYER_CALLS = ("group_add", "group_discard", "group_send", "send", "new_channel")
+# While a read that began before the outage still waits, how soon Redis is asked again for the
+# layer's connections: redis-py replaces a pooled connection it finds closed, and Redis tells
+# nobody of a new one.
+CUT_AGAIN_SECONDS = 0.01
 
 
 class LayerOutage:
@@ -25,6 +30,10 @@ class LayerOutage:
 
     def __init__(self, monkeypatch):
         self.down = asyncio.Event()
+        # The layer's reads under way, and whether there are none.
+        self._reads = 0
+        self._no_reads = asyncio.Event()
+        self._no_reads.set()
         self.client_name = None
         self._cutter: asyncio.Task | None = None
         layers = settings.CHANNEL_LAYERS
@@ -61,15 +70,21 @@ class LayerOutage:
         channel_layers.backends.clear()
 
     async def _cut_connections(self) -> None:
-        """While the outage lasts, Redis drops every connection of the layer it is given,
-        those the layer opens on its own while reading included."""
+        """Redis drops every connection of the layer, those a read already under way opens
+        meanwhile included, until no read is under way (each has failed): from then on every
+        call fails before it reaches Redis (``_check``), and nothing reconnects.
+
+        Redis's own asynchronous client: the event loop goes on while it asks."""
         (host,) = self.layer.hosts
-        with redis.Redis.from_url(host["address"]) as client:
+        async with redis.asyncio.Redis.from_url(host["address"]) as client:
             while self.down.is_set():
-                for connection in client.client_list():
+                for connection in await client.client_list():
                     if connection.get("name") == self.client_name:
-                        client.client_kill_filter(_id=connection["id"])
-                await asyncio.sleep(0.01)
+                        await client.client_kill_filter(_id=connection["id"])
+                if self._no_reads.is_set():
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._no_reads.wait(), CUT_AGAIN_SECONDS)
 
     def _check(self) -> None:
         if self.down.is_set():
@@ -86,7 +101,14 @@ class LayerOutage:
         async def receiving(channel):
             self._check()
             if isinstance(self.layer, RedisChannelLayer):
-                return await receive(channel)  # cut by Redis when the outage begins
+                self._reads += 1
+                self._no_reads.clear()
+                try:
+                    return await receive(channel)  # cut by Redis when the outage begins
+                finally:
+                    self._reads -= 1
+                    if not self._reads:
+                        self._no_reads.set()
             reading = asyncio.ensure_future(receive(channel))
             outage = asyncio.ensure_future(self.down.wait())
             done, _ = await asyncio.wait({reading, outage}, return_when=asyncio.FIRST_COMPLETED)

@@ -10,6 +10,7 @@ from channels_redis.core import RedisChannelLayer
 
 from schema.core import groups
 from schema.core.group_hub import GroupHub
+from tests.waiting import eventually
 
 
 class Listener:
@@ -22,12 +23,6 @@ class Listener:
 
     def lost(self):
         self.lost_layer = True
-
-
-async def eventually(condition, timeout=2.0):
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 def members(layer, group: str) -> set[str]:
@@ -56,6 +51,7 @@ async def hub(layer):
 
 
 GROUP = groups.group_name(groups.EVENT_CHAT, id=424242)
+OTHER_GROUP = groups.group_name(groups.EVENT_CHANGES, id=424242)
 
 
 async def test_listeners_of_one_group_share_one_membership(layer, hub):
@@ -135,17 +131,106 @@ async def test_a_leave_cancelled_halfway_still_leaves(layer, hub, monkeypatch):
     assert members(layer, GROUP) == set()
 
 
-async def test_memberships_are_renewed_before_they_lapse(layer, hub, monkeypatch):
+class Renewals:
+    """The hub's renewals of ``GROUP`` (its adds of the group after the first), counted; held
+    back from the layer while ``hold`` is set and the gate closed."""
+
+    def __init__(self, layer, monkeypatch):
+        self.count = 0
+        self.hold = False
+        self.started = asyncio.Event()
+        self.gate = asyncio.Event()
+        self.joined = False
+        original = layer.group_add
+
+        async def group_add(group, channel):
+            if group == GROUP and self.joined:
+                self.count += 1
+                if self.hold:
+                    self.started.set()
+                    await self.gate.wait()
+            await original(group, channel)
+            if group == GROUP:
+                self.joined = True
+
+        monkeypatch.setattr(layer, "group_add", group_add)
+
+    async def held(self) -> None:
+        """Once a renewal has reached ``GROUP``, and waits at the gate."""
+        self.hold = True
+        async with asyncio.timeout(5):
+            await self.started.wait()
+
+
+@pytest.fixture
+def renewals(layer, monkeypatch):
     # Memberships lapse after the layer's group_expiry; the hub renews them every quarter.
     monkeypatch.setattr(layer, "group_expiry", 1)
+    return Renewals(layer, monkeypatch)
+
+
+async def test_memberships_are_renewed_before_they_lapse(layer, hub, renewals):
     listener = Listener()
     await hub.join(GROUP, listener)
 
-    await asyncio.sleep(1.6)
+    # Renewed often enough that the first membership would have lapsed by now
+    await eventually(lambda: renewals.count >= 5, timeout=5)
     await groups.broadcast(GROUP, {"text": "Still a member"})
 
     await eventually(lambda: listener.heard)
     assert listener.heard == [{"text": "Still a member"}]
+
+
+async def test_joins_and_leaves_do_not_wait_for_a_renewal(layer, hub, renewals):
+    # Given a renewal under way, its add of one group slow to come back
+    await hub.join(GROUP, Listener())
+    await renewals.held()
+
+    # Then other groups are joined and left meanwhile
+    listener = Listener()
+    async with asyncio.timeout(2):
+        await hub.join(OTHER_GROUP, listener)
+        assert members(layer, OTHER_GROUP) == {hub.channel}
+        await hub.leave(OTHER_GROUP, listener)
+    assert members(layer, OTHER_GROUP) == set()
+    renewals.gate.set()
+
+
+async def test_a_group_left_during_a_renewal_is_not_renewed_into(layer, hub, renewals):
+    # Given a hub in two groups, renewing them, its add of the one about to be left held back
+    left, staying = Listener(), Listener()
+    await hub.join(GROUP, left)
+    await hub.join(OTHER_GROUP, staying)
+    await renewals.held()
+
+    # When the group is left, and the renewal's add lands after the leave
+    await hub.leave(GROUP, left)
+    renewals.gate.set()
+    await eventually(lambda: not hub._renewals)
+
+    # Then the process is not in it, and still in the other
+    assert members(layer, GROUP) == set()
+    assert members(layer, OTHER_GROUP) == {hub.channel}
+    await groups.broadcast(OTHER_GROUP, {"text": "Still here"})
+    await eventually(lambda: staying.heard)
+
+
+async def test_a_hub_stopped_during_a_renewal_leaves_no_membership_behind(layer, hub, renewals):
+    # Given a hub in one group, renewing it, its add held back
+    listener = Listener()
+    await hub.join(GROUP, listener)
+    channel, heartbeat = hub.channel, hub._heartbeat_group
+    await renewals.held()
+
+    # When its last group is left (the hub stops reading), and then the add lands
+    await hub.leave(GROUP, listener)
+    assert hub.channel is None
+    renewals.gate.set()
+    await eventually(lambda: not hub._renewals)
+
+    # Then the channel nobody reads is in no group
+    assert channel not in members(layer, GROUP)
+    assert channel not in members(layer, heartbeat)
 
 
 async def test_one_hub_per_channel_layer_and_event_loop(layer):

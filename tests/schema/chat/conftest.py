@@ -44,9 +44,8 @@ subscription Chat($event: ID!, $after: String) {
 
 @pytest.fixture(autouse=True)
 def clear_cache():
-    """Rate-limit counters live in the cache and presence in Redis on the second leg (the
-    same database, which clearing the cache empties), in memory on the first: each test starts
-    without any."""
+    """Rate-limit counters live in the cache and presence in Redis on the second leg, in
+    memory on the first: each test starts without any."""
     forget_presence()
     yield
     forget_presence()
@@ -57,6 +56,11 @@ def forget_presence():
     store = presence.store()
     if isinstance(store, presence.MemoryPresence):
         store.clear()
+    else:
+        # Clearing the cache leaves the rest of the Redis database alone: presence's keys go
+        # here, and no other keys.
+        for key in store.client.scan_iter(f"{store.PREFIX}:*"):
+            store.client.delete(key)
 
 
 def gid(instance) -> str:
