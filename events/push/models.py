@@ -21,6 +21,7 @@ class DropReason(models.TextChoices):
 
     EVENT_CANCELLED = "EVENT_CANCELLED", "The event was cancelled"
     EVENT_OVER = "EVENT_OVER", "The event is over"
+    EVENT_STARTED = "EVENT_STARTED", "The event has started"
     SUPERSEDED = "SUPERSEDED", "A later change of the event superseded it"
     EVENT_DELETED = "EVENT_DELETED", "The event was deleted"
     ANNOUNCEMENT_DELETED = "ANNOUNCEMENT_DELETED", "The announcement was deleted"

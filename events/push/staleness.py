@@ -84,10 +84,9 @@ def event_over(notification: Notification, state: Current) -> DropReason | None:
 
 
 def event_started(notification: Notification, state: Current) -> DropReason | None:
-    """The event has begun: "starting soon" would arrive late. Dropped as EVENT_OVER: what
-    the push was about, the time before the start, is over."""
+    """The event has begun: "starting soon" would arrive late."""
     started = state.starts_at is not None and state.starts_at <= state.now
-    return DropReason.EVENT_OVER if started else None
+    return DropReason.EVENT_STARTED if started else None
 
 
 def superseded(notification: Notification, state: Current) -> DropReason | None:

@@ -349,7 +349,7 @@ STARTED = datetime.timedelta(days=3, hours=1)
         (Kind.EVENT_REMINDER, _cancelled, AN_HOUR, DropReason.EVENT_CANCELLED),
         (Kind.EVENT_REMINDER, _nothing, datetime.timedelta(days=4), DropReason.EVENT_OVER),
         # Once the event has started, "starting soon" is late; news of it is not.
-        (Kind.EVENT_REMINDER, _nothing, STARTED, DropReason.EVENT_OVER),
+        (Kind.EVENT_REMINDER, _nothing, STARTED, DropReason.EVENT_STARTED),
         (Kind.EVENT_ANNOUNCED, _nothing, STARTED, None),
         (Kind.EVENT_CHANGED, _nothing, STARTED, None),
     ],
