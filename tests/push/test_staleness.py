@@ -207,7 +207,7 @@ def test_a_reminder_that_comes_due_once_its_event_has_started_is_dropped(
     # Then "starting soon" is not sent late
     assert fake_fcm.attempts["flaky"] == 1  # the refused try only
     retry.refresh_from_db()
-    assert (retry.status, retry.drop_reason) == (Delivery.Status.DROPPED, DropReason.EVENT_OVER)
+    assert (retry.status, retry.drop_reason) == (Delivery.Status.DROPPED, DropReason.EVENT_STARTED)
 
 
 # --- Before anything is written: dropped as a whole, on either path --------------------------
