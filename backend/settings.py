@@ -157,6 +157,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: channel layer, cache and Celery broker
 # ---------------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The channel layer's keys in Redis start with this: deployments (or test runs) that share one
+# Redis database keep apart by giving each its own.
+CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
 # How long a cache call waits for Redis to connect or answer before it fails as if Redis were
 # down (see CACHES below).
 REDIS_CACHE_TIMEOUT_SECONDS = env.float("REDIS_CACHE_TIMEOUT_SECONDS", default=1.0)
@@ -179,6 +182,7 @@ if REDIS_URL:
                 # Each server process hears every group its websockets listen to on one channel
                 # (schema.core.group_hub): room for bursts, beyond which broadcasts are dropped.
                 "channel_capacity": {"websocket-groups.*": 10_000},
+                "prefix": CHANNEL_LAYER_PREFIX,
             },
         }
     }

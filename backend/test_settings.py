@@ -2,10 +2,15 @@
 runs on the embedded default and, in CI's second leg, on PostgreSQL and Redis."""
 
 import os
+import uuid
 
 os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Each run keeps its channel-layer keys under a prefix of its own (set in the environment, so
+# that the servers the end-to-end tests start share it): groups that a run killed halfway left
+# in Redis are not members of the next run's groups. tests/conftest.py removes them at the end.
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"asgi-test-{uuid.uuid4().hex[:12]}")
 
 from .settings import *  # noqa: F403
 

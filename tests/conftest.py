@@ -9,6 +9,8 @@ import sys
 import uuid
 
 import pytest
+import redis
+from channels.layers import channel_layers
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -40,6 +42,27 @@ def clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def channel_layer_of_its_own():
+    """Every test gets a new channel layer object: channels-redis keeps per-process reading
+    state (buffers, the lock of the process's channel) bound to the event loop that read last,
+    and each test runs on a loop of its own. (The layer's connections close with the loop.)"""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def channel_layer_keys_removed():
+    """At the end of the run, the run's channel-layer keys leave Redis (each run has its own
+    prefix, see backend/test_settings.py): groups, channels and their messages."""
+    yield
+    if settings.REDIS_URL:
+        with redis.Redis.from_url(settings.REDIS_URL) as client:
+            for key in client.scan_iter(match=f"{settings.CHANNEL_LAYER_PREFIX}*", count=1000):
+                client.delete(key)
 
 
 @pytest.fixture
