@@ -101,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A NUL in a query string reaches no view (the GraphQL endpoint answers its own).
     "core.middleware.NulInQueryMiddleware",
+    # A view that meets a database or Redis outage answers 503 with Retry-After, not 500.
+    "core.middleware.OutageMiddleware",
     # Last: everything above runs in one thread, not a hop to a thread per hook.
     "core.middleware.SynchronousChainMiddleware",
 ]

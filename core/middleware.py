@@ -1,16 +1,20 @@
-"""Middleware of the whole site: request IDs (HTTP and websockets), HTTP metrics, and query
-strings no view can take."""
+"""Middleware of the whole site: request IDs (HTTP and websockets), HTTP metrics, query
+strings no view can take, and pages that meet an outage."""
 
+import logging
 import re
 import time
 import uuid
 
 from django.core.signals import request_finished
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.urls import Resolver404, resolve
 
 from . import metrics
 from .logs import request_id_var
+from .outages import RETRY_AFTER_SECONDS, is_outage
+
+logger = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a request ID from outside may look like: a proxy's or a client's own ID (a UUID, 32 hex
@@ -156,3 +160,37 @@ class NulInQueryMiddleware:
             "\x00" in key or any("\x00" in value for value in request.GET.getlist(key))
             for key in request.GET
         )
+
+
+class OutageMiddleware:
+    """Answers 503 with Retry-After, not 500, when a view meets an outage of the database or
+    Redis (``core.outages.is_outage``): a calendar app or a browser fetching a page while
+    PostgreSQL restarts is told to come back, and the operators' error reports are kept for
+    bugs. Every view, those written later included; the GraphQL endpoint answers its own
+    (``SERVICE_UNAVAILABLE``) and raises none."""
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_outage(exception):
+            return None
+        logger.warning(
+            "Service unavailable at %s: %s: %s",
+            request.path,
+            type(exception).__name__,
+            exception,
+        )
+        response = HttpResponse(
+            "The service is unavailable for a moment; try again shortly.\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
