@@ -46,11 +46,14 @@ _DRAWN_FORMAT = frozenset(
 # Characters that are not ignorable to Unicode but are drawn as blank, and are used as such to
 # fake a name or a message: the blank Braille pattern.
 _BLANK_SYMBOLS = frozenset([0x2800])
-# Categories that never show: controls, format characters (but see _DRAWN_FORMAT), surrogates,
-# and the separators (spaces, line and paragraph separators). Letters, marks, numbers,
-# punctuation and symbols show, and so do unassigned code points: a newer emoji than this
-# Python's Unicode tables know is unassigned to them, and must not count as blank.
-_INVISIBLE_CATEGORIES = frozenset(["Cc", "Cf", "Cs", "Zs", "Zl", "Zp"])
+# Categories that never show on their own: controls, format characters (but see
+# _DRAWN_FORMAT), surrogates, the separators (spaces, line and paragraph separators), and the
+# combining marks that draw over or around another character (nonspacing and enclosing: an
+# accent, a vowel sign, the keycap's frame), which with nothing under them show nothing, or a
+# renderer's dotted circle. Letters, spacing marks, numbers, punctuation and symbols show, and
+# so do unassigned code points: a newer emoji than this Python's Unicode tables know is
+# unassigned to them, and must not count as blank.
+_INVISIBLE_CATEGORIES = frozenset(["Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"])
 
 
 def _ignorable(code: int) -> bool:

@@ -45,6 +45,9 @@ RED_HEART = "❤\ufe0f"  # ❤ made an emoji by its variation selector
         "\U000e0067\U000e0062",  # tag characters alone
         "\u3000\u00a0\u2007\u202f",  # ideographic, no-break, figure and narrow spaces
         "\t\r\n \u200b \u200b\n",
+        "\u0301\u0308",  # combining accents over nothing
+        "\u0301" * 50 + "\u200b",  # marks stacked on a zero-width space
+        "\u20e3",  # the keycap's frame, enclosing nothing
     ],
 )
 def test_text_that_shows_nothing_is_blank_and_cleans_to_empty(text):
@@ -54,7 +57,10 @@ def test_text_that_shows_nothing_is_blank_and_cleans_to_empty(text):
 
 @pytest.mark.parametrize(
     "text",
-    [RUSSIAN, KAZAKH, URDU, URDU_MARKED, FAMILY, RAINBOW_FLAG, SCOTLAND, RED_HEART, "Ok", "٣"],
+    [
+        *(RUSSIAN, KAZAKH, URDU, URDU_MARKED, FAMILY, RAINBOW_FLAG, SCOTLAND, RED_HEART),
+        *("Ok", "٣", "Cafe\u0301", "1\ufe0f\u20e3", "\u0430\u0301"),  # marks on letters
+    ],
 )
 def test_real_text_is_kept_exactly_as_written(text):
     assert not is_blank(text)
