@@ -4,7 +4,7 @@ import binascii
 
 from graphene import relay
 from graphql import is_object_type
-from graphql_relay import from_global_id
+from graphql_relay import from_global_id, to_global_id
 
 from core.integers import MAX_BIGINT, MAX_BIGINT_DIGITS
 
@@ -25,15 +25,27 @@ def primary_key(text: str) -> int | None:
     return pk if pk <= MAX_BIGINT else None
 
 
-def parse_id(global_id: str, expected_type: str) -> int | None:
-    """The primary key inside ``global_id`` if it names an ``expected_type``, else None."""
+def _split(global_id: str) -> tuple[str, str] | None:
+    """The type name and key text of ``global_id`` when it is spelled as the API spells it,
+    else None. An object has one ID: base64 decoding takes other spellings of the same text
+    (padding left out, a key of ``026`` for 26), which would name it under IDs that compare,
+    cache and deduplicate as different ones."""
     try:
         type_name, pk = from_global_id(global_id)
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
         return None
-    if type_name != expected_type:
+    key = primary_key(pk)
+    if key is None or to_global_id(type_name, str(key)) != global_id:
         return None
-    return primary_key(pk)
+    return type_name, pk
+
+
+def parse_id(global_id: str, expected_type: str) -> int | None:
+    """The primary key inside ``global_id`` if it names an ``expected_type``, else None."""
+    parts = _split(global_id)
+    if parts is None or parts[0] != expected_type:
+        return None
+    return primary_key(parts[1])
 
 
 def decode_id(global_id: str, expected_type: str, field: str) -> int:
@@ -66,12 +78,12 @@ class NodeField(relay.node.NodeField):
 
 def _node_type_name(info, global_id: str) -> str | None:
     """The type a global ID names, if it is a Node type of the schema with a possible key."""
-    try:
-        type_name, pk = from_global_id(global_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+    parts = _split(global_id)
+    if parts is None:
         return None
+    type_name = parts[0]
     graphql_type = info.schema.get_type(type_name)
-    if not is_object_type(graphql_type) or primary_key(pk) is None:
+    if not is_object_type(graphql_type):
         return None
     if not any(interface.name == "Node" for interface in graphql_type.interfaces):
         return None

@@ -28,6 +28,12 @@ MALFORMED = {
     "empty": lambda kind: "",
     "not UTF-8": lambda kind: base64.b64encode(b"\xff\xfe:1").decode(),
     "long": lambda kind: "A" * 3_000,
+    # Other spellings of a key that exists: an object has one ID.
+    "a leading zero": lambda kind: to_global_id(kind, "01"),
+    "a line break inside": lambda kind: (
+        to_global_id(kind, "1")[:4] + "\n" + to_global_id(kind, "1")[4:]
+    ),
+    "a plus sign": lambda kind: to_global_id(kind, "+1"),
 }
 
 # Every query argument that takes an ID: the document, the type it names, the field reported.
