@@ -405,10 +405,12 @@ GRAPHQL_MAX_DIRECTIVES = env.int("GRAPHQL_MAX_DIRECTIVES", default=5)
 # fields: what the limits above leave (fields repeated at several levels). The app's documents
 # need none; graphql-core's default, 250,000, is a quarter of a second of one core.
 GRAPHQL_MAX_FIELD_COMPARISONS = env.int("GRAPHQL_MAX_FIELD_COMPARISONS", default=5000)
-# Estimated cost: each field 1, times the page sizes of the lists above it. A full page of
-# 100 events with their cities and twinnings costs ~2,800; 100 twinnings with 50 events each
-# and their cities, ~16,000.
-GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=25_000)
+# Estimated cost of an operation's execution, in fields resolved (schema/costs.py: lists
+# count their page or declared size, queries and searches their weight): the events feed of
+# 100 costs ~1,800, 100 cities with their partners' names ~7,800, 20 twinnings with their
+# events ~1,000; a search with its count ~4,200. What it allows runs in about 100 ms at most
+# (docs/benchmarks.md, "Documents").
+GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=12_000)
 # Values in an operation's variables (objects, lists and scalars; the apps' largest, an event
 # with its texts in four languages, has about 30): graphql-core's coercion of an object is
 # quadratic in its unknown fields (8,000 of them took 4 s).
