@@ -405,12 +405,12 @@ GRAPHQL_MAX_DIRECTIVES = env.int("GRAPHQL_MAX_DIRECTIVES", default=5)
 # fields: what the limits above leave (fields repeated at several levels). The app's documents
 # need none; graphql-core's default, 250,000, is a quarter of a second of one core.
 GRAPHQL_MAX_FIELD_COMPARISONS = env.int("GRAPHQL_MAX_FIELD_COMPARISONS", default=5000)
-# Estimated cost of an operation's execution, in fields resolved (schema/costs.py: lists
-# count their page or declared size, queries and searches their weight): the events feed of
-# 100 costs ~1,800, 100 cities with their partners' names ~7,800, 20 twinnings with their
-# events ~1,000; a search with its count ~4,200. What it allows runs in about 100 ms at most
-# (docs/benchmarks.md, "Documents").
-GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=12_000)
+# Estimated cost of an operation's execution, in units of about 10 µs (schema/costs.py: a
+# field resolved 1, an object of a list 4 more, a query 100, a search 2,000; lists count their
+# page or declared size): the events feed of 20 costs ~520, of 100 ~2,200; 10 cities with
+# their partners' names ~3,900 (a city may have 74); 20 twinnings with their events ~1,900; a
+# search with its count ~4,300. docs/benchmarks.md, "Documents", has what it lets run.
+GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=5_000)
 # Values in an operation's variables (objects, lists and scalars; the apps' largest, an event
 # with its texts in four languages, has about 30): graphql-core's coercion of an object is
 # quadratic in its unknown fields (8,000 of them took 4 s).

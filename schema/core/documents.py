@@ -53,7 +53,7 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule, OverlappingFieldsCanBeMergedRule
 
-from .costs import field_cost, is_paged
+from .costs import ITEM_WEIGHT, field_cost, is_object_item, is_paged
 from .document_limits import (
     DocumentError,
     DocumentErrorCode,
@@ -566,15 +566,25 @@ class _Cost:
         if is_paged(definition):
             size = self.page_size(node, definition)
             if is_list:
-                return weight + size * self.selection_set(node.selection_set, child)
+                return weight + size * (
+                    self.item(child) + self.selection_set(node.selection_set, child)
+                )
             return weight + self.selection_set(node.selection_set, child, (size, weight))
         if is_list:
             size = cost.size
             if size is None:
                 # A connection's edges hold its page.
                 size = connection[0] if connection else settings.GRAPHQL_DEFAULT_PAGE_SIZE
-            return weight + size * self.selection_set(node.selection_set, child)
+            return weight + size * (
+                self.item(child) + self.selection_set(node.selection_set, child)
+            )
         return weight + self.selection_set(node.selection_set, child)
+
+    @staticmethod
+    def item(child) -> int:
+        """What an item of a list costs besides its fields: an object (a row, read and made
+        into a model) ``ITEM_WEIGHT``; a scalar or an edge's wrapping nothing."""
+        return ITEM_WEIGHT if is_object_item(child) else 0
 
     def fragment(self, name: str, connection) -> int:
         key = (name, connection)
