@@ -18,8 +18,13 @@ from events.models import Event
 
 from .core.costs import FieldCost
 
-# A query of its own: about 1 ms, measured as a COUNT of 5,000 events (2 ms under load).
+# A query of its own: about 1 ms.
 QUERY = 100
+# A list's count: a COUNT of its rows, 3 ms for 5,000 events (bench/documents.py).
+COUNT = 300
+# A partner or a twinning of a city: the twinning's row and the other city's, about 90 µs
+# each (bench/documents.py: 12 cities of 74 partners each).
+PAIR = 9
 # A text search, on top of the query running it.
 SEARCH = 2000
 # A distance filter: the great-circle distance of every event in the circle's bounding box.
@@ -44,10 +49,10 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Query.node": FieldCost(QUERY),
     "Query.languages": FieldCost(size=len(settings.LANGUAGES)),
     # Every list's count runs its filters again.
-    "*.totalCount": FieldCost(QUERY, per_query=True),
+    "*.totalCount": FieldCost(COUNT, per_query=True),
     # Cities and twinnings: lists loaded for a whole page at once.
-    "City.twinnings": FieldCost(size=MOST_PARTNERS),
-    "City.partners": FieldCost(size=MOST_PARTNERS),
+    "City.twinnings": FieldCost(size=MOST_PARTNERS, item=PAIR),
+    "City.partners": FieldCost(size=MOST_PARTNERS, item=PAIR),
     "City.offices": FieldCost(size=USUAL_LIST),
     "Twinning.cities": FieldCost(size=2),
     # Events: history and co-hosts are loaded for a page of events; a chat's pages, reports

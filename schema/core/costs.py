@@ -47,7 +47,9 @@ class FieldCost:
     """The cost of one field.
 
     ``weight`` is what resolving it once costs (1: a value at hand; more: a query of its
-    own). ``size`` is the most items a list that takes no page size holds for one parent.
+    own). ``size`` is the most items a list that takes no page size holds for one parent;
+    ``item`` what each of its objects costs besides its fields, when it is not
+    ``ITEM_WEIGHT`` (an object made of several rows).
     ``arguments`` adds to the weight of each query the field runs when one of them is given
     (``(name, weight)`` pairs, a name a dotted path into an input object:
     ``"filter.search"``). ``per_query`` makes the field
@@ -57,6 +59,7 @@ class FieldCost:
 
     weight: int = 1
     size: int | None = None
+    item: int | None = None
     arguments: tuple[tuple[str, int], ...] = ()
     per_query: bool = False
 

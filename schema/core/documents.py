@@ -567,7 +567,7 @@ class _Cost:
             size = self.page_size(node, definition)
             if is_list:
                 return weight + size * (
-                    self.item(child) + self.selection_set(node.selection_set, child)
+                    self.item(child, cost) + self.selection_set(node.selection_set, child)
                 )
             return weight + self.selection_set(node.selection_set, child, (size, weight))
         if is_list:
@@ -576,15 +576,17 @@ class _Cost:
                 # A connection's edges hold its page.
                 size = connection[0] if connection else settings.GRAPHQL_DEFAULT_PAGE_SIZE
             return weight + size * (
-                self.item(child) + self.selection_set(node.selection_set, child)
+                self.item(child, cost) + self.selection_set(node.selection_set, child)
             )
         return weight + self.selection_set(node.selection_set, child)
 
     @staticmethod
-    def item(child) -> int:
-        """What an item of a list costs besides its fields: an object (a row, read and made
-        into a model) ``ITEM_WEIGHT``; a scalar or an edge's wrapping nothing."""
-        return ITEM_WEIGHT if is_object_item(child) else 0
+    def item(child, cost) -> int:
+        """What an item of the list costs besides its fields: an object (a row, read and made
+        into a model) its field's ``item`` weight, else ``ITEM_WEIGHT``; a scalar nothing."""
+        if not is_object_item(child):
+            return 0
+        return ITEM_WEIGHT if cost.item is None else cost.item
 
     def fragment(self, name: str, connection) -> int:
         key = (name, connection)

@@ -38,7 +38,7 @@ query Event($id: ID!) { event(id: $id) { title status hostCity { name } } }
 """
 CITIES = """
 query {
-  cities(first: 5) { edges { node { name twinnings { kind cityA { name } cityB { name } } } } }
+  cities(first: 3) { edges { node { name twinnings { kind cityA { name } cityB { name } } } } }
 }
 """
 
