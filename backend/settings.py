@@ -405,10 +405,13 @@ GRAPHQL_MAX_DIRECTIVES = env.int("GRAPHQL_MAX_DIRECTIVES", default=5)
 # fields: what the limits above leave (fields repeated at several levels). The app's documents
 # need none; graphql-core's default, 250,000, is a quarter of a second of one core.
 GRAPHQL_MAX_FIELD_COMPARISONS = env.int("GRAPHQL_MAX_FIELD_COMPARISONS", default=5000)
-# Estimated cost: each field 1, times the page sizes of the lists above it. A full page of
-# 100 events with their cities and twinnings costs ~2,800; 100 twinnings with 50 events each
-# and their cities, ~16,000.
-GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=25_000)
+# Estimated cost of an operation's execution, in units of about 10 µs (schema/costs.py: a
+# field resolved 1, an object of a list 4 more, a partner 9, a query 100, a count 300, a
+# search 2,000; lists count their page or declared size): the events feed of 20 costs ~520,
+# of 100 ~2,200; 5 cities with their partners' names ~3,800 (a city may have 74); a search
+# with its count ~4,300, the dearest single query. docs/benchmarks.md, "Documents", has what
+# it lets run.
+GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", default=4_500)
 # Values in an operation's variables (objects, lists and scalars; the apps' largest, an event
 # with its texts in four languages, has about 30): graphql-core's coercion of an object is
 # quadratic in its unknown fields (8,000 of them took 4 s).

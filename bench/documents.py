@@ -24,11 +24,14 @@ connections send the documents that cost most the first time, each one new (numb
 comment, so that neither cache knows it), and while they send the same ones again: the feed's
 requests/s and latency in each case.
 
-A document's execution is bounded by ``GRAPHQL_MAX_COST`` on its own, not here: the shapes
-that run at all ask for little (``__typename``, the languages), but for the searches of the
-longest text allowed, which run their SQL: for cities and for events, a word of every row
-repeated (every row is word-similar to it, so its similarity is computed for each), and text
-of many trigrams that no row matches.
+Most shapes ask for little (``__typename``, the languages); the others run as much as
+``GRAPHQL_MAX_COST`` lets them: the searches of the longest text allowed (for cities and for
+events, a word of every row repeated, which every row is word-similar to, so that its
+similarity is computed for each, and text of many trigrams that no row matches), as many of
+them with their counts as the cost allows, nested partners to the depth allowed, and aliased
+connections at the largest page with their nested lists. For the partners the catalogue gets
+the most twinned cities of the real one: the first 75 cities by name are twinned with one
+another, 74 partners each, the most a city of the real catalogue has.
 
 The database (default ``twinning_documentsbench``) is created at the start and dropped at the
 end; the cache is local memory. Results are in docs/benchmarks.md, "Documents".
@@ -98,7 +101,7 @@ def shapes(settings) -> list[Shape]:
             body["operationName"] = operation
         out.append(Shape(name, body, tuple(expect), tuple(also)))
 
-    # Duplicate fields: the issue's 2,000 copies, and as many as a selection set may hold.
+    # Duplicate fields: 2,000 copies, and as many as a selection set may hold.
     add(
         "2,000 copies of a field",
         "{" + " __typename" * (tokens - 10) + " }",
@@ -275,7 +278,78 @@ def shapes(settings) -> list[Shape]:
             operation,
             variables=wrap(NOTHING[:longest]),
         )
+    # Executing at the cost limit: nested partners, searches with their counts, aliased
+    # connections at the largest page with their nested lists.
+    page = s.GRAPHQL_MAX_PAGE_SIZE
+    text = ("Событие " * longest)[:longest]
+    # 5 cities of 74 partners each: the largest page the cost lets run.
+    add(
+        "cities(first: 5) { partners { name } }",
+        "{ cities(first: 5) { edges { node { name partners { name } } } } }",
+    )
+    add(
+        f"cities(first: {page}) {{ partners {{ name }} }} (over the cost)",
+        f"{{ cities(first: {page}) {{ edges {{ node {{ name partners {{ name }} }} }} }} }}",
+        ("QUERY_TOO_COMPLEX",),
+    )
+    add(
+        f"cities(first: {page}) {{ partners {{ partners {{ name }} }} }} (over the cost)",
+        f"{{ cities(first: {page}) {{ edges {{ node {{ partners {{ partners {{ name }} }} }} }} }}"
+        " }",
+        ("QUERY_TOO_COMPLEX",),
+    )
+    add(
+        "city { partners { partners { name } } } (over the cost)",
+        '{ city(slug: "city-0") { partners { partners { name } } } }',
+        ("QUERY_TOO_COMPLEX",),
+    )
+    add(
+        "city { partners³ { name } } (over the cost)",
+        '{ city(slug: "city-0") { partners { partners { partners { name } } } } }',
+        ("QUERY_TOO_COMPLEX",),
+    )
+    searched = f'events(filter: {{search: "{text}"}}) {{ totalCount edges {{ node {{ title }} }} }}'
+    for copies, expect in ((1, ()), (2, ("QUERY_TOO_COMPLEX",))):
+        add(
+            f"{copies} × events(search: {longest} characters) {{ totalCount, page }}",
+            "{" + "".join(f" a{i}: {searched}" for i in range(copies)) + " }",
+            expect,
+        )
+    for copies, expect in ((11, ()), (aliases, ("QUERY_TOO_COMPLEX",))):
+        add(
+            f"{copies} × events {{ totalCount }}",
+            "{" + "".join(f" a{i}: events {{ totalCount }}" for i in range(copies)) + " }",
+            expect,
+        )
+    for size, expect in ((39, ()), (page, ("QUERY_TOO_COMPLEX",))):
+        add(
+            f"twinnings(first: {size}) {{ cities, events }}",
+            f"{{ twinnings(first: {size}) {{ edges {{ node {{ kind cities {{ name slug region "
+            "timeZone country { code name } } events { title localStartsAt hostCity { name } } "
+            "} } } }",
+            expect,
+        )
     return out
+
+
+def twin_the_first_cities(config: dict) -> dict:
+    """Twin the first 75 cities by name with one another: each then has 74 partners, the
+    most a city of the real catalogue has (schema/costs.py, ``MOST_PARTNERS``)."""
+    setup_django(config, cache=False)
+    from django.db import connection
+
+    from cities.models import City, Twinning
+
+    cities = list(City.objects.order_by("name_en", "id")[:75])
+    existing = set(Twinning.objects.values_list("city_a_id", "city_b_id"))
+    pairs = {tuple(sorted((a.pk, b.pk))) for n, a in enumerate(cities) for b in cities[n + 1 :]}
+    Twinning.objects.bulk_create(
+        Twinning(city_a_id=a, city_b_id=b, kind=Twinning.Kind.SISTER_CITY)
+        for a, b in sorted(pairs - existing)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE cities_twinning")
+    return {"twinned": len(cities), "slug": cities[0].slug}
 
 
 def write_search_documents(config: dict) -> dict:
@@ -600,6 +674,7 @@ def main() -> None:
         print(f"migrating and seeding {name} …", flush=True)
         results["seed"] = in_child(migrate_and_seed, config)
         results["search_documents"] = in_child(write_search_documents, config)
+        results["twinned"] = in_child(twin_the_first_cities, config)
         print("measuring …", flush=True)
         results["measured"] = in_child(measure, config)
         results["load_after"] = os.getloadavg()

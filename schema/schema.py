@@ -6,9 +6,11 @@ from graphene import relay
 from .accounts.mutations import AccountMutations, AccountQueries
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
+from .core.costs import declare_costs
 from .core.i18n import LanguageQueries
 from .core.ids import NodeField
 from .core.validation import check_subscription_arguments
+from .costs import FIELD_COSTS
 from .events.chat.mutations import ChatMutations
 from .events.chat.subscriptions import ChatSubscriptions
 from .events.mutations import EventMutations
@@ -31,3 +33,5 @@ class Subscription(EventSubscriptions, ChatSubscriptions, graphene.ObjectType):
 schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)
 # graphql-core starts a subscription without the middleware: its arguments are checked there.
 check_subscription_arguments(schema.graphql_schema)
+# What each field costs, for the cost limit; a list without a size stops the start-up.
+declare_costs(schema.graphql_schema, FIELD_COSTS)

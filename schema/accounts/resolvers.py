@@ -7,7 +7,7 @@ top-level lists do, so that a viewer following a hundred cities costs the querie
 from cities.models import City, OfficeMembership, Twinning
 from events.models import Rsvp
 
-from ..cities.resolvers import attach_twinnings
+from ..cities.resolvers import attach_city_lists
 from ..core.selection import below, is_selected
 
 
@@ -16,8 +16,7 @@ def followed_cities(user, paths: frozenset[str]):
     if is_selected(paths, "offices"):
         queryset = queryset.prefetch_related("offices")
     cities = list(queryset)
-    if is_selected(paths, "twinnings") or is_selected(paths, "partners"):
-        attach_twinnings(cities)
+    attach_city_lists(cities, paths)
     return cities
 
 

@@ -44,7 +44,7 @@ class CityQueries(graphene.ObjectType):
         paths = selected_paths(info, "edges.node")
         queryset = resolvers.cities(search, country, paths)
         nested = is_selected(paths, "twinnings") or is_selected(paths, "partners")
-        after_fetch = resolvers.attach_twinnings if nested else None
+        after_fetch = (lambda rows: resolvers.attach_city_lists(rows, paths)) if nested else None
         return paginate(queryset, CityType._meta.connection, first, after, after_fetch)
 
     @staticmethod

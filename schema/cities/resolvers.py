@@ -110,14 +110,40 @@ def attach_twinnings(city_rows) -> None:
         setattr(city, TWINNINGS_CACHE, by_city[city.pk])
 
 
-def city_twinnings(city: City) -> list[Twinning]:
+def attach_city_lists(city_rows, paths: frozenset[str]) -> None:
+    """Load the twinnings and partners of ``city_rows`` that ``paths`` (selected below each
+    city) read, and level by level those of the cities they lead to (``partners { partners
+    { … } }``, ``twinnings { cityA { partners } }``): one query per level, whatever the
+    number of cities."""
+    while city_rows and (is_selected(paths, "twinnings") or is_selected(paths, "partners")):
+        attach_twinnings(city_rows)
+        below_partners = below(paths, "partners")
+        below_twinnings = below(paths, "twinnings")
+        # Cities reached from here, and what is selected below each (one set for all).
+        sides = [below(below_twinnings, side) for side in TWINNING_CITY_FIELDS]
+        paths = frozenset().union(below_partners, *sides)
+        reached = []
+        for city in city_rows:
+            for twinning in getattr(city, TWINNINGS_CACHE):
+                if below_partners:
+                    reached.append(twinning.partner_of(city))
+                if any(sides):
+                    reached += [twinning.city_a, twinning.city_b]
+        city_rows = reached
+
+
+def city_twinnings(city: City, paths: frozenset[str] = frozenset()) -> list[Twinning]:
+    """A city's twinnings, and below them what ``paths`` select of their cities' lists."""
     if not hasattr(city, TWINNINGS_CACHE):
-        attach_twinnings([city])
+        attach_city_lists([city], frozenset({"twinnings", *(f"twinnings.{p}" for p in paths)}))
     return getattr(city, TWINNINGS_CACHE)
 
 
-def city_partners(city: City) -> list[City]:
-    return [twinning.partner_of(city) for twinning in city_twinnings(city)]
+def city_partners(city: City, paths: frozenset[str] = frozenset()) -> list[City]:
+    """A city's partners, and what ``paths`` select of their own lists."""
+    if not hasattr(city, TWINNINGS_CACHE):
+        attach_city_lists([city], frozenset({"partners", *(f"partners.{p}" for p in paths)}))
+    return [twinning.partner_of(city) for twinning in getattr(city, TWINNINGS_CACHE)]
 
 
 def city(id: str | None, slug: str | None) -> City | None:

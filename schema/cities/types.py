@@ -9,6 +9,7 @@ from cities.models import City, CityOffice, Twinning
 from core.i18n import current_language
 
 from ..core.pagination import CountableConnection
+from ..core.selection import selected_paths
 
 TwinningKind = graphene.Enum.from_enum(
     Twinning.Kind, name="TwinningKind", description="What kind of link a twinning is."
@@ -64,15 +65,19 @@ class CityType(DjangoObjectType):
 
     @staticmethod
     def resolve_twinnings(root, info):
-        from .resolvers import city_twinnings
+        from .resolvers import TWINNINGS_CACHE, city_twinnings
 
-        return city_twinnings(root)
+        # What is selected below is read only for a city whose lists are not loaded yet.
+        loaded = hasattr(root, TWINNINGS_CACHE)
+        return city_twinnings(root, frozenset() if loaded else selected_paths(info))
 
     @staticmethod
     def resolve_partners(root, info):
-        from .resolvers import city_partners
+        from .resolvers import TWINNINGS_CACHE, city_partners
 
-        return city_partners(root)
+        # What is selected below is read only for a city whose lists are not loaded yet.
+        loaded = hasattr(root, TWINNINGS_CACHE)
+        return city_partners(root, frozenset() if loaded else selected_paths(info))
 
     @staticmethod
     def resolve_offices(root, info):

@@ -30,16 +30,22 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLList,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    NullValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     SourceLocation,
+    StringValueNode,
+    Undefined,
     ValidationRule,
     VariableNode,
     get_named_type,
+    get_nullable_type,
     get_operation_ast,
     parse,
     specified_rules,
@@ -47,6 +53,7 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule, OverlappingFieldsCanBeMergedRule
 
+from .costs import ITEM_WEIGHT, field_cost, is_object_item, is_paged
 from .document_limits import (
     DocumentError,
     DocumentErrorCode,
@@ -64,6 +71,7 @@ __all__ = [
     "document_cache",
     "document_hash",
     "load_document",
+    "operation_costs",
     "prepare_operation",
     "refused_documents",
     "select_operation",
@@ -388,25 +396,54 @@ def check_cost(
     operation: OperationDefinitionNode,
     variables: dict | None,
     limits: DocumentLimits,
+    query_hash: str | None = None,
 ) -> int:
     """The operation's cost (see ``operation_cost``); DocumentError when over the limit, or
     when its variables are (``check_variables``): the checks of each request, which depend on
-    its variables, run before they are coerced and before anything executes."""
+    its variables, run before they are coerced and before anything executes.
+
+    With ``query_hash`` (the document's), a cost that no variable changes is kept
+    (``operation_costs``), so that a cached document is not costed again on each request."""
     check_variables(operation, variables, limits)
-    cost = operation_cost(schema, document, operation, variables)
-    if limits.max_cost and cost > limits.max_cost:
+    if not limits.max_cost:
+        return 0
+    key = None
+    if query_hash is not None:
+        name = operation.name.value if operation.name else ""
+        key = (
+            f"{query_hash}:{name}:{settings.GRAPHQL_DEFAULT_PAGE_SIZE}:"
+            f"{settings.GRAPHQL_MAX_PAGE_SIZE}"
+        )
+    cost = operation_costs.get(schema, key, limits) if key else None
+    if cost is None:
+        costing = _Cost.of(schema, document, operation, variables)
+        cost = costing.total
+        if key and not costing.reads_variables:
+            operation_costs.put(schema, key, limits, cost)
+    if cost > limits.max_cost:
         raise DocumentError(
             [
                 coded(
-                    f"The operation would cost about {cost} (each field 1, times the page "
-                    f"sizes above it); at most {limits.max_cost} is allowed. Ask for smaller "
-                    "pages or fewer nested lists.",
+                    f"The operation would cost about {cost:,} (each field resolved, each "
+                    f"query and search it runs, times the sizes of the lists above it); at "
+                    f"most {limits.max_cost:,} is allowed. Ask for smaller pages, fewer "
+                    "nested lists, counts or searches.",
                     DocumentErrorCode.QUERY_TOO_COMPLEX,
                     operation,
                 )
             ]
         )
     return cost
+
+
+class OperationCosts(_DocumentLru):
+    """The costs of operations that no variable changes, by document and operation: as many
+    as the valid documents kept (``GRAPHQL_DOCUMENT_CACHE_SIZE``), a number each."""
+
+    size_setting = "GRAPHQL_DOCUMENT_CACHE_SIZE"
+
+
+operation_costs = OperationCosts()
 
 
 def check_variables(
@@ -453,72 +490,118 @@ def operation_cost(
     operation: OperationDefinitionNode,
     variables: dict | None = None,
 ) -> int:
-    """An estimate of the work an operation asks for: each field costs 1, and everything
-    below a paged field (one taking ``first`` or ``last``) counts once per item of the page.
+    """An estimate of the work an operation's execution does, in fields resolved: each field
+    costs its weight (1, or the queries it runs, ``schema.core.costs``), and everything below
+    a list counts once per item it can hold.
 
-    The page size is the argument as sent (literally or in a variable), else the argument's
-    default in the schema, else ``GRAPHQL_DEFAULT_PAGE_SIZE``; capped at
-    ``GRAPHQL_MAX_PAGE_SIZE``, beyond which the list itself refuses the request.
+    A connection holds its page: the argument as sent (literally or in a variable), else the
+    argument's default in the schema, else ``GRAPHQL_DEFAULT_PAGE_SIZE``; capped at
+    ``GRAPHQL_MAX_PAGE_SIZE``, beyond which the list itself refuses the request. Any other
+    list holds the size declared for it. Arguments that make a query dear (a search) add
+    their weight to each query of the list that runs them, its count included.
     """
-    root = schema.get_root_type(operation.operation)
-    fragments = {
-        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-    }
-    defaults = {
-        d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
-    }
-    return _Cost(schema, fragments, variables or {}, defaults).selection_set(
-        operation.selection_set, root
-    )
+    return _Cost.of(schema, document, operation, variables).total
 
 
 class _Cost:
+    """One costing of an operation. Fragments are costed once for each place they can
+    stand (inside a connection or not), however often they are spread: linear in the
+    document. ``reads_variables`` tells whether the total depends on the variables."""
+
     def __init__(self, schema, fragments, variables, defaults):
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.defaults = defaults
-        self.memo: dict[str, int] = {}
-        self.visiting: set[str] = set()
+        self.memo: dict[tuple, int] = {}
+        self.visiting: set[tuple] = set()
+        self.reads_variables = False
+        self.total = 0
 
-    def selection_set(self, selection_set: SelectionSetNode | None, parent) -> int:
+    @classmethod
+    def of(cls, schema, document, operation, variables) -> "_Cost":
+        root = schema.get_root_type(operation.operation)
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        defaults = {
+            d.variable.name.value: d.default_value for d in operation.variable_definitions or ()
+        }
+        costing = cls(schema, fragments, variables or {}, defaults)
+        costing.total = costing.selection_set(operation.selection_set, root)
+        return costing
+
+    def selection_set(self, selection_set: SelectionSetNode | None, parent, connection=None):
+        """The cost of a selection set on ``parent``; ``connection`` is the (page size,
+        query weight) of the connection whose own fields these are, else None."""
         total = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent)
+                total += self.field(selection, parent, connection)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 scope = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.selection_set(selection.selection_set, scope)
+                total += self.selection_set(selection.selection_set, scope, connection)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self.fragment(selection.name.value)
+                total += self.fragment(selection.name.value, connection)
         return total
 
-    def field(self, node: FieldNode, parent) -> int:
+    def field(self, node: FieldNode, parent, connection) -> int:
         name = node.name.value
         if name.startswith("__"):
             return 0
         definition = getattr(parent, "fields", {}).get(name) if parent is not None else None
+        if definition is None:
+            return 1 + self.selection_set(node.selection_set, None)
+        cost = field_cost(definition)
+        weight = cost.weight + sum(
+            extra for path, extra in cost.arguments if self.given(node, definition, path)
+        )
+        if cost.per_query and connection is not None:
+            weight = max(weight, connection[1])
         if node.selection_set is None:
-            return 1
-        child = get_named_type(definition.type) if definition else None
-        return 1 + self.page_size(node, definition) * self.selection_set(node.selection_set, child)
+            return weight
+        child = get_named_type(definition.type)
+        is_list = isinstance(get_nullable_type(definition.type), GraphQLList)
+        if is_paged(definition):
+            size = self.page_size(node, definition)
+            if is_list:
+                return weight + size * (
+                    self.item(child, cost) + self.selection_set(node.selection_set, child)
+                )
+            return weight + self.selection_set(node.selection_set, child, (size, weight))
+        if is_list:
+            size = cost.size
+            if size is None:
+                # A connection's edges hold its page.
+                size = connection[0] if connection else settings.GRAPHQL_DEFAULT_PAGE_SIZE
+            return weight + size * (
+                self.item(child, cost) + self.selection_set(node.selection_set, child)
+            )
+        return weight + self.selection_set(node.selection_set, child)
 
-    def fragment(self, name: str) -> int:
-        if name in self.memo:
-            return self.memo[name]
-        fragment = self.fragments.get(name)
-        if fragment is None or name in self.visiting:
+    @staticmethod
+    def item(child, cost) -> int:
+        """What an item of the list costs besides its fields: an object (a row, read and made
+        into a model) its field's ``item`` weight, else ``ITEM_WEIGHT``; a scalar nothing."""
+        if not is_object_item(child):
             return 0
-        self.visiting.add(name)
+        return ITEM_WEIGHT if cost.item is None else cost.item
+
+    def fragment(self, name: str, connection) -> int:
+        key = (name, connection)
+        if key in self.memo:
+            return self.memo[key]
+        fragment = self.fragments.get(name)
+        if fragment is None or key in self.visiting:
+            return 0
+        self.visiting.add(key)
         scope = self.schema.get_type(fragment.type_condition.name.value)
-        self.memo[name] = self.selection_set(fragment.selection_set, scope)
-        self.visiting.discard(name)
-        return self.memo[name]
+        self.memo[key] = self.selection_set(fragment.selection_set, scope, connection)
+        self.visiting.discard(key)
+        return self.memo[key]
 
     def page_size(self, node: FieldNode, definition) -> int:
-        if definition is None or not ({"first", "last"} & definition.args.keys()):
-            return 1
         sizes = []
         sent = {argument.name.value: argument.value for argument in node.arguments or ()}
         for name in ("first", "last"):
@@ -534,15 +617,44 @@ class _Cost:
         return min(max(size, 0), settings.GRAPHQL_MAX_PAGE_SIZE)
 
     def value(self, node) -> int | None:
-        if isinstance(node, VariableNode):
-            name = node.name.value
-            if name in self.variables:
-                value = self.variables[name]
-                return value if isinstance(value, int) and not isinstance(value, bool) else None
-            node = self.defaults.get(name)
+        node = self.resolved(node)
         if isinstance(node, IntValueNode):
             return int(node.value)
-        return None
+        return node if isinstance(node, int) and not isinstance(node, bool) else None
+
+    def resolved(self, node):
+        """A literal node, or the value of the variable it is (its default when not sent)."""
+        if isinstance(node, VariableNode):
+            name = node.name.value
+            self.reads_variables = True
+            if name in self.variables:
+                return self.variables[name]
+            return self.defaults.get(name)
+        return node
+
+    def given(self, node: FieldNode, definition, path: str) -> bool:
+        """Whether the argument at ``path`` (``"filter.search"``) is given a value that is
+        not null or empty, literally or in variables; an argument's default counts too."""
+        first, *rest = path.split(".")
+        sent = {argument.name.value: argument.value for argument in node.arguments or ()}
+        if first in sent:
+            value = self.resolved(sent[first])
+        else:
+            value = definition.args[first].default_value if first in definition.args else None
+        for key in rest:
+            value = self.resolved(value)
+            if isinstance(value, ObjectValueNode):
+                value = next((f.value for f in value.fields if f.name.value == key), None)
+            elif isinstance(value, dict):
+                value = value.get(key)
+            else:
+                return False
+        value = self.resolved(value)
+        if value is None or isinstance(value, NullValueNode) or value is Undefined:
+            return False
+        if isinstance(value, StringValueNode):
+            return bool(value.value)
+        return value != ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -580,9 +692,10 @@ def prepare_operation(
     (HTTP: a mutation over GET, a subscription); it runs before the cost, as those refusals
     concern what the operation is, whatever it would cost."""
     limits = limits or DocumentLimits.from_settings()
-    document = load_document(schema, query, query_hash or document_hash(query), limits)
+    query_hash = query_hash or document_hash(query)
+    document = load_document(schema, query, query_hash, limits)
     operation = select_operation(document, operation_name)
     if refuse is not None:
         refuse(operation)
-    check_cost(schema, document, operation, variables, limits)
+    check_cost(schema, document, operation, variables, limits, query_hash)
     return PreparedOperation(document, operation)

@@ -14,7 +14,7 @@ from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
 from ..cities.resolvers import (
     CITY_COLUMNS,
     OFFICE_COLUMNS,
-    attach_twinnings,
+    attach_city_lists,
     twinning_columns,
 )
 from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
@@ -129,7 +129,7 @@ def after_events_fetched(events, paths: frozenset[str], viewer) -> None:
     partners, the viewer's RSVPs, and the history and co-hosts of the events (the co-hosts
     also whenever the history is read: they decide who may read it)."""
     if is_selected(paths, "hostCity.twinnings") or is_selected(paths, "hostCity.partners"):
-        attach_twinnings([event.host_city for event in events])
+        attach_city_lists([event.host_city for event in events], below(paths, "hostCity"))
     if "viewerRsvp" in paths:
         attach_viewer_rsvps(events, viewer)
     prefetches = []

@@ -52,8 +52,8 @@ mutation($quiet: QuietHoursInput) {{
 }}
 """
 
-# The issue's input and its mirror: Python's extremes at the widest offsets, whose UTC lies in
-# year 10000 and in year 0; then years Python holds but the window does not.
+# Python's extremes at the widest offsets, whose UTC lies in year 10000 and in year 0; then
+# years Python holds but the window does not.
 OUT_OF_WINDOW = [
     "9999-12-31T23:59:00-14:00",
     "0001-01-01T00:00:00+14:00",

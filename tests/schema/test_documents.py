@@ -10,6 +10,7 @@ from graphql import GraphQLError, parse
 
 from backend.asgi import application
 from schema.core import documents
+from schema.core.costs import ITEM_WEIGHT
 from schema.core.documents import (
     document_cache,
     operation_cost,
@@ -192,30 +193,35 @@ def cost(query, variables=None):
 
 
 def test_the_cost_multiplies_by_the_page_size_given():
-    # cities 1 + 10 × (edges 1 + node 1 + name 1)
-    assert cost("{ cities(first: 10) { edges { node { name } } } }") == 31
-    assert cost("{ cities(first: 100) { edges { node { name } } } }") == 301
+    # cities 100 (its query) + edges 1 + 10 × (an edge's row 4 + node 1 + name 1)
+    assert cost("{ cities(first: 10) { edges { node { name } } } }") == 161
+    assert cost("{ cities(first: 100) { edges { node { name } } } }") == 701
 
 
 def test_the_cost_takes_the_page_size_from_variables_or_their_default():
     query = "query ($n: Int = 5) { cities(first: $n) { edges { node { name } } } }"
 
-    assert cost(query, {"n": 50}) == 151
-    assert cost(query) == 16
+    assert cost(query, {"n": 50}) == 401
+    assert cost(query) == 131
 
 
 def test_a_list_without_first_counts_the_default_page_size(settings):
-    assert cost("{ cities { totalCount } }") == 1 + settings.GRAPHQL_DEFAULT_PAGE_SIZE
+    query = "{ cities { edges { cursor } } }"
+
+    assert cost(query) == 100 + 1 + settings.GRAPHQL_DEFAULT_PAGE_SIZE * (ITEM_WEIGHT + 1)
 
 
 def test_nested_lists_multiply_with_the_schemas_own_default():
-    # twinnings 1 + 20 × (edges 1 + node 1 + events 1 + 10 (its default) × title 1)
-    assert cost("{ twinnings(first: 20) { edges { node { events { title } } } } }") == 261
+    # twinnings 100 + edges 1 + 20 × (row 4 + node 1 + events 1 + 10 (its default) ×
+    # (row 4 + title 1))
+    assert cost("{ twinnings(first: 20) { edges { node { events { title } } } } }") == 1221
 
 
 def test_the_page_size_in_the_cost_is_capped_at_the_maximum(settings):
     # Beyond the maximum the list refuses the page itself, with INVALID_PAGE_SIZE.
-    assert cost("{ cities(first: 100000) { totalCount } }") == 1 + settings.GRAPHQL_MAX_PAGE_SIZE
+    query = "{ cities(first: 100000) { edges { cursor } } }"
+
+    assert cost(query) == 100 + 1 + settings.GRAPHQL_MAX_PAGE_SIZE * (ITEM_WEIGHT + 1)
 
 
 def test_fragments_and_typename_in_the_cost():
@@ -224,12 +230,12 @@ def test_fragments_and_typename_in_the_cost():
         "fragment Names on CityConnection { edges { node { name slug } } }"
     )
 
-    assert cost(query) == 1 + 2 * (1 + 1 + 2)
+    assert cost(query) == 100 + 1 + 2 * (ITEM_WEIGHT + 1 + 2)
 
 
 @pytest.mark.django_db
 def test_an_operation_over_the_cost_limit_is_refused_before_it_runs(client, settings):
-    settings.GRAPHQL_MAX_COST = 50
+    settings.GRAPHQL_MAX_COST = 170
     query = "query ($n: Int) { cities(first: $n) { edges { node { name } } } }"
 
     cheap = run(client, query, {"n": 10})
@@ -239,7 +245,7 @@ def test_an_operation_over_the_cost_limit_is_refused_before_it_runs(client, sett
     assert cheap.status_code == 200
     assert dear.status_code == default.status_code == 400
     assert codes(dear) == codes(default) == ["QUERY_TOO_COMPLEX"]
-    assert "about 61" in dear.json()["errors"][0]["message"]
+    assert "about 221" in dear.json()["errors"][0]["message"]
 
 
 @pytest.mark.django_db

@@ -37,7 +37,9 @@ EVENT = """
 query Event($id: ID!) { event(id: $id) { title status hostCity { name } } }
 """
 CITIES = """
-query { cities { edges { node { name twinnings { kind cityA { name } cityB { name } } } } } }
+query {
+  cities(first: 3) { edges { node { name twinnings { kind cityA { name } cityB { name } } } } }
+}
 """
 
 
