@@ -11,31 +11,11 @@ from core import outages
 from schema.core import group_hub, groups
 from schema.core.group_hub import ChannelLayerUnavailable, GroupHub
 from tests.schema.layer_outage import LayerOutage
+from tests.schema.test_group_hub import Listener, members
 from tests.waiting import eventually
 
 GROUP = groups.group_name(groups.EVENT_CHAT, id=515151)
 OTHER_GROUP = groups.group_name(groups.EVENT_CHANGES, id=515151)
-
-
-class Listener:
-    def __init__(self):
-        self.heard = []
-        self.lost_layer = False
-
-    def deliver(self, payload):
-        self.heard.append(payload)
-
-    def lost(self):
-        self.lost_layer = True
-
-
-def members(layer, group: str) -> set[str]:
-    """The channels in ``group`` as the layer itself keeps them."""
-    if isinstance(layer, RedisChannelLayer):
-        (host,) = layer.hosts
-        with redis.Redis.from_url(host["address"]) as client:
-            return {m.decode() for m in client.zrange(f"{layer.prefix}:group:{group}", 0, -1)}
-    return set(layer.groups.get(group, {}))
 
 
 def forget_groups(layer, *names: str) -> None:
