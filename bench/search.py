@@ -188,7 +188,7 @@ def measure(config: dict) -> list[dict]:
     from django.db.models import Q
 
     from cities.models import City
-    from cities.names import fold
+    from core.folding import fold
     from events.models import Event
 
     lists = {

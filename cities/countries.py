@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import pycountry
 
-from .names import fold
+from core.folding import fold
 
 # Kosovo has no ISO 3166-1 code. "XK" is the user-assigned code the European Commission, the
 # IMF, SWIFT, CLDR and most software use for it, so it is used here too.

@@ -17,12 +17,13 @@ from django.db import transaction
 from timezonefinder import TimezoneFinder
 
 from core import data_versions
+from core.folding import fold
 from core.text import clean_text
 from core.validators import available_time_zones
 
 from .countries import country_code
 from .models import City, Twinning, base_slug, ordered_pair
-from .names import clean_city_name, fold, same_place
+from .names import clean_city_name, same_place
 
 EXPECTED_HEADER = ["city1", "country1", "lat1", "lng1", "city2", "country2", "lat2", "lng2"]
 BATCH_SIZE = 1000

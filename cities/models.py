@@ -8,6 +8,7 @@ from django.utils.text import slugify
 from text_unidecode import unidecode
 
 from accounts.realtime import AccountChange, accounts_changed
+from core.folding import fold
 from core.i18n import LANGUAGE_CODES, TranslatedField, column
 from core.validators import (
     latitude_validators,
@@ -19,7 +20,6 @@ from core.validators import (
 )
 
 from .error_codes import CityErrorCode
-from .names import fold
 
 
 def search_document(*texts: str) -> str:

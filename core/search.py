@@ -43,8 +43,7 @@ from django.db import connections
 from django.db.models import BooleanField, F, Func, Q, TextField
 from django.db.models.expressions import RawSQL
 
-from cities.names import fold
-
+from .folding import fold
 from .text import is_blank
 
 # Text shorter than a trigram has nothing to look up in the trigram index; pg_trgm's

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from cities.importer import import_twinnings_file
 from cities.models import City, CityOffice, Twinning
-from cities.names import fold
+from core.folding import fold
 from core.i18n import LANGUAGE_CODES, column
 
 from .models import Announcement, Event

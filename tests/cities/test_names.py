@@ -11,10 +11,10 @@ from cities.names import (
     EARTH_RADIUS_KM,
     SAME_CITY_MAX_KM,
     clean_city_name,
-    fold,
     haversine_km,
     same_place,
 )
+from core.folding import fold
 
 FULL_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "twin_cities.csv"
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cities.models import City, search_document
-from cities.names import fold
+from core.folding import fold
 from events.models import Event
 
 # Titles of the catalogue: shared words, several scripts, a word every title has ("day").
