@@ -8,8 +8,8 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from accounts.services_staff import office_staff_group
 from cities.models import OfficeMembership
+from cities.staff import office_staff_group
 from core.i18n import LANGUAGE_CODES
 from events import services
 from events.models import Announcement, Event, StateChange

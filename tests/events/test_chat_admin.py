@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.services_staff import office_staff_group
 from cities.models import OfficeMembership
+from cities.staff import office_staff_group
 from events.models import ChatMessage, ChatMute, ChatReport
 from tests.factories import ChatMessageFactory
 

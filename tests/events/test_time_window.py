@@ -8,8 +8,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
-from accounts.services_staff import office_staff_group
 from cities.models import OfficeMembership
+from cities.staff import office_staff_group
 from core.i18n import LANGUAGE_CODES
 from events.chat.models import ChatMute
 from events.models import Announcement, Event, StateChange

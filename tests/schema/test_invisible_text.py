@@ -6,8 +6,8 @@ from django.urls import reverse
 from graphql_relay import to_global_id
 
 from accounts.models import Device
-from accounts.services_staff import office_staff_group
 from cities.models import OfficeMembership
+from cities.staff import office_staff_group
 from events.models import Announcement, Event, StateChange
 from tests.events.test_time_window import add_event_form
 from tests.factories import MembershipFactory

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from accounts.services_staff import STAFF_GROUP_NAME, make_office_staff
 from cities.models import CityOffice, OfficeMembership
+from cities.staff import STAFF_GROUP_NAME, make_office_staff
 
 
 class Command(BaseCommand):

@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounts.management.commands import create_office_user
-from accounts.services_staff import STAFF_GROUP_NAME, make_office_staff
+from cities.management.commands import create_office_user
 from cities.models import OfficeMembership
+from cities.staff import STAFF_GROUP_NAME, make_office_staff
 
 Role = OfficeMembership.Role
 PASSWORD = "correct horse battery staple"
