@@ -34,6 +34,7 @@ from schema.core import groups, websocket
 from schema.core.errors import PermissionDeniedError
 from schema.core.websocket import AllowedOriginMiddleware, GraphQLWebsocketConsumer
 from tests.conftest import bearer_for
+from tests.waiting import eventually
 
 PROTOCOL = "graphql-transport-ws"
 HOST = "localhost:8000"
@@ -233,12 +234,6 @@ async def in_db(function, *args):
     """
 
     return await sync_to_async(function, thread_sensitive=False)(*args)
-
-
-async def eventually(condition, timeout=2.0):
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 @pytest.fixture
