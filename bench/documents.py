@@ -321,7 +321,7 @@ def shapes(settings) -> list[Shape]:
             "{" + "".join(f" a{i}: events {{ totalCount }}" for i in range(copies)) + " }",
             expect,
         )
-    for size, expect in ((39, ()), (page, ("QUERY_TOO_COMPLEX",))):
+    for size, expect in ((20, ()), (page, ("QUERY_TOO_COMPLEX",))):
         add(
             f"twinnings(first: {size}) {{ cities, events }}",
             f"{{ twinnings(first: {size}) {{ edges {{ node {{ kind cities {{ name slug region "

@@ -55,6 +55,9 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "City.partners": FieldCost(size=MOST_PARTNERS, item=PAIR),
     "City.offices": FieldCost(size=USUAL_LIST),
     "Twinning.cities": FieldCost(size=2),
+    # A twinning's events: read for a whole page of `twinnings`, but with a query of their own
+    # for a twinning reached through a city or an event, and again for each alias.
+    "Twinning.events": FieldCost(QUERY),
     # Events: history and co-hosts are loaded for a page of events; a chat's pages, reports
     # and room are read for each event.
     "Event.history": FieldCost(size=USUAL_LIST),

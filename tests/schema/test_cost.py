@@ -110,6 +110,14 @@ def test_nested_lists_multiply():
     assert cost(NESTED_PARTNERS) == QUERY + 1 + 100 * (ITEM_WEIGHT + 2 + partners)
 
 
+def test_a_twinnings_events_reached_through_a_city_are_a_query_for_each_alias():
+    aliases = " ".join(f"e{n}: events(first: 1) {{ id }}" for n in range(8))
+    query = f'{{ city(slug: "aktau") {{ twinnings {{ {aliases} }} }} }}'
+
+    # Each of the 74 twinnings reads its events, once per alias.
+    assert cost(query) >= MOST_PARTNERS * 8 * QUERY
+
+
 def test_a_count_is_one_query_not_one_per_item():
     # The count runs once, whatever the page size.
     assert cost("{ cities(first: 100) { totalCount } }") == QUERY + COUNT

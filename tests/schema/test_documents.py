@@ -212,9 +212,9 @@ def test_a_list_without_first_counts_the_default_page_size(settings):
 
 
 def test_nested_lists_multiply_with_the_schemas_own_default():
-    # twinnings 100 + edges 1 + 20 × (row 4 + node 1 + events 1 + 10 (its default) ×
-    # (row 4 + title 1))
-    assert cost("{ twinnings(first: 20) { edges { node { events { title } } } } }") == 1221
+    # twinnings 100 + edges 1 + 20 × (row 4 + node 1 + events 100 (a query) + 10 (its
+    # default) × (row 4 + title 1))
+    assert cost("{ twinnings(first: 20) { edges { node { events { title } } } } }") == 3201
 
 
 def test_the_page_size_in_the_cost_is_capped_at_the_maximum(settings):
