@@ -541,7 +541,10 @@ if LOG_FORMAT not in ("json", "plain"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "core.logs.ContextFilter"}},
+    "filters": {
+        "context": {"()": "core.logs.ContextFilter"},
+        "channel_layer_cleanup": {"()": "core.logs.ChannelLayerCleanupFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(context)s %(message)s"},
         "json": {"()": "core.logs.JsonFormatter"},
@@ -554,6 +557,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # channels-redis's unawaited clean-ups while Redis is down: see core/logs.py.
+    "loggers": {"asyncio": {"filters": ["channel_layer_cleanup"]}},
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -119,3 +119,16 @@ def test_records_logged_by_a_celery_task_carry_its_id(log_lines):
     assert line["task_id"] == result.id
     assert line["task"] == "tests.core.log_something"
     assert task_id_var.get() is None
+
+
+def test_channel_redis_unawaited_clean_ups_are_warnings_and_other_asyncio_errors_stay(log_lines):
+    # As asyncio reports a task whose failure nobody awaited, while Redis is down.
+    asyncio_logger = logging.getLogger("asyncio")
+    asyncio_logger.error(
+        "Task exception was never retrieved\nfuture: <Task finished name='Task-7' "
+        "coro=<RedisChannelLayer._clean_receive_backup() done>"
+    )
+    asyncio_logger.error("Task exception was never retrieved\nfuture: <Task coro=<mine()>>")
+
+    levels = [line["level"] for line in log_lines() if line["logger"] == "asyncio"]
+    assert levels == ["WARNING", "ERROR"]
