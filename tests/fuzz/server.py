@@ -81,12 +81,6 @@ ID_TABLES = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def server_environment(database_url: str) -> dict[str, str]:
     environment = {
         **os.environ,
@@ -266,22 +260,24 @@ def _key(global_id: str) -> str:
 
 def start(database_url: str, content, directory: Path):
     """Start daphne on a free port; a generator that yields the LiveServer and stops it."""
-    port = free_port()
+    # The port is bound here and handed to daphne, as tests/e2e/live_server.py does: a port
+    # found free and bound later could be taken meanwhile by another run on the machine.
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+    port = listener.getsockname()[1]
     log_path = directory / "server.log"
-    with log_path.open("wb") as log:
+    with listener, log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 (this interpreter, a fixed command line)
             [
                 sys.executable,
                 "-m",
                 "daphne",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(port),
+                "--fd",
+                str(listener.fileno()),
                 "backend.asgi:application",
             ],
             cwd=settings.BASE_DIR,
             env=server_environment(database_url),
+            pass_fds=(listener.fileno(),),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -292,9 +288,11 @@ def start(database_url: str, content, directory: Path):
     def up() -> bool:
         if process.poll() is not None:
             pytest.fail(f"The server stopped.\n{server.log()}")
+        # The port listens from the start: a request before daphne runs waits in the
+        # backlog, and one that times out is tried again.
         try:
             return server.session.get(f"{server.url}/healthz", timeout=1).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             return False
 
     try:
