@@ -5,16 +5,15 @@ import itertools
 import json
 
 import pytest
-from channels.testing import WebsocketCommunicator
 from django.core.exceptions import ImproperlyConfigured
 from graphql import build_schema, parse
 
-from backend.asgi import application
 from bench.feed import EVENT, FEED
 from schema.core import documents
 from schema.core.costs import ITEM_WEIGHT, FieldCost, declare_costs, unsized_lists
 from schema.costs import COUNT, MOST_PARTNERS, PAIR, QUERY, SEARCH
 from schema.schema import schema
+from tests.schema.test_documents import anonymous_socket
 
 URL = "/graphql/"
 SEARCH_TEXT = ("Событие " * 13)[:100]
@@ -175,17 +174,7 @@ def test_the_apps_own_documents_are_within_the_limit(client, name):
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_websocket_refuses_the_worst_documents_as_well():
-    socket = WebsocketCommunicator(
-        application,
-        "/graphql/",
-        headers=[(b"host", b"localhost:8000")],
-        subprotocols=["graphql-transport-ws"],
-    )
-    socket.scope["client"] = ("203.0.113.9", 50000)
-    connected, _ = await socket.connect()
-    assert connected
-    await socket.send_json_to({"type": "connection_init"})
-    assert await socket.receive_json_from(timeout=2) == {"type": "connection_ack"}
+    socket = await anonymous_socket()
 
     await socket.send_json_to(
         {"id": "1", "type": "subscribe", "payload": {"query": NESTED_PARTNERS}}

@@ -436,8 +436,8 @@ def test_the_cache_keeps_the_most_recently_used_documents(settings):
 
 
 # -- The websocket applies the same rules -----------------------------------------------------
-async def test_the_websocket_applies_the_same_limits(settings):
-    settings.GRAPHQL_MAX_DEPTH = 2
+async def anonymous_socket() -> WebsocketCommunicator:
+    """A websocket of the app, connected and acknowledged without a token."""
     socket = WebsocketCommunicator(
         application,
         "/graphql/",
@@ -449,6 +449,12 @@ async def test_the_websocket_applies_the_same_limits(settings):
     assert connected
     await socket.send_json_to({"type": "connection_init"})
     assert await socket.receive_json_from(timeout=2) == {"type": "connection_ack"}
+    return socket
+
+
+async def test_the_websocket_applies_the_same_limits(settings):
+    settings.GRAPHQL_MAX_DEPTH = 2
+    socket = await anonymous_socket()
 
     await socket.send_json_to({"id": "1", "type": "subscribe", "payload": {"query": CITY_NAMES}})
     frame = await socket.receive_json_from(timeout=2)
