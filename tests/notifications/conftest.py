@@ -13,9 +13,9 @@ from accounts.models import Device
 from backend.celery import app as celery_app
 from cities.models import CityFollow, OfficeMembership, TwinningFollow
 from events.models import Event
-from events.push import backends
+from notifications import backends
 from tests.factories import MembershipFactory
-from tests.push.fake_fcm import FakeFcm, StaticCredential
+from tests.notifications.fake_fcm import FakeFcm, StaticCredential
 
 PROJECT_ID = "twinning-test"
 

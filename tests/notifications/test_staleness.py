@@ -12,14 +12,14 @@ from django.utils import timezone
 
 from events import services
 from events.models import Announcement, Event, Rsvp, StateChange
-from events.push import dispatch, registry
-from events.push.models import Delivery, DropReason, Notification
-from events.push.staleness import stale_reason
-from tests.push.helpers import quiet_now, tokens_pushed
+from notifications import dispatch, registry
+from notifications.models import Delivery, DropReason, Notification
+from notifications.staleness import stale_reason
+from tests.notifications.helpers import quiet_now, tokens_pushed
 
 Kind = Notification.Kind
 Status = Event.Status
-NOTIFICATIONS_PAGE = "/admin/events/notification/"
+NOTIFICATIONS_PAGE = "/admin/notifications/notification/"
 
 
 def at(moment: datetime.datetime):
@@ -249,7 +249,7 @@ def test_topic_messages_still_to_send_are_dropped_when_the_event_is_cancelled_me
 ):
     # Given an announcement large enough for topics, and its event cancelled as soon as the
     # first language's message has gone
-    from events.push import topic_sends
+    from notifications import topic_sends
 
     settings.PUSH_TOPIC_THRESHOLD = 2
     for n in range(3):
