@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from events import services
 from events.models import Announcement, Event, Rsvp, StateChange
-from notifications import dispatch, registry
+from notifications import dispatch
 from notifications.models import Delivery, DropReason, Notification
 from notifications.staleness import stale_reason
 from tests.notifications.helpers import quiet_now, tokens_pushed
@@ -448,31 +448,3 @@ def test_sending_costs_the_same_queries_for_a_batch_of_any_size(
         return len(queries)
 
     assert queries_to_send(2) == queries_to_send(20)
-
-
-# --- The registry ------------------------------------------------------------------------------
-
-
-def test_every_kind_has_a_whole_entry():
-    assert registry.problems() == []
-
-
-def test_a_kind_registered_in_part_stops_the_start_up():
-    # Given the registry as it is, less one kind's label in Urdu and another kind's checks
-    from dataclasses import replace
-
-    entries = {kind: registry.spec(kind) for kind in Kind}
-    announced = entries[Kind.EVENT_ANNOUNCED]
-    entries[Kind.EVENT_ANNOUNCED] = replace(
-        announced, labels={k: v for k, v in announced.labels.items() if k != "ur"}
-    )
-    entries[Kind.EVENT_REMINDER] = replace(entries[Kind.EVENT_REMINDER], stale=())
-    del entries[Kind.ANNOUNCEMENT_POSTED]
-
-    # Then verifying it refuses, naming each gap
-    with pytest.raises(Exception, match="incomplete") as refused:
-        registry.verify(entries)
-    message = str(refused.value)
-    assert "EVENT_ANNOUNCED: no label in ur" in message
-    assert "EVENT_REMINDER: no stale" in message
-    assert "ANNOUNCEMENT_POSTED: no entry" in message
