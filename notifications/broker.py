@@ -10,6 +10,7 @@ no task does.
 import logging
 from enum import StrEnum
 
+from celery import Task
 from django.core.exceptions import ImproperlyConfigured
 from kombu.exceptions import OperationalError
 
@@ -28,7 +29,7 @@ class Job(StrEnum):
     SYNC_TOPICS = "sync-topics"  # (user_id): bring the user's devices' FCM topics in line
 
 
-_TASKS: dict[Job, object] = {}
+_TASKS: dict[Job, Task] = {}
 
 
 def does(job: Job):
@@ -43,6 +44,11 @@ def does(job: Job):
     return register
 
 
+def task_of(job: Job) -> Task:
+    """The task that does ``job``."""
+    return _TASKS[job]
+
+
 def verify() -> None:
     """Refuse to start with a job that no task does."""
     missing = [job.value for job in Job if job not in _TASKS]
@@ -54,7 +60,7 @@ def enqueue(job: Job, *args) -> bool:
     """``task.delay(*args)`` for the task that does ``job``; False, with a warning, when the
     broker is down. Callers rely on a durable record (the outbox, the follows) that the sweep
     or a later change picks up."""
-    task = _TASKS[job]
+    task = task_of(job)
     try:
         task.delay(*args)
     except BROKER_ERRORS:

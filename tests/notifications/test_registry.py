@@ -82,7 +82,7 @@ def test_each_kind_is_made_by_the_signal_of_its_change_or_by_the_beat():
 
 def test_each_job_is_done_by_its_task():
     broker.verify()
-    assert {job: task.name for job, task in broker._TASKS.items()} == {
+    assert {job: broker.task_of(job).name for job in broker.Job} == {
         broker.Job.FAN_OUT: tasks.fan_out_notification.name,
         broker.Job.SEND_DUE: tasks.send_due_deliveries.name,
         broker.Job.SYNC_TOPICS: tasks.sync_topics.name,
