@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "accounts",
     "cities",
     "events",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -221,8 +222,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 # Run by `celery beat` (the beat service in docker-compose.yml).
 CELERY_BEAT_SCHEDULE = {
-    "push-sweep": {"task": "events.tasks.sweep_notifications", "schedule": 60.0},
-    "push-reminders": {"task": "events.tasks.send_reminders", "schedule": 60.0},
+    "push-sweep": {"task": "notifications.tasks.sweep_notifications", "schedule": 60.0},
+    "push-reminders": {"task": "notifications.tasks.send_reminders", "schedule": 60.0},
 }
 
 # ---------------------------------------------------------------------------------------------

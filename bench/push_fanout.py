@@ -6,7 +6,7 @@ What it measures, on PostgreSQL, with the real firebase-admin sending over real 
    POSTs of an FCM HTTP v1 message with a bearer token) for a few seconds, in one process and
    in two, requests/s. The fan-out's rate is only meaningful if it stays well below this.
 2. The token path: ``events.services.announce_event`` on a draft whose host city has N
-   followers with one active device each, then ``events.push.dispatch.fan_out`` called
+   followers with one active device each, then ``notifications.dispatch.fan_out`` called
    directly, in-process, the way a worker runs it (``--senders N``: N-1 more processes run
    ``dispatch.send_due`` on the same notification once its deliveries are written, as extra
    Celery workers do). Messages/s (deliveries sent / seconds), the time split into "audience
@@ -103,7 +103,7 @@ def _control_response(body: dict) -> bytes:
 def bench_fake_class():
     """FakeFcm with two control endpoints, so any process can read or reset what it got:
     ``GET /bench/stats`` and ``POST /bench/reset``."""
-    from tests.push.fake_fcm import FakeFcm
+    from tests.notifications.fake_fcm import FakeFcm
 
     class BenchFake(FakeFcm):
         def answer(self, method, target, headers, body):
@@ -293,8 +293,8 @@ def setup_django(config: dict) -> None:
 
 def use_fake_fcm() -> None:
     """The FCM backend with a credential that needs no network, as the tests wire it."""
-    from events.push import backends
-    from tests.push.fake_fcm import StaticCredential
+    from notifications import backends
+    from tests.notifications.fake_fcm import StaticCredential
 
     backends.use_credential(StaticCredential(ACCESS_TOKEN))
     backends.reset_backend()
@@ -507,7 +507,7 @@ class World:
         from django.utils import timezone
 
         from accounts.models import Device
-        from events.push.models import Delivery, Notification
+        from notifications.models import Delivery, Notification
 
         started = time.perf_counter()
         earlier = self.announce()
@@ -536,7 +536,7 @@ class World:
     def announce(self):
         """Announce a new draft through the service; the notification it wrote."""
         from events import services
-        from events.push.models import Notification
+        from notifications.models import Notification
 
         event = services.announce_event(self.publisher, self.draft())
         notification = Notification.objects.get(dedupe_key=f"event:{event.pk}:announced")
@@ -618,7 +618,7 @@ def _mean(values: list[float]) -> float:
 
 def _warm_up(fake_url: str, reset: bool = True) -> None:
     """What a running worker already has: the firebase-admin App, its connections, imports."""
-    from events.push.backends import OutgoingMessage, get_backend
+    from notifications.backends import OutgoingMessage, get_backend
 
     backend = get_backend()
     results = backend.send(
@@ -655,7 +655,7 @@ def extra_sender(config: dict, pipe) -> None:
         setup_django(config)
         use_fake_fcm()
         _prepare(config)
-        from events.push import dispatch
+        from notifications import dispatch
 
         _warm_up(config["fake_url"], reset=False)
         pipe.send(("ready", _pg_pid()))
@@ -692,9 +692,9 @@ def token_path(config: dict) -> dict:
     from django.db import connection
     from django.db.models import Count
 
-    from events.push import backends, dispatch
-    from events.push.audience import recipient_devices
-    from events.push.models import Delivery, Notification
+    from notifications import backends, dispatch
+    from notifications.audience import recipient_devices
+    from notifications.models import Delivery, Notification
 
     check_seed_columns()
     reset_database()
@@ -827,14 +827,14 @@ def token_path(config: dict) -> dict:
 
 def union_recipient_devices(notification):
     """The audience of an announced event written as one ``IN`` over a ``UNION`` of the
-    follows: what ``events.push.audience`` could send instead of its ``IN … OR IN …``.
+    follows: what ``notifications.audience`` could send instead of its ``IN … OR IN …``.
 
     Not the app's query: the bench uses it only to show what the topic path does once the
     audience query answers on large audiences.
     """
     from accounts.models import Device, User
     from cities.models import CityFollow, TwinningFollow
-    from events.push.audience import _event_cities
+    from notifications.audience import _event_cities
 
     event = notification.event
     followers = CityFollow.objects.filter(city__in=_event_cities(event)).values("user")
@@ -861,7 +861,7 @@ def union_recipient_devices(notification):
 
 def _audience_plan(notification) -> str:
     """How PostgreSQL plans the audience query: whether the follows subquery is hashed."""
-    from events.push.audience import recipient_devices
+    from notifications.audience import recipient_devices
 
     plan = recipient_devices(notification).explain()
     subplans = re.findall(r"(?:hashed )?SubPlan \d+(?=\))", plan)
@@ -871,8 +871,8 @@ def _audience_plan(notification) -> str:
 def _topic_fan_out(config: dict, notification, audience_timeout: int) -> dict:
     from django.db import DatabaseError, connection
 
-    from events.push import dispatch
-    from events.push.models import Delivery
+    from notifications import dispatch
+    from notifications.models import Delivery
 
     fake_call(config["fake_url"], "/bench/reset")
     with connection.cursor() as cursor:
@@ -911,7 +911,7 @@ def topic_path(config: dict) -> dict:
     """
     setup_django({**config, "topic_threshold": TOPIC_THRESHOLD})
     use_fake_fcm()
-    from events.push import dispatch
+    from notifications import dispatch
 
     check_seed_columns()
     reset_database()
@@ -948,7 +948,7 @@ def topic_path(config: dict) -> dict:
 def code_fingerprint() -> str:
     """A short hash of the push code measured, to tell runs of different code apart."""
     digest = hashlib.sha256()
-    for path in sorted((ROOT / "events" / "push").glob("*.py")):
+    for path in sorted((ROOT / "notifications").glob("*.py")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -1043,7 +1043,7 @@ def report(results: dict) -> str:
             f"token path, {run['devices']:,} devices ({label}): {run['sent']:,} sent in "
             f"{run['seconds']:.2f} s = {run['per_second']:,.0f} msg/s; "
             f"every device exactly once: {run['every_device_once']}; "
-            f"events/push code {run['push_code']}",
+            f"notifications code {run['push_code']}",
             *fmt_split(run),
             fmt_cpu(run["cpu"]),
             f"  memory: tracemalloc peak {fmt_mib(run['traced_peak_mib'])}, peak RSS growth "
@@ -1070,7 +1070,7 @@ def report(results: dict) -> str:
         lines += [
             "",
             f"topic path (PUSH_TOPIC_THRESHOLD={topics['threshold']}; each statement of the "
-            f"fan-out limited to {topics['timeout']} s; events/push code {topics['push_code']}):",
+            f"fan-out limited to {topics['timeout']} s; notifications code {topics['push_code']}):",
             f"{'followers':>10}{'audience':>10}{'FCM requests':>14}{'messages':>10}"
             f"{'deliveries':>12}{'fan-out s':>11}{'seed s':>8}  result",
         ]

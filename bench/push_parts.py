@@ -4,7 +4,7 @@ alternative.
 ``bench/push_fanout.py`` measures the fan-out as a whole; this measures the parts it points
 at, so that a change to any of them can be judged on its own:
 
-1. Claiming a batch (``events.push.dispatch._claim``) with 100,000 deliveries of a new
+1. Claiming a batch (``notifications.dispatch._claim``) with 100,000 deliveries of a new
    notification pending while the table's statistics come from an earlier one, as in
    production; as the schema is, and with the foreign key's own index on ``notification_id``
    dropped (the composite index and the unique constraint both start with that column).
@@ -15,7 +15,7 @@ at, so that a change to any of them can be judged on its own:
    with ``trust_env`` off on firebase-admin's requests session (requests then stops reading
    proxy variables and ``.netrc`` from the environment on every request), and firebase-admin's
    own ``messaging.send_each`` (a new thread per message on every call).
-4. The audience query (``events.push.audience.recipient_devices``) counted on audiences either
+4. The audience query (``notifications.audience.recipient_devices``) counted on audiences either
    side of PostgreSQL's work_mem limit for hashing its ``IN (follows)`` subquery, against the
    same audience written as one ``IN`` over a ``UNION``.
 
@@ -53,7 +53,7 @@ def apply_alternatives() -> None:
     firebase-admin's requests session."""
     from firebase_admin import messaging
 
-    from events.push import backends
+    from notifications import backends
 
     messaging._get_messaging_service(backends._get_app())._client.session.trust_env = False
 
@@ -66,9 +66,9 @@ def claim_costs(pending: int) -> list[tuple[str, float, str]]:
     from django.db import connection
     from django.utils import timezone
 
-    from events.push import dispatch
-    from events.push.audience import recipient_devices
-    from events.push.models import Delivery
+    from notifications import dispatch
+    from notifications.audience import recipient_devices
+    from notifications.models import Delivery
 
     fanout.reset_database()
     world = fanout.World()
@@ -105,10 +105,10 @@ def record_costs(rounds: int) -> list[tuple[str, float, float]]:
     """(label, wall ms, app CPU ms) per batch of 500, median over ``rounds`` batches."""
     from django.utils import timezone
 
-    from events.push import dispatch
-    from events.push.audience import recipient_devices
-    from events.push.backends import Outcome, SendResult
-    from events.push.models import Delivery
+    from notifications import dispatch
+    from notifications.audience import recipient_devices
+    from notifications.backends import Outcome, SendResult
+    from notifications.models import Delivery
 
     fanout.reset_database()
     world = fanout.World()
@@ -165,7 +165,7 @@ def send_costs(fake_url: str, fake_pid: int, rounds: int) -> list[tuple[str, flo
     """(label, messages/s, app CPU µs per message) over ``rounds`` batches of 500."""
     from firebase_admin import messaging
 
-    from events.push.backends import OutgoingMessage, _fcm_message, _get_app, get_backend
+    from notifications.backends import OutgoingMessage, _fcm_message, _get_app, get_backend
 
     backend = get_backend()
     title, body = "Новое событие: Каспийский джаз", "05.12.2026 19:00 (UTC+05:00) · Актау"
@@ -219,7 +219,7 @@ def audience_costs(sizes: list[int], timeout: int) -> list[tuple[int, str, str, 
     """(followers, the app's plan, the app's count time, the UNION form's count time)."""
     from django.db import DatabaseError, connection
 
-    from events.push.audience import recipient_devices
+    from notifications.audience import recipient_devices
 
     fanout.reset_database()
     world = fanout.World()

@@ -125,7 +125,7 @@ def close_code_label(code: int | None) -> str:
 
 
 def count_push_outcomes(outcomes) -> None:
-    """Count one message per outcome given (an ``Outcome`` of events.push.backends)."""
+    """Count one message per outcome given (an ``Outcome`` of notifications.backends)."""
     for outcome in outcomes:
         PUSH_MESSAGES.labels(str(outcome)).inc()
 

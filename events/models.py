@@ -360,8 +360,7 @@ class StateChange(models.Model):
         return f"{self.action} {self.subject_title} at {self.at:%Y-%m-%d %H:%M}"
 
 
-# The push outbox and the chat live in their own modules; importing them here registers their
-# models.
+# The chat lives in a module of its own; importing it here registers its models.
 from .chat.models import (  # noqa: E402, F401
     ChatMessage,
     ChatMute,
@@ -369,4 +368,3 @@ from .chat.models import (  # noqa: E402, F401
     ChatReport,
     ChatRoom,
 )
-from .push.models import Delivery, DeviceTopic, Notification  # noqa: E402, F401

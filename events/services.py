@@ -1,6 +1,9 @@
 """Every change to events, announcements and RSVPs. Each function checks who may act, validates
 before it writes (invalid input writes nothing), runs in one transaction, and records the change
-in the event's or announcement's history. The API and the admin both call these."""
+in the event's or announcement's history. The API and the admin both call these.
+
+The changes other apps act on (push tells followers of them) are sent as the signals of
+``events.signals``, inside the transaction: what their receivers write commits with the change."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,13 +13,11 @@ from cities.models import CityOffice
 from core.text import clean_text
 from core.validators import instant
 
-from . import permissions, realtime
+from . import permissions, realtime, signals
 from .error_codes import EventErrorCode
-from .models import Announcement, Event, EventCohost, Notification, Rsvp, StateChange
-from .push import dispatch as push
+from .models import Announcement, Event, EventCohost, Rsvp, StateChange
 
 Status = Event.Status
-Kind = Notification.Kind
 # Changing these on a public event tells those who follow or plan to go.
 NOTIFYING_FIELDS = frozenset(
     ["starts_at", "ends_at", "timezone", "venue_name", "venue_address", "latitude", "longitude"]
@@ -166,7 +167,7 @@ def update_event(actor, event: Event, data: dict) -> Event:
     )
     # People who plan to go must hear of a new time or place; other edits stay quiet.
     if event.status != Status.DRAFT and NOTIFYING_FIELDS.intersection(changed):
-        push.notify(Kind.EVENT_CHANGED, event, change=change)
+        signals.event_changed.send(Event, event=event, change=change)
     # Live subscribers hear of every edit; a draft's reach only its offices, as each
     # subscription re-reads the event with its viewer's rights.
     realtime.event_changed(event, realtime.EventChange.UPDATED)
@@ -203,9 +204,11 @@ def announce_event(actor, event: Event) -> Event:
     event.status = Status.ANNOUNCED
     event.announced_at = event.announced_at or timezone.now()
     event.save(update_fields=["status", "announced_at", "updated_at"])
-    _record(actor, StateChange.Action.ANNOUNCED, event=event, before=before, after=event.status)
+    change = _record(
+        actor, StateChange.Action.ANNOUNCED, event=event, before=before, after=event.status
+    )
     if before == Status.DRAFT:
-        push.notify(Kind.EVENT_ANNOUNCED, event)
+        signals.event_announced.send(Event, event=event, change=change)
         realtime.event_announced(event)
     realtime.event_changed(event, realtime.EventChange.ANNOUNCED)
     return event
@@ -256,7 +259,7 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
         old=old,
         new=[new_starts_at.isoformat(), new_ends_at.isoformat()],
     )
-    push.notify(Kind.EVENT_POSTPONED, event, change=change)
+    signals.event_postponed.send(Event, event=event, change=change)
     realtime.event_changed(event, realtime.EventChange.POSTPONED)
     return event
 
@@ -279,7 +282,7 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
     before = event.status
     event.status, event.cancellation_reason = Status.CANCELLED, reason
     event.save(update_fields=["status", "cancellation_reason", "updated_at"])
-    _record(
+    change = _record(
         actor,
         StateChange.Action.CANCELLED,
         event=event,
@@ -287,7 +290,7 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
         after=event.status,
         reason=reason,
     )
-    push.notify(Kind.EVENT_CANCELLED, event)
+    signals.event_cancelled.send(Event, event=event, change=change)
     realtime.event_changed(event, realtime.EventChange.CANCELLED)
     return event
 
@@ -366,8 +369,10 @@ def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
     _assign(announcement, data, ANNOUNCEMENT_FIELDS)
     _validate_announcement(announcement)
     announcement.save()
-    _record(actor, StateChange.Action.PUBLISHED, announcement=announcement, after="PUBLISHED")
-    push.notify(Kind.ANNOUNCEMENT_POSTED, announcement)
+    change = _record(
+        actor, StateChange.Action.PUBLISHED, announcement=announcement, after="PUBLISHED"
+    )
+    signals.announcement_posted.send(Announcement, announcement=announcement, change=change)
     realtime.announcement_posted(announcement)
     return announcement
 

@@ -7,6 +7,11 @@ from django.db.migrations.executor import MigrationExecutor
 # The events app before the window of times was enforced (events.0006).
 BEFORE_THE_WINDOW = ("events", "0005_event_feed_order_index")
 
+# Before push's models moved from the events app to the notifications app: unapplying the
+# notifications app unapplies the events migration that took the models out (it depends on
+# notifications.0001), and leaves every other app as it is.
+BEFORE_NOTIFICATIONS_MOVED = ("notifications", None)
+
 # Times outside the window, as each database can store them. PostgreSQL keeps times Python
 # cannot read (year 10000, 1 BC, infinity); SQLite keeps text, in which Python's extremes are the
 # furthest. Each pair is a start and an end two (or three) hours later.
@@ -37,6 +42,24 @@ def models_at(target):
     table does not yet have the columns of today's models."""
     executor = MigrationExecutor(connection)
     return executor.loader.project_state(target).apps
+
+
+def models_applied():
+    """The historical models of the migrations the database has applied now (each app where
+    the last ``migrate`` left it)."""
+    executor = MigrationExecutor(connection)
+    graph, applied = executor.loader.graph, executor.loader.applied_migrations
+    # The last applied migration of each app: what no other applied migration of it follows.
+    last = [
+        key
+        for key in applied
+        if key in graph.node_map
+        and not any(
+            child.key[0] == key[0] and child.key in applied
+            for child in graph.node_map[key].children
+        )
+    ]
+    return executor.loader.project_state(last).apps
 
 
 def set_columns(table: str, pk: int, **columns) -> None:

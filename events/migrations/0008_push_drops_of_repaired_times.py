@@ -29,7 +29,7 @@ DROP_REASONS = [
         "Its event's or announcement's times were repaired, and it was made a draft",
     ),
 ]
-# What became of a topic message (events.push.topic_sends), as this migration knows them.
+# What became of a topic message (notifications.topic_sends), as this migration knows them.
 WAITING, SENDING, DROPPED, UNKNOWN = "WAITING", "SENDING", "DROPPED", "UNKNOWN"
 GAVE_UP = (
     "The worker stopped between sending this message and recording FCM's answer; it is not "

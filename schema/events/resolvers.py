@@ -208,7 +208,7 @@ def events(filter, order_by, paths: frozenset[str], viewer):
 def of_city(city: int) -> Q:
     """The events a city's feed shows: those it hosts, and those of its twinnings wherever
     they are held (Aktau's feed shows its twinning's event in Karachi), as its followers are
-    told of them (``events.push.audience``).
+    told of them (``notifications.audience``).
 
     The city's twinnings are read first, a few IDs from their indexed cities, and given to the
     feed as a list: PostgreSQL then plans ``host_city = … OR twinning IN (…)`` with the real

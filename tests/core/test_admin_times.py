@@ -20,7 +20,8 @@ from accounts.models import User
 from cities.models import City, CityOffice, OfficeMembership, Twinning
 from core.admin_times import ZonedTimesMixin
 from events.admin_forms import VenueTimeField
-from events.models import Announcement, ChatMute, ChatReport, Event, Notification
+from events.models import Announcement, ChatMute, ChatReport, Event
+from notifications.models import Notification
 from tests.factories import ChatMessageFactory
 
 UTC = datetime.UTC
@@ -159,7 +160,7 @@ def test_each_zone_is_the_rows_own(admin_client, one_of_each):
         "events_chatreport_changelist": moscow,
         "events_chatmute_changelist": moscow,
         "events_announcement_changelist": karachi,
-        "events_notification_changelist": "2031-05-04 16:05 (UTC)",
+        "notifications_notification_changelist": "2031-05-04 16:05 (UTC)",
         "accounts_user_changelist": "2031-05-04 16:05 (UTC)",
     }
     for name, shown in pages.items():

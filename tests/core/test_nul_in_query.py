@@ -14,7 +14,7 @@ ADMIN_URLS = [
     "/admin/events/event/?%00=1",
     "/admin/cities/city/?country=%00",
     "/admin/cities/twinning/?kind__exact=%00",
-    "/admin/events/notification/?state__exact=%00",
+    "/admin/notifications/notification/?state__exact=%00",
     "/admin/autocomplete/?app_label=events&model_name=event&field_name=twinning&term=%00",
 ]
 

@@ -99,18 +99,18 @@ NOT_TYPED_AS_WORDS = {
     "events.StateChange.subject_title",
     "events.StateChange.from_status",
     "events.StateChange.to_status",
-    "events.Notification.dedupe_key",
-    "events.Delivery.language",
-    "events.Delivery.error_code",
-    "events.Delivery.error_detail",
-    "events.DeviceTopic.topic",
+    "notifications.Notification.dedupe_key",
+    "notifications.Delivery.language",
+    "notifications.Delivery.error_code",
+    "notifications.Delivery.error_detail",
+    "notifications.DeviceTopic.topic",
 }
 
 
 def test_every_text_people_type_refuses_text_that_shows_nothing():
     unguarded = [
         name
-        for app in ("accounts", "cities", "events")
+        for app in ("accounts", "cities", "events", "notifications")
         for model in apps.get_app_config(app).get_models()
         for field in model._meta.concrete_fields
         if isinstance(field, models.CharField | models.TextField)

@@ -13,7 +13,8 @@ from graphql_relay import to_global_id
 
 from cities.models import OfficeMembership
 from core.validators import INSTANTS
-from events.models import Event, Notification, StateChange
+from events.models import Event, StateChange
+from notifications.models import Notification
 from schema.schema import schema
 from tests.conftest import bearer_for
 from tests.factories import MembershipFactory

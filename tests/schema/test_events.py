@@ -8,8 +8,9 @@ from graphql_relay import to_global_id
 from cities.geo import EARTH_RADIUS_KM
 from cities.models import CityFollow
 from cities.names import haversine_km
-from events.models import Event, Notification
-from events.push.audience import recipients
+from events.models import Event
+from notifications.audience import recipients
+from notifications.models import Notification
 
 EVENTS = """
 query Events($filter: EventFilterInput, $orderBy: EventOrderBy, $first: Int, $after: String) {

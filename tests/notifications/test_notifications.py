@@ -12,9 +12,9 @@ from prometheus_client import REGISTRY
 from accounts.models import Device
 from events import services
 from events.models import Event, Rsvp
-from events.push import dispatch
-from events.push.models import Delivery, Notification
-from tests.push.helpers import quiet_now, tokens_pushed
+from notifications import dispatch
+from notifications.models import Delivery, Notification
+from tests.notifications.helpers import quiet_now, tokens_pushed
 
 Kind = Notification.Kind
 Status = Event.Status
@@ -488,7 +488,7 @@ def test_the_admin_shows_each_notifications_progress(world, push, fake_fcm, clie
     announce_to(world, push, "gone", "fine")
     client.force_login(get_user_model().objects.create_superuser("ops@example.org", "x" * 12))
 
-    page = client.get("/admin/events/notification/")
+    page = client.get("/admin/notifications/notification/")
 
     assert page.status_code == 200
     assert "sent 1, due 0, held 0, retrying 0, failed 1 (UNREGISTERED: 1)" in page.content.decode()
@@ -506,7 +506,7 @@ def test_the_admins_list_of_notifications_costs_the_same_queries_for_any_number(
 
     def queries_for_the_list() -> int:
         with CaptureQueriesContext(connection) as queries:
-            assert client.get("/admin/events/notification/").status_code == 200
+            assert client.get("/admin/notifications/notification/").status_code == 200
         return len(queries)
 
     push(services.announce_event, world.publisher, world.draft())

@@ -82,7 +82,8 @@ class Notification(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        app_label = "events"
+        # The tables keep the names they had when push lived in the events app.
+        db_table = "events_notification"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["state", "created_at"])]
 
@@ -120,7 +121,7 @@ class Delivery(models.Model):
     drop_reason = models.CharField(max_length=32, choices=DropReason.choices, blank=True)
 
     class Meta:
-        app_label = "events"
+        db_table = "events_delivery"
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(
@@ -141,7 +142,7 @@ class DeviceTopic(models.Model):
     topic = models.CharField(max_length=100)
 
     class Meta:
-        app_label = "events"
+        db_table = "events_devicetopic"
         constraints = [
             models.UniqueConstraint(fields=["device", "topic"], name="device_topic_once")
         ]

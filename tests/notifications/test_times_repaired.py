@@ -16,13 +16,13 @@ from accounts.models import Device
 from cities.models import CityFollow, OfficeMembership
 from events import services
 from events.models import Announcement, Event, StateChange
-from events.push import dispatch
-from events.push.models import Delivery, DropReason, Notification
+from notifications import dispatch
+from notifications.models import Delivery, DropReason, Notification
 from tests.factories import MembershipFactory
 from tests.migrating import BEFORE_THE_WINDOW, FAR_FUTURE, migrate, models_at, set_columns
 
 State = Notification.State
-NOTIFICATIONS_PAGE = "/admin/events/notification/"
+NOTIFICATIONS_PAGE = "/admin/notifications/notification/"
 
 EVENTS = """
 query Events($orderBy: EventOrderBy) {

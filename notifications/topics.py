@@ -98,10 +98,5 @@ def sync_user_topics(user_id: int) -> dict[str, int]:
 def schedule_topic_sync(user_id: int) -> None:
     """Sync the user's topics after the current transaction commits, on a worker."""
 
-    def enqueue():
-        from .. import tasks
-
-        # A down broker must not fail the follow; the user's next change resyncs everything.
-        broker.enqueue(tasks.sync_topics, user_id)
-
-    transaction.on_commit(enqueue)
+    # A down broker must not fail the follow; the user's next change resyncs everything.
+    transaction.on_commit(lambda: broker.enqueue(broker.Job.SYNC_TOPICS, user_id))

@@ -26,7 +26,7 @@ from firebase_admin import credentials, exceptions, messaging
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-logger = logging.getLogger("events.push")
+logger = logging.getLogger("notifications")
 
 MAX_BATCH = 500  # messages per send call (FCM/firebase-admin limit)
 MAX_TOPIC_BATCH = 1000  # tokens per topic (un)subscribe call

@@ -1,12 +1,13 @@
 """The registry of notification kinds: everything the push system knows about a kind, in one
 entry per kind, so that adding a kind means filling in every part of it or not starting.
 
-An entry (``KindSpec``) says what the kind is about (an event or an announcement), who hears
-of it, the words of its title, whether its audience may be reached through FCM topics, when it
-breaks through quiet hours, its dedupe key, and the checks that drop it once it is no longer
-true. The entries themselves are in ``kinds``, which fills this registry when the app starts
-(``EventsConfig.ready``) and calls ``verify``: a kind without an entry, an entry missing a part,
-or a title missing a language stops the start-up instead of failing when a push is sent.
+An entry (``KindSpec``) says what the kind is about (an event or an announcement), what makes
+one (the domain signal, or the beat), who hears of it, the words of its title, whether its
+audience may be reached through FCM topics, when it breaks through quiet hours, its dedupe key,
+and the checks that drop it once it is no longer true. The entries themselves are in ``kinds``,
+which fills this registry when the app starts (``NotificationsConfig.ready``), which then calls
+``verify``: a kind without an entry, an entry missing a part, or a title missing a language
+stops the start-up instead of failing when a push is sent.
 """
 
 import datetime
@@ -16,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.dispatch import Signal
 
 from core.i18n import LANGUAGE_CODES
 
@@ -47,6 +49,10 @@ class Current:
     superseded: bool
 
 
+# What makes the notifications of a kind that no service tells of: the beat's periodic task
+# (``dispatch.create_reminders``), looking for what is due.
+BEAT = "beat"
+
 # A staleness check: the reason the notification is no longer true, or None.
 Check = Callable[[Notification, Current], DropReason | None]
 
@@ -56,6 +62,9 @@ class KindSpec:
     """What one kind of notification is and does. Every part is required."""
 
     subject: Subject
+    # What makes one: the signal of the service that changes its subject (``events.signals``,
+    # sent in the service's transaction with the subject and ``change``), or ``BEAT``.
+    trigger: Signal | str
     # The first words of the title in each language ("New event", "Новое событие", …).
     labels: Mapping[str, str]
     # The parts of the audience: querysets of user ids, united by ``audience.recipient_ids``.
@@ -86,6 +95,11 @@ def register(kind: str, spec: KindSpec) -> None:
     _REGISTRY[kind] = spec
 
 
+def entries() -> list[tuple[str, KindSpec]]:
+    """Every registered kind with its entry."""
+    return list(_REGISTRY.items())
+
+
 def spec(kind: str) -> KindSpec:
     """The entry of ``kind``."""
     try:
@@ -107,6 +121,10 @@ def problems(registry: Mapping[str, KindSpec] | None = None) -> list[str]:
             value = getattr(entry, field.name)
             if value is None or (field.name in ("labels", "stale") and not value):
                 found.append(f"{kind}: no {field.name}")
+        if entry.trigger is not None and not (
+            isinstance(entry.trigger, Signal) or entry.trigger == BEAT
+        ):
+            found.append(f"{kind}: trigger {entry.trigger!r} is neither a signal nor BEAT")
         missing = [code for code in LANGUAGE_CODES if not (entry.labels or {}).get(code)]
         if missing:
             found.append(f"{kind}: no label in {', '.join(missing)}")

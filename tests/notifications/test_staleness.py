@@ -12,14 +12,14 @@ from django.utils import timezone
 
 from events import services
 from events.models import Announcement, Event, Rsvp, StateChange
-from events.push import dispatch, registry
-from events.push.models import Delivery, DropReason, Notification
-from events.push.staleness import stale_reason
-from tests.push.helpers import quiet_now, tokens_pushed
+from notifications import dispatch
+from notifications.models import Delivery, DropReason, Notification
+from notifications.staleness import stale_reason
+from tests.notifications.helpers import quiet_now, tokens_pushed
 
 Kind = Notification.Kind
 Status = Event.Status
-NOTIFICATIONS_PAGE = "/admin/events/notification/"
+NOTIFICATIONS_PAGE = "/admin/notifications/notification/"
 
 
 def at(moment: datetime.datetime):
@@ -249,7 +249,7 @@ def test_topic_messages_still_to_send_are_dropped_when_the_event_is_cancelled_me
 ):
     # Given an announcement large enough for topics, and its event cancelled as soon as the
     # first language's message has gone
-    from events.push import topic_sends
+    from notifications import topic_sends
 
     settings.PUSH_TOPIC_THRESHOLD = 2
     for n in range(3):
@@ -448,31 +448,3 @@ def test_sending_costs_the_same_queries_for_a_batch_of_any_size(
         return len(queries)
 
     assert queries_to_send(2) == queries_to_send(20)
-
-
-# --- The registry ------------------------------------------------------------------------------
-
-
-def test_every_kind_has_a_whole_entry():
-    assert registry.problems() == []
-
-
-def test_a_kind_registered_in_part_stops_the_start_up():
-    # Given the registry as it is, less one kind's label in Urdu and another kind's checks
-    from dataclasses import replace
-
-    entries = {kind: registry.spec(kind) for kind in Kind}
-    announced = entries[Kind.EVENT_ANNOUNCED]
-    entries[Kind.EVENT_ANNOUNCED] = replace(
-        announced, labels={k: v for k, v in announced.labels.items() if k != "ur"}
-    )
-    entries[Kind.EVENT_REMINDER] = replace(entries[Kind.EVENT_REMINDER], stale=())
-    del entries[Kind.ANNOUNCEMENT_POSTED]
-
-    # Then verifying it refuses, naming each gap
-    with pytest.raises(Exception, match="incomplete") as refused:
-        registry.verify(entries)
-    message = str(refused.value)
-    assert "EVENT_ANNOUNCED: no label in ur" in message
-    assert "EVENT_REMINDER: no stale" in message
-    assert "ANNOUNCEMENT_POSTED: no entry" in message

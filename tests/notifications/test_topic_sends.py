@@ -10,9 +10,9 @@ from django.db import connections
 from django.utils import timezone
 
 from events import services
-from events.push import dispatch, topic_sends, topics
-from events.push.models import Delivery, Notification
-from tests.push.helpers import tokens_pushed
+from notifications import dispatch, topic_sends, topics
+from notifications.models import Delivery, Notification
+from tests.notifications.helpers import tokens_pushed
 
 LANGUAGES = ("en", "kk", "ru", "ur")
 

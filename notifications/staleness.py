@@ -12,7 +12,8 @@ import datetime
 
 from django.db.models import Exists, OuterRef
 
-from ..models import Event
+from events.models import Event
+
 from . import registry
 from .models import DropReason, Notification
 from .registry import Current

@@ -1,16 +1,19 @@
 """The entry of each notification kind in the registry: who hears of it, what it says, when
 it breaks through quiet hours, its dedupe key, and when it is no longer true.
 
-Imported once at start-up (``EventsConfig.ready``), which then verifies that every kind of
-``Notification.Kind`` has a whole entry. To add a kind: add it to ``Notification.Kind`` and
-register it here with every part; the app does not start until then.
+Imported once at start-up (``NotificationsConfig.ready``), which then verifies that every kind
+of ``Notification.Kind`` has a whole entry and connects each kind to the signal that makes it
+(``receivers``). To add a kind: add it to ``Notification.Kind`` and register it here with every
+part; the app does not start until then.
 """
 
 import datetime
 
+from events import signals
+
 from . import audience, registry, staleness, texts
 from .models import Notification
-from .registry import KindSpec, Subject
+from .registry import BEAT, KindSpec, Subject
 
 Kind = Notification.Kind
 
@@ -59,6 +62,7 @@ registry.register(
     Kind.EVENT_ANNOUNCED,
     KindSpec(
         subject=Subject.EVENT,
+        trigger=signals.event_announced,
         labels={"en": "New event", "ru": "Новое событие", "kk": "Жаңа іс-шара", "ur": "نئی تقریب"},
         audience=audience.announced_audience,
         render=texts.event_message,
@@ -74,6 +78,7 @@ registry.register(
     Kind.EVENT_CHANGED,
     KindSpec(
         subject=Subject.EVENT,
+        trigger=signals.event_changed,
         labels={
             "en": "Event changed",
             "ru": "Событие изменено",
@@ -93,6 +98,7 @@ registry.register(
     Kind.EVENT_POSTPONED,
     KindSpec(
         subject=Subject.EVENT,
+        trigger=signals.event_postponed,
         labels={
             "en": "Event postponed",
             "ru": "Событие перенесено",
@@ -112,6 +118,7 @@ registry.register(
     Kind.EVENT_CANCELLED,
     KindSpec(
         subject=Subject.EVENT,
+        trigger=signals.event_cancelled,
         labels={
             "en": "Event cancelled",
             "ru": "Событие отменено",
@@ -133,6 +140,7 @@ registry.register(
     Kind.EVENT_REMINDER,
     KindSpec(
         subject=Subject.EVENT,
+        trigger=BEAT,
         labels={
             "en": "Starting soon",
             "ru": "Скоро начало",
@@ -155,6 +163,7 @@ registry.register(
     Kind.ANNOUNCEMENT_POSTED,
     KindSpec(
         subject=Subject.ANNOUNCEMENT,
+        trigger=signals.announcement_posted,
         labels={"en": "News", "ru": "Новости", "kk": "Жаңалық", "ur": "خبر"},
         audience=audience.news_audience,
         render=texts.announcement_message,

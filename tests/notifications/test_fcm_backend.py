@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from firebase_admin import messaging
 
-from events.push import backends
-from events.push.backends import (
+from notifications import backends
+from notifications.backends import (
     MAX_BATCH,
     MAX_TOPIC_BATCH,
     FcmBackend,
@@ -20,8 +20,8 @@ from events.push.backends import (
     OutgoingMessage,
     SendResult,
 )
-from tests.push.conftest import PROJECT_ID
-from tests.push.fake_fcm import ACCESS_TOKEN
+from tests.notifications.conftest import PROJECT_ID
+from tests.notifications.fake_fcm import ACCESS_TOKEN
 
 TOPIC = "city-12-ru"
 CONDITION = "'city-12-ru' in topics || 'twinning-3-ru' in topics"
@@ -300,7 +300,7 @@ def test_the_app_needs_a_project(settings, fcm_backend):
 def test_the_log_backend_logs_and_answers_sent(caplog):
     backend = LogBackend()
 
-    with caplog.at_level(logging.INFO, logger="events.push"):
+    with caplog.at_level(logging.INFO, logger="notifications"):
         results = backend.send(
             [OutgoingMessage("token-abcdefghijkl", "Ярмарка", "Завтра", {}), message("t-2")]
         )
@@ -314,7 +314,7 @@ def test_the_log_backend_logs_and_answers_sent(caplog):
     ]
     assert condition == SendResult(Outcome.SENT, message_id="log-3")
     assert subscribed == unsubscribed == {}
-    logged = [record.getMessage() for record in caplog.records if record.name == "events.push"]
+    logged = [record.getMessage() for record in caplog.records if record.name == "notifications"]
     assert len(logged) == 5
     assert "Ярмарка" in logged[0]
     assert "token-ab…" in logged[0]

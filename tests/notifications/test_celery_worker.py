@@ -35,11 +35,12 @@ from accounts.models import Device
 from backend.celery import app as celery_app
 from cities.models import CityFollow, OfficeMembership
 from core.i18n import LANGUAGE_CODES
-from events import services, tasks
+from events import services
 from events.models import Event
-from events.push.models import Delivery, Notification
+from notifications import tasks
+from notifications.models import Delivery, Notification
 from tests.factories import MembershipFactory
-from tests.push.conftest import PROJECT_ID
+from tests.notifications.conftest import PROJECT_ID
 from tests.waiting import eventually_sync
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -33,11 +33,12 @@ from django.utils import timezone
 
 from accounts.models import Device
 from core import metrics
+from events.models import Event, Rsvp
 
-from ..models import Event, Rsvp
 from . import broker, registry, topic_sends
 from .audience import recipient_devices
 from .backends import MAX_BATCH, Outcome, OutgoingMessage, get_backend
+from .broker import Job
 from .models import Delivery, DropReason, Notification
 from .quiet_hours import quiet_until
 from .staleness import stale_reason
@@ -177,10 +178,8 @@ def _drop(notification: Notification, reason: DropReason, now) -> None:
 
 def _start_senders(notification_id: int, count: int) -> None:
     if count > 0 and not settings.CELERY_TASK_ALWAYS_EAGER:
-        from .. import tasks
-
         for _ in range(count):
-            broker.enqueue(tasks.send_due_deliveries, notification_id)
+            broker.enqueue(Job.SEND_DUE, notification_id)
 
 
 def _delivery(notification: Notification, row, now) -> Delivery:
@@ -409,9 +408,7 @@ def notify(kind: str, subject, *, change=None) -> Notification:
 
 def enqueue(notification_id: int) -> None:
     """Hand a notification to a worker. If the broker is down, the sweep will do it later."""
-    from .. import tasks
-
-    broker.enqueue(tasks.fan_out_notification, notification_id)
+    broker.enqueue(Job.FAN_OUT, notification_id)
 
 
 # --- The sweep and reminders ----------------------------------------------------------------
@@ -443,10 +440,8 @@ def sweep() -> Counter:
         .values_list("notification_id", flat=True)
         .distinct()
     )
-    from .. import tasks
-
     for notification_id in due:
-        counts["send"] += broker.enqueue(tasks.send_due_deliveries, notification_id)
+        counts["send"] += broker.enqueue(Job.SEND_DUE, notification_id)
     for notification_id in Notification.objects.filter(state=State.FANNED_OUT).values_list(
         "pk", flat=True
     ):

@@ -16,8 +16,8 @@ million followers then take minutes instead of a second.
 
 from accounts.models import Device, User
 from cities.models import CityFollow, TwinningFollow
+from events.models import Rsvp
 
-from ..models import Rsvp
 from . import registry
 from .models import Notification
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
-from events.push import registry
-from events.push.models import Notification
-from events.push.status import progress
+from notifications import registry
+from notifications.models import Notification
+from notifications.status import progress
 
 
 def _reasons(counts: dict[str, int]) -> str:

@@ -13,9 +13,9 @@ from accounts.models import Device
 from backend.celery import app as celery_app
 from cities.models import CityFollow, OfficeMembership, TwinningFollow
 from events.models import Event
-from events.push import backends
+from notifications import backends, broker
 from tests.factories import MembershipFactory
-from tests.push.fake_fcm import FakeFcm, StaticCredential
+from tests.notifications.fake_fcm import FakeFcm, StaticCredential
 
 PROJECT_ID = "twinning-test"
 
@@ -86,6 +86,19 @@ def push(fcm_backend, fake_fcm, django_capture_on_commit_callbacks):
             return call(*args, **kwargs)
 
     return run
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """The jobs handed to the broker, as (job, args), kept here instead of run."""
+    jobs = []
+
+    def enqueue(job, *args):
+        jobs.append((job, args))
+        return True
+
+    monkeypatch.setattr(broker, "enqueue", enqueue)
+    return jobs
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from graphql_relay import to_global_id
 
 from accounts.models import Device
-from events.push.models import DeviceTopic
+from notifications.models import DeviceTopic
 
 REGISTER = """
 mutation($token: String!, $platform: DevicePlatform!, $locale: String, $version: String) {

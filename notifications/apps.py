@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    """Push notifications: the outbox, who hears of what, delivery through FCM with retries."""
+
+    name = "notifications"
+
+    def ready(self):
+        # Importing ``kinds`` registers each kind's entry, importing ``tasks`` each job's task.
+        from . import broker, kinds, receivers, registry, tasks  # noqa: F401
+
+        # A kind or a job registered in part stops the start-up, not a push later.
+        registry.verify()
+        broker.verify()
+        # Each kind's notification is made when the domain signal its entry names is sent.
+        receivers.connect_kinds()

@@ -1,0 +1,53 @@
+"""What push does when other apps tell of a change: the notification of each kind, when the
+signal its entry names is sent, and keeping FCM topic subscriptions in line with follows,
+devices and languages."""
+
+from django.dispatch import Signal, receiver
+
+from accounts.signals import device_registered, preferences_changed
+from cities.signals import follows_changed
+
+from . import registry
+from .dispatch import notify
+from .topics import schedule_topic_sync
+
+# --- Notifications --------------------------------------------------------------------------
+
+
+def notifier(kind: str):
+    """The receiver that writes a notification of ``kind`` when its signal is sent: about the
+    subject the signal carries (``event=`` or ``announcement=``, as the kind's entry says), in
+    the sender's transaction (the outbox), once per dedupe key."""
+    subject = registry.spec(kind).subject.value
+
+    def receive(sender, change=None, **kwargs):
+        notify(kind, kwargs[subject], change=change)
+
+    return receive
+
+
+def connect_kinds() -> None:
+    """Connect each registered kind made by a signal to that signal; called once the registry
+    is filled and verified (``NotificationsConfig.ready``). Connecting again changes nothing."""
+    for kind, entry in registry.entries():
+        if isinstance(entry.trigger, Signal):
+            entry.trigger.connect(notifier(kind), weak=False, dispatch_uid=f"notify-{kind}")
+
+
+# --- Topic sync -----------------------------------------------------------------------------
+
+
+@receiver(follows_changed)
+def follows_changed_sync(sender, user_id, **kwargs):
+    schedule_topic_sync(user_id)
+
+
+@receiver(device_registered)
+def device_registered_sync(sender, device, **kwargs):
+    schedule_topic_sync(device.user_id)
+
+
+@receiver(preferences_changed)
+def language_changed_sync(sender, user, fields, **kwargs):
+    if "language" in fields:
+        schedule_topic_sync(user.pk)
