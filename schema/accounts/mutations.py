@@ -152,12 +152,3 @@ class AccountMutations(graphene.ObjectType):
     token_revoke = TokenRevoke.Field()
     preferences_update = PreferencesUpdate.Field()
     calendar_token_rotate = CalendarTokenRotate.Field()
-
-
-class AccountQueries(graphene.ObjectType):
-    me = graphene.Field(Viewer, description="The signed-in user; null when signed out.")
-
-    @staticmethod
-    def resolve_me(root, info):
-        user = info.context.user
-        return user if user.is_authenticated else None

@@ -2,9 +2,9 @@
 
 import graphene
 
+from ..core.arguments import TextArgument, TextLimit
 from ..core.pagination import connection_args, paginate
 from ..core.selection import is_selected, selected_paths
-from ..core.validation import TextArgument, TextLimit
 from . import resolvers
 from .types import CityType, TwinningKind, TwinningStatus, TwinningType
 

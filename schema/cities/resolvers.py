@@ -6,10 +6,10 @@ from django.db.models import F, Q
 
 from cities.models import City, Twinning
 
+from ..core.arguments import validate_country
 from ..core.errors import ApiErrorCode, UserInputError
 from ..core.ids import decode_id
 from ..core.selection import RowColumns, below, is_selected, only_columns
-from ..core.validation import validate_country
 
 # The attribute a list resolver fills so that nested twinnings cost no query per city.
 TWINNINGS_CACHE = "_prefetched_twinnings"

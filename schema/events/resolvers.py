@@ -17,10 +17,10 @@ from ..cities.resolvers import (
     attach_city_lists,
     twinning_columns,
 )
+from ..core.arguments import validate_country, validate_range
 from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 from ..core.ids import decode_id
 from ..core.selection import RowColumns, below, is_selected, only_columns
-from ..core.validation import validate_country, validate_range
 from .types import EventOrderBy, RsvpStatus
 
 # The most nested upcoming events a twinning shows (`Twinning.events(first:)`).

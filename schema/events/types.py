@@ -9,8 +9,8 @@ from graphene_django import DjangoObjectType
 from events.models import Announcement, Event, EventCohost, StateChange
 
 from ..cities.types import CityOfficeType, CityType, TwinningType
+from ..core.arguments import TextArgument, TextInputField, TextLimit
 from ..core.pagination import CountableConnection, connection_args
-from ..core.validation import TextArgument, TextInputField, TextLimit
 
 EventCategory = graphene.Enum.from_enum(
     Event.Category, name="EventCategory", description="What an event is about."
