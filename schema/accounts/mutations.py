@@ -6,8 +6,9 @@ from accounts import services, tokens
 from core.client_ip import client_ip
 
 from ..core.mutations import BaseMutation
-from ..events.types import EventCategory
-from .types import DevicePlatform, DeviceType, Viewer
+from ..events.enums import EventCategory
+from .enums import DevicePlatform
+from .types import DeviceType, Viewer
 
 
 class TokenPayloadMixin:

@@ -3,19 +3,12 @@
 import graphene
 from django.urls import reverse
 
-from accounts.models import Device
-from cities.models import OfficeMembership
-
+from ..cities.enums import OfficeRole
 from ..cities.types import CityOfficeType, CityType, TwinningType
 from ..core.selection import selected_paths
-from ..events.types import EventCategory, EventType, RsvpStatus
-
-MembershipRole = graphene.Enum.from_enum(
-    OfficeMembership.Role, name="OfficeRole", description="A role in a city office."
-)
-
-
-DevicePlatform = graphene.Enum.from_enum(Device.Platform, name="DevicePlatform")
+from ..events.enums import EventCategory, RsvpStatus
+from ..events.types import EventType
+from .enums import DevicePlatform
 
 
 class DeviceType(graphene.ObjectType):
@@ -58,7 +51,7 @@ class Preferences(graphene.ObjectType):
 
 class Membership(graphene.ObjectType):
     office = graphene.Field(CityOfficeType, required=True)
-    role = graphene.Field(MembershipRole, required=True)
+    role = graphene.Field(OfficeRole, required=True)
 
 
 class ViewerRsvp(graphene.ObjectType):

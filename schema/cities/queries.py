@@ -6,7 +6,8 @@ from ..core.arguments import TextArgument, TextLimit
 from ..core.pagination import connection_args, paginate
 from ..core.selection import is_selected, selected_paths
 from . import resolvers
-from .types import CityType, TwinningKind, TwinningStatus, TwinningType
+from .enums import TwinningKind, TwinningStatus
+from .types import CityType, TwinningType
 
 
 class CityQueries(graphene.ObjectType):

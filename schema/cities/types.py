@@ -10,13 +10,7 @@ from core.i18n import current_language
 
 from ..core.pagination import CountableConnection
 from ..core.selection import selected_paths
-
-TwinningKind = graphene.Enum.from_enum(
-    Twinning.Kind, name="TwinningKind", description="What kind of link a twinning is."
-)
-TwinningStatus = graphene.Enum.from_enum(
-    Twinning.Status, name="TwinningStatus", description="Where a twinning stands."
-)
+from .enums import TwinningKind, TwinningStatus
 
 
 class Country(graphene.ObjectType):

@@ -21,7 +21,7 @@ from ..core.arguments import validate_country, validate_range
 from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 from ..core.ids import decode_id
 from ..core.selection import RowColumns, below, is_selected, only_columns
-from .types import EventOrderBy, RsvpStatus
+from .enums import EventOrderBy, RsvpStatus
 
 # The most nested upcoming events a twinning shows (`Twinning.events(first:)`).
 MAX_NESTED_EVENTS = 50

@@ -6,30 +6,12 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from events.models import Announcement, Event, EventCohost, StateChange
+from events.models import Announcement, Event
 
 from ..cities.types import CityOfficeType, CityType, TwinningType
 from ..core.arguments import TextArgument, TextInputField, TextLimit
 from ..core.pagination import CountableConnection, connection_args
-
-EventCategory = graphene.Enum.from_enum(
-    Event.Category, name="EventCategory", description="What an event is about."
-)
-EventStatus = graphene.Enum.from_enum(
-    Event.Status, name="EventStatus", description="Where an event stands."
-)
-
-
-class RsvpStatus(graphene.Enum):
-    """Whether someone is going to an event; NONE withdraws an RSVP."""
-
-    GOING = "GOING"
-    INTERESTED = "INTERESTED"
-    NONE = "NONE"
-
-
-CohostStatus = graphene.Enum.from_enum(EventCohost.Status, name="CohostStatus")
-HistoryAction = graphene.Enum.from_enum(StateChange.Action, name="HistoryAction")
+from .enums import CohostStatus, EventCategory, EventStatus, HistoryAction, RsvpStatus
 
 
 class StateChangeType(graphene.ObjectType):
@@ -267,19 +249,3 @@ class EventFilterInput(graphene.InputObjectType):
         default_value=False,
         description="Also the drafts of the offices the viewer works for.",
     )
-
-
-class EventOrderBy(graphene.Enum):
-    """The order of an events list."""
-
-    START = "START"
-    START_DESC = "START_DESC"
-    DISTANCE = "DISTANCE"
-
-    @property
-    def description(self):
-        return {
-            EventOrderBy.START: "Soonest first.",
-            EventOrderBy.START_DESC: "Latest first.",
-            EventOrderBy.DISTANCE: "Nearest first; needs `filter.near`.",
-        }.get(self)
