@@ -9,6 +9,7 @@ from ..core.selection import selected_paths
 from ..events.enums import EventCategory, RsvpStatus
 from ..events.types import EventType
 from .enums import DevicePlatform
+from .loaders import followed_cities, followed_twinnings, memberships, rsvps
 
 
 class DeviceType(graphene.ObjectType):
@@ -92,26 +93,18 @@ class Viewer(graphene.ObjectType):
 
     @staticmethod
     def resolve_followed_cities(user, info):
-        from .resolvers import followed_cities
-
         return followed_cities(user, selected_paths(info))
 
     @staticmethod
     def resolve_followed_twinnings(user, info):
-        from .resolvers import followed_twinnings
-
         return followed_twinnings(user, selected_paths(info))
 
     @staticmethod
     def resolve_rsvps(user, info):
-        from .resolvers import rsvps
-
         return rsvps(user, selected_paths(info))
 
     @staticmethod
     def resolve_memberships(user, info):
-        from .resolvers import memberships
-
         return memberships(user)
 
     @staticmethod
