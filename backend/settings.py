@@ -353,11 +353,11 @@ GRAPHENE = {
     # the same list (schema.core.runner).
     "MIDDLEWARE": [
         "schema.core.ratelimits.MutationRateLimitMiddleware",
-        "schema.core.validation.TextArgumentsMiddleware",
+        "schema.core.arguments.TextArgumentsMiddleware",
     ],
 }
 # The longest text an argument may hold (TOO_LONG beyond), in characters, checked for every
-# field before its resolver runs (schema/core/validation.py). Text: an event's description in
+# field before its resolver runs (schema/core/arguments.py). Text: an event's description in
 # one language (four, in Cyrillic, fit the body limit); the domains' own limits are lower.
 GRAPHQL_MAX_TEXT_LENGTH = env.int("GRAPHQL_MAX_TEXT_LENGTH", default=10_000)
 # IDs and slugs (a global ID is under 40 characters).

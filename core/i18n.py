@@ -7,11 +7,19 @@ side by side. English is the source language and the fallback for every field.
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.db import models
 from django.utils import translation
 
 from .validators import validate_visible
+
+
+class TextDirection(StrEnum):
+    """How a language is written."""
+
+    LTR = "LTR"
+    RTL = "RTL"
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,10 @@ class Language:
     name: str
     english_name: str
     rtl: bool = False
+
+    @property
+    def direction(self) -> TextDirection:
+        return TextDirection.RTL if self.rtl else TextDirection.LTR
 
 
 LANGUAGES = (

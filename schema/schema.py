@@ -3,13 +3,14 @@
 import graphene
 from graphene import relay
 
-from .accounts.mutations import AccountMutations, AccountQueries
+from .accounts.mutations import AccountMutations
+from .accounts.queries import AccountQueries
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
+from .core.arguments import check_subscription_arguments
 from .core.costs import declare_costs
-from .core.i18n import LanguageQueries
 from .core.ids import NodeField
-from .core.validation import check_subscription_arguments
+from .core.languages import LanguageQueries
 from .costs import FIELD_COSTS
 from .events.chat.mutations import ChatMutations
 from .events.chat.subscriptions import ChatSubscriptions

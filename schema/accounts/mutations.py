@@ -6,8 +6,9 @@ from accounts import services, tokens
 from core.client_ip import client_ip
 
 from ..core.mutations import BaseMutation
-from ..events.types import EventCategory
-from .types import DevicePlatform, DeviceType, Viewer
+from ..events.enums import EventCategory
+from .enums import DevicePlatform
+from .types import DeviceType, Viewer
 
 
 class TokenPayloadMixin:
@@ -152,12 +153,3 @@ class AccountMutations(graphene.ObjectType):
     token_revoke = TokenRevoke.Field()
     preferences_update = PreferencesUpdate.Field()
     calendar_token_rotate = CalendarTokenRotate.Field()
-
-
-class AccountQueries(graphene.ObjectType):
-    me = graphene.Field(Viewer, description="The signed-in user; null when signed out.")
-
-    @staticmethod
-    def resolve_me(root, info):
-        user = info.context.user
-        return user if user.is_authenticated else None

@@ -3,19 +3,13 @@
 import graphene
 from django.urls import reverse
 
-from accounts.models import Device
-from cities.models import OfficeMembership
-
+from ..cities.enums import OfficeRole
 from ..cities.types import CityOfficeType, CityType, TwinningType
 from ..core.selection import selected_paths
-from ..events.types import EventCategory, EventType, RsvpStatus
-
-MembershipRole = graphene.Enum.from_enum(
-    OfficeMembership.Role, name="OfficeRole", description="A role in a city office."
-)
-
-
-DevicePlatform = graphene.Enum.from_enum(Device.Platform, name="DevicePlatform")
+from ..events.enums import EventCategory, RsvpStatus
+from ..events.types import EventType
+from .enums import DevicePlatform
+from .loaders import followed_cities, followed_twinnings, memberships, rsvps
 
 
 class DeviceType(graphene.ObjectType):
@@ -58,7 +52,7 @@ class Preferences(graphene.ObjectType):
 
 class Membership(graphene.ObjectType):
     office = graphene.Field(CityOfficeType, required=True)
-    role = graphene.Field(MembershipRole, required=True)
+    role = graphene.Field(OfficeRole, required=True)
 
 
 class ViewerRsvp(graphene.ObjectType):
@@ -99,26 +93,18 @@ class Viewer(graphene.ObjectType):
 
     @staticmethod
     def resolve_followed_cities(user, info):
-        from .resolvers import followed_cities
-
         return followed_cities(user, selected_paths(info))
 
     @staticmethod
     def resolve_followed_twinnings(user, info):
-        from .resolvers import followed_twinnings
-
         return followed_twinnings(user, selected_paths(info))
 
     @staticmethod
     def resolve_rsvps(user, info):
-        from .resolvers import rsvps
-
         return rsvps(user, selected_paths(info))
 
     @staticmethod
     def resolve_memberships(user, info):
-        from .resolvers import memberships
-
         return memberships(user)
 
     @staticmethod

@@ -2,11 +2,13 @@
 
 import graphene
 
+from ..core.arguments import TextArgument, TextLimit
 from ..core.pagination import connection_args, paginate
 from ..core.selection import is_selected, selected_paths
-from ..core.validation import TextArgument, TextLimit
 from . import resolvers
-from .types import CityType, TwinningKind, TwinningStatus, TwinningType
+from .enums import TwinningKind, TwinningStatus
+from .loaders import attach_city_lists
+from .types import CityType, TwinningType
 
 
 class CityQueries(graphene.ObjectType):
@@ -44,7 +46,7 @@ class CityQueries(graphene.ObjectType):
         paths = selected_paths(info, "edges.node")
         queryset = resolvers.cities(search, country, paths)
         nested = is_selected(paths, "twinnings") or is_selected(paths, "partners")
-        after_fetch = (lambda rows: resolvers.attach_city_lists(rows, paths)) if nested else None
+        after_fetch = (lambda rows: attach_city_lists(rows, paths)) if nested else None
         return paginate(queryset, CityType._meta.connection, first, after, after_fetch)
 
     @staticmethod

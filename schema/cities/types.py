@@ -8,15 +8,20 @@ from cities.countries import localized_country_name
 from cities.models import City, CityOffice, Twinning
 from core.i18n import current_language
 
+from ..core.lazy import lazy_function
 from ..core.pagination import CountableConnection
-from ..core.selection import selected_paths
+from ..core.selection import RowColumns, selected_paths
+from .enums import TwinningKind, TwinningStatus
+from .loaders import (
+    TWINNING_CITY_FIELDS,
+    TWINNINGS_CACHE,
+    city_partners,
+    city_twinnings,
+    twinning_partner,
+)
 
-TwinningKind = graphene.Enum.from_enum(
-    Twinning.Kind, name="TwinningKind", description="What kind of link a twinning is."
-)
-TwinningStatus = graphene.Enum.from_enum(
-    Twinning.Status, name="TwinningStatus", description="Where a twinning stands."
-)
+# A twinning's events are the events part's to load (see schema.core.lazy).
+twinning_upcoming_events = lazy_function("schema.events.loaders.twinning_upcoming_events")
 
 
 class Country(graphene.ObjectType):
@@ -65,16 +70,12 @@ class CityType(DjangoObjectType):
 
     @staticmethod
     def resolve_twinnings(root, info):
-        from .resolvers import TWINNINGS_CACHE, city_twinnings
-
         # What is selected below is read only for a city whose lists are not loaded yet.
         loaded = hasattr(root, TWINNINGS_CACHE)
         return city_twinnings(root, frozenset() if loaded else selected_paths(info))
 
     @staticmethod
     def resolve_partners(root, info):
-        from .resolvers import TWINNINGS_CACHE, city_partners
-
         # What is selected below is read only for a city whose lists are not loaded yet.
         loaded = hasattr(root, TWINNINGS_CACHE)
         return city_partners(root, frozenset() if loaded else selected_paths(info))
@@ -82,6 +83,27 @@ class CityType(DjangoObjectType):
     @staticmethod
     def resolve_offices(root, info):
         return root.offices.all()
+
+
+# The columns each field of City reads (see RowColumns).
+CITY_COLUMNS = RowColumns(
+    always=("id",),
+    fields={
+        "id": (),
+        "country": ("country",),
+        "timeZone": ("timezone",),
+        "twinnings": (),
+        "partners": (),
+        "offices": (),
+        "slug": ("slug",),
+        "region": ("region",),
+        "latitude": ("latitude",),
+        "longitude": ("longitude",),
+        "population": ("population",),
+        "geonamesId": ("geonames_id",),
+    },
+    translated={"name": "name"},
+)
 
 
 class TwinningType(DjangoObjectType):
@@ -122,15 +144,32 @@ class TwinningType(DjangoObjectType):
 
     @staticmethod
     def resolve_events(root, info, first):
-        from ..events.resolvers import twinning_upcoming_events
-
         return twinning_upcoming_events(root, first)
 
     @staticmethod
     def resolve_partner(root, info, of):
-        from .resolvers import twinning_partner
-
         return twinning_partner(root, of)
+
+
+# The columns each field of Twinning reads, and its cities' (one set for both, as `cities`
+# and `partner` may show either).
+TWINNING_COLUMNS = RowColumns(
+    always=("id", "city_a", "city_b"),
+    fields={
+        "id": (),
+        "kind": ("kind",),
+        "status": ("status",),
+        "events": (),
+        "establishedOn": ("established_on",),
+        "endedOn": ("ended_on",),
+        "sourceUrl": ("source_url",),
+    },
+    translated={"agreementTitle": "agreement_title", "agreementSummary": "agreement_summary"},
+    joined={
+        "city_a": (TWINNING_CITY_FIELDS, CITY_COLUMNS),
+        "city_b": (TWINNING_CITY_FIELDS, CITY_COLUMNS),
+    },
+)
 
 
 class CityOfficeType(DjangoObjectType):
@@ -143,3 +182,17 @@ class CityOfficeType(DjangoObjectType):
         name = "CityOffice"
         interfaces = (relay.Node,)
         fields = ("id", "city", "email", "phone", "website")
+
+
+# The columns each field of CityOffice reads, and its city's.
+OFFICE_COLUMNS = RowColumns(
+    always=("id", "city"),
+    fields={
+        "id": (),
+        "email": ("email",),
+        "phone": ("phone",),
+        "website": ("website",),
+    },
+    translated={"name": "name"},
+    joined={"city": (("city",), CITY_COLUMNS)},
+)

@@ -57,8 +57,8 @@ from django.db.models.expressions import OrderBy
 
 from core.integers import MAX_BIGINT, MIN_BIGINT
 
+from .arguments import TextArgument, TextLimit
 from .errors import ApiErrorCode, UserInputError
-from .validation import TextArgument, TextLimit
 
 CURSOR_VERSION = 1
 # Text keys without a max_length (TextField) are bounded all the same.

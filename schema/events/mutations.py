@@ -9,7 +9,8 @@ from events.models import Announcement, Event
 
 from ..core.inputs import TranslationsInput, translated_columns
 from ..core.mutations import BaseMutation, load
-from .types import AnnouncementType, EventCategory, EventCohostType, EventType, RsvpStatus
+from .enums import EventCategory, RsvpStatus
+from .types import AnnouncementType, EventCohostType, EventType
 
 # Input fields copied as they are (camelCase in the API, snake_case on the model).
 EVENT_PLAIN_FIELDS = {

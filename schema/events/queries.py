@@ -5,7 +5,8 @@ import graphene
 from ..core.pagination import connection_args, paginate
 from ..core.selection import selected_paths
 from . import resolvers
-from .types import AnnouncementType, EventFilterInput, EventOrderBy, EventType
+from .enums import EventOrderBy
+from .types import AnnouncementType, EventFilterInput, EventType
 
 
 class EventQueries(graphene.ObjectType):

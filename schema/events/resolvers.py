@@ -1,66 +1,33 @@
-"""The queries behind the events part of the API; resolvers call these and nothing else."""
+"""The queries behind the events part of the API's lists and root fields, each shaped by the
+fields selected (the joins, prefetches and columns that the types declare they read);
+resolvers call these and nothing else."""
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, prefetch_related_objects
-from django.utils import timezone
 
 from cities.models import Twinning
 from core.error_codes import CommonErrorCode
 from core.validators import instant
-from events import permissions
 from events.error_codes import EventErrorCode
-from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from events.models import Announcement, Event
 
-from ..cities.resolvers import (
-    CITY_COLUMNS,
-    OFFICE_COLUMNS,
-    attach_city_lists,
-    twinning_columns,
-)
-from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
+from ..cities.loaders import attach_city_lists
+from ..core.arguments import validate_country, validate_range
+from ..core.errors import ApiErrorCode, UserInputError
 from ..core.ids import decode_id
-from ..core.selection import RowColumns, below, is_selected, only_columns
-from ..core.validation import validate_country, validate_range
-from .types import EventOrderBy, RsvpStatus
+from ..core.selection import below, is_selected
+from .enums import EventOrderBy
+from .loaders import (
+    MAX_NESTED_EVENTS,
+    attach_viewer_rsvps,
+    cohost_rows,
+    history_rows,
+    upcoming_events,
+)
+from .types import EVENT_COLUMNS
 
-# The most nested upcoming events a twinning shows (`Twinning.events(first:)`).
-MAX_NESTED_EVENTS = 50
 # Half the Earth's circumference: any larger circle is the whole globe.
 MAX_RADIUS_KM = 20_000
-
-# The columns each field of Event reads (see RowColumns). The status and the foreign keys are
-# always read: permission checks, announcements' events, joins and prefetches follow them.
-EVENT_COLUMNS = RowColumns(
-    always=("id", "status", "host_city", "twinning", "office"),
-    fields={
-        "id": (),
-        "category": ("category",),
-        "status": ("status",),
-        "startsAt": ("starts_at",),
-        "endsAt": ("ends_at",),
-        "timeZone": ("timezone",),
-        "localStartsAt": ("starts_at", "timezone"),
-        "localEndsAt": ("ends_at", "timezone"),
-        "hostCity": (),
-        "twinning": (),
-        "office": (),
-        "distanceKm": (),
-        "attendeeCount": ("attendee_count",),
-        "viewerRsvp": (),
-        "history": (),
-        "cohosts": (),
-        "venueName": ("venue_name",),
-        "venueAddress": ("venue_address",),
-        "latitude": ("latitude",),
-        "longitude": ("longitude",),
-        "announcedAt": ("announced_at",),
-        "capacity": ("capacity",),
-        "cancellationReason": ("cancellation_reason",),
-        "imageUrl": ("image_url",),
-        "updatedAt": ("updated_at",),
-    },
-    translated={"title": "title", "summary": "summary", "description": "description"},
-)
 
 
 def twinning_joins(paths: frozenset[str], field: str = "twinning") -> list[str]:
@@ -87,20 +54,6 @@ def event_joins(paths: frozenset[str]) -> list[str]:
     return joins + twinning_joins(paths)
 
 
-def event_columns(paths: frozenset[str]) -> list[str] | None:
-    """The columns of an event's row and of its joined rows that the selected fields read."""
-    parts = [EVENT_COLUMNS.columns(paths)]
-    if is_selected(paths, "hostCity"):
-        parts.append(CITY_COLUMNS.columns(below(paths, "hostCity"), "host_city__"))
-    if is_selected(paths, "office"):
-        parts.append(OFFICE_COLUMNS.columns(below(paths, "office"), "office__"))
-        if is_selected(paths, "office.city"):
-            parts.append(CITY_COLUMNS.columns(below(paths, "office.city"), "office__city__"))
-    if is_selected(paths, "twinning"):
-        parts.append(twinning_columns(below(paths, "twinning"), "twinning__"))
-    return only_columns(*parts)
-
-
 def optimize_events(queryset, paths: frozenset[str]):
     """Join or prefetch what the selected fields of each event need, in a fixed number of
     queries whatever the page size, and read only the columns they show: a feed's row is a
@@ -108,20 +61,12 @@ def optimize_events(queryset, paths: frozenset[str]):
     joins = event_joins(paths)
     if joins:
         queryset = queryset.select_related(*joins)
-    columns = event_columns(paths)
+    columns = EVENT_COLUMNS.columns(paths)
     if columns is not None:
         queryset = queryset.only(*columns)
     if is_selected(paths, "hostCity.offices"):
         queryset = queryset.prefetch_related("host_city__offices")
     return queryset
-
-
-def _history():
-    return StateChange.objects.select_related("actor").order_by("at", "id")
-
-
-def _cohosts():
-    return EventCohost.objects.select_related("office").order_by("id")
 
 
 def after_events_fetched(events, paths: frozenset[str], viewer) -> None:
@@ -134,15 +79,11 @@ def after_events_fetched(events, paths: frozenset[str], viewer) -> None:
         attach_viewer_rsvps(events, viewer)
     prefetches = []
     if is_selected(paths, "history"):
-        prefetches.append(Prefetch("history", queryset=_history()))
+        prefetches.append(Prefetch("history", queryset=history_rows()))
     if is_selected(paths, "history") or is_selected(paths, "cohosts"):
-        prefetches.append(Prefetch("cohosts", queryset=_cohosts()))
+        prefetches.append(Prefetch("cohosts", queryset=cohost_rows()))
     if prefetches:
         prefetch_related_objects(events, *prefetches)
-
-
-def _prefetched(event: Event, name: str) -> bool:
-    return name in getattr(event, "_prefetched_objects_cache", {})
 
 
 def events(filter, order_by, paths: frozenset[str], viewer):
@@ -244,63 +185,15 @@ def event(id: str, viewer, paths: frozenset[str]) -> Event | None:
     return optimize_events(Event.objects.visible_to(viewer), paths).filter(pk=pk).first()
 
 
-VIEWER_RSVP_CACHE = "_viewer_rsvp"
-
-
-def attach_viewer_rsvps(events, viewer) -> None:
-    """The viewer's RSVPs for a page of events, in one query."""
-    statuses = {}
-    if viewer.is_authenticated:
-        statuses = dict(
-            Rsvp.objects.filter(user=viewer, event__in=events).values_list("event_id", "status")
-        )
-    for item in events:
-        setattr(item, VIEWER_RSVP_CACHE, statuses.get(item.pk, RsvpStatus.NONE.value))
-
-
-def viewer_rsvp(event: Event, viewer) -> str:
-    if not hasattr(event, VIEWER_RSVP_CACHE):
-        attach_viewer_rsvps([event], viewer)
-    return getattr(event, VIEWER_RSVP_CACHE)
-
-
-def event_history(event: Event, viewer):
-    if not permissions.can_see_drafts_of(viewer, event):
-        raise PermissionDeniedError("Only the event's offices may read its history.")
-    return event.history.all() if _prefetched(event, "history") else _history().filter(event=event)
-
-
-def event_cohosts(event: Event, viewer):
-    if not permissions.can_see_drafts_of(viewer, event):
-        raise PermissionDeniedError("Only the event's offices may read its co-hosts.")
-    return event.cohosts.all() if _prefetched(event, "cohosts") else _cohosts().filter(event=event)
-
-
-def _upcoming_events():
-    return Event.objects.public().filter(starts_at__gte=timezone.now()).order_by("starts_at", "id")
-
-
 def prefetch_twinning_events(queryset, paths: frozenset[str]):
     """For a list of twinnings, load each one's upcoming events in one windowed query."""
     if not is_selected(paths, "events"):
         return queryset
     nested = below(paths, "events")
-    events_queryset = optimize_events(_upcoming_events(), nested)[:MAX_NESTED_EVENTS]
+    events_queryset = optimize_events(upcoming_events(), nested)[:MAX_NESTED_EVENTS]
     return queryset.prefetch_related(
         Prefetch("events", queryset=events_queryset, to_attr="upcoming_events")
     )
-
-
-def twinning_upcoming_events(twinning: Twinning, first: int) -> list[Event]:
-    if not 0 <= first <= MAX_NESTED_EVENTS:
-        raise UserInputError(
-            f"first must be between 0 and {MAX_NESTED_EVENTS}.",
-            ApiErrorCode.INVALID_PAGE_SIZE,
-            "first",
-        )
-    if hasattr(twinning, "upcoming_events"):
-        return twinning.upcoming_events[:first]
-    return list(_upcoming_events().filter(twinning=twinning).select_related("host_city")[:first])
 
 
 def announcements(city_id, twinning_id, paths: frozenset[str]):
@@ -317,11 +210,3 @@ def announcements(city_id, twinning_id, paths: frozenset[str]):
         joins += ["event", *(f"event__{join}" for join in event_joins(event_paths))]
     queryset = queryset.select_related(*joins) if joins else queryset
     return queryset.order_by("-published_at", "-id")
-
-
-def announcement_event(announcement: Announcement) -> Event | None:
-    """The announcement's event, unless it is a draft."""
-    event = announcement.event
-    if event is None or event.status == Event.Status.DRAFT:
-        return None
-    return event

@@ -35,7 +35,8 @@ from ..core.groups import (
     group_name,
 )
 from ..core.ids import decode_id
-from .types import AnnouncementType, EventCategory, EventType
+from .enums import EventCategory
+from .types import AnnouncementType, EventType
 
 # ---------------------------------------------------------------------------------------------
 # Reading as the viewer is now

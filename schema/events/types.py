@@ -6,30 +6,21 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from events.models import Announcement, Event, EventCohost, StateChange
+from events.models import Announcement, Event
 
-from ..cities.types import CityOfficeType, CityType, TwinningType
+from ..cities.types import (
+    CITY_COLUMNS,
+    OFFICE_COLUMNS,
+    TWINNING_COLUMNS,
+    CityOfficeType,
+    CityType,
+    TwinningType,
+)
+from ..core.arguments import TextArgument, TextInputField, TextLimit
 from ..core.pagination import CountableConnection, connection_args
-from ..core.validation import TextArgument, TextInputField, TextLimit
-
-EventCategory = graphene.Enum.from_enum(
-    Event.Category, name="EventCategory", description="What an event is about."
-)
-EventStatus = graphene.Enum.from_enum(
-    Event.Status, name="EventStatus", description="Where an event stands."
-)
-
-
-class RsvpStatus(graphene.Enum):
-    """Whether someone is going to an event; NONE withdraws an RSVP."""
-
-    GOING = "GOING"
-    INTERESTED = "INTERESTED"
-    NONE = "NONE"
-
-
-CohostStatus = graphene.Enum.from_enum(EventCohost.Status, name="CohostStatus")
-HistoryAction = graphene.Enum.from_enum(StateChange.Action, name="HistoryAction")
+from ..core.selection import RowColumns
+from .enums import CohostStatus, EventCategory, EventStatus, HistoryAction, RsvpStatus
+from .loaders import announcement_event, event_cohosts, event_history, viewer_rsvp
 
 
 class StateChangeType(graphene.ObjectType):
@@ -143,20 +134,14 @@ class EventType(DjangoObjectType):
 
     @staticmethod
     def resolve_viewer_rsvp(root, info):
-        from .resolvers import viewer_rsvp
-
         return viewer_rsvp(root, info.context.user)
 
     @staticmethod
     def resolve_history(root, info):
-        from .resolvers import event_history
-
         return event_history(root, info.context.user)
 
     @staticmethod
     def resolve_cohosts(root, info):
-        from .resolvers import event_cohosts
-
         return event_cohosts(root, info.context.user)
 
     @staticmethod
@@ -192,6 +177,46 @@ class EventType(DjangoObjectType):
     @staticmethod
     def resolve_distance_km(root, info):
         return getattr(root, "distance_km", None)
+
+
+# The columns each field of Event reads (see RowColumns). The status and the foreign keys are
+# always read: permission checks, announcements' events, joins and prefetches follow them.
+EVENT_COLUMNS = RowColumns(
+    always=("id", "status", "host_city", "twinning", "office"),
+    fields={
+        "id": (),
+        "category": ("category",),
+        "status": ("status",),
+        "startsAt": ("starts_at",),
+        "endsAt": ("ends_at",),
+        "timeZone": ("timezone",),
+        "localStartsAt": ("starts_at", "timezone"),
+        "localEndsAt": ("ends_at", "timezone"),
+        "distanceKm": (),
+        "attendeeCount": ("attendee_count",),
+        "viewerRsvp": (),
+        "history": (),
+        "cohosts": (),
+        "venueName": ("venue_name",),
+        "venueAddress": ("venue_address",),
+        "latitude": ("latitude",),
+        "longitude": ("longitude",),
+        "announcedAt": ("announced_at",),
+        "capacity": ("capacity",),
+        "cancellationReason": ("cancellation_reason",),
+        "imageUrl": ("image_url",),
+        "updatedAt": ("updated_at",),
+    },
+    translated={"title": "title", "summary": "summary", "description": "description"},
+    joined={
+        "host_city": (("hostCity",), CITY_COLUMNS),
+        "office": (("office",), OFFICE_COLUMNS),
+        "twinning": (("twinning",), TWINNING_COLUMNS),
+    },
+    # The chat's fields hand the event to the chat's functions (its room's times, status,
+    # offices and moderators).
+    whole_row=("chatRoom", "chatMessages", "chatReports"),
+)
 
 
 def in_utc(moment: datetime.datetime | None) -> datetime.datetime | None:
@@ -233,8 +258,6 @@ class AnnouncementType(DjangoObjectType):
 
     @staticmethod
     def resolve_event(root, info):
-        from .resolvers import announcement_event
-
         return announcement_event(root)
 
 
@@ -267,19 +290,3 @@ class EventFilterInput(graphene.InputObjectType):
         default_value=False,
         description="Also the drafts of the offices the viewer works for.",
     )
-
-
-class EventOrderBy(graphene.Enum):
-    """The order of an events list."""
-
-    START = "START"
-    START_DESC = "START_DESC"
-    DISTANCE = "DISTANCE"
-
-    @property
-    def description(self):
-        return {
-            EventOrderBy.START: "Soonest first.",
-            EventOrderBy.START_DESC: "Latest first.",
-            EventOrderBy.DISTANCE: "Nearest first; needs `filter.near`.",
-        }.get(self)

@@ -5,7 +5,7 @@ code."""
 import pytest
 
 from cities.countries import KOSOVO, country_code
-from schema.core.validation import country_codes
+from schema.core.arguments import country_codes
 
 CITIES = "query($c: String) { cities(country: $c) { totalCount } }"
 TWINNINGS = "query($c: String) { twinnings(country: $c) { totalCount } }"

@@ -231,7 +231,7 @@ def test_a_domain_limit_below_the_apis_is_still_a_payload_error(gql, user_factor
 def test_every_text_argument_of_the_schema_has_a_limit():
     from graphql import GraphQLObjectType
 
-    from schema.core.validation import TextLimit, argument_texts, input_field_texts
+    from schema.core.arguments import TextLimit, argument_texts, input_field_texts
     from schema.schema import schema
 
     limits = {}

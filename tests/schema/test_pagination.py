@@ -22,7 +22,7 @@ from graphql_relay import from_global_id, to_global_id
 
 from cities.models import City, OfficeMembership, Twinning
 from events.models import Announcement, ChatReport, Event
-from schema.cities.resolvers import TWINNING_ORDER
+from schema.cities.loaders import TWINNING_ORDER
 from schema.cities.types import TwinningType
 from schema.core.pagination import InvalidCursor, Keyset, paginate
 from tests.factories import ChatMessageFactory, MembershipFactory

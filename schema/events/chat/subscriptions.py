@@ -45,11 +45,11 @@ from events.chat.error_codes import ChatErrorCode
 from events.chat.realtime import MessageChange
 from events.models import ChatMessage, ChatRoom, Event
 
+from ...core.arguments import TextArgument, TextLimit
 from ...core.errors import ApiErrorCode, UserInputError
 from ...core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
 from ...core.ids import decode_id
 from ...core.selection import selected_paths
-from ...core.validation import TextArgument, TextLimit
 from ..subscriptions import current_viewer, in_thread, joined
 from . import resolvers
 from .types import ChatMessageEvent, ChatPresence

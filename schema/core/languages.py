@@ -2,14 +2,12 @@
 
 import graphene
 
-from core.i18n import LANGUAGES
+from core import i18n
 
-
-class TextDirection(graphene.Enum):
-    """How a language is written: Urdu right to left, the others left to right."""
-
-    LTR = "LTR"
-    RTL = "RTL"
+TextDirection = graphene.Enum.from_enum(
+    i18n.TextDirection,
+    description="How a language is written: Urdu right to left, the others left to right.",
+)
 
 
 class Language(graphene.ObjectType):
@@ -20,10 +18,6 @@ class Language(graphene.ObjectType):
     english_name = graphene.String(required=True)
     direction = graphene.Field(TextDirection, required=True)
 
-    @staticmethod
-    def resolve_direction(root, info):
-        return TextDirection.RTL if root.rtl else TextDirection.LTR
-
 
 class LanguageQueries(graphene.ObjectType):
     languages = graphene.List(
@@ -32,4 +26,4 @@ class LanguageQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_languages(root, info):
-        return LANGUAGES
+        return i18n.LANGUAGES

@@ -7,8 +7,9 @@ top-level lists do, so that a viewer following a hundred cities costs the querie
 from cities.models import City, OfficeMembership, Twinning
 from events.models import Rsvp
 
-from ..cities.resolvers import attach_city_lists
+from ..cities.loaders import attach_city_lists
 from ..core.selection import below, is_selected
+from ..events.resolvers import after_events_fetched, event_joins, prefetch_twinning_events
 
 
 def followed_cities(user, paths: frozenset[str]):
@@ -21,8 +22,6 @@ def followed_cities(user, paths: frozenset[str]):
 
 
 def followed_twinnings(user, paths: frozenset[str]):
-    from ..events.resolvers import prefetch_twinning_events
-
     queryset = (
         Twinning.objects.filter(follows__user=user)
         .select_related("city_a", "city_b")
@@ -32,8 +31,6 @@ def followed_twinnings(user, paths: frozenset[str]):
 
 
 def rsvps(user, paths: frozenset[str]):
-    from ..events.resolvers import after_events_fetched, event_joins
-
     event_paths = below(paths, "event")
     joins = ["event", *(f"event__{join}" for join in event_joins(event_paths))]
     items = list(
