@@ -530,7 +530,3 @@ class NotificationAdmin(ZonedTimesMixin, admin.ModelAdmin):
     def progress(self, obj):
         row = getattr(obj, "push_progress", None) or progress([obj])[0]
         return row.summary()
-
-
-# The chat's pages (reports, mutes) build on the base above.
-from .chat import admin as chat_admin  # noqa: E402, F401

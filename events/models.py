@@ -360,13 +360,5 @@ class StateChange(models.Model):
         return f"{self.action} {self.subject_title} at {self.at:%Y-%m-%d %H:%M}"
 
 
-# The push outbox and the chat live in their own modules; importing them here registers their
-# models.
-from .chat.models import (  # noqa: E402, F401
-    ChatMessage,
-    ChatMute,
-    ChatReaction,
-    ChatReport,
-    ChatRoom,
-)
+# The push outbox lives in its own module; importing it here registers its models.
 from .push.models import Delivery, DeviceTopic, Notification  # noqa: E402, F401

@@ -4,6 +4,8 @@ import graphene
 from graphene import relay
 
 from .accounts.mutations import AccountMutations, AccountQueries
+from .chat.mutations import ChatMutations
+from .chat.subscriptions import ChatSubscriptions
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
 from .core.costs import declare_costs
@@ -11,8 +13,6 @@ from .core.i18n import LanguageQueries
 from .core.ids import NodeField
 from .core.validation import check_subscription_arguments
 from .costs import FIELD_COSTS
-from .events.chat.mutations import ChatMutations
-from .events.chat.subscriptions import ChatSubscriptions
 from .events.mutations import EventMutations
 from .events.queries import EventQueries
 from .events.subscriptions import EventSubscriptions

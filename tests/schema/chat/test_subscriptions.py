@@ -13,13 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connections, transaction
 
+from chat import realtime, services
+from chat.models import ChatMessage
 from cities.models import OfficeMembership
 from events import services as event_services
-from events.chat import realtime, services
-from events.models import ChatMessage, Event
+from events.models import Event
+from schema.chat import resolvers, subscriptions
+from schema.chat.resolvers import cursor_of
 from schema.core import groups
-from schema.events.chat import resolvers, subscriptions
-from schema.events.chat.resolvers import cursor_of
 from tests.factories import MembershipFactory
 from tests.schema.test_websocket_protocol import (
     assert_silent,

@@ -14,8 +14,8 @@ from enum import StrEnum
 
 from core.channel_groups import EVENT_CHAT, broadcast_on_commit, group_name
 from core.text import clean_text
+from events.models import Event
 
-from ..models import Event
 from .models import ChatMessage
 
 
@@ -39,7 +39,7 @@ def _time(moment) -> str | None:
 
 
 def message_data(message: ChatMessage, *, with_reply: bool = True) -> dict:
-    """The public data of a message, as JSON-able values (see ``schema.events.chat``)."""
+    """The public data of a message, as JSON-able values (see ``schema.chat``)."""
     deleted = message.deleted_at is not None
     author = None
     if not deleted and message.author_id is not None:

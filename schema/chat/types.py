@@ -1,6 +1,6 @@
 """GraphQL types of an event's chat.
 
-A ChatMessage resolves from a ``events.models.ChatMessage`` instance, whether read from the
+A ChatMessage resolves from a ``chat.models.ChatMessage`` instance, whether read from the
 database (history, mutations) or built from a broadcast's payload (subscriptions; see
 ``resolvers.message_from_data``). The fields every viewer sees the same come from the instance
 alone; the two that depend on the viewer (``reactedByMe``, ``clientId``) are loaded only when
@@ -11,10 +11,11 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from events.models import ChatMessage, ChatReport, Event
+from chat.models import ChatMessage, ChatReport
+from events.models import Event
 
-from ...core.pagination import CountableConnection
-from ..types import EventType
+from ..core.pagination import CountableConnection
+from ..events.types import EventType
 from . import resolvers
 
 
@@ -235,6 +236,10 @@ class ChatReportType(DjangoObjectType):
     @staticmethod
     def resolve_resolved_by(root, info):
         return resolvers.author_of(root.resolved_by) if root.resolved_by_id else None
+
+
+# Pages of an event's reports, newest first.
+ChatReportConnection = ChatReportType._meta.connection
 
 
 class ChatMuteType(graphene.ObjectType):

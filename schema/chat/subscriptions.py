@@ -1,7 +1,7 @@
 """An event's chat, live: the chatMessages and chatPresence subscriptions.
 
 **No query per delivery.** A room may have a thousand subscribers, so a message's broadcast
-carries its public data (``events.chat.realtime``) and the message is built from it without the
+carries its public data (``chat.realtime``) and the message is built from it without the
 database. The permission, checked at subscribe time by reading the event as the viewer may see
 it, is checked again for each delivery against the payload's facts: the event it belongs to and
 whether that event is public. Only the viewer's own fields (``reactedByMe``, ``clientId``) read
@@ -21,7 +21,7 @@ Updates of one message (edits, reactions, deletion) carry its revision, and one 
 what the subscriber has sent of that message (overtaken, or replayed newer) is dropped.
 
 **Presence.** A chatMessages subscription holds its connection's presence in the room
-(``events.chat.presence``) for as long as it runs (the process renews all its leases at once),
+(``chat.presence``) for as long as it runs (the process renews all its leases at once),
 and tells the room's
 presence group when the count changes (at most every ``PRESENCE_TELL_SECONDS`` per process and
 room, with the newest count). A chatPresence subscription sends the count at once and then each
@@ -39,18 +39,19 @@ from dataclasses import dataclass
 import graphene
 from asgiref.sync import sync_to_async
 
+from chat import presence, services
+from chat.error_codes import ChatErrorCode
+from chat.models import ChatMessage, ChatRoom
+from chat.realtime import MessageChange
 from core.outages import OUTAGE_ERRORS
-from events.chat import presence, services
-from events.chat.error_codes import ChatErrorCode
-from events.chat.realtime import MessageChange
-from events.models import ChatMessage, ChatRoom, Event
+from events.models import Event
 
-from ...core.errors import ApiErrorCode, UserInputError
-from ...core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
-from ...core.ids import decode_id
-from ...core.selection import selected_paths
-from ...core.validation import TextArgument, TextLimit
-from ..subscriptions import current_viewer, in_thread, joined
+from ..core.errors import ApiErrorCode, UserInputError
+from ..core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
+from ..core.ids import decode_id
+from ..core.selection import selected_paths
+from ..core.validation import TextArgument, TextLimit
+from ..events.subscriptions import current_viewer, in_thread, joined
 from . import resolvers
 from .types import ChatMessageEvent, ChatPresence
 

@@ -7,17 +7,19 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
+from graphene.relay import PageInfo
 
+from chat import presence, services
+from chat.models import ChatMessage, ChatReaction, ChatReport
+from chat.permissions import can_moderate_chat
+from chat.realtime import author_name
 from cities.permissions import MODERATING_ROLES, office_roles
-from events import permissions
-from events.chat import presence, services
-from events.chat.realtime import author_name
-from events.models import ChatMessage, ChatReaction, ChatReport, Event
+from events.models import Event
 
-from ...core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
-from ...core.ids import primary_key
-from ...core.pagination import cursor_fits, paginate
-from ...core.selection import is_selected
+from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
+from ..core.ids import primary_key
+from ..core.pagination import cursor_fits, paginate
+from ..core.selection import is_selected
 
 _CURSOR_PREFIX = "chat:"
 
@@ -144,7 +146,7 @@ def _parse_time(text: str | None) -> datetime.datetime | None:
 
 
 def message_from_data(data: dict, event: Event) -> ChatMessage:
-    """A message built from a broadcast's data (``events.chat.realtime.message_data``) for one
+    """A message built from a broadcast's data (``chat.realtime.message_data``) for one
     subscriber, without the database: what the room sees of it, with ``event`` as its event.
     Its clientId is unknown (None): ``client_id_for_viewer`` reads it for the author."""
     author = data["author"]
@@ -235,8 +237,6 @@ def history_page(event: Event, viewer, last: int | None, before: str | None, pat
 
 
 def _page_info(edges, has_previous: bool, has_next: bool):
-    from graphene.relay import PageInfo
-
     return PageInfo(
         start_cursor=edges[0].cursor if edges else None,
         end_cursor=edges[-1].cursor if edges else None,
@@ -292,7 +292,7 @@ def readable_reports(queryset, viewer):
 
 def reports_page(event: Event, viewer, first, after, status, connection):
     """``Event.chatReports``: the event's reports, newest first, for its moderators."""
-    if not permissions.can_moderate_chat(viewer, event):
+    if not can_moderate_chat(viewer, event):
         raise PermissionDeniedError("Only the event's moderators read its chat's reports.")
     queryset = ChatReport.objects.filter(event=event)
     if status is not None:

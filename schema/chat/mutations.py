@@ -1,13 +1,14 @@
 """Mutations of an event's chat. Each loads what its arguments name and calls one service of
-events.chat.services, where the rules live."""
+chat.services, where the rules live."""
 
 import graphene
 from django.contrib.auth import get_user_model
 
-from events.chat import services
-from events.models import ChatMessage, ChatReport, Event
+from chat import services
+from chat.models import ChatMessage, ChatReport
+from events.models import Event
 
-from ...core.mutations import BaseMutation, load
+from ..core.mutations import BaseMutation, load
 from .resolvers import author_of
 from .types import ChatAuthor, ChatMessageType, ChatMuteType, ChatReportAction, ChatReportType
 

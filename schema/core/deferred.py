@@ -1,0 +1,25 @@
+"""Fields that a type holds for a package of the API built above it.
+
+The API's packages mirror the domain apps, and as the apps do, each imports only those below
+it: ``schema.chat`` imports ``schema.events`` (a chat message has an event), never the reverse.
+Yet an Event has chat fields. Graphene already lets a field name its type by dotted path,
+imported when the schema is built; a ``DeferredField`` names its resolver the same way, so
+the Event type declares the field and ``schema.chat`` answers it, with no import either way
+but the one the layers allow.
+"""
+
+import graphene
+from django.utils.module_loading import import_string
+
+
+class DeferredField(graphene.Field):
+    """A field whose resolver is given by dotted path (``"schema.chat.queries.chat_room"``) and
+    imported when the schema is built; its type is best named by dotted path too. The other
+    arguments are graphene.Field's."""
+
+    def __init__(self, type_, *, resolver: str, **kwargs):
+        super().__init__(type_, **kwargs)
+        self.resolver_path = resolver
+
+    def wrap_resolve(self, parent_resolver):
+        return import_string(self.resolver_path)
