@@ -370,6 +370,14 @@ class ReportAction(StrEnum):
     DISMISS = "DISMISS"
     DELETE_MESSAGE = "DELETE_MESSAGE"
 
+    @property
+    def description(self) -> str:
+        """What the action does, as moderators are told it."""
+        return {
+            ReportAction.DISMISS: "Nothing wrong: close the report.",
+            ReportAction.DELETE_MESSAGE: "Delete the message; every open report of it closes.",
+        }[self]
+
 
 @transaction.atomic
 def resolve_report(moderator, report: ChatReport, action: ReportAction) -> ChatReport:

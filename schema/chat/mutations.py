@@ -160,7 +160,7 @@ class ChatReportResolve(BaseMutation):
     @classmethod
     def perform(cls, info, viewer, report, action):
         target = load(ChatReport.objects.select_related("event"), report, "ChatReport", "report")
-        settled = services.resolve_report(viewer, target, services.ReportAction(action.value))
+        settled = services.resolve_report(viewer, target, services.ReportAction(action))
         return {"report": settled}
 
 

@@ -12,6 +12,8 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from chat.models import ChatMessage, ChatReport
+from chat.realtime import MessageChange
+from chat.services import ReportAction
 from events.models import Event
 
 from ..core.pagination import CountableConnection
@@ -164,13 +166,9 @@ class ChatPresence(graphene.ObjectType):
     )
 
 
-class ChatMessageEventKind(graphene.Enum):
-    """What happened to a message."""
-
-    CREATED = "CREATED"
-    EDITED = "EDITED"
-    DELETED = "DELETED"
-    REACTIONS = "REACTIONS"
+ChatMessageEventKind = graphene.Enum.from_enum(
+    MessageChange, name="ChatMessageEventKind", description="What happened to a message."
+)
 
 
 class ChatMessageEvent(graphene.ObjectType):
@@ -192,18 +190,9 @@ ChatReportStatus = graphene.Enum.from_enum(
 )
 
 
-class ChatReportAction(graphene.Enum):
-    """What a moderator does about a report."""
-
-    DISMISS = "DISMISS"
-    DELETE_MESSAGE = "DELETE_MESSAGE"
-
-    @property
-    def description(self):
-        return {
-            ChatReportAction.DISMISS: "Nothing wrong: close the report.",
-            ChatReportAction.DELETE_MESSAGE: "Delete the message; every open report of it closes.",
-        }.get(self)
+ChatReportAction = graphene.Enum.from_enum(
+    ReportAction, name="ChatReportAction", description="What a moderator does about a report."
+)
 
 
 class ChatReportType(DjangoObjectType):
