@@ -6,10 +6,10 @@ from django.contrib.auth import get_user_model
 
 from chat import services
 from chat.models import ChatMessage, ChatReport
+from chat.payload import author_of
 from events.models import Event
 
 from ..core.mutations import BaseMutation, load
-from .resolvers import author_of
 from .types import ChatAuthor, ChatMessageType, ChatMuteType, ChatReportAction, ChatReportType
 
 
