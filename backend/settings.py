@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "accounts",
     "cities",
     "events",
+    "chat",
     "notifications",
 ]
 
@@ -248,7 +249,7 @@ PUSH_SWEEP_AFTER_SECONDS = env.int("PUSH_SWEEP_AFTER_SECONDS", default=60)
 PUSH_REMINDER_MINUTES = env.int("PUSH_REMINDER_MINUTES", default=60)
 
 # ---------------------------------------------------------------------------------------------
-# Chat during events (events/chat/)
+# Chat during events (chat/)
 # ---------------------------------------------------------------------------------------------
 # An event's room opens this long before it starts and closes this long after it ends, so that
 # people can gather before and talk it over after; outside it, sending fails with CHAT_CLOSED.

@@ -28,8 +28,8 @@ STAFF_GROUP_NAME = "City office staff"
 STAFF_GROUP_PERMISSIONS = (
     ("events.Event", ("view", "add", "change", "delete")),
     ("events.Announcement", ("view", "add", "change", "delete")),
-    ("events.ChatReport", ("view", "change")),
-    ("events.ChatMute", ("view", "delete")),
+    ("chat.ChatReport", ("view", "change")),
+    ("chat.ChatMute", ("view", "delete")),
     (CityOffice, ("view",)),
     (City, ("view",)),
     (Twinning, ("view",)),

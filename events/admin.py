@@ -486,7 +486,3 @@ class AnnouncementAdmin(ServiceAdmin):
         if db_field.name == "event" and not request.user.is_superuser:
             kwargs["queryset"] = Event.objects.acted_for_by(self.staff_offices(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-# The chat's pages (reports, mutes) build on the base above.
-from .chat import admin as chat_admin  # noqa: E402, F401

@@ -358,13 +358,3 @@ class StateChange(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.subject_title} at {self.at:%Y-%m-%d %H:%M}"
-
-
-# The chat lives in a module of its own; importing it here registers its models.
-from .chat.models import (  # noqa: E402, F401
-    ChatMessage,
-    ChatMute,
-    ChatReaction,
-    ChatReport,
-    ChatRoom,
-)

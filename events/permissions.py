@@ -3,7 +3,7 @@ the admin apply the same rules."""
 
 from django.core.exceptions import PermissionDenied
 
-from cities.permissions import EDITING_ROLES, MODERATING_ROLES, PUBLISHING_ROLES, has_role
+from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, has_role
 
 from .models import Event, EventCohost
 
@@ -42,12 +42,6 @@ def can_post_for(user, office_id: int) -> bool:
 def can_invite_cohost(user, event: Event) -> bool:
     """Only the organising office invites (a co-host does not invite further co-hosts)."""
     return has_role(user, [event.office_id], PUBLISHING_ROLES)
-
-
-def can_moderate_chat(user, event: Event) -> bool:
-    """Moderators and publishers of the offices acting for the event delete any message of its
-    chat, mute people there and handle reports; other offices' staff do not."""
-    return has_role(user, acting_offices(event), MODERATING_ROLES)
 
 
 def require(allowed: bool, message: str = "You may not do this.") -> None:

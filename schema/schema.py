@@ -5,6 +5,8 @@ from graphene import relay
 
 from .accounts.mutations import AccountMutations
 from .accounts.queries import AccountQueries
+from .chat.mutations import ChatMutations
+from .chat.subscriptions import ChatSubscriptions
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
 from .core.arguments import check_subscription_arguments
@@ -12,8 +14,6 @@ from .core.costs import declare_costs
 from .core.ids import NodeField
 from .core.languages import LanguageQueries
 from .costs import FIELD_COSTS
-from .events.chat.mutations import ChatMutations
-from .events.chat.subscriptions import ChatSubscriptions
 from .events.mutations import EventMutations
 from .events.queries import EventQueries
 from .events.subscriptions import EventSubscriptions

@@ -6,8 +6,9 @@ import factory
 from django.utils import timezone as django_timezone
 
 from accounts.models import User
+from chat.models import ChatMessage, ChatRoom
 from cities.models import City, CityOffice, OfficeMembership, Twinning
-from events.models import Announcement, ChatMessage, ChatRoom, Event
+from events.models import Announcement, Event
 
 
 class UserFactory(factory.django.DjangoModelFactory):

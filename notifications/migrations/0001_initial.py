@@ -1,7 +1,7 @@
 """The push outbox's models, which lived in the events app until now: their tables stay as
 they are (``events_notification``, ``events_delivery``, ``events_devicetopic``, with their rows,
 indexes and constraints), and only Django's idea of which app holds them moves. This adds them
-to this app's state; ``events.0011_notifications_move_out`` then removes them from the events
+to this app's state; ``events.0012_notifications_move_out`` then removes them from the events
 app's state and gives their content types to this app."""
 
 import django.db.models.deletion

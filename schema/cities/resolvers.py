@@ -6,12 +6,12 @@ from django.db.models import Q
 from cities.models import City, Twinning
 
 from ..core.arguments import validate_country
+from ..core.deferred import deferred_function
 from ..core.errors import ApiErrorCode, UserInputError
 from ..core.ids import decode_id
-from ..core.lazy import lazy_function
 
-# A twinning's events are the events part's to load (see schema.core.lazy).
-prefetch_twinning_events = lazy_function("schema.events.resolvers.prefetch_twinning_events")
+# A twinning's events are the events part's to load (see schema.core.deferred).
+prefetch_twinning_events = deferred_function("schema.events.resolvers.prefetch_twinning_events")
 
 
 def cities(search: str | None, country: str | None, paths: frozenset[str]):

@@ -8,7 +8,7 @@ from cities.countries import localized_country_name
 from cities.models import City, CityOffice, Twinning
 from core.i18n import current_language
 
-from ..core.lazy import lazy_function
+from ..core.deferred import deferred_function
 from ..core.pagination import CountableConnection
 from ..core.selection import RowColumns, selected_paths
 from .enums import TwinningKind, TwinningStatus
@@ -20,8 +20,8 @@ from .loaders import (
     twinning_partner,
 )
 
-# A twinning's events are the events part's to load (see schema.core.lazy).
-twinning_upcoming_events = lazy_function("schema.events.loaders.twinning_upcoming_events")
+# A twinning's events are the events part's to load (see schema.core.deferred).
+twinning_upcoming_events = deferred_function("schema.events.loaders.twinning_upcoming_events")
 
 
 class Country(graphene.ObjectType):

@@ -17,6 +17,7 @@ from ..cities.types import (
     TwinningType,
 )
 from ..core.arguments import TextArgument, TextInputField, TextLimit
+from ..core.deferred import DeferredField
 from ..core.pagination import CountableConnection, connection_args
 from ..core.selection import RowColumns
 from .enums import CohostStatus, EventCategory, EventStatus, HistoryAction, RsvpStatus
@@ -86,12 +87,15 @@ class EventType(DjangoObjectType):
         required=True,
         description="Offices invited to co-host. Only the event's offices may read it.",
     )
-    chat_room = graphene.Field(
-        lambda: _chat_types().ChatRoomType,
+    # The chat's fields: schema.chat, built on this package, answers them.
+    chat_room = DeferredField(
+        "schema.chat.types.ChatRoomType",
+        resolver="schema.chat.queries.chat_room",
         description="The event's chat room; null for a draft, which has none.",
     )
-    chat_messages = graphene.Field(
-        lambda: _chat_types().ChatMessageConnection,
+    chat_messages = DeferredField(
+        "schema.chat.types.ChatMessageConnection",
+        resolver="schema.chat.queries.chat_history",
         last=graphene.Int(description="Page size, 20 by default, at most 100."),
         before=TextArgument(
             max_length=TextLimit.CURSOR, description="The `startCursor` of the newer page."
@@ -100,9 +104,10 @@ class EventType(DjangoObjectType):
             "The chat's history, newest page first; each page oldest first. Null for a draft."
         ),
     )
-    chat_reports = graphene.Field(
-        lambda: _chat_types().ChatReportType._meta.connection,
-        status=graphene.Argument(lambda: _chat_types().ChatReportStatus),
+    chat_reports = DeferredField(
+        "schema.chat.types.ChatReportConnection",
+        resolver="schema.chat.queries.chat_reports",
+        status=graphene.Argument("schema.chat.types.ChatReportStatus"),
         **connection_args(),
         description="Reports of the chat's messages, newest first. Only its moderators.",
     )
@@ -143,24 +148,6 @@ class EventType(DjangoObjectType):
     @staticmethod
     def resolve_cohosts(root, info):
         return event_cohosts(root, info.context.user)
-
-    @staticmethod
-    def resolve_chat_reports(root, info, first=None, after=None, status=None):
-        from .chat.queries import chat_reports
-
-        return chat_reports(root, info, first, after, status)
-
-    @staticmethod
-    def resolve_chat_room(root, info):
-        from .chat.resolvers import chat_room
-
-        return chat_room(root)
-
-    @staticmethod
-    def resolve_chat_messages(root, info, last=None, before=None):
-        from .chat.queries import chat_history
-
-        return chat_history(root, info, last, before)
 
     @staticmethod
     def resolve_starts_at(root, info):
@@ -226,13 +213,6 @@ def in_utc(moment: datetime.datetime | None) -> datetime.datetime | None:
     payload and a read answer alike. (``localStartsAt`` and ``localEndsAt`` give the venue's
     offset instead.)"""
     return moment.astimezone(datetime.UTC) if moment is not None else None
-
-
-def _chat_types():
-    # The chat's types refer to EventType: imported when the schema is built.
-    from .chat import types
-
-    return types
 
 
 class AnnouncementType(DjangoObjectType):

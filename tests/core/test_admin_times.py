@@ -17,10 +17,11 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.models import User
+from chat.models import ChatMute, ChatReport
 from cities.models import City, CityOffice, OfficeMembership, Twinning
 from core.admin_times import ZonedTimesMixin
 from events.admin_forms import VenueTimeField
-from events.models import Announcement, ChatMute, ChatReport, Event
+from events.models import Announcement, Event
 from notifications.models import Notification
 from tests.factories import ChatMessageFactory
 
@@ -157,8 +158,8 @@ def test_each_zone_is_the_rows_own(admin_client, one_of_each):
     moscow = "2031-05-04 19:05 (Europe/Moscow, UTC+03:00)"
     karachi = "2031-05-04 21:05 (Asia/Karachi, UTC+05:00)"
     pages = {
-        "events_chatreport_changelist": moscow,
-        "events_chatmute_changelist": moscow,
+        "chat_chatreport_changelist": moscow,
+        "chat_chatmute_changelist": moscow,
         "events_announcement_changelist": karachi,
         "notifications_notification_changelist": "2031-05-04 16:05 (UTC)",
         "accounts_user_changelist": "2031-05-04 16:05 (UTC)",

@@ -94,8 +94,8 @@ NOT_TYPED_AS_WORDS = {
     "events.Event.timezone",
     "events.Event.search_document",
     "cities.City.search_document",
-    "events.ChatMessage.client_id",  # a key the app makes up for retries
-    "events.ChatReaction.emoji",
+    "chat.ChatMessage.client_id",  # a key the app makes up for retries
+    "chat.ChatReaction.emoji",
     "events.StateChange.subject_title",
     "events.StateChange.from_status",
     "events.StateChange.to_status",
@@ -110,7 +110,7 @@ NOT_TYPED_AS_WORDS = {
 def test_every_text_people_type_refuses_text_that_shows_nothing():
     unguarded = [
         name
-        for app in ("accounts", "cities", "events", "notifications")
+        for app in ("accounts", "cities", "events", "chat", "notifications")
         for model in apps.get_app_config(app).get_models()
         for field in model._meta.concrete_fields
         if isinstance(field, models.CharField | models.TextField)

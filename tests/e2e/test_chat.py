@@ -11,8 +11,8 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from schema.chat.subscriptions import BACKLOG_BATCH
 from schema.core import groups
-from schema.events.chat.subscriptions import BACKLOG_BATCH
 from tests.conftest import bearer_for
 from tests.e2e.clients import post_graphql
 from tests.e2e.conftest import gid

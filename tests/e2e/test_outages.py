@@ -41,7 +41,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportError, TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
 
-from events.models import ChatMessage, ChatRoom
+from chat.models import ChatMessage, ChatRoom
 from tests.conftest import bearer_for
 from tests.e2e.clients import NODE_PROJECT, NodeClient, _close_code, node_missing
 from tests.e2e.conftest import gid

@@ -8,10 +8,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
+from chat.models import ChatMute
 from cities.models import OfficeMembership
 from cities.staff import office_staff_group
 from core.i18n import LANGUAGE_CODES
-from events.chat.models import ChatMute
 from events.models import Announcement, Event, StateChange
 from tests.factories import MembershipFactory, UserFactory
 from tests.migrating import (

@@ -41,8 +41,9 @@ def _user(email: str, password: str | None, **fields):
 def seed(password: str, stdout=None) -> None:
     """Write the demo data and the fuzz's own rows; ``password`` is the superuser's."""
     from accounts.models import Device
+    from chat.models import ChatMute, ChatReaction, ChatReport
     from cities.models import CityFollow, CityOffice, OfficeMembership
-    from events.models import ChatMute, ChatReaction, ChatReport, Event, EventCohost, Rsvp
+    from events.models import Event, EventCohost, Rsvp
     from tests.factories import ChatMessageFactory, EventFactory
 
     call_command("seed_demo", stdout=stdout)

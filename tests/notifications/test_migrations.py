@@ -1,5 +1,5 @@
 """A deploy that moves push's models from the events app to the notifications app
-(notifications.0001, events.0011_notifications_move_out) keeps every row of the outbox as it
+(notifications.0001, events.0012_notifications_move_out) keeps every row of the outbox as it
 was, and what points at the models (content types, so permissions) goes with them."""
 
 import datetime

@@ -9,14 +9,10 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from accounts.models import Device, User
+from chat.models import ChatMessage, ChatMute, ChatReaction, ChatReport, ChatRoom
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import (
     Announcement,
-    ChatMessage,
-    ChatMute,
-    ChatReaction,
-    ChatReport,
-    ChatRoom,
     Event,
     EventCohost,
     Rsvp,

@@ -264,7 +264,7 @@ async def test_a_subscription_checks_its_text_before_it_starts(settings, monkeyp
     from channels.testing import WebsocketCommunicator
 
     from backend.asgi import application
-    from schema.events.chat import subscriptions
+    from schema.chat import subscriptions
 
     started = []
     monkeypatch.setattr(subscriptions, "chat_messages", lambda *args: started.append(args))

@@ -20,8 +20,9 @@ from django.db.models import F
 from django.utils import timezone
 from graphql_relay import from_global_id, to_global_id
 
+from chat.models import ChatReport
 from cities.models import City, OfficeMembership, Twinning
-from events.models import Announcement, ChatReport, Event
+from events.models import Announcement, Event
 from schema.cities.loaders import TWINNING_ORDER
 from schema.cities.types import TwinningType
 from schema.core.pagination import InvalidCursor, Keyset, paginate

@@ -27,8 +27,9 @@ from graphql import (
 from graphql_relay import to_global_id
 
 from accounts.models import Device
+from chat.models import ChatReaction, ChatReport
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
-from events.models import ChatReaction, ChatReport, EventCohost, Rsvp, StateChange
+from events.models import EventCohost, Rsvp, StateChange
 from schema.schema import schema
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory

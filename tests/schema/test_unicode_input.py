@@ -23,8 +23,9 @@ from graphql_relay import to_global_id
 
 from accounts.models import Device, RefreshToken
 from backend.asgi import application
+from chat.models import ChatMessage
 from cities.models import OfficeMembership
-from events.models import ChatMessage, Event, StateChange
+from events.models import Event, StateChange
 from tests.conftest import bearer_for
 from tests.factories import CityOfficeFactory, EventFactory, MembershipFactory, UserFactory
 from tests.schema.test_publishing import valid_input

@@ -25,14 +25,14 @@ from accounts import tokens
 from accounts.authentication import token_expires_at
 from accounts.models import RefreshToken, User
 from backend.asgi import application
+from chat import services as chat_services
 from cities.models import OfficeMembership
-from events.chat import services as chat_services
 from events.models import Event
+from schema.chat import subscriptions as chat_subscriptions
 from schema.core import group_hub
 from schema.core.group_hub import GroupHub
 from schema.core.groups import EVENT_CHANGES, USER_ACCOUNT, group_name
 from schema.core.websocket import TOKEN_EXPIRED, GraphQLWebsocketConsumer
-from schema.events.chat import subscriptions as chat_subscriptions
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory, MembershipFactory
 from tests.outages import database_unreachable

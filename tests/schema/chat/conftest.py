@@ -13,8 +13,8 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from backend.asgi import application
+from chat import presence
 from cities.models import OfficeMembership
-from events.chat import presence
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory, MembershipFactory
 from tests.schema.test_websocket_protocol import HOST, PROTOCOL, disconnect, in_db, init, receive

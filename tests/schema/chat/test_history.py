@@ -6,11 +6,11 @@ import time
 import pytest
 from django.utils import timezone
 
+from chat import presence
 from core.integers import MAX_BIGINT
-from events.chat import presence
 from events.models import Event
+from schema.chat.resolvers import cursor_of, seq_of
 from schema.core.errors import UserInputError
-from schema.events.chat.resolvers import cursor_of, seq_of
 from tests.factories import MembershipFactory
 
 from .conftest import Role, gid, minutes

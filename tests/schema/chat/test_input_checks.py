@@ -4,7 +4,7 @@ and a mute never ends outside the times the system holds."""
 
 import pytest
 
-from events.models import ChatMessage, ChatMute, ChatReport
+from chat.models import ChatMessage, ChatMute, ChatReport
 
 from .conftest import gid, send_as
 

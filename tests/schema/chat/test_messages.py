@@ -4,8 +4,8 @@ broadcast."""
 import pytest
 from django.utils import timezone
 
-from events.chat import realtime
-from events.models import ChatMessage, ChatMute, ChatReaction
+from chat import realtime
+from chat.models import ChatMessage, ChatMute, ChatReaction
 
 from .conftest import gid, minutes
 

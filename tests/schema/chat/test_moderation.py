@@ -4,7 +4,8 @@ not other offices' staff), deleting, muting, reports and their resolution."""
 import pytest
 from django.utils import timezone
 
-from events.models import ChatMessage, ChatMute, ChatReport, EventCohost
+from chat.models import ChatMessage, ChatMute, ChatReport
+from events.models import EventCohost
 from tests.factories import MembershipFactory
 
 from .conftest import Role, gid, minutes, send_as

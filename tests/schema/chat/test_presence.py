@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from channels.layers import get_channel_layer
 
-from events.chat import presence
+from chat import presence
 from events.models import Event
+from schema.chat import subscriptions
 from schema.core import groups
-from schema.events.chat import subscriptions
 from tests.schema.test_websocket_protocol import (
     assert_silent,
     complete_frame,

@@ -10,9 +10,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from chat import realtime
+from chat.models import ChatMessage, ChatMute, ChatRoom
 from events import services as event_services
-from events.chat import realtime
-from events.models import ChatMessage, ChatMute, ChatRoom, Event
+from events.models import Event
 from tests.conftest import bearer_for
 from tests.factories import MembershipFactory
 

@@ -7,19 +7,22 @@ Messages are sent through the API over the socket, or through the service in a w
 
 import asyncio
 import base64
+import dataclasses
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections, transaction
 
+from chat import payload, services
+from chat.models import ChatMessage
+from chat.payload import MessageChange
 from cities.models import OfficeMembership
 from events import services as event_services
-from events.chat import realtime, services
-from events.models import ChatMessage, Event
+from events.models import Event
+from schema.chat import resolvers, subscriptions
+from schema.chat.resolvers import cursor_of
 from schema.core import groups
-from schema.events.chat import resolvers, subscriptions
-from schema.events.chat.resolvers import cursor_of
 from tests.factories import MembershipFactory
 from tests.schema.test_websocket_protocol import (
     assert_silent,
@@ -74,6 +77,12 @@ def say(user, event, body, client_id=None, reply_to=None):
     return in_db(
         services.send_message, user, event, body, client_id or f"{user.pk}-{body}", reply_to
     )
+
+
+def encoded(message, change, **changes):
+    """The payload the services would broadcast of ``change`` to ``message``, with
+    ``changes`` made to it (a payload no service would send)."""
+    return payload.encode(dataclasses.replace(payload.broadcast_of(message, change), **changes))
 
 
 def message(seq, body, author="Ada", reply_to=None):
@@ -154,8 +163,8 @@ async def test_a_subscriber_never_hears_another_events_chat(
     await say(ada, other_room, "Wrong room")
     # Even a payload sent to this room's group that names another event is dropped.
     stray = await in_db(lambda: ChatMessage.objects.get(event=other_room))
-    payload = await in_db(realtime.payload, stray, realtime.MessageChange.CREATED)
-    await groups.broadcast(groups.group_name(groups.EVENT_CHAT, id=room.pk), payload)
+    elsewhere = await in_db(encoded, stray, MessageChange.CREATED)
+    await groups.broadcast(groups.group_name(groups.EVENT_CHAT, id=room.pk), elsewhere)
     await say(ada, room, "Right room")
 
     assert await receive(socket) == chat_frame("chat", "CREATED", 1, "Right room")
@@ -170,9 +179,8 @@ async def test_a_payload_of_an_event_that_is_not_public_is_never_delivered(
     first = await say(ada, room, "Public")
     assert await receive(socket) == chat_frame("chat", "CREATED", 1, "Public")
 
-    payload = await in_db(realtime.payload, first, realtime.MessageChange.EDITED)
-    payload["public"] = False
-    await groups.broadcast(groups.group_name(groups.EVENT_CHAT, id=room.pk), payload)
+    hidden = await in_db(lambda: encoded(first, MessageChange.EDITED, public=False))
+    await groups.broadcast(groups.group_name(groups.EVENT_CHAT, id=room.pk), hidden)
     await say(ada, room, "Still public")
 
     assert await receive(socket) == chat_frame("chat", "CREATED", 2, "Still public")
@@ -466,14 +474,14 @@ async def test_a_broadcast_that_overtakes_an_earlier_one_fills_the_gap_from_the_
         ]
     )
     group = groups.group_name(groups.EVENT_CHAT, id=room.pk)
-    created = realtime.MessageChange.CREATED
+    created = MessageChange.CREATED
 
-    await groups.broadcast(group, await in_db(realtime.payload, second, created))
+    await groups.broadcast(group, await in_db(encoded, second, created))
     assert await receive(socket) == chat_frame("chat", "CREATED", 1, "first")
     assert await receive(socket) == chat_frame("chat", "CREATED", 2, "second")
 
     # The late broadcast of the first is not sent again.
-    await groups.broadcast(group, await in_db(realtime.payload, first, created))
+    await groups.broadcast(group, await in_db(encoded, first, created))
     await assert_silent(socket)
 
 
@@ -485,13 +493,13 @@ async def test_an_update_overtaken_by_a_newer_one_is_dropped(
     hello = await say(ada, room, "Hello")
     assert await receive(socket) == change_frame("chat", "CREATED", 1, "Hello")
     group = groups.group_name(groups.EVENT_CHAT, id=room.pk)
-    reactions = realtime.MessageChange.REACTIONS
+    reactions = MessageChange.REACTIONS
 
     # Two reactions commit one after the other; their broadcasts arrive the other way round.
     hello.reactions, hello.revision = {"🎉": 1}, 1
-    first = await in_db(realtime.payload, hello, reactions)
+    first = await in_db(encoded, hello, reactions)
     hello.reactions, hello.revision = {"🎉": 2}, 2
-    second = await in_db(realtime.payload, hello, reactions)
+    second = await in_db(encoded, hello, reactions)
     await groups.broadcast(group, second)
     await groups.broadcast(group, first)
 
@@ -514,11 +522,11 @@ async def test_a_replayed_message_is_not_followed_by_an_older_update_of_it(
             # A reaction's broadcast is queued for the subscriber, and a second reaction
             # commits before the backlog is read: the replay has the newer counts.
             services.toggle_reaction(bob, hello, "🎉")
-            stale.append(realtime.payload(ChatMessage.objects.get(pk=hello.pk), reactions))
+            stale.append(encoded(ChatMessage.objects.get(pk=hello.pk), reactions))
             services.toggle_reaction(ada, hello, "🎉")
         return original(*args, **kwargs)
 
-    reactions = realtime.MessageChange.REACTIONS
+    reactions = MessageChange.REACTIONS
     monkeypatch.setattr(resolvers, "backlog", backlog_after_two_reactions)
     socket = await connected()
 
@@ -623,16 +631,19 @@ async def test_a_delivery_costs_no_query_whatever_the_number_of_subscribers(
 
 @pytest.fixture
 def messages_built(monkeypatch):
-    """How many times a message was built from a broadcast, by the subscribers."""
-    built = []
-    original = resolvers.message_from_data
+    """The seq of each message heard from a broadcast whose fields a subscriber resolved: one
+    per rendering of it."""
+    seqs, rendered = [], []
+    original = resolvers.facts
 
-    def message_from_data(data, event):
-        built.append(data["seq"])
-        return original(data, event)
+    def facts(message):
+        if isinstance(message, resolvers.HeardMessage) and all(message is not m for m in rendered):
+            rendered.append(message)
+            seqs.append(message.data.seq)
+        return original(message)
 
-    monkeypatch.setattr(resolvers, "message_from_data", message_from_data)
-    return built
+    monkeypatch.setattr(resolvers, "facts", facts)
+    return seqs
 
 
 async def test_subscribers_of_the_same_fields_share_one_rendering_per_process(

@@ -4,8 +4,11 @@ A room is a row per event that has had a message; its ``last_seq`` is the sequen
 newest message. Sending locks that row while it numbers the message, so within a room the
 numbers follow the order in which the messages commit: a client that has seen message ``n``
 has seen every message before it, which is what lets it catch up from a cursor and lose
-nothing. When the room opens and closes follows from the event (``events.chat.rooms``); the row
+nothing. When the room opens and closes follows from the event (``chat.services``); the row
 holds nothing else.
+
+The tables keep the names they had when the chat lived in the events app (``events_chat…``):
+moving the models to this app moved no row.
 """
 
 from django.conf import settings
@@ -24,6 +27,9 @@ class ChatRoom(models.Model):
     )
     # The seq of the newest message: sends lock this row to take the next number.
     last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        db_table = "events_chatroom"
 
     def __str__(self):
         return f"Chat of event {self.event_id}"
@@ -67,6 +73,7 @@ class ChatMessage(models.Model):
     )
 
     class Meta:
+        db_table = "events_chatmessage"
         ordering = ["event", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["event", "seq"], name="chat_message_unique_seq"),
@@ -92,6 +99,7 @@ class ChatReaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "events_chatreaction"
         constraints = [
             models.UniqueConstraint(
                 fields=["message", "user", "emoji"], name="chat_reaction_unique"
@@ -116,6 +124,7 @@ class ChatMute(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "events_chatmute"
         constraints = [
             models.UniqueConstraint(fields=["event", "user"], name="chat_mute_unique_user"),
             models.CheckConstraint(
@@ -158,6 +167,7 @@ class ChatReport(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "events_chatreport"
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["event", "status"], name="chat_report_event_status")]
         constraints = [

@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from chat.models import ChatMessage, ChatMute, ChatReport
 from cities.models import OfficeMembership
 from cities.staff import office_staff_group
-from events.models import ChatMessage, ChatMute, ChatReport
 from tests.factories import ChatMessageFactory
 
 Role = OfficeMembership.Role
@@ -61,23 +61,23 @@ def test_a_moderator_sees_the_reports_and_mutes_of_their_events_only(client, sta
     event, *_ = chats["Caspian jazz"]
     staff(event.office, Role.MODERATOR)
 
-    reports = client.get(url("events_chatreport_changelist")).content.decode()
-    mutes = client.get(url("events_chatmute_changelist")).content.decode()
+    reports = client.get(url("chat_chatreport_changelist")).content.decode()
+    mutes = client.get(url("chat_chatmute_changelist")).content.decode()
     other_report = chats["Qawwali evening"][2]
 
     assert "Spam (Caspian jazz)" in reports
     assert "Spam (Qawwali evening)" not in reports
     assert "Caspian jazz" in mutes
     assert "Qawwali evening" not in mutes
-    assert client.get(url("events_chatreport_change", other_report.pk)).status_code == 302
+    assert client.get(url("chat_chatreport_change", other_report.pk)).status_code == 302
 
 
 def test_an_editor_has_no_chat_pages(client, staff, chats):
     event, *_ = chats["Caspian jazz"]
     staff(event.office, Role.EDITOR)
 
-    assert client.get(url("events_chatreport_changelist")).status_code == 403
-    assert client.get(url("events_chatmute_changelist")).status_code == 403
+    assert client.get(url("chat_chatreport_changelist")).status_code == 403
+    assert client.get(url("chat_chatmute_changelist")).status_code == 403
 
 
 def test_the_actions_dismiss_reports_and_delete_messages(client, staff, chats):
@@ -87,11 +87,11 @@ def test_the_actions_dismiss_reports_and_delete_messages(client, staff, chats):
     rude = ChatReport.objects.create(event=event, message=other, reporter=moderator, reason="Rude")
 
     client.post(
-        url("events_chatreport_changelist"),
+        url("chat_chatreport_changelist"),
         {"action": "dismiss_reports", "_selected_action": [rude.pk]},
     )
     client.post(
-        url("events_chatreport_changelist"),
+        url("chat_chatreport_changelist"),
         {"action": "delete_messages", "_selected_action": [report.pk]},
     )
 
@@ -107,7 +107,7 @@ def test_deleting_a_mute_lifts_it(client, staff, chats):
     event, _, _, mute = chats["Caspian jazz"]
     staff(event.office, Role.PUBLISHER)
 
-    client.post(url("events_chatmute_delete", mute.pk), {"post": "yes"})
+    client.post(url("chat_chatmute_delete", mute.pk), {"post": "yes"})
 
     assert not ChatMute.objects.filter(pk=mute.pk).exists()
     assert ChatMute.objects.count() == 1
@@ -131,10 +131,10 @@ def test_reports_and_mutes_show_their_times_in_the_venues_zone(
     ChatReport.objects.filter(pk=report.pk).update(created_at=reported)
     staff(aktau, Role.MODERATOR)
 
-    reports = client.get(url("events_chatreport_changelist")).content.decode()
-    report_page = client.get(url("events_chatreport_change", report.pk)).content.decode()
-    mutes = client.get(url("events_chatmute_changelist")).content.decode()
-    mute_page = client.get(url("events_chatmute_change", mute.pk)).content.decode()
+    reports = client.get(url("chat_chatreport_changelist")).content.decode()
+    report_page = client.get(url("chat_chatreport_change", report.pk)).content.decode()
+    mutes = client.get(url("chat_chatmute_changelist")).content.decode()
+    mute_page = client.get(url("chat_chatmute_change", mute.pk)).content.decode()
 
     zone = "(Europe/Moscow, UTC+03:00)"
     # The first column links to the report.

@@ -1,14 +1,15 @@
 """Mutations of an event's chat. Each loads what its arguments name and calls one service of
-events.chat.services, where the rules live."""
+chat.services, where the rules live."""
 
 import graphene
 from django.contrib.auth import get_user_model
 
-from events.chat import services
-from events.models import ChatMessage, ChatReport, Event
+from chat import services
+from chat.models import ChatMessage, ChatReport
+from chat.payload import author_of
+from events.models import Event
 
-from ...core.mutations import BaseMutation, load
-from .resolvers import author_of
+from ..core.mutations import BaseMutation, load
 from .types import ChatAuthor, ChatMessageType, ChatMuteType, ChatReportAction, ChatReportType
 
 
@@ -159,7 +160,7 @@ class ChatReportResolve(BaseMutation):
     @classmethod
     def perform(cls, info, viewer, report, action):
         target = load(ChatReport.objects.select_related("event"), report, "ChatReport", "report")
-        settled = services.resolve_report(viewer, target, services.ReportAction(action.value))
+        settled = services.resolve_report(viewer, target, services.ReportAction(action))
         return {"report": settled}
 
 

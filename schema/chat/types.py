@@ -1,20 +1,22 @@
 """GraphQL types of an event's chat.
 
-A ChatMessage resolves from a ``events.models.ChatMessage`` instance, whether read from the
-database (history, mutations) or built from a broadcast's payload (subscriptions; see
-``resolvers.message_from_data``). The fields every viewer sees the same come from the instance
-alone; the two that depend on the viewer (``reactedByMe``, ``clientId``) are loaded only when
-selected.
+A ChatMessage resolves from a stored ``chat.models.ChatMessage`` (history, mutations) or from a
+message heard in a broadcast (subscriptions: ``resolvers.HeardMessage``, the payload's data of
+``chat.payload``). The fields every viewer sees the same come from either alone; the two that
+depend on the viewer (``reactedByMe``, ``clientId``) are loaded only when selected.
 """
 
 import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
-from events.models import ChatMessage, ChatReport, Event
+from chat.models import ChatMessage, ChatReport
+from chat.payload import MessageChange
+from chat.services import ReportAction
+from events.models import Event
 
-from ...core.pagination import CountableConnection
-from ..types import EventType
+from ..core.pagination import CountableConnection
+from ..events.types import EventType
 from . import resolvers
 
 
@@ -26,7 +28,7 @@ class ChatAuthor(graphene.ObjectType):
 
     @staticmethod
     def resolve_id(root, info):
-        return graphene.Node.to_global_id("User", root.pk)
+        return graphene.Node.to_global_id("User", root.id)
 
     @staticmethod
     def resolve_display_name(root, info):
@@ -88,6 +90,18 @@ class ChatMessageType(DjangoObjectType):
             "event", "author", "reply_to__author"
         )
 
+    @classmethod
+    def is_type_of(cls, root, info):
+        return isinstance(root, resolvers.HeardMessage) or super().is_type_of(root, info)
+
+    @staticmethod
+    def resolve_id(root, info):
+        return resolvers.message_pk(root)
+
+    @staticmethod
+    def resolve_seq(root, info):
+        return resolvers.facts(root).seq
+
     @staticmethod
     def resolve_event(root, info):
         return root.event
@@ -98,15 +112,27 @@ class ChatMessageType(DjangoObjectType):
 
     @staticmethod
     def resolve_body(root, info):
-        return None if root.deleted_at is not None else root.body
+        return resolvers.public_body(root)
 
     @staticmethod
     def resolve_reply_to(root, info):
-        return root.reply_to if root.reply_to_id is not None else None
+        return resolvers.replied_to(root)
+
+    @staticmethod
+    def resolve_created_at(root, info):
+        return resolvers.facts(root).created_at
+
+    @staticmethod
+    def resolve_edited_at(root, info):
+        return resolvers.facts(root).edited_at
+
+    @staticmethod
+    def resolve_deleted_at(root, info):
+        return resolvers.facts(root).deleted_at
 
     @staticmethod
     def resolve_is_deleted(root, info):
-        return root.deleted_at is not None
+        return resolvers.facts(root).deleted_at is not None
 
     @staticmethod
     def resolve_reactions(root, info):
@@ -118,7 +144,7 @@ class ChatMessageType(DjangoObjectType):
 
     @staticmethod
     def resolve_cursor(root, info):
-        return resolvers.cursor_of(root.seq)
+        return resolvers.cursor_of(resolvers.facts(root).seq)
 
 
 # Pages of history: `edges { cursor node }` and `pageInfo`, oldest first within a page.
@@ -163,13 +189,9 @@ class ChatPresence(graphene.ObjectType):
     )
 
 
-class ChatMessageEventKind(graphene.Enum):
-    """What happened to a message."""
-
-    CREATED = "CREATED"
-    EDITED = "EDITED"
-    DELETED = "DELETED"
-    REACTIONS = "REACTIONS"
+ChatMessageEventKind = graphene.Enum.from_enum(
+    MessageChange, name="ChatMessageEventKind", description="What happened to a message."
+)
 
 
 class ChatMessageEvent(graphene.ObjectType):
@@ -183,7 +205,7 @@ class ChatMessageEvent(graphene.ObjectType):
 
     @staticmethod
     def resolve_cursor(root, info):
-        return resolvers.cursor_of(root.message.seq)
+        return resolvers.cursor_of(resolvers.facts(root.message).seq)
 
 
 ChatReportStatus = graphene.Enum.from_enum(
@@ -191,18 +213,9 @@ ChatReportStatus = graphene.Enum.from_enum(
 )
 
 
-class ChatReportAction(graphene.Enum):
-    """What a moderator does about a report."""
-
-    DISMISS = "DISMISS"
-    DELETE_MESSAGE = "DELETE_MESSAGE"
-
-    @property
-    def description(self):
-        return {
-            ChatReportAction.DISMISS: "Nothing wrong: close the report.",
-            ChatReportAction.DELETE_MESSAGE: "Delete the message; every open report of it closes.",
-        }.get(self)
+ChatReportAction = graphene.Enum.from_enum(
+    ReportAction, name="ChatReportAction", description="What a moderator does about a report."
+)
 
 
 class ChatReportType(DjangoObjectType):
@@ -235,6 +248,10 @@ class ChatReportType(DjangoObjectType):
     @staticmethod
     def resolve_resolved_by(root, info):
         return resolvers.author_of(root.resolved_by) if root.resolved_by_id else None
+
+
+# Pages of an event's reports, newest first.
+ChatReportConnection = ChatReportType._meta.connection
 
 
 class ChatMuteType(graphene.ObjectType):

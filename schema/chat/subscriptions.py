@@ -1,13 +1,13 @@
 """An event's chat, live: the chatMessages and chatPresence subscriptions.
 
 **No query per delivery.** A room may have a thousand subscribers, so a message's broadcast
-carries its public data (``events.chat.realtime``) and the message is built from it without the
-database. The permission, checked at subscribe time by reading the event as the viewer may see
-it, is checked again for each delivery against the payload's facts: the event it belongs to and
-whether that event is public. Only the viewer's own fields (``reactedByMe``, ``clientId``) read
-the database, and only when selected. Subscriptions that select none of them (nor the event,
-which each viewer sees as they may) render alike: the consumer renders each broadcast once for
-all of them in the process (``MessageEvent.shared_result_key``).
+carries its public data (``chat.payload``), and each subscriber answers from what it decodes of
+it, without the database. The permission, checked at subscribe time by reading the event as the
+viewer may see it, is checked again for each delivery against the payload's facts: the event it
+belongs to and whether that event is public. Only the viewer's own fields (``reactedByMe``,
+``clientId``) read the database, and only when selected. Subscriptions that select none of them
+(nor the event, which each viewer sees as they may) render alike: the consumer renders each
+broadcast once for all of them in the process (``MessageEvent.shared_result_key``).
 
 **Nothing lost, nothing twice.** Messages are numbered per room in commit order (``seq``) and
 broadcast after they commit. A subscriber joins the room's group before it reads anything, so
@@ -21,12 +21,12 @@ Updates of one message (edits, reactions, deletion) carry its revision, and one 
 what the subscriber has sent of that message (overtaken, or replayed newer) is dropped.
 
 **Presence.** A chatMessages subscription holds its connection's presence in the room
-(``events.chat.presence``) for as long as it runs (the process renews all its leases at once),
-and tells the room's
-presence group when the count changes (at most every ``PRESENCE_TELL_SECONDS`` per process and
-room, with the newest count). A chatPresence subscription sends the count at once and then each
-change it hears of, newest version only; every third of a lease it also ends leases
-that ran out (a server process that died), which is how their end is heard of.
+(``chat.presence``) for as long as it runs (the process renews all its leases at once), and
+tells the room's presence group when the count changes (at most every
+``PRESENCE_TELL_SECONDS`` per process and room, with the newest count). A chatPresence
+subscription sends the count at once and then each change it hears of, newest version only;
+every third of a lease it also ends leases that ran out (a server process that died), which is
+how their end is heard of.
 """
 
 import asyncio
@@ -39,18 +39,19 @@ from dataclasses import dataclass
 import graphene
 from asgiref.sync import sync_to_async
 
+from chat import payload, presence, services
+from chat.error_codes import ChatErrorCode
+from chat.models import ChatMessage, ChatRoom
+from chat.payload import MessageChange
 from core.outages import OUTAGE_ERRORS
-from events.chat import presence, services
-from events.chat.error_codes import ChatErrorCode
-from events.chat.realtime import MessageChange
-from events.models import ChatMessage, ChatRoom, Event
+from events.models import Event
 
-from ...core.arguments import TextArgument, TextLimit
-from ...core.errors import ApiErrorCode, UserInputError
-from ...core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
-from ...core.ids import decode_id
-from ...core.selection import selected_paths
-from ..subscriptions import current_viewer, in_thread, joined
+from ..core.arguments import TextArgument, TextLimit
+from ..core.errors import ApiErrorCode, UserInputError
+from ..core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
+from ..core.ids import decode_id
+from ..core.selection import selected_paths
+from ..events.subscriptions import current_viewer, in_thread, joined
 from . import resolvers
 from .types import ChatMessageEvent, ChatPresence
 
@@ -60,37 +61,19 @@ logger = logging.getLogger(__name__)
 BACKLOG_BATCH = 100
 
 
+@dataclass(frozen=True, slots=True)
 class MessageEvent:
-    """What a chatMessages subscription yields: the root of a ChatMessageEvent.
+    """What a chatMessages subscription yields: the root of a ChatMessageEvent, about a stored
+    message (replayed) or one heard in a broadcast.
 
-    Built from a broadcast, the message itself is only made when a field is resolved, which
-    subscribers sharing another's result never do. ``shared_result_key`` (the broadcast's id,
-    for subscriptions whose fields are the same for every viewer and need no database) lets
-    the websocket consumer render the event once for all such subscribers of the process.
+    ``shared_result_key`` (the broadcast's key, for subscriptions whose fields are the same for
+    every viewer and need no database) lets the websocket consumer render the event once for
+    all such subscribers of the process.
     """
 
-    __slots__ = ("_data", "_event", "_message", "kind", "shared_result_key")
-
-    def __init__(
-        self,
-        kind: str,
-        message: ChatMessage | None = None,
-        *,
-        data: dict | None = None,
-        event: Event | None = None,
-        shared_result_key: str | None = None,
-    ):
-        self.kind = kind
-        self._message = message
-        self._data = data
-        self._event = event
-        self.shared_result_key = shared_result_key
-
-    @property
-    def message(self) -> ChatMessage:
-        if self._message is None:
-            self._message = resolvers.message_from_data(self._data, self._event)
-        return self._message
+    kind: MessageChange
+    message: ChatMessage | resolvers.HeardMessage
+    shared_result_key: str | None = None
 
 
 # Fields whose value depends on the viewer, or needs the database, below chatMessages: a
@@ -129,6 +112,25 @@ def open_room(account, pk: int) -> tuple[Event | None, int]:
 # oldest are forgotten beyond this (an update that late is not worth remembering for).
 REMEMBERED_REVISIONS = 2000
 
+# Broadcasts decoded lately in this process, by the identity of the payload they were decoded
+# from (kept with it, so that its identity is not reused meanwhile): the hub hands every
+# subscriber of a room in the process the same payload (``schema.core.group_hub``), which is
+# then decoded once for all of them, not once each. The oldest are forgotten beyond this.
+DECODED_BROADCASTS = 256
+_decoded: dict[int, tuple[dict, payload.MessageBroadcast]] = {}
+
+
+def decoded(encoded: dict) -> payload.MessageBroadcast:
+    """The broadcast ``encoded`` carries (see ``DECODED_BROADCASTS``)."""
+    known = _decoded.get(id(encoded))
+    if known is not None and known[0] is encoded:
+        return known[1]
+    heard = payload.decode(encoded)
+    _decoded[id(encoded)] = (encoded, heard)
+    while len(_decoded) > DECODED_BROADCASTS:
+        del _decoded[next(iter(_decoded))]
+    return heard
+
 
 class RoomFeed:
     """The messages one subscriber is sent, in order, each once (see the module's docstring).
@@ -162,17 +164,18 @@ class RoomFeed:
             for message in rows:
                 self.sent = message.seq
                 self._newer(message.pk, message.revision)
-                yield MessageEvent(MessageChange.CREATED.value, message)
+                yield MessageEvent(MessageChange.CREATED, message)
             if len(rows) < BACKLOG_BATCH:
                 return
 
     async def follow(self, stream) -> AsyncIterator[MessageEvent]:
         """The room's broadcasts as this subscriber is to receive them."""
-        async for payload in stream:
-            if payload.get("event") != self.event.pk or not payload.get("public"):
+        async for encoded in stream:
+            heard = decoded(encoded)
+            if heard.event_id != self.event.pk or not heard.public:
                 continue
-            data = payload["message"]
-            seq, kind = data["seq"], payload["kind"]
+            data = heard.message
+            seq, kind = data.seq, heard.change
             if seq > self.sent + (kind == MessageChange.CREATED):
                 # An earlier message's broadcast is late, or this change is to a message whose
                 # own has not come yet: read them, as they are now, from the database.
@@ -183,10 +186,11 @@ class RoomFeed:
                 if seq <= self.sent:
                     continue  # replayed already
                 self.sent = seq
-            if not self._newer(data["id"], data["revision"]):
+            if not self._newer(data.id, data.revision):
                 continue  # older than what was sent of this message
-            shared_key = payload.get("broadcast") if self.shared else None
-            yield MessageEvent(kind, data=data, event=self.event, shared_result_key=shared_key)
+            shared_key = heard.key if self.shared else None
+            message = resolvers.HeardMessage(data, self.event)
+            yield MessageEvent(kind, message, shared_result_key=shared_key)
 
 
 async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator[MessageEvent]:
@@ -260,9 +264,9 @@ class PresenceTeller:
             await asyncio.sleep(PRESENCE_TELL_SECONDS)
         finally:
             snapshot = self._pending.pop(room)
-        payload = {"count": snapshot.count, "version": snapshot.version}
+        news = {"count": snapshot.count, "version": snapshot.version}
         try:
-            await broadcast(group_name(EVENT_CHAT_PRESENCE, id=room), payload)
+            await broadcast(group_name(EVENT_CHAT_PRESENCE, id=room), news)
         except OUTAGE_ERRORS:
             # Presence is a courtesy: a count that could not be told is told with the next.
             logger.warning("Chat presence of room %s not told (channel layer down)", room)
@@ -368,7 +372,7 @@ async def _counts(room: int, stream) -> AsyncIterator[PresenceCount]:
     yield PresenceCount(sent, room)
     while True:
         try:
-            payload = await asyncio.wait_for(anext(stream), presence.lease_seconds() / 3)
+            news = await asyncio.wait_for(anext(stream), presence.lease_seconds() / 3)
         except TimeoutError:
             # Nothing heard for a while: end the leases that ran out, tell everyone if some
             # did, and take the store's word for the count (and version) from now on.
@@ -378,9 +382,9 @@ async def _counts(room: int, stream) -> AsyncIterator[PresenceCount]:
             seen = snapshot.version
             count = snapshot.count
         else:
-            if payload["version"] <= seen:
+            if news["version"] <= seen:
                 continue  # older than what this subscriber knows
-            seen, count = payload["version"], payload["count"]
+            seen, count = news["version"], news["count"]
         if count != sent:
             sent = count
             yield PresenceCount(count, room)

@@ -1,6 +1,6 @@
 """Every change to an event's chat. Each function checks who may act and validates before it
 writes (invalid input writes nothing), runs in one transaction, and queues its broadcast for
-after the commit (``events.chat.realtime``). The API and the admin both call these.
+after the commit (``chat.realtime``). The API and the admin both call these.
 
 When a room is open follows from its event: from ``CHAT_OPENS_BEFORE_MINUTES`` before the start
 until ``CHAT_CLOSES_AFTER_MINUTES`` after the end, for events that are public and not cancelled.
@@ -19,12 +19,13 @@ from core import ratelimit
 from core.error_codes import CommonErrorCode
 from core.text import clean_text
 from core.validators import instant
+from events.models import Event
+from events.permissions import require
 
-from .. import permissions
-from ..models import Event
 from . import realtime
 from .error_codes import ChatErrorCode
 from .models import ChatMessage, ChatMute, ChatReaction, ChatReport, ChatRoom
+from .permissions import can_moderate_chat
 
 Status = Event.Status
 # Longest message, in characters after trimming.
@@ -156,7 +157,7 @@ def send_message(user, event: Event, body: str, client_id: str, reply_to=None) -
     the stored message, broadcasts nothing and is not counted against the rate limit, however
     the retry races the first attempt.
     """
-    permissions.require(user.is_authenticated and user.is_active, "Sign in to chat.")
+    require(user.is_authenticated and user.is_active, "Sign in to chat.")
     client_id = _clean_client_id(client_id)
     stored = _stored(event, user, client_id)
     if stored is not None:
@@ -207,7 +208,7 @@ def edit_message(user, message: ChatMessage, body: str) -> ChatMessage:
     """Change the body of one's own message while the room is open. The same body again
     changes nothing and broadcasts nothing."""
     message = _locked_message(message)
-    permissions.require(
+    require(
         user.is_authenticated and message.author_id == user.pk,
         "Only its author edits a message.",
     )
@@ -231,9 +232,9 @@ def delete_message(user, message: ChatMessage) -> ChatMessage:
     message stays as a tombstone without body or reactions, and the deletion is broadcast.
     Deleting a deleted message changes nothing."""
     message = _locked_message(message)
-    permissions.require(
+    require(
         user.is_authenticated
-        and (message.author_id == user.pk or permissions.can_moderate_chat(user, message.event)),
+        and (message.author_id == user.pk or can_moderate_chat(user, message.event)),
         "Only its author and the event's moderators delete a message.",
     )
     if message.deleted_at is not None:
@@ -273,7 +274,7 @@ def toggle_reaction(user, message: ChatMessage, emoji: str) -> ChatMessage:
     The message's row is locked while its counts change, so concurrent toggles never lose one;
     the new counts are broadcast.
     """
-    permissions.require(user.is_authenticated and user.is_active, "Sign in to chat.")
+    require(user.is_authenticated and user.is_active, "Sign in to chat.")
     emoji = offered_reaction(emoji)
     message = _locked_message(message)
     _require_not_deleted(message)
@@ -299,7 +300,7 @@ MODERATE_DENIED = "Only the event's moderators do this."
 
 
 def _require_moderator(user, event: Event) -> None:
-    permissions.require(permissions.can_moderate_chat(user, event), MODERATE_DENIED)
+    require(can_moderate_chat(user, event), MODERATE_DENIED)
 
 
 @transaction.atomic
@@ -346,7 +347,7 @@ def unmute_user(moderator, event: Event, user) -> None:
 def report_message(user, message: ChatMessage, reason: str) -> ChatReport:
     """Report a message to the event's moderators. A user reports a message once: reporting
     it again answers with the first report."""
-    permissions.require(user.is_authenticated and user.is_active, "Sign in to report.")
+    require(user.is_authenticated and user.is_active, "Sign in to report.")
     reported = ChatReport.objects.filter(message=message, reporter=user).first()
     if reported is not None:
         return reported
@@ -368,6 +369,14 @@ class ReportAction(StrEnum):
 
     DISMISS = "DISMISS"
     DELETE_MESSAGE = "DELETE_MESSAGE"
+
+    @property
+    def description(self) -> str:
+        """What the action does, as moderators are told it."""
+        return {
+            ReportAction.DISMISS: "Nothing wrong: close the report.",
+            ReportAction.DELETE_MESSAGE: "Delete the message; every open report of it closes.",
+        }[self]
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ def move_content_types(source: str, target: str):
 class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("events", "0010_drop_reason_event_started"),
+        ("events", "0011_chat_moves_to_its_app"),
         ("notifications", "0001_initial"),
     ]
 

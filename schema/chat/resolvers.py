@@ -2,22 +2,23 @@
 
 import base64
 import binascii
-import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
+from graphene.relay import PageInfo
 
+from chat import presence, services
+from chat.models import ChatMessage, ChatReaction, ChatReport
+from chat.payload import Author, MessageData, author_of
+from chat.permissions import can_moderate_chat
 from cities.permissions import MODERATING_ROLES, office_roles
-from events import permissions
-from events.chat import presence, services
-from events.chat.realtime import author_name
-from events.models import ChatMessage, ChatReaction, ChatReport, Event
+from events.models import Event
 
-from ...core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
-from ...core.ids import primary_key
-from ...core.pagination import cursor_fits, paginate
-from ...core.selection import is_selected
+from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
+from ..core.ids import primary_key
+from ..core.pagination import cursor_fits, paginate
+from ..core.selection import is_selected
 
 _CURSOR_PREFIX = "chat:"
 
@@ -56,119 +57,146 @@ def seq_of(cursor: str, field: str) -> int:
 # --- Fields of a message ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Author:
-    """A message's author as the room sees them."""
+@dataclass(slots=True)
+class HeardMessage:
+    """A message as one subscriber heard it broadcast: what the room sees of it, as the
+    broadcast told it (``chat.payload``), and the event as the subscriber may see it. The
+    ChatMessage type answers from this as it does from a stored message; the viewer's own
+    fields (``clientId``, ``reactedByMe``) read the database, once for this subscriber."""
 
-    pk: int
-    name: str
+    data: MessageData
+    event: Event
+    # Read for the viewer when first asked: the clientId (when the viewer wrote the message),
+    # and the emojis the viewer reacted with.
+    client_id: str | None = None
+    client_id_read: bool = False
+    viewer_reactions: frozenset[str] | None = None
+
+
+Message = ChatMessage | HeardMessage
 
 
 @dataclass(frozen=True, slots=True)
 class ReactionCount:
-    message: ChatMessage
+    message: Message
     emoji: str
     count: int
 
 
-# Set on messages built from a payload: the author's public data, without a User row.
-_AUTHOR = "_chat_author"
-# The emojis the viewer reacted with, per message, once loaded (for one viewer: a message
-# instance serves one request or one subscriber).
+# The emojis the viewer reacted with, per stored message, once loaded (for one viewer: a
+# message instance serves one request or one subscriber).
 _VIEWER_REACTIONS = "_chat_viewer_reactions"
 
 
-def author_of(user) -> Author:
-    """``user`` as the chat shows people."""
-    return Author(user.pk, author_name(user))
+def facts(message: Message) -> ChatMessage | MessageData:
+    """Where a message's facts that every viewer sees alike are read: the stored message, or
+    the data a broadcast carried (which has the model's names for them: ``seq``, the times,
+    ``reactions``, ``reply_to_id``)."""
+    return message.data if isinstance(message, HeardMessage) else message
 
 
-def public_author(message: ChatMessage) -> Author | None:
+def message_pk(message: Message) -> int:
+    return message.data.id if isinstance(message, HeardMessage) else message.pk
+
+
+def public_author(message: Message) -> Author | None:
+    """Who wrote the message, as the room sees them; None once it is deleted."""
+    if isinstance(message, HeardMessage):
+        return message.data.author
     if message.deleted_at is not None or message.author_id is None:
         return None
-    known = getattr(message, _AUTHOR, None)
-    if known is not None:
-        return known
-    return Author(message.author_id, author_name(message.author))
+    return author_of(message.author)
+
+
+def public_body(message: Message) -> str | None:
+    """The message's body; None once it is deleted."""
+    if isinstance(message, HeardMessage):
+        return message.data.body
+    return None if message.deleted_at is not None else message.body
+
+
+def replied_to(message: Message) -> Message | None:
+    """The message this one answers. A broadcast carries it one level deep; beyond, it is read
+    as stored now."""
+    if isinstance(message, ChatMessage):
+        return message.reply_to if message.reply_to_id is not None else None
+    data = message.data
+    if data.reply is not None:
+        return HeardMessage(data.reply, message.event)
+    if data.reply_to_id is None:
+        return None
+    stored = (
+        ChatMessage.objects.select_related("author")
+        .filter(pk=data.reply_to_id, event=message.event)
+        .first()
+    )
+    if stored is not None:
+        stored.event = message.event
+    return stored
 
 
 def _emoji_order() -> dict[str, int]:
     return {emoji: index for index, emoji in enumerate(settings.CHAT_REACTIONS)}
 
 
-def reaction_counts(message: ChatMessage) -> list[ReactionCount]:
+def reaction_counts(message: Message) -> list[ReactionCount]:
     """The message's reactions in the order the settings offer them; reactions since removed
     from the offer still count, after the others."""
     order = _emoji_order()
-    counts = [(emoji, count) for emoji, count in (message.reactions or {}).items() if count > 0]
+    reactions = facts(message).reactions or {}
+    counts = [(emoji, count) for emoji, count in reactions.items() if count > 0]
     counts.sort(key=lambda item: (order.get(item[0], len(order)), item[0]))
     return [ReactionCount(message, emoji, count) for emoji, count in counts]
 
 
-def attach_viewer_reactions(messages, viewer) -> None:
-    """Which emojis the viewer reacted with, for many messages in one query."""
-    mine: dict[int, set[str]] = {message.pk: set() for message in messages}
+def attach_viewer_reactions(messages: list[ChatMessage], viewer) -> None:
+    """Which emojis the viewer reacted with, for many stored messages in one query."""
+    mine = _viewer_reactions([message.pk for message in messages], viewer)
+    for message in messages:
+        setattr(message, _VIEWER_REACTIONS, mine[message.pk])
+
+
+def _viewer_reactions(message_ids: list[int], viewer) -> dict[int, frozenset[str]]:
+    mine: dict[int, set[str]] = {pk: set() for pk in message_ids}
     if viewer.is_authenticated and mine:
         for message_id, emoji in ChatReaction.objects.filter(
             user=viewer, message__in=list(mine)
         ).values_list("message_id", "emoji"):
             mine[message_id].add(emoji)
-    for message in messages:
-        setattr(message, _VIEWER_REACTIONS, frozenset(mine[message.pk]))
+    return {pk: frozenset(emojis) for pk, emojis in mine.items()}
 
 
-def reacted_by_viewer(message: ChatMessage, emoji: str, viewer) -> bool:
+def reacted_by_viewer(message: Message, emoji: str, viewer) -> bool:
     if not viewer.is_authenticated:
         return False
+    if isinstance(message, HeardMessage):
+        if message.viewer_reactions is None:
+            pk = message.data.id
+            message.viewer_reactions = _viewer_reactions([pk], viewer)[pk]
+        return emoji in message.viewer_reactions
     if not hasattr(message, _VIEWER_REACTIONS):
         attach_viewer_reactions([message], viewer)
     return emoji in getattr(message, _VIEWER_REACTIONS)
 
 
-def client_id_for_viewer(message: ChatMessage, viewer) -> str | None:
+def client_id_for_viewer(message: Message, viewer) -> str | None:
     """The message's clientId if the viewer wrote it; read from the database only for a
-    message built from a broadcast (which does not carry it)."""
-    if not viewer.is_authenticated or message.author_id != viewer.pk:
+    message heard from a broadcast (which does not carry it)."""
+    if not viewer.is_authenticated:
         return None
-    if message.client_id is None:
+    if isinstance(message, ChatMessage):
+        return message.client_id if message.author_id == viewer.pk else None
+    author = message.data.author
+    if author is None or author.id != viewer.pk:
+        return None
+    if not message.client_id_read:
         message.client_id = (
-            ChatMessage.objects.filter(pk=message.pk, author=viewer)
+            ChatMessage.objects.filter(pk=message.data.id, author=viewer)
             .values_list("client_id", flat=True)
             .first()
         )
+        message.client_id_read = True
     return message.client_id
-
-
-def _parse_time(text: str | None) -> datetime.datetime | None:
-    return datetime.datetime.fromisoformat(text) if text is not None else None
-
-
-def message_from_data(data: dict, event: Event) -> ChatMessage:
-    """A message built from a broadcast's data (``events.chat.realtime.message_data``) for one
-    subscriber, without the database: what the room sees of it, with ``event`` as its event.
-    Its clientId is unknown (None): ``client_id_for_viewer`` reads it for the author."""
-    author = data["author"]
-    message = ChatMessage(
-        id=data["id"],
-        event_id=event.pk,
-        seq=data["seq"],
-        author_id=author["id"] if author else None,
-        body=data["body"] or "",
-        reply_to_id=data["replyTo"],
-        client_id=None,
-        reactions=data["reactions"],
-        revision=data["revision"],
-        created_at=_parse_time(data["createdAt"]),
-        edited_at=_parse_time(data["editedAt"]),
-        deleted_at=_parse_time(data["deletedAt"]),
-    )
-    message.event = event
-    if author:
-        setattr(message, _AUTHOR, Author(author["id"], author["name"]))
-    reply = data.get("reply")
-    if reply is not None:
-        message.reply_to = message_from_data(reply, event)
-    return message
 
 
 # --- History ---------------------------------------------------------------------------------
@@ -235,8 +263,6 @@ def history_page(event: Event, viewer, last: int | None, before: str | None, pat
 
 
 def _page_info(edges, has_previous: bool, has_next: bool):
-    from graphene.relay import PageInfo
-
     return PageInfo(
         start_cursor=edges[0].cursor if edges else None,
         end_cursor=edges[-1].cursor if edges else None,
@@ -292,7 +318,7 @@ def readable_reports(queryset, viewer):
 
 def reports_page(event: Event, viewer, first, after, status, connection):
     """``Event.chatReports``: the event's reports, newest first, for its moderators."""
-    if not permissions.can_moderate_chat(viewer, event):
+    if not can_moderate_chat(viewer, event):
         raise PermissionDeniedError("Only the event's moderators read its chat's reports.")
     queryset = ChatReport.objects.filter(event=event)
     if status is not None:

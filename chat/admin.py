@@ -6,12 +6,12 @@ from django.contrib import admin
 from django.utils.text import Truncator
 
 from cities.permissions import MODERATING_ROLES
+from events.admin import ServiceAdmin
+from events.models import Event
 
-from .. import permissions
-from ..admin import ServiceAdmin
-from ..models import Event
 from . import services
 from .models import ChatMute, ChatReport
+from .permissions import can_moderate_chat
 
 
 class ModeratedAdmin(ServiceAdmin):
@@ -33,7 +33,7 @@ class ModeratedAdmin(ServiceAdmin):
         """Whether the user moderates ``obj``'s event, or for the list any event at all."""
         if obj is None:
             return request.user.is_superuser or bool(self.staff_offices(request))
-        return permissions.can_moderate_chat(request.user, obj.event)
+        return can_moderate_chat(request.user, obj.event)
 
     def has_add_permission(self, request):
         return False

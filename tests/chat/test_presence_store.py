@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from events.chat.presence import MemoryPresence, RedisPresence, Snapshot
+from chat.presence import MemoryPresence, RedisPresence, Snapshot
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 NOW = 1_900_000_000.0

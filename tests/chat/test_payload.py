@@ -1,0 +1,57 @@
+"""The chat's broadcast payload: what it carries of a message (what anyone who may read the room
+sees, nothing more), and that what is encoded decodes the same."""
+
+from django.utils import timezone
+
+from chat import payload
+from chat.payload import Author, MessageChange
+from events.models import Event
+from tests.factories import ChatMessageFactory
+
+
+def test_a_broadcast_decodes_as_it_was_encoded(event_factory, user_factory):
+    event = event_factory()
+    ada = user_factory(display_name="Ada")
+    hello = ChatMessageFactory(event=event, author=ada, body="Hello", reactions={"🎉": 2})
+    reply = ChatMessageFactory(
+        event=event, body="Hi", reply_to=hello, edited_at=timezone.now(), revision=3
+    )
+    broadcast = payload.broadcast_of(reply, MessageChange.EDITED)
+
+    assert payload.decode(payload.encode(broadcast)) == broadcast
+    assert (broadcast.change, broadcast.event_id, broadcast.public) == (
+        MessageChange.EDITED,
+        event.pk,
+        True,
+    )
+    assert broadcast.message.reply == payload.message_data(hello, with_reply=False)
+    assert broadcast.message.reply.author == Author(ada.pk, "Ada")
+    assert broadcast.message.reply.reactions == {"🎉": 2}
+
+
+def test_it_carries_what_the_room_sees_and_nothing_the_author_alone_sees(
+    event_factory, user_factory
+):
+    author = user_factory(email="ada@example.org", display_name="\u200b")
+    hello = ChatMessageFactory(author=author, body="Hello", client_id="ada-secret-key")
+    deleted = ChatMessageFactory(
+        event=hello.event, author=author, body="", reply_to=hello, deleted_at=timezone.now()
+    )
+
+    encoded = payload.encode(payload.broadcast_of(hello, MessageChange.CREATED))
+    tombstone = payload.broadcast_of(deleted, MessageChange.DELETED).message
+
+    # A name that shows nothing is no name; the e-mail and the client's key are never sent.
+    assert encoded["message"]["author"] == {"id": author.pk, "name": f"User {author.pk}"}
+    assert "ada@example.org" not in repr(encoded)
+    assert "ada-secret-key" not in repr(encoded)
+    # A deleted message has neither author nor body.
+    assert (tombstone.author, tombstone.body) == (None, None)
+    assert tombstone.reply.body == "Hello"
+
+
+def test_a_broadcast_about_a_draft_is_not_public(event_factory):
+    draft = event_factory(status=Event.Status.DRAFT, announced_at=None)
+    message = ChatMessageFactory(event=draft)
+
+    assert not payload.broadcast_of(message, MessageChange.CREATED).public
