@@ -67,9 +67,9 @@ async def follow(socket, rooms_read, operation_id, event, after=None, query=MESS
     if after is not None:
         variables["after"] = after
     await subscribe(socket, operation_id, query, variables)
+    # The subscription joins the room's group before it opens the room: once the room is
+    # read, whatever commits is heard.
     await eventually(lambda: rooms_read.count(event.pk) > before)
-    # open_room has returned; give the subscription the moment it needs to start following.
-    await asyncio.sleep(0.02)
 
 
 def say(user, event, body, client_id=None, reply_to=None):
