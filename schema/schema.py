@@ -3,10 +3,11 @@
 import graphene
 from graphene import relay
 
+from graphql_server.cost_model import declare_costs
+
 from .accounts.mutations import AccountMutations, AccountQueries
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
-from .core.costs import declare_costs
 from .core.i18n import LanguageQueries
 from .core.ids import NodeField
 from .core.validation import check_subscription_arguments

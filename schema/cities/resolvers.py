@@ -5,8 +5,8 @@ from collections import defaultdict
 from django.db.models import F, Q
 
 from cities.models import City, Twinning
+from graphql_server.errors import ApiErrorCode, UserInputError
 
-from ..core.errors import ApiErrorCode, UserInputError
 from ..core.ids import decode_id
 from ..core.selection import RowColumns, below, is_selected, only_columns
 from ..core.validation import validate_country

@@ -7,8 +7,7 @@ from graphql import is_object_type
 from graphql_relay import from_global_id, to_global_id
 
 from core.integers import MAX_BIGINT, MAX_BIGINT_DIGITS
-
-from .errors import ApiErrorCode, UserInputError
+from graphql_server.errors import ApiErrorCode, UserInputError
 
 
 def primary_key(text: str) -> int | None:

@@ -14,8 +14,13 @@ from graphene.types.mutation import MutationOptions
 
 from core.i18n import LANGUAGE_CODES
 from core.ratelimit import RateLimited
+from graphql_server.errors import (
+    ApiErrorCode,
+    PermissionDeniedError,
+    RateLimitedError,
+    UnauthenticatedError,
+)
 
-from .errors import ApiErrorCode, PermissionDeniedError, RateLimitedError, UnauthenticatedError
 from .ids import parse_id
 
 # Django's generic validation codes, named as the API names them.

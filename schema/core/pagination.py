@@ -56,8 +56,8 @@ from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
 
 from core.integers import MAX_BIGINT, MIN_BIGINT
+from graphql_server.errors import ApiErrorCode, UserInputError
 
-from .errors import ApiErrorCode, UserInputError
 from .validation import TextArgument, TextLimit
 
 CURSOR_VERSION = 1

@@ -10,6 +10,7 @@ from core.validators import instant
 from events import permissions
 from events.error_codes import EventErrorCode
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from graphql_server.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 
 from ..cities.resolvers import (
     CITY_COLUMNS,
@@ -17,7 +18,6 @@ from ..cities.resolvers import (
     attach_city_lists,
     twinning_columns,
 )
-from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 from ..core.ids import decode_id
 from ..core.selection import RowColumns, below, is_selected, only_columns
 from ..core.validation import validate_country, validate_range

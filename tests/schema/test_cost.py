@@ -9,8 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from graphql import build_schema, parse
 
 from bench.feed import EVENT, FEED
-from schema.core import documents
-from schema.core.costs import ITEM_WEIGHT, FieldCost, declare_costs, unsized_lists
+from graphql_server import documents
+from graphql_server.cost_model import ITEM_WEIGHT, FieldCost, declare_costs, unsized_lists
 from schema.costs import COUNT, MOST_PARTNERS, PAIR, QUERY, SEARCH
 from schema.schema import schema
 from tests.schema.test_documents import anonymous_socket

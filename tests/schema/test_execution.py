@@ -18,7 +18,7 @@ from graphql_relay import to_global_id
 
 from cities.models import City
 from events.models import Event
-from schema.core.execution import PlannedExecutionContext
+from graphql_server.execution import PlannedExecutionContext
 from schema.schema import schema
 from tests.factories import MembershipFactory
 

@@ -8,8 +8,8 @@ import redis
 from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer
 
-from schema.core import groups
-from schema.core.group_hub import GroupHub
+from core import channel_groups
+from graphql_server.websocket.group_hub import GroupHub
 from tests.waiting import eventually
 
 
@@ -50,8 +50,8 @@ async def hub(layer):
     await hub.close()
 
 
-GROUP = groups.group_name(groups.EVENT_CHAT, id=424242)
-OTHER_GROUP = groups.group_name(groups.EVENT_CHANGES, id=424242)
+GROUP = channel_groups.group_name(channel_groups.EVENT_CHAT, id=424242)
+OTHER_GROUP = channel_groups.group_name(channel_groups.EVENT_CHANGES, id=424242)
 
 
 async def test_listeners_of_one_group_share_one_membership(layer, hub):
@@ -61,7 +61,7 @@ async def test_listeners_of_one_group_share_one_membership(layer, hub):
     await hub.join(GROUP, two)
 
     assert members(layer, GROUP) == {hub.channel}
-    await groups.broadcast(GROUP, {"text": "Welcome"})
+    await channel_groups.broadcast(GROUP, {"text": "Welcome"})
     await eventually(lambda: one.heard and two.heard)
     assert one.heard == two.heard == [{"text": "Welcome"}]
 
@@ -74,7 +74,7 @@ async def test_the_process_leaves_a_group_with_its_last_listener(layer, hub):
 
     await hub.leave(GROUP, one)
     assert members(layer, GROUP) == {channel}
-    await groups.broadcast(GROUP, {"n": 1})
+    await channel_groups.broadcast(GROUP, {"n": 1})
     await eventually(lambda: two.heard)
     assert one.heard == []
 
@@ -99,11 +99,11 @@ async def test_a_broadcast_to_a_thousand_listeners_is_one_channel_layer_message(
     for listener in listeners:
         await hub.join(GROUP, listener)
 
-    await groups.broadcast(GROUP, {"seq": 1})
+    await channel_groups.broadcast(GROUP, {"seq": 1})
 
     await eventually(lambda: all(listener.heard for listener in listeners))
     # (The hub's own heartbeats travel on the same channel.)
-    assert [message["type"] for message in received].count(groups.BROADCAST) == 1
+    assert [message["type"] for message in received].count(channel_groups.BROADCAST) == 1
     assert {len(listener.heard) for listener in listeners} == {1}
 
 
@@ -175,7 +175,7 @@ async def test_memberships_are_renewed_before_they_lapse(layer, hub, renewals):
 
     # Renewed often enough that the first membership would have lapsed by now
     await eventually(lambda: renewals.count >= 5, timeout=5)
-    await groups.broadcast(GROUP, {"text": "Still a member"})
+    await channel_groups.broadcast(GROUP, {"text": "Still a member"})
 
     await eventually(lambda: listener.heard)
     assert listener.heard == [{"text": "Still a member"}]
@@ -211,7 +211,7 @@ async def test_a_group_left_during_a_renewal_is_not_renewed_into(layer, hub, ren
     # Then the process is not in it, and still in the other
     assert members(layer, GROUP) == set()
     assert members(layer, OTHER_GROUP) == {hub.channel}
-    await groups.broadcast(OTHER_GROUP, {"text": "Still here"})
+    await channel_groups.broadcast(OTHER_GROUP, {"text": "Still here"})
     await eventually(lambda: staying.heard)
 
 

@@ -7,15 +7,15 @@ import pytest
 import redis
 from channels_redis.core import RedisChannelLayer
 
-from core import outages
-from schema.core import group_hub, groups
-from schema.core.group_hub import ChannelLayerUnavailable, GroupHub
+from core import channel_groups, outages
+from graphql_server.websocket import group_hub
+from graphql_server.websocket.group_hub import ChannelLayerUnavailable, GroupHub
 from tests.schema.layer_outage import LayerOutage
 from tests.schema.test_group_hub import Listener, members
 from tests.waiting import eventually
 
-GROUP = groups.group_name(groups.EVENT_CHAT, id=515151)
-OTHER_GROUP = groups.group_name(groups.EVENT_CHANGES, id=515151)
+GROUP = channel_groups.group_name(channel_groups.EVENT_CHAT, id=515151)
+OTHER_GROUP = channel_groups.group_name(channel_groups.EVENT_CHANGES, id=515151)
 
 
 def forget_groups(layer, *names: str) -> None:
@@ -102,7 +102,7 @@ async def test_the_hub_heals_once_the_layer_answers_and_listeners_hear_again(lay
     await hub.join(GROUP, again)
     assert hub.channel != lost_channel
     assert hub.channel in members(layer, GROUP)
-    await groups.broadcast(GROUP, {"text": "Back"})
+    await channel_groups.broadcast(GROUP, {"text": "Back"})
     await eventually(lambda: again.heard, timeout=2)
     assert again.heard == [{"text": "Back"}]
     assert first.heard == []  # dropped: its connection was closed
@@ -120,7 +120,7 @@ async def test_a_join_that_fails_loses_the_layer_until_it_answers(hub, outage):
     await eventually(lambda: hub.problem is None, timeout=2)
     listener = Listener()
     await hub.join(GROUP, listener)
-    await groups.broadcast(GROUP, {"n": 1})
+    await channel_groups.broadcast(GROUP, {"n": 1})
     await eventually(lambda: listener.heard, timeout=2)
 
 
@@ -140,7 +140,7 @@ async def test_groups_lost_without_a_failed_read_are_noticed_by_the_heartbeat(
     await eventually(lambda: hub.problem is None, timeout=2)
     again = Listener()
     await hub.join(GROUP, again)
-    await groups.broadcast(GROUP, {"text": "Heard"})
+    await channel_groups.broadcast(GROUP, {"text": "Heard"})
     await eventually(lambda: again.heard, timeout=2)
 
 
@@ -162,7 +162,7 @@ async def test_a_heard_heartbeat_keeps_the_hub_listening(hub, monkeypatch):
 
     assert hub.problem is None
     assert not listener.lost_layer
-    await groups.broadcast(GROUP, {"text": "Still listening"})
+    await channel_groups.broadcast(GROUP, {"text": "Still listening"})
     await eventually(lambda: listener.heard, timeout=2)
 
 

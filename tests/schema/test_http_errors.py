@@ -10,8 +10,8 @@ import pytest
 from django.db import OperationalError
 from django.test import RequestFactory
 
-from schema.core.errors import UserInputError
-from schema.views import GraphQLHttpView
+from graphql_server.errors import UserInputError
+from graphql_server.http.view import GraphQLHttpView
 from tests.conftest import bearer_for
 from tests.outages import database_unreachable
 
@@ -69,7 +69,7 @@ def decoded(response):
 
 
 def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(caplog):
-    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
+    with caplog.at_level(logging.ERROR, logger="graphql_server.runner"):
         response = run("{ fine boom }", **{"X-Request-ID": "req-42"})
 
     body = decoded(response)
@@ -84,7 +84,7 @@ def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(caplog):
         }
     ]
     assert b"SELECT" not in response.content
-    [record] = [record for record in caplog.records if record.name == "schema.core.runner"]
+    [record] = [record for record in caplog.records if record.name == "graphql_server.runner"]
     assert "req-42" in record.getMessage()
     assert record.exc_info[0] is RuntimeError
 
@@ -107,7 +107,7 @@ def test_the_request_id_of_a_middleware_comes_first():
 def test_without_a_usable_request_id_a_new_one_is_made(header, caplog):
     headers = {"X-Request-ID": header} if header else {}
 
-    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
+    with caplog.at_level(logging.ERROR, logger="graphql_server.runner"):
         response = run("{ boom }", **headers)
 
     request_id = decoded(response)["errors"][0]["extensions"]["requestId"]
@@ -118,7 +118,7 @@ def test_without_a_usable_request_id_a_new_one_is_made(header, caplog):
 def test_in_debug_the_unexpected_message_is_shown(settings, caplog):
     settings.DEBUG = True
 
-    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
+    with caplog.at_level(logging.ERROR, logger="graphql_server.runner"):
         response = run("{ boom }")
 
     error = decoded(response)["errors"][0]
@@ -127,7 +127,7 @@ def test_in_debug_the_unexpected_message_is_shown(settings, caplog):
 
 
 def test_a_known_error_keeps_its_message_and_code(caplog):
-    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
+    with caplog.at_level(logging.ERROR, logger="graphql_server.runner"):
         response = run("{ known }")
 
     assert decoded(response)["errors"][0]["message"] == "Not like that."
@@ -139,7 +139,7 @@ def test_a_known_error_keeps_its_message_and_code(caplog):
 
 
 def test_a_failure_of_the_view_itself_is_a_500_in_json(caplog):
-    with caplog.at_level(logging.ERROR, logger="schema.views"):
+    with caplog.at_level(logging.ERROR, logger="graphql_server.http.view"):
         response = run("{ unencodable }", Accept="application/graphql-response+json")
 
     assert response.status_code == 500
@@ -189,13 +189,13 @@ def test_an_outage_at_the_token_check_is_a_503_to_retry_after_a_while(
     }
     # Logged once, as a warning with the request's ID: nothing for an error tracker.
     assert [(r.levelname, r.name) for r in caplog.records if r.levelno >= logging.WARNING] == [
-        ("WARNING", "schema.core.runner")
+        ("WARNING", "graphql_server.runner")
     ]
     assert "req-4242" in caplog.records[0].getMessage()
 
 
 def test_an_outage_inside_execution_keeps_the_data_with_a_coded_error(caplog):
-    with caplog.at_level(logging.WARNING, logger="schema.core.runner"):
+    with caplog.at_level(logging.WARNING, logger="graphql_server.runner"):
         response = run("{ fine lost }", **{"X-Request-ID": "req-43"})
 
     assert response.status_code == 200
@@ -214,7 +214,7 @@ def test_an_outage_inside_execution_keeps_the_data_with_a_coded_error(caplog):
         ],
         "data": {"fine": "fine", "lost": None},
     }
-    [record] = [record for record in caplog.records if record.name == "schema.core.runner"]
+    [record] = [record for record in caplog.records if record.name == "graphql_server.runner"]
     assert (record.levelname, record.exc_info) == ("WARNING", None)
     assert record.getMessage() == (
         "Service unavailable in GraphQL request req-43 at lost: "

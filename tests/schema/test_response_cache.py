@@ -19,7 +19,7 @@ from cities.models import City, OfficeMembership
 from core import data_versions
 from events import services
 from events.models import Event
-from schema.core import documents, response_cache, runner
+from graphql_server import documents, response_cache, runner
 from schema.schema import schema
 from tests.factories import MembershipFactory
 

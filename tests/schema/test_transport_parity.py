@@ -1,4 +1,4 @@
-"""HTTP and the websocket run every operation the same way (schema/core/runner.py): the same
+"""HTTP and the websocket run every operation the same way (graphql_server/runner.py): the same
 operations, sent over both, answer the same errors, are executed by the same executor, logged
 with the request's or the connection's ID and counted alike. If one transport grows a way of
 its own, these tests say so."""
@@ -17,8 +17,8 @@ from graphql_relay import to_global_id
 from prometheus_client import REGISTRY
 
 from backend.asgi import application
+from graphql_server.execution import PlannedExecutionContext
 from schema.cities import resolvers as city_resolvers
-from schema.core.execution import PlannedExecutionContext
 from tests.conftest import bearer_for
 from tests.outages import database_unreachable
 from tests.schema.test_websocket_protocol import HOST, PROTOCOL, disconnect, in_db, init, receive
@@ -141,7 +141,7 @@ async def test_an_unexpected_error_is_masked_logged_with_the_id_and_counted_alik
     monkeypatch.setattr(city_resolvers, "city", city)
     failed = operations("query", "error")
 
-    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
+    with caplog.at_level(logging.ERROR, logger="graphql_server.runner"):
         answer = await both(over_http, CITY, {"slug": "aktau-kz"})
 
     assert answer == {
@@ -182,7 +182,7 @@ async def test_an_outage_in_a_resolver_is_service_unavailable_logged_as_a_warnin
     monkeypatch.setattr(city_resolvers, "city", city)
     failed = operations("query", "error")
 
-    with caplog.at_level(logging.WARNING, logger="schema.core.runner"):
+    with caplog.at_level(logging.WARNING, logger="graphql_server.runner"):
         answer = await both(over_http, CITY, {"slug": "aktau-kz"})
 
     # The data as far as it goes, and an error that says to try again, not that it is a bug.
@@ -197,7 +197,7 @@ async def test_an_outage_in_a_resolver_is_service_unavailable_logged_as_a_warnin
             }
         ],
     }
-    logged = [record for record in caplog.records if record.name == "schema.core.runner"]
+    logged = [record for record in caplog.records if record.name == "graphql_server.runner"]
     assert sorted((record.levelname, record.getMessage()) for record in logged) == [
         ("WARNING", f"Service unavailable in GraphQL request {request_id} at city: {cause}")
         for request_id in (HTTP_ID, WEBSOCKET_ID)
@@ -211,7 +211,7 @@ async def test_an_outage_at_the_token_check_is_service_unavailable_alike(
 ):
     token = await in_db(lambda: bearer_for(user_factory()))
 
-    with caplog.at_level(logging.WARNING, logger="schema.core.runner"):
+    with caplog.at_level(logging.WARNING, logger="graphql_server.runner"):
         answer = await both(
             over_http, ME, token=token, during=database_unreachable, http_status=503
         )

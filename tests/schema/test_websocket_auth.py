@@ -26,12 +26,12 @@ from accounts.authentication import token_expires_at
 from accounts.models import RefreshToken, User
 from backend.asgi import application
 from cities.models import OfficeMembership
+from core.channel_groups import EVENT_CHANGES, USER_ACCOUNT, group_name
 from events.chat import services as chat_services
 from events.models import Event
-from schema.core import group_hub
-from schema.core.group_hub import GroupHub
-from schema.core.groups import EVENT_CHANGES, USER_ACCOUNT, group_name
-from schema.core.websocket import TOKEN_EXPIRED, GraphQLWebsocketConsumer
+from graphql_server.websocket import group_hub
+from graphql_server.websocket.consumer import TOKEN_EXPIRED, GraphQLWebsocketConsumer
+from graphql_server.websocket.group_hub import GroupHub
 from schema.events.chat import subscriptions as chat_subscriptions
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory, MembershipFactory
@@ -763,7 +763,10 @@ async def test_a_check_that_meets_an_outage_leaves_the_socket_open(
     def failed_checks():
         return [r for r in caplog.records if "could not be checked again" in r.getMessage()]
 
-    with caplog.at_level(logging.WARNING, logger="schema.core.websocket"), database_unreachable():
+    with (
+        caplog.at_level(logging.WARNING, logger="graphql_server.websocket.consumer"),
+        database_unreachable(),
+    ):
         await eventually(lambda: len(failed_checks()) >= 2)
 
     # No news of the account: the socket goes on, and answers as before.

@@ -14,10 +14,10 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import OperationalError, connections
 
-from core import outages
-from schema.core import group_hub, groups
-from schema.core.group_hub import GroupHub
-from schema.core.websocket import AllowedOriginMiddleware, GraphQLWebsocketConsumer
+from core import channel_groups, outages
+from graphql_server.websocket import group_hub
+from graphql_server.websocket.consumer import AllowedOriginMiddleware, GraphQLWebsocketConsumer
+from graphql_server.websocket.group_hub import GroupHub
 from tests.conftest import bearer_for
 from tests.outages import cache_down, database_unreachable  # noqa: F401 (a fixture)
 from tests.schema.layer_outage import LayerOutage
@@ -25,7 +25,7 @@ from tests.schema.test_websocket_protocol import in_db
 from tests.waiting import eventually
 
 PROTOCOL = "graphql-transport-ws"
-GROUP = groups.group_name(groups.EVENT_CHAT, id=626262)
+GROUP = channel_groups.group_name(channel_groups.EVENT_CHAT, id=626262)
 HELLO = "{ hello }"
 NEWS = "subscription News($group: String!) { news(group: $group) }"
 FROM_THE_DATABASE = "subscription { fromTheDatabase }"
@@ -213,19 +213,19 @@ async def test_once_healed_a_client_that_resubscribes_hears_its_group_again(conn
     assert outages.current() == []
     again = await connected()
     await listening(again)
-    await groups.broadcast(GROUP, {"text": "Back"})
+    await channel_groups.broadcast(GROUP, {"text": "Back"})
     assert await receive(again) == next_frame("news", {"news": "Back"})
 
 
 async def test_a_database_lost_under_a_subscription_closes_4503_not_4500(connected, caplog):
     socket = await connected()
 
-    with caplog.at_level(logging.WARNING, logger="schema.core.websocket"):
+    with caplog.at_level(logging.WARNING, logger="graphql_server.websocket.consumer"):
         await subscribe(socket, "db", FROM_THE_DATABASE)
         assert await receive(socket) == next_frame("db", {"fromTheDatabase": 1})
         await assert_closed(socket, 4503, "Service unavailable")
 
-    records = [r for r in caplog.records if r.name == "schema.core.websocket"]
+    records = [r for r in caplog.records if r.name == "graphql_server.websocket.consumer"]
     assert [(r.levelname, r.message) for r in records] == [
         ("WARNING", "Websocket _run failed: a service is unavailable")
     ]

@@ -1,5 +1,5 @@
 """The websocket endpoint frame by frame: the graphql-transport-ws protocol, its limits, the
-Origin check, and subscriptions fed by channel-layer groups.
+Origin check, and subscriptions fed by channel-layer channel_groups.
 
 Most tests talk to the project's ASGI application (the root schema); the protocol's
 subscription mechanics run against small schemas of this module, so that they do not depend on
@@ -26,13 +26,13 @@ from prometheus_client import REGISTRY
 
 from backend.asgi import application
 from cities.models import City, CityFollow
-from core import metrics
+from core import channel_groups, metrics
 from core.logs import request_id_var
 from core.middleware import WebsocketRequestIdMiddleware
 from core.ratelimit import Rate
-from schema.core import groups, websocket
-from schema.core.errors import PermissionDeniedError
-from schema.core.websocket import AllowedOriginMiddleware, GraphQLWebsocketConsumer
+from graphql_server.errors import PermissionDeniedError
+from graphql_server.websocket import consumer as websocket
+from graphql_server.websocket.consumer import AllowedOriginMiddleware, GraphQLWebsocketConsumer
 from tests.conftest import bearer_for
 from tests.waiting import eventually
 
@@ -641,14 +641,14 @@ async def test_a_subscription_on_a_schema_without_subscriptions_is_an_error(conn
 # Subscriptions
 # ---------------------------------------------------------------------------------------------
 async def test_a_subscription_hears_its_group_until_the_client_completes_it(connected, discarded):
-    group = groups.group_name(groups.CITY_ANNOUNCEMENTS, id=1)
+    group = channel_groups.group_name(channel_groups.CITY_ANNOUNCEMENTS, id=1)
     socket = await connected(sample_application)
     await subscribe(socket, "news", NEWS, {"group": group})
     assert await receive(socket) == next_frame(
         "news", {"news": {"text": "listening", "cityName": None}}
     )
 
-    await groups.broadcast(group, {"text": "Festival on Saturday"})
+    await channel_groups.broadcast(group, {"text": "Festival on Saturday"})
 
     assert await receive(socket) == next_frame(
         "news", {"news": {"text": "Festival on Saturday", "cityName": None}}
@@ -657,20 +657,20 @@ async def test_a_subscription_hears_its_group_until_the_client_completes_it(conn
     await socket.send_json_to({"id": "news", "type": "complete"})
 
     await eventually(lambda: group in discarded)
-    await groups.broadcast(group, {"text": "Nobody listens"})
+    await channel_groups.broadcast(group, {"text": "Nobody listens"})
     await assert_silent(socket)
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_subscription_events_read_the_database_in_the_connections_language(connected, aktau):
-    group = groups.group_name(groups.CITY_ANNOUNCEMENTS, id=aktau.pk)
+    group = channel_groups.group_name(channel_groups.CITY_ANNOUNCEMENTS, id=aktau.pk)
     socket = await connected(sample_application, payload={"language": "ru"})
     await subscribe(socket, "news", NEWS, {"group": group})
     assert await receive(socket) == next_frame(
         "news", {"news": {"text": "listening", "cityName": None}}
     )
 
-    await groups.broadcast(group, {"text": "Renamed", "city": aktau.pk})
+    await channel_groups.broadcast(group, {"text": "Renamed", "city": aktau.pk})
 
     assert await receive(socket) == next_frame(
         "news", {"news": {"text": "Renamed", "cityName": "Актау"}}
@@ -679,7 +679,7 @@ async def test_subscription_events_read_the_database_in_the_connections_language
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_broadcast_on_commit_arrives_after_the_commit(connected):
-    group = groups.group_name(groups.EVENT_CHANGES, id=7)
+    group = channel_groups.group_name(channel_groups.EVENT_CHANGES, id=7)
     socket = await connected(sample_application)
     await subscribe(socket, "news", NEWS, {"group": group})
     assert await receive(socket) == next_frame(
@@ -688,7 +688,7 @@ async def test_a_broadcast_on_commit_arrives_after_the_commit(connected):
 
     def change_the_event():
         with transaction.atomic():
-            groups.broadcast_on_commit(group, {"text": "Moved to Sunday"})
+            channel_groups.broadcast_on_commit(group, {"text": "Moved to Sunday"})
 
     await in_db(change_the_event)
 
@@ -698,7 +698,7 @@ async def test_a_broadcast_on_commit_arrives_after_the_commit(connected):
 
 
 async def test_two_operations_on_one_group_share_the_membership(connected, discarded):
-    group = groups.group_name(groups.EVENTS_ANNOUNCED)
+    group = channel_groups.group_name(channel_groups.EVENTS_ANNOUNCED)
     socket = await connected(sample_application)
     for operation_id in ("a", "b"):
         await subscribe(socket, operation_id, NEWS, {"group": group})
@@ -707,7 +707,7 @@ async def test_two_operations_on_one_group_share_the_membership(connected, disca
         )
 
     await socket.send_json_to({"id": "a", "type": "complete"})
-    await groups.broadcast(group, {"text": "Announced"})
+    await channel_groups.broadcast(group, {"text": "Announced"})
 
     assert await receive(socket) == next_frame(
         "b", {"news": {"text": "Announced", "cityName": None}}
@@ -751,7 +751,7 @@ async def test_a_duplicate_operation_id_closes_4409(connected):
 async def test_a_bug_in_a_subscriptions_stream_ends_it_masked_and_logged(connected, caplog):
     socket = await connected(sample_application, headers=[(b"x-request-id", b"conn-4711-abc")])
 
-    with caplog.at_level(logging.ERROR, logger="schema.core.runner"):
+    with caplog.at_level(logging.ERROR, logger="graphql_server.runner"):
         await subscribe(socket, "bug", BROKEN)
 
         assert await receive(socket) == next_frame("bug", {"broken": 1})
@@ -763,7 +763,7 @@ async def test_a_bug_in_a_subscriptions_stream_ends_it_masked_and_logged(connect
             },
         )
 
-    [record] = [record for record in caplog.records if record.name == "schema.core.runner"]
+    [record] = [record for record in caplog.records if record.name == "graphql_server.runner"]
     assert "conn-4711-abc" in record.getMessage()
     assert record.exc_info[1].args == ("a bug in a resolver",)
     # The one operation ended; the socket serves the next.
@@ -791,9 +791,9 @@ async def test_a_listener_that_falls_behind_ends_with_too_many_events(monkeypatc
 
 
 def test_group_names_come_from_templates_and_are_checked():
-    assert groups.group_name(groups.EVENT_CHAT, id=7) == "event.7.chat"
+    assert channel_groups.group_name(channel_groups.EVENT_CHAT, id=7) == "event.7.chat"
     with pytest.raises(ValueError, match="not a valid group name"):
-        groups.group_name(groups.EVENT_CHAT, id="RXZlbnQ6Nw==")
+        channel_groups.group_name(channel_groups.EVENT_CHAT, id="RXZlbnQ6Nw==")
 
 
 # ---------------------------------------------------------------------------------------------

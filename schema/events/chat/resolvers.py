@@ -13,8 +13,8 @@ from events import permissions
 from events.chat import presence, services
 from events.chat.realtime import author_name
 from events.models import ChatMessage, ChatReaction, ChatReport, Event
+from graphql_server.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 
-from ...core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 from ...core.ids import primary_key
 from ...core.pagination import cursor_fits, paginate
 from ...core.selection import is_selected

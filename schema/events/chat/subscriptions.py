@@ -39,14 +39,14 @@ from dataclasses import dataclass
 import graphene
 from asgiref.sync import sync_to_async
 
+from core.channel_groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
 from core.outages import OUTAGE_ERRORS
 from events.chat import presence, services
 from events.chat.error_codes import ChatErrorCode
 from events.chat.realtime import MessageChange
 from events.models import ChatMessage, ChatRoom, Event
+from graphql_server.errors import ApiErrorCode, UserInputError
 
-from ...core.errors import ApiErrorCode, UserInputError
-from ...core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
 from ...core.ids import decode_id
 from ...core.selection import selected_paths
 from ...core.validation import TextArgument, TextLimit

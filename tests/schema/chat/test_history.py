@@ -9,7 +9,7 @@ from django.utils import timezone
 from core.integers import MAX_BIGINT
 from events.chat import presence
 from events.models import Event
-from schema.core.errors import UserInputError
+from graphql_server.errors import UserInputError
 from schema.events.chat.resolvers import cursor_of, seq_of
 from tests.factories import MembershipFactory
 

@@ -2,9 +2,9 @@
 
 ``GraphQLHttpView.serve`` reads as the pipeline it runs: check the method, negotiate the
 media type, read the body, authenticate, read the parameters, resolve an automatic persisted
-query, prepare the operation (``schema.core.documents.prepare_operation``, as the websocket
+query, prepare the operation (``graphql_server.documents.prepare_operation``, as the websocket
 does: the document cached, else parsed and validated, the operation selected, its cost
-checked; plus HTTP's own refusals), execute (through ``schema.core.runner``, as the websocket
+checked; plus HTTP's own refusals), execute (through ``graphql_server.runner``, as the websocket
 does), encode. Each step fills in the ``Exchange`` or raises ``RequestFailed``, which
 ``dispatch`` turns into the response the GraphQL-over-HTTP specification asks for.
 
@@ -39,10 +39,11 @@ from core.i18n import current_language
 from core.middleware import checks_its_own_text
 from core.outages import RETRY_AFTER_SECONDS
 
-from .core import response_cache, runner
-from .core.documents import DocumentError, DocumentLimits, prepare_operation
-from .core.errors import ApiErrorCode
-from .core.http import (
+from .. import response_cache, runner
+from ..documents import DocumentError, DocumentLimits, prepare_operation
+from ..errors import ApiErrorCode
+from .persisted_queries import ResolvedQuery, persist, resolve_query
+from .protocol import (
     APPLICATION_JSON,
     FORM_CONTENT_TYPES,
     GRAPHQL_CONTENT_TYPE,
@@ -58,8 +59,6 @@ from .core.http import (
     params_from_json,
     request_id,
 )
-from .core.persisted import ResolvedQuery, persist, resolve_query
-from .schema import schema
 
 # Served media types, in the order a wildcard (`*/*`, no Accept) picks them: legacy clients
 # that send no Accept, or */*, expect application/json, as the spec allows.
@@ -114,6 +113,12 @@ class GraphQLHttpView(View):
     """
 
     schema = None
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        """The view, routed as ``GraphQLHttpView.as_view(schema=schema)``; it answers text it
+        cannot take (a NUL in the query string) with a coded GraphQL error of its own."""
+        return checks_its_own_text(super().as_view(**initkwargs))
 
     def dispatch(self, request, *args, **kwargs):
         exchange = Exchange(request, request_id(request), DocumentLimits.from_settings())
@@ -235,7 +240,7 @@ class GraphQLHttpView(View):
         exchange.query = resolve_query(exchange.params.query, exchange.params.extensions)
 
     def look_up_response(self, exchange: Exchange) -> HttpResponse | None:
-        """The kept answer of an anonymous public read (schema/core/response_cache.py), once
+        """The kept answer of an anonymous public read (graphql_server/response_cache.py), once
         the document has passed its checks (a cached document is not parsed or validated
         again) and before anything runs."""
         params = exchange.params
@@ -297,7 +302,7 @@ class GraphQLHttpView(View):
             )
 
     def execute(self, exchange: Exchange) -> ExecutionResult:
-        """The operation's result, run as every operation is (schema/core/runner.py: its
+        """The operation's result, run as every operation is (graphql_server/runner.py: its
         variables, the executor, masking and logging of unexpected errors, metrics), with the
         request as ``info.context``. Variables that do not fit the operation are a request
         error: nothing runs."""
@@ -418,6 +423,3 @@ def etag_matches(header: str | None, etag: str) -> bool:
     if header.strip() == "*":
         return True
     return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
-
-
-graphql_view = checks_its_own_text(GraphQLHttpView.as_view(schema=schema))

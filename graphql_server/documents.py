@@ -53,7 +53,7 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule, OverlappingFieldsCanBeMergedRule
 
-from .costs import ITEM_WEIGHT, field_cost, is_object_item, is_paged
+from .cost_model import ITEM_WEIGHT, field_cost, is_object_item, is_paged
 from .document_limits import (
     DocumentError,
     DocumentErrorCode,
@@ -491,8 +491,8 @@ def operation_cost(
     variables: dict | None = None,
 ) -> int:
     """An estimate of the work an operation's execution does, in fields resolved: each field
-    costs its weight (1, or the queries it runs, ``schema.core.costs``), and everything below
-    a list counts once per item it can hold.
+    costs its weight (1, or the queries it runs, ``graphql_server.cost_model``), and everything
+    below a list counts once per item it can hold.
 
     A connection holds its page: the argument as sent (literally or in a variable), else the
     argument's default in the schema, else ``GRAPHQL_DEFAULT_PAGE_SIZE``; capped at

@@ -2,7 +2,7 @@
 
 Follows the GraphQL-over-HTTP specification (https://graphql.github.io/graphql-over-http/draft/):
 what a well-formed request is, how the response's media type is chosen, and which status
-each failure gets under each media type. The view (``schema.views``) runs the steps.
+each failure gets under each media type. The view (``graphql_server.http.view``) runs the steps.
 """
 
 import json

@@ -29,7 +29,7 @@ SIGN_IN_FIELDS = frozenset({"tokenCreate"})
 class MutationRateLimitMiddleware:
     """Refuses root mutation fields beyond the limits (see the module's docstring)."""
 
-    # Root fields only (see schema/core/execution.py).
+    # Root fields only (see graphql_server/execution.py).
     PLAIN_FIELDS_UNTOUCHED = True
 
     def resolve(self, next, root, info, **arguments):

@@ -50,8 +50,7 @@ import uuid
 import weakref
 
 from core import outages
-
-from .groups import BROADCAST
+from core.channel_groups import BROADCAST
 
 logger = logging.getLogger(__name__)
 

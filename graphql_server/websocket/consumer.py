@@ -11,7 +11,7 @@ A client's ``complete`` cancels its operation. Either side may ``ping``; the oth
 
 No maintained library speaks this protocol for graphene on Channels, hence this module. It is
 kept thin: it checks frames, authenticates through the accounts app, hands operations to the
-runner that HTTP uses too (``schema.core.runner``: variables, execution, masking and logging of
+runner that HTTP uses too (``graphql_server.runner``: variables, execution, masking and logging of
 unexpected errors with the connection's request ID, metrics) and enforces the limits in the
 "Websockets" section of the settings; what an operation does is the schema's business.
 
@@ -72,6 +72,7 @@ from accounts.authentication import (
     token_expires_at,
 )
 from core import metrics
+from core.channel_groups import USER_ACCOUNT, group_name
 from core.client_ip import client_ip
 from core.logs import request_id_var
 from core.middleware import request_id_from
@@ -79,10 +80,9 @@ from core.outages import OUTAGE_ERRORS, is_outage
 from core.shared_cache import shared_cache
 from core.text import unencodable_path
 
-from . import runner
-from .documents import DocumentError, DocumentLimits, is_remembered, prepare_operation
+from .. import runner
+from ..documents import DocumentError, DocumentLimits, is_remembered, prepare_operation
 from .group_hub import ChannelLayerUnavailable, GroupHub
-from .groups import USER_ACCOUNT, group_name
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class CloseCode(IntEnum):
     # The server cannot serve the connection now (it lost Redis or the database), and what its
     # subscriptions were to hear meanwhile may be lost: HTTP's 503, as 4000 + 503. graphql-ws
     # reconnects and subscribes again on its own; apps resume the chat with `after`
-    # (schema.core.group_hub says why the socket is closed rather than left deaf).
+    # (graphql_server.websocket.group_hub says why the socket is closed rather than left deaf).
     SERVICE_UNAVAILABLE = 4503
 
 
@@ -474,7 +474,7 @@ class WebsocketContext:
         self._operation = operation
 
     def listen(self, group: str) -> GroupStream:
-        """The payloads broadcast to ``group`` (a name from ``schema.core.groups``) from now
+        """The payloads broadcast to ``group`` (a name from ``core.channel_groups``) from now
         until the operation ends."""
         stream = GroupStream(self._consumer, group)
         self._operation.streams.append(stream)
@@ -524,7 +524,7 @@ class GraphQLWebsocketConsumer(AsyncWebsocketConsumer):
 
     Route it with the schema to serve: ``GraphQLWebsocketConsumer.as_asgi(schema=schema)``
     (or set ``schema`` on a subclass). Channel-layer messages of type ``broadcast`` (see
-    ``schema.core.groups``) reach the operations listening to their group through the
+    ``core.channel_groups``) reach the operations listening to their group through the
     process's ``GroupHub``.
     """
 

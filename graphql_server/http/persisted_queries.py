@@ -23,8 +23,8 @@ from django.core.cache import cache
 
 from core.outages import is_outage
 
-from .documents import document_hash
-from .http import RequestFailed, bad_request
+from ..documents import document_hash
+from .protocol import RequestFailed, bad_request
 
 logger = logging.getLogger(__name__)
 

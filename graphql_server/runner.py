@@ -1,7 +1,7 @@
 """Running a GraphQL operation: one way, whichever transport brought it.
 
 The HTTP view and the websocket consumer each turn what their client sent into a document that
-may run and its operation with ``schema.core.documents.prepare_operation`` (parsed, validated
+may run and its operation with ``graphql_server.documents.prepare_operation`` (parsed, validated
 and costed within the limits), adding only their own refusals. From there both hand it to this
 module, which does the rest the same for both:
 
@@ -55,7 +55,7 @@ from core.outages import RETRY_AFTER_SECONDS, is_outage
 from .documents import DocumentErrorCode, DocumentLimits
 from .errors import ApiErrorCode
 from .execution import PlannedExecutionContext
-from .metrics import count_result
+from .operation_metrics import count_result
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Counting GraphQL operations by type and outcome (see core.metrics).
 
-Every operation, over HTTP or the websocket, is executed by ``schema.core.runner``, which counts
+Every operation, over HTTP or the websocket, is executed by ``graphql_server.runner``, which counts
 each result here: one per query or mutation, one per event of a subscription. Documents refused
 before execution (syntax, validation, limits, variables) are not operations and are not counted.
 """
