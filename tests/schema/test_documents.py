@@ -855,7 +855,7 @@ def test_a_parsed_document_weighs_what_it_holds():
 
 
 async def test_a_new_document_is_prepared_off_the_sockets_event_loop(websocket, monkeypatch):
-    from graphql_server.websocket import consumer as websocket_module
+    from graphql_server.websocket import operations as websocket_module
 
     threads = []
     prepare = websocket_module.prepare_operation
@@ -883,7 +883,7 @@ async def test_a_new_document_is_prepared_off_the_sockets_event_loop(websocket, 
 # -- One preparation for both transports -------------------------------------------------------
 def test_both_transports_prepare_operations_with_the_one_function():
     from graphql_server.http import view as views
-    from graphql_server.websocket import consumer as websocket_module
+    from graphql_server.websocket import operations as websocket_module
 
     assert views.prepare_operation is websocket_module.prepare_operation
     assert views.prepare_operation is documents.prepare_operation

@@ -30,8 +30,9 @@ from core.channel_groups import EVENT_CHANGES, USER_ACCOUNT, group_name
 from events.chat import services as chat_services
 from events.models import Event
 from graphql_server.websocket import group_hub
-from graphql_server.websocket.consumer import TOKEN_EXPIRED, GraphQLWebsocketConsumer
+from graphql_server.websocket.consumer import GraphQLWebsocketConsumer
 from graphql_server.websocket.group_hub import GroupHub
+from graphql_server.websocket.protocol import TOKEN_EXPIRED
 from schema.events.chat import subscriptions as chat_subscriptions
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory, MembershipFactory
@@ -764,7 +765,7 @@ async def test_a_check_that_meets_an_outage_leaves_the_socket_open(
         return [r for r in caplog.records if "could not be checked again" in r.getMessage()]
 
     with (
-        caplog.at_level(logging.WARNING, logger="graphql_server.websocket.consumer"),
+        caplog.at_level(logging.WARNING, logger="graphql_server.websocket.session"),
         database_unreachable(),
     ):
         await eventually(lambda: len(failed_checks()) >= 2)

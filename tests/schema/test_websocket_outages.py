@@ -16,8 +16,9 @@ from django.db import OperationalError, connections
 
 from core import channel_groups, outages
 from graphql_server.websocket import group_hub
-from graphql_server.websocket.consumer import AllowedOriginMiddleware, GraphQLWebsocketConsumer
+from graphql_server.websocket.consumer import GraphQLWebsocketConsumer
 from graphql_server.websocket.group_hub import GroupHub
+from graphql_server.websocket.origin import AllowedOriginMiddleware
 from tests.conftest import bearer_for
 from tests.outages import cache_down, database_unreachable  # noqa: F401 (a fixture)
 from tests.schema.layer_outage import LayerOutage

@@ -31,8 +31,9 @@ from core.logs import request_id_var
 from core.middleware import WebsocketRequestIdMiddleware
 from core.ratelimit import Rate
 from graphql_server.errors import PermissionDeniedError
-from graphql_server.websocket import consumer as websocket
-from graphql_server.websocket.consumer import AllowedOriginMiddleware, GraphQLWebsocketConsumer
+from graphql_server.websocket import context, limits, protocol
+from graphql_server.websocket.consumer import GraphQLWebsocketConsumer
+from graphql_server.websocket.origin import AllowedOriginMiddleware
 from tests.conftest import bearer_for
 from tests.waiting import eventually
 
@@ -772,13 +773,13 @@ async def test_a_bug_in_a_subscriptions_stream_ends_it_masked_and_logged(connect
 
 
 async def test_a_listener_that_falls_behind_ends_with_too_many_events(monkeypatch):
-    monkeypatch.setattr(websocket, "LISTEN_QUEUE_SIZE", 1)
+    monkeypatch.setattr(context, "LISTEN_QUEUE_SIZE", 1)
 
     class Consumer:
         async def join_group(self, stream):
             pass
 
-    stream = websocket.GroupStream(Consumer(), "events.announced")
+    stream = context.GroupStream(Consumer(), "events.announced")
     stream.deliver({"n": 1})
     stream.deliver({"n": 2})
 
@@ -852,7 +853,7 @@ async def test_connections_beyond_the_limit_per_user_close_4008(
 ):
     settings.WEBSOCKET_MAX_CONNECTIONS_PER_USER = 1
     # The count lives in the cache, which Redis keeps between runs (and user IDs start over).
-    counted = websocket.ConnectionSlot(f"user:{ada.pk}", 1, owner="")
+    counted = limits.ConnectionSlot(f"user:{ada.pk}", 1, owner="")
     await sync_to_async(cache.delete_many)(counted.keys)
     first = await connected(payload={"token": bearer_for(ada)})
 
@@ -1001,7 +1002,7 @@ async def test_open_and_closed_connections_are_counted(open_socket):
 
 
 def test_every_close_code_of_the_server_has_a_series_of_its_own():
-    assert {int(code) for code in websocket.CloseCode} == metrics.SERVER_CLOSE_CODES
+    assert {int(code) for code in protocol.CloseCode} == metrics.SERVER_CLOSE_CODES
     assert metrics.close_code_label(4403) == "4403"
     assert metrics.close_code_label(1001) == "1001"
     # Codes a client makes up share one series.
