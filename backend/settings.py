@@ -356,6 +356,9 @@ GRAPHENE = {
         "schema.core.validation.TextArgumentsMiddleware",
     ],
 }
+# Who is calling, over HTTP and the websocket: the GraphQL server knows no accounts and asks
+# this class (graphql_server.authenticator says what it answers).
+GRAPHQL_SERVER_AUTHENTICATOR = "accounts.authentication.BearerTokenAuthenticator"
 # The longest text an argument may hold (TOO_LONG beyond), in characters, checked for every
 # field before its resolver runs (schema/core/validation.py). Text: an event's description in
 # one language (four, in Cyrillic, fit the body limit); the domains' own limits are lower.

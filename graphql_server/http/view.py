@@ -34,12 +34,12 @@ from graphql import (
     OperationType,
 )
 
-from accounts.authentication import AuthenticationError, authenticate_header
 from core.i18n import current_language
 from core.middleware import checks_its_own_text
 from core.outages import RETRY_AFTER_SECONDS
 
 from .. import response_cache, runner
+from ..authenticator import TokenRefused, authenticate_header
 from ..documents import DocumentError, DocumentLimits, prepare_operation
 from ..errors import ApiErrorCode
 from .persisted_queries import ResolvedQuery, persist, resolve_query
@@ -217,7 +217,7 @@ class GraphQLHttpView(View):
         request = exchange.request
         try:
             request.user = authenticate_header(request.headers.get("Authorization"))
-        except AuthenticationError as error:
+        except TokenRefused as error:
             raise RequestFailed.of(
                 error.message,
                 ApiErrorCode.UNAUTHENTICATED,

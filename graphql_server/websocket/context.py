@@ -89,8 +89,8 @@ class GroupStream:
 
 
 class AccountWatch:
-    """Hears the news of a signed-in connection's user (``USER_ACCOUNT``), as a listener of the
-    process's GroupHub, and has the connection check its token again."""
+    """Hears the news of a signed-in connection's user (the authenticator's ``account_group``),
+    as a listener of the process's GroupHub, and has the connection check its token again."""
 
     __slots__ = ("_consumer", "group")
 

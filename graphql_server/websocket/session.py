@@ -7,13 +7,14 @@ checked at that moment, and the operation runs as the user it names now; a token
 accepted closes the socket with 4403 and the reason. The token's expiry (its ``exp``) closes
 the socket with 4403 when it comes; apps reconnect with a fresh token (graphql-ws clients do so
 with a ``connectionParams`` function). And a signed-in connection listens to its user's group
-(``USER_ACCOUNT``, see ``accounts.realtime``): when a session is revoked, the account is
-deactivated or a role changes, on whichever server process, the connection checks its token
-again at once (4403 if refused) and its running subscriptions go on with the user read
-afresh; what they deliver meanwhile waits for that check. News can be lost (the channel layer
-failing as it is sent, or while a process has lost it), so a signed-in connection also checks
-its token on its own every ``WEBSOCKET_REAUTHENTICATE_SECONDS``, and one whose watch of the
-account was lost with the channel layer watches again, and checks, once the hub has healed.
+(the authenticator's ``account_group``, see ``graphql_server.authenticator``): when a session
+is revoked, the account is deactivated or a role changes, on whichever server process, the
+connection checks its token again at once (4403 if refused) and its running subscriptions go
+on with the user read afresh; what they deliver meanwhile waits for that check. News can be
+lost (the channel layer failing as it is sent, or while a process has lost it), so a signed-in
+connection also checks its token on its own every ``WEBSOCKET_REAUTHENTICATE_SECONDS``, and one
+whose watch of the account was lost with the channel layer watches again, and checks, once the
+hub has healed.
 """
 
 import asyncio
@@ -24,16 +25,16 @@ import time
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import AnonymousUser
 
-from accounts.authentication import (
-    AuthenticationError,
+from core.outages import is_outage
+
+from .. import runner
+from ..authenticator import (
+    TokenRefused,
+    account_group,
     authenticate_token,
     bearer_token,
     token_expires_at,
 )
-from core.channel_groups import USER_ACCOUNT, group_name
-from core.outages import is_outage
-
-from .. import runner
 from .context import AccountWatch, WebsocketContext
 from .group_hub import ChannelLayerUnavailable, GroupHub
 from .protocol import TOKEN_EXPIRED, CloseCode, CloseConnection, invalid
@@ -53,7 +54,7 @@ def init_token(payload: dict) -> str | None:
             raise invalid("'authorization' must be a string")
         try:
             return bearer_token(authorization)
-        except AuthenticationError as error:
+        except TokenRefused as error:
             raise CloseConnection(CloseCode.FORBIDDEN, error.message) from error
     token = payload.get("token")
     if token is not None and not isinstance(token, str):
@@ -112,7 +113,7 @@ class SessionMixin:
             return AnonymousUser()
         try:
             return authenticate_token(self._token)
-        except AuthenticationError as error:
+        except TokenRefused as error:
             raise CloseConnection(CloseCode.FORBIDDEN, error.message) from error
 
     def _authenticate_for_operation(self):
@@ -199,7 +200,7 @@ class SessionMixin:
                 self._viewer_is(user)
 
     async def _watch_account(self) -> None:
-        """Listen to the user's news (``USER_ACCOUNT``) through the process's hub. While the
+        """Listen to the user's news (``account_group``) through the process's hub. While the
         channel layer is unavailable the connection goes on unwatched: its queries and
         mutations check the token each time, it may start no subscription until watched, and
         it watches again once the hub has healed (``_watch_once_healed``)."""
@@ -210,7 +211,7 @@ class SessionMixin:
 
     async def _join_account(self) -> bool:
         """Join the user's group through the hub; whether the account is watched now."""
-        watch = AccountWatch(self, group_name(USER_ACCOUNT, id=self.user.pk))
+        watch = AccountWatch(self, account_group(self.user))
         try:
             await self._hub.join(watch.group, watch)
         except ChannelLayerUnavailable:
