@@ -3,13 +3,17 @@
 import graphene
 from graphene import relay
 
+from graphql_server.cache_policy import declare_cache_policies
 from graphql_server.cost_model import declare_costs
+from graphql_server.mutation_limits import declare_sign_in
 
-from .accounts.mutations import AccountMutations, AccountQueries
+from .accounts.mutations import SIGN_IN_MUTATIONS, AccountMutations, AccountQueries
+from .cache_policies import CACHE_POLICIES
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
 from .core.i18n import LanguageQueries
 from .core.ids import NodeField
+from .core.mutations import payload_cache_policies
 from .core.validation import check_subscription_arguments
 from .costs import FIELD_COSTS
 from .events.chat.mutations import ChatMutations
@@ -36,3 +40,7 @@ schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscripti
 check_subscription_arguments(schema.graphql_schema)
 # What each field costs, for the cost limit; a list without a size stops the start-up.
 declare_costs(schema.graphql_schema, FIELD_COSTS)
+# What the response cache may keep of each field (none of a mutation's payload).
+declare_cache_policies(schema.graphql_schema, (*CACHE_POLICIES, *payload_cache_policies(Mutation)))
+# Mutations that sign in, which count on a rate limit of their own too.
+declare_sign_in(schema.graphql_schema, *SIGN_IN_MUTATIONS)

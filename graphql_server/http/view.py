@@ -245,6 +245,7 @@ class GraphQLHttpView(View):
         again) and before anything runs."""
         params = exchange.params
         exchange.cached = response_cache.lookup(
+            self.graphql_schema,
             exchange.query.hash,
             params.variables,
             params.operation_name,

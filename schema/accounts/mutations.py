@@ -4,6 +4,7 @@ import graphene
 
 from accounts import services, tokens
 from core.client_ip import client_ip
+from graphql_server.cache_policy import cache_policy
 
 from ..core.mutations import BaseMutation
 from ..events.types import EventCategory
@@ -161,3 +162,11 @@ class AccountQueries(graphene.ObjectType):
     def resolve_me(root, info):
         user = info.context.user
         return user if user.is_authenticated else None
+
+
+# Signing in counts on a rate limit of its own too, right or wrong
+# (graphql_server.mutation_limits).
+SIGN_IN_MUTATIONS = ("tokenCreate",)
+
+# What the response cache may keep of these queries (graphql_server.cache_policy).
+CACHE_POLICIES = (cache_policy("Query", viewer=("me",)),)

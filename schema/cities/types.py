@@ -6,10 +6,13 @@ from graphene_django import DjangoObjectType
 
 from cities.countries import localized_country_name
 from cities.models import City, CityOffice, Twinning
+from core.data_versions import CITIES, OFFICES, TWINNINGS
 from core.i18n import current_language
+from graphql_server.cache_policy import cache_policy
 
-from ..core.pagination import CountableConnection
+from ..core.pagination import CountableConnection, connection_cache_policies
 from ..core.selection import selected_paths
+from ..events.clocks import UPCOMING_EVENTS
 
 TwinningKind = graphene.Enum.from_enum(
     Twinning.Kind, name="TwinningKind", description="What kind of link a twinning is."
@@ -143,3 +146,57 @@ class CityOfficeType(DjangoObjectType):
         name = "CityOffice"
         interfaces = (relay.Node,)
         fields = ("id", "city", "email", "phone", "website")
+
+
+# What the response cache may keep of these types (graphql_server.cache_policy).
+CACHE_POLICIES = (
+    cache_policy(
+        CityType,
+        areas={CITIES},
+        public=(
+            "id",
+            "region",
+            "latitude",
+            "longitude",
+            "population",
+            "geonamesId",
+            "slug",
+            "name",
+            "country",
+            "timeZone",
+            "twinnings",
+            "partners",
+            "offices",
+        ),
+        also_reads={"twinnings": {TWINNINGS}, "partners": {TWINNINGS}, "offices": {OFFICES}},
+    ),
+    *connection_cache_policies(CityType, areas={CITIES}),
+    cache_policy(Country, public=("code", "name")),
+    cache_policy(
+        TwinningType,
+        areas={TWINNINGS},
+        public=(
+            "id",
+            "establishedOn",
+            "endedOn",
+            "sourceUrl",
+            "kind",
+            "status",
+            "cityA",
+            "cityB",
+            "cities",
+            "partner",
+            "agreementTitle",
+            "agreementSummary",
+            "events",
+        ),
+        # An event leaves the upcoming list when it starts.
+        clocks={"events": UPCOMING_EVENTS},
+    ),
+    *connection_cache_policies(TwinningType, areas={TWINNINGS}),
+    cache_policy(
+        CityOfficeType,
+        areas={OFFICES},
+        public=("id", "city", "email", "phone", "website", "name"),
+    ),
+)

@@ -6,10 +6,12 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
+from core.data_versions import ANNOUNCEMENTS, ATTENDANCE, EVENTS
 from events.models import Announcement, Event, EventCohost, StateChange
+from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 
 from ..cities.types import CityOfficeType, CityType, TwinningType
-from ..core.pagination import CountableConnection, connection_args
+from ..core.pagination import CountableConnection, connection_args, connection_cache_policies
 from ..core.validation import TextArgument, TextInputField, TextLimit
 
 EventCategory = graphene.Enum.from_enum(
@@ -283,3 +285,54 @@ class EventOrderBy(graphene.Enum):
             EventOrderBy.START_DESC: "Latest first.",
             EventOrderBy.DISTANCE: "Nearest first; needs `filter.near`.",
         }.get(self)
+
+
+# What the response cache may keep of these types (graphql_server.cache_policy). An anonymous
+# viewer's reads never show a draft, so what they show of events is the same for every one.
+CACHE_POLICIES = (
+    cache_policy(
+        EventType,
+        areas={EVENTS},
+        public=(
+            "id",
+            "venueName",
+            "venueAddress",
+            "latitude",
+            "longitude",
+            "announcedAt",
+            "capacity",
+            "cancellationReason",
+            "imageUrl",
+            "updatedAt",
+            "title",
+            "summary",
+            "description",
+            "category",
+            "status",
+            "startsAt",
+            "endsAt",
+            "timeZone",
+            "localStartsAt",
+            "localEndsAt",
+            "hostCity",
+            "twinning",
+            "office",
+            "distanceKm",
+            "attendeeCount",
+        ),
+        # Every RSVP changes it: only the reads that show it are ended by one.
+        also_reads={"attendeeCount": {ATTENDANCE}},
+        viewer=("viewerRsvp", "history", "cohosts"),
+        not_cached=("chatRoom", "chatMessages", "chatReports"),
+    ),
+    *connection_cache_policies(EventType, areas={EVENTS}),
+    cache_policy(
+        AnnouncementType,
+        areas={ANNOUNCEMENTS},
+        public=("id", "publishedAt", "title", "body", "city", "twinning", "office", "event"),
+    ),
+    *connection_cache_policies(AnnouncementType, areas={ANNOUNCEMENTS}),
+    # Only an event's offices read these.
+    cache_policy(StateChangeType, viewer=ALL_FIELDS),
+    cache_policy(EventCohostType, viewer=ALL_FIELDS),
+)

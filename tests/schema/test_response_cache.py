@@ -306,22 +306,36 @@ def test_the_cache_can_be_turned_off(post, aktau, settings):
 def test_the_module_interface_keeps_and_returns_the_bytes(aktau):
     anonymous = AnonymousUser()
     digest = response_cache.document_hash(FEED)
-    miss = response_cache.lookup(digest, {"first": 20}, "Feed", "ru", anonymous)
+    miss = response_cache.lookup(
+        schema.graphql_schema, digest, {"first": 20}, "Feed", "ru", anonymous
+    )
     assert miss.response is None and miss.storable
 
     assert response_cache.store(miss, schema.graphql_schema, FEED, b'{"data":{}}')
 
-    hit = response_cache.lookup(digest, {"first": 20}, "Feed", "ru", anonymous)
+    hit = response_cache.lookup(
+        schema.graphql_schema, digest, {"first": 20}, "Feed", "ru", anonymous
+    )
     assert hit.response == b'{"data":{}}'
-    assert response_cache.lookup(digest, {"first": 20}, "Feed", "en", anonymous).response is None
-    assert response_cache.lookup(digest, {"first": 2}, "Feed", "ru", anonymous).response is None
+    assert (
+        response_cache.lookup(
+            schema.graphql_schema, digest, {"first": 20}, "Feed", "en", anonymous
+        ).response
+        is None
+    )
+    assert (
+        response_cache.lookup(
+            schema.graphql_schema, digest, {"first": 2}, "Feed", "ru", anonymous
+        ).response
+        is None
+    )
 
 
 def test_the_module_interface_refuses_signed_in_viewers(aktau, user_factory):
     user = user_factory()
     digest = response_cache.document_hash(FEED)
 
-    read = response_cache.lookup(digest, {}, None, "en", user)
+    read = response_cache.lookup(schema.graphql_schema, digest, {}, None, "en", user)
 
     assert read.response is None and not read.storable
     assert not response_cache.store(read, schema.graphql_schema, FEED, b"{}")
