@@ -110,14 +110,14 @@ def cache_policy(
     ``clocks`` add, for some of them, the other areas they read and the clock they follow.
     ``viewer`` and ``not_cached`` name the others, or are ``ALL_FIELDS``."""
     name = _type_name(type_)
-    public = tuple(public)
-    also_reads = {key: frozenset(value) for key, value in (also_reads or {}).items()}
-    clocks = dict(clocks or {})
-    if ALL_FIELDS in public:
+    if public == ALL_FIELDS:
         raise ImproperlyConfigured(
             f"{name}: name public fields one by one, so that a new field is not kept before "
             "its author has said what it reads."
         )
+    public = tuple(public)
+    also_reads = {key: frozenset(value) for key, value in (also_reads or {}).items()}
+    clocks = dict(clocks or {})
     if stray := (also_reads.keys() | clocks.keys()) - set(public):
         raise ImproperlyConfigured(f"{name}: {sorted(stray)} read more but are not public.")
     fields = {

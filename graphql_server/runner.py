@@ -28,7 +28,7 @@ module, which does the rest the same for both:
 
 What is left to each transport is its own business: HTTP its media types, status codes and
 caches; the websocket its protocol, its per-operation authentication and its threads.
-tests/schema/test_transport_parity.py runs the same operations over both and compares.
+tests/graphql_server/test_transport_parity.py runs the same operations over both and compares.
 """
 
 import logging

@@ -28,20 +28,20 @@ from graphql_server.websocket.group_hub import GroupHub
 from schema.events import subscriptions
 from tests.conftest import bearer_for
 from tests.factories import MembershipFactory
-from tests.schema.test_websocket_protocol import (
+from tests.sockets import (
     HOST,
     PROTOCOL,
     assert_silent,
     complete_frame,
     disconnect,
     error_frame,
-    eventually,
     in_db,
     init,
     next_frame,
     receive,
     subscribe,
 )
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,7 +73,7 @@ ALL_ANNOUNCEMENTS_GROUP = channel_groups.group_name(channel_groups.ANNOUNCEMENTS
 @pytest.fixture(autouse=True)
 async def database_thread():
     """The consumer's database work and ``in_db`` in one known thread, whose connections are
-    closed when the test ends (as in test_websocket_protocol)."""
+    closed when the test ends (as in tests/graphql_server/websocket/test_protocol.py)."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
     yield

@@ -11,17 +11,17 @@ from core import channel_groups
 from events.chat import presence
 from events.models import Event
 from schema.events.chat import subscriptions
-from tests.schema.test_websocket_protocol import (
+from tests.sockets import (
     assert_silent,
     complete_frame,
     disconnect,
     error_frame,
-    eventually,
     in_db,
     next_frame,
     receive,
     subscribe,
 )
+from tests.waiting import eventually
 
 from .conftest import MESSAGES, gid
 

@@ -21,17 +21,17 @@ from events.models import ChatMessage, Event
 from schema.events.chat import resolvers, subscriptions
 from schema.events.chat.resolvers import cursor_of
 from tests.factories import MembershipFactory
-from tests.schema.test_websocket_protocol import (
+from tests.sockets import (
     assert_silent,
     complete_frame,
     disconnect,
     error_frame,
-    eventually,
     in_db,
     next_frame,
     receive,
     subscribe,
 )
+from tests.waiting import eventually
 
 from .conftest import MESSAGES, SEND, gid
 

@@ -2,8 +2,8 @@
 hear their groups are closed with 4503 (which graphql-ws retries) rather than left open and
 deaf, others stay open, and Redis or the database being down is a 4503, never a 4500.
 
-In process, with the outage of tests/schema/layer_outage.py; tests/e2e/test_outages.py does the
-same to a live server with a real Redis and PostgreSQL."""
+In process, with the outage of layer_outage.py; tests/e2e/test_outages.py does the same to a
+live server with a real Redis and PostgreSQL."""
 
 import asyncio
 import logging
@@ -20,9 +20,9 @@ from graphql_server.websocket.consumer import GraphQLWebsocketConsumer
 from graphql_server.websocket.group_hub import GroupHub
 from graphql_server.websocket.origin import AllowedOriginMiddleware
 from tests.conftest import bearer_for
+from tests.graphql_server.websocket.layer_outage import LayerOutage
 from tests.outages import cache_down, database_unreachable  # noqa: F401 (a fixture)
-from tests.schema.layer_outage import LayerOutage
-from tests.schema.test_websocket_protocol import in_db
+from tests.sockets import in_db
 from tests.waiting import eventually
 
 PROTOCOL = "graphql-transport-ws"
@@ -97,7 +97,7 @@ application = AllowedOriginMiddleware(
 @pytest.fixture(autouse=True)
 async def database_thread():
     """The consumer's threads in one pool of the test's, its connections closed at the end
-    (as in test_websocket_protocol.py)."""
+    (as in test_protocol.py)."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
     yield

@@ -1,7 +1,7 @@
 """The group hub when the channel layer is lost: it notices (a failed read, a failed join, a
 heartbeat not heard), drops and tells its listeners, reports the process unready, and heals once
 the layer answers. On the in-memory layer and (CI's second leg) on Redis (see
-tests/schema/layer_outage.py; tests/e2e/test_outages.py kills a real Redis)."""
+tests/graphql_server/websocket/layer_outage.py; tests/e2e/test_outages.py kills a real Redis)."""
 
 import pytest
 import redis
@@ -10,8 +10,8 @@ from channels_redis.core import RedisChannelLayer
 from core import channel_groups, outages
 from graphql_server.websocket import group_hub
 from graphql_server.websocket.group_hub import ChannelLayerUnavailable, GroupHub
-from tests.schema.layer_outage import LayerOutage
-from tests.schema.test_group_hub import Listener, members
+from tests.graphql_server.websocket.layer_outage import LayerOutage
+from tests.graphql_server.websocket.test_group_hub import Listener, members
 from tests.waiting import eventually
 
 GROUP = channel_groups.group_name(channel_groups.EVENT_CHAT, id=515151)

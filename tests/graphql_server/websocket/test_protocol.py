@@ -1,9 +1,9 @@
 """The websocket endpoint frame by frame: the graphql-transport-ws protocol, its limits, the
-Origin check, and subscriptions fed by channel-layer channel_groups.
+Origin check, and subscriptions fed by channel-layer groups.
 
 Most tests talk to the project's ASGI application (the root schema); the protocol's
 subscription mechanics run against small schemas of this module, so that they do not depend on
-the domain's subscriptions (tested in test_subscriptions.py).
+the API's subscriptions (tested in tests/schema/test_subscriptions.py).
 """
 
 import asyncio
@@ -35,10 +35,21 @@ from graphql_server.websocket import context, limits, protocol
 from graphql_server.websocket.consumer import GraphQLWebsocketConsumer
 from graphql_server.websocket.origin import AllowedOriginMiddleware
 from tests.conftest import bearer_for
+from tests.sockets import (
+    HOST,
+    PROTOCOL,
+    assert_closed,
+    assert_silent,
+    complete_frame,
+    disconnect,
+    error_frame,
+    in_db,
+    init,
+    next_frame,
+    receive,
+    subscribe,
+)
 from tests.waiting import eventually
-
-PROTOCOL = "graphql-transport-ws"
-HOST = "localhost:8000"
 
 LANGUAGES = "{ languages { code } }"
 CITIES = "{ cities { edges { node { name } } } }"
@@ -176,65 +187,6 @@ async def connected(open_socket):
         return socket
 
     return connect
-
-
-async def disconnect(socket):
-    # The consumer's clean-up runs at once; what may lag is channels-redis giving up its
-    # blocking read, which the communicator then cancels: no need to wait its default second.
-    await socket.disconnect(timeout=0.2)
-
-
-async def init(socket, payload=None):
-    message = {"type": "connection_init"}
-    if payload is not None:
-        message["payload"] = payload
-    await socket.send_json_to(message)
-
-
-async def subscribe(socket, operation_id, query, variables=None):
-    payload = {"query": query}
-    if variables is not None:
-        payload["variables"] = variables
-    await socket.send_json_to({"id": operation_id, "type": "subscribe", "payload": payload})
-
-
-async def receive(socket):
-    return await socket.receive_json_from(timeout=2)
-
-
-async def assert_closed(socket, code, reason):
-    assert await socket.receive_output(timeout=2) == {
-        "type": "websocket.close",
-        "code": code,
-        "reason": reason,
-    }
-
-
-async def assert_silent(socket):
-    assert await socket.receive_nothing(timeout=0.05)
-
-
-def next_frame(operation_id, data):
-    return {"id": operation_id, "type": "next", "payload": {"data": data}}
-
-
-def complete_frame(operation_id):
-    return {"id": operation_id, "type": "complete"}
-
-
-def error_frame(operation_id, *errors):
-    return {"id": operation_id, "type": "error", "payload": list(errors)}
-
-
-async def in_db(function, *args):
-    """Run ORM code from an async test in the consumer's database thread (``database_thread``).
-
-    Not asgiref's one shared thread: Channels closes old connections there before every
-    message, and a connection left open in it (SQLite's in-memory test database ignores
-    close()) would trip pytest-django's database blocker in the next test without a database.
-    """
-
-    return await sync_to_async(function, thread_sensitive=False)(*args)
 
 
 @pytest.fixture

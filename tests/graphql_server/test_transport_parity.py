@@ -21,7 +21,7 @@ from graphql_server.execution import PlannedExecutionContext
 from schema.cities import resolvers as city_resolvers
 from tests.conftest import bearer_for
 from tests.outages import database_unreachable
-from tests.schema.test_websocket_protocol import HOST, PROTOCOL, disconnect, in_db, init, receive
+from tests.sockets import HOST, PROTOCOL, disconnect, in_db, init, receive
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,7 +43,7 @@ mutation Follow($city: ID!) {
 @pytest.fixture(autouse=True)
 async def database_thread():
     """The consumer's database work, the HTTP requests and ``in_db`` in one known thread,
-    whose connections are closed when the test ends (as in test_websocket_protocol)."""
+    whose connections are closed when the test ends (as in websocket/test_protocol.py)."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
     yield

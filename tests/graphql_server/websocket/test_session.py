@@ -36,9 +36,9 @@ from graphql_server.websocket.protocol import TOKEN_EXPIRED
 from schema.events.chat import subscriptions as chat_subscriptions
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory, MembershipFactory
+from tests.graphql_server.websocket.layer_outage import LayerOutage
 from tests.outages import database_unreachable
-from tests.schema.layer_outage import LayerOutage
-from tests.schema.test_websocket_protocol import (
+from tests.sockets import (
     HOST,
     PROTOCOL,
     assert_closed,
@@ -94,7 +94,7 @@ mutation Refresh($token: String!) {
 @pytest.fixture(autouse=True)
 async def database_thread():
     """The consumer's database work and ``in_db`` in one known thread, whose connections are
-    closed when the test ends (as in test_websocket_protocol)."""
+    closed when the test ends (as in test_protocol.py)."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
     yield
