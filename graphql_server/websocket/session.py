@@ -66,7 +66,8 @@ class SessionMixin:
     """The viewer of a connection, a part of ``GraphQLWebsocketConsumer``: see the module.
 
     It relies on the consumer for the rest of the connection: ``_in_thread``, ``_spawn``,
-    ``close_with``, ``limits``, ``_hub``, ``_operations``, ``_closed`` and ``connection_id``.
+    ``close_with``, ``limits``, ``request_id``, ``connection_id``, ``_hub``, ``_operations``
+    and ``_closed``.
     """
 
     # The wall clock the token's expiry is read against (seconds since the epoch, as ``exp``).
