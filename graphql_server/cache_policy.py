@@ -15,7 +15,7 @@ fields, which of three it is.
   or not versioned (a chat's history, a mutation's payload).
 
 A type declares its public fields one by one, so that a field added later is not kept before
-its author has said what it reads: ``tests/schema/test_cache_policy.py`` fails while any field
+its author has said what it reads: ``tests/schema/test_caching.py`` fails while any field
 of the schema is not declared. A type that is wholly the viewer's, or wholly not cached, may
 say so for every field at once (``ALL_FIELDS``). Several declarations may share a type (each
 domain declares its own fields of ``Query``), never a field.

@@ -8,7 +8,7 @@ from graphql_server.cost_model import declare_costs
 from graphql_server.mutation_limits import declare_sign_in
 
 from .accounts.mutations import SIGN_IN_MUTATIONS, AccountMutations, AccountQueries
-from .cache_policies import CACHE_POLICIES
+from .caching import CACHE_POLICIES
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
 from .core.i18n import LanguageQueries

@@ -1,4 +1,4 @@
-"""Every field of the API says what the response cache may do with it (schema/cache_policies.py,
+"""Every field of the API says what the response cache may do with it (schema/caching.py,
 with each package's declarations next to its types): a field added without a decision fails
 here, rather than being silently never kept, or kept when it should not be."""
 

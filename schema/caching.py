@@ -2,7 +2,7 @@
 
 Each package declares its types' fields next to them; this gathers the declarations for the
 root schema (``schema.schema``), with the root types' own. A field left out is never kept, and
-tests/schema/test_cache_policy.py fails until it is declared.
+tests/schema/test_caching.py fails until it is declared.
 """
 
 from core.data_versions import AREAS
