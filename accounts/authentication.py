@@ -2,10 +2,15 @@
 
 Apps send Firebase ID tokens (RS256, signed by Google); staff tools and the embedded default
 send the backend's own access tokens (HS256). The token's header tells them apart.
+
+The GraphQL server asks through ``BearerTokenAuthenticator``, which the settings name
+(``GRAPHQL_SERVER_AUTHENTICATOR``).
 """
 
 import jwt
 from django.contrib.auth.models import AnonymousUser
+
+from core.channel_groups import USER_ACCOUNT, group_name
 
 from .error_codes import AccountErrorCode
 from .tokens import AccessTokenError, user_for_access_token
@@ -71,3 +76,22 @@ def token_expires_at(token: str) -> float | None:
     if isinstance(expires, bool) or not isinstance(expires, int | float):
         return None
     return float(expires)
+
+
+class BearerTokenAuthenticator:
+    """The GraphQL server's authenticator (``graphql_server.authenticator.Authenticator``):
+    the tokens above, and the account's news as ``accounts.realtime`` tells it."""
+
+    error_class = AuthenticationError
+
+    def token_from_header(self, authorization: str | None) -> str | None:
+        return bearer_token(authorization)
+
+    def authenticate(self, token: str):
+        return authenticate_token(token)
+
+    def expires_at(self, token: str) -> float | None:
+        return token_expires_at(token)
+
+    def account_group(self, user) -> str:
+        return group_name(USER_ACCOUNT, id=user.pk)

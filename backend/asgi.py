@@ -21,7 +21,8 @@ from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from core.middleware import WebsocketRequestIdMiddleware  # noqa: E402
-from schema.core.websocket import AllowedOriginMiddleware, GraphQLWebsocketConsumer  # noqa: E402
+from graphql_server.websocket.consumer import GraphQLWebsocketConsumer  # noqa: E402
+from graphql_server.websocket.origin import AllowedOriginMiddleware  # noqa: E402
 from schema.schema import schema  # noqa: E402
 
 # The same path as over HTTP. Sockets sign in with the token in `connection_init` only, so

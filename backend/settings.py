@@ -178,13 +178,14 @@ if REDIS_URL:
             # may take twice that here; a Redis that stops answering still fails them.
             "CONFIG": {
                 # A Redis that does not even accept the connection within 2 s counts as down
-                # (schema.core.group_hub heals once it is back): a broadcast leaving a request
-                # must not hold it for the read timeout.
+                # (graphql_server.websocket.group_hub heals once it is back): a broadcast
+                # leaving a request must not hold it for the read timeout.
                 "hosts": [
                     {"address": REDIS_URL, "socket_timeout": 10, "socket_connect_timeout": 2}
                 ],
                 # Each server process hears every group its websockets listen to on one channel
-                # (schema.core.group_hub): room for bursts, beyond which broadcasts are dropped.
+                # (graphql_server.websocket.group_hub): room for bursts, beyond which
+                # broadcasts are dropped.
                 "channel_capacity": {"websocket-groups.*": 10_000},
                 "prefix": CHANNEL_LAYER_PREFIX,
             },
@@ -351,12 +352,15 @@ GRAPHENE = {
     "RELAY_CONNECTION_MAX_LIMIT": 100,
     # graphene-django adds its SQL-debug middleware whenever DEBUG is on; it would put every
     # SQL statement in responses, so the middleware list is explicit. Both transports run
-    # the same list (schema.core.runner).
+    # the same list (graphql_server.runner).
     "MIDDLEWARE": [
-        "schema.core.ratelimits.MutationRateLimitMiddleware",
+        "graphql_server.mutation_limits.MutationRateLimitMiddleware",
         "schema.core.arguments.TextArgumentsMiddleware",
     ],
 }
+# Who is calling, over HTTP and the websocket: the GraphQL server knows no accounts and asks
+# this class (graphql_server.authenticator says what it answers).
+GRAPHQL_SERVER_AUTHENTICATOR = "accounts.authentication.BearerTokenAuthenticator"
 # The longest text an argument may hold (TOO_LONG beyond), in characters, checked for every
 # field before its resolver runs (schema/core/arguments.py). Text: an event's description in
 # one language (four, in Cyrillic, fit the body limit); the domains' own limits are lower.
@@ -386,7 +390,7 @@ GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=30)
 # Operations in one document (only one runs, but each is parsed and validated).
 GRAPHQL_MAX_OPERATIONS = env.int("GRAPHQL_MAX_OPERATIONS", default=10)
 # The limits below are checked on the parsed document before graphql-core's validation, whose
-# rules are not linear in what they bound (see schema/core/document_limits.py); a document of
+# rules are not linear in what they bound (see graphql_server/document_limits.py); a document of
 # 2,000 copies of one field, under the token limit, took 0.4 s to validate without them.
 # Fragments defined in one document (GraphiQL's introspection query: 3): validation compares
 # the fragments spread together pairwise, and follows each operation's variables through them.
@@ -438,13 +442,13 @@ GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_REFUSED_DOCUMENT_CACHE_SI
 GRAPHQL_APQ_TTL_SECONDS = env.int("GRAPHQL_APQ_TTL_SECONDS", default=7 * 86400)
 # max-age of GET responses to anonymous queries, which shared caches and CDNs may keep.
 GRAPHQL_GET_MAX_AGE_SECONDS = env.int("GRAPHQL_GET_MAX_AGE_SECONDS", default=60)
-# Anonymous public reads are answered from the cache (schema/core/response_cache.py) for at
+# Anonymous public reads are answered from the cache (graphql_server/response_cache.py) for at
 # most this many seconds; a change to the data they show ends them sooner. It bounds what a
 # deploy that changes answers without changing the schema could serve stale. 0: off.
 RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=600)
 
 # ---------------------------------------------------------------------------------------------
-# Websockets (ws://…/graphql/, the graphql-transport-ws protocol; see schema/core/websocket.py)
+# Websockets (ws://…/graphql/, the graphql-transport-ws protocol; see graphql_server/websocket/)
 # ---------------------------------------------------------------------------------------------
 # Browser pages that may open the socket, besides pages on the API's own host; patterns as
 # Channels' OriginValidator takes them ("https://app.example.org", ".example.org", "*").

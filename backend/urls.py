@@ -8,14 +8,15 @@ from core.health import healthz, readyz
 from core.metrics import metrics_view
 from core.url_converters import PrimaryKeyConverter, UrlTokenConverter
 from events.views import event_ics, user_calendar
-from schema.views import graphql_view
+from graphql_server.http.view import GraphQLHttpView
+from schema.schema import schema
 
 # Keys and tokens in paths are checked by their converters: anything else is a 404.
 register_converter(PrimaryKeyConverter, "pk")
 register_converter(UrlTokenConverter, "token")
 
 urlpatterns = [
-    path("graphql/", graphql_view, name="graphql"),
+    path("graphql/", GraphQLHttpView.as_view(schema=schema), name="graphql"),
     path("events/<pk:pk>.ics", event_ics, name="event-ics"),
     path("calendar/<token:token>.ics", user_calendar, name="user-calendar"),
     path("admin/", admin.site.urls),

@@ -395,9 +395,9 @@ def measure(config: dict) -> dict:
     from django.test import RequestFactory
     from django.utils import translation
 
-    from schema.core import documents
+    from graphql_server import documents
+    from graphql_server.http.view import GraphQLHttpView
     from schema.schema import schema
-    from schema.views import GraphQLHttpView
 
     translation.activate(LANGUAGE)
     settings.RESPONSE_CACHE_SECONDS = 0

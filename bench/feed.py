@@ -409,8 +409,8 @@ def ours(body: dict, cache_seconds: int, before=None):
     the request is built untimed, the view's dispatch timed."""
     from django.conf import settings
 
+    from graphql_server.http.view import GraphQLHttpView
     from schema.schema import schema
-    from schema.views import GraphQLHttpView
 
     view = GraphQLHttpView(schema=schema)
 

@@ -3,8 +3,7 @@
 A group is a named set of websocket connections that want the same news. The domain speaks to
 it and the API listens, so this module sits below both: the services (through a domain module
 such as ``events.realtime``) tell a group, after their transaction has committed, that
-something happened; a subscription resolver listens to it through its context (the API sees
-this module as ``schema.core.groups``)::
+something happened; a subscription resolver listens to it through its context::
 
     # events/realtime.py, called by the service inside the transaction that changes the event
     broadcast_on_commit(group_name(EVENT_CHANGES, id=event.pk), {"event": event.pk})
@@ -23,11 +22,12 @@ drift apart. Add a template here when a new kind of news appears; keep the conve
   than 100 characters): ``group_name`` checks it, so both channel layers accept it.
 
 The message a group receives is ``{"type": "broadcast", "group": <name>, "payload": {...}}``;
-each server process's websocket hub (``schema.core.group_hub``) reads it and hands the payload
-to each operation of the process listening to that group. Payloads travel through Redis as msgpack:
-only dicts, lists, strings, numbers, booleans and None (send IDs and ISO dates, not model
-instances). Everyone in the group receives the payload, so it carries nothing that some member
-may not see: preferably just IDs, which the subscription resolves for its viewer.
+each server process's websocket hub (``graphql_server.websocket.group_hub``) reads it and hands
+the payload to each operation of the process listening to that group. Payloads travel through
+Redis as msgpack: only dicts, lists, strings, numbers, booleans and None (send IDs and ISO
+dates, not model instances). Everyone in the group receives the payload, so it carries nothing
+that some member may not see: preferably just IDs, which the subscription resolves for its
+viewer.
 
 Nothing here knows GraphQL: it needs Channels and Django's transactions only.
 """

@@ -43,8 +43,8 @@ class ChannelLayerCleanupFilter(logging.Filter):
     """On the ``asyncio`` logger: channels-redis cleans up after each read of a process's
     channel in a task of its own, whose failure nobody awaits; while Redis is down asyncio
     reports each one as an ERROR ("Task exception was never retrieved"). The outage itself is
-    reported once, by the websocket groups' hub (``schema.core.group_hub``) and ``/readyz``:
-    these are lowered to WARNING so that error reports keep to bugs."""
+    reported once, by the websocket groups' hub (``graphql_server.websocket.group_hub``) and
+    ``/readyz``: these are lowered to WARNING so that error reports keep to bugs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno >= logging.ERROR and "_clean_receive_backup" in record.getMessage():

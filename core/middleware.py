@@ -77,7 +77,7 @@ class WebsocketRequestIdMiddleware:
 
 class MetricsMiddleware:
     """Counts and times every request by method, route pattern and status. (GraphQL
-    operations are counted where they are executed, by schema.core.runner.)"""
+    operations are counted where they are executed, by graphql_server.runner.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -5,14 +5,14 @@ An outage is not a bug: whoever meets one answers "try again" (``SERVICE_UNAVAIL
 503 with Retry-After, or the websocket's close 4503, which clients retry), where a bug is
 answered "internal error" (``INTERNAL_SERVER_ERROR``, or 4500, which graphql-ws takes as
 fatal). ``is_outage`` tells them apart: ``OUTAGE_ERRORS`` are the exceptions that say a service
-is unreachable or its connection was lost. ``schema.core.runner`` turns that into the API's
+is unreachable or its connection was lost. ``graphql_server.runner`` turns that into the API's
 answer for both transports.
 
 Some losses are only seen by the part of the process that suffers them: the websocket groups'
-hub (``schema.core.group_hub``) knows when it can no longer hear the channel layer, even when
-Redis already answers again. It reports here while that lasts (``report``, then ``resolve``),
-and ``/readyz`` (``core.health``) answers 503 meanwhile. The report lives in ``core`` so that
-the probe does not import the API.
+hub (``graphql_server.websocket.group_hub``) knows when it can no longer hear the channel layer,
+even when Redis already answers again. It reports here while that lasts (``report``, then
+``resolve``), and ``/readyz`` (``core.health``) answers 503 meanwhile. The report lives in
+``core`` so that the probe does not import the GraphQL server.
 """
 
 import sqlite3

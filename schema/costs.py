@@ -1,6 +1,6 @@
 """What each field of the API costs, for the cost limit (``GRAPHQL_MAX_COST``).
 
-One table for the whole schema (see ``schema.core.costs``): every list's size, and the
+One table for the whole schema (see ``graphql_server.cost_model``): every list's size, and the
 fields that cost more than a value at hand. A field not named here weighs 1. The start-up
 fails when a list of the schema is missing, so a new list is declared here with the most
 items it can hold for one parent.
@@ -15,8 +15,7 @@ events similar to a search of 100 characters).
 from django.conf import settings
 
 from events.models import Event
-
-from .core.costs import FieldCost
+from graphql_server.cost_model import FieldCost
 
 # A query of its own: about 1 ms.
 QUERY = 100

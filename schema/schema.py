@@ -3,16 +3,21 @@
 import graphene
 from graphene import relay
 
-from .accounts.mutations import AccountMutations
+from graphql_server.cache_policy import declare_cache_policies
+from graphql_server.cost_model import declare_costs
+from graphql_server.mutation_limits import declare_sign_in
+
+from .accounts.mutations import SIGN_IN_MUTATIONS, AccountMutations
 from .accounts.queries import AccountQueries
+from .caching import CACHE_POLICIES
 from .chat.mutations import ChatMutations
 from .chat.subscriptions import ChatSubscriptions
 from .cities.mutations import CityMutations
 from .cities.queries import CityQueries
 from .core.arguments import check_subscription_arguments
-from .core.costs import declare_costs
 from .core.ids import NodeField
 from .core.languages import LanguageQueries
+from .core.mutations import payload_cache_policies
 from .costs import FIELD_COSTS
 from .events.mutations import EventMutations
 from .events.queries import EventQueries
@@ -36,3 +41,7 @@ schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscripti
 check_subscription_arguments(schema.graphql_schema)
 # What each field costs, for the cost limit; a list without a size stops the start-up.
 declare_costs(schema.graphql_schema, FIELD_COSTS)
+# What the response cache may keep of each field (none of a mutation's payload).
+declare_cache_policies(schema.graphql_schema, (*CACHE_POLICIES, *payload_cache_policies(Mutation)))
+# Mutations that sign in, which count on a rate limit of their own too.
+declare_sign_in(schema.graphql_schema, *SIGN_IN_MUTATIONS)

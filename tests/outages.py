@@ -1,6 +1,7 @@
 """Outages of the database and the cache inside the test process, for tests of what the API
 answers while a service is down. tests/e2e/test_outages.py does the same to a live server with
-a real PostgreSQL and Redis; tests/schema/layer_outage.py takes the channel layer away.
+a real PostgreSQL and Redis; tests/graphql_server/websocket/layer_outage.py takes the channel
+layer away.
 """
 
 import contextlib

@@ -153,3 +153,8 @@ class AccountMutations(graphene.ObjectType):
     token_revoke = TokenRevoke.Field()
     preferences_update = PreferencesUpdate.Field()
     calendar_token_rotate = CalendarTokenRotate.Field()
+
+
+# Signing in counts on a rate limit of its own too, right or wrong
+# (graphql_server.mutation_limits).
+SIGN_IN_MUTATIONS = ("tokenCreate",)

@@ -2,6 +2,8 @@
 
 import graphene
 
+from graphql_server.cache_policy import cache_policy
+
 from .types import Viewer
 
 
@@ -12,3 +14,7 @@ class AccountQueries(graphene.ObjectType):
     def resolve_me(root, info):
         user = info.context.user
         return user if user.is_authenticated else None
+
+
+# What the response cache may keep of these queries (graphql_server.cache_policy).
+CACHE_POLICIES = (cache_policy("Query", viewer=("me",)),)

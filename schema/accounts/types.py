@@ -3,6 +3,8 @@
 import graphene
 from django.urls import reverse
 
+from graphql_server.cache_policy import ALL_FIELDS, cache_policy
+
 from ..cities.enums import OfficeRole
 from ..cities.types import CityOfficeType, CityType, TwinningType
 from ..core.selection import selected_paths
@@ -115,3 +117,11 @@ class Viewer(graphene.ObjectType):
     def resolve_calendar_url(user, info):
         path = reverse("user-calendar", kwargs={"token": user.calendar_token})
         return info.context.build_absolute_uri(path)
+
+
+# What the response cache may keep of these types (graphql_server.cache_policy): nothing, as
+# they are the viewer's own.
+CACHE_POLICIES = tuple(
+    cache_policy(type_, viewer=ALL_FIELDS)
+    for type_ in (Viewer, Preferences, QuietHours, Membership, ViewerRsvp, DeviceType)
+)

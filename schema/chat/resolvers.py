@@ -14,8 +14,8 @@ from chat.payload import Author, MessageData, author_of
 from chat.permissions import can_moderate_chat
 from cities.permissions import MODERATING_ROLES, office_roles
 from events.models import Event
+from graphql_server.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 
-from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 from ..core.ids import primary_key
 from ..core.pagination import cursor_fits, paginate
 from ..core.selection import is_selected

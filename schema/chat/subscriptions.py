@@ -43,12 +43,12 @@ from chat import payload, presence, services
 from chat.error_codes import ChatErrorCode
 from chat.models import ChatMessage, ChatRoom
 from chat.payload import MessageChange
+from core.channel_groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
 from core.outages import OUTAGE_ERRORS
 from events.models import Event
+from graphql_server.errors import ApiErrorCode, UserInputError
 
 from ..core.arguments import TextArgument, TextLimit
-from ..core.errors import ApiErrorCode, UserInputError
-from ..core.groups import EVENT_CHAT, EVENT_CHAT_PRESENCE, broadcast, group_name
 from ..core.ids import decode_id
 from ..core.selection import selected_paths
 from ..events.subscriptions import current_viewer, in_thread, joined
@@ -114,8 +114,9 @@ REMEMBERED_REVISIONS = 2000
 
 # Broadcasts decoded lately in this process, by the identity of the payload they were decoded
 # from (kept with it, so that its identity is not reused meanwhile): the hub hands every
-# subscriber of a room in the process the same payload (``schema.core.group_hub``), which is
-# then decoded once for all of them, not once each. The oldest are forgotten beyond this.
+# subscriber of a room in the process the same payload
+# (``graphql_server.websocket.group_hub``), which is then decoded once for all of them, not
+# once each. The oldest are forgotten beyond this.
 DECODED_BROADCASTS = 256
 _decoded: dict[int, tuple[dict, payload.MessageBroadcast]] = {}
 

@@ -14,6 +14,7 @@ from chat.models import ChatMessage, ChatReport
 from chat.payload import MessageChange
 from chat.services import ReportAction
 from events.models import Event
+from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 
 from ..core.pagination import CountableConnection
 from ..events.types import EventType
@@ -267,3 +268,24 @@ class ChatMuteType(graphene.ObjectType):
     @staticmethod
     def resolve_user(root, info):
         return resolvers.author_of(root.user)
+
+
+# What the response cache may keep of these types (graphql_server.cache_policy): nothing. A
+# chat is read live, by subscription, and its history pages by cursor.
+CACHE_POLICIES = tuple(
+    cache_policy(type_, not_cached=ALL_FIELDS)
+    for type_ in (
+        ChatAuthor,
+        ChatReactionCount,
+        ChatMessageType,
+        ChatMessageConnection,
+        ChatMessageConnection.Edge,
+        ChatRoomType,
+        ChatPresence,
+        ChatMessageEvent,
+        ChatReportType,
+        ChatReportType._meta.connection,
+        ChatReportType._meta.connection.Edge,
+        ChatMuteType,
+    )
+)

@@ -2,6 +2,9 @@
 
 import graphene
 
+from core.data_versions import CITIES
+from graphql_server.cache_policy import cache_policy
+
 from ..core.arguments import TextArgument, TextLimit
 from ..core.pagination import connection_args, paginate
 from ..core.selection import is_selected, selected_paths
@@ -64,3 +67,14 @@ class CityQueries(graphene.ObjectType):
     @staticmethod
     def resolve_twinning(root, info, id):
         return resolvers.twinning(id)
+
+
+# What the response cache may keep of these queries (graphql_server.cache_policy).
+CACHE_POLICIES = (
+    cache_policy(
+        "Query",
+        public=("cities", "city", "twinnings", "twinning"),
+        # The country of a twinning is either city's.
+        also_reads={"twinnings": {CITIES}},
+    ),
+)

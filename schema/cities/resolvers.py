@@ -4,10 +4,10 @@ and nothing else."""
 from django.db.models import Q
 
 from cities.models import City, Twinning
+from graphql_server.errors import ApiErrorCode, UserInputError
 
 from ..core.arguments import validate_country
 from ..core.deferred import deferred_function
-from ..core.errors import ApiErrorCode, UserInputError
 from ..core.ids import decode_id
 
 # A twinning's events are the events part's to load (see schema.core.deferred).

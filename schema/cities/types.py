@@ -6,10 +6,12 @@ from graphene_django import DjangoObjectType
 
 from cities.countries import localized_country_name
 from cities.models import City, CityOffice, Twinning
+from core.data_versions import CITIES, OFFICES, TWINNINGS
 from core.i18n import current_language
+from graphql_server.cache_policy import cache_policy
 
 from ..core.deferred import deferred_function
-from ..core.pagination import CountableConnection
+from ..core.pagination import CountableConnection, connection_cache_policies
 from ..core.selection import RowColumns, selected_paths
 from .enums import TwinningKind, TwinningStatus
 from .loaders import (
@@ -195,4 +197,56 @@ OFFICE_COLUMNS = RowColumns(
     },
     translated={"name": "name"},
     joined={"city": (("city",), CITY_COLUMNS)},
+)
+
+
+# What the response cache may keep of these types (graphql_server.cache_policy).
+CACHE_POLICIES = (
+    cache_policy(
+        CityType,
+        areas={CITIES},
+        public=(
+            "id",
+            "region",
+            "latitude",
+            "longitude",
+            "population",
+            "geonamesId",
+            "slug",
+            "name",
+            "country",
+            "timeZone",
+            "twinnings",
+            "partners",
+            "offices",
+        ),
+        also_reads={"twinnings": {TWINNINGS}, "partners": {TWINNINGS}, "offices": {OFFICES}},
+    ),
+    *connection_cache_policies(CityType, areas={CITIES}),
+    cache_policy(Country, public=("code", "name")),
+    cache_policy(
+        TwinningType,
+        areas={TWINNINGS},
+        public=(
+            "id",
+            "establishedOn",
+            "endedOn",
+            "sourceUrl",
+            "kind",
+            "status",
+            "cityA",
+            "cityB",
+            "cities",
+            "partner",
+            "agreementTitle",
+            "agreementSummary",
+        ),
+        # Its `events` are declared with the events' (schema.events.types).
+    ),
+    *connection_cache_policies(TwinningType, areas={TWINNINGS}),
+    cache_policy(
+        CityOfficeType,
+        areas={OFFICES},
+        public=("id", "city", "email", "phone", "website", "name"),
+    ),
 )

@@ -1,1 +1,2 @@
-"""GraphQL plumbing shared by every domain: errors, pagination, IDs, selections, the view."""
+"""API building blocks shared by every domain: the base mutation, pagination, IDs, inputs,
+selections, argument validation and languages."""

@@ -31,8 +31,7 @@ from graphql import (
 
 from core.error_codes import CommonErrorCode
 from core.validators import validate_country_code
-
-from .errors import ApiErrorCode, UserInputError
+from graphql_server.errors import ApiErrorCode, UserInputError
 
 
 def validate_country(value: str, field: str) -> str:
@@ -223,7 +222,7 @@ class TextArgumentsMiddleware:
     send either, so they are refused here, once for every field.
     """
 
-    # Fields without arguments pass through untouched (see schema/core/execution.py).
+    # Fields without arguments pass through untouched (see graphql_server/execution.py).
     PLAIN_FIELDS_UNTOUCHED = True
 
     def resolve(self, next, root, info, **arguments):

@@ -6,9 +6,10 @@ from graphene import relay
 from graphql import is_object_type
 from graphql_relay import from_global_id, to_global_id
 
+from core.data_versions import AREAS
 from core.integers import MAX_BIGINT, MAX_BIGINT_DIGITS
-
-from .errors import ApiErrorCode, UserInputError
+from graphql_server.cache_policy import cache_policy
+from graphql_server.errors import ApiErrorCode, UserInputError
 
 
 def primary_key(text: str) -> int | None:
@@ -88,3 +89,8 @@ def _node_type_name(info, global_id: str) -> str | None:
     if not any(interface.name == "Node" for interface in graphql_type.interfaces):
         return None
     return type_name
+
+
+# What the response cache may keep of any object by its ID (graphql_server.cache_policy): it
+# may be any area's.
+CACHE_POLICIES = (cache_policy(relay.Node, areas=AREAS, public=("id",)),)

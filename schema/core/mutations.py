@@ -14,8 +14,14 @@ from graphene.types.mutation import MutationOptions
 
 from core.i18n import LANGUAGE_CODES
 from core.ratelimit import RateLimited
+from graphql_server.cache_policy import ALL_FIELDS, TypePolicy, cache_policy
+from graphql_server.errors import (
+    ApiErrorCode,
+    PermissionDeniedError,
+    RateLimitedError,
+    UnauthenticatedError,
+)
 
-from .errors import ApiErrorCode, PermissionDeniedError, RateLimitedError, UnauthenticatedError
 from .ids import parse_id
 
 # Django's generic validation codes, named as the API names them.
@@ -143,3 +149,11 @@ class BaseMutation(graphene.Mutation):
             return cls(errors=[Error(field=error.field, code=code, message=error.message)])
         except ValidationError as error:
             return cls(errors=errors_from(error, cls.field_aliases))
+
+
+def payload_cache_policies(mutations: type[graphene.ObjectType]) -> tuple[TypePolicy, ...]:
+    """What the response cache may keep of the payloads of ``mutations`` (the root mutation
+    type) and of their errors (graphql_server.cache_policy): nothing, as an operation that
+    writes is never kept."""
+    payloads = (definition.type for definition in mutations._meta.fields.values())
+    return tuple(cache_policy(type_, not_cached=ALL_FIELDS) for type_ in (Error, *payloads))

@@ -56,9 +56,10 @@ from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
 
 from core.integers import MAX_BIGINT, MIN_BIGINT
+from graphql_server.cache_policy import TypePolicy, cache_policy
+from graphql_server.errors import ApiErrorCode, UserInputError
 
 from .arguments import TextArgument, TextLimit
-from .errors import ApiErrorCode, UserInputError
 
 CURSOR_VERSION = 1
 # Text keys without a max_length (TextField) are bounded all the same.
@@ -80,6 +81,26 @@ class CountableConnection(graphene.relay.Connection):
     @staticmethod
     def resolve_total_count(root, info):
         return root.count()
+
+
+def connection_cache_policies(node_type, *, areas) -> tuple[TypePolicy, TypePolicy]:
+    """What the response cache may keep of the connection of ``node_type`` (a countable one)
+    and of its edges (graphql_server.cache_policy): all of it, showing the data ``areas`` its
+    nodes show."""
+    connection = node_type._meta.connection
+    return (
+        cache_policy(connection, areas=areas, public=("pageInfo", "edges", "totalCount")),
+        cache_policy(connection.Edge, areas=areas, public=("node", "cursor")),
+    )
+
+
+# What the response cache may keep of a page's bounds (graphql_server.cache_policy).
+CACHE_POLICIES = (
+    cache_policy(
+        graphene.relay.PageInfo,
+        public=("hasNextPage", "hasPreviousPage", "startCursor", "endCursor"),
+    ),
+)
 
 
 def connection_args() -> dict:

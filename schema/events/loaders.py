@@ -12,8 +12,8 @@ from django.utils import timezone
 from cities.models import Twinning
 from events import permissions
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from graphql_server.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 
-from ..core.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 from .enums import RsvpStatus
 
 # The most nested upcoming events a twinning shows (`Twinning.events(first:)`).

@@ -2,9 +2,13 @@
 
 import graphene
 
+from core.data_versions import CITIES, TWINNINGS
+from graphql_server.cache_policy import cache_policy
+
 from ..core.pagination import connection_args, paginate
 from ..core.selection import selected_paths
 from . import resolvers
+from .clocks import PUBLISHED_ANNOUNCEMENTS
 from .enums import EventOrderBy
 from .types import AnnouncementType, EventFilterInput, EventType
 
@@ -50,3 +54,16 @@ class EventQueries(graphene.ObjectType):
         paths = selected_paths(info, "edges.node")
         queryset = resolvers.announcements(city, twinning, paths)
         return paginate(queryset, AnnouncementType._meta.connection, first, after)
+
+
+# What the response cache may keep of these queries (graphql_server.cache_policy).
+CACHE_POLICIES = (
+    cache_policy(
+        "Query",
+        public=("events", "event", "announcements"),
+        # filter.country is the host city's; filter.city matches the cities of the twinnings too.
+        also_reads={"events": {CITIES, TWINNINGS}},
+        # A scheduled announcement appears at its publication time.
+        clocks={"announcements": PUBLISHED_ANNOUNCEMENTS},
+    ),
+)

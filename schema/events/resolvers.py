@@ -10,10 +10,10 @@ from core.error_codes import CommonErrorCode
 from core.validators import instant
 from events.error_codes import EventErrorCode
 from events.models import Announcement, Event
+from graphql_server.errors import ApiErrorCode, UserInputError
 
 from ..cities.loaders import attach_city_lists
 from ..core.arguments import validate_country, validate_range
-from ..core.errors import ApiErrorCode, UserInputError
 from ..core.ids import decode_id
 from ..core.selection import below, is_selected
 from .enums import EventOrderBy

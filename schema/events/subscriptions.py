@@ -23,17 +23,17 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
-from events.models import Announcement, Event
-from events.realtime import event_facts
-
-from ..core.errors import ApiErrorCode, UserInputError
-from ..core.groups import (
+from core.channel_groups import (
     ANNOUNCEMENTS_POSTED,
     CITY_ANNOUNCEMENTS,
     EVENT_CHANGES,
     EVENTS_ANNOUNCED,
     group_name,
 )
+from events.models import Announcement, Event
+from events.realtime import event_facts
+from graphql_server.errors import ApiErrorCode, UserInputError
+
 from ..core.ids import decode_id
 from .enums import EventCategory
 from .types import AnnouncementType, EventType

@@ -6,7 +6,9 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
+from core.data_versions import ANNOUNCEMENTS, ATTENDANCE, EVENTS, TWINNINGS
 from events.models import Announcement, Event
+from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 
 from ..cities.types import (
     CITY_COLUMNS,
@@ -18,8 +20,9 @@ from ..cities.types import (
 )
 from ..core.arguments import TextArgument, TextInputField, TextLimit
 from ..core.deferred import DeferredField
-from ..core.pagination import CountableConnection, connection_args
+from ..core.pagination import CountableConnection, connection_args, connection_cache_policies
 from ..core.selection import RowColumns
+from .clocks import UPCOMING_EVENTS
 from .enums import CohostStatus, EventCategory, EventStatus, HistoryAction, RsvpStatus
 from .loaders import announcement_event, event_cohosts, event_history, viewer_rsvp
 
@@ -270,3 +273,59 @@ class EventFilterInput(graphene.InputObjectType):
         default_value=False,
         description="Also the drafts of the offices the viewer works for.",
     )
+
+
+# What the response cache may keep of these types (graphql_server.cache_policy). An anonymous
+# viewer's reads never show a draft, so what they show of events is the same for every one.
+CACHE_POLICIES = (
+    cache_policy(
+        EventType,
+        areas={EVENTS},
+        public=(
+            "id",
+            "venueName",
+            "venueAddress",
+            "latitude",
+            "longitude",
+            "announcedAt",
+            "capacity",
+            "cancellationReason",
+            "imageUrl",
+            "updatedAt",
+            "title",
+            "summary",
+            "description",
+            "category",
+            "status",
+            "startsAt",
+            "endsAt",
+            "timeZone",
+            "localStartsAt",
+            "localEndsAt",
+            "hostCity",
+            "twinning",
+            "office",
+            "distanceKm",
+            "attendeeCount",
+        ),
+        # Every RSVP changes it: only the reads that show it are ended by one.
+        also_reads={"attendeeCount": {ATTENDANCE}},
+        viewer=("viewerRsvp", "history", "cohosts"),
+        not_cached=("chatRoom", "chatMessages", "chatReports"),
+    ),
+    *connection_cache_policies(EventType, areas={EVENTS}),
+    # A twinning's upcoming events (answered here, see TwinningType.events): an event leaves
+    # the list when it starts.
+    cache_policy(
+        TwinningType, areas={TWINNINGS}, public=("events",), clocks={"events": UPCOMING_EVENTS}
+    ),
+    cache_policy(
+        AnnouncementType,
+        areas={ANNOUNCEMENTS},
+        public=("id", "publishedAt", "title", "body", "city", "twinning", "office", "event"),
+    ),
+    *connection_cache_policies(AnnouncementType, areas={ANNOUNCEMENTS}),
+    # Only an event's offices read these.
+    cache_policy(StateChangeType, viewer=ALL_FIELDS),
+    cache_policy(EventCohostType, viewer=ALL_FIELDS),
+)

@@ -5,9 +5,8 @@ import asyncio
 import pytest
 from channels.layers import channel_layers, get_channel_layer
 
-from core import health, outages
-from schema.core import groups
-from schema.core.group_hub import GroupHub
+from core import channel_groups, health, outages
+from graphql_server.websocket.group_hub import GroupHub
 
 
 def test_healthz_answers_without_touching_dependencies(client):
@@ -88,11 +87,11 @@ async def test_the_channel_layer_answers_while_the_process_listens_to_its_groups
     # them waited behind the groups' channel, which is read without end, and /readyz said 503.
     hub = GroupHub.of(get_channel_layer())
     listener = Listener()
-    await hub.join(groups.group_name(groups.EVENTS_ANNOUNCED), listener)
+    await hub.join(channel_groups.group_name(channel_groups.EVENTS_ANNOUNCED), listener)
     try:
         await asyncio.wait_for(health._check_channel_layer(), health.CHECK_TIMEOUT_SECONDS)
     finally:
-        await hub.leave(groups.group_name(groups.EVENTS_ANNOUNCED), listener)
+        await hub.leave(channel_groups.group_name(channel_groups.EVENTS_ANNOUNCED), listener)
         await hub.close()
 
 

@@ -11,8 +11,8 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from core import channel_groups
 from schema.chat.subscriptions import BACKLOG_BATCH
-from schema.core import groups
 from tests.conftest import bearer_for
 from tests.e2e.clients import post_graphql
 from tests.e2e.conftest import gid
@@ -92,7 +92,7 @@ def created(message: dict) -> dict:
 async def test_a_node_client_and_a_python_client_chat_through_the_live_server(
     daphne_server, clients, listen, tokens, chat_event
 ):
-    group = groups.group_name(groups.EVENT_CHAT, id=chat_event.pk)
+    group = channel_groups.group_name(channel_groups.EVENT_CHAT, id=chat_event.pk)
     ada = await clients.connect("node", token=tokens["Ada"])
     bob = await clients.connect("python", token=tokens["Bob"])
     ada_hears = await listen(ada, CHAT_MESSAGES, {"event": gid(chat_event)}, group)
@@ -135,7 +135,7 @@ async def test_a_node_client_and_a_python_client_chat_through_the_live_server(
 async def test_a_client_back_with_its_last_cursor_hears_exactly_what_it_missed_then_live(
     clients, listen, tokens, chat_event, reader_kind, sender_kind
 ):
-    group = groups.group_name(groups.EVENT_CHAT, id=chat_event.pk)
+    group = channel_groups.group_name(channel_groups.EVENT_CHAT, id=chat_event.pk)
     sender = await clients.connect(sender_kind, token=tokens["Bob"])
     reader = await clients.connect(reader_kind, token=tokens["Ada"])
     live = await listen(reader, CHAT_MESSAGES, {"event": gid(chat_event)}, group)

@@ -14,8 +14,8 @@ from channels_redis.core import RedisChannelLayer
 from django.utils import timezone
 
 from cities.models import OfficeMembership
+from core import channel_groups
 from events.models import Event
-from schema.core import groups
 from tests.conftest import bearer_for
 from tests.e2e.clients import Refused, post_graphql
 from tests.e2e.conftest import gid
@@ -62,13 +62,13 @@ mutation Update($id: ID!, $input: EventUpdateInput!) {
 }
 """
 
-ANNOUNCED_GROUP = groups.group_name(groups.EVENTS_ANNOUNCED)
+ANNOUNCED_GROUP = channel_groups.group_name(channel_groups.EVENTS_ANNOUNCED)
 IDLE_ROUNDS = math.ceil((RedisChannelLayer.brpop_timeout + 1) / KEEPALIVE_SECONDS)
 Status = Event.Status
 
 
 def changes_group(event) -> str:
-    return groups.group_name(groups.EVENT_CHANGES, id=event.pk)
+    return channel_groups.group_name(channel_groups.EVENT_CHANGES, id=event.pk)
 
 
 def future(days: int, hours: int = 0) -> datetime.datetime:

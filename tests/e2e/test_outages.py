@@ -50,7 +50,8 @@ from tests.waiting import eventually, eventually_sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The close code of a socket whose live updates were lost (schema.core.websocket.CloseCode).
+# The close code of a socket whose live updates were lost
+# (graphql_server.websocket.protocol.CloseCode).
 SERVICE_UNAVAILABLE = 4503
 # What a request may take while a service is down before it counts as hanging.
 REQUEST_SECONDS = 5

@@ -15,7 +15,7 @@ from graphql_relay import to_global_id
 
 from accounts import tokens
 from cities.models import OfficeMembership
-from schema.core import groups
+from core import channel_groups
 from tests.e2e.clients import post_graphql
 from tests.e2e.conftest import PROBE, gid
 from tests.e2e.live_server import LiveServer
@@ -78,7 +78,7 @@ def short_session(dana) -> tokens.TokenPair:
 
 
 def changes_group(event) -> str:
-    return groups.group_name(groups.EVENT_CHANGES, id=event.pk)
+    return channel_groups.group_name(channel_groups.EVENT_CHANGES, id=event.pk)
 
 
 async def listening(server: LiveServer, client, group: str) -> None:

@@ -216,8 +216,10 @@ def test_a_run_that_reaches_too_little_falls_short():
 
 
 def test_causes_are_the_exception_and_where_it_was_raised():
-    where = " (at schema/core/documents.py:100 document_hash)"
+    where = " (at graphql_server/documents.py:100 document_hash)"
     first = "UnicodeEncodeError: can't encode character '\\ud800' in position 4" + where
     second = "UnicodeEncodeError: can't encode characters in position 5-6" + where
     assert cause_of(first) == cause_of(second)
-    assert cause_of(first) != cause_of("UnicodeEncodeError: x (at schema/views.py:399 encode_json)")
+    assert cause_of(first) != cause_of(
+        "UnicodeEncodeError: x (at graphql_server/http/view.py:399 encode_json)"
+    )

@@ -5,15 +5,14 @@ import itertools
 import json
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
-from graphql import build_schema, parse
+from graphql import parse
 
 from bench.feed import EVENT, FEED
-from schema.core import documents
-from schema.core.costs import ITEM_WEIGHT, FieldCost, declare_costs, unsized_lists
+from graphql_server import documents
+from graphql_server.cost_model import ITEM_WEIGHT, unsized_lists
 from schema.costs import COUNT, MOST_PARTNERS, PAIR, QUERY, SEARCH
 from schema.schema import schema
-from tests.schema.test_documents import anonymous_socket
+from tests.graphql_server.test_documents import anonymous_socket
 
 URL = "/graphql/"
 SEARCH_TEXT = ("Событие " * 13)[:100]
@@ -81,19 +80,6 @@ def test_every_list_of_the_schema_has_a_size():
     assert unsized_lists(schema.graphql_schema) == []
 
 
-def test_a_list_without_a_size_stops_the_start_up():
-    sdl = "type Query { a: [Int!]! b(first: Int): [Int!]! c: [Int] }"
-
-    with pytest.raises(ImproperlyConfigured, match=r"Query\.a.*Query\.c"):
-        declare_costs(build_schema(sdl), {})
-    declare_costs(build_schema(sdl), {"Query.a": FieldCost(size=3), "Query.c": FieldCost(size=1)})
-
-
-def test_a_cost_declared_for_no_field_stops_the_start_up():
-    with pytest.raises(ImproperlyConfigured, match=r"Query\.nope"):
-        declare_costs(build_schema("type Query { a: Int }"), {"Query.nope": FieldCost(QUERY)})
-
-
 # -- What the model counts ----------------------------------------------------------------------
 def test_an_unpaged_list_counts_its_declared_size():
     # cities 100 + edges (1 + 1 × (a row 4 + node 1 + partners (1 + 74 × (two rows 9 +
@@ -130,24 +116,6 @@ def test_a_search_weighs_on_each_query_of_its_list():
     assert cost(variable, {"f": {"search": SEARCH_TEXT}}) == 2 * (QUERY + SEARCH)
     assert cost(variable, {"f": {"search": ""}}) == cost(variable, {"f": None}) == QUERY + COUNT
     assert cost('{ cities(search: "aktau") { totalCount } }') == 2 * (QUERY + SEARCH)
-
-
-def test_the_cost_of_a_document_no_variable_changes_is_kept(monkeypatch, settings):
-    limits = documents.DocumentLimits.from_settings()
-    costed = []
-    real = documents._Cost.of
-    monkeypatch.setattr(
-        documents._Cost, "of", classmethod(lambda cls, *args: costed.append(1) or real(*args))
-    )
-    fixed = "{ cities(first: 5) { edges { node { name } } } }"
-    paged = "query ($n: Int) { cities(first: $n) { edges { node { name } } } }"
-
-    for _ in range(3):
-        documents.prepare_operation(schema.graphql_schema, fixed, None, None, limits=limits)
-    assert len(costed) == 1
-    for n in (1, 2, 3):
-        documents.prepare_operation(schema.graphql_schema, paged, None, {"n": n}, limits=limits)
-    assert len(costed) == 4
 
 
 # -- The worst documents are refused, the app's own are not ----------------------------------------

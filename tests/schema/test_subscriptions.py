@@ -21,27 +21,27 @@ from graphql_relay import to_global_id
 
 from backend.asgi import application
 from cities.models import OfficeMembership
+from core import channel_groups
 from events import realtime, services
 from events.models import Event
-from schema.core import groups
-from schema.core.group_hub import GroupHub
+from graphql_server.websocket.group_hub import GroupHub
 from schema.events import subscriptions
 from tests.conftest import bearer_for
 from tests.factories import MembershipFactory
-from tests.schema.test_websocket_protocol import (
+from tests.sockets import (
     HOST,
     PROTOCOL,
     assert_silent,
     complete_frame,
     disconnect,
     error_frame,
-    eventually,
     in_db,
     init,
     next_frame,
     receive,
     subscribe,
 )
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,8 +63,8 @@ subscription Posted($city: ID, $twinning: ID) {
 
 Status = Event.Status
 Category = Event.Category
-ANNOUNCED_GROUP = groups.group_name(groups.EVENTS_ANNOUNCED)
-ALL_ANNOUNCEMENTS_GROUP = groups.group_name(groups.ANNOUNCEMENTS_POSTED)
+ANNOUNCED_GROUP = channel_groups.group_name(channel_groups.EVENTS_ANNOUNCED)
+ALL_ANNOUNCEMENTS_GROUP = channel_groups.group_name(channel_groups.ANNOUNCEMENTS_POSTED)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ ALL_ANNOUNCEMENTS_GROUP = groups.group_name(groups.ANNOUNCEMENTS_POSTED)
 @pytest.fixture(autouse=True)
 async def database_thread():
     """The consumer's database work and ``in_db`` in one known thread, whose connections are
-    closed when the test ends (as in test_websocket_protocol)."""
+    closed when the test ends (as in tests/graphql_server/websocket/test_protocol.py)."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
     yield
@@ -331,7 +331,9 @@ async def test_event_announced_never_sends_a_draft(connected, joined, publisher,
     await in_db(services.update_event, publisher, created, {"title_en": "Still a draft, edited"})
     # Even a payload that names a draft is dropped by the subscriber's own read.
     facts = await in_db(realtime.event_facts, created)
-    await groups.broadcast(ANNOUNCED_GROUP, {"kind": "announced", "event": created.pk, **facts})
+    await channel_groups.broadcast(
+        ANNOUNCED_GROUP, {"kind": "announced", "event": created.pk, **facts}
+    )
     await in_db(services.announce_event, publisher, later)
 
     assert await receive(socket) == next_frame(
@@ -366,7 +368,7 @@ async def test_event_changed_sends_the_event_after_each_update_postponement_and_
         )
     )
     socket = await connected()
-    group = groups.group_name(groups.EVENT_CHANGES, id=event.pk)
+    group = channel_groups.group_name(channel_groups.EVENT_CHANGES, id=event.pk)
     await listen(socket, joined, "watch", EVENT_CHANGED, {"event": gid(event)}, group)
 
     await in_db(services.update_event, publisher, event, {"title_en": "Caspian jazz night"})
@@ -474,7 +476,7 @@ async def test_event_changed_stops_sending_an_event_the_viewer_may_no_longer_see
     editor = {"user": member, "office": offices["Aktau"], "role": OfficeMembership.Role.EDITOR}
     await in_db(lambda: MembershipFactory(**editor))
     socket = await connected(user=member)
-    group = groups.group_name(groups.EVENT_CHANGES, id=plan.pk)
+    group = channel_groups.group_name(channel_groups.EVENT_CHANGES, id=plan.pk)
     await listen(socket, joined, "watch", EVENT_CHANGED, {"event": gid(plan)}, group)
 
     def rename(title):
@@ -531,7 +533,7 @@ async def test_announcement_posted_filters_by_city_and_twinning(
     connected, joined, publisher, offices, pair, aktau
 ):
     one_city = await connected()
-    city_group = groups.group_name(groups.CITY_ANNOUNCEMENTS, id=aktau.pk)
+    city_group = channel_groups.group_name(channel_groups.CITY_ANNOUNCEMENTS, id=aktau.pk)
     await listen(one_city, joined, "aktau", ANNOUNCEMENT_POSTED, {"city": gid(aktau)}, city_group)
     twinning = await connected()
     await listen(
@@ -562,7 +564,7 @@ async def test_a_client_complete_stops_deliveries(
     connected, joined, discarded, publisher, offices, aktau
 ):
     socket = await connected()
-    city_group = groups.group_name(groups.CITY_ANNOUNCEMENTS, id=aktau.pk)
+    city_group = channel_groups.group_name(channel_groups.CITY_ANNOUNCEMENTS, id=aktau.pk)
     await listen(socket, joined, "aktau", ANNOUNCEMENT_POSTED, {"city": gid(aktau)}, city_group)
     await listen(socket, joined, "all", ANNOUNCEMENT_POSTED, None, ALL_ANNOUNCEMENTS_GROUP)
 

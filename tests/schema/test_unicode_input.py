@@ -29,7 +29,7 @@ from events.models import Event, StateChange
 from tests.conftest import bearer_for
 from tests.factories import CityOfficeFactory, EventFactory, MembershipFactory, UserFactory
 from tests.schema.test_publishing import valid_input
-from tests.schema.test_websocket_protocol import HOST, PROTOCOL, disconnect, in_db, receive
+from tests.sockets import HOST, PROTOCOL, disconnect, in_db, receive
 
 LONE = "\ud800"
 ERRORS = "errors { field code message }"
@@ -286,7 +286,7 @@ def test_the_admins_json_field_refuses_a_lone_surrogate(client, user_factory):
 @pytest.fixture
 async def database_thread():
     """The consumer's database work and ``in_db`` in one known thread, whose connections are
-    closed when the test ends (as in test_websocket_protocol)."""
+    closed when the test ends (as in tests/graphql_server/websocket/test_protocol.py)."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
     yield

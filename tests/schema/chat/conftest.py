@@ -17,7 +17,7 @@ from chat import presence
 from cities.models import OfficeMembership
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory, MembershipFactory
-from tests.schema.test_websocket_protocol import HOST, PROTOCOL, disconnect, in_db, init, receive
+from tests.sockets import HOST, PROTOCOL, disconnect, in_db, init, receive
 
 Role = OfficeMembership.Role
 
@@ -126,7 +126,7 @@ def send_as(gql, user, event, body, client_id="c-1", reply_to=None, query=SEND):
 @pytest.fixture
 async def database_thread():
     """The consumer's database work and ``in_db`` in one known thread, whose connections are
-    closed when the test ends (as in test_websocket_protocol)."""
+    closed when the test ends (as in tests/graphql_server/websocket/test_protocol.py)."""
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(max_workers=1))
     yield

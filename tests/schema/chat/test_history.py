@@ -9,8 +9,8 @@ from django.utils import timezone
 from chat import presence
 from core.integers import MAX_BIGINT
 from events.models import Event
+from graphql_server.errors import UserInputError
 from schema.chat.resolvers import cursor_of, seq_of
-from schema.core.errors import UserInputError
 from tests.factories import MembershipFactory
 
 from .conftest import Role, gid, minutes

@@ -8,20 +8,20 @@ import pytest
 from channels.layers import get_channel_layer
 
 from chat import presence
+from core import channel_groups
 from events.models import Event
 from schema.chat import subscriptions
-from schema.core import groups
-from tests.schema.test_websocket_protocol import (
+from tests.sockets import (
     assert_silent,
     complete_frame,
     disconnect,
     error_frame,
-    eventually,
     in_db,
     next_frame,
     receive,
     subscribe,
 )
+from tests.waiting import eventually
 
 from .conftest import MESSAGES, gid
 
@@ -89,11 +89,11 @@ async def test_connections_of_other_processes_count_and_a_dead_ones_expire(
     await watch(watcher, room)
     assert await receive(watcher) == count_frame("here", 0)
     store = presence.store()
-    group = groups.group_name(groups.EVENT_CHAT_PRESENCE, id=room.pk)
+    group = channel_groups.group_name(channel_groups.EVENT_CHAT_PRESENCE, id=room.pk)
 
     # Another process takes a lease for its connection, and says so.
     entered = await in_db(store.enter, room.pk, "specific.other-process!abc")
-    await groups.broadcast(group, {"count": entered.count, "version": entered.version})
+    await channel_groups.broadcast(group, {"count": entered.count, "version": entered.version})
     assert await receive(watcher) == count_frame("here", 1)
 
     # That process dies: nobody renews the lease; after it runs out the watcher's sweep ends
@@ -129,8 +129,8 @@ async def test_an_older_count_than_one_heard_is_ignored(connected, room, ada):
     version = (await in_db(presence.store().snapshot, room.pk)).version
 
     # A late broadcast from before (another process's, overtaken) says 0.
-    group = groups.group_name(groups.EVENT_CHAT_PRESENCE, id=room.pk)
-    await groups.broadcast(group, {"count": 0, "version": version - 1})
+    group = channel_groups.group_name(channel_groups.EVENT_CHAT_PRESENCE, id=room.pk)
+    await channel_groups.broadcast(group, {"count": 0, "version": version - 1})
 
     await assert_silent(watcher)
 

@@ -18,23 +18,23 @@ from chat import payload, services
 from chat.models import ChatMessage
 from chat.payload import MessageChange
 from cities.models import OfficeMembership
+from core import channel_groups
 from events import services as event_services
 from events.models import Event
 from schema.chat import resolvers, subscriptions
 from schema.chat.resolvers import cursor_of
-from schema.core import groups
 from tests.factories import MembershipFactory
-from tests.schema.test_websocket_protocol import (
+from tests.sockets import (
     assert_silent,
     complete_frame,
     disconnect,
     error_frame,
-    eventually,
     in_db,
     next_frame,
     receive,
     subscribe,
 )
+from tests.waiting import eventually
 
 from .conftest import MESSAGES, SEND, gid
 
@@ -164,7 +164,9 @@ async def test_a_subscriber_never_hears_another_events_chat(
     # Even a payload sent to this room's group that names another event is dropped.
     stray = await in_db(lambda: ChatMessage.objects.get(event=other_room))
     elsewhere = await in_db(encoded, stray, MessageChange.CREATED)
-    await groups.broadcast(groups.group_name(groups.EVENT_CHAT, id=room.pk), elsewhere)
+    await channel_groups.broadcast(
+        channel_groups.group_name(channel_groups.EVENT_CHAT, id=room.pk), elsewhere
+    )
     await say(ada, room, "Right room")
 
     assert await receive(socket) == chat_frame("chat", "CREATED", 1, "Right room")
@@ -180,7 +182,9 @@ async def test_a_payload_of_an_event_that_is_not_public_is_never_delivered(
     assert await receive(socket) == chat_frame("chat", "CREATED", 1, "Public")
 
     hidden = await in_db(lambda: encoded(first, MessageChange.EDITED, public=False))
-    await groups.broadcast(groups.group_name(groups.EVENT_CHAT, id=room.pk), hidden)
+    await channel_groups.broadcast(
+        channel_groups.group_name(channel_groups.EVENT_CHAT, id=room.pk), hidden
+    )
     await say(ada, room, "Still public")
 
     assert await receive(socket) == chat_frame("chat", "CREATED", 2, "Still public")
@@ -473,15 +477,15 @@ async def test_a_broadcast_that_overtakes_an_earlier_one_fills_the_gap_from_the_
             message_factory(event=room, author=ada, body="second"),
         ]
     )
-    group = groups.group_name(groups.EVENT_CHAT, id=room.pk)
+    group = channel_groups.group_name(channel_groups.EVENT_CHAT, id=room.pk)
     created = MessageChange.CREATED
 
-    await groups.broadcast(group, await in_db(encoded, second, created))
+    await channel_groups.broadcast(group, await in_db(encoded, second, created))
     assert await receive(socket) == chat_frame("chat", "CREATED", 1, "first")
     assert await receive(socket) == chat_frame("chat", "CREATED", 2, "second")
 
     # The late broadcast of the first is not sent again.
-    await groups.broadcast(group, await in_db(encoded, first, created))
+    await channel_groups.broadcast(group, await in_db(encoded, first, created))
     await assert_silent(socket)
 
 
@@ -492,7 +496,7 @@ async def test_an_update_overtaken_by_a_newer_one_is_dropped(
     await follow(socket, rooms_read, "chat", room, query=CHANGES)
     hello = await say(ada, room, "Hello")
     assert await receive(socket) == change_frame("chat", "CREATED", 1, "Hello")
-    group = groups.group_name(groups.EVENT_CHAT, id=room.pk)
+    group = channel_groups.group_name(channel_groups.EVENT_CHAT, id=room.pk)
     reactions = MessageChange.REACTIONS
 
     # Two reactions commit one after the other; their broadcasts arrive the other way round.
@@ -500,8 +504,8 @@ async def test_an_update_overtaken_by_a_newer_one_is_dropped(
     first = await in_db(encoded, hello, reactions)
     hello.reactions, hello.revision = {"🎉": 2}, 2
     second = await in_db(encoded, hello, reactions)
-    await groups.broadcast(group, second)
-    await groups.broadcast(group, first)
+    await channel_groups.broadcast(group, second)
+    await channel_groups.broadcast(group, first)
 
     assert await receive(socket) == change_frame(
         "chat", "REACTIONS", 1, "Hello", reactions=[("🎉", 2)]
@@ -513,7 +517,7 @@ async def test_a_replayed_message_is_not_followed_by_an_older_update_of_it(
     connected, rooms_read, room, ada, bob, monkeypatch
 ):
     hello = await say(ada, room, "Hello")
-    group = groups.group_name(groups.EVENT_CHAT, id=room.pk)
+    group = channel_groups.group_name(channel_groups.EVENT_CHAT, id=room.pk)
     original = resolvers.backlog
     stale = []
 
@@ -532,7 +536,7 @@ async def test_a_replayed_message_is_not_followed_by_an_older_update_of_it(
 
     await follow(socket, rooms_read, "chat", room, after=cursor_of(0), query=CHANGES_AFTER)
     await eventually(lambda: bool(stale))
-    await groups.broadcast(group, stale[0])
+    await channel_groups.broadcast(group, stale[0])
 
     assert await receive(socket) == change_frame(
         "chat", "CREATED", 1, "Hello", reactions=[("🎉", 2)]

@@ -1,0 +1,195 @@
+"""What the response cache may keep of a schema's reads, declared by the schema next to its types.
+
+The response cache (``response_cache``) keeps the whole answer of an anonymous query when every
+field it selects is a public read, and files it under the versions of the data those fields
+show (``core.data_versions``). It knows no schema: each type of the schema says, of each of its
+fields, which of three it is.
+
+- **Public**: the same for every viewer, showing the data of the type's ``areas`` and of the
+  type it returns, and of the field's own ``also_reads`` (a filter on another table, a list
+  read through another one). A field whose answer changes with the clock rather than with a
+  write (an upcoming list, which an event leaves when it starts) names its ``Clock``: a kept
+  answer lasts until the clock's next tick.
+- **The viewer's**: an operation selecting it is never kept (``me``, the viewer's RSVP).
+- **Not cached**: an operation selecting it is never kept either, for reads not worth keeping
+  or not versioned (a chat's history, a mutation's payload).
+
+A type declares its public fields one by one, so that a field added later is not kept before
+its author has said what it reads: ``tests/schema/test_caching.py`` fails while any field
+of the schema is not declared. A type that is wholly the viewer's, or wholly not cached, may
+say so for every field at once (``ALL_FIELDS``). Several declarations may share a type (each
+domain declares its own fields of ``Query``), never a field.
+
+The declarations are attached to the schema's graphql-core types and fields, in their
+``extensions``, by ``declare_cache_policies``; the response cache reads them there.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from django.core.exceptions import ImproperlyConfigured
+from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema
+
+__all__ = [
+    "ALL_FIELDS",
+    "Caching",
+    "Clock",
+    "FieldPolicy",
+    "TypePolicy",
+    "cache_policy",
+    "declare_cache_policies",
+    "field_policy",
+    "type_areas",
+    "unclassified",
+]
+
+EXTENSION = "response_cache"
+# Every field of a type, present and future: for types wholly the viewer's or not cached.
+ALL_FIELDS = "__all__"
+
+
+class Caching(Enum):
+    PUBLIC = "public"
+    VIEWER = "viewer"
+    NOT_CACHED = "not cached"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Reads that change with time rather than with a write. ``next_tick(since)`` is the first
+    moment after ``since`` when they change by themselves (None: none is known), given by the
+    schema, which asks its domain."""
+
+    name: str
+    next_tick: Callable[[datetime.datetime], datetime.datetime | None] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class FieldPolicy:
+    """How the response cache treats one field: see the module."""
+
+    caching: Caching
+    areas: frozenset[str] = frozenset()
+    clock: Clock | None = None
+
+
+@dataclass(frozen=True)
+class TypePolicy:
+    """The declared fields of one type (by GraphQL name): the data ``areas`` its fields show,
+    each field's policy, and ``every_field``, the policy of all of them at once."""
+
+    type_name: str
+    areas: frozenset[str] = frozenset()
+    fields: Mapping[str, FieldPolicy] = field(default_factory=dict)
+    every_field: FieldPolicy | None = None
+
+
+def _type_name(type_) -> str:
+    """The GraphQL name of a graphene type, or the name itself."""
+    if isinstance(type_, str):
+        return type_
+    return type_._meta.name
+
+
+def cache_policy(
+    type_,
+    *,
+    areas: Iterable[str] = (),
+    public: Iterable[str] = (),
+    also_reads: Mapping[str, Iterable[str]] | None = None,
+    clocks: Mapping[str, Clock] | None = None,
+    viewer: Iterable[str] | str = (),
+    not_cached: Iterable[str] | str = (),
+) -> TypePolicy:
+    """The declaration of ``type_``'s fields (a graphene type, or a type's GraphQL name such as
+    ``"Query"``), fields named as the schema names them (``startsAt``).
+
+    ``public`` fields show the type's ``areas`` and what they return; ``also_reads`` and
+    ``clocks`` add, for some of them, the other areas they read and the clock they follow.
+    ``viewer`` and ``not_cached`` name the others, or are ``ALL_FIELDS``."""
+    name = _type_name(type_)
+    if public == ALL_FIELDS:
+        raise ImproperlyConfigured(
+            f"{name}: name public fields one by one, so that a new field is not kept before "
+            "its author has said what it reads."
+        )
+    public = tuple(public)
+    also_reads = {key: frozenset(value) for key, value in (also_reads or {}).items()}
+    clocks = dict(clocks or {})
+    if stray := (also_reads.keys() | clocks.keys()) - set(public):
+        raise ImproperlyConfigured(f"{name}: {sorted(stray)} read more but are not public.")
+    fields = {
+        field_name: FieldPolicy(
+            Caching.PUBLIC, also_reads.get(field_name, frozenset()), clocks.get(field_name)
+        )
+        for field_name in public
+    }
+    every_field = None
+    for names, caching in ((viewer, Caching.VIEWER), (not_cached, Caching.NOT_CACHED)):
+        if names == ALL_FIELDS:
+            every_field = FieldPolicy(caching)
+            continue
+        for field_name in names:
+            if field_name in fields:
+                raise ImproperlyConfigured(f"{name}.{field_name} is declared twice.")
+            fields[field_name] = FieldPolicy(caching)
+    if every_field is not None and fields:
+        raise ImproperlyConfigured(f"{name}: ALL_FIELDS leaves no field to name.")
+    return TypePolicy(name, frozenset(areas), fields, every_field)
+
+
+def declare_cache_policies(schema: GraphQLSchema, policies: Iterable[TypePolicy]) -> None:
+    """Attach ``policies`` to the types and fields of ``schema``; ImproperlyConfigured when one
+    names a type or a field the schema does not have, or declares a field twice."""
+    declared: dict[str, tuple[frozenset[str], dict[str, FieldPolicy]]] = {}
+    for policy in policies:
+        type_ = schema.type_map.get(policy.type_name)
+        if not isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
+            raise ImproperlyConfigured(
+                f"Cache policy declared for {policy.type_name}, which is no object type of "
+                "the schema."
+            )
+        areas, fields = declared.get(policy.type_name, (frozenset(), {}))
+        own = dict(policy.fields)
+        if policy.every_field is not None:
+            own.update(dict.fromkeys(type_.fields, policy.every_field))
+        if unknown := own.keys() - type_.fields.keys():
+            raise ImproperlyConfigured(
+                f"Cache policy declared for fields of {policy.type_name} that do not exist: "
+                f"{sorted(unknown)}"
+            )
+        if twice := own.keys() & fields.keys():
+            raise ImproperlyConfigured(
+                f"Cache policy declared twice for {policy.type_name}: {sorted(twice)}"
+            )
+        declared[policy.type_name] = (areas | policy.areas, {**fields, **own})
+    for type_name, (areas, fields) in declared.items():
+        type_ = schema.type_map[type_name]
+        type_.extensions = {**(type_.extensions or {}), EXTENSION: areas}
+        for field_name, policy in fields.items():
+            definition = type_.fields[field_name]
+            definition.extensions = {**(definition.extensions or {}), EXTENSION: policy}
+
+
+def field_policy(definition) -> FieldPolicy | None:
+    """The declared policy of a graphql-core field, None when it has none (not kept)."""
+    return (getattr(definition, "extensions", None) or {}).get(EXTENSION)
+
+
+def type_areas(type_) -> frozenset[str]:
+    """The data areas a graphql-core type's fields show (none when not declared)."""
+    return (getattr(type_, "extensions", None) or {}).get(EXTENSION, frozenset())
+
+
+def unclassified(schema: GraphQLSchema) -> list[str]:
+    """``Type.field`` of every field of the schema's object types and interfaces that has no
+    declared policy."""
+    return sorted(
+        f"{name}.{field_name}"
+        for name, type_ in schema.type_map.items()
+        if not name.startswith("__") and isinstance(type_, GraphQLObjectType | GraphQLInterfaceType)
+        for field_name, definition in type_.fields.items()
+        if field_policy(definition) is None
+    )

@@ -1,0 +1,2 @@
+"""GraphQL over HTTP: the view (``view``), the specification's rules (``protocol``) and
+automatic persisted queries (``persisted_queries``)."""

@@ -1,0 +1,262 @@
+"""Whole responses of public reads, kept for anonymous viewers and served without executing.
+
+Most traffic is anonymous people opening the same lists (in this project: the events feed,
+cities, twinnings) in one of a few languages. Such a response depends only on the operation,
+its variables, the language and the public data it shows, so it can be kept as the bytes
+sent, and the next identical request answered with them: no parsing, validation or
+execution, no SQL.
+
+**What is kept.** A query by an anonymous viewer whose every selected field the schema
+declares public (``cache_policy``, next to its types) and whose answer has no errors. A
+signed-in request is never answered from the cache nor stored in it. Fields that depend on
+the viewer make the whole operation bypass the cache, and so does any field declared not
+cached or not declared at all. What a public read may show an anonymous viewer is the
+schema's business: it declares public only what is the same for every anonymous viewer.
+
+**The key** is the SHA-256 of the schema's own hash, the document's hash, the variables as
+canonical JSON, the operation name, the language, and the version of every area of public data
+the operation reads (:mod:`core.data_versions`). A change to an area bumps its version, so
+every response that read it becomes unreachable at once, in every process; responses that did
+not read it stay. Which areas an operation reads comes from the types and fields it selects,
+as the schema declares them.
+
+**Time.** Some reads change with the clock rather than with a write (an upcoming list, which
+an event leaves when it starts): the schema gives their fields a ``Clock``, and a response
+reading them is kept only until its next tick. Everything else is kept for
+``RESPONSE_CACHE_SECONDS`` at most (0 turns the cache off).
+
+**Where.** Django's default cache: Redis in production, shared by every process, and local
+memory in the embedded default. A cache that fails is skipped: the request is executed.
+
+The HTTP view calls :func:`lookup` once the document has passed its checks (a document it has
+seen is neither parsed nor validated again, see ``documents.load_document``) and before
+anything runs, and :func:`store` with the encoded response after executing a miss. Which
+fields an operation selects is worked out once per document, schema and process, from the
+parsed document, and remembered by the document's hash.
+"""
+
+import datetime
+import hashlib
+import json
+import logging
+import math
+import weakref
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+from graphql import (
+    BREAK,
+    DocumentNode,
+    GraphQLSchema,
+    OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    get_named_type,
+    parse,
+    print_schema,
+    visit,
+)
+
+from core import data_versions
+from core.shared_cache import shared_cache
+
+from .cache_policy import Caching, Clock, field_policy, type_areas
+from .documents import document_hash
+
+logger = logging.getLogger(__name__)
+
+# Documents whose policy a process remembers; more are analysed again when seen.
+MAX_POLICIES = 2_000
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Whether a document's responses may be kept, what data they read, and their clocks."""
+
+    cacheable: bool
+    areas: frozenset[str] = frozenset()
+    clocks: frozenset[Clock] = frozenset()
+    reason: str = ""
+
+
+@dataclass
+class Lookup:
+    """The outcome of :func:`lookup`: the kept response if there is one, and what
+    :func:`store` needs to keep the response of a miss under the versions read before it was
+    executed."""
+
+    response: bytes | None = None
+    storable: bool = False
+    schema_hash: str = ""
+    document_hash: str = ""
+    variables: dict | None = None
+    operation_name: str | None = None
+    language: str = ""
+    versions: dict[str, int] = field(default_factory=dict)
+    policy: Policy | None = None
+    looked_up_at: datetime.datetime | None = None
+
+
+# Policies by (schema's hash, document's hash).
+_policies: dict[tuple[str, str], Policy] = {}
+# The hash of each schema served, worked out once.
+_schema_hashes: weakref.WeakKeyDictionary[GraphQLSchema, str] = weakref.WeakKeyDictionary()
+
+
+def enabled() -> bool:
+    return settings.RESPONSE_CACHE_SECONDS > 0
+
+
+def lookup(
+    schema: GraphQLSchema, document_hash: str, variables, operation_name, language: str, viewer
+) -> Lookup:
+    """The kept response of this operation of ``schema`` for this viewer, if any.
+
+    Costs one round trip to the cache for the versions, and one more for the response when
+    the document is known to be cacheable. A miss that may be stored carries the versions
+    read now, before the operation is executed (see :func:`store`)."""
+    if not enabled() or viewer.is_authenticated:
+        return Lookup()
+    schema_hash = _schema_hash(schema)
+    policy = _policies.get((schema_hash, document_hash))
+    if policy is not None and not policy.cacheable:
+        return Lookup()
+    read = Lookup(
+        storable=True,
+        schema_hash=schema_hash,
+        document_hash=document_hash,
+        variables=variables,
+        operation_name=operation_name,
+        language=language,
+        policy=policy,
+        looked_up_at=timezone.now(),
+    )
+    try:
+        # A document seen for the first time: every area, as its policy is not known yet.
+        read.versions = data_versions.current(policy.areas if policy else data_versions.AREAS)
+        if policy is not None:
+            read.response = shared_cache().get(_key(read, policy))
+    except Exception:
+        logger.warning("Response cache unavailable; executing.", exc_info=True)
+        return Lookup()
+    return read
+
+
+def store(read: Lookup, schema: GraphQLSchema, document: DocumentNode, response: bytes) -> bool:
+    """Keep ``response`` (the encoded answer of a miss, without errors, to ``document``)
+    when its operation may be kept; whether it was."""
+    if not read.storable:
+        return False
+    policy = read.policy or policy_for(read.document_hash, schema, document)
+    if not policy.cacheable:
+        return False
+    try:
+        timeout = _timeout(policy, read.looked_up_at)
+        if timeout > 0:
+            shared_cache().set(_key(read, policy), response, timeout)
+            return True
+    except Exception:
+        logger.warning("Response cache unavailable; not storing.", exc_info=True)
+    return False
+
+
+def policy_for(document_hash: str, schema: GraphQLSchema, document: DocumentNode) -> Policy:
+    """The document's policy, analysed once per process and schema."""
+    key = (_schema_hash(schema), document_hash)
+    policy = _policies.get(key)
+    if policy is None:
+        policy = analyse(schema, document)
+        if len(_policies) >= MAX_POLICIES:
+            _policies.clear()
+        _policies[key] = policy
+    return policy
+
+
+def analyse(schema: GraphQLSchema, document: DocumentNode | str) -> Policy:
+    """Whether responses to ``document`` (valid, parsed or not) may be kept, and what they
+    read, from every field of every operation and fragment in it (a document with a mutation
+    is never kept, even when the operation asked for is its query)."""
+    if isinstance(document, str):
+        document = parse(document)
+    reads = _Reads(TypeInfo(schema))
+    visit(document, TypeInfoVisitor(reads.type_info, reads))
+    if reads.reason:
+        return Policy(False, reason=reads.reason)
+    return Policy(True, frozenset(reads.areas), frozenset(reads.clocks))
+
+
+class _Reads(Visitor):
+    """Collects the areas and clocks of the fields a document selects, or why it may not be
+    kept."""
+
+    def __init__(self, type_info: TypeInfo):
+        super().__init__()
+        self.type_info = type_info
+        self.areas: set[str] = set()
+        self.clocks: set[Clock] = set()
+        self.reason = ""
+
+    def refuse(self, reason: str):
+        """Stop at the first reason not to keep the responses."""
+        self.reason = reason
+        return BREAK
+
+    def enter_operation_definition(self, node, *_):
+        if node.operation != OperationType.QUERY:
+            return self.refuse(f"a {node.operation.value}")
+        return None
+
+    def enter_field(self, node, *_):
+        parent = self.type_info.get_parent_type()
+        definition = self.type_info.get_field_def()
+        name = node.name.value
+        if parent is None or definition is None:
+            return self.refuse(f"unknown field {name}")
+        if name.startswith("__") or parent.name.startswith("__"):
+            return None  # introspection and __typename: the schema's, whose hash is in the key
+        policy = field_policy(definition)
+        if policy is not None and policy.caching is Caching.VIEWER:
+            return self.refuse(f"{parent.name}.{name} depends on the viewer")
+        if policy is None or policy.caching is not Caching.PUBLIC:
+            return self.refuse(f"{parent.name}.{name} is not a public read")
+        returned = get_named_type(self.type_info.get_type())
+        self.areas |= type_areas(parent) | policy.areas | type_areas(returned)
+        if policy.clock is not None:
+            self.clocks.add(policy.clock)
+        return None
+
+
+def _schema_hash(schema: GraphQLSchema) -> str:
+    """A hash of the schema served, so that a deploy changing it makes old responses
+    unreachable."""
+    digest = _schema_hashes.get(schema)
+    if digest is None:
+        digest = _schema_hashes[schema] = document_hash(print_schema(schema))[:16]
+    return digest
+
+
+def _key(read: Lookup, policy: Policy) -> str:
+    parts = [
+        read.schema_hash,
+        read.document_hash,
+        json.dumps(read.variables or {}, sort_keys=True, separators=(",", ":")),
+        read.operation_name or "",
+        read.language,
+        *(f"{area}={read.versions[area]}" for area in sorted(policy.areas)),
+    ]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"response:{digest}"
+
+
+def _timeout(policy: Policy, since: datetime.datetime) -> int:
+    """Seconds a response may be kept: the setting, or less, until its clocks next tick after
+    ``since`` (when it was looked up, so before it was computed)."""
+    timeout = settings.RESPONSE_CACHE_SECONDS
+    now = timezone.now()
+    for clock in policy.clocks:
+        moment = clock.next_tick(since)
+        if moment is not None:
+            timeout = min(timeout, math.floor((moment - now).total_seconds()))
+    return timeout
