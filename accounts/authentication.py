@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from core.channel_groups import USER_ACCOUNT, group_name
 
+from . import firebase
 from .error_codes import AccountErrorCode
 from .tokens import AccessTokenError, user_for_access_token
 
@@ -44,8 +45,6 @@ def authenticate_token(token: str):
     except jwt.InvalidTokenError as error:
         raise AuthenticationError(AccountErrorCode.INVALID_TOKEN, "Malformed token.") from error
     if algorithm == "RS256":
-        from . import firebase
-
         try:
             return firebase.authenticate(token)
         except firebase.FirebaseAuthError as error:

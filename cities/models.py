@@ -10,6 +10,7 @@ from text_unidecode import unidecode
 from accounts.realtime import AccountChange, accounts_changed
 from core.folding import fold
 from core.i18n import LANGUAGE_CODES, TranslatedField, column
+from core.search import matching
 from core.validators import (
     latitude_validators,
     longitude_validators,
@@ -30,8 +31,6 @@ def search_document(*texts: str) -> str:
 class CityQuerySet(models.QuerySet):
     def search(self, text: str):
         """Cities whose name in any language contains ``text``, ignoring case and accents."""
-        from core.search import matching
-
         return matching(self, text)
 
 

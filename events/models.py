@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from cities.geo import bounding_box, distance_km
 from cities.models import City, CityOffice, Twinning, search_document
+from cities.permissions import office_roles
 from core.error_codes import CommonErrorCode
 from core.i18n import LANGUAGE_CODES, TranslatedField, column
 from core.search import matching
@@ -36,8 +37,6 @@ class EventQuerySet(models.QuerySet):
     def visible_to(self, user):
         """What ``user`` may read: public events, plus the drafts of the offices they work
         for (as organiser, or as a co-host invited or accepted). Superusers read everything."""
-        from cities.permissions import office_roles
-
         if user is not None and user.is_authenticated and user.is_superuser:
             return self.all()
         offices = list(office_roles(user))

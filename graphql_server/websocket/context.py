@@ -1,13 +1,13 @@
 """What an operation over the socket sees and holds: its context (``info.context``), the
 streams of the groups its subscription listens to, and the watch of the account's news.
 
-Each holds the connection it belongs to (``consumer.GraphQLWebsocketConsumer``) and tells it
-what it hears.
+Each holds the connection it belongs to (``consumer.GraphQLWebsocketConsumer``, seen here as
+the :class:`Connection` it is to them) and tells it what it hears.
 """
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -18,12 +18,29 @@ from graphql import GraphQLError
 
 from .protocol import LIVE_UPDATES_UNAVAILABLE, CloseCode, WebsocketErrorCode
 
-if TYPE_CHECKING:
-    from .consumer import GraphQLWebsocketConsumer
-
 # Payloads a listening operation has not sent on yet; past this the client is not keeping up,
 # and its subscription ends with TOO_MANY_EVENTS rather than silently losing events.
 LISTEN_QUEUE_SIZE = 100
+
+
+class Connection(Protocol):
+    """What the objects here take from the socket's consumer."""
+
+    user: Any
+    request_id: str | None
+    meta: dict[str, str]
+    language: str
+    scope: dict
+    connection_id: str
+    account_check: asyncio.Task | None
+
+    async def join_group(self, stream: "GroupStream") -> None: ...
+
+    def close_soon(self, code: int, reason: str) -> None: ...
+
+    def account_news(self) -> None: ...
+
+    def account_watch_lost(self, watch: "AccountWatch") -> None: ...
 
 
 @dataclass(eq=False)
@@ -45,7 +62,7 @@ class GroupStream:
     ``join()``) and leaves it when the operation ends, whatever the resolver does.
     """
 
-    def __init__(self, consumer: "GraphQLWebsocketConsumer", group: str):
+    def __init__(self, consumer: Connection, group: str):
         self.group = group
         self._consumer = consumer
         self._queue: asyncio.Queue = asyncio.Queue(maxsize=LISTEN_QUEUE_SIZE)
@@ -94,7 +111,7 @@ class AccountWatch:
 
     __slots__ = ("_consumer", "group")
 
-    def __init__(self, consumer: "GraphQLWebsocketConsumer", group: str):
+    def __init__(self, consumer: Connection, group: str):
         self.group = group
         self._consumer = consumer
 
@@ -120,7 +137,7 @@ class WebsocketContext:
     subscription gets a fresh one again whenever news of the account comes.
     """
 
-    def __init__(self, consumer: "GraphQLWebsocketConsumer", operation: Operation):
+    def __init__(self, consumer: Connection, operation: Operation):
         self.user = consumer.user
         self.request_id = consumer.request_id
         self.META = consumer.meta
