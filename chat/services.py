@@ -25,6 +25,7 @@ from events.permissions import require
 from . import realtime
 from .error_codes import ChatErrorCode
 from .models import ChatMessage, ChatMute, ChatReaction, ChatReport, ChatRoom
+from .payload import MessageChange
 from .permissions import can_moderate_chat
 
 Status = Event.Status
@@ -185,7 +186,7 @@ def send_message(user, event: Event, body: str, client_id: str, reply_to=None) -
         client_id=client_id,
         reply_to=reply_to,
     )
-    realtime.message_created(message)
+    realtime.message_changed(message, MessageChange.CREATED)
     return message
 
 
@@ -222,7 +223,7 @@ def edit_message(user, message: ChatMessage, body: str) -> ChatMessage:
     message.body, message.edited_at = body, now
     message.revision += 1
     message.save(update_fields=["body", "edited_at", "revision"])
-    realtime.message_edited(message)
+    realtime.message_changed(message, MessageChange.EDITED)
     return message
 
 
@@ -249,7 +250,7 @@ def delete_message(user, message: ChatMessage) -> ChatMessage:
     ChatReport.objects.filter(message=message, status=ChatReport.Status.OPEN).update(
         status=ChatReport.Status.MESSAGE_DELETED, resolved_by=user, resolved_at=now
     )
-    realtime.message_deleted(message)
+    realtime.message_changed(message, MessageChange.DELETED)
     return message
 
 
@@ -290,7 +291,7 @@ def toggle_reaction(user, message: ChatMessage, emoji: str) -> ChatMessage:
     message.reactions = {key: count for key, count in counts.items() if count > 0}
     message.revision += 1
     message.save(update_fields=["reactions", "revision"])
-    realtime.reactions_changed(message)
+    realtime.message_changed(message, MessageChange.REACTIONS)
     return message
 
 
