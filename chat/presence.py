@@ -46,6 +46,9 @@ def lease_seconds() -> float:
 class MemoryPresence:
     """Leases in this process's memory: the embedded default, where one process serves all."""
 
+    # What ``now`` is when not given (seconds since the epoch): tests may run it ahead.
+    clock = staticmethod(time.time)
+
     def __init__(self):
         self._lock = threading.Lock()
         self._rooms: dict[int, dict[str, float]] = defaultdict(dict)
@@ -63,35 +66,35 @@ class MemoryPresence:
         return Snapshot(len(self._rooms[room]), self._versions[room])
 
     def enter(self, room: int, member: str, now: float | None = None) -> Snapshot:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             self._expire(room, now)
             self._rooms[room][member] = now + lease_seconds()
             return self._changed(room)
 
     def leave(self, room: int, member: str, now: float | None = None) -> Snapshot:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             self._rooms[room].pop(member, None)
             self._expire(room, now)
             return self._changed(room)
 
     def renew(self, room: int, members, now: float | None = None) -> None:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             for member in members:
                 self._rooms[room][member] = now + lease_seconds()
 
     def sweep(self, room: int, now: float | None = None) -> tuple[Snapshot, bool]:
         """End the leases that ran out; the snapshot after, and whether any did."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             if self._expire(room, now):
                 return self._changed(room), True
             return Snapshot(len(self._rooms[room]), self._versions[room]), False
 
     def snapshot(self, room: int, now: float | None = None) -> Snapshot:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         with self._lock:
             count = sum(1 for until in self._rooms[room].values() if until > now)
             return Snapshot(count, self._versions[room])
@@ -110,6 +113,8 @@ class RedisPresence:
     """Leases in Redis, shared by every server process (see the module's docstring)."""
 
     PREFIX = "twinning:chat:presence"
+    # What ``now`` is when not given (seconds since the epoch): tests may run it ahead.
+    clock = staticmethod(time.time)
 
     def __init__(self, url: str):
         import redis
@@ -124,7 +129,7 @@ class RedisPresence:
     def _write(self, room: int, change, now: float | None) -> Snapshot | None:
         """Apply ``change(pipeline, key, now)``, drop ended leases, bump the version; all in one
         MULTI, so the count and version returned belong together."""
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         key, version = self._keys(room)
         try:
             pipe = self.client.pipeline(transaction=True)
@@ -150,7 +155,7 @@ class RedisPresence:
         return self._write(room, lambda pipe, key, now: pipe.zrem(key, member), now)
 
     def renew(self, room: int, members, now: float | None = None) -> None:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         key, _ = self._keys(room)
         until = now + lease_seconds()
         try:
@@ -162,7 +167,7 @@ class RedisPresence:
             logger.warning("Chat presence of room %s not renewed.", room, exc_info=True)
 
     def sweep(self, room: int, now: float | None = None) -> tuple[Snapshot, bool]:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         key, _ = self._keys(room)
         try:
             ended = self.client.zremrangebyscore(key, "-inf", now)
@@ -176,7 +181,7 @@ class RedisPresence:
         return self.snapshot(room, now), False
 
     def snapshot(self, room: int, now: float | None = None) -> Snapshot:
-        now = time.time() if now is None else now
+        now = self.clock() if now is None else now
         key, version = self._keys(room)
         try:
             pipe = self.client.pipeline(transaction=True)

@@ -2,7 +2,8 @@
 
 Tests never sleep for a fixed time: they wait for the condition itself, polling it, up to a
 timeout that is generous for a busy machine and only reached when the test is failing. "Nothing
-arrives" is checked with a sentinel sent after it, never with a short silence.
+arrives" is checked with a sentinel sent after it, never with a short silence
+(``tests.sentinels``).
 """
 
 import asyncio

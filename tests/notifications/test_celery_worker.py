@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -205,15 +204,23 @@ class Worker:
         return self.log_path.read_text(errors="replace")
 
     def wait_for(self, condition, what: str, timeout: float) -> None:
-        """Poll ``condition`` until it holds; fail with the worker's output and the deliveries'
-        state if it does not within ``timeout`` seconds, or as soon as the worker exits."""
-        deadline = time.monotonic() + timeout
-        while not condition():
+        """Wait until ``condition`` holds (``eventually_sync``); fail with the worker's output
+        and the deliveries' state if it does not within ``timeout`` seconds, or as soon as the
+        worker exits."""
+
+        def met_while_the_worker_runs() -> bool:
+            if condition():
+                return True
             if self.process.poll() is not None:
                 self._fail(f"The worker exited ({self.process.returncode}) waiting for {what}.")
-            if time.monotonic() > deadline:
-                self._fail(f"Waited {timeout} s for {what}.")
-            time.sleep(0.1)
+            return False
+
+        try:
+            eventually_sync(met_while_the_worker_runs, timeout=timeout)
+            return
+        except TimeoutError:
+            pass
+        self._fail(f"Waited {timeout} s for {what}.")
 
     def _fail(self, message: str) -> None:
         # A send that failed is retried later, not logged by the worker: its reason is here.

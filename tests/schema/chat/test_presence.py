@@ -1,8 +1,14 @@
 """chatPresence over the websocket, frame by frame, and Event.chatRoom.presentCount: counts that
 go up and down with the connections following a room, across processes sharing the store, and
-that forget a dead process's connections when their leases run out."""
+that forget a dead process's connections when their leases run out.
 
-import asyncio
+Leases run out by the presence store's clock, which these tests hold still and move on
+themselves: a lease ends when the test says so, not after a wait. That nothing arrives is
+proved with a later change of the count as sentinel (``tests.sentinels``).
+"""
+
+import time
+from types import SimpleNamespace
 
 import pytest
 from channels.layers import get_channel_layer
@@ -11,8 +17,8 @@ from chat import presence
 from core import channel_groups
 from events.models import Event
 from schema.chat import subscriptions
+from tests.sentinels import SENTINEL_SECONDS, nothing_before
 from tests.sockets import (
-    assert_silent,
     complete_frame,
     disconnect,
     error_frame,
@@ -42,8 +48,75 @@ async def enter(socket, event, operation_id):
     await subscribe(socket, operation_id, MESSAGES, {"event": gid(event)})
 
 
+@pytest.fixture
+def held(monkeypatch):
+    """What this process's connections did in rooms, in order: ``("enter", room)`` when a
+    chatMessages subscription took its hold on the room (``chat.presence.holds``), ``("leave",
+    room)`` when it let go."""
+    done = []
+
+    def recorded(action):
+        original = getattr(presence.holds, action)
+
+        def record(room, member):
+            snapshot = original(room, member)
+            done.append((action, room))
+            return snapshot
+
+        return record
+
+    for action in ("enter", "leave"):
+        monkeypatch.setattr(presence.holds, action, recorded(action))
+    return done
+
+
+class StoppedClock:
+    """A clock that shows the same time until moved on."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The presence store's clock, stopped at the time the test starts."""
+    stopped = StoppedClock(time.time())
+    monkeypatch.setattr(presence.store(), "clock", stopped)
+    return stopped
+
+
+@pytest.fixture
+def lease_work(monkeypatch, clock):
+    """The store's times of the process's lease renewals (``renewed``) and of the watchers'
+    sweeps (``swept``), by the stopped clock."""
+    store = presence.store()
+    work = SimpleNamespace(renewed=[], swept=[])
+    renew, sweep = store.renew, store.sweep
+
+    def renewing(room, members, now=None):
+        now = clock() if now is None else now
+        renew(room, members, now)
+        work.renewed.append(now)
+
+    def sweeping(room, now=None):
+        now = clock() if now is None else now
+        result = sweep(room, now)
+        work.swept.append(now)
+        return result
+
+    monkeypatch.setattr(store, "renew", renewing)
+    monkeypatch.setattr(store, "sweep", sweeping)
+    return work
+
+
 async def test_the_count_goes_up_and_down_with_the_connections_in_the_room(
-    connected, room, other_room, ada, bob
+    connected, held, room, other_room, ada, bob
 ):
     watcher = await connected()
     await watch(watcher, room)
@@ -55,19 +128,26 @@ async def test_the_count_goes_up_and_down_with_the_connections_in_the_room(
     await enter(second, room, "chat")
     assert await receive(watcher) == count_frame("here", 2)
 
-    # A second subscription on the same connection, and one to another room, change nothing.
+    # A second subscription on the same connection, and one to another room, change nothing:
+    # another connection leaving is the next count heard.
     await enter(first, room, "again")
     await enter(first, other_room, "elsewhere")
-    await assert_silent(watcher)
+    await eventually(lambda: held.count(("enter", room.pk)) == 3)
+    await eventually(lambda: ("enter", other_room.pk) in held)
+    await nothing_before(disconnect(second), {watcher: count_frame("here", 1)})
+    # Nor does that second subscription ending: another connection coming in is the next count.
     await first.send_json_to(complete_frame("again"))
-    await assert_silent(watcher)
+    await eventually(lambda: held.count(("leave", room.pk)) == 2)
+    third = await connected()
+    await nothing_before(enter(third, room, "chat"), {watcher: count_frame("here", 2)})
 
     # The connection leaves with its last subscription to the room, and with its socket.
     await first.send_json_to(complete_frame("chat"))
     assert await receive(watcher) == count_frame("here", 1)
-    await disconnect(second)
+    await disconnect(third)
     assert await receive(watcher) == count_frame("here", 0)
-    await assert_silent(watcher)
+    # Each change told once: the next connection in is the next count.
+    await nothing_before(enter(await connected(), room, "chat"), {watcher: count_frame("here", 1)})
 
 
 async def test_the_count_at_subscribe_includes_those_already_there(connected, room, ada):
@@ -82,7 +162,7 @@ async def test_the_count_at_subscribe_includes_those_already_there(connected, ro
 
 
 async def test_connections_of_other_processes_count_and_a_dead_ones_expire(
-    connected, room, settings
+    connected, room, settings, clock
 ):
     settings.CHAT_PRESENCE_LEASE_SECONDS = 1
     watcher = await connected()
@@ -96,15 +176,17 @@ async def test_connections_of_other_processes_count_and_a_dead_ones_expire(
     await channel_groups.broadcast(group, {"count": entered.count, "version": entered.version})
     assert await receive(watcher) == count_frame("here", 1)
 
-    # That process dies: nobody renews the lease; after it runs out the watcher's sweep ends
-    # it and tells everyone.
-    await asyncio.sleep(1.2)
-    assert await receive(watcher) == count_frame("here", 0)
+    # That process dies: nobody renews the lease; once it has run out the watcher's next sweep
+    # (every third of a lease) ends it and tells everyone.
+    clock.advance(1)
+    assert await watcher.receive_json_from(timeout=SENTINEL_SECONDS) == count_frame("here", 0)
     assert (await in_db(store.snapshot, room.pk)).count == 0
 
 
-async def test_a_subscriber_keeps_its_lease_while_it_lives(connected, room, ada, settings):
-    settings.CHAT_PRESENCE_LEASE_SECONDS = 1
+async def test_a_subscriber_keeps_its_lease_while_it_lives(
+    connected, room, ada, bob, settings, clock, lease_work
+):
+    settings.CHAT_PRESENCE_LEASE_SECONDS = lease = 0.6
     present = await connected(user=ada)
     await enter(present, room, "chat")
     watcher = await connected()
@@ -112,14 +194,19 @@ async def test_a_subscriber_keeps_its_lease_while_it_lives(connected, room, ada,
     await watch(watcher, room)
     assert await receive(watcher) == count_frame("here", 1)
 
-    # Two and a half leases long, with the watcher sweeping all along: renewed, never ended.
-    await asyncio.sleep(2.5)
+    # Two and a half leases go by, the watcher sweeping all along: at each step (shorter than
+    # a lease) the process renews and the watcher sweeps before time moves on.
+    for _ in range(3):
+        clock.advance(0.9 * lease)
+        await eventually(lambda: clock.now in lease_work.renewed and clock.now in lease_work.swept)
 
-    await assert_silent(watcher)
-    assert presence.present_count(room.pk) == 1
+    # Renewed, never ended: one more connection coming in is the next count heard.
+    another = await connected(user=bob)
+    await nothing_before(enter(another, room, "chat"), {watcher: count_frame("here", 2)})
+    assert presence.present_count(room.pk) == 2
 
 
-async def test_an_older_count_than_one_heard_is_ignored(connected, room, ada):
+async def test_an_older_count_than_one_heard_is_ignored(connected, room, ada, bob):
     watcher = await connected()
     await watch(watcher, room)
     assert await receive(watcher) == count_frame("here", 0)
@@ -132,7 +219,9 @@ async def test_an_older_count_than_one_heard_is_ignored(connected, room, ada):
     group = channel_groups.group_name(channel_groups.EVENT_CHAT_PRESENCE, id=room.pk)
     await channel_groups.broadcast(group, {"count": 0, "version": version - 1})
 
-    await assert_silent(watcher)
+    # One more connection coming in is the next count heard.
+    another = await connected(user=bob)
+    await nothing_before(enter(another, room, "chat"), {watcher: count_frame("here", 2)})
 
 
 async def test_watching_a_draft_is_refused(connected, event_factory):
@@ -160,11 +249,14 @@ async def test_a_burst_of_changes_is_told_once_with_the_newest_count(room, monke
         told.append((group, message["payload"]))
 
     monkeypatch.setattr(layer, "group_send", group_send)
+    group = f"event.{room.pk}.chat.presence"
 
     # A thousand people arrive within a moment: their counts, in whatever order they are read.
     for version in (3, 1, 5, 2, 4):
         subscriptions.tell_presence(room.pk, presence.Snapshot(version * 10, version))
     await eventually(lambda: bool(told))
-    await asyncio.sleep(subscriptions.PRESENCE_TELL_SECONDS * 2)
+    # Told once: a change told after that one went out is the next thing told.
+    subscriptions.tell_presence(room.pk, presence.Snapshot(60, 6))
+    await eventually(lambda: len(told) > 1)
 
-    assert told == [(f"event.{room.pk}.chat.presence", {"count": 50, "version": 5})]
+    assert told == [(group, {"count": 50, "version": 5}), (group, {"count": 60, "version": 6})]

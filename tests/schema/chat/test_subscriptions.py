@@ -24,8 +24,8 @@ from events.models import Event
 from schema.chat import resolvers, subscriptions
 from schema.chat.resolvers import cursor_of
 from tests.factories import MembershipFactory
+from tests.sentinels import nothing_before
 from tests.sockets import (
-    assert_silent,
     complete_frame,
     disconnect,
     error_frame,
@@ -108,6 +108,25 @@ def chat_frame(operation_id, kind, seq, body, author="Ada", reply_to=None):
     )
 
 
+def deleted_frame(operation_id, seq):
+    return next_frame(
+        operation_id,
+        {
+            "chatMessages": {
+                "kind": "DELETED",
+                "cursor": cursor_of(seq),
+                "message": {
+                    "seq": seq,
+                    "body": None,
+                    "author": None,
+                    "replyTo": None,
+                    "isDeleted": True,
+                },
+            }
+        },
+    )
+
+
 @pytest.fixture(autouse=True)
 def unlimited(settings):
     """These tests send faster than people type; the limit has tests of its own."""
@@ -151,7 +170,15 @@ async def test_a_message_sent_reaches_every_subscriber_of_the_room(
         assert await receive(socket) == chat_frame(
             operation_id, "CREATED", 2, "Hello from Bursa", "Bob", quote
         )
-        await assert_silent(socket)
+
+    # Each once: the next message is the next frame.
+    await nothing_before(
+        say(ada, room, "Sentinel"),
+        {
+            watcher: chat_frame("chat", "CREATED", 3, "Sentinel"),
+            sender: chat_frame("mine", "CREATED", 3, "Sentinel"),
+        },
+    )
 
 
 async def test_a_subscriber_never_hears_another_events_chat(
@@ -167,10 +194,11 @@ async def test_a_subscriber_never_hears_another_events_chat(
     await channel_groups.broadcast(
         channel_groups.group_name(channel_groups.EVENT_CHAT, id=room.pk), elsewhere
     )
-    await say(ada, room, "Right room")
 
-    assert await receive(socket) == chat_frame("chat", "CREATED", 1, "Right room")
-    await assert_silent(socket)
+    # A message sent in the room afterwards is the first frame.
+    await nothing_before(
+        say(ada, room, "Right room"), {socket: chat_frame("chat", "CREATED", 1, "Right room")}
+    )
 
 
 async def test_a_payload_of_an_event_that_is_not_public_is_never_delivered(
@@ -181,14 +209,17 @@ async def test_a_payload_of_an_event_that_is_not_public_is_never_delivered(
     first = await say(ada, room, "Public")
     assert await receive(socket) == chat_frame("chat", "CREATED", 1, "Public")
 
+    # An edit, newer than what the subscriber has of the message, saying the event is hidden.
+    first.body, first.revision = "Hidden", first.revision + 1
     hidden = await in_db(lambda: encoded(first, MessageChange.EDITED, public=False))
     await channel_groups.broadcast(
         channel_groups.group_name(channel_groups.EVENT_CHAT, id=room.pk), hidden
     )
-    await say(ada, room, "Still public")
 
-    assert await receive(socket) == chat_frame("chat", "CREATED", 2, "Still public")
-    await assert_silent(socket)
+    # A message sent in the room afterwards is the next frame.
+    await nothing_before(
+        say(ada, room, "Still public"), {socket: chat_frame("chat", "CREATED", 2, "Still public")}
+    )
 
 
 CHANGES = """
@@ -255,7 +286,10 @@ async def test_edits_reactions_and_deletions_reach_the_subscribers(
         "chat", "REACTIONS", 1, "Hello, Aktau!", reactions=[("👍", 1), ("🎉", 2)]
     )
     assert await receive(socket) == change_frame("chat", "DELETED", 1, None)
-    await assert_silent(socket)
+    # Each change once: the next message is the next frame.
+    await nothing_before(
+        say(bob, room, "Sentinel"), {socket: change_frame("chat", "CREATED", 2, "Sentinel", "Bob")}
+    )
 
 
 async def test_each_subscriber_sees_its_own_client_ids_and_reactions(
@@ -391,7 +425,11 @@ async def test_a_cancelled_events_room_can_still_be_followed(
     await follow(socket, rooms_read, "chat", room, after=cursor_of(0))
 
     assert await receive(socket) == chat_frame("chat", "CREATED", first.seq, "Before the storm")
-    await assert_silent(socket)
+    # Replayed once: its deletion (which a closed room still allows) is the next frame.
+    await nothing_before(
+        in_db(services.delete_message, ada, first),
+        {socket: deleted_frame("chat", first.seq)},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -418,7 +456,9 @@ async def test_a_client_that_reconnects_after_its_cursor_gets_every_message_once
     assert await receive(again) == chat_frame("chat", "CREATED", 4, "four", "Bob")
     await say(ada, room, "five")
     assert await receive(again) == chat_frame("chat", "CREATED", 5, "five")
-    await assert_silent(again)
+    await nothing_before(
+        say(bob, room, "six"), {again: chat_frame("chat", "CREATED", 6, "six", "Bob")}
+    )
 
 
 async def test_catching_up_replays_long_backlogs_in_batches(
@@ -434,7 +474,9 @@ async def test_catching_up_replays_long_backlogs_in_batches(
     while seqs[-1] < 7:
         seqs.append((await receive(socket))["payload"]["data"]["chatMessages"]["message"]["seq"])
     assert seqs == [3, 4, 5, 6, 7]
-    await assert_silent(socket)
+    await nothing_before(
+        say(ada, room, "Sentinel"), {socket: chat_frame("chat", "CREATED", 8, "Sentinel")}
+    )
 
 
 async def test_messages_committed_while_catching_up_arrive_once(
@@ -462,7 +504,8 @@ async def test_messages_committed_while_catching_up_arrive_once(
     assert await receive(socket) == chat_frame("chat", "CREATED", 1, "one")
     assert await receive(socket) == chat_frame("chat", "CREATED", 2, "two")
     assert await receive(socket) == chat_frame("chat", "CREATED", 3, "three", "Bob")
-    await assert_silent(socket)
+    # "three" once: the next message is the next frame.
+    await nothing_before(say(ada, room, "four"), {socket: chat_frame("chat", "CREATED", 4, "four")})
 
 
 async def test_a_broadcast_that_overtakes_an_earlier_one_fills_the_gap_from_the_database(
@@ -486,7 +529,9 @@ async def test_a_broadcast_that_overtakes_an_earlier_one_fills_the_gap_from_the_
 
     # The late broadcast of the first is not sent again.
     await channel_groups.broadcast(group, await in_db(encoded, first, created))
-    await assert_silent(socket)
+    await nothing_before(
+        say(ada, room, "third"), {socket: chat_frame("chat", "CREATED", 3, "third")}
+    )
 
 
 async def test_an_update_overtaken_by_a_newer_one_is_dropped(
@@ -510,7 +555,9 @@ async def test_an_update_overtaken_by_a_newer_one_is_dropped(
     assert await receive(socket) == change_frame(
         "chat", "REACTIONS", 1, "Hello", reactions=[("🎉", 2)]
     )
-    await assert_silent(socket)
+    await nothing_before(
+        say(ada, room, "Sentinel"), {socket: change_frame("chat", "CREATED", 2, "Sentinel")}
+    )
 
 
 async def test_a_replayed_message_is_not_followed_by_an_older_update_of_it(
@@ -541,7 +588,9 @@ async def test_a_replayed_message_is_not_followed_by_an_older_update_of_it(
     assert await receive(socket) == change_frame(
         "chat", "CREATED", 1, "Hello", reactions=[("🎉", 2)]
     )
-    await assert_silent(socket)
+    await nothing_before(
+        say(ada, room, "Sentinel"), {socket: change_frame("chat", "CREATED", 2, "Sentinel")}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,6 +605,12 @@ async def test_a_message_is_broadcast_once_committed_and_never_if_rolled_back(
 ):
     socket = await connected()
     await follow(socket, rooms_read, "chat", room)
+    before = await say(ada, room, "Before")
+    assert await receive(socket) == chat_frame("chat", "CREATED", 1, "Before")
+    # While a message's transaction is held nothing else commits in the room (its row is
+    # locked): the sentinel then is what an edit of the first message would broadcast.
+    before.body, before.revision = "Before, edited", before.revision + 1
+    edited = await in_db(encoded, before, MessageChange.EDITED)
     written, commit = threading.Event(), threading.Event()
 
     def send_then_fail():
@@ -573,13 +628,20 @@ async def test_a_message_is_broadcast_once_committed_and_never_if_rolled_back(
         await in_db(send_then_fail)
     sending = asyncio.ensure_future(in_db(send_and_hold_the_transaction))
     await eventually(written.is_set)
-    await assert_silent(socket)
+    await nothing_before(
+        channel_groups.broadcast(
+            channel_groups.group_name(channel_groups.EVENT_CHAT, id=room.pk), edited
+        ),
+        {socket: chat_frame("chat", "EDITED", 1, "Before, edited")},
+    )
 
     commit.set()
     await sending
-    # The rolled-back message took no number: the held one is the first.
-    assert await receive(socket) == chat_frame("chat", "CREATED", 1, "Held")
-    await assert_silent(socket)
+    # The rolled-back message took no number: the held one is the second.
+    assert await receive(socket) == chat_frame("chat", "CREATED", 2, "Held")
+    await nothing_before(
+        say(ada, room, "After"), {socket: chat_frame("chat", "CREATED", 3, "After")}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
