@@ -40,10 +40,6 @@ async def assert_closed(socket, code, reason):
     }
 
 
-async def assert_silent(socket):
-    assert await socket.receive_nothing(timeout=0.05)
-
-
 def next_frame(operation_id, data):
     return {"id": operation_id, "type": "next", "payload": {"data": data}}
 
