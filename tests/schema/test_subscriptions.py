@@ -32,6 +32,7 @@ from tests.sentinels import nothing_before
 from tests.sockets import (
     HOST,
     PROTOCOL,
+    SENTINEL_PONG,
     complete_frame,
     disconnect,
     error_frame,
@@ -39,6 +40,7 @@ from tests.sockets import (
     init,
     next_frame,
     receive,
+    sentinel_ping,
     subscribe,
 )
 from tests.waiting import eventually
@@ -516,7 +518,7 @@ async def test_event_changed_is_refused_at_subscribe_for_an_event_the_viewer_can
         },
     )
     # No complete: the operation ended with its error, and the ping's pong comes next.
-    await nothing_before(socket.send_json_to({"type": "ping"}), {socket: {"type": "pong"}})
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ from tests.sentinels import nothing_before
 from tests.sockets import (
     HOST,
     PROTOCOL,
+    SENTINEL_PONG,
     assert_closed,
     complete_frame,
     disconnect,
@@ -47,6 +48,7 @@ from tests.sockets import (
     init,
     next_frame,
     receive,
+    sentinel_ping,
     subscribe,
 )
 from tests.waiting import eventually
@@ -347,7 +349,7 @@ async def test_an_unsolicited_pong_is_ignored(connected):
     await socket.send_json_to({"type": "pong", "payload": {"beat": 1}})
 
     # The consumer answers frames in order: a ping's pong is the next frame, nothing before it.
-    await nothing_before(socket.send_json_to({"type": "ping"}), {socket: {"type": "pong"}})
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 async def test_the_server_pings_and_takes_the_pong(connected, settings):
@@ -549,7 +551,7 @@ async def test_a_document_that_cannot_run_gets_an_error_and_no_complete(connecte
 
     assert await receive(socket) == error_frame("bad", error)
     # No complete: the operation ended with its error, and the ping's pong comes next.
-    await nothing_before(socket.send_json_to({"type": "ping"}), {socket: {"type": "pong"}})
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 async def test_a_query_id_may_be_used_again_once_complete(connected):
@@ -590,7 +592,7 @@ async def test_a_subscription_on_a_schema_without_subscriptions_is_an_error(conn
         },
     )
     # No complete: the operation ended with its error, and the ping's pong comes next.
-    await nothing_before(socket.send_json_to({"type": "ping"}), {socket: {"type": "pong"}})
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -696,7 +698,7 @@ async def test_a_subscription_refused_by_its_resolver_is_an_error(connected):
         "no", {"message": "You may not do this.", "extensions": {"code": "PERMISSION_DENIED"}}
     )
     # No complete: the operation ended with its error, and the ping's pong comes next.
-    await nothing_before(socket.send_json_to({"type": "ping"}), {socket: {"type": "pong"}})
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 async def test_a_duplicate_operation_id_closes_4409(connected):
