@@ -40,8 +40,15 @@ async def assert_closed(socket, code, reason):
     }
 
 
-async def assert_silent(socket):
-    assert await socket.receive_nothing(timeout=0.05)
+# The pong of ``sentinel_ping``: it carries the ping's payload back, so it cannot be mistaken
+# for the pong of any other ping.
+SENTINEL_PONG = {"type": "pong", "payload": {"sentinel": True}}
+
+
+async def sentinel_ping(socket):
+    """A ping as sentinel (``tests.sentinels``) for a frame the consumer itself would send: it
+    answers frames in order, so its pong comes after anything earlier frames made it send."""
+    await socket.send_json_to({"type": "ping", "payload": SENTINEL_PONG["payload"]})
 
 
 def next_frame(operation_id, data):

@@ -3,8 +3,8 @@ services change events and announcements, and what it never hears.
 
 Changes go through ``events.services`` in a worker thread (``in_db``), so that their broadcasts
 leave on commit as in production. A test that expects silence after some change makes one more
-change that is heard, where it can: frames of one subscription keep their order, so the first
-frame being the later change's proves the earlier one was skipped, not late.
+change that is heard (``tests.sentinels``): frames of one subscription keep their order, so the
+next frame being the later change's proves the earlier one was skipped, not late.
 """
 
 import asyncio
@@ -28,10 +28,11 @@ from graphql_server.websocket.group_hub import GroupHub
 from schema.events import subscriptions
 from tests.conftest import bearer_for
 from tests.factories import MembershipFactory
+from tests.sentinels import nothing_before
 from tests.sockets import (
     HOST,
     PROTOCOL,
-    assert_silent,
+    SENTINEL_PONG,
     complete_frame,
     disconnect,
     error_frame,
@@ -39,6 +40,7 @@ from tests.sockets import (
     init,
     next_frame,
     receive,
+    sentinel_ping,
     subscribe,
 )
 from tests.waiting import eventually
@@ -236,6 +238,7 @@ async def test_event_announced_sends_the_citys_and_its_twinnings_events_in_the_v
     at_home = await in_db(
         lambda: draft("Aktau", title_en="Caspian jazz", title_ru="Каспийский джаз")
     )
+    last = await in_db(lambda: draft("Aktau", title_en="Fish market", title_ru="Рыбный рынок"))
     socket = await connected(language="ru")
     await listen(
         socket, joined, "new", EVENT_ANNOUNCED, {"filter": {"city": gid(aktau)}}, ANNOUNCED_GROUP
@@ -264,7 +267,21 @@ async def test_event_announced_sends_the_citys_and_its_twinnings_events_in_the_v
             }
         },
     )
-    await assert_silent(socket)
+    await nothing_before(
+        in_db(services.announce_event, publisher, last),
+        {
+            socket: next_frame(
+                "new",
+                {
+                    "eventAnnounced": {
+                        "title": "Рыбный рынок",
+                        "category": "CULTURAL",
+                        "hostCity": {"name": "Актау"},
+                    }
+                },
+            )
+        },
+    )
 
 
 async def test_event_announced_filters_by_category_and_by_twinning(
@@ -273,6 +290,10 @@ async def test_event_announced_filters_by_category_and_by_twinning(
     concert = await in_db(lambda: draft("Aktau", title_en="Concert", category=Category.CULTURAL))
     match = await in_db(lambda: draft("Aktau", title_en="Derby", category=Category.SPORTS))
     partners = await in_db(lambda: draft("Bursa", title_en="Silk days", twinning=pair))
+    # Heard by both: a sports event of the twinning, which Aktau's filter takes in too.
+    friendly = await in_db(
+        lambda: draft("Bursa", title_en="Friendly", category=Category.SPORTS, twinning=pair)
+    )
     sports = await connected()
     await listen(
         sports,
@@ -309,12 +330,21 @@ async def test_event_announced_filters_by_category_and_by_twinning(
             }
         },
     )
-    await assert_silent(sports)
-    await assert_silent(twinning)
+    friendly_frame = {
+        "eventAnnounced": {"title": "Friendly", "category": "SPORTS", "hostCity": {"name": "Bursa"}}
+    }
+    await nothing_before(
+        in_db(services.announce_event, publisher, friendly),
+        {
+            sports: next_frame("sports", friendly_frame),
+            twinning: next_frame("pair", friendly_frame),
+        },
+    )
 
 
 async def test_event_announced_never_sends_a_draft(connected, joined, publisher, offices, draft):
     later = await in_db(lambda: draft("Aktau", title_en="Announced later"))
+    last = await in_db(lambda: draft("Aktau", title_en="Announced last"))
     socket = await connected(user=publisher)
     await listen(socket, joined, "new", EVENT_ANNOUNCED, None, ANNOUNCED_GROUP)
 
@@ -346,7 +376,21 @@ async def test_event_announced_never_sends_a_draft(connected, joined, publisher,
             }
         },
     )
-    await assert_silent(socket)
+    await nothing_before(
+        in_db(services.announce_event, publisher, last),
+        {
+            socket: next_frame(
+                "new",
+                {
+                    "eventAnnounced": {
+                        "title": "Announced last",
+                        "category": "CULTURAL",
+                        "hostCity": {"name": "Aktau"},
+                    }
+                },
+            )
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,7 +456,31 @@ async def test_event_changed_sends_the_event_after_each_update_postponement_and_
             }
         },
     )
-    await assert_silent(socket)
+
+    # Each change was told once. The services edit a cancelled event no more: the sentinel is
+    # an edit of the row behind their back, told as they tell a change.
+    def retitle():
+        with transaction.atomic():
+            Event.objects.filter(pk=event.pk).update(title_en="Caspian jazz (called off)")
+            realtime.event_changed(event, realtime.EventChange.UPDATED)
+
+    await nothing_before(
+        in_db(retitle),
+        {
+            socket: next_frame(
+                "watch",
+                {
+                    "eventChanged": {
+                        "title": "Caspian jazz (called off)",
+                        "status": "CANCELLED",
+                        "startsAt": new_starts.isoformat(),
+                        "endsAt": new_ends.isoformat(),
+                        "cancellationReason": "Storm warning",
+                    }
+                },
+            )
+        },
+    )
 
 
 @pytest.fixture
@@ -449,7 +517,8 @@ async def test_event_changed_is_refused_at_subscribe_for_an_event_the_viewer_can
             "extensions": {"code": code, "field": "event"},
         },
     )
-    await assert_silent(socket)
+    # No complete: the operation ended with its error, and the ping's pong comes next.
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 @pytest.fixture
@@ -505,13 +574,11 @@ async def test_event_changed_stops_sending_an_event_the_viewer_may_no_longer_see
     await rename("Plan v3")
     await eventually(lambda: len(reads) == 3)
     assert reads == ["Plan v1", "Plan v2", None]
-    await assert_silent(socket)
 
-    # back in the office, they hear of the edit after it.
+    # back in the office, they hear of the edit after it, and of nothing before it.
     await in_db(lambda: MembershipFactory(**editor))
-    await rename("Plan v4")
-    assert await receive(socket) == frame("Plan v4")
-    await assert_silent(socket)
+    await nothing_before(rename("Plan v4"), {socket: frame("Plan v4")})
+    await nothing_before(rename("Plan v5"), {socket: frame("Plan v5")})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,8 +623,15 @@ async def test_announcement_posted_filters_by_city_and_twinning(
     assert await receive(everything) == posted_frame("all", "Apple harvest", "Almaty")
     assert await receive(everything) == posted_frame("all", "Town day", "Aktau")
     assert await receive(everything) == posted_frame("all", "Delegation to Aktau", "Bursa")
-    for socket in (one_city, twinning, everything):
-        await assert_silent(socket)
+    # Heard by all three: an announcement of Aktau's for the twinning.
+    await nothing_before(
+        post(publisher, offices["Aktau"], "Twinning ball", twinning=pair),
+        {
+            one_city: posted_frame("aktau", "Twinning ball", "Aktau"),
+            twinning: posted_frame("pair", "Twinning ball", "Aktau"),
+            everything: posted_frame("all", "Twinning ball", "Aktau"),
+        },
+    )
 
 
 async def test_a_client_complete_stops_deliveries(
@@ -573,7 +647,10 @@ async def test_a_client_complete_stops_deliveries(
     await post(publisher, offices["Aktau"], "Town day")
 
     assert await receive(socket) == posted_frame("all", "Town day", "Aktau")
-    await assert_silent(socket)
+    await nothing_before(
+        post(publisher, offices["Aktau"], "Fish market"),
+        {socket: posted_frame("all", "Fish market", "Aktau")},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -599,16 +676,19 @@ async def test_a_change_rolled_back_is_never_broadcast(
     with pytest.raises(RolledBack):
         await in_db(post_then_fail)
     assert sent_to == []
-    await post(publisher, offices["Aktau"], "Town day")
 
-    assert await receive(socket) == posted_frame("all", "Town day", "Aktau")
-    await assert_silent(socket)
+    await nothing_before(
+        post(publisher, offices["Aktau"], "Town day"),
+        {socket: posted_frame("all", "Town day", "Aktau")},
+    )
 
 
 async def test_a_broadcast_waits_for_the_commit(connected, joined, sent_to, publisher, offices):
     socket = await connected()
     await listen(socket, joined, "all", ANNOUNCEMENT_POSTED, None, ALL_ANNOUNCEMENTS_GROUP)
-    sent_to.clear()  # what the fixtures' rows told, on commit, of their users' roles
+    earlier = await post(publisher, offices["Aktau"], "Fish market")
+    assert await receive(socket) == posted_frame("all", "Fish market", "Aktau")
+    sent_to.clear()  # what the fixtures' rows and the earlier announcement told, on commit
     written, commit = threading.Event(), threading.Event()
 
     def post_and_hold_the_transaction():
@@ -621,13 +701,25 @@ async def test_a_broadcast_waits_for_the_commit(connected, joined, sent_to, publ
     posting = asyncio.ensure_future(in_db(post_and_hold_the_transaction))
     # While the announcement is written but not committed, nothing leaves for any group.
     await eventually(written.is_set)
-    await assert_silent(socket)
     assert sent_to == []
 
-    commit.set()
-    await posting
+    async def tell_again_then_commit():
+        # The earlier announcement told again, from here while the transaction is open: its
+        # frame comes before anything the announcement being written could have sent.
+        payload = {"kind": "posted", "announcement": earlier.pk, "city": earlier.city_id}
+        await channel_groups.broadcast(ALL_ANNOUNCEMENTS_GROUP, {**payload, "twinning": None})
+        commit.set()
+        await posting
+
+    await nothing_before(
+        tell_again_then_commit(), {socket: posted_frame("all", "Fish market", "Aktau")}
+    )
     assert await receive(socket) == posted_frame("all", "Town day", "Aktau")
-    assert sent_to == [f"city.{offices['Aktau'].city_id}.announcements", "announcements.posted"]
+    assert sent_to == [
+        "announcements.posted",  # the earlier announcement, told again
+        f"city.{offices['Aktau'].city_id}.announcements",
+        "announcements.posted",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,11 +35,12 @@ from graphql_server.websocket import context, limits, protocol
 from graphql_server.websocket.consumer import GraphQLWebsocketConsumer
 from graphql_server.websocket.origin import AllowedOriginMiddleware
 from tests.conftest import bearer_for
+from tests.sentinels import nothing_before
 from tests.sockets import (
     HOST,
     PROTOCOL,
+    SENTINEL_PONG,
     assert_closed,
-    assert_silent,
     complete_frame,
     disconnect,
     error_frame,
@@ -47,6 +48,7 @@ from tests.sockets import (
     init,
     next_frame,
     receive,
+    sentinel_ping,
     subscribe,
 )
 from tests.waiting import eventually
@@ -346,7 +348,8 @@ async def test_an_unsolicited_pong_is_ignored(connected):
 
     await socket.send_json_to({"type": "pong", "payload": {"beat": 1}})
 
-    await assert_silent(socket)
+    # The consumer answers frames in order: a ping's pong is the next frame, nothing before it.
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 async def test_the_server_pings_and_takes_the_pong(connected, settings):
@@ -547,7 +550,8 @@ async def test_a_document_that_cannot_run_gets_an_error_and_no_complete(connecte
     await subscribe(socket, "bad", query)
 
     assert await receive(socket) == error_frame("bad", error)
-    await assert_silent(socket)
+    # No complete: the operation ended with its error, and the ping's pong comes next.
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 async def test_a_query_id_may_be_used_again_once_complete(connected):
@@ -587,7 +591,8 @@ async def test_a_subscription_on_a_schema_without_subscriptions_is_an_error(conn
             "locations": [{"line": 1, "column": 1}],
         },
     )
-    await assert_silent(socket)
+    # No complete: the operation ended with its error, and the ping's pong comes next.
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -595,11 +600,13 @@ async def test_a_subscription_on_a_schema_without_subscriptions_is_an_error(conn
 # ---------------------------------------------------------------------------------------------
 async def test_a_subscription_hears_its_group_until_the_client_completes_it(connected, discarded):
     group = channel_groups.group_name(channel_groups.CITY_ANNOUNCEMENTS, id=1)
+    other_group = channel_groups.group_name(channel_groups.CITY_ANNOUNCEMENTS, id=2)
     socket = await connected(sample_application)
-    await subscribe(socket, "news", NEWS, {"group": group})
-    assert await receive(socket) == next_frame(
-        "news", {"news": {"text": "listening", "cityName": None}}
-    )
+    for operation_id, listened_to in (("news", group), ("other", other_group)):
+        await subscribe(socket, operation_id, NEWS, {"group": listened_to})
+        assert await receive(socket) == next_frame(
+            operation_id, {"news": {"text": "listening", "cityName": None}}
+        )
 
     await channel_groups.broadcast(group, {"text": "Festival on Saturday"})
 
@@ -611,7 +618,11 @@ async def test_a_subscription_hears_its_group_until_the_client_completes_it(conn
 
     await eventually(lambda: group in discarded)
     await channel_groups.broadcast(group, {"text": "Nobody listens"})
-    await assert_silent(socket)
+    # The socket's other subscription hears the next broadcast, through the same channel.
+    await nothing_before(
+        channel_groups.broadcast(other_group, {"text": "Still listening"}),
+        {socket: next_frame("other", {"news": {"text": "Still listening", "cityName": None}})},
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -686,7 +697,8 @@ async def test_a_subscription_refused_by_its_resolver_is_an_error(connected):
     assert await receive(socket) == error_frame(
         "no", {"message": "You may not do this.", "extensions": {"code": "PERMISSION_DENIED"}}
     )
-    await assert_silent(socket)
+    # No complete: the operation ended with its error, and the ping's pong comes next.
+    await nothing_before(sentinel_ping(socket), {socket: SENTINEL_PONG})
 
 
 async def test_a_duplicate_operation_id_closes_4409(connected):
