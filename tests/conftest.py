@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 import redis
-from channels.layers import channel_layers
+from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -153,3 +153,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgresql" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def discarded(monkeypatch):
+    """The groups the consumer's channel left, recorded on the shared channel layer."""
+    layer = get_channel_layer()
+    left = []
+    original = layer.group_discard
+
+    async def group_discard(group, channel):
+        left.append(group)
+        await original(group, channel)
+
+    monkeypatch.setattr(layer, "group_discard", group_discard)
+    return left

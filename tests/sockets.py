@@ -14,6 +14,17 @@ async def disconnect(socket):
     await socket.disconnect(timeout=0.2)
 
 
+async def close_all(sockets):
+    """End a test's sockets: disconnect those still open, and fail the test with the error of
+    any consumer that crashed (a socket the test disconnected itself is left as it is)."""
+    for socket in sockets:
+        if socket.future.done():
+            if not socket.future.cancelled():
+                socket.future.result()
+            continue
+        await disconnect(socket)
+
+
 async def init(socket, payload=None):
     message = {"type": "connection_init"}
     if payload is not None:

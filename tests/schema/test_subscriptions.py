@@ -33,8 +33,8 @@ from tests.sockets import (
     HOST,
     PROTOCOL,
     SENTINEL_PONG,
+    close_all,
     complete_frame,
-    disconnect,
     error_frame,
     in_db,
     init,
@@ -105,12 +105,7 @@ async def connected():
         return socket
 
     yield connect
-    for socket in sockets:
-        if socket.future.done():
-            if not socket.future.cancelled():
-                socket.future.result()  # a consumer that crashed fails the test
-            continue
-        await disconnect(socket)
+    await close_all(sockets)
 
 
 @pytest.fixture
@@ -126,21 +121,6 @@ def joined(monkeypatch):
 
     monkeypatch.setattr(GroupHub, "join", join)
     return added
-
-
-@pytest.fixture
-def discarded(monkeypatch):
-    """The groups channels left, recorded on the shared channel layer."""
-    layer = get_channel_layer()
-    left = []
-    original = layer.group_discard
-
-    async def group_discard(group, channel):
-        left.append(group)
-        await original(group, channel)
-
-    monkeypatch.setattr(layer, "group_discard", group_discard)
-    return left
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from events.models import Event, StateChange
 from tests.conftest import bearer_for
 from tests.factories import CityOfficeFactory, EventFactory, MembershipFactory, UserFactory
 from tests.schema.test_publishing import valid_input
-from tests.sockets import HOST, PROTOCOL, disconnect, in_db, receive
+from tests.sockets import HOST, PROTOCOL, close_all, in_db, receive
 
 LONE = "\ud800"
 ERRORS = "errors { field code message }"
@@ -312,12 +312,7 @@ async def socket_for():
         return socket
 
     yield open_
-    for socket in sockets:
-        if socket.future.done():
-            if not socket.future.cancelled():
-                socket.future.result()  # a consumer that crashed fails the test
-            continue
-        await disconnect(socket)
+    await close_all(sockets)
 
 
 async def assert_closed_4400(socket, path: str) -> None:

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 import graphene
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache, caches
 from django.db import connections, transaction
@@ -41,6 +40,7 @@ from tests.sockets import (
     PROTOCOL,
     SENTINEL_PONG,
     assert_closed,
+    close_all,
     complete_frame,
     disconnect,
     error_frame,
@@ -170,12 +170,7 @@ async def open_socket():
         return socket
 
     yield open_
-    for socket in sockets:
-        if socket.future.done():  # disconnected by the test already
-            if not socket.future.cancelled():
-                socket.future.result()  # a consumer that crashed fails the test
-            continue
-        await disconnect(socket)
+    await close_all(sockets)
 
 
 @pytest.fixture
@@ -189,21 +184,6 @@ async def connected(open_socket):
         return socket
 
     return connect
-
-
-@pytest.fixture
-def discarded(monkeypatch):
-    """The groups the consumer's channel left, recorded on the shared channel layer."""
-    layer = get_channel_layer()
-    left = []
-    original = layer.group_discard
-
-    async def group_discard(group, channel):
-        left.append(group)
-        await original(group, channel)
-
-    monkeypatch.setattr(layer, "group_discard", group_discard)
-    return left
 
 
 @pytest.fixture

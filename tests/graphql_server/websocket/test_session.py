@@ -42,8 +42,8 @@ from tests.sockets import (
     HOST,
     PROTOCOL,
     assert_closed,
+    close_all,
     complete_frame,
-    disconnect,
     in_db,
     init,
     next_frame,
@@ -119,12 +119,7 @@ async def connected():
         return socket
 
     yield connect
-    for socket in sockets:
-        if socket.future.done():
-            if not socket.future.cancelled():
-                socket.future.result()  # a consumer that crashed fails the test
-            continue
-        await disconnect(socket)
+    await close_all(sockets)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from chat import presence
 from cities.models import OfficeMembership
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory, MembershipFactory
-from tests.sockets import HOST, PROTOCOL, disconnect, in_db, init, receive
+from tests.sockets import HOST, PROTOCOL, close_all, in_db, init, receive
 
 Role = OfficeMembership.Role
 
@@ -152,9 +152,4 @@ async def connected():
         return socket
 
     yield connect
-    for socket in sockets:
-        if socket.future.done():
-            if not socket.future.cancelled():
-                socket.future.result()  # a consumer that crashed fails the test
-            continue
-        await disconnect(socket)
+    await close_all(sockets)
