@@ -116,7 +116,12 @@ ASGI_APPLICATION = "backend.asgi.application"
 # every few seconds, each time pausing every socket for about 0.2 s; with these, such full
 # collections are rare (docs/benchmarks.md, "Websocket chat"). Empty: Python's own.
 ASGI_GC_THRESHOLDS = env_gc_thresholds("ASGI_GC_THRESHOLDS", default="50000,20,10")
-WSGI_APPLICATION = None
+WSGI_APPLICATION = "backend.wsgi.application"
+# What every process (the HTTP and websocket tiers, the Celery worker and beat) does with SIGTERM:
+# it stops taking new work, finishes what is in flight for at most this many seconds, closes its
+# websockets with 1001 (clients reconnect to another process) and exits 0. docker-compose.yml's
+# stop_grace_period leaves a few seconds more before the process is killed.
+GRACEFUL_SHUTDOWN_SECONDS = env.float("GRACEFUL_SHUTDOWN_SECONDS", default=20.0)
 
 TEMPLATES = [
     {

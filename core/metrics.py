@@ -183,8 +183,14 @@ def _registry():
 def forget_this_process() -> None:
     """Drop this process's live gauges from the shared directory as it exits, so that a
     stopped web process stops counting its sockets as open."""
+    forget_process(os.getpid())
+
+
+def forget_process(pid: int) -> None:
+    """Drop the live gauges of the process ``pid`` of this host from the shared directory: a
+    server's worker that was killed runs no clean-up of its own (backend/gunicorn.py)."""
     if MULTIPROCESS_DIR and Path(MULTIPROCESS_DIR).is_dir():
-        multiprocess.mark_process_dead(process_identifier(), MULTIPROCESS_DIR)
+        multiprocess.mark_process_dead(f"{_HOST}-{pid}", MULTIPROCESS_DIR)
 
 
 if MULTIPROCESS_DIR:
