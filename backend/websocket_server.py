@@ -8,8 +8,23 @@ embedded default (``make run``) uses to serve everything from one process.
 
 import argparse
 import os
+import signal
 
 import uvicorn
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, for which SIGTERM is a request to stop, not a failure.
+
+    uvicorn stops gracefully on SIGTERM and then raises the signal again on itself, so that the
+    process dies by it (status 143): to an orchestrator, a stop it asked for would look like a
+    crash. Here a graceful stop on SIGTERM exits 0. SIGINT keeps uvicorn's behaviour.
+    """
+
+    def handle_exit(self, sig, frame) -> None:
+        super().handle_exit(sig, frame)
+        if sig == signal.SIGTERM:
+            self._captured_signals.remove(sig)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         timeout_graceful_shutdown=settings.GRACEFUL_SHUTDOWN_SECONDS,
         log_config=None,
     )
-    uvicorn.Server(config).run()
+    Server(config).run()
 
 
 if __name__ == "__main__":
