@@ -33,12 +33,14 @@ from core.logs import request_id_var
 from core.middleware import request_id_from
 from core.outages import is_outage
 
+from . import going_away
 from .context import GroupStream, Operation
 from .group_hub import ChannelLayerUnavailable, GroupHub
 from .handshake import client_address, handshake_language, request_meta, supported_language
 from .limits import SLOT_LEASE_SECONDS, ConnectionSlot, Limits, TokenBucket
 from .operations import OperationsMixin
 from .protocol import (
+    GOING_AWAY_REASON,
     LIVE_UPDATES_UNAVAILABLE,
     PROTOCOL,
     SERVICE_UNAVAILABLE,
@@ -95,6 +97,8 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
         self.request_id = ""
         self._hub: GroupHub | None = None
         self._closed = False
+        # The server is stopping: no new operation is taken (``go_away``).
+        self._going_away = False
         self._init_received = False
         self._acknowledged = False
         self._operations: dict[str, Operation] = {}
@@ -119,6 +123,7 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
     @_guarded
     async def connect(self):
         metrics.websocket_opened()
+        going_away.opened(self)
         # The handshake's request ID (WebsocketRequestIdMiddleware), else one of its own: the
         # variable then holds for every handler, task and thread of the connection.
         self.request_id = request_id_var.get() or request_id_from("")
@@ -159,6 +164,7 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
 
     async def disconnect(self, code):
         metrics.websocket_closed(code)
+        going_away.closed(self)
         self._closed = True
         if self._expiry is not None:
             self._expiry.cancel()
@@ -214,6 +220,10 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
     async def _on_subscribe(self, message):
         if not self._acknowledged:
             raise CloseConnection(CloseCode.UNAUTHORIZED, "Unauthorized")
+        if self._going_away:
+            # Not answered here: graphql-ws subscribes again on the connection it opens after
+            # the 1001 that follows.
+            return
         operation_id = message["id"]
         if operation_id in self._operations:
             raise CloseConnection(
@@ -248,6 +258,20 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
         operation = self._operations.pop(message["id"], None)
         if operation is not None and operation.task is not None:
             operation.task.cancel()
+
+    # -- The server stopping ---------------------------------------------------------------------
+    async def go_away(self) -> None:
+        """Close with 1001 once the queries and mutations running now have sent their answers;
+        new operations are not taken meanwhile (see ``going_away``)."""
+        self._going_away = True
+        answering = [
+            operation.task
+            for operation in self._operations.values()
+            if operation.task is not None and not operation.streaming
+        ]
+        if answering:
+            await asyncio.wait(answering)
+        await self.close_with(CloseCode.GOING_AWAY, GOING_AWAY_REASON)
 
     # -- Groups ---------------------------------------------------------------------------------
     async def join_group(self, stream: GroupStream) -> None:
