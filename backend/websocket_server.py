@@ -16,6 +16,7 @@ process either way).
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -54,6 +55,11 @@ class Server(uvicorn.Server):
         # No new connections: they are refused at the socket, and go to another process.
         for server in self.servers:
             server.close()
+        if self.config.fd is not None:
+            # uvicorn listens on a duplicate of the socket handed over: the socket keeps
+            # listening (connections wait in its backlog, unanswered) until this one closes too.
+            with contextlib.suppress(OSError):
+                os.close(self.config.fd)
         # Before uvicorn's own shutdown, which would close the websockets with 1012 at once,
         # cutting off the answers they are sending.
         await going_away.close_all(timeout=self.graceful_seconds)

@@ -99,6 +99,8 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
         self._closed = False
         # The server is stopping: no new operation is taken (``go_away``).
         self._going_away = False
+        # Done once the operation whose `subscribe` is being handled has started (or ended).
+        self._starting: asyncio.Future | None = None
         self._init_received = False
         self._acknowledged = False
         self._operations: dict[str, Operation] = {}
@@ -247,11 +249,16 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
         self._refused = 0
         operation = Operation(operation_id)
         self._operations[operation_id] = operation
-        started = await self._start(operation, message["payload"])
-        if started is None:
-            await self._finish(operation)
-            return
-        operation.task = self._spawn(self._run, operation, *started)
+        self._starting = asyncio.get_running_loop().create_future()
+        try:
+            started = await self._start(operation, message["payload"])
+            if started is None:
+                await self._finish(operation)
+                return
+            operation.task = self._spawn(self._run, operation, *started)
+        finally:
+            # Messages are handled one at a time: no other operation starts meanwhile.
+            self._starting.set_result(None)
 
     async def _on_complete(self, message):
         # An unknown ID is an operation that already ended: the protocol says to ignore it.
@@ -264,14 +271,21 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
         """Close with 1001 once the queries and mutations running now have sent their answers;
         new operations are not taken meanwhile (see ``going_away``)."""
         self._going_away = True
-        answering = [
-            operation.task
-            for operation in self._operations.values()
-            if operation.task is not None and not operation.streaming
-        ]
-        if answering:
+        while answering := self._answering():
             await asyncio.wait(answering)
         await self.close_with(CloseCode.GOING_AWAY, GOING_AWAY_REASON)
+
+    def _answering(self) -> list[asyncio.Future]:
+        """What ``go_away`` waits for: an operation being started (its authorization, its
+        checks), and the queries and mutations running."""
+        waits = [
+            operation.task
+            for operation in self._operations.values()
+            if operation.task is not None and not operation.streaming and not operation.task.done()
+        ]
+        if self._starting is not None and not self._starting.done():
+            waits.append(self._starting)
+        return waits
 
     # -- Groups ---------------------------------------------------------------------------------
     async def join_group(self, stream: GroupStream) -> None:
