@@ -1,14 +1,21 @@
-"""The ASGI application served by daphne: Django for HTTP, GraphQL for websockets."""
+"""The ASGI application of the websocket tier (``backend/websocket_server.py``): GraphQL for
+websockets, and Django for HTTP, which the embedded default serves from the same process."""
 
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
 # Django must be set up before anything imports models.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from core.asgi_handler import SyncChainASGIHandler  # noqa: E402
+
+# Each request's middleware and view run in one thread, which never waits on the event loop
+# (core/asgi_handler.py says why).
+django_asgi_app = SyncChainASGIHandler()
 
 from backend.checks import refuse_to_serve_without_static_files  # noqa: E402
 

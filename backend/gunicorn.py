@@ -4,6 +4,7 @@
 
 import math
 import os
+import signal
 
 from django.conf import settings
 
@@ -20,3 +21,23 @@ def child_exit(server, worker):
     from core.metrics import forget_process
 
     forget_process(worker.pid)
+
+
+def post_worker_init(worker):
+    """On SIGTERM a worker stops listening at once, then finishes its request and exits.
+
+    The listening socket is shared by the master and every worker: the master closes its copy
+    on SIGTERM, but the socket listens on while a worker busy with a request holds its own, and
+    a connection made meanwhile waits in the backlog, to be reset once the last worker exits.
+    Closed in every worker too, new connections are refused at once, which the proxy and
+    clients retry elsewhere.
+    """
+
+    def stop(sig, frame):
+        for listener in worker.sockets:
+            listener.close()
+        worker.handle_exit(sig, frame)
+
+    signal.signal(signal.SIGTERM, stop)
+    # As gunicorn sets it: the signal does not interrupt the request's system calls.
+    signal.siginterrupt(signal.SIGTERM, False)

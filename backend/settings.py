@@ -105,8 +105,6 @@ MIDDLEWARE = [
     "core.middleware.NulInQueryMiddleware",
     # A view that meets a database or Redis outage answers 503 with Retry-After, not 500.
     "core.middleware.OutageMiddleware",
-    # Last: everything above runs in one thread, not a hop to a thread per hook.
-    "core.middleware.SynchronousChainMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"

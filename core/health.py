@@ -4,7 +4,7 @@ import asyncio
 import logging
 import uuid
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -47,17 +47,22 @@ async def _check_channel_layer() -> None:
         raise RuntimeError("the channel layer returned another message")
 
 
-async def readyz(request):
+def readyz(request):
     """Ready to serve traffic: the database answers, and the channel layer does, for this
-    process's websockets too (JSON)."""
+    process's websockets too (JSON).
+
+    Synchronous, as every view (core/asgi_handler.py): the channel layer's check runs on the
+    process's event loop (``async_to_sync``; the in-memory layer lives on it, and the websocket
+    groups' hub too), bounded by CHECK_TIMEOUT_SECONDS there, and under WSGI on a loop of its
+    own."""
     checks = {
-        "database": sync_to_async(_check_database, thread_sensitive=True)(),
-        "channel_layer": _check_channel_layer(),
+        "database": _check_database,
+        "channel_layer": async_to_sync(_bounded_channel_layer_check),
     }
     results = {}
     for name, check in checks.items():
         try:
-            await asyncio.wait_for(check, timeout=CHECK_TIMEOUT_SECONDS)
+            check()
             results[name] = "ok"
         except Exception as exc:  # any failure of a dependency means "not ready"
             logger.warning("readiness check %s failed: %r", name, exc)
@@ -67,3 +72,7 @@ async def readyz(request):
         {"status": "ok" if ready else "unavailable", "checks": results},
         status=200 if ready else 503,
     )
+
+
+async def _bounded_channel_layer_check() -> None:
+    await asyncio.wait_for(_check_channel_layer(), timeout=CHECK_TIMEOUT_SECONDS)

@@ -59,7 +59,9 @@ if MULTIPROCESS_DIR:
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # The close codes of graphql_server.websocket.protocol.CloseCode (a test keeps the two equal);
 # clients may close with any code from 3000 to 4999, and those are counted as "other".
-SERVER_CLOSE_CODES = frozenset({4008, 4400, 4401, 4403, 4406, 4408, 4409, 4413, 4429, 4500, 4503})
+SERVER_CLOSE_CODES = frozenset(
+    {1001, 4008, 4400, 4401, 4403, 4406, 4408, 4409, 4413, 4429, 4500, 4503}
+)
 
 HTTP_REQUESTS = Counter(
     "twinning_http_requests",

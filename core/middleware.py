@@ -94,27 +94,6 @@ class MetricsMiddleware:
         return response
 
 
-class SynchronousChainMiddleware:
-    """Last in MIDDLEWARE: keeps the middleware above it synchronous under ASGI.
-
-    Under an ASGI server the handler beneath the middleware is asynchronous, and middleware
-    that can run either way (Django's own: sessions, locale, CSRF, auth…) then runs each of its
-    hooks in a thread and comes back: sixteen moves between the event loop and a thread per
-    request, each waiting for the loop's turn, and a loop sending to a thousand websockets
-    makes every turn long. This one can only run synchronously, so Django runs everything
-    above it in one thread; the view still gets its own thread, as every synchronous view does.
-    """
-
-    sync_capable = True
-    async_capable = False
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-
 def checks_its_own_text(view):
     """Marks a view that answers text it cannot take in its own way (the GraphQL endpoint,
     with a coded GraphQL error): ``NulInQueryMiddleware`` then leaves its requests alone."""
@@ -140,8 +119,8 @@ class NulInQueryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        # Checked here rather than in a view hook, which under ASGI would cost every request
-        # a move to a thread and back; the view is looked up only when a NUL is there.
+        # Checked here rather than in a view hook, so that the view is looked up only when a
+        # NUL is there.
         query = request.META.get("QUERY_STRING", "")
         if ("%00" in query or "\x00" in query) and self._holds_nul(request):
             try:

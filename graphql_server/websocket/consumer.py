@@ -33,12 +33,14 @@ from core.logs import request_id_var
 from core.middleware import request_id_from
 from core.outages import is_outage
 
+from . import going_away
 from .context import GroupStream, Operation
 from .group_hub import ChannelLayerUnavailable, GroupHub
 from .handshake import client_address, handshake_language, request_meta, supported_language
 from .limits import SLOT_LEASE_SECONDS, ConnectionSlot, Limits, TokenBucket
 from .operations import OperationsMixin
 from .protocol import (
+    GOING_AWAY_REASON,
     LIVE_UPDATES_UNAVAILABLE,
     PROTOCOL,
     SERVICE_UNAVAILABLE,
@@ -95,6 +97,10 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
         self.request_id = ""
         self._hub: GroupHub | None = None
         self._closed = False
+        # The server is stopping: no new operation is taken (``go_away``).
+        self._going_away = False
+        # Done once the operation whose `subscribe` is being handled has started (or ended).
+        self._starting: asyncio.Future | None = None
         self._init_received = False
         self._acknowledged = False
         self._operations: dict[str, Operation] = {}
@@ -119,6 +125,7 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
     @_guarded
     async def connect(self):
         metrics.websocket_opened()
+        going_away.opened(self)
         # The handshake's request ID (WebsocketRequestIdMiddleware), else one of its own: the
         # variable then holds for every handler, task and thread of the connection.
         self.request_id = request_id_var.get() or request_id_from("")
@@ -159,6 +166,7 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
 
     async def disconnect(self, code):
         metrics.websocket_closed(code)
+        going_away.closed(self)
         self._closed = True
         if self._expiry is not None:
             self._expiry.cancel()
@@ -214,6 +222,10 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
     async def _on_subscribe(self, message):
         if not self._acknowledged:
             raise CloseConnection(CloseCode.UNAUTHORIZED, "Unauthorized")
+        if self._going_away:
+            # Not answered here: graphql-ws subscribes again on the connection it opens after
+            # the 1001 that follows.
+            return
         operation_id = message["id"]
         if operation_id in self._operations:
             raise CloseConnection(
@@ -237,17 +249,43 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
         self._refused = 0
         operation = Operation(operation_id)
         self._operations[operation_id] = operation
-        started = await self._start(operation, message["payload"])
-        if started is None:
-            await self._finish(operation)
-            return
-        operation.task = self._spawn(self._run, operation, *started)
+        self._starting = asyncio.get_running_loop().create_future()
+        try:
+            started = await self._start(operation, message["payload"])
+            if started is None:
+                await self._finish(operation)
+                return
+            operation.task = self._spawn(self._run, operation, *started)
+        finally:
+            # Messages are handled one at a time: no other operation starts meanwhile.
+            self._starting.set_result(None)
 
     async def _on_complete(self, message):
         # An unknown ID is an operation that already ended: the protocol says to ignore it.
         operation = self._operations.pop(message["id"], None)
         if operation is not None and operation.task is not None:
             operation.task.cancel()
+
+    # -- The server stopping ---------------------------------------------------------------------
+    async def go_away(self) -> None:
+        """Close with 1001 once the queries and mutations running now have sent their answers;
+        new operations are not taken meanwhile (see ``going_away``)."""
+        self._going_away = True
+        while answering := self._answering():
+            await asyncio.wait(answering)
+        await self.close_with(CloseCode.GOING_AWAY, GOING_AWAY_REASON)
+
+    def _answering(self) -> list[asyncio.Future]:
+        """What ``go_away`` waits for: an operation being started (its authorization, its
+        checks), and the queries and mutations running."""
+        waits = [
+            operation.task
+            for operation in self._operations.values()
+            if operation.task is not None and not operation.streaming and not operation.task.done()
+        ]
+        if self._starting is not None and not self._starting.done():
+            waits.append(self._starting)
+        return waits
 
     # -- Groups ---------------------------------------------------------------------------------
     async def join_group(self, stream: GroupStream) -> None:

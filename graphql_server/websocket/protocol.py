@@ -15,6 +15,8 @@ PROTOCOL = "graphql-transport-ws"
 MAX_REASON_BYTES = 123
 # The close reason when the connection's token expires.
 TOKEN_EXPIRED = "The token expired; reconnect with a fresh one."  # noqa: S105 (not a secret)
+# The reason of a 1001 close.
+GOING_AWAY_REASON = "The server is restarting; reconnect."
 # The reasons of a 4503 close: the channel layer lost, or another service (the database, Redis)
 # unavailable to the connection or to one of its subscriptions.
 LIVE_UPDATES_UNAVAILABLE = "Live updates unavailable; reconnect"
@@ -53,6 +55,10 @@ class CloseCode(IntEnum):
     # reconnects and subscribes again on its own; apps resume the chat with `after`
     # (graphql_server.websocket.group_hub says why the socket is closed rather than left deaf).
     SERVICE_UNAVAILABLE = 4503
+    # The server process is stopping (a deploy, a scale-down): RFC 6455's 1001 Going Away, which
+    # graphql-ws retries at once; the client reconnects to another process and subscribes again
+    # (``going_away``).
+    GOING_AWAY = 1001
 
 
 class WebsocketErrorCode(StrEnum):

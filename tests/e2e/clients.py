@@ -129,12 +129,14 @@ class NodeClient:
         log_dir: Path,
         refresh_token: str | None = None,
         http_url: str | None = None,
+        fallback_url: str | None = None,
     ):
         """A connected client; raises Refused if the server closes the socket instead.
 
         With ``refresh_token`` (and the server's ``http_url``) the client reconnects as an app
         does when the server closes the socket: with a fresh access token, from
-        ``tokenRefresh``, its subscriptions subscribed again.
+        ``tokenRefresh``, its subscriptions subscribed again. With ``fallback_url`` it reconnects
+        there when the server closes the socket, its subscriptions subscribed again.
         """
         command = ["node", str(NODE_SCRIPT), "--url", url]
         if token is not None:
@@ -143,6 +145,8 @@ class NodeClient:
             command += ["--keep-alive", str(int(CLIENT_PING_SECONDS * 1000))]
         if refresh_token is not None:
             command += ["--refresh-token", refresh_token, "--http-url", http_url]
+        if fallback_url is not None:
+            command += ["--fallback-url", fallback_url]
         stderr_path = log_dir / f"node-client-{next(_node_logs)}.log"
         with stderr_path.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
@@ -152,7 +156,8 @@ class NodeClient:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,
             )
-        client = cls(process, stderr_path, reconnects=refresh_token is not None)
+        reconnects = refresh_token is not None or fallback_url is not None
+        client = cls(process, stderr_path, reconnects=reconnects)
         try:
             first = await client._next_event(
                 lambda event: event["event"] in ("connected", "closed")

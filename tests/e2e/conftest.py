@@ -1,5 +1,5 @@
-"""Fixtures of the end-to-end tests: one live daphne server for the package, on the test database,
-and real clients connected to it.
+"""Fixtures of the end-to-end tests: one live server of the websocket tier for the package (it
+answers HTTP too), on the test database, and real clients connected to it.
 
 Every test here commits (``django_db(transaction=True)``): the server is another process and
 sees committed rows only. The server, the database it shares with the tests and its channel
@@ -39,30 +39,31 @@ def live_database(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="package")
-def daphne_server(live_database, tmp_path_factory) -> LiveServer:
-    """daphne serving ``backend.asgi:application`` on the test database, for the package; its
-    log is added to the report of every test that fails. It must stop cleanly at the end."""
-    server = LiveServer(tmp_path_factory.mktemp("e2e-server") / "daphne.log", live_database)
+def websocket_server(live_database, tmp_path_factory) -> LiveServer:
+    """The websocket tier's server (production's command, uvicorn serving ``backend.asgi``) on
+    the test database, for the package; its log is added to the report of every test that
+    fails. It must stop cleanly at the end."""
+    server = LiveServer(tmp_path_factory.mktemp("e2e-server") / "websocket.log", live_database)
     server.start()
     yield server
     status = server.stop()
-    assert status == 0, f"daphne did not exit cleanly ({status}):\n{server.log()[-8000:]}"
+    assert status == 0, f"the server did not exit cleanly ({status}):\n{server.log()[-8000:]}"
 
 
 LOG_START = pytest.StashKey[int]()
 
 
 @pytest.fixture(autouse=True)
-def _server_log_start(request, daphne_server) -> None:
+def _server_log_start(request, websocket_server) -> None:
     """Where the server's log stood when the test began, for ``pytest_runtest_makereport``."""
-    request.node.stash[LOG_START] = daphne_server.log_path.stat().st_size
+    request.node.stash[LOG_START] = websocket_server.log_path.stat().st_size
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     """A failed test's report shows what the server logged during the test."""
     report = yield
-    server = getattr(item, "funcargs", {}).get("daphne_server")
+    server = getattr(item, "funcargs", {}).get("websocket_server")
     if report.failed and isinstance(server, LiveServer):
         start = item.stash.get(LOG_START, 0)
         with server.log_path.open("rb") as log:
@@ -72,7 +73,7 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-async def clients(daphne_server, tmp_path):
+async def clients(websocket_server, tmp_path):
     """Connect real clients to the live server: ``await clients.connect("node", token=…)``;
     every client is closed after the test."""
     opened = []
@@ -84,7 +85,7 @@ async def clients(daphne_server, tmp_path):
             if kind == "node" and (missing := node_missing()):
                 pytest.fail(missing, pytrace=False)
             client = await CLIENTS[kind].connect(
-                (server or daphne_server).ws_url, token, keep_alive, log_dir=tmp_path, **options
+                (server or websocket_server).ws_url, token, keep_alive, log_dir=tmp_path, **options
             )
             opened.append(client)
             return client
@@ -104,7 +105,7 @@ def connect(request, clients):
 
 
 @pytest.fixture
-def listen(daphne_server):
+def listen(websocket_server):
     """Subscribe and return once the server listens to the subscription's channel-layer
     ``group``: what commits from then on is heard.
 
@@ -118,11 +119,11 @@ def listen(daphne_server):
     """
 
     async def listen_(client, query: str, variables: dict | None, group: str):
-        before = daphne_server.group_members(group)
+        before = websocket_server.group_members(group)
         subscription = await client.subscribe(query, variables)
         assert await client.execute(PROBE) == {"data": {"__typename": "Query"}}
         if before is not None and not before:
-            await eventually(lambda: daphne_server.group_members(group))
+            await eventually(lambda: websocket_server.group_members(group))
         return subscription
 
     return listen_

@@ -1,12 +1,14 @@
-"""The project's ASGI application served by daphne in a process of its own, for the end-to-end
-tests: real sockets, real HTTP, the channel layer of the settings.
+"""The project's servers in processes of their own, for the end-to-end tests: real sockets, real
+HTTP, the channel layer of the settings.
 
-The server is started as production starts it (``daphne backend.asgi:application``), with the
-test settings and the test database, so that what a test writes is what the server reads and
-the other way round. Its listening socket is bound here, on 127.0.0.1 and a port the kernel
-picks, and handed to daphne (``--fd``): no other process can take the port between choosing
-and binding it. The server counts as started once ``/readyz`` answers 200, which also says that
-it reached the database and its channel layer.
+Either tier is started with production's command (``TIERS``): the websocket tier,
+``python -m backend.websocket_server`` (uvicorn serving ``backend.asgi``), or the HTTP tier,
+gunicorn serving ``backend.wsgi``; with the test settings and the test database, so that what a
+test writes is what the server reads and the other way round. The listening socket is bound
+here, on 127.0.0.1 and a port the kernel picks, and handed to the server (``--fd N``,
+``--bind fd://N``): no other process can take the port between choosing and binding it. The
+server counts as started once ``/readyz`` answers 200, which also says that it reached the
+database and its channel layer.
 """
 
 import os
@@ -28,6 +30,20 @@ from django.db import connection
 
 START_SECONDS = 30
 STOP_SECONDS = 10
+
+# Production's command line of each tier, given the listening socket's file descriptor.
+TIERS = {
+    "websocket": lambda fd: ["-m", "backend.websocket_server", "--fd", str(fd)],
+    "http": lambda fd: [
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:backend.gunicorn",
+        "--bind",
+        f"fd://{fd}",
+        "backend.wsgi:application",
+    ],
+}
 # The server's own pings (graphql-transport-ws `ping`): often enough for a test to see a dozen
 # within seconds (production's 25 s would not fit a test).
 KEEPALIVE_SECONDS = 0.5
@@ -75,18 +91,26 @@ def sqlite_on_disk(path: Path):
 
 
 class LiveServer:
-    """A daphne process serving ``backend.asgi:application`` on 127.0.0.1.
+    """A server process of one ``tier`` (a key of ``TIERS``) on 127.0.0.1.
 
-    ``url`` is its http:// base, ``ws_url`` its GraphQL websocket. What the server writes to
-    stdout and stderr (its access log, errors, tracebacks) goes to ``log_path``; ``log()`` reads
-    it back for failure messages. ``environment`` adds to or replaces the server's environment
-    variables (another Redis, other settings).
+    ``url`` is its http:// base, ``ws_url`` its GraphQL websocket (the websocket tier's).
+    What the server writes to stdout and stderr (its access log, errors, tracebacks) goes to
+    ``log_path``; ``log()`` reads it back for failure messages. ``environment`` adds to or
+    replaces the server's environment variables (another Redis, other settings).
     """
 
-    def __init__(self, log_path: Path, database: str, environment: dict[str, str] | None = None):
+    def __init__(
+        self,
+        log_path: Path,
+        database: str,
+        environment: dict[str, str] | None = None,
+        tier: str = "websocket",
+    ):
         self.log_path = log_path
         self.database = database
         self.overrides = environment or {}
+        self.tier = tier
+        self.command = TIERS[tier]
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -119,16 +143,7 @@ class LiveServer:
     def start(self) -> None:
         listener = socket.create_server(("127.0.0.1", 0), backlog=128)
         self.port = listener.getsockname()[1]
-        command = [
-            sys.executable,
-            "-m",
-            "daphne",
-            "--fd",
-            str(listener.fileno()),
-            "--verbosity",
-            "1",
-            "backend.asgi:application",
-        ]
+        command = [sys.executable, *self.command(listener.fileno())]
         with listener, self.log_path.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
                 command,
@@ -139,8 +154,8 @@ class LiveServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        # The socket is daphne's now; this process's copy is closed, so that only daphne
-        # accepts on it.
+        # The socket is the server's now; this process's copy is closed, so that only the
+        # server accepts on it (and a server that stops listening refuses connections).
         try:
             self._wait_until_ready()
         except BaseException:
@@ -148,17 +163,17 @@ class LiveServer:
             raise
 
     def _wait_until_ready(self) -> None:
-        """Poll ``/readyz`` until it answers 200; fail early if daphne exits.
+        """Poll ``/readyz`` until it answers 200; fail early if the server exits.
 
-        The port listens from the start (it was bound here), so a request made before daphne
-        runs waits in the socket's backlog: each try is short, and a failed one tries again.
+        The port listens from the start (it was bound here), so a request made before the
+        server runs waits in the socket's backlog: each try is short, and a failed one tries again.
         """
         deadline = time.monotonic() + START_SECONDS
         with httpx.Client(trust_env=False, timeout=0.5) as client:
             while True:
                 if self.process.poll() is not None:
                     raise RuntimeError(
-                        f"daphne exited ({self.process.returncode}) before serving:\n{self.log()}"
+                        f"{self} exited ({self.process.returncode}) before serving:\n{self.log()}"
                     )
                 try:
                     if client.get(f"{self.url}/readyz").status_code == 200:
@@ -167,21 +182,30 @@ class LiveServer:
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"daphne did not serve /readyz within {START_SECONDS} s:\n{self.log()}"
+                        f"{self} did not serve /readyz within {START_SECONDS} s:\n{self.log()}"
                     )
 
+    def __str__(self) -> str:
+        return f"the {self.tier} tier's server"
+
     def stop(self) -> int | None:
-        """SIGTERM, which daphne answers by closing its sockets and exiting with 0; SIGKILL if
-        it has not exited in time. Returns the exit status (negative: killed by that signal)."""
+        """SIGTERM, which the server answers by finishing what is in flight and exiting with 0;
+        SIGKILL if it has not exited in time. Returns the exit status (negative: killed by that
+        signal)."""
         if self.process is None:
             return None
         if self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_SECONDS)
+        return self.wait()
+
+    def wait(self, timeout: float = STOP_SECONDS) -> int:
+        """The exit status once the process has exited; SIGKILL if it has not within
+        ``timeout`` seconds."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=STOP_SECONDS)
         return self.process.returncode
 
     def log(self) -> str:

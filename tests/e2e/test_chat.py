@@ -1,5 +1,5 @@
 """An event's chat end to end: a graphql-ws client on Node and a gql client in Python talk to each
-other through a live daphne server, and a client that drops out catches up with ``after``.
+other through a live server, and a client that drops out catches up with ``after``.
 
 Messages are sent over each client's own socket (``chatMessageSend``) and heard through the
 ``chatMessages`` subscription. The event starts in a few minutes, so its room is open.
@@ -90,7 +90,7 @@ def created(message: dict) -> dict:
 
 
 async def test_a_node_client_and_a_python_client_chat_through_the_live_server(
-    daphne_server, clients, listen, tokens, chat_event
+    websocket_server, clients, listen, tokens, chat_event
 ):
     group = channel_groups.group_name(channel_groups.EVENT_CHAT, id=chat_event.pk)
     ada = await clients.connect("node", token=tokens["Ada"])
@@ -113,7 +113,7 @@ async def test_a_node_client_and_a_python_client_chat_through_the_live_server(
     assert heard(await bob_hears.results(2)) == conversation
     # And the history, read over HTTP, is the conversation they had.
     history = await post_graphql(
-        f"{daphne_server.url}/graphql/", CHAT_HISTORY, {"event": gid(chat_event)}, tokens["Ada"]
+        f"{websocket_server.url}/graphql/", CHAT_HISTORY, {"event": gid(chat_event)}, tokens["Ada"]
     )
     assert history["data"]["event"]["chatMessages"]["edges"] == [
         {

@@ -1,5 +1,5 @@
 """The event subscriptions end to end: real clients (graphql-ws on Node, gql in Python) on a live
-daphne server, and publishers' mutations over HTTP to the same server.
+server, and publishers' mutations over HTTP to the same server.
 
 Each test runs once with each client. A test that expects a change not to be heard makes one
 more change that is heard: results of one subscription keep their order, so the first result
@@ -123,12 +123,12 @@ def public_event(event_factory, office):
 
 
 @pytest.fixture
-def graphql(daphne_server):
+def graphql(websocket_server):
     """POST an operation to the live server's /graphql/; returns the response's ``data``,
     which must come without errors."""
 
     async def post(query: str, variables: dict, token: str) -> dict:
-        body = await post_graphql(f"{daphne_server.url}/graphql/", query, variables, token)
+        body = await post_graphql(f"{websocket_server.url}/graphql/", query, variables, token)
         assert "errors" not in body, body
         (payload,) = body["data"].values()
         assert payload["errors"] == [], payload

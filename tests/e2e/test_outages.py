@@ -139,7 +139,7 @@ def own_redis(tmp_path):
 
 
 def serve(tmp_path, live_database, **environment) -> LiveServer:
-    server = LiveServer(tmp_path / "daphne.log", live_database, environment=environment)
+    server = LiveServer(tmp_path / "websocket.log", live_database, environment=environment)
     server.start()
     return server
 
@@ -148,7 +148,7 @@ def stop(server: LiveServer) -> None:
     """Stop the server; its log goes to the test's output, which a failed test shows."""
     status = server.stop()
     print(f"--- the live server's log ---\n{server.log()}")
-    assert status == 0, f"daphne did not exit cleanly ({status})"
+    assert status == 0, f"the server did not exit cleanly ({status})"
 
 
 @pytest.fixture

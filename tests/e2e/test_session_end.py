@@ -1,4 +1,4 @@
-"""Open sockets and the end of a session, end to end: real clients on live daphne servers.
+"""Open sockets and the end of a session, end to end: real clients on live servers.
 
 A token's expiry closes the socket with 4403 and the graphql-ws client reconnects with a fresh
 token, as apps do, and goes on receiving; signing out over HTTP closes the sockets of that
@@ -93,7 +93,7 @@ async def listening(server: LiveServer, client, group: str) -> None:
 # Expiry, and the app's reconnection
 # ---------------------------------------------------------------------------------------------
 async def test_the_graphql_ws_client_reconnects_with_a_fresh_token_and_keeps_receiving(
-    clients, daphne_server, short_session, publisher_token, public_event
+    clients, websocket_server, short_session, publisher_token, public_event
 ):
     # Given a sign-in whose access token lives a few seconds,
     pair = short_session
@@ -101,10 +101,10 @@ async def test_the_graphql_ws_client_reconnects_with_a_fresh_token_and_keeps_rec
         "node",
         pair.access_token,
         refresh_token=pair.refresh_token,
-        http_url=f"{daphne_server.url}/graphql/",
+        http_url=f"{websocket_server.url}/graphql/",
     )
     changes = await client.subscribe(EVENT_CHANGED, {"event": gid(public_event)})
-    await listening(daphne_server, client, changes_group(public_event))
+    await listening(websocket_server, client, changes_group(public_event))
 
     # when the token expires, the server closes the socket with 4403; the client refreshes
     # its token, connects again and subscribes again,
@@ -113,11 +113,11 @@ async def test_the_graphql_ws_client_reconnects_with_a_fresh_token_and_keeps_rec
     assert time.time() >= pair.access_expires_at.timestamp()
     refreshed = await client.event(lambda event: event["event"] == "refreshed", after=closed)
     await client.event(lambda event: event["event"] == "connected", after=refreshed)
-    await listening(daphne_server, client, changes_group(public_event))
+    await listening(websocket_server, client, changes_group(public_event))
 
     # and the subscription hears what happens from then on.
     answer = await post_graphql(
-        f"{daphne_server.url}/graphql/", EVENT_CANCEL, {"id": gid(public_event)}, publisher_token
+        f"{websocket_server.url}/graphql/", EVENT_CANCEL, {"id": gid(public_event)}, publisher_token
     )
     assert answer["data"]["eventCancel"]["errors"] == []
     assert await changes.next() == {
@@ -130,15 +130,15 @@ async def test_the_graphql_ws_client_reconnects_with_a_fresh_token_and_keeps_rec
 # Signing out
 # ---------------------------------------------------------------------------------------------
 async def test_signing_out_over_http_closes_the_sessions_socket_4403(
-    connect, daphne_server, session, public_event
+    connect, websocket_server, session, public_event
 ):
     pair = session
     client = await connect(token=pair.access_token)
     await client.subscribe(EVENT_CHANGED, {"event": gid(public_event)})
-    await listening(daphne_server, client, changes_group(public_event))
+    await listening(websocket_server, client, changes_group(public_event))
 
     answer = await post_graphql(
-        f"{daphne_server.url}/graphql/", TOKEN_REVOKE, {"token": pair.refresh_token}
+        f"{websocket_server.url}/graphql/", TOKEN_REVOKE, {"token": pair.refresh_token}
     )
 
     assert answer == {"data": {"tokenRevoke": {"errors": []}}}
@@ -147,24 +147,24 @@ async def test_signing_out_over_http_closes_the_sessions_socket_4403(
 
 @pytest.fixture
 def second_server(live_database, tmp_path):
-    """Another daphne process on the same database and, on the Redis leg, the same channel
+    """Another server process on the same database and, on the Redis leg, the same channel
     layer: two processes behind a load balancer."""
     if not django_settings.REDIS_URL:
         pytest.skip("Two server processes share a channel layer only through Redis (REDIS_URL).")
-    server = LiveServer(tmp_path / "second-daphne.log", live_database)
+    server = LiveServer(tmp_path / "second-websocket.log", live_database)
     server.start()
     yield server
     assert server.stop() == 0, server.log()[-8000:]
 
 
 async def test_a_sign_out_on_one_process_closes_the_socket_on_another_within_seconds(
-    clients, daphne_server, second_server, session, public_event
+    clients, websocket_server, second_server, session, public_event
 ):
     # Given a socket on one server process, listening,
     pair = session
     client = await clients.connect("node", pair.access_token)
     await client.subscribe(EVENT_CHANGED, {"event": to_global_id("Event", public_event.pk)})
-    await listening(daphne_server, client, changes_group(public_event))
+    await listening(websocket_server, client, changes_group(public_event))
 
     # when the user signs out through the other,
     answer = await post_graphql(

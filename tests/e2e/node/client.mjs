@@ -3,6 +3,7 @@
 //   node client.mjs --url ws://127.0.0.1:8000/graphql/ [--token TOKEN] [--keep-alive MS]
 //                   [--query DOCUMENT [--variables JSON] [--id NAME]]
 //                   [--refresh-token TOKEN --http-url http://127.0.0.1:8000/graphql/]
+//                   [--fallback-url ws://127.0.0.1:8001/graphql/]
 //
 // Connects at once, sending the token in connectionParams as {"authorization": "Bearer …"},
 // and never reconnects: a closed socket is the end, so the tests see every close. Runs the
@@ -35,6 +36,10 @@
 //   {"event": "refreshed"}
 // then sends the new access token; the running subscriptions are subscribed again. Every close
 // is still printed; the client ends when stdin does.
+//
+// With --fallback-url the client reconnects as an app behind a load balancer does when the
+// server process it was on stops (1001): to another process, here the one at --fallback-url,
+// its subscriptions subscribed again there.
 
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -52,6 +57,7 @@ const { values: options } = parseArgs({
     id: { type: 'string', default: 'main' },
     'refresh-token': { type: 'string' },
     'http-url': { type: 'string' },
+    'fallback-url': { type: 'string' },
   },
 });
 if (!options.url) {
@@ -76,7 +82,7 @@ let pongTimer;
 const TOKEN_REFRESH = `mutation Refresh($token: String!) {
   tokenRefresh(refreshToken: $token) { accessToken refreshToken errors { code message } }
 }`;
-const reconnects = Boolean(options['refresh-token']);
+const reconnects = Boolean(options['refresh-token'] || options['fallback-url']);
 let accessToken = options.token;
 let refreshToken = options['refresh-token'];
 let connections = 0;
@@ -99,8 +105,13 @@ async function connectionParams() {
   return accessToken ? { authorization: `Bearer ${accessToken}` } : undefined;
 }
 
+let sockets = 0;
 const client = createClient({
-  url: options.url,
+  // The first socket goes to --url, every later one to --fallback-url when there is one.
+  url: () => {
+    sockets += 1;
+    return sockets > 1 && options['fallback-url'] ? options['fallback-url'] : options.url;
+  },
   webSocketImpl: WebSocket,
   connectionParams,
   lazy: false,
