@@ -423,10 +423,13 @@ async def test_the_request_id_is_the_clients_or_the_proxys(proxy):
     async with httpx.AsyncClient(trust_env=False, timeout=WAIT_SECONDS) as client:
         own = await client.get(f"{proxy.url}/healthz", headers={"X-Request-ID": "app-trace-1234"})
         none = await client.get(f"{proxy.url}/healthz")
+        insane = await client.get(f"{proxy.url}/healthz", headers={"X-Request-ID": "<x>"})
 
+    # The app answers with the ID it logged: the client's when it is sane
     assert own.headers["X-Request-ID"] == "app-trace-1234"
-    # nginx's $request_id: 32 hexadecimal digits (the app's own would be a UUID with dashes)
+    # else nginx's $request_id, 32 hexadecimal digits (the app's own would be a UUID with dashes)
     assert re.fullmatch(r"[0-9a-f]{32}", none.headers["X-Request-ID"])
+    assert re.fullmatch(r"[0-9a-f]{32}", insane.headers["X-Request-ID"])
 
 
 async def test_a_body_over_the_apps_limit_is_refused_by_the_app(proxy):
@@ -451,8 +454,8 @@ async def test_a_body_over_the_apps_limit_is_refused_by_the_app(proxy):
 async def test_an_anonymous_get_query_is_answered_by_the_proxy_once_kept(proxy, event):
     variables = {"id": gid(event)}
 
-    first = await get_query(proxy, EVENT_TITLE, variables)
-    second = await get_query(proxy, EVENT_TITLE, variables)
+    first = await get_query(proxy, EVENT_TITLE, variables, **{"X-Request-ID": "first-request"})
+    second = await get_query(proxy, EVENT_TITLE, variables, **{"X-Request-ID": "second-request"})
 
     assert first.headers["X-Cache-Status"] == "MISS"
     assert (
@@ -461,6 +464,11 @@ async def test_an_anonymous_get_query_is_answered_by_the_proxy_once_kept(proxy, 
     assert second.headers["X-Cache-Status"] == "HIT"
     assert second.content == first.content
     assert second.json() == {"data": {"event": {"title": event.title_en}}}
+    # Each with its own request's ID, the kept one too
+    assert [first.headers["X-Request-ID"], second.headers["X-Request-ID"]] == [
+        "first-request",
+        "second-request",
+    ]
 
 
 @committing
