@@ -1,4 +1,5 @@
-# The production image: daphne (web) and Celery (worker) run from it; see docker-compose.yml.
+# The production image: both web tiers (gunicorn for HTTP, uvicorn for websockets), the Celery
+# worker and beat run from it, each with its own command; see docker-compose.yml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -24,7 +25,9 @@ RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --n
     && chown twinning /var/lib/twinning/metrics
 
 USER twinning
-EXPOSE 8000
+# The HTTP tier on 8000, the websocket tier on 8001 (docker-compose.yml's ports).
+EXPOSE 8000 8001
 
-# The same command as `make serve`, listening on every interface of the container.
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "backend.asgi:application"]
+# The HTTP tier, the same command as `make serve-http` and docker-compose.yml's http service,
+# listening on every interface of the container; the other services give their own command.
+CMD ["gunicorn", "--config", "python:backend.gunicorn", "--bind", "0.0.0.0:8000", "backend.wsgi:application"]

@@ -4,12 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Production's two web tiers, as docker-compose.yml runs them (its proxy listens on PORT).
+HTTP_PORT ?= 8000
+WEBSOCKET_PORT ?= 8001
 
 # Local runs use the embedded default (SQLite, in-memory channel layer, tasks in-process)
 # with DEBUG on, which also turns GraphiQL on; set DEBUG=false to try production behaviour.
-run migrate seed static serve worker beat: export DEBUG ?= true
+run migrate seed static serve serve-http serve-websockets worker beat: export DEBUG ?= true
 
-.PHONY: run serve install migrate seed static test lint format schema lock worker beat clean
+.PHONY: run serve serve-http serve-websockets install migrate seed static test lint format schema lock worker beat clean
 
 run: install migrate seed serve ## Set up everything and serve http://127.0.0.1:8000/graphql/
 
@@ -43,9 +46,21 @@ seed: install
 static: install
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 
-# The same command the web service runs in docker-compose.yml, after collecting the static files.
+# One process serving HTTP and websockets alike (the websocket tier's server answers plain HTTP
+# too), after collecting the static files: the embedded default's in-memory channel layer lives
+# in one process, so the HTTP requests that broadcast must be served where the sockets are.
 serve: install static
-	$(BIN)/daphne --bind $(HOST) --port $(PORT) backend.asgi:application
+	$(BIN)/python -m backend.websocket_server --host $(HOST) --port $(PORT)
+
+# Production's two web tiers, the same commands as the http and websocket services of
+# docker-compose.yml (README, "Production topology"). Run both, behind a proxy that sends the
+# websocket upgrade on /graphql/ to the second (deploy/nginx/twinning.conf.template), on a
+# shared database and REDIS_URL: the tiers are separate processes.
+serve-http: install static
+	$(BIN)/gunicorn --config python:backend.gunicorn --bind $(HOST):$(HTTP_PORT) backend.wsgi:application
+
+serve-websockets: install static
+	$(BIN)/python -m backend.websocket_server --host $(HOST) --port $(WEBSOCKET_PORT)
 
 # The same command the worker service runs in docker-compose.yml.
 worker: install

@@ -65,8 +65,6 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # daphne first: its runserver replaces Django's, so `manage.py runserver` serves ASGI too.
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -332,7 +330,8 @@ STATIC_URL = "static/"
 # does `manage.py check --deploy` (backend/checks.py); the image collects them as it is built,
 # `make serve` before serving.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
-# WhiteNoise serves the admin's and GraphiQL's files from daphne; in DEBUG straight from the
+# WhiteNoise serves the admin's and GraphiQL's files from the HTTP tier (the proxy keeps them
+# after the first request; see deploy/nginx/twinning.conf.template); in DEBUG straight from the
 # apps, so that a changed file shows without collecting again.
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
@@ -583,9 +582,9 @@ for _network in METRICS_ALLOWED_IPS:
         ipaddress.ip_network(_network, strict=False)
     except ValueError as error:
         raise environ.ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {error}") from error
-# Several processes (daphne processes, a Celery worker's pool, containers sharing a volume):
-# set PROMETHEUS_MULTIPROC_DIR in the environment of each, to one directory that starts empty;
-# prometheus-client reads it from there, so it is not a setting.
+# Several processes (gunicorn's workers, websocket processes, a Celery worker's pool, containers
+# sharing a volume): set PROMETHEUS_MULTIPROC_DIR in the environment of each, to one directory
+# that starts empty; prometheus-client reads it from there, so it is not a setting.
 
 # ---------------------------------------------------------------------------------------------
 # Error reporting (Sentry; off unless SENTRY_DSN is set)
