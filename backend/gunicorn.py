@@ -1,19 +1,55 @@
 """gunicorn's configuration for the HTTP tier: ``gunicorn --config python:backend.gunicorn
 --bind ADDRESS backend.wsgi:application`` (the Makefile's ``serve-http`` and docker-compose.yml's
-``http`` service run exactly this)."""
+``http`` service run exactly this).
+
+Each worker process runs requests on ``GUNICORN_THREADS`` threads (gthread), and keeps its
+database connections in a pool of as many (DATABASE_POOL_MAX_SIZE, unless set): a request
+borrows one and gives it back, so none is opened per request and a thread never waits for one.
+README, "The HTTP tier", has the figures behind these defaults and the connection arithmetic.
+"""
 
 import math
 import os
 import signal
 
-from django.conf import settings
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
-# Worker processes; WEB_CONCURRENCY as gunicorn and most platforms name it.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Worker processes; WEB_CONCURRENCY as gunicorn and most platforms name it. One per core: the
+# threads already cover the time a request waits for PostgreSQL or Redis.
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
+# Threads keep nginx's upstream connections open between requests (keep-alive), which gunicorn's
+# sync workers cannot, and share one process's memory and caches (the parsed documents).
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(threads))
+
+from django.conf import settings  # noqa: E402 (after the pool's default, which it reads)
+
+# Seconds an idle keep-alive connection is kept for its next request: longer than nginx keeps
+# an idle upstream connection (keepalive_timeout, 60 s), so that nginx always closes first and
+# never sends a request on a connection gunicorn is closing.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE_SECONDS", "75"))
 # In-flight requests are given this long after SIGTERM, then the workers are killed.
 graceful_timeout = math.ceil(settings.GRACEFUL_SHUTDOWN_SECONDS)
+# gunicornc's control socket would be made in $HOME/.gunicorn; nothing uses it (signals do the
+# same: TERM, HUP, TTIN/TTOU), and the image's home need not be writable.
+control_socket_disable = True
+# X-Forwarded-Proto is Django's to read (SECURE_PROXY_SSL_HEADER), and the client's address is
+# core/client_ip.py's (TRUSTED_PROXY_COUNT): gunicorn rewrites neither, whoever sends them.
+secure_scheme_headers = {}
+forwarded_allow_ips = ""
+# No access log: nginx writes one line per request; the app logs what it does with the request's
+# ID. gunicorn's own lines (workers starting, timing out, exiting) in the app's format, JSON in
+# production (LOG_FORMAT).
+accesslog = None
+logconfig_dict = {
+    **settings.LOGGING,
+    "loggers": {
+        **settings.LOGGING.get("loggers", {}),
+        "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "gunicorn.access": {"level": "WARNING", "handlers": ["console"], "propagate": False},
+    },
+}
 
 
 def child_exit(server, worker):

@@ -148,6 +148,23 @@ DATABASES = {
 # set more. SQLite ignores it.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL connections of one process kept in a pool (psycopg's, through Django's "pool"
+# option): each request borrows one and gives it back when it ends, whichever thread runs it,
+# so connections are reused under WSGI and ASGI alike and a process never holds more than
+# DATABASE_POOL_MAX_SIZE. 0 turns the pool off.
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+# Connections the pool opens at start and keeps open while idle.
+DATABASE_POOL_MIN_SIZE = env.int("DATABASE_POOL_MIN_SIZE", default=1)
+# A request that finds every connection busy waits this long for one, then fails (503).
+DATABASE_POOL_TIMEOUT_SECONDS = env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0)
+if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT_SECONDS,
+    }
+    # Django refuses a pool with persistent connections: the pool is what keeps them.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves requests on several threads. A write transaction takes
     # SQLite's write lock when it begins (IMMEDIATE) and waits up to 20 s for it, rather than

@@ -1,0 +1,192 @@
+"""The HTTP tier as production runs it: ``backend.wsgi`` in a real gunicorn process started with
+``backend/gunicorn.py``, on the test database, serving the GraphQL endpoint, the admin and the
+health probe; on PostgreSQL, with its database connections pooled, kept and bounded."""
+
+import os
+import socket
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+
+import httpx
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.e2e.live_server import database_url, sqlite_on_disk
+from tests.factories import UserFactory
+from tests.waiting import eventually_sync
+
+PASSWORD = "correct horse battery staple"  # noqa: S105 (the factory's test password)
+# The server's pool: a worker's threads share at most this many connections.
+POOL_SIZE = 2
+THREADS = 4
+
+FEED = "query Feed { events(first: 5) { edges { node { id title } } } }"
+TOKEN_CREATE = """
+mutation SignIn($email: String!, $password: String!) {
+  tokenCreate(email: $email, password: $password) {
+    accessToken
+    errors { field code message }
+  }
+}
+"""
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Gunicorn:
+    """``gunicorn --config python:backend.gunicorn --bind fd://N backend.wsgi:application`` on
+    a loopback socket bound here (the kernel picks the port), one worker of ``THREADS``."""
+
+    def __init__(self, database: str, log_path):
+        self.database, self.log_path = database, log_path
+
+    def start(self) -> "Gunicorn":
+        listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "backend.test_settings",
+            "DATABASE_URL": self.database,
+            "WEB_CONCURRENCY": "1",
+            "GUNICORN_THREADS": str(THREADS),
+            "DATABASE_POOL_MAX_SIZE": str(POOL_SIZE),
+            "DATABASE_POOL_MIN_SIZE": "1",
+            # Every feed request reads the database, so that each borrows a connection.
+            "RESPONSE_CACHE_SECONDS": "0",
+            "RATE_LIMIT_SIGN_IN_IP": "0/m",
+        }
+        command = [
+            *(sys.executable, "-m", "gunicorn", "--config", "python:backend.gunicorn"),
+            *("--bind", f"fd://{listener.fileno()}", "backend.wsgi:application"),
+        ]
+        with listener, self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+                command,
+                cwd=settings.BASE_DIR,
+                env=environment,
+                pass_fds=(listener.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            eventually_sync(self._ready, timeout=30)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({self.process.returncode}):\n{self.log()}")
+        try:
+            return httpx.get(f"{self.url}/readyz", timeout=2, trust_env=False).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def stop(self) -> int:
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=settings.GRACEFUL_SHUTDOWN_SECONDS + 5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def gunicorn(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The HTTP tier on the test database (SQLite's moved to a file the server can open)."""
+    with ExitStack() as stack:
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():
+            path = tmp_path_factory.mktemp("http-tier") / "test.sqlite3"
+            with django_db_blocker.unblock():
+                stack.enter_context(sqlite_on_disk(path))
+        with django_db_blocker.unblock():
+            url = database_url()
+        server = Gunicorn(url, tmp_path_factory.mktemp("http-tier") / "gunicorn.log").start()
+        yield server
+        status = server.stop()
+        assert status == 0, f"gunicorn did not exit cleanly ({status}):\n{server.log()[-4000:]}"
+
+
+@pytest.fixture
+def client(gunicorn):
+    with httpx.Client(base_url=gunicorn.url, trust_env=False, timeout=10) as http:
+        yield http
+
+
+def graphql(client, query: str, variables: dict | None = None) -> dict:
+    response = client.post("/graphql/", json={"query": query, "variables": variables or {}})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_serves_a_query(client):
+    # When the feed is asked for
+    answer = graphql(client, FEED)
+
+    # Then it is answered, through gunicorn and the WSGI application
+    assert answer == {"data": {"events": {"edges": []}}}
+
+
+def test_serves_a_mutation(client):
+    # Given a user
+    user = UserFactory()
+
+    # When they sign in
+    answer = graphql(client, TOKEN_CREATE, {"email": user.email, "password": PASSWORD})
+
+    # Then a token comes back, and no errors
+    payload = answer["data"]["tokenCreate"]
+    assert payload["errors"] == []
+    assert payload["accessToken"]
+
+
+def test_serves_the_admin_login_page_and_its_static_files(client):
+    # When the admin's login page is asked for
+    page = client.get("/admin/login/")
+
+    # Then it is the form, and the stylesheet it names is served too
+    assert page.status_code == 200
+    assert 'name="csrfmiddlewaretoken"' in page.text
+    assert client.get("/static/admin/css/base.css").status_code == 200
+
+
+def test_serves_health(client):
+    assert client.get("/healthz").status_code == 200
+
+
+def server_connections() -> list[int]:
+    """Backend PIDs of the connections to the test database other than this process's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend' ORDER BY pid"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def test_database_connections_are_kept_and_bounded(client):
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's (SQLite opens a file per connection)")
+    # Given the server has answered one request that read the database
+    graphql(client, FEED)
+    kept = server_connections()
+    assert 1 <= len(kept) <= POOL_SIZE
+
+    # When many requests read the database, more at once than the pool has connections
+    with ThreadPoolExecutor(THREADS * 2) as pool:
+        answers = list(pool.map(lambda _: graphql(client, FEED), range(40)))
+
+    # Then every one is answered, by the connections the pool keeps: no more than its size,
+    # and those open before are still the ones open (reused, not opened per request)
+    assert all("errors" not in answer for answer in answers)
+    after = server_connections()
+    assert len(after) <= POOL_SIZE
+    assert set(kept) <= set(after)
