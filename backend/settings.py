@@ -115,8 +115,10 @@ ASGI_GC_THRESHOLDS = env_gc_thresholds("ASGI_GC_THRESHOLDS", default="50000,20,1
 WSGI_APPLICATION = "backend.wsgi.application"
 # What every process (the HTTP and websocket tiers, the Celery worker and beat) does with SIGTERM:
 # it stops taking new work, finishes what is in flight for at most this many seconds, closes its
-# websockets with 1001 (clients reconnect to another process) and exits 0. docker-compose.yml's
-# stop_grace_period leaves a few seconds more before the process is killed.
+# websockets with 1001 (clients reconnect to another process) and exits 0. Past it, the
+# websocket tier cancels what still runs and exits 1; the worker gives its running tasks back to
+# the queue (backend/celery.py); gunicorn kills its workers. docker-compose.yml's
+# stop_grace_period leaves 10 s more before Docker kills the process (a test keeps it so).
 GRACEFUL_SHUTDOWN_SECONDS = env.float("GRACEFUL_SHUTDOWN_SECONDS", default=20.0)
 
 TEMPLATES = [

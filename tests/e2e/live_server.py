@@ -30,6 +30,7 @@ from django.db import connection
 
 START_SECONDS = 30
 STOP_SECONDS = 10
+GRACEFUL_SECONDS = 5
 
 # Production's command line of each tier, given the listening socket's file descriptor.
 TIERS = {
@@ -124,14 +125,17 @@ class LiveServer:
 
     def environment(self) -> dict[str, str]:
         """The test process's environment, with the test settings, the test database, a
-        keep-alive short enough to test, and no rate limits on mutations, chat messages and
-        websocket operations: the tests send faster than people type (the limits have tests
-        of their own, in tests/schema)."""
+        keep-alive and a graceful time short enough to test, and no rate limits on mutations,
+        chat messages and websocket operations: the tests send faster than people type (the
+        limits have tests of their own, in tests/schema)."""
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "backend.test_settings",
             "DATABASE_URL": self.database,
             "WEBSOCKET_KEEPALIVE_SECONDS": str(KEEPALIVE_SECONDS),
+            # Shorter than STOP_SECONDS: a server that cannot finish in time stops by itself
+            # and says why in its log, rather than being killed.
+            "GRACEFUL_SHUTDOWN_SECONDS": str(GRACEFUL_SECONDS),
             "CHAT_RATE": "0/m",
             "RATE_LIMIT_MUTATIONS_USER": "0/m",
             "RATE_LIMIT_MUTATIONS_IP": "0/m",

@@ -14,6 +14,7 @@ the server is replaced: it waits as it would on a slow Google endpoint.
 """
 
 import asyncio
+import contextlib
 import json
 import signal
 import threading
@@ -73,13 +74,15 @@ class HeldKeyServer:
                     keys.held += holding
                 if holding:
                     keys._released.wait(WAIT_SECONDS)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(keys.body)))
-                # Fetched again for every token: each request is held.
-                self.send_header("Cache-Control", "no-store, max-age=0")
-                self.end_headers()
-                self.wfile.write(keys.body)
+                # A server that stopped meanwhile has gone: nobody to answer.
+                with contextlib.suppress(ConnectionError):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json; charset=UTF-8")
+                    self.send_header("Content-Length", str(len(keys.body)))
+                    # Fetched again for every token: each request is held.
+                    self.send_header("Cache-Control", "no-store, max-age=0")
+                    self.end_headers()
+                    self.wfile.write(keys.body)
 
             def log_message(self, format, *args):
                 pass
