@@ -46,6 +46,10 @@ from tests.e2e.conftest import gid
 from tests.e2e.live_server import LiveServer
 
 pytestmark = [
+    # The servers are other processes: what the tests write is committed. Every test of the
+    # module alike, so that pytest-django's ordering (transactional tests last) keeps them
+    # together and the servers start once.
+    pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer",
         reason="The two tiers share groups only through Redis: runs in CI's Redis leg "
@@ -77,11 +81,6 @@ subscription Chat($event: ID!) {
   chatMessages(event: $event) { kind message { seq body author { displayName } } }
 }
 """
-
-
-# The tests that write rows commit them (the servers are other processes); the others need no
-# database of their own and skip the flush after each.
-committing = pytest.mark.django_db(transaction=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -388,7 +387,6 @@ async def post(proxy, query: str, variables: dict, token=None, **headers) -> htt
 # ---------------------------------------------------------------------------------------------
 # The API through the proxy
 # ---------------------------------------------------------------------------------------------
-@committing
 async def test_a_query_a_mutation_and_a_chat_go_through_the_proxy(
     proxy, clients, listen, event, token
 ):
@@ -450,7 +448,6 @@ async def test_a_body_over_the_apps_limit_is_refused_by_the_app(proxy):
 # ---------------------------------------------------------------------------------------------
 # The proxy cache
 # ---------------------------------------------------------------------------------------------
-@committing
 async def test_an_anonymous_get_query_is_answered_by_the_proxy_once_kept(proxy, event):
     variables = {"id": gid(event)}
 
@@ -471,7 +468,6 @@ async def test_an_anonymous_get_query_is_answered_by_the_proxy_once_kept(proxy, 
     ]
 
 
-@committing
 async def test_each_language_gets_its_own_kept_answer(proxy, event):
     variables = {"id": gid(event)}
 
@@ -490,7 +486,6 @@ async def test_each_language_gets_its_own_kept_answer(proxy, event):
     assert titles == [event.title_ru, event.title_en, event.title_ru, event.title_en]
 
 
-@committing
 async def test_a_signed_in_request_is_never_answered_from_the_proxy_cache(proxy, event, token):
     # Given an anonymous answer kept for the same URL
     variables = {"id": gid(event)}
@@ -518,7 +513,6 @@ async def test_a_private_answer_is_not_kept(proxy):
     assert answers[1].headers["Cache-Control"] == "private, no-store"
 
 
-@committing
 async def test_a_persisted_query_by_get_is_kept(proxy, event):
     # Given the query persisted (Apollo's automatic persisted queries)
     query = f"query Persisted{uuid.uuid4().hex[:8]}($id: ID!) {{ event(id: $id) {{ title }} }}"
@@ -550,7 +544,6 @@ async def test_a_persisted_query_by_get_is_kept(proxy, event):
     assert answers[1].json() == {"data": {"event": {"title": event.title_en}}}
 
 
-@committing
 async def test_the_proxy_cache_can_be_turned_off(tiers, tmp_path_factory, event):
     uncached = start_nginx(tmp_path_factory, tiers, cache="off")
     try:
