@@ -462,7 +462,8 @@ def requests_for(scenario: str, event_ids: list[int]) -> list[tuple[str, str, di
 def measure(topology: Topology, scenario: str, config: dict, event_ids: list[int]) -> dict:
     script = wrk_script(requests_for(scenario, event_ids))
     # Warm: every worker has loaded the app, parsed the documents and filled the caches.
-    run_wrk(topology.port, script, config["warmup"], config["connections"])
+    if config["warmup"]:
+        run_wrk(topology.port, script, config["warmup"], config["connections"])
     pids = topology.pids()
     before = {pid: process_cpu(pid) for pid in pids}
     load = os.getloadavg()[0]
