@@ -18,7 +18,7 @@ from tests.e2e.live_server import database_url, sqlite_on_disk
 from tests.factories import UserFactory
 from tests.waiting import eventually_sync
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 (the factory's test password)
+PASSWORD = "correct horse battery staple"  # the factory's
 # The server's pool: a worker's threads share at most this many connections.
 POOL_SIZE = 2
 THREADS = 4
