@@ -607,7 +607,7 @@ def main() -> None:
 
     redis.Redis.from_url(config["redis"]).flushdb()
     admin, name = maintenance(config["database"])
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')
     results = {"machine": machine(), **{k: config[k] for k in ("seconds", "warmup")}}
     results.update(
