@@ -68,7 +68,12 @@ def run(config: dict, topology_class, measure, ports) -> dict:
     topology = None
     try:
         fake_url = urls.get(timeout=60)
-        wave_config = {"database": config["database"], "fake_url": fake_url, "senders": 1}
+        wave_config = {
+            "database": config["database"],
+            "fake_url": fake_url,
+            "senders": 1,
+            "devices": config["devices"],
+        }
         pipe, child_pipe = context.Pipe()
         sending = context.Process(target=sender, args=(wave_config, child_pipe))
         sending.start()
