@@ -605,7 +605,9 @@ def main() -> None:
             raise SystemExit(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
     import redis
 
-    redis.Redis.from_url(config["redis"]).flushdb()
+    if args.scenario == "serving":
+        # Answers cached by an earlier run (of other ids in another database) must not be served.
+        redis.Redis.from_url(config["redis"]).flushdb()
     admin, name = maintenance(config["database"])
     admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')
