@@ -329,6 +329,7 @@ def nginx_config(listen: int, http_port: int, ws_port: int, directory: str, conf
         "LISTEN_PORT": str(listen),
         "NGINX_CACHE_DIR": str(cache_dir),
         "NGINX_CACHE_PATH": str(cache_dir),
+        "NGINX_PROXY_CACHE": "on",
         **config.get("nginx_values", {}),
     }
     rendered = string.Template(template).safe_substitute(values)
