@@ -38,7 +38,9 @@ def sender(config: dict, pipe) -> None:
         started = time.perf_counter()
         dispatch.fan_out(notification.pk)
         seconds = time.perf_counter() - started
-        sent = Delivery.objects.filter(notification=notification, state="SENT").count()
+        sent = Delivery.objects.filter(
+            notification=notification, status=Delivery.Status.SENT
+        ).count()
         pipe.send(("done", {"seconds": seconds, "sent": sent}))
     except BaseException:
         pipe.send(("error", traceback.format_exc()))
