@@ -14,9 +14,10 @@ import signal
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
-# Worker processes; WEB_CONCURRENCY as gunicorn and most platforms name it. One per core: the
-# threads already cover the time a request waits for PostgreSQL or Redis.
-workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
+# Worker processes; WEB_CONCURRENCY as gunicorn and most platforms name it. One per core this
+# process may run on: the threads already cover the time a request waits for PostgreSQL or
+# Redis. A container given a CPU quota below its host's cores sets it to the quota.
+workers = int(os.environ.get("WEB_CONCURRENCY", len(os.sched_getaffinity(0))))
 # Threads keep nginx's upstream connections open between requests (keep-alive), which gunicorn's
 # sync workers cannot, and share one process's memory and caches (the parsed documents).
 worker_class = "gthread"

@@ -147,7 +147,7 @@ DATABASES = {
 # connection is never used again and stays open until garbage collection: 16 concurrent
 # requests to two processes reached PostgreSQL's 100 connections in seconds (bench/feed.py).
 # So 0, a connection per request; a long-lived single-threaded process (a Celery worker) may
-# set more. SQLite ignores it.
+# set more. The pool below keeps connections under either server. SQLite ignores it.
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL connections of one process kept in a pool (psycopg's, through Django's "pool"
@@ -157,9 +157,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
 # Connections the pool opens at start and keeps open while idle.
 DATABASE_POOL_MIN_SIZE = env.int("DATABASE_POOL_MIN_SIZE", default=1)
-# A request that finds every connection busy waits this long for one, then fails (503).
-DATABASE_POOL_TIMEOUT_SECONDS = env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0)
+# A request that finds no connection to borrow waits this long for one, then fails as in an
+# outage (503, SERVICE_UNAVAILABLE). With a pool as large as the process's threads no request
+# waits for another; it is PostgreSQL down or refusing connections that this bounds.
+DATABASE_POOL_TIMEOUT_SECONDS = env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=2.0)
 if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # CONN_HEALTH_CHECKS (above) has the pool check a connection (one round trip) before it
+    # is lent: after PostgreSQL restarts or ends a connection, the next request gets a new one
+    # instead of an error.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
         "max_size": DATABASE_POOL_MAX_SIZE,

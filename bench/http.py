@@ -329,6 +329,7 @@ def nginx_config(listen: int, http_port: int, ws_port: int, directory: str, conf
         "LISTEN_PORT": str(listen),
         "NGINX_CACHE_DIR": str(cache_dir),
         "NGINX_CACHE_PATH": str(cache_dir),
+        "NGINX_PROXY_CACHE": "on",
         **config.get("nginx_values", {}),
     }
     rendered = string.Template(template).safe_substitute(values)
@@ -462,7 +463,8 @@ def requests_for(scenario: str, event_ids: list[int]) -> list[tuple[str, str, di
 def measure(topology: Topology, scenario: str, config: dict, event_ids: list[int]) -> dict:
     script = wrk_script(requests_for(scenario, event_ids))
     # Warm: every worker has loaded the app, parsed the documents and filled the caches.
-    run_wrk(topology.port, script, config["warmup"], config["connections"])
+    if config["warmup"]:
+        run_wrk(topology.port, script, config["warmup"], config["connections"])
     pids = topology.pids()
     before = {pid: process_cpu(pid) for pid in pids}
     load = os.getloadavg()[0]
@@ -604,9 +606,11 @@ def main() -> None:
             raise SystemExit(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
     import redis
 
-    redis.Redis.from_url(config["redis"]).flushdb()
+    if args.scenario == "serving":
+        # Answers cached by an earlier run (of other ids in another database) must not be served.
+        redis.Redis.from_url(config["redis"]).flushdb()
     admin, name = maintenance(config["database"])
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')
     results = {"machine": machine(), **{k: config[k] for k in ("seconds", "warmup")}}
     results.update(

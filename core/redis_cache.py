@@ -9,7 +9,7 @@ removes the cache's own keys only.
 
 import re
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 # How many keys each SCAN step asks for, and each DEL removes.
 BATCH = 1000
@@ -18,13 +18,37 @@ BATCH = 1000
 _GLOB = re.compile(r"([\\*?\[\]])")
 
 
+class ReusedClientCacheClient(RedisCacheClient):
+    """Django's Redis cache client, but it makes one redis-py client per connection pool and
+    keeps it, where Django's makes a new one for every cache call. A redis-py client takes
+    about 0.15 ms of CPU to make (it sets up its response callbacks), and a cached GraphQL
+    answer makes two cache calls: a fifth of what serving it costs. A client holds no
+    connection of its own (its pool lends one per command), so threads may share it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class SharedRedisCache(RedisCache):
-    """The Redis cache whose ``clear()`` removes only the keys it made (see the module).
+    """The Redis cache whose ``clear()`` removes only the keys it made (see the module), with
+    a redis-py client kept per connection pool (``ReusedClientCacheClient``).
 
     Its keys are ``<KEY_PREFIX>:<version>:<key>``, as Django's default key function makes them;
     nothing else in the database starts with the prefix and a colon (with no prefix, a colon
     alone: the channel layer's keys start with ``asgi:``, Celery's with its queues' names).
     """
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClientCacheClient
 
     def clear(self) -> bool:
         client = self._cache.get_client(write=True)

@@ -18,7 +18,7 @@ from tests.e2e.live_server import database_url, sqlite_on_disk
 from tests.factories import UserFactory
 from tests.waiting import eventually_sync
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 (the factory's test password)
+PASSWORD = "correct horse battery staple"  # the factory's
 # The server's pool: a worker's threads share at most this many connections.
 POOL_SIZE = 2
 THREADS = 4
@@ -190,3 +190,22 @@ def test_database_connections_are_kept_and_bounded(client):
     after = server_connections()
     assert len(after) <= POOL_SIZE
     assert set(kept) <= set(after)
+
+
+def test_pooled_connections_ended_by_postgresql_are_replaced(client):
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's (SQLite opens a file per connection)")
+    # Given the pool holds connections
+    graphql(client, FEED)
+    ended = server_connections()
+    assert ended
+
+    # When PostgreSQL ends them (as a restart or an operator does)
+    with connection.cursor() as cursor:
+        for pid in ended:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    # Then the next requests are answered, on new connections
+    for _ in range(THREADS * 2):
+        assert "errors" not in graphql(client, FEED)
+    assert not set(server_connections()) & set(ended)
