@@ -317,11 +317,13 @@ def send_costs(
                 profiler.enable()
         fake_cpu = support.process_cpu(fake_pid)
         cpu, wall = time.process_time(), time.perf_counter()
+        failed = 0
         for _ in range(rounds):
             outcomes = send(batch(k))
             k += 1
-            if any(outcome != "SENT" for outcome in outcomes):
-                raise RuntimeError(f"{label}: not every message was sent")
+            # Counted, not raised: firebase-admin's 500-at-once async call can time out
+            # waiting for one of httpx's 100 pooled connections on a loaded machine.
+            failed += sum(1 for outcome in outcomes if outcome != "SENT")
         wall = time.perf_counter() - wall
         cpu = time.process_time() - cpu
         fake_cpu = support.process_cpu(fake_pid) - fake_cpu
@@ -334,7 +336,9 @@ def send_costs(
             pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(20)
             profiles[label] = out.getvalue()
         count = rounds * BATCH
-        rows.append((label, count / wall, 1e6 * cpu / count, 1e6 * fake_cpu / count))
+        rows.append(
+            (label, (count - failed) / wall, 1e6 * cpu / count, 1e6 * fake_cpu / count, failed)
+        )
     configure("")
     loop.run(clients["tuned"].aclose())
     return {"rows": rows, "profiles": profiles}
@@ -505,10 +509,10 @@ def print_parts(results: dict) -> None:
             f"(fake CPU {1e6 * fake_cpu / max(ceiling['requests'], 1):.0f} µs a request)"
         )
     print(f"\nSending batches of {BATCH} to the fake FCM (another process), each row twice:")
-    for label, rate, cpu, fake_cpu in results["send"]["rows"]:
+    for label, rate, cpu, fake_cpu, failed in results["send"]["rows"]:
         print(
             f"  {label:<72}{rate:8,.0f} msg/s  (app CPU {cpu:5.0f} µs a message, "
-            f"fake {fake_cpu:3.0f} µs)"
+            f"fake {fake_cpu:3.0f} µs, {failed} not sent)"
         )
     for label, text in results["send"]["profiles"].items():
         print(f"\ncProfile of {label}, by own time:\n{text}")
