@@ -30,15 +30,18 @@ changed. PostgreSQL only; a dedicated database is created and dropped, traffic s
 """
 
 import argparse
+import importlib.util
 import multiprocessing
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import push_fanout as fanout
+import support
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_parts"
 BATCH = 500
@@ -161,8 +164,59 @@ def record_costs(rounds: int) -> list[tuple[str, float, float]]:
     return rows
 
 
-def send_costs(fake_url: str, fake_pid: int, rounds: int) -> list[tuple[str, float, float]]:
-    """(label, messages/s, app CPU µs per message) over ``rounds`` batches of 500."""
+class LoopThread:
+    """One asyncio event loop for the process, run by a thread of its own, so that
+    firebase-admin's async client and its connections last from batch to batch (an
+    ``asyncio.run`` per batch would open new connections every time)."""
+
+    def __init__(self):
+        import asyncio
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine):
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    async def profile(self, profiler, on: bool) -> None:
+        # cProfile sees only its own thread: the loop's is switched on from inside it.
+        profiler.enable() if on else profiler.disable()
+
+
+def _async_client_without_retries(service, concurrency: int):
+    """firebase-admin's async client as ``FcmBackend`` configures the sync one: no retries of
+    its own (a failed connect once), and connection limits sized to the concurrency."""
+    import httpx
+    from firebase_admin import _http_client
+
+    transport = httpx.AsyncHTTPTransport(
+        http2=True,
+        retries=1,
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+    )
+    return httpx.AsyncClient(
+        http2=True,
+        timeout=10,
+        headers=service._async_client._headers,
+        auth=_http_client.GoogleAuthCredentialFlow(service._credential),
+        transport=transport,
+    )
+
+
+def send_costs(
+    fake_url: str, fake_pid: int, rounds: int, concurrency: int, profile: str = ""
+) -> dict:
+    """Sending batches of 500 to the fake FCM in another process, by firebase-admin's
+    synchronous path (requests) and its asynchronous one (httpx): rows of (label, messages/s,
+    app CPU µs per message, the fake's CPU µs per message), and a cProfile of the variant
+    named by ``profile`` (its top functions by own time)."""
+    import cProfile
+    import io
+    import pstats
+
     from firebase_admin import messaging
 
     from notifications.backends import OutgoingMessage, _fcm_message, _get_app, get_backend
@@ -179,6 +233,8 @@ def send_costs(fake_url: str, fake_pid: int, rounds: int) -> list[tuple[str, flo
         ]
 
     app = _get_app()
+    service = messaging._get_messaging_service(app)
+    loop = LoopThread()
 
     def send_each(messages):
         # firebase-admin's own batch call: a new pool of one thread per message, every call.
@@ -188,31 +244,110 @@ def send_costs(fake_url: str, fake_pid: int, rounds: int) -> list[tuple[str, flo
     def app_send(messages):
         return [result.outcome for result in backend.send(messages)]
 
+    session = service._client.session
+    light = (session.params, session.proxies)
+
+    def each_async(messages):
+        # firebase-admin's async batch call: the 500 requests gathered at once.
+        fcm = [_fcm_message(m) for m in messages]
+        response = loop.run(messaging.send_each_async(fcm, dry_run=False, app=app))
+        return ["SENT" if one.success else "FAILED" for one in response.responses]
+
+    async def bounded(fcm):
+        # At most ``concurrency`` requests in flight, each taking the next message, as the
+        # sending threads do.
+        import asyncio
+
+        pending, outcomes = iter(enumerate(fcm)), [None] * len(fcm)
+
+        async def worker():
+            for index, message in pending:
+                response = await messaging.send_each_async([message], dry_run=False, app=app)
+                outcomes[index] = "SENT" if response.responses[0].success else "FAILED"
+
+        await asyncio.gather(*[worker() for _ in range(concurrency)])
+        return outcomes
+
+    def bounded_async(messages):
+        return loop.run(bounded([_fcm_message(m) for m in messages]))
+
+    async def own_client():
+        return _async_client_without_retries(service, concurrency)
+
+    clients = {"": service._async_client._async_client, "tuned": loop.run(own_client())}
+    clients["merged"] = clients[""]
+
+    def configure(variant: str) -> None:
+        service._async_client._async_client = clients[variant]
+        # "merged": the session's empty params and proxies as requests makes them, merged
+        # into every request (before FcmBackend unset them).
+        session.params, session.proxies = ({}, {}) if variant == "merged" else light
+        # httpcore asks whether it runs under trio by importing sniffio, which httpx 0.28 no
+        # longer installs: without it every lock and event it sets up searches sys.path for
+        # the module again. A None in sys.modules makes that a dictionary look-up.
+        if variant == "tuned" and importlib.util.find_spec("sniffio") is None:
+            sys.modules["sniffio"] = None
+        elif sys.modules.get("sniffio", 0) is None:
+            del sys.modules["sniffio"]
+
     app_send(batch(0)[:50])
-    session = messaging._get_messaging_service(app)._client.session
+    each_async(batch(0)[50:100])
+    profiles = {}
     rows = []
     k = 1
-    for label, send, trust_env in (
-        ("FcmBackend.send as is", app_send, True),
-        ("FcmBackend.send, session.trust_env = False", app_send, False),
-        ("messaging.send_each (a thread per message)", send_each, True),
-        ("FcmBackend.send as is", app_send, True),
-        ("FcmBackend.send, session.trust_env = False", app_send, False),
-        ("messaging.send_each (a thread per message)", send_each, True),
-    ):
-        session.trust_env = trust_env
+    threads = f"{settings_threads()} sending threads"
+    for label, send, variant in [
+        (f"FcmBackend.send ({threads}, requests)", app_send, ""),
+        (f"FcmBackend.send ({threads}), empty params/proxies merged", app_send, "merged"),
+        ("messaging.send_each (a thread per message)", send_each, ""),
+        ("messaging.send_each_async, 500 at once (httpx)", each_async, ""),
+        (f"send_each_async, {concurrency} at a time", bounded_async, ""),
+        (
+            f"send_each_async, {concurrency} at a time, own limits, no sniffio search",
+            bounded_async,
+            "tuned",
+        ),
+    ] * 2:
+        configure(variant)
+        profiler = cProfile.Profile() if label == profile and label not in profiles else None
+        if profiler:
+            if "async" in label:
+                loop.run(loop.profile(profiler, True))
+            else:
+                profiler.enable()
+        fake_cpu = support.process_cpu(fake_pid)
         cpu, wall = time.process_time(), time.perf_counter()
+        failed = 0
         for _ in range(rounds):
             outcomes = send(batch(k))
             k += 1
-            if any(outcome != "SENT" for outcome in outcomes):
-                raise RuntimeError(f"{label}: not every message was sent")
+            # Counted, not raised: firebase-admin's 500-at-once async call can time out
+            # waiting for one of httpx's 100 pooled connections on a loaded machine.
+            failed += sum(1 for outcome in outcomes if outcome != "SENT")
         wall = time.perf_counter() - wall
         cpu = time.process_time() - cpu
+        fake_cpu = support.process_cpu(fake_pid) - fake_cpu
+        if profiler:
+            if "async" in label:
+                loop.run(loop.profile(profiler, False))
+            else:
+                profiler.disable()
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(20)
+            profiles[label] = out.getvalue()
         count = rounds * BATCH
-        rows.append((label, count / wall, 1e6 * cpu / count))
-    session.trust_env = True
-    return rows
+        rows.append(
+            (label, (count - failed) / wall, 1e6 * cpu / count, 1e6 * fake_cpu / count, failed)
+        )
+    configure("")
+    loop.run(clients["tuned"].aclose())
+    return {"rows": rows, "profiles": profiles}
+
+
+def settings_threads() -> int:
+    from django.conf import settings
+
+    return settings.PUSH_SEND_THREADS
 
 
 def audience_costs(sizes: list[int], timeout: int) -> list[tuple[int, str, str, str]]:
@@ -254,10 +389,19 @@ def parts(config: dict) -> dict:
         work_mem = cursor.fetchone()[0]
     fanout.check_seed_columns()
     fanout.reset_database()
+    send = send_costs(
+        config["fake_url"],
+        config["fake_pid"],
+        config["rounds"],
+        config["concurrency"],
+        config["profile"],
+    )
+    if config["send_only"]:
+        return {"send": send}
     return {
         "claim": claim_costs(config["pending"]),
         "record": record_costs(config["rounds"]),
-        "send": send_costs(config["fake_url"], config["fake_pid"], config["rounds"]),
+        "send": send,
         "audience": audience_costs(config["sizes"], config["timeout"]),
         "work_mem": work_mem,
     }
@@ -280,7 +424,21 @@ def main() -> None:
         "--senders", type=int, default=1, help="worker processes sending that fan-out"
     )
     parser.add_argument("--skip-parts", action="store_true", help="only the whole fan-out")
+    parser.add_argument(
+        "--send-only",
+        action="store_true",
+        help="only the fake's ceiling and the sending paths side by side (no fan-out)",
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=32, help="requests in flight for the bounded async rows"
+    )
+    parser.add_argument("--ceiling-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--profile", default="", help="label of a sending row to profile with cProfile"
+    )
     args = parser.parse_args()
+    if args.send_only:
+        args.fanout_devices = 0
 
     admin, name = fanout.maintenance(args.database)
     context = multiprocessing.get_context("spawn")
@@ -295,14 +453,23 @@ def main() -> None:
         fanout.in_child(fanout.migrate, base)
         results = {}
         if not args.skip_parts:
+            # The fake's own ceiling in the same run: a plain client hammering it, one process
+            # of 8 threads and two.
+            results["ceilings"] = [
+                fanout.measure_ceiling(fake_url, fake.pid, 8, args.ceiling_seconds, procs)
+                for procs in (1, 2)
+            ]
             sizes = [int(size) for size in args.audience_sizes.split(",")]
             config = {
                 "rounds": args.rounds,
                 "sizes": sizes,
                 "timeout": args.audience_timeout,
                 "pending": args.pending,
+                "send_only": args.send_only,
+                "concurrency": args.concurrency,
+                "profile": args.profile,
             }
-            results = fanout.in_child(parts, {**base, **config})
+            results.update(fanout.in_child(parts, {**base, **config}))
         if args.fanout_devices:
             config = {
                 "devices": args.fanout_devices,
@@ -318,7 +485,7 @@ def main() -> None:
             fake.terminate()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
-    if results.get("record"):
+    if results.get("send"):
         print_parts(results)
     run = results.get("fanout")
     if run:
@@ -333,15 +500,30 @@ def main() -> None:
 
 
 def print_parts(results: dict) -> None:
+    print("\nThe fake FCM's own ceiling (a plain keep-alive http.client load, same run):")
+    for ceiling in results["ceilings"]:
+        fake_cpu = ceiling["fake_cpu"] or 0
+        print(
+            f"  {ceiling['client_processes']} client process(es), {ceiling['threads']} threads: "
+            f"{ceiling['per_second']:8,.0f} requests/s  "
+            f"(fake CPU {1e6 * fake_cpu / max(ceiling['requests'], 1):.0f} µs a request)"
+        )
+    print(f"\nSending batches of {BATCH} to the fake FCM (another process), each row twice:")
+    for label, rate, cpu, fake_cpu, failed in results["send"]["rows"]:
+        print(
+            f"  {label:<72}{rate:8,.0f} msg/s  (app CPU {cpu:5.0f} µs a message, "
+            f"fake {fake_cpu:3.0f} µs, {failed} not sent)"
+        )
+    for label, text in results["send"]["profiles"].items():
+        print(f"\ncProfile of {label}, by own time:\n{text}")
+    if "claim" not in results:
+        return
     print(f"\nA claim of {BATCH} from a new notification's pending deliveries (first three):")
     for label, took, plan in results["claim"]:
         print(f"  {label:<44}{took:8.1f} ms  ({plan})")
     print(f"\nRecording the outcomes of a batch of {BATCH} SENT deliveries (median):")
     for label, wall, cpu in results["record"]:
         print(f"  {label:<44}{wall:8.1f} ms  (app CPU {cpu:.1f} ms)")
-    print(f"\nSending batches of {BATCH} to the fake FCM (another process):")
-    for label, rate, cpu in results["send"]:
-        print(f"  {label:<46}{rate:8,.0f} msg/s  (app CPU {cpu:.0f} µs a message)")
     print(f"\nCounting the audience of an announced event (work_mem {results['work_mem']}):")
     print(f"  {'followers':>10}  {'app query':<24}{'as one IN over a UNION':<24}app plan")
     for size, plan, app, union in results["audience"]:

@@ -160,6 +160,42 @@ def test_fcm_unreachable_is_unavailable_for_every_message(settings, fcm_backend)
     assert [result.outcome for result in results] == [Outcome.UNAVAILABLE] * 2
 
 
+def test_a_proxy_from_the_environment_is_read_once_and_used(
+    settings, fcm_backend, fake_fcm, monkeypatch
+):
+    # Given a proxy in the environment where nothing listens, when the App is built
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", closed_port_url())
+    backends.reset_backend()
+    backend = backends.get_backend()
+    backend.send([message("token-warm")])  # builds the App, which reads the environment
+    # then the proxy stays in use once the environment no longer names it:
+    monkeypatch.delenv("HTTP_PROXY")
+
+    results = backend.send([message("token-a")])
+
+    assert [result.outcome for result in results] == [Outcome.UNAVAILABLE]
+    assert fake_fcm.request_count == 0
+
+
+def test_without_a_proxy_sends_and_topic_calls_go_straight_to_fcm(fcm_backend, fake_fcm):
+    # Given no proxy in the environment (the session then has none to merge per request)
+    # when a message is sent and a token subscribed and unsubscribed
+    results = fcm_backend.send([message("token-a")])
+    failures = (
+        fcm_backend.subscribe(["token-a"], TOPIC),
+        fcm_backend.unsubscribe(["token-a"], TOPIC),
+    )
+
+    # then each reached the fake FCM
+    assert [result.outcome for result in results] == [Outcome.SENT]
+    assert failures == ({}, {})
+    assert fake_fcm.message_to("token-a") is not None
+    assert fake_fcm.attempts["token-a"] == 3
+    assert fake_fcm.topics[TOPIC] == set()
+
+
 def test_a_malformed_message_is_invalid_argument_and_the_rest_are_sent(fcm_backend, fake_fcm):
     # given a message whose data holds a number, which FCM refuses
     bad = OutgoingMessage(token="token-bad", title="T", body="B", data={"count": 3})
