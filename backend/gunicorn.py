@@ -30,6 +30,11 @@ from django.conf import settings  # noqa: E402 (after the pool's default, which 
 # an idle upstream connection (keepalive_timeout, 60 s), so that nginx always closes first and
 # never sends a request on a connection gunicorn is closing.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE_SECONDS", "75"))
+# The longest request line gunicorn reads (its own limit is 4,094 bytes, the most it allows
+# 8,190): a GET query string holding a whole document, as Apollo's GET queries send it, passes
+# up to what nginx in front lets through (8 KB, answered 414 beyond it); longer documents go
+# by POST or as persisted queries.
+limit_request_line = 8190
 # In-flight requests are given this long after SIGTERM, then the workers are killed.
 graceful_timeout = math.ceil(settings.GRACEFUL_SHUTDOWN_SECONDS)
 # gunicornc's control socket would be made in $HOME/.gunicorn; nothing uses it (signals do the

@@ -143,7 +143,7 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 # Seconds a connection is kept open after a request, for the next one of the same thread. Under
-# daphne (ASGI) every request runs its synchronous code in a thread of its own, so a kept
+# an ASGI server every request runs its synchronous code in a thread of its own, so a kept
 # connection is never used again and stays open until garbage collection: 16 concurrent
 # requests to two processes reached PostgreSQL's 100 connections in seconds (bench/feed.py).
 # So 0, a connection per request; a long-lived single-threaded process (a Celery worker) may
@@ -486,8 +486,8 @@ WEBSOCKET_INIT_TIMEOUT_SECONDS = env.float("WEBSOCKET_INIT_TIMEOUT_SECONDS", def
 # within their idle timeouts (commonly 60 s); 0 turns it off.
 WEBSOCKET_KEEPALIVE_SECONDS = env.float("WEBSOCKET_KEEPALIVE_SECONDS", default=25.0)
 # The largest message a client may send (closed with 4413). One document with its variables;
-# the largest real ones, mutations with text in four languages, are a few KiB. daphne's own
-# limit (1 MiB) still applies before this.
+# the largest real ones, mutations with text in four languages, are a few KiB. The websocket
+# tier's own limit (backend/websocket_server.py, 1 MiB) still applies before this.
 WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=64 * 1024)
 # Subscriptions running at once on one connection; more get TOO_MANY_SUBSCRIPTIONS.
 WEBSOCKET_MAX_SUBSCRIPTIONS = env.int("WEBSOCKET_MAX_SUBSCRIPTIONS", default=50)
