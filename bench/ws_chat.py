@@ -31,8 +31,10 @@ Run from the project root, on an otherwise idle machine (about 3 minutes)::
 """
 
 import argparse
+import contextlib
 import http.client
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -50,6 +52,7 @@ if str(ROOT) not in sys.path:
 from bench.support import (  # noqa: E402
     CpuMeter,
     DaphneServers,
+    child_pids,
     in_child,
     machine,
     maintenance,
@@ -163,13 +166,19 @@ class Sender:
         self.token, self.event = token, event
         self.turn = 0
 
-    def send(self, body: str) -> tuple[bool, float]:
-        """Post one message; whether it was stored, and the seconds the request took."""
+    def send(self, phase: str) -> tuple[bool, int, int]:
+        """Post one message of ``phase``; whether it was stored, and when its request started
+        and ended (ns on the monotonic clock). The body carries the start, in ms: the
+        latency the client measures is from the moment the request starts."""
         connection = self.connections[self.turn % len(self.connections)]
         self.turn += 1
-        variables = {"event": self.event, "body": body, "clientId": uuid.uuid4().hex}
+        started = time.monotonic_ns()
+        variables = {
+            "event": self.event,
+            "body": f"{phase}:{started / 1e6:.3f}",
+            "clientId": uuid.uuid4().hex,
+        }
         payload = json.dumps({"query": SEND, "variables": variables})
-        started = time.perf_counter()
         connection.request(
             "POST",
             "/graphql/",
@@ -182,9 +191,9 @@ class Sender:
         )
         response = connection.getresponse()
         answer = json.loads(response.read())
-        took = time.perf_counter() - started
+        ended = time.monotonic_ns()
         result = (answer.get("data") or {}).get("chatMessageSend") or {}
-        return response.status == 200 and result.get("errors") == [], took
+        return response.status == 200 and result.get("errors") == [], started, ended
 
     def run(self, phase: str, rate: float, seconds: float) -> dict:
         """Send ``rate`` messages a second for ``seconds``, each on its schedule (a late one
@@ -198,10 +207,9 @@ class Sender:
             delay = start + n / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            now_ms = time.time() * 1000
-            first_ms = first_ms if first_ms is not None else now_ms
-            ok, seconds_taken = self.send(f"{phase}:{now_ms:.3f}")
-            took.append(seconds_taken * 1000)
+            ok, started, ended = self.send(phase)
+            first_ms = first_ms if first_ms is not None else started / 1e6
+            took.append((ended - started) / 1e6)
             sent += ok
             failed += not ok
         return {
@@ -210,6 +218,7 @@ class Sender:
             "first_ms": first_ms,
             "send_seconds": time.perf_counter() - start,
             "mutation_ms_median": statistics.median(took),
+            "mutation_ms_p95": percentile(took, 0.95),
             "mutation_ms_max": max(took),
         }
 
@@ -233,11 +242,15 @@ class WebsocketSender(Sender):
         self.event = event
         self.turn = 0
 
-    def send(self, body: str) -> tuple[bool, float]:
+    def send(self, phase: str) -> tuple[bool, int, int]:
         socket = self.sockets[self.turn % len(self.sockets)]
         self.turn += 1
-        variables = {"event": self.event, "body": body, "clientId": uuid.uuid4().hex}
-        started = time.perf_counter()
+        started = time.monotonic_ns()
+        variables = {
+            "event": self.event,
+            "body": f"{phase}:{started / 1e6:.3f}",
+            "clientId": uuid.uuid4().hex,
+        }
         socket.send(
             json.dumps(
                 {
@@ -255,7 +268,7 @@ class WebsocketSender(Sender):
                 ok = result.get("errors") == []
             elif frame["type"] in ("complete", "error"):
                 break
-        return ok, time.perf_counter() - started
+        return ok, started, time.monotonic_ns()
 
 
 # --- The load client ---------------------------------------------------------------------------
@@ -320,6 +333,12 @@ class LoadClient:
         os.unlink(self.tokens_file.name)
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which ``fraction`` of ``values`` lie (nearest rank, as the client's)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))]
+
+
 def redis_pid() -> int | None:
     try:
         return int(subprocess.check_output(["pgrep", "-o", "redis-server"], text=True).split()[0])  # noqa: S607
@@ -340,13 +359,27 @@ def wait_for(client: LoadClient, phase: str, expected: int, last_send: float) ->
         time.sleep(0.25)
 
 
-def chat_fan_out(config: dict, prepared: dict) -> dict:
+def chat_fan_out(config: dict, prepared: dict, server: str) -> dict:
+    """Each rate in turn, on two websocket processes of ``server``; the sends over HTTP to
+    the HTTP tier (gunicorn, as production) or over a websocket to each process."""
     environment = server_environment(config)
-    results = {"steps": []}
-    with DaphneServers(ROOT, environment, count=2, listen="separate") as servers:
+    results = {"server": server, "steps": []}
+    with contextlib.ExitStack() as stack:
+        servers = stack.enter_context(
+            DaphneServers(ROOT, environment, count=2, listen="separate", server=server)
+        )
         urls = [f"ws://127.0.0.1:{port}/graphql/" for port in servers.ports]
-        sending = WebsocketSender if config["send_over"] == "websocket" else Sender
-        sender = sending(servers.ports, prepared["sender"], prepared["event"])
+        measured = {"server 1": servers.pids[0], "server 2": servers.pids[1]}
+        if config["send_over"] == "websocket":
+            sender = WebsocketSender(servers.ports, prepared["sender"], prepared["event"])
+        else:
+            http = stack.enter_context(
+                DaphneServers(ROOT, environment, count=1, listen="separate", server="gunicorn")
+            )
+            sender = Sender(http.ports, prepared["sender"], prepared["event"])
+            measured["http"] = http.pids[0]
+            for number, worker in enumerate(child_pids(http.pids[0]), 1):
+                measured[f"http worker {number}"] = worker
         client = LoadClient(urls, prepared["listeners"], prepared["event"], "chat")
         try:
             ready = client.read()
@@ -360,8 +393,7 @@ def chat_fan_out(config: dict, prepared: dict) -> dict:
                 phase = f"r{rate:g}"
                 meter = CpuMeter(
                     {
-                        "server 1": servers.pids[0],
-                        "server 2": servers.pids[1],
+                        **measured,
                         "client": client.pid,
                         "redis": redis_pid(),
                         "sender": os.getpid(),
@@ -389,7 +421,7 @@ def chat_fan_out(config: dict, prepared: dict) -> dict:
                         "cpu": cpu,
                     }
                 )
-                print(format_step(results["steps"][-1]), flush=True)
+                print(server, format_step(results["steps"][-1]), flush=True)
         finally:
             client.close()
     return results
@@ -398,15 +430,15 @@ def chat_fan_out(config: dict, prepared: dict) -> dict:
 # --- 2. Idle connections -----------------------------------------------------------------------
 
 
-def idle_memory(config: dict, prepared: dict, subscribe: bool) -> dict:
+def idle_memory(config: dict, prepared: dict, server: str, subscribe: bool) -> dict:
     environment = server_environment(config)
     count = config["idle"]
     listeners = prepared["listeners"]
     # Every user may hold a few connections (WEBSOCKET_MAX_CONNECTIONS_PER_USER).
     tokens = [listeners[n % len(listeners)] for n in range(count)]
-    with DaphneServers(ROOT, environment, count=1, listen="separate") as server:
-        url = f"ws://127.0.0.1:{server.port}/graphql/"
-        pid = server.pids[0]
+    with DaphneServers(ROOT, environment, count=1, listen="separate", server=server) as servers:
+        url = f"ws://127.0.0.1:{servers.port}/graphql/"
+        pid = servers.pids[0]
         warm = LoadClient([url], listeners[:50], prepared["event"], "chat")
         warm.read()
         warm.close()
@@ -421,6 +453,7 @@ def idle_memory(config: dict, prepared: dict, subscribe: bool) -> dict:
             client.close()
     per_connection_kib = (after - before) * 1024 / ready["ready"]
     return {
+        "server": server,
         "subscribed": subscribe,
         "connections": ready,
         "rss_before_mib": before,
@@ -446,29 +479,35 @@ def format_step(step: dict) -> str:
         f"({step['deliveries']}/{step['expected']}), "
         f"latency p50 {latency['p50']} p95 {latency['p95']} p99 {latency['p99']} "
         f"max {latency['max']} ms, gaps {step['gaps']}, repeats {step['repeats']}, "
-        f"errors {step['errors']}, send {step['mutation_ms_median']:.1f} ms "
-        f"(max {step['mutation_ms_max']:.0f}), spread {step['spread_ms_median']} ms; "
+        f"errors {step['errors']}, send p50 {step['mutation_ms_median']:.1f} ms "
+        f"p95 {step['mutation_ms_p95']:.1f} max {step['mutation_ms_max']:.0f}, "
+        f"spread {step['spread_ms_median']} ms; "
         f"CPU: {shares}; slowest {step['slowest'][:3]}"
     )
 
 
 def report(results: dict) -> str:
+    config = results["config"]
+    sends = "over HTTP to gunicorn" if config["send_over"] == "http" else "over websockets"
     lines = [
         f"Machine: {results['machine']['cores']} cores, {results['machine']['cpu']}, "
         f"Python {results['machine']['python']}, load before {results['machine']['load_before']}",
-        "",
-        "1. Chat fan-out: 2 daphne processes over Redis, "
-        f"{results['chat']['connections']['ready']} subscribers "
-        f"({results['chat']['connections']['failed']} failed to connect), "
-        f"{results['config']['seconds']} s per rate",
     ]
-    lines += [format_step(step) for step in results["chat"]["steps"]]
+    for chat in results["chat"]:
+        lines += [
+            "",
+            f"1. Chat fan-out, {chat['server']}: 2 processes over Redis, "
+            f"{chat['connections']['ready']} subscribers "
+            f"({chat['connections']['failed']} failed to connect), sent {sends}, "
+            f"{config['seconds']:g} s per rate",
+        ]
+        lines += [format_step(step) for step in chat["steps"]]
     for idle in results.get("idle", []):
         what = "subscribed to the chat" if idle["subscribed"] else "acknowledged"
         lines += [
             "",
-            f"2. Idle connections ({what}): {idle['connections']['ready']} sockets, RSS "
-            f"{idle['rss_before_mib']:.1f} -> {idle['rss_after_mib']:.1f} MiB: "
+            f"2. Idle connections, {idle['server']} ({what}): {idle['connections']['ready']} "
+            f"sockets, RSS {idle['rss_before_mib']:.1f} -> {idle['rss_after_mib']:.1f} MiB: "
             f"{idle['per_connection_kib']:.1f} KiB each, "
             f"{idle['connections_per_gib']:,} per GiB",
         ]
@@ -491,10 +530,19 @@ def main() -> None:
         default="http",
         help="how the sender posts its messages (default http)",
     )
+    parser.add_argument(
+        "--server",
+        default="uvicorn",
+        help="the websocket tier's server: uvicorn (python -m backend.websocket_server), daphne, "
+        "or both in turn, comma-separated (default uvicorn)",
+    )
     parser.add_argument("--idle", type=int, default=2000, help="idle sockets (default 2000)")
     parser.add_argument("--skip-idle", action="store_true")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
+    servers = args.server.split(",")
+    if not set(servers) <= {"daphne", "uvicorn"}:
+        parser.error("--server takes daphne, uvicorn or both")
     config = {
         "database": args.database,
         "redis": args.redis,
@@ -514,11 +562,12 @@ def main() -> None:
     redis.Redis.from_url(config["redis"]).flushdb()
     try:
         prepared = in_child(prepare, config, CHILD_TIMEOUT)
-        results["chat"] = chat_fan_out(config, prepared)
+        results["chat"] = [chat_fan_out(config, prepared, server) for server in servers]
         if not args.skip_idle:
             results["idle"] = [
-                idle_memory(config, prepared, subscribe=False),
-                idle_memory(config, prepared, subscribe=True),
+                idle_memory(config, prepared, server, subscribe)
+                for subscribe in (False, True)
+                for server in servers
             ]
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
