@@ -356,17 +356,32 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
             if task is not current:
                 task.cancel()
         logger.debug("Closing websocket %s: %s %s", self.connection_id, int(code), reason)
-        await self.close(int(code), reason=fit_reason(reason))
+        try:
+            await self.close(int(code), reason=fit_reason(reason))
+        except OSError:
+            pass  # The client has gone already (see ``_send_text``).
 
     async def _send(self, message: dict) -> None:
         if not self._closed:
-            await self.send(text_data=to_json(message))
+            await self._send_text(to_json(message))
 
     async def _send_next(self, operation_id: str, payload_text: str) -> None:
         """A `next` message whose payload is already JSON."""
         if not self._closed:
-            text = f'{{"id":{to_json(operation_id)},"type":"next","payload":{payload_text}}}'
+            await self._send_text(
+                f'{{"id":{to_json(operation_id)},"type":"next","payload":{payload_text}}}'
+            )
+
+    async def _send_text(self, text: str) -> None:
+        """Send one frame. A send to a client that has gone raises an OSError of the server's
+        (uvicorn's ClientDisconnected, as the ASGI specification asks; daphne drops the frame
+        instead): the socket is then taken as closed, nothing more is sent, and its disconnect,
+        already on its way, ends the connection as usual. Not a failure to log or to answer
+        with 4500 (a keep-alive ping or a broadcast may meet any client that just left)."""
+        try:
             await self.send(text_data=text)
+        except OSError:
+            self._closed = True
 
     async def _send_error(self, operation_id: str, errors: list[GraphQLError]) -> None:
         payload = [error.formatted for error in errors]
