@@ -13,6 +13,7 @@ section of the settings; what an operation does is the schema's business.
 """
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
@@ -356,10 +357,9 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
             if task is not current:
                 task.cancel()
         logger.debug("Closing websocket %s: %s %s", self.connection_id, int(code), reason)
-        try:
+        # A client that has gone already cannot be told (see ``_send_text``).
+        with contextlib.suppress(OSError):
             await self.close(int(code), reason=fit_reason(reason))
-        except OSError:
-            pass  # The client has gone already (see ``_send_text``).
 
     async def _send(self, message: dict) -> None:
         if not self._closed:

@@ -12,7 +12,6 @@ from tests.sockets import HOST, PROTOCOL, init, receive
 from tests.waiting import eventually
 
 
-
 class ClientGoneServer:
     """The application as a server that raises on a send once its client has gone (``gone``),
     and keeps what it refused to send."""
