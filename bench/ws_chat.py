@@ -1,33 +1,43 @@
 """The websocket chat benchmark: one event's chat heard live by a thousand subscribers.
 
 What it measures, on PostgreSQL and Redis, as production runs (``DEBUG=false``, the Redis
-channel layer, a database connection per request):
+channel layer, production's database settings):
 
-1. **Chat fan-out.** Two daphne processes (``daphne backend.asgi:application``), each on a
-   loopback port of its own, as two backends behind a load balancer, over one Redis channel
-   layer. A load client (``bench/ws_chat_client.mjs``, one Node process) opens 1,000
-   websockets, half to each server, each signed in as a user of its own and subscribed to the
-   event's ``chatMessages`` with what a chat screen shows (kind, cursor, id, seq, body, time,
-   author). A sender here posts ``chatMessageSend`` over HTTP (keep-alive, to the two servers
-   in turn) at a fixed rate, each body carrying the time it was sent. For each rate in turn,
-   for a fixed time: deliveries per second (deliveries over the time from the first send to
-   the last arrival), latency from the send to each arrival (p50, p95, p99, max; one clock,
-   one machine), gaps and repeats in each socket's sequence of room numbers (must be 0), and
-   the CPU used by each server, the client and the rest of the machine.
-2. **Idle connections** (``--skip-idle`` to leave it out). One daphne process; after a warm-up
-   of 50 sockets, ``--idle`` sockets are opened, signed in and acknowledged, then left silent;
-   the process's resident memory before and after gives the memory per idle connection and
-   how many fit in 1 GiB. Once more in a fresh process with each socket also subscribed to the
-   event's chat (the room being quiet).
+1. **Chat fan-out.** Two processes of the websocket tier (``--server``: ``uvicorn``, which is
+   ``python -m backend.websocket_server``, or ``daphne backend.asgi:application``, or both in
+   turn, side by side in one run), each on a loopback port of its own, as two backends behind
+   a load balancer, over one Redis channel layer. A load client (``bench/ws_chat_client.mjs``,
+   one Node process) opens 1,000 websockets, half to each server, each signed in as a user of
+   its own and subscribed to the event's ``chatMessages`` with what a chat screen shows (kind,
+   cursor, id, seq, body, time, author). Senders here (``--senders``, each one message at a
+   time, in threads) post ``chatMessageSend`` over HTTP to the HTTP tier, gunicorn as
+   production starts it (``--send-over websocket``: over a socket to each websocket process
+   instead), at a fixed rate; each body carries the moment its request started. For each rate
+   in turn, for a fixed time: deliveries per second (deliveries over the time from the first
+   send to the last arrival), latency from the start of the send to each arrival (p50, p95,
+   p99, max), the send's own time (p50, p95), gaps and repeats in each socket's sequence of
+   room numbers (must be 0), and the CPU used by each server, the HTTP tier, the client and
+   the rest of the machine.
+
+   Both sides stamp with the kernel's monotonic clock (CLOCK_MONOTONIC: ``time.monotonic_ns()``
+   here, ``process.hrtime.bigint()`` in Node), never the wall clock: on virtual machines the
+   wall clock is slewed by milliseconds a second, and Node's ``performance.timeOrigin +
+   performance.now()`` (its start's wall time plus a monotonic count) drifts away from
+   Python's ``time.time()`` by more than the latency over a run of minutes.
+2. **Idle connections** (``--skip-idle`` to leave it out). One process of each server; after a
+   warm-up of 50 sockets, ``--idle`` sockets are opened, signed in and acknowledged, then left
+   silent; the process's resident memory before and after gives the memory per idle
+   connection and how many fit in 1 GiB. Once more in a fresh process with each socket also
+   subscribed to the event's chat (the room being quiet).
 
 The database (default ``twinning_wsbench``) is created at the start and dropped at the end;
 the Redis database (default 9) is flushed at the start. Results are in docs/benchmarks.md,
-"Websocket chat". Needs Node.js and ``make install`` (for the ``ws`` package).
+"Websocket chat, second round". Needs Node.js and ``make install`` (for the ``ws`` package).
 
-Run from the project root, on an otherwise idle machine (about 3 minutes)::
+Run from the project root, on an otherwise idle machine (about 6 minutes)::
 
-    .venv/bin/python bench/ws_chat.py
-    .venv/bin/python bench/ws_chat.py --rates 5 --seconds 60 --skip-idle
+    .venv/bin/python bench/ws_chat.py --server daphne,uvicorn --rates 5,10,20
+    .venv/bin/python bench/ws_chat.py --rates 20 --seconds 60 --skip-idle
 """
 
 import argparse
@@ -43,6 +53,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,27 +206,46 @@ class Sender:
         result = (answer.get("data") or {}).get("chatMessageSend") or {}
         return response.status == 200 and result.get("errors") == [], started, ended
 
-    def run(self, phase: str, rate: float, seconds: float) -> dict:
-        """Send ``rate`` messages a second for ``seconds``, each on its schedule (a late one
-        goes at once): what was sent and when."""
-        count = max(1, round(rate * seconds))
-        sent = failed = 0
-        took = []
-        first_ms = None
-        start = time.perf_counter()
-        for n in range(count):
+    def run_share(self, phase: str, rate: float, schedule: range, start: float) -> list:
+        """Send messages ``schedule`` of the step (the n-th due ``n / rate`` seconds after
+        ``start``), each on time or, when late, at once: (ok, started, ended) of each."""
+        sends = []
+        for n in schedule:
             delay = start + n / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            ok, started, ended = self.send(phase)
-            first_ms = first_ms if first_ms is not None else started / 1e6
-            took.append((ended - started) / 1e6)
-            sent += ok
-            failed += not ok
+            sends.append(self.send(phase))
+        return sends
+
+
+class Senders:
+    """Several senders, each in a thread of its own, taking the messages of a step in turn:
+    as many people chatting at once, so that a send that takes longer than the interval
+    between two messages does not hold up the next one. One sender sends one message at a
+    time."""
+
+    def __init__(self, senders: list[Sender]):
+        self.senders = senders
+
+    def run(self, phase: str, rate: float, seconds: float) -> dict:
+        """Send ``rate`` messages a second for ``seconds``: what was sent and when."""
+        count = max(1, round(rate * seconds))
+        many = len(self.senders)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(many) as pool:
+            shares = list(
+                pool.map(
+                    lambda k: self.senders[k].run_share(phase, rate, range(k, count, many), start),
+                    range(many),
+                )
+            )
+        sends = [send for share in shares for send in share]
+        took = [(ended - started) / 1e6 for _, started, ended in sends]
+        sent = sum(ok for ok, _, _ in sends)
         return {
             "sent": sent,
-            "failed": failed,
-            "first_ms": first_ms,
+            "failed": len(sends) - sent,
+            "first_ms": min(started for _, started, _ in sends) / 1e6,
             "send_seconds": time.perf_counter() - start,
             "mutation_ms_median": statistics.median(took),
             "mutation_ms_p95": percentile(took, 0.95),
@@ -371,12 +401,22 @@ def chat_fan_out(config: dict, prepared: dict, server: str) -> dict:
         urls = [f"ws://127.0.0.1:{port}/graphql/" for port in servers.ports]
         measured = {"server 1": servers.pids[0], "server 2": servers.pids[1]}
         if config["send_over"] == "websocket":
-            sender = WebsocketSender(servers.ports, prepared["sender"], prepared["event"])
+            sender = Senders(
+                [
+                    WebsocketSender(servers.ports, prepared["sender"], prepared["event"])
+                    for _ in range(config["senders"])
+                ]
+            )
         else:
             http = stack.enter_context(
                 DaphneServers(ROOT, environment, count=1, listen="separate", server="gunicorn")
             )
-            sender = Sender(http.ports, prepared["sender"], prepared["event"])
+            sender = Senders(
+                [
+                    Sender(http.ports, prepared["sender"], prepared["event"])
+                    for _ in range(config["senders"])
+                ]
+            )
             measured["http"] = http.pids[0]
             for number, worker in enumerate(child_pids(http.pids[0]), 1):
                 measured[f"http worker {number}"] = worker
@@ -498,7 +538,8 @@ def report(results: dict) -> str:
             "",
             f"1. Chat fan-out, {chat['server']}: 2 processes over Redis, "
             f"{chat['connections']['ready']} subscribers "
-            f"({chat['connections']['failed']} failed to connect), sent {sends}, "
+            f"({chat['connections']['failed']} failed to connect), sent {sends} by "
+            f"{config['senders']} senders, "
             f"{config['seconds']:g} s per rate",
         ]
         lines += [format_step(step) for step in chat["steps"]]
@@ -531,6 +572,12 @@ def main() -> None:
         help="how the sender posts its messages (default http)",
     )
     parser.add_argument(
+        "--senders",
+        type=int,
+        default=2,
+        help="senders sending at once, each one message at a time (default 2)",
+    )
+    parser.add_argument(
         "--server",
         default="uvicorn",
         help="the websocket tier's server: uvicorn (python -m backend.websocket_server), daphne, "
@@ -552,6 +599,7 @@ def main() -> None:
         "warmup": args.warmup,
         "idle": args.idle,
         "send_over": args.send_over,
+        "senders": args.senders,
     }
     import redis
 
