@@ -156,18 +156,69 @@ def listening_sockets(count: int, shared: bool = False) -> tuple[list, int]:
     return sockets, port
 
 
+# How each server is started on a listening socket handed over as file descriptor ``fd``: as
+# production starts it (the websocket tier's launcher, gunicorn with the HTTP tier's
+# configuration), or daphne, the single ASGI server the project ran before.
+SERVER_COMMANDS = {
+    "daphne": lambda directory, fd: [
+        f"{directory}/daphne",
+        "-v",
+        "0",
+        "--fd",
+        fd,
+        "backend.asgi:application",
+    ],
+    "uvicorn": lambda directory, fd: [
+        f"{directory}/python",
+        "-m",
+        "backend.websocket_server",
+        "--fd",
+        fd,
+    ],
+    "gunicorn": lambda directory, fd: [
+        f"{directory}/gunicorn",
+        "--config",
+        "python:backend.gunicorn",
+        # Its start and stop only, not a line per worker in the bench's report.
+        "--log-level",
+        "warning",
+        "--bind",
+        f"fd://{fd}",
+        "backend.wsgi:application",
+    ],
+}
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of process ``pid`` (gunicorn's workers), from /proc."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return [int(child) for child in children.read().split()]
+    except OSError:
+        return []
+
+
 class DaphneServers:
-    """``count`` daphne processes serving the app as production starts it (``daphne
-    backend.asgi:application``), with ``environment`` on top of this process's own (a value of
-    None removes the variable).
+    """``count`` server processes serving the app as production starts it, with
+    ``environment`` on top of this process's own (a value of None removes the variable).
+    ``server`` names the command (``SERVER_COMMANDS``): daphne (``daphne
+    backend.asgi:application``) unless told.
 
     ``listen``: ``"reuseport"`` gives each process its own socket on one shared port (see
     ``listening_sockets``); ``"shared"`` one socket that every process accepts on;
     ``"separate"`` a port per process, as a load balancer's backends (``ports`` lists them).
     """
 
-    def __init__(self, root, environment: dict, count: int = 2, listen: str = "reuseport"):
+    def __init__(
+        self,
+        root,
+        environment: dict,
+        count: int = 2,
+        listen: str = "reuseport",
+        server: str = "daphne",
+    ):
         self.root, self.environment, self.count, self.listen = root, environment, count, listen
+        self.server = server
         self.processes = []
         self.ports: list[int] = []
         self.static_root = None
@@ -189,7 +240,7 @@ class DaphneServers:
             sockets, port = listening_sockets(self.count, shared)
             sockets = sockets * self.count if shared else sockets
             self.ports = [port] * self.count
-        daphne = str(Path(sys.executable).with_name("daphne"))
+        bin_directory = str(Path(sys.executable).parent)
         environment = {
             name: value
             for name, value in {**os.environ, **self.environment}.items()
@@ -209,9 +260,9 @@ class DaphneServers:
         try:
             for listener in sockets:
                 fd = listener.fileno()
-                command = [daphne, "-v", "0", "--fd", str(fd), "backend.asgi:application"]
+                command = SERVER_COMMANDS[self.server](bin_directory, str(fd))
                 self.processes.append(
-                    # The virtualenv's own daphne, with fixed arguments.
+                    # The virtualenv's own server, with fixed arguments.
                     subprocess.Popen(  # noqa: S603
                         command,
                         cwd=self.root,

@@ -1,38 +1,50 @@
 """The websocket chat benchmark: one event's chat heard live by a thousand subscribers.
 
 What it measures, on PostgreSQL and Redis, as production runs (``DEBUG=false``, the Redis
-channel layer, a database connection per request):
+channel layer, production's database settings):
 
-1. **Chat fan-out.** Two daphne processes (``daphne backend.asgi:application``), each on a
-   loopback port of its own, as two backends behind a load balancer, over one Redis channel
-   layer. A load client (``bench/ws_chat_client.mjs``, one Node process) opens 1,000
-   websockets, half to each server, each signed in as a user of its own and subscribed to the
-   event's ``chatMessages`` with what a chat screen shows (kind, cursor, id, seq, body, time,
-   author). A sender here posts ``chatMessageSend`` over HTTP (keep-alive, to the two servers
-   in turn) at a fixed rate, each body carrying the time it was sent. For each rate in turn,
-   for a fixed time: deliveries per second (deliveries over the time from the first send to
-   the last arrival), latency from the send to each arrival (p50, p95, p99, max; one clock,
-   one machine), gaps and repeats in each socket's sequence of room numbers (must be 0), and
-   the CPU used by each server, the client and the rest of the machine.
-2. **Idle connections** (``--skip-idle`` to leave it out). One daphne process; after a warm-up
-   of 50 sockets, ``--idle`` sockets are opened, signed in and acknowledged, then left silent;
-   the process's resident memory before and after gives the memory per idle connection and
-   how many fit in 1 GiB. Once more in a fresh process with each socket also subscribed to the
-   event's chat (the room being quiet).
+1. **Chat fan-out.** Two processes of the websocket tier (``--server``: ``uvicorn``, which is
+   ``python -m backend.websocket_server``, or ``daphne backend.asgi:application``, or both in
+   turn, side by side in one run), each on a loopback port of its own, as two backends behind
+   a load balancer, over one Redis channel layer. A load client (``bench/ws_chat_client.mjs``,
+   one Node process) opens 1,000 websockets, half to each server, each signed in as a user of
+   its own and subscribed to the event's ``chatMessages`` with what a chat screen shows (kind,
+   cursor, id, seq, body, time, author). Senders here (``--senders``, each one message at a
+   time, in threads) post ``chatMessageSend`` over HTTP to the HTTP tier, gunicorn as
+   production starts it (``--send-over websocket``: over a socket to each websocket process
+   instead), at a fixed rate; each body carries the moment its request started. For each rate
+   in turn, for a fixed time: deliveries per second (deliveries over the time from the first
+   send to the last arrival), latency from the start of the send to each arrival (p50, p95,
+   p99, max), the send's own time (p50, p95), gaps and repeats in each socket's sequence of
+   room numbers (must be 0), and the CPU used by each server, the HTTP tier, the client and
+   the rest of the machine.
+
+   Both sides stamp with the kernel's monotonic clock (CLOCK_MONOTONIC: ``time.monotonic_ns()``
+   here, ``process.hrtime.bigint()`` in Node), never the wall clock: on virtual machines the
+   wall clock is slewed by milliseconds a second, and Node's ``performance.timeOrigin +
+   performance.now()`` (its start's wall time plus a monotonic count) drifts away from
+   Python's ``time.time()`` by more than the latency over a run of minutes.
+2. **Idle connections** (``--skip-idle`` to leave it out). One process of each server; after a
+   warm-up of 50 sockets, ``--idle`` sockets are opened, signed in and acknowledged, then left
+   silent; the process's resident memory before and after gives the memory per idle
+   connection and how many fit in 1 GiB. Once more in a fresh process with each socket also
+   subscribed to the event's chat (the room being quiet).
 
 The database (default ``twinning_wsbench``) is created at the start and dropped at the end;
 the Redis database (default 9) is flushed at the start. Results are in docs/benchmarks.md,
-"Websocket chat". Needs Node.js and ``make install`` (for the ``ws`` package).
+"Websocket chat, second round". Needs Node.js and ``make install`` (for the ``ws`` package).
 
-Run from the project root, on an otherwise idle machine (about 3 minutes)::
+Run from the project root, on an otherwise idle machine (about 6 minutes)::
 
-    .venv/bin/python bench/ws_chat.py
-    .venv/bin/python bench/ws_chat.py --rates 5 --seconds 60 --skip-idle
+    .venv/bin/python bench/ws_chat.py --server daphne,uvicorn --rates 5,10,20
+    .venv/bin/python bench/ws_chat.py --rates 20 --seconds 60 --skip-idle
 """
 
 import argparse
+import contextlib
 import http.client
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -41,6 +53,7 @@ import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +63,7 @@ if str(ROOT) not in sys.path:
 from bench.support import (  # noqa: E402
     CpuMeter,
     DaphneServers,
+    child_pids,
     in_child,
     machine,
     maintenance,
@@ -163,13 +177,19 @@ class Sender:
         self.token, self.event = token, event
         self.turn = 0
 
-    def send(self, body: str) -> tuple[bool, float]:
-        """Post one message; whether it was stored, and the seconds the request took."""
+    def send(self, phase: str) -> tuple[bool, int, int]:
+        """Post one message of ``phase``; whether it was stored, and when its request started
+        and ended (ns on the monotonic clock). The body carries the start, in ms: the
+        latency the client measures is from the moment the request starts."""
         connection = self.connections[self.turn % len(self.connections)]
         self.turn += 1
-        variables = {"event": self.event, "body": body, "clientId": uuid.uuid4().hex}
+        started = time.monotonic_ns()
+        variables = {
+            "event": self.event,
+            "body": f"{phase}:{started / 1e6:.3f}",
+            "clientId": uuid.uuid4().hex,
+        }
         payload = json.dumps({"query": SEND, "variables": variables})
-        started = time.perf_counter()
         connection.request(
             "POST",
             "/graphql/",
@@ -182,34 +202,53 @@ class Sender:
         )
         response = connection.getresponse()
         answer = json.loads(response.read())
-        took = time.perf_counter() - started
+        ended = time.monotonic_ns()
         result = (answer.get("data") or {}).get("chatMessageSend") or {}
-        return response.status == 200 and result.get("errors") == [], took
+        return response.status == 200 and result.get("errors") == [], started, ended
 
-    def run(self, phase: str, rate: float, seconds: float) -> dict:
-        """Send ``rate`` messages a second for ``seconds``, each on its schedule (a late one
-        goes at once): what was sent and when."""
-        count = max(1, round(rate * seconds))
-        sent = failed = 0
-        took = []
-        first_ms = None
-        start = time.perf_counter()
-        for n in range(count):
+    def run_share(self, phase: str, rate: float, schedule: range, start: float) -> list:
+        """Send messages ``schedule`` of the step (the n-th due ``n / rate`` seconds after
+        ``start``), each on time or, when late, at once: (ok, started, ended) of each."""
+        sends = []
+        for n in schedule:
             delay = start + n / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            now_ms = time.time() * 1000
-            first_ms = first_ms if first_ms is not None else now_ms
-            ok, seconds_taken = self.send(f"{phase}:{now_ms:.3f}")
-            took.append(seconds_taken * 1000)
-            sent += ok
-            failed += not ok
+            sends.append(self.send(phase))
+        return sends
+
+
+class Senders:
+    """Several senders, each in a thread of its own, taking the messages of a step in turn:
+    as many people chatting at once, so that a send that takes longer than the interval
+    between two messages does not hold up the next one. One sender sends one message at a
+    time."""
+
+    def __init__(self, senders: list[Sender]):
+        self.senders = senders
+
+    def run(self, phase: str, rate: float, seconds: float) -> dict:
+        """Send ``rate`` messages a second for ``seconds``: what was sent and when."""
+        count = max(1, round(rate * seconds))
+        many = len(self.senders)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(many) as pool:
+            shares = list(
+                pool.map(
+                    lambda k: self.senders[k].run_share(phase, rate, range(k, count, many), start),
+                    range(many),
+                )
+            )
+        sends = [send for share in shares for send in share]
+        took = [(ended - started) / 1e6 for _, started, ended in sends]
+        sent = sum(ok for ok, _, _ in sends)
         return {
             "sent": sent,
-            "failed": failed,
-            "first_ms": first_ms,
+            "failed": len(sends) - sent,
+            "first_ms": min(started for _, started, _ in sends) / 1e6,
             "send_seconds": time.perf_counter() - start,
             "mutation_ms_median": statistics.median(took),
+            "mutation_ms_p95": percentile(took, 0.95),
             "mutation_ms_max": max(took),
         }
 
@@ -233,11 +272,15 @@ class WebsocketSender(Sender):
         self.event = event
         self.turn = 0
 
-    def send(self, body: str) -> tuple[bool, float]:
+    def send(self, phase: str) -> tuple[bool, int, int]:
         socket = self.sockets[self.turn % len(self.sockets)]
         self.turn += 1
-        variables = {"event": self.event, "body": body, "clientId": uuid.uuid4().hex}
-        started = time.perf_counter()
+        started = time.monotonic_ns()
+        variables = {
+            "event": self.event,
+            "body": f"{phase}:{started / 1e6:.3f}",
+            "clientId": uuid.uuid4().hex,
+        }
         socket.send(
             json.dumps(
                 {
@@ -255,7 +298,7 @@ class WebsocketSender(Sender):
                 ok = result.get("errors") == []
             elif frame["type"] in ("complete", "error"):
                 break
-        return ok, time.perf_counter() - started
+        return ok, started, time.monotonic_ns()
 
 
 # --- The load client ---------------------------------------------------------------------------
@@ -320,6 +363,12 @@ class LoadClient:
         os.unlink(self.tokens_file.name)
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    """The value below which ``fraction`` of ``values`` lie (nearest rank, as the client's)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))]
+
+
 def redis_pid() -> int | None:
     try:
         return int(subprocess.check_output(["pgrep", "-o", "redis-server"], text=True).split()[0])  # noqa: S607
@@ -340,13 +389,37 @@ def wait_for(client: LoadClient, phase: str, expected: int, last_send: float) ->
         time.sleep(0.25)
 
 
-def chat_fan_out(config: dict, prepared: dict) -> dict:
+def chat_fan_out(config: dict, prepared: dict, server: str) -> dict:
+    """Each rate in turn, on two websocket processes of ``server``; the sends over HTTP to
+    the HTTP tier (gunicorn, as production) or over a websocket to each process."""
     environment = server_environment(config)
-    results = {"steps": []}
-    with DaphneServers(ROOT, environment, count=2, listen="separate") as servers:
+    results = {"server": server, "steps": []}
+    with contextlib.ExitStack() as stack:
+        servers = stack.enter_context(
+            DaphneServers(ROOT, environment, count=2, listen="separate", server=server)
+        )
         urls = [f"ws://127.0.0.1:{port}/graphql/" for port in servers.ports]
-        sending = WebsocketSender if config["send_over"] == "websocket" else Sender
-        sender = sending(servers.ports, prepared["sender"], prepared["event"])
+        measured = {"server 1": servers.pids[0], "server 2": servers.pids[1]}
+        if config["send_over"] == "websocket":
+            sender = Senders(
+                [
+                    WebsocketSender(servers.ports, prepared["sender"], prepared["event"])
+                    for _ in range(config["senders"])
+                ]
+            )
+        else:
+            http = stack.enter_context(
+                DaphneServers(ROOT, environment, count=1, listen="separate", server="gunicorn")
+            )
+            sender = Senders(
+                [
+                    Sender(http.ports, prepared["sender"], prepared["event"])
+                    for _ in range(config["senders"])
+                ]
+            )
+            measured["http"] = http.pids[0]
+            for number, worker in enumerate(child_pids(http.pids[0]), 1):
+                measured[f"http worker {number}"] = worker
         client = LoadClient(urls, prepared["listeners"], prepared["event"], "chat")
         try:
             ready = client.read()
@@ -360,8 +433,7 @@ def chat_fan_out(config: dict, prepared: dict) -> dict:
                 phase = f"r{rate:g}"
                 meter = CpuMeter(
                     {
-                        "server 1": servers.pids[0],
-                        "server 2": servers.pids[1],
+                        **measured,
                         "client": client.pid,
                         "redis": redis_pid(),
                         "sender": os.getpid(),
@@ -389,7 +461,7 @@ def chat_fan_out(config: dict, prepared: dict) -> dict:
                         "cpu": cpu,
                     }
                 )
-                print(format_step(results["steps"][-1]), flush=True)
+                print(server, format_step(results["steps"][-1]), flush=True)
         finally:
             client.close()
     return results
@@ -398,15 +470,15 @@ def chat_fan_out(config: dict, prepared: dict) -> dict:
 # --- 2. Idle connections -----------------------------------------------------------------------
 
 
-def idle_memory(config: dict, prepared: dict, subscribe: bool) -> dict:
+def idle_memory(config: dict, prepared: dict, server: str, subscribe: bool) -> dict:
     environment = server_environment(config)
     count = config["idle"]
     listeners = prepared["listeners"]
     # Every user may hold a few connections (WEBSOCKET_MAX_CONNECTIONS_PER_USER).
     tokens = [listeners[n % len(listeners)] for n in range(count)]
-    with DaphneServers(ROOT, environment, count=1, listen="separate") as server:
-        url = f"ws://127.0.0.1:{server.port}/graphql/"
-        pid = server.pids[0]
+    with DaphneServers(ROOT, environment, count=1, listen="separate", server=server) as servers:
+        url = f"ws://127.0.0.1:{servers.port}/graphql/"
+        pid = servers.pids[0]
         warm = LoadClient([url], listeners[:50], prepared["event"], "chat")
         warm.read()
         warm.close()
@@ -421,6 +493,7 @@ def idle_memory(config: dict, prepared: dict, subscribe: bool) -> dict:
             client.close()
     per_connection_kib = (after - before) * 1024 / ready["ready"]
     return {
+        "server": server,
         "subscribed": subscribe,
         "connections": ready,
         "rss_before_mib": before,
@@ -446,29 +519,36 @@ def format_step(step: dict) -> str:
         f"({step['deliveries']}/{step['expected']}), "
         f"latency p50 {latency['p50']} p95 {latency['p95']} p99 {latency['p99']} "
         f"max {latency['max']} ms, gaps {step['gaps']}, repeats {step['repeats']}, "
-        f"errors {step['errors']}, send {step['mutation_ms_median']:.1f} ms "
-        f"(max {step['mutation_ms_max']:.0f}), spread {step['spread_ms_median']} ms; "
+        f"errors {step['errors']}, send p50 {step['mutation_ms_median']:.1f} ms "
+        f"p95 {step['mutation_ms_p95']:.1f} max {step['mutation_ms_max']:.0f}, "
+        f"spread {step['spread_ms_median']} ms; "
         f"CPU: {shares}; slowest {step['slowest'][:3]}"
     )
 
 
 def report(results: dict) -> str:
+    config = results["config"]
+    sends = "over HTTP to gunicorn" if config["send_over"] == "http" else "over websockets"
     lines = [
         f"Machine: {results['machine']['cores']} cores, {results['machine']['cpu']}, "
         f"Python {results['machine']['python']}, load before {results['machine']['load_before']}",
-        "",
-        "1. Chat fan-out: 2 daphne processes over Redis, "
-        f"{results['chat']['connections']['ready']} subscribers "
-        f"({results['chat']['connections']['failed']} failed to connect), "
-        f"{results['config']['seconds']} s per rate",
     ]
-    lines += [format_step(step) for step in results["chat"]["steps"]]
+    for chat in results["chat"]:
+        lines += [
+            "",
+            f"1. Chat fan-out, {chat['server']}: 2 processes over Redis, "
+            f"{chat['connections']['ready']} subscribers "
+            f"({chat['connections']['failed']} failed to connect), sent {sends} by "
+            f"{config['senders']} senders, "
+            f"{config['seconds']:g} s per rate",
+        ]
+        lines += [format_step(step) for step in chat["steps"]]
     for idle in results.get("idle", []):
         what = "subscribed to the chat" if idle["subscribed"] else "acknowledged"
         lines += [
             "",
-            f"2. Idle connections ({what}): {idle['connections']['ready']} sockets, RSS "
-            f"{idle['rss_before_mib']:.1f} -> {idle['rss_after_mib']:.1f} MiB: "
+            f"2. Idle connections, {idle['server']} ({what}): {idle['connections']['ready']} "
+            f"sockets, RSS {idle['rss_before_mib']:.1f} -> {idle['rss_after_mib']:.1f} MiB: "
             f"{idle['per_connection_kib']:.1f} KiB each, "
             f"{idle['connections_per_gib']:,} per GiB",
         ]
@@ -491,10 +571,25 @@ def main() -> None:
         default="http",
         help="how the sender posts its messages (default http)",
     )
+    parser.add_argument(
+        "--senders",
+        type=int,
+        default=2,
+        help="senders sending at once, each one message at a time (default 2)",
+    )
+    parser.add_argument(
+        "--server",
+        default="uvicorn",
+        help="the websocket tier's server: uvicorn (python -m backend.websocket_server), daphne, "
+        "or both in turn, comma-separated (default uvicorn)",
+    )
     parser.add_argument("--idle", type=int, default=2000, help="idle sockets (default 2000)")
     parser.add_argument("--skip-idle", action="store_true")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
+    servers = args.server.split(",")
+    if not set(servers) <= {"daphne", "uvicorn"}:
+        parser.error("--server takes daphne, uvicorn or both")
     config = {
         "database": args.database,
         "redis": args.redis,
@@ -504,6 +599,7 @@ def main() -> None:
         "warmup": args.warmup,
         "idle": args.idle,
         "send_over": args.send_over,
+        "senders": args.senders,
     }
     import redis
 
@@ -514,11 +610,12 @@ def main() -> None:
     redis.Redis.from_url(config["redis"]).flushdb()
     try:
         prepared = in_child(prepare, config, CHILD_TIMEOUT)
-        results["chat"] = chat_fan_out(config, prepared)
+        results["chat"] = [chat_fan_out(config, prepared, server) for server in servers]
         if not args.skip_idle:
             results["idle"] = [
-                idle_memory(config, prepared, subscribe=False),
-                idle_memory(config, prepared, subscribe=True),
+                idle_memory(config, prepared, server, subscribe)
+                for subscribe in (False, True)
+                for server in servers
             ]
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

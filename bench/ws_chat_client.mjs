@@ -8,9 +8,13 @@
 // mode each socket then subscribes to the event's chatMessages; in `idle` mode it stays
 // acknowledged and silent (with --subscribe, it subscribes as well and hears nothing).
 //
-// The bench's messages have bodies "<phase>:<sent at, ms since the epoch>". For each message
-// heard, the client takes the time it arrived (the same clock as the sender's, on one
-// machine) and keeps, per phase: deliveries, latencies and the first and last arrival. Per
+// The bench's messages have bodies "<phase>:<sent at, ms>", the moment the sender started its
+// request on the kernel's monotonic clock (CLOCK_MONOTONIC: Python's time.monotonic_ns()).
+// For each message heard, the client takes the time it arrived on the same clock
+// (process.hrtime.bigint(), libuv's CLOCK_MONOTONIC) and keeps, per phase: deliveries,
+// latencies and the first and last arrival. Not the wall clock: on these virtual machines it
+// is slewed by milliseconds a second, and Node's performance.timeOrigin + performance.now()
+// drifts from Python's time.time(), by more than the latency over a run of minutes. Per
 // socket it checks the room's sequence numbers: one that is not the last plus one is a gap
 // (or a repeat), counted.
 //
@@ -57,7 +61,8 @@ const CHAT = `subscription Chat($event: ID!) {
   }
 }`;
 
-const now = () => performance.timeOrigin + performance.now();
+// Milliseconds on CLOCK_MONOTONIC, as the sender's stamps (exact in a double for centuries).
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
 const phases = new Map();

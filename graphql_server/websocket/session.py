@@ -66,8 +66,8 @@ class SessionMixin:
     """The viewer of a connection, a part of ``GraphQLWebsocketConsumer``: see the module.
 
     It relies on the consumer for the rest of the connection: ``_in_thread``, ``_spawn``,
-    ``close_with``, ``limits``, ``request_id``, ``connection_id``, ``_hub``, ``_operations``
-    and ``_closed``.
+    ``_every``, ``close_with``, ``limits``, ``request_id``, ``connection_id``, ``_hub``,
+    ``_operations`` and ``_closed``.
     """
 
     # The wall clock the token's expiry is read against (seconds since the epoch, as ``exp``).
@@ -104,7 +104,12 @@ class SessionMixin:
             delay = max(0.0, expires - self.clock())
             self._expiry = asyncio.get_running_loop().call_later(delay, self._expired)
         if self.user.is_authenticated and self.limits.reauthenticate > 0:
-            self._spawn(self._reauthenticate, self.limits.reauthenticate)
+            interval = self.limits.reauthenticate
+            # The first check comes at a random point of the second half of the first
+            # interval, so that sockets opened together (after a deploy, or an outage) are not
+            # all checked at once ever after.
+            first = interval * random.uniform(0.5, 1.0)  # noqa: S311 (a spread, not a secret)
+            self._every(interval, self._reauthenticate, first)
 
     def _authenticate(self):
         """The user the connection's token names now (anonymous without one), as the same
@@ -167,38 +172,32 @@ class SessionMixin:
             if operation.streaming and operation.context is not None:
                 operation.context.user = user
 
-    async def _reauthenticate(self, interval: float) -> None:
-        """Check the token again every ``interval`` seconds (``WEBSOCKET_REAUTHENTICATE_SECONDS``)
-        as news of the account would have it checked: refused, the socket closes (4403);
-        accepted, the subscriptions go on as the user read now. News that never came (lost
-        with the channel layer as it was sent, or while the account was not watched) is acted
-        on within ``interval`` all the same.
+    async def _reauthenticate(self) -> None:
+        """Check the token again (every ``WEBSOCKET_REAUTHENTICATE_SECONDS``, see
+        ``_keep_checking``) as news of the account would have it checked: refused, the socket
+        closes (4403); accepted, the subscriptions go on as the user read now. News that never
+        came (lost with the channel layer as it was sent, or while the account was not
+        watched) is acted on within the interval all the same.
 
-        The first check comes at a random point of the second half of the first interval, so
-        that sockets opened together (after a deploy, or an outage) are not all checked at
-        once ever after. Deliveries do not wait for it: it bounds how long lost news can
-        hold, where news heard is acted on first. An outage met by a check is no news of the
-        account: the socket stays as it is, and the next interval checks again."""
-        delay = interval * random.uniform(0.5, 1.0)  # noqa: S311 (a spread, not a secret)
-        while True:
-            await asyncio.sleep(delay)
-            delay = interval
-            heard = self._account_news
-            try:
-                user = await self._in_thread(self._authenticate)
-            except Exception as error:
-                if not is_outage(error):
-                    raise
-                logger.warning(
-                    "Websocket %s: the token could not be checked again now: %r",
-                    self.connection_id,
-                    error,
-                )
-                continue
-            # News heard meanwhile has a check of its own, begun after this one: its reading
-            # is the newer one.
-            if heard == self._account_news:
-                self._viewer_is(user)
+        Deliveries do not wait for it: it bounds how long lost news can hold, where news heard
+        is acted on first. An outage met by a check is no news of the account: the socket
+        stays as it is, and the next interval checks again."""
+        heard = self._account_news
+        try:
+            user = await self._in_thread(self._authenticate)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            logger.warning(
+                "Websocket %s: the token could not be checked again now: %r",
+                self.connection_id,
+                error,
+            )
+            return
+        # News heard meanwhile has a check of its own, begun after this one: its reading is
+        # the newer one.
+        if heard == self._account_news:
+            self._viewer_is(user)
 
     async def _watch_account(self) -> None:
         """Listen to the user's news (``account_group``) through the process's hub. While the
