@@ -1,4 +1,4 @@
-"""bench/http.py's ``--scenario push-wave``: the minute after an announcement to many devices.
+"""bench/serving.py's ``--scenario push-wave``: the minute after an announcement to many devices.
 
 A sending process does what a Celery worker does with the announcement (``dispatch.fan_out``,
 with firebase-admin sending to the fake FCM server, set up as bench/push_fanout.py sets it up)

@@ -39,10 +39,10 @@ Results are in docs/benchmarks.md, "Serving: the HTTP tier and the proxy".
 
 Run from the project root (about 5 minutes)::
 
-    flock /tmp/bench.lock .venv/bin/python bench/http.py
-    flock /tmp/bench.lock .venv/bin/python bench/http.py --topologies \\
+    flock /tmp/bench.lock .venv/bin/python bench/serving.py
+    flock /tmp/bench.lock .venv/bin/python bench/serving.py --topologies \\
         gunicorn:sync:w=2,gunicorn:gthread:w=2:t=4,granian:w=2:t=4 --scenarios healthz,feed
-    flock /tmp/bench.lock .venv/bin/python bench/http.py --scenario push-wave
+    flock /tmp/bench.lock .venv/bin/python bench/serving.py --scenario push-wave
 """
 
 import sys
