@@ -285,43 +285,23 @@ def _worker_environment(broker_url: str, service_account: ServiceAccount, fcm_ur
 
 
 @pytest.fixture
-def start_worker(tmp_path, broker_url, service_account, fake_fcm):
-    """``start_worker(**overrides)``: a running worker on the test's broker and database, with
-    FCM at the fake and the given variables in its environment (settings, say); each is
+def start_celery(tmp_path, broker_url, service_account, fake_fcm):
+    """``start_celery(arguments, ready, **overrides)``: a Celery process, ``python -m celery``
+    with ``arguments``, on the test's broker and database, with FCM at the fake and the given
+    variables in its environment (settings, say), once its output holds ``ready``; each is
     stopped after the test, pass or fail, and its output printed (pytest shows it for failed
     tests)."""
-    workers = []
+    started = []
 
-    def start(**overrides) -> Worker:
-        number = len(workers) + 1
-        log_path = tmp_path / f"worker-{number}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "--app",
-            "backend",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--pool",
-            "solo",
-            "--concurrency",
-            "1",
-            "--hostname",
-            f"push-e2e-{number}@%h",
-            # One worker at a time: nothing to synchronise with, which saves seconds.
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
+    def start(arguments: list[str], ready: str, **overrides) -> Worker:
+        log_path = tmp_path / f"celery-{len(started) + 1}.log"
         environment = {
             **_worker_environment(broker_url, service_account, fake_fcm.url),
             **overrides,
         }
         with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-                command,
+                [sys.executable, "-m", "celery", *arguments],
                 cwd=settings.BASE_DIR,
                 env=environment,
                 stdin=subprocess.DEVNULL,
@@ -329,14 +309,33 @@ def start_worker(tmp_path, broker_url, service_account, fake_fcm):
                 stderr=subprocess.STDOUT,
             )
         running = Worker(process, log_path)
-        workers.append(running)
-        running.wait_for(lambda: " ready." in running.output(), "the worker", WORKER_START_SECONDS)
+        started.append(running)
+        running.wait_for(lambda: ready in running.output(), ready, WORKER_START_SECONDS)
         return running
 
     yield start
-    for number, running in enumerate(workers, start=1):
+    for number, running in enumerate(started, start=1):
         running.stop()
-        print(f"--- worker {number} output ---\n{running.output()}")
+        print(f"--- celery process {number} output ---\n{running.output()}")
+
+
+@pytest.fixture
+def start_worker(start_celery):
+    """``start_worker(**overrides)``: a running worker (see ``start_celery``)."""
+    workers = 0
+
+    def start(**overrides) -> Worker:
+        nonlocal workers
+        workers += 1
+        arguments = [
+            *("--app", "backend", "worker", "--loglevel", "INFO"),
+            *("--pool", "solo", "--concurrency", "1", "--hostname", f"push-e2e-{workers}@%h"),
+            # One worker at a time: nothing to synchronise with, which saves seconds.
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ]
+        return start_celery(arguments, " ready.", **overrides)
+
+    return start
 
 
 @pytest.fixture

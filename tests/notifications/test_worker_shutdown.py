@@ -14,13 +14,11 @@ tests (tests/notifications/test_celery_worker.py, whose set-up this shares).
 
 import signal
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 
 import psycopg
 import pytest
-from django.conf import settings
 from psycopg import sql
 
 from notifications import tasks
@@ -39,6 +37,7 @@ from tests.notifications.test_celery_worker import (  # noqa: F401 (fixtures, fo
     followed,
     publishing_to_broker,
     service_account,
+    start_celery,
     token_endpoint,
 )
 
@@ -64,36 +63,15 @@ BEAT = ["--app", "backend", "beat", "--loglevel", "INFO", "--schedule"]
 
 
 @pytest.fixture
-def start(tmp_path, broker_url, service_account, fake_fcm):  # noqa: F811
+def start(start_celery):  # noqa: F811
     """``start(arguments, ready)``: a Celery process with ``python -m celery`` and
     ``arguments``, as deployed (production settings) with a short graceful time, once its
-    output holds ``ready``; stopped after the test, its output printed."""
-    started = []
+    output holds ``ready``."""
 
     def start_(arguments: list[str], ready: str) -> Worker:
-        log_path = tmp_path / f"celery-{len(started) + 1}.log"
-        environment = {
-            **_worker_environment(broker_url, service_account, fake_fcm.url),
-            "GRACEFUL_SHUTDOWN_SECONDS": str(GRACEFUL_SECONDS),
-        }
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-                [sys.executable, "-m", "celery", *arguments],
-                cwd=settings.BASE_DIR,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        running = Worker(process, log_path)
-        started.append(running)
-        running.wait_for(lambda: ready in running.output(), ready, WORKER_START_SECONDS)
-        return running
+        return start_celery(arguments, ready, GRACEFUL_SHUTDOWN_SECONDS=str(GRACEFUL_SECONDS))
 
-    yield start_
-    for number, running in enumerate(started, start=1):
-        running.stop()
-        print(f"--- celery process {number} output ---\n{running.output()}")
+    return start_
 
 
 @pytest.fixture
