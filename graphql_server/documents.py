@@ -17,6 +17,7 @@ checked for every request.
 
 import functools
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -402,8 +403,10 @@ def check_cost(
     when its variables are (``check_variables``): the checks of each request, which depend on
     its variables, run before they are coerced and before anything executes.
 
-    With ``query_hash`` (the document's), a cost that no variable changes is kept
-    (``operation_costs``), so that a cached document is not costed again on each request."""
+    With ``query_hash`` (the document's), the cost is kept (``operation_costs``) so that a
+    cached document is not costed again on each request: once for the operation when no
+    variable changes it, else for each set of values of the variables it reads (a feed's
+    ``first``), which the first costing names."""
     check_variables(operation, variables, limits)
     if not limits.max_cost:
         return 0
@@ -414,11 +417,20 @@ def check_cost(
             f"{query_hash}:{name}:{settings.GRAPHQL_DEFAULT_PAGE_SIZE}:"
             f"{settings.GRAPHQL_MAX_PAGE_SIZE}"
         )
-    cost = operation_costs.get(schema, key, limits) if key else None
+    cost = None
+    if key:
+        kept = operation_costs.get(schema, key, limits)
+        if isinstance(kept, tuple):
+            kept = operation_costs.get(schema, _values_key(key, kept, variables), limits)
+        cost = kept
     if cost is None:
         costing = _Cost.of(schema, document, operation, variables)
         cost = costing.total
-        if key and not costing.reads_variables:
+        if key and costing.variables_read:
+            names = tuple(sorted(costing.variables_read))
+            operation_costs.put(schema, key, limits, names)
+            operation_costs.put(schema, _values_key(key, names, variables), limits, cost)
+        elif key:
             operation_costs.put(schema, key, limits, cost)
     if cost > limits.max_cost:
         raise DocumentError(
@@ -436,9 +448,20 @@ def check_cost(
     return cost
 
 
+def _values_key(key: str, names: tuple[str, ...], variables: dict | None) -> str:
+    """``key`` with a digest of the values of the variables ``names`` (a variable not sent
+    apart from one sent as null): as long as any other key, however large the values."""
+    variables = variables or {}
+    values = [[name in variables, variables.get(name)] for name in names]
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), default=repr)
+    return f"{key}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
 class OperationCosts(_DocumentLru):
-    """The costs of operations that no variable changes, by document and operation: as many
-    as the valid documents kept (``GRAPHQL_DOCUMENT_CACHE_SIZE``), a number each."""
+    """Operations' costs, by document and operation: a number for an operation that no
+    variable changes, else the names of the variables it reads, and a number for each set of
+    their values (``_values_key``). As many entries as the valid documents kept
+    (``GRAPHQL_DOCUMENT_CACHE_SIZE``), least recently used first out."""
 
     size_setting = "GRAPHQL_DOCUMENT_CACHE_SIZE"
 
@@ -506,7 +529,8 @@ def operation_cost(
 class _Cost:
     """One costing of an operation. Fragments are costed once for each place they can
     stand (inside a connection or not), however often they are spread: linear in the
-    document. ``reads_variables`` tells whether the total depends on the variables."""
+    document. ``variables_read`` names the variables the total depends on (none: no
+    variable changes it); which they are follows from the document alone."""
 
     def __init__(self, schema, fragments, variables, defaults):
         self.schema = schema
@@ -515,7 +539,7 @@ class _Cost:
         self.defaults = defaults
         self.memo: dict[tuple, int] = {}
         self.visiting: set[tuple] = set()
-        self.reads_variables = False
+        self.variables_read: set[str] = set()
         self.total = 0
 
     @classmethod
@@ -626,7 +650,7 @@ class _Cost:
         """A literal node, or the value of the variable it is (its default when not sent)."""
         if isinstance(node, VariableNode):
             name = node.name.value
-            self.reads_variables = True
+            self.variables_read.add(name)
             if name in self.variables:
                 return self.variables[name]
             return self.defaults.get(name)
