@@ -23,11 +23,27 @@ import signal
 import sys
 
 import uvicorn
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 logger = logging.getLogger("uvicorn.error")
 
 # The exit status of a stop that had to cut work short (see the module).
 CUT_SHORT = 1
+
+
+class WebsocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's protocol on the websockets library's sans-I/O implementation, holding less
+    for as long as the socket stays open: the handshake's request and response (their headers,
+    about 3 KiB) are let go once the response is written. The ASGI scope keeps the request's
+    headers, which are all the app reads. (The websockets library's parser keeps the request
+    for the connection's life, in its generator's frame: its headers are emptied.)"""
+
+    def start_keepalive(self) -> None:
+        # Called once, when the handshake's response has been written.
+        if self.request is not None:
+            self.request.headers.clear()
+        self.request = self.response = None
+        super().start_keepalive()
 
 
 class Server(uvicorn.Server):
@@ -99,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
         fd=arguments.fd,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
+        ws=WebsocketProtocol,
         # Django's ASGI handler has no lifespan; the process's set-up happens on import.
         lifespan="off",
         # Who the client is, is core/client_ip.py's to say (TRUSTED_PROXY_COUNT): uvicorn must

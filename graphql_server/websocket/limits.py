@@ -82,15 +82,22 @@ class ConnectionSlot:
     """
 
     def __init__(self, holder: str, limit: int, owner: str):
-        self.keys = [f"websocket:connections:{holder}:{n}" for n in range(limit)]
-        self.owner = owner
+        self.holder, self.limit, self.owner = holder, limit, owner
+        # The place taken. Only its key is kept: a connection lives on after the claim, and
+        # the list of every place's key would cost it about 1 KiB.
         self.key: str | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        """The cache keys of the holder's places."""
+        return [f"websocket:connections:{self.holder}:{n}" for n in range(self.limit)]
 
     def claim(self) -> bool:
         cache = shared_cache()
+        keys = self.keys
         try:
-            taken = cache.get_many(self.keys)
-            for key in self.keys:
+            taken = cache.get_many(keys)
+            for key in keys:
                 if key not in taken and cache.add(key, self.owner, SLOT_LEASE_SECONDS):
                     self.key = key
                     return True

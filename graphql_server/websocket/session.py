@@ -102,7 +102,7 @@ class SessionMixin:
         token again every ``limits.reauthenticate`` seconds."""
         if self._token is not None and (expires := token_expires_at(self._token)) is not None:
             delay = max(0.0, expires - self.clock())
-            self._expiry = asyncio.get_running_loop().call_later(delay, self._expired)
+            self._expiry = self._call_later(delay, self._expired)
         if self.user.is_authenticated and self.limits.reauthenticate > 0:
             interval = self.limits.reauthenticate
             # The first check comes at a random point of the second half of the first
