@@ -2,9 +2,10 @@
 --bind ADDRESS backend.wsgi:application`` (the Makefile's ``serve-http`` and docker-compose.yml's
 ``http`` service run exactly this).
 
-Each worker process runs requests on ``GUNICORN_THREADS`` threads (gthread), and keeps its
-database connections in a pool of as many (DATABASE_POOL_MAX_SIZE, unless set): a request
-borrows one and gives it back, so none is opened per request and a thread never waits for one.
+Two worker processes per core, each serving one request at a time (``GUNICORN_THREADS`` raises
+that), each keeping its database connections in a pool of as many as its threads
+(DATABASE_POOL_MAX_SIZE, unless set): a request borrows one and gives it back, so none is
+opened per request and a thread never waits for one.
 README, "The HTTP tier", has the figures behind these defaults and the connection arithmetic.
 """
 
@@ -14,21 +15,28 @@ import signal
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
-# Worker processes; WEB_CONCURRENCY as gunicorn and most platforms name it. One per core this
-# process may run on: the threads already cover the time a request waits for PostgreSQL or
-# Redis. A container given a CPU quota below its host's cores sets it to the quota.
-workers = int(os.environ.get("WEB_CONCURRENCY", len(os.sched_getaffinity(0))))
-# Threads keep nginx's upstream connections open between requests (keep-alive), which gunicorn's
-# sync workers cannot, and share one process's memory and caches (the parsed documents).
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Worker processes; WEB_CONCURRENCY as gunicorn and most platforms name it. Two for each core
+# this process may run on, each serving one request at a time: while one waits for PostgreSQL
+# or Redis, the other has the core. A container given a CPU quota below its host's cores sets
+# it to twice the quota.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * len(os.sched_getaffinity(0))))
+# Threads per worker. One (the default): gunicorn's sync worker, which accepts a connection
+# only when it is free, so that a request never waits behind a slow one in a busy worker while
+# another is idle, and which spends the least CPU per request (no thread hand-offs, no
+# contention for the interpreter lock: a cached feed answer cost 1.0 ms of CPU with one thread,
+# 1.3 with four; docs/benchmarks.md). nginx buffers requests and answers, so a slow client
+# holds nginx, not a worker. More than one: threaded workers (gthread) that also keep nginx's
+# connections open between requests.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "sync" if threads == 1 else "gthread"
 os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(threads))
 
 from django.conf import settings  # noqa: E402 (after the pool's default, which it reads)
 
-# Seconds an idle keep-alive connection is kept for its next request: longer than nginx keeps
-# an idle upstream connection (keepalive_timeout, 60 s), so that nginx always closes first and
-# never sends a request on a connection gunicorn is closing.
+# Threaded workers only (sync workers close each connection after its answer): seconds an idle
+# keep-alive connection is kept for its next request, longer than nginx keeps an idle upstream
+# connection (keepalive_timeout, 60 s), so that nginx always closes first and never sends a
+# request on a connection gunicorn is closing.
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE_SECONDS", "75"))
 # The longest request line gunicorn reads (its own limit is 4,094 bytes, the most it allows
 # 8,190): a GET query string holding a whole document, as Apollo's GET queries send it, passes
