@@ -43,15 +43,21 @@ def _key(area: str) -> str:
 
 def current(areas) -> dict[str, int]:
     """The version of each of ``areas``, in one round trip to the cache."""
+    return current_with(areas)[0]
+
+
+def current_with(areas, *keys: str) -> tuple[dict[str, int], dict]:
+    """The version of each of ``areas`` and the cache's values of ``keys`` (those it has), in
+    one round trip: a reader gets what it kept together with the versions to check it by."""
     areas = tuple(areas)
-    found = shared_cache().get_many([_key(area) for area in areas])
+    found = shared_cache().get_many([*keys, *(_key(area) for area in areas)])
     versions = {}
     for area in areas:
         version = found.get(_key(area))
         if version is None:
             version = _start(area)
         versions[area] = version
-    return versions
+    return versions, {key: found[key] for key in keys if key in found}
 
 
 def _start(area: str) -> int:

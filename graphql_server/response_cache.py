@@ -14,11 +14,13 @@ cached or not declared at all. What a public read may show an anonymous viewer i
 schema's business: it declares public only what is the same for every anonymous viewer.
 
 **The key** is the SHA-256 of the schema's own hash, the document's hash, the variables as
-canonical JSON, the operation name, the language, and the version of every area of public data
-the operation reads (:mod:`core.data_versions`). A change to an area bumps its version, so
-every response that read it becomes unreachable at once, in every process; responses that did
-not read it stay. Which areas an operation reads comes from the types and fields it selects,
-as the schema declares them.
+canonical JSON, the operation name and the language. A response is kept with the version of
+every area of public data its operation read (:mod:`core.data_versions`), taken before it was
+executed, and served only while each is still the area's version: a change to an area bumps
+its version, so every response that read it is refused at once, in every process, and
+replaced by the next miss; responses that did not read it stay. The response and the areas'
+versions come back in one round trip. Which areas an operation reads comes from the types and
+fields it selects, as the schema declares them.
 
 **Time.** Some reads change with the clock rather than with a write (an upcoming list, which
 an event leaves when it starts): the schema gives their fields a ``Clock``, and a response
@@ -114,9 +116,10 @@ def lookup(
 ) -> Lookup:
     """The kept response of this operation of ``schema`` for this viewer, if any.
 
-    Costs one round trip to the cache for the versions, and one more for the response when
-    the document is known to be cacheable. A miss that may be stored carries the versions
-    read now, before the operation is executed (see :func:`store`)."""
+    Costs one round trip to the cache: the response kept for the operation and the current
+    versions of the areas it reads (all of them for a document this process has not analysed
+    yet). A miss that may be stored carries the versions read now, before the operation is
+    executed (see :func:`store`)."""
     if not enabled() or viewer.is_authenticated:
         return Lookup()
     schema_hash = _schema_hash(schema)
@@ -133,14 +136,21 @@ def lookup(
         policy=policy,
         looked_up_at=timezone.now(),
     )
+    key = _key(read)
     try:
         # A document seen for the first time: every area, as its policy is not known yet.
-        read.versions = data_versions.current(policy.areas if policy else data_versions.AREAS)
-        if policy is not None:
-            read.response = shared_cache().get(_key(read, policy))
+        read.versions, found = data_versions.current_with(
+            policy.areas if policy else data_versions.AREAS, key
+        )
     except Exception:
         logger.warning("Response cache unavailable; executing.", exc_info=True)
         return Lookup()
+    kept = found.get(key)
+    if isinstance(kept, tuple) and len(kept) == 2:
+        versions, response = kept
+        # Kept while every area it read has the version it was computed under.
+        if all(read.versions.get(area) == v for area, v in versions.items()):
+            read.response = response
     return read
 
 
@@ -154,8 +164,9 @@ def store(read: Lookup, schema: GraphQLSchema, document: DocumentNode, response:
         return False
     try:
         timeout = _timeout(policy, read.looked_up_at)
+        versions = {area: read.versions[area] for area in policy.areas}
         if timeout > 0:
-            shared_cache().set(_key(read, policy), response, timeout)
+            shared_cache().set(_key(read), (versions, response), timeout)
             return True
     except Exception:
         logger.warning("Response cache unavailable; not storing.", exc_info=True)
@@ -237,14 +248,13 @@ def _schema_hash(schema: GraphQLSchema) -> str:
     return digest
 
 
-def _key(read: Lookup, policy: Policy) -> str:
+def _key(read: Lookup) -> str:
     parts = [
         read.schema_hash,
         read.document_hash,
         json.dumps(read.variables or {}, sort_keys=True, separators=(",", ":")),
         read.operation_name or "",
         read.language,
-        *(f"{area}={read.versions[area]}" for area in sorted(policy.areas)),
     ]
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
     return f"response:{digest}"

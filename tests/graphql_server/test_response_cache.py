@@ -331,6 +331,69 @@ def test_the_module_interface_keeps_and_returns_the_bytes(aktau):
     )
 
 
+class CountingCache:
+    """The shared cache client, counting the calls made to it (each one round trip)."""
+
+    def __init__(self, real):
+        self.real = real
+        self.calls: list[str] = []
+
+    def __getattr__(self, name):
+        method = getattr(self.real, name)
+
+        def counted(*args, **kwargs):
+            self.calls.append(name)
+            return method(*args, **kwargs)
+
+        return counted
+
+
+def test_a_kept_response_costs_one_round_trip_to_the_cache(post, aktau, monkeypatch):
+    post(FEED, {"first": 20})
+    counting = CountingCache(data_versions.shared_cache())
+    monkeypatch.setattr(data_versions, "shared_cache", lambda: counting)
+    monkeypatch.setattr(response_cache, "shared_cache", lambda: counting)
+
+    body, queries = post(FEED, {"first": 20})
+
+    assert titles(body) == ["Caspian regatta"] and queries == 0
+    assert counting.calls == ["get_many"]
+
+
+def test_a_process_that_never_saw_the_document_is_answered_from_the_cache(post, aktau):
+    post(FEED, {"first": 20})
+    # Another process: it has analysed no document.
+    response_cache._policies.clear()
+
+    body, queries = post(FEED, {"first": 20})
+
+    assert titles(body) == ["Caspian regatta"]
+    assert queries == 0
+
+
+def test_a_response_kept_under_an_old_version_is_refused_then_replaced(aktau):
+    anonymous = AnonymousUser()
+    digest = response_cache.document_hash(FEED)
+
+    def look():
+        return response_cache.lookup(
+            schema.graphql_schema, digest, {"first": 20}, "Feed", "ru", anonymous
+        )
+
+    stale = look()
+    data_versions.bump(data_versions.EVENTS)
+    # Computed from what was read before the change, and kept after it: never served.
+    assert response_cache.store(stale, schema.graphql_schema, FEED, b'{"data":"old"}')
+    assert look().response is None
+
+    fresh = look()
+    assert response_cache.store(fresh, schema.graphql_schema, FEED, b'{"data":"new"}')
+    assert look().response == b'{"data":"new"}'
+    # A change to an area the feed does not read keeps it.
+    data_versions.bump(data_versions.ANNOUNCEMENTS)
+    assert look().response == b'{"data":"new"}'
+
+
 def test_the_module_interface_refuses_signed_in_viewers(aktau, user_factory):
     user = user_factory()
     digest = response_cache.document_hash(FEED)
