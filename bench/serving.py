@@ -21,6 +21,8 @@ and headers that also counts answers that are not 200 or carry ``errors``):
 Each row: requests/s, p50/p99 latency, errors, and the server's CPU per request (user + system
 time of every process of the server, nginx's included where it is in the path, from /proc over
 the run, divided by the requests answered); and the ratio of requests/s to the first topology's.
+With ``--rounds N`` every topology is measured N times in turn and each row reports the
+medians, its ratio the median of the ratios taken within each round, with their range.
 
 A topology is written ``name[:option…]``: ``daphne``; ``gunicorn`` (``backend/gunicorn.py`` as
 it is) with ``sync`` or ``gthread``, ``w=N`` workers and ``t=N`` threads on top; ``granian``
@@ -59,6 +61,7 @@ import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
+import statistics  # noqa: E402
 import string  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -550,21 +553,38 @@ def report(results: dict) -> str:
     ]
     rows = results["rows"]
     base_spec = results["topologies"][0]
-    base = {row["scenario"]: row for row in rows if row["topology"] == base_spec}
+    rounds = max(row["round"] for row in rows) + 1
+    # Each ratio is taken within its round (the same minutes of the machine), then the median
+    # of the rounds' is reported, with their range.
+    base = {(row["round"], row["scenario"]): row for row in rows if row["topology"] == base_spec}
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["topology"], row["scenario"]), []).append(row)
+    middle = "median of " + str(rounds) + " rounds, " if rounds > 1 else ""
     header = (
         f"{'topology':34} {'scenario':15} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
         f"{'CPU ms/req':>10} {'errors':>6} {'× ' + base_spec:>12}"
     )
+    if middle:
+        lines.append(f"({middle}the ratios' range in brackets)")
     lines += [header, "-" * len(header)]
-    for row in rows:
-        reference = base.get(row["scenario"])
-        if row["scenario"] == "feed-get" and reference is None:
-            reference = base.get("feed")
-        ratio = row["per_second"] / reference["per_second"] if reference else float("nan")
+    for (topology, scenario), group in groups.items():
+        ratios = []
+        for row in group:
+            reference = base.get((row["round"], scenario))
+            if scenario == "feed-get" and reference is None:
+                reference = base.get((row["round"], "feed"))
+            if reference:
+                ratios.append(row["per_second"] / reference["per_second"])
+        ratio = statistics.median(ratios) if ratios else float("nan")
+        spread = f" [{min(ratios):.2f}–{max(ratios):.2f}]" if len(ratios) > 1 else ""
         lines.append(
-            f"{row['topology']:34} {row['scenario']:15} {row['per_second']:8,.0f} "
-            f"{row['p50_ms']:7.1f} {row['p99_ms']:7.1f} {row['cpu_ms_per_request']:10.2f} "
-            f"{row['errors']:6d} {ratio:11.2f}×"
+            f"{topology:34} {scenario:15} "
+            f"{statistics.median(r['per_second'] for r in group):8,.0f} "
+            f"{statistics.median(r['p50_ms'] for r in group):7.1f} "
+            f"{statistics.median(r['p99_ms'] for r in group):7.1f} "
+            f"{statistics.median(r['cpu_ms_per_request'] for r in group):10.2f} "
+            f"{sum(r['errors'] for r in group):6d} {ratio:11.2f}×{spread}"
         )
     return "\n".join(lines)
 
@@ -580,6 +600,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every topology this many times, in turn; report the medians",
+    )
     parser.add_argument("--devices", type=int, default=10_000)
     parser.add_argument("--wave-seconds", type=float, default=60)
     parser.add_argument("--nginx", action="append", default=[], metavar="NAME=value")
@@ -627,7 +653,12 @@ def main() -> None:
             results["push_wave"] = push_wave(config, event_ids)
             print(json.dumps(results["push_wave"], indent=2))
         else:
-            results["rows"] = topologies_run(config, event_ids)
+            results["rows"] = []
+            for round_ in range(args.rounds):
+                if args.rounds > 1:
+                    print(f"Round {round_ + 1} of {args.rounds}", flush=True)
+                rows = topologies_run(config, event_ids)
+                results["rows"] += [{**row, "round": round_} for row in rows]
             print(report(results))
     finally:
         shutil.rmtree(config["static_root"], ignore_errors=True)
