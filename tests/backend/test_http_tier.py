@@ -2,21 +2,15 @@
 ``backend/gunicorn.py``, on the test database, serving the GraphQL endpoint, the admin and the
 health probe; on PostgreSQL, with its database connections pooled, kept and bounded."""
 
-import os
-import socket
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
 import httpx
 import pytest
-from django.conf import settings
 from django.db import connection
 
-from tests.e2e.live_server import database_url, sqlite_on_disk
+from tests.e2e.live_server import LiveServer, database_url, sqlite_on_disk
 from tests.factories import UserFactory
-from tests.waiting import eventually_sync
 
 PASSWORD = "correct horse battery staple"  # the factory's
 # The server's pool: a worker's threads share at most this many connections.
@@ -36,69 +30,6 @@ mutation SignIn($email: String!, $password: String!) {
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class Gunicorn:
-    """``gunicorn --config python:backend.gunicorn --bind fd://N backend.wsgi:application`` on
-    a loopback socket bound here (the kernel picks the port), one worker of ``THREADS``."""
-
-    def __init__(self, database: str, log_path):
-        self.database, self.log_path = database, log_path
-
-    def start(self) -> "Gunicorn":
-        listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self.url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        environment = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "backend.test_settings",
-            "DATABASE_URL": self.database,
-            "WEB_CONCURRENCY": "1",
-            "GUNICORN_THREADS": str(THREADS),
-            "DATABASE_POOL_MAX_SIZE": str(POOL_SIZE),
-            "DATABASE_POOL_MIN_SIZE": "1",
-            # Every feed request reads the database, so that each borrows a connection.
-            "RESPONSE_CACHE_SECONDS": "0",
-            "RATE_LIMIT_SIGN_IN_IP": "0/m",
-        }
-        command = [
-            *(sys.executable, "-m", "gunicorn", "--config", "python:backend.gunicorn"),
-            *("--bind", f"fd://{listener.fileno()}", "backend.wsgi:application"),
-        ]
-        with listener, self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-                command,
-                cwd=settings.BASE_DIR,
-                env=environment,
-                pass_fds=(listener.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            eventually_sync(self._ready, timeout=30)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({self.process.returncode}):\n{self.log()}")
-        try:
-            return httpx.get(f"{self.url}/readyz", timeout=2, trust_env=False).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def stop(self) -> int:
-        self.process.terminate()
-        try:
-            return self.process.wait(timeout=settings.GRACEFUL_SHUTDOWN_SECONDS + 5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 @pytest.fixture(scope="module")
 def gunicorn(django_db_setup, django_db_blocker, tmp_path_factory):
     """The HTTP tier on the test database (SQLite's moved to a file the server can open)."""
@@ -109,7 +40,22 @@ def gunicorn(django_db_setup, django_db_blocker, tmp_path_factory):
                 stack.enter_context(sqlite_on_disk(path))
         with django_db_blocker.unblock():
             url = database_url()
-        server = Gunicorn(url, tmp_path_factory.mktemp("http-tier") / "gunicorn.log").start()
+        server = LiveServer(
+            tmp_path_factory.mktemp("http-tier") / "gunicorn.log",
+            url,
+            environment={
+                # One threaded worker, its threads sharing a pool smaller than their number.
+                "WEB_CONCURRENCY": "1",
+                "GUNICORN_THREADS": str(THREADS),
+                "DATABASE_POOL_MAX_SIZE": str(POOL_SIZE),
+                "DATABASE_POOL_MIN_SIZE": "1",
+                # Every feed request reads the database, so that each borrows a connection.
+                "RESPONSE_CACHE_SECONDS": "0",
+                "RATE_LIMIT_SIGN_IN_IP": "0/m",
+            },
+            tier="http",
+        )
+        server.start()
         yield server
         status = server.stop()
         assert status == 0, f"gunicorn did not exit cleanly ({status}):\n{server.log()[-4000:]}"

@@ -15,12 +15,16 @@ import pytest
 from django.db import connection
 from graphql_relay import to_global_id
 
+from accounts import tokens
+from cities.models import OfficeMembership
 from tests.e2e.clients import NodeClient, PythonClient, node_missing
 from tests.e2e.live_server import LiveServer, database_url, sqlite_on_disk
+from tests.factories import MembershipFactory
 from tests.waiting import eventually
 
 CLIENTS = {"node": NodeClient, "python": PythonClient}
 PROBE = "query Probe { __typename }"
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 
 
 @pytest.fixture(scope="package")
@@ -131,3 +135,24 @@ def listen(websocket_server):
 
 def gid(instance) -> str:
     return to_global_id(type(instance).__name__, instance.pk)
+
+
+# -- An office and what it publishes (rows made in fixtures: the ORM does not run in the tests'
+# event loop) ------------------------------------------------------------------------------------
+@pytest.fixture
+def office(office_factory, city_factory):
+    return office_factory(city=city_factory(name_en="Aktau", timezone="Asia/Aqtau"))
+
+
+@pytest.fixture
+def publisher_token(user_factory, office) -> str:
+    """The access token of a publisher of ``office``."""
+    user = user_factory()
+    MembershipFactory(user=user, office=office, role=OfficeMembership.Role.PUBLISHER)
+    return tokens.create_tokens(user.email, PASSWORD).access_token
+
+
+@pytest.fixture
+def public_event(event_factory, office):
+    """An announced event of ``office``."""
+    return event_factory(office=office, host_city=office.city)

@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing, contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -91,6 +92,33 @@ def sqlite_on_disk(path: Path):
         connection.connection = memory
 
 
+def spawn_on_socket(
+    command: Callable[[int, int], tuple[list[str], dict[str, str]]], log_path: Path
+) -> tuple[subprocess.Popen, int]:
+    """Start a server on a listening socket of 127.0.0.1 bound here (the kernel picks the
+    port): ``command(fd, port)`` gives its command line, serving the socket handed over as the
+    file descriptor ``fd``, and its environment. Its output goes to ``log_path``. Returns the
+    process and the port, which listens from the start: a request made before the server runs
+    waits in the socket's backlog.
+
+    This process's copy of the socket is closed once the server has it, so that only the
+    server accepts on it (and a server that stops listening refuses connections)."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+    port = listener.getsockname()[1]
+    with listener, log_path.open("wb") as log:
+        line, environment = command(listener.fileno(), port)
+        process = subprocess.Popen(  # noqa: S603 (the tests' own command lines)
+            line,
+            cwd=settings.BASE_DIR,
+            env=environment,
+            pass_fds=(listener.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return process, port
+
+
 class LiveServer:
     """A server process of one ``tier`` (a key of ``TIERS``) on 127.0.0.1.
 
@@ -145,21 +173,10 @@ class LiveServer:
         }
 
     def start(self) -> None:
-        listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self.port = listener.getsockname()[1]
-        command = [sys.executable, *self.command(listener.fileno())]
-        with listener, self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-                command,
-                cwd=settings.BASE_DIR,
-                env=self.environment(),
-                pass_fds=(listener.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        # The socket is the server's now; this process's copy is closed, so that only the
-        # server accepts on it (and a server that stops listening refuses connections).
+        self.process, self.port = spawn_on_socket(
+            lambda fd, port: ([sys.executable, *self.command(fd)], self.environment()),
+            self.log_path,
+        )
         try:
             self._wait_until_ready()
         except BaseException:

@@ -25,7 +25,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -43,7 +42,7 @@ from django.utils import timezone
 from core import channel_groups
 from tests.conftest import bearer_for
 from tests.e2e.conftest import gid
-from tests.e2e.live_server import LiveServer
+from tests.e2e.live_server import LiveServer, spawn_on_socket
 
 pytestmark = [
     # The servers are other processes: what the tests write is committed. Every test of the
@@ -131,19 +130,12 @@ class Process:
 
     def launch(self) -> None:
         """Start on a fresh socket, without waiting for it to serve."""
-        listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self.port = listener.getsockname()[1]
-        with listener, self.log_path.open("wb") as log:
-            command, environment = self.command(listener.fileno())
-            self.process = subprocess.Popen(  # noqa: S603 (the test's own command lines)
-                command,
-                cwd=settings.BASE_DIR,
-                env=environment,
-                pass_fds=(listener.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+
+        def command(fd: int, port: int) -> tuple[list[str], dict[str, str]]:
+            self.port = port  # nginx's configuration names it
+            return self.command(fd)
+
+        self.process, self.port = spawn_on_socket(command, self.log_path)
 
     def start(self, ready_path: str = "/readyz") -> None:
         """Start, and return once ``ready_path`` answers 200."""

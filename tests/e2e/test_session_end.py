@@ -14,17 +14,14 @@ from django.test import override_settings
 from graphql_relay import to_global_id
 
 from accounts import tokens
-from cities.models import OfficeMembership
 from core import channel_groups
 from tests.e2e.clients import post_graphql
-from tests.e2e.conftest import PROBE, gid
+from tests.e2e.conftest import PASSWORD, PROBE, gid
 from tests.e2e.live_server import LiveServer
-from tests.factories import MembershipFactory
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 # How soon a sign-out on one server process must reach a socket on another.
 PROPAGATION_SECONDS = 2.0
 
@@ -39,23 +36,6 @@ mutation Cancel($id: ID!) {
 TOKEN_REVOKE = """
 mutation Revoke($token: String!) { tokenRevoke(refreshToken: $token) { errors { code } } }
 """
-
-
-@pytest.fixture
-def office(office_factory, city_factory):
-    return office_factory(city=city_factory(name_en="Aktau", timezone="Asia/Aqtau"))
-
-
-@pytest.fixture
-def publisher_token(user_factory, office) -> str:
-    user = user_factory()
-    MembershipFactory(user=user, office=office, role=OfficeMembership.Role.PUBLISHER)
-    return tokens.create_tokens(user.email, PASSWORD).access_token
-
-
-@pytest.fixture
-def public_event(event_factory, office):
-    return event_factory(office=office, host_city=office.city)
 
 
 @pytest.fixture

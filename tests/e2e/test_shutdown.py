@@ -24,8 +24,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from accounts import tokens
-from cities.models import OfficeMembership
 from core import channel_groups
 from tests.accounts.firebase_keys import (  # noqa: F401 (a fixture, found by pytest by name)
     KID,
@@ -36,8 +34,7 @@ from tests.accounts.firebase_keys import (  # noqa: F401 (a fixture, found by py
 from tests.e2e.clients import post_graphql
 from tests.e2e.conftest import PROBE, gid
 from tests.e2e.live_server import LiveServer
-from tests.e2e.test_session_end import EVENT_CANCEL, EVENT_CHANGED, PASSWORD
-from tests.factories import MembershipFactory
+from tests.e2e.test_session_end import EVENT_CANCEL, EVENT_CHANGED
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -104,23 +101,6 @@ class HeldKeyServer:
         self.release()
         self._httpd.shutdown()
         self._httpd.server_close()
-
-
-@pytest.fixture
-def office(office_factory):
-    return office_factory()
-
-
-@pytest.fixture
-def publisher_token(user_factory, office) -> str:
-    user = user_factory()
-    MembershipFactory(user=user, office=office, role=OfficeMembership.Role.PUBLISHER)
-    return tokens.create_tokens(user.email, PASSWORD).access_token
-
-
-@pytest.fixture
-def public_event(event_factory, office):
-    return event_factory(office=office, host_city=office.city)
 
 
 @pytest.fixture
