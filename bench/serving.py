@@ -68,7 +68,13 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
-from bench.support import in_child, machine, maintenance, process_cpu  # noqa: E402
+from bench.support import (  # noqa: E402
+    in_child,
+    machine,
+    maintenance,
+    process_cpu,
+    production_environment,
+)
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_httpbench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
@@ -98,19 +104,13 @@ DEFAULT_TOPOLOGIES = "daphne,gunicorn,nginx+gunicorn"
 
 def app_environment(config: dict) -> dict:
     """Production settings on the bench's database and Redis."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "backend.settings",
-        "SECRET_KEY": "bench-secret-key-not-for-production-use-0123456789",
-        "DEBUG": "false",
-        "DATABASE_URL": config["database"],
-        "REDIS_URL": config["redis"],
-        "CHANNEL_LAYER_PREFIX": "httpbench",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING",
-        "STATIC_ROOT": config["static_root"],
-        "PYTHONUNBUFFERED": "1",
-    }
+    return production_environment(
+        config["database"],
+        config["redis"],
+        CHANNEL_LAYER_PREFIX="httpbench",
+        STATIC_ROOT=config["static_root"],
+        PYTHONUNBUFFERED="1",
+    )
 
 
 def prepare(config: dict) -> dict:

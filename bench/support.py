@@ -19,6 +19,23 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # --- Running a measurement in a fresh process ------------------------------------------------
 
 
+def production_environment(database: str, redis: str, **more: str) -> dict[str, str]:
+    """The app's environment in a bench: production settings (DEBUG off) on the bench's own
+    database and Redis, served over plain HTTP on 127.0.0.1, logging warnings and worse;
+    ``more`` adds or replaces variables."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        "SECRET_KEY": "bench-secret-key-not-for-production-use-0123456789",
+        "DEBUG": "false",
+        "DATABASE_URL": database,
+        "REDIS_URL": redis,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        **more,
+    }
+
+
 def _child_main(target, config, connection) -> None:
     try:
         connection.send(("ok", target(config)))

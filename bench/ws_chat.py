@@ -68,6 +68,7 @@ from bench.support import (  # noqa: E402
     machine,
     maintenance,
     process_rss_mib,
+    production_environment,
 )
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_wsbench"
@@ -90,24 +91,18 @@ mutation Send($event: ID!, $body: String!, $clientId: String!) {
 def server_environment(config: dict) -> dict:
     """The app's environment as the bench runs it: production settings, the bench's database
     and Redis, and no rate limits on the sender (one user posting many times a second)."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "backend.settings",
-        "SECRET_KEY": "bench-secret-key-not-for-production-use-0123456789",
-        "DEBUG": "false",
-        "DATABASE_URL": config["database"],
-        "REDIS_URL": config["redis"],
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "CELERY_BROKER_URL": "memory://",
-        "CELERY_TASK_ALWAYS_EAGER": "true",
-        "LOG_LEVEL": "WARNING",
+    return production_environment(
+        config["database"],
+        config["redis"],
+        CELERY_BROKER_URL="memory://",
+        CELERY_TASK_ALWAYS_EAGER="true",
         # WhiteNoise warns that static files were never collected; the bench serves none.
-        "PYTHONWARNINGS": "ignore:No directory at",
-        "ACCESS_TOKEN_LIFETIME_SECONDS": "7200",
-        "CHAT_RATE": "0/m",
-        "RATE_LIMIT_MUTATIONS_USER": "0/m",
-        "RATE_LIMIT_MUTATIONS_IP": "0/m",
-    }
+        PYTHONWARNINGS="ignore:No directory at",
+        ACCESS_TOKEN_LIFETIME_SECONDS="7200",  # noqa: S106 (a lifetime, not a password)
+        CHAT_RATE="0/m",
+        RATE_LIMIT_MUTATIONS_USER="0/m",
+        RATE_LIMIT_MUTATIONS_IP="0/m",
+    )
 
 
 # --- The room and its people -------------------------------------------------------------------
