@@ -69,7 +69,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import support  # noqa: E402
-from bench.support import CpuMeter, in_child, maintenance  # noqa: E402
+from bench.support import CpuMeter, expect, in_child, maintenance  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_bench"
 PROJECT_ID = "twinning-bench"
@@ -672,12 +672,7 @@ def extra_sender(config: dict, pipe) -> None:
 
 
 def _expect(pipe, what: str, timeout: float = CHILD_TIMEOUT):
-    if not pipe.poll(timeout):
-        raise TimeoutError(f"an extra sender did not say {what!r} in {timeout} s")
-    status, value = pipe.recv()
-    if status != what:
-        raise RuntimeError(f"an extra sender failed:\n{value}")
-    return value
+    return expect(pipe, what, timeout, "an extra sender")
 
 
 def token_path(config: dict) -> dict:

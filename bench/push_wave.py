@@ -12,6 +12,7 @@ import time
 import traceback
 
 from bench import push_fanout
+from bench.support import expect
 
 WAVE_TIMEOUT = 600
 
@@ -49,18 +50,13 @@ def sender(config: dict, pipe) -> None:
 
 
 def _expect(pipe, what: str, timeout: float = WAVE_TIMEOUT):
-    if not pipe.poll(timeout):
-        raise TimeoutError(f"the sender did not say {what!r} in {timeout} s")
-    status, value = pipe.recv()
-    if status != what:
-        raise RuntimeError(f"the sender failed:\n{value}")
-    return value
+    return expect(pipe, what, timeout, "the sender")
 
 
 def run(config: dict, topology_class, measure, ports) -> dict:
     """The HTTP tier (``backend/gunicorn.py``) serving ``event(id)`` of the announced event,
     before and while the announcement is sent."""
-    from bench.http import app_environment, global_id
+    from bench.serving import app_environment, global_id
 
     context = multiprocessing.get_context("spawn")
     urls, stop = context.Queue(), context.Event()

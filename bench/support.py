@@ -69,6 +69,18 @@ def in_child(target, config: dict, timeout: float = 1800):
 # --- CPU and memory ---------------------------------------------------------------------------
 
 
+def expect(pipe, what: str, timeout: float, who: str):
+    """The value a child process sends on ``pipe`` as ``(what, value)``; TimeoutError if it
+    says nothing in ``timeout`` seconds, RuntimeError with its traceback if it sends
+    ``("error", traceback)`` or anything else. ``who`` names the child in those errors."""
+    if not pipe.poll(timeout):
+        raise TimeoutError(f"{who} did not say {what!r} in {timeout} s")
+    status, value = pipe.recv()
+    if status != what:
+        raise RuntimeError(f"{who} failed:\n{value}")
+    return value
+
+
 def process_cpu(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` (all its threads), from /proc."""
     try:

@@ -52,7 +52,8 @@ WORKER_STOP_SECONDS = 10
 # The application_name of the workers' database sessions.
 WORKER_SESSIONS = "push-e2e-worker"
 
-pytestmark = [
+# The marks of every test that runs real Celery processes (test_worker_shutdown.py's too).
+REAL_CELERY = [
     pytest.mark.postgresql,
     pytest.mark.skipif(
         not REDIS_URL,
@@ -61,6 +62,7 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
+pytestmark = REAL_CELERY
 
 
 # --- Google's token endpoint, as a service account uses it -------------------------------------

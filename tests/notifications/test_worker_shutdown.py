@@ -24,6 +24,7 @@ from psycopg import sql
 from notifications import tasks
 from notifications.models import Notification
 from tests.notifications.test_celery_worker import (  # noqa: F401 (fixtures, found by name)
+    REAL_CELERY,
     REDIS_URL,
     TOKENS,
     WORKER_SESSIONS,
@@ -41,15 +42,7 @@ from tests.notifications.test_celery_worker import (  # noqa: F401 (fixtures, fo
     token_endpoint,
 )
 
-pytestmark = [
-    pytest.mark.postgresql,
-    pytest.mark.skipif(
-        not REDIS_URL,
-        reason="A real Celery worker needs a Redis broker; runs with REDIS_URL=redis://… "
-        "(CI's PostgreSQL and Redis leg).",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = REAL_CELERY
 
 # The processes' graceful time here, and what a stop may take beyond it: Celery's cold shutdown
 # (the pool's children ending, the unacknowledged message given back to the broker) takes
