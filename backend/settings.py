@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "channels",
     "corsheaders",
     "graphene_django",
+    # Its templates and static files: GraphiQL's page, served without a CDN.
+    "graphql_server",
     "accounts",
     "cities",
     "events",

@@ -94,9 +94,11 @@ class Exchange:
 
 class GraphiQLPage(GraphQLView):
     """graphene-django's GraphiQL page, shown in DEBUG to a browser asking for HTML; the
-    page sends its operations back to ``GraphQLHttpView``."""
+    page sends its operations back to ``GraphQLHttpView``. Its scripts and styles are the
+    app's own static files (``graphql_server/static/graphql_server/graphiql``), not a CDN's."""
 
     graphiql = True
+    graphiql_template = "graphql_server/graphiql.html"
 
     @classmethod
     def can_display_graphiql(cls, request, data):
