@@ -112,19 +112,28 @@ def enabled() -> bool:
 
 
 def lookup(
-    schema: GraphQLSchema, document_hash: str, variables, operation_name, language: str, viewer
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    document_hash: str,
+    variables,
+    operation_name,
+    language: str,
+    viewer,
 ) -> Lookup:
     """The kept response of this operation of ``schema`` for this viewer, if any.
 
-    Costs one round trip to the cache: the response kept for the operation and the current
-    versions of the areas it reads (all of them for a document this process has not analysed
-    yet). A miss that may be stored carries the versions read now, before the operation is
-    executed (see :func:`store`)."""
+    ``document`` is the parsed, valid document whose SHA-256 is ``document_hash``; what it
+    reads is analysed once per process (:func:`policy_for`). Costs one round trip to the
+    cache: the response kept for the operation and the current versions of the areas it
+    reads. A kept response is served only if it was computed from exactly those areas, each
+    at its current version (a release that changes what a field reads, or whether it may be
+    kept at all, refuses what was kept before it). A miss that may be stored carries the
+    versions read now, before the operation is executed (see :func:`store`)."""
     if not enabled() or viewer.is_authenticated:
         return Lookup()
     schema_hash = _schema_hash(schema)
-    policy = _policies.get((schema_hash, document_hash))
-    if policy is not None and not policy.cacheable:
+    policy = policy_for(document_hash, schema, document)
+    if not policy.cacheable:
         return Lookup()
     read = Lookup(
         storable=True,
@@ -138,29 +147,27 @@ def lookup(
     )
     key = _key(read)
     try:
-        # A document seen for the first time: every area, as its policy is not known yet.
-        read.versions, found = data_versions.current_with(
-            policy.areas if policy else data_versions.AREAS, key
-        )
+        read.versions, found = data_versions.current_with(policy.areas, key)
     except Exception:
         logger.warning("Response cache unavailable; executing.", exc_info=True)
         return Lookup()
     kept = found.get(key)
     if isinstance(kept, tuple) and len(kept) == 2:
         versions, response = kept
-        # Kept while every area it read has the version it was computed under.
-        if all(read.versions.get(area) == v for area, v in versions.items()):
+        # Kept while it read what the operation reads now, each area at the version it was
+        # computed under.
+        if isinstance(versions, dict) and versions == read.versions:
             read.response = response
     return read
 
 
-def store(read: Lookup, schema: GraphQLSchema, document: DocumentNode, response: bytes) -> bool:
-    """Keep ``response`` (the encoded answer of a miss, without errors, to ``document``)
-    when its operation may be kept; whether it was."""
+def store(read: Lookup, response: bytes) -> bool:
+    """Keep ``response`` (the encoded answer, without errors, of the miss ``read``) when its
+    operation may be kept; whether it was."""
     if not read.storable:
         return False
-    policy = read.policy or policy_for(read.document_hash, schema, document)
-    if not policy.cacheable:
+    policy = read.policy
+    if policy is None or not policy.cacheable:
         return False
     try:
         timeout = _timeout(policy, read.looked_up_at)
@@ -257,7 +264,9 @@ def _key(read: Lookup) -> str:
         read.language,
     ]
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
-    return f"response:{digest}"
+    # v2: the value is (versions, response). Another prefix than the bare response's of
+    # earlier releases, which processes of both may share during a rolling deploy.
+    return f"response:v2:{digest}"
 
 
 def _timeout(policy: Policy, since: datetime.datetime) -> int:

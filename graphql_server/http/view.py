@@ -248,6 +248,7 @@ class GraphQLHttpView(View):
         params = exchange.params
         exchange.cached = response_cache.lookup(
             self.graphql_schema,
+            exchange.document,
             exchange.query.hash,
             params.variables,
             params.operation_name,
@@ -260,7 +261,7 @@ class GraphQLHttpView(View):
 
     def keep_response(self, exchange: Exchange, result: ExecutionResult, body: bytes) -> None:
         if exchange.cached is not None and exchange.cached.storable and not result.errors:
-            response_cache.store(exchange.cached, self.graphql_schema, exchange.document, body)
+            response_cache.store(exchange.cached, body)
 
     def prepare_operation(self, exchange: Exchange) -> None:
         """The document and the operation to run, checked as over the websocket (loaded,

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from graphql import parse
 from graphql_relay import to_global_id
 
 from cities.models import City, OfficeMembership
@@ -307,25 +308,25 @@ def test_the_module_interface_keeps_and_returns_the_bytes(aktau):
     anonymous = AnonymousUser()
     digest = response_cache.document_hash(FEED)
     miss = response_cache.lookup(
-        schema.graphql_schema, digest, {"first": 20}, "Feed", "ru", anonymous
+        schema.graphql_schema, parse(FEED), digest, {"first": 20}, "Feed", "ru", anonymous
     )
     assert miss.response is None and miss.storable
 
-    assert response_cache.store(miss, schema.graphql_schema, FEED, b'{"data":{}}')
+    assert response_cache.store(miss, b'{"data":{}}')
 
     hit = response_cache.lookup(
-        schema.graphql_schema, digest, {"first": 20}, "Feed", "ru", anonymous
+        schema.graphql_schema, parse(FEED), digest, {"first": 20}, "Feed", "ru", anonymous
     )
     assert hit.response == b'{"data":{}}'
     assert (
         response_cache.lookup(
-            schema.graphql_schema, digest, {"first": 20}, "Feed", "en", anonymous
+            schema.graphql_schema, parse(FEED), digest, {"first": 20}, "Feed", "en", anonymous
         ).response
         is None
     )
     assert (
         response_cache.lookup(
-            schema.graphql_schema, digest, {"first": 2}, "Feed", "ru", anonymous
+            schema.graphql_schema, parse(FEED), digest, {"first": 2}, "Feed", "ru", anonymous
         ).response
         is None
     )
@@ -360,10 +361,10 @@ def test_a_kept_response_costs_one_round_trip_to_the_cache(post, aktau, monkeypa
     assert counting.calls == ["get_many"]
 
 
-def test_a_process_that_never_saw_the_document_is_answered_from_the_cache(post, aktau):
+def test_a_process_that_never_saw_the_document_is_answered_from_the_cache(post, aktau, monkeypatch):
     post(FEED, {"first": 20})
     # Another process: it has analysed no document.
-    response_cache._policies.clear()
+    monkeypatch.setattr(response_cache, "_policies", {})
 
     body, queries = post(FEED, {"first": 20})
 
@@ -377,31 +378,67 @@ def test_a_response_kept_under_an_old_version_is_refused_then_replaced(aktau):
 
     def look():
         return response_cache.lookup(
-            schema.graphql_schema, digest, {"first": 20}, "Feed", "ru", anonymous
+            schema.graphql_schema, parse(FEED), digest, {"first": 20}, "Feed", "ru", anonymous
         )
 
     stale = look()
     data_versions.bump(data_versions.EVENTS)
     # Computed from what was read before the change, and kept after it: never served.
-    assert response_cache.store(stale, schema.graphql_schema, FEED, b'{"data":"old"}')
+    assert response_cache.store(stale, b'{"data":"old"}')
     assert look().response is None
 
     fresh = look()
-    assert response_cache.store(fresh, schema.graphql_schema, FEED, b'{"data":"new"}')
+    assert response_cache.store(fresh, b'{"data":"new"}')
     assert look().response == b'{"data":"new"}'
     # A change to an area the feed does not read keeps it.
     data_versions.bump(data_versions.ANNOUNCEMENTS)
     assert look().response == b'{"data":"new"}'
 
 
+def test_a_release_that_changes_what_an_operation_reads_refuses_what_was_kept_before(
+    post, aktau, monkeypatch
+):
+    post(FEED, {"first": 20})
+    # The next release declares that the feed also reads the announcements (as a fix would),
+    # and a process of it analyses the document anew.
+    analysed = response_cache.analyse
+
+    def reads_more(schema, document):
+        policy = analysed(schema, document)
+        return response_cache.Policy(
+            policy.cacheable, policy.areas | {data_versions.ANNOUNCEMENTS}, policy.clocks
+        )
+
+    monkeypatch.setattr(response_cache, "analyse", reads_more)
+    monkeypatch.setattr(response_cache, "_policies", {})
+
+    _, queries = post(FEED, {"first": 20})
+    assert queries > 0
+    # Kept again under what it reads now, and served from then on.
+    _, queries = post(FEED, {"first": 20})
+    assert queries == 0
+
+
+def test_an_answer_that_may_no_longer_be_kept_is_never_served(post, aktau, monkeypatch):
+    post(FEED, {"first": 20})
+    monkeypatch.setattr(
+        response_cache, "analyse", lambda schema, document: response_cache.Policy(False)
+    )
+    monkeypatch.setattr(response_cache, "_policies", {})
+
+    for _ in range(2):
+        _, queries = post(FEED, {"first": 20})
+        assert queries > 0
+
+
 def test_the_module_interface_refuses_signed_in_viewers(aktau, user_factory):
     user = user_factory()
     digest = response_cache.document_hash(FEED)
 
-    read = response_cache.lookup(schema.graphql_schema, digest, {}, None, "en", user)
+    read = response_cache.lookup(schema.graphql_schema, parse(FEED), digest, {}, None, "en", user)
 
     assert read.response is None and not read.storable
-    assert not response_cache.store(read, schema.graphql_schema, FEED, b"{}")
+    assert not response_cache.store(read, b"{}")
 
 
 @pytest.mark.parametrize(
