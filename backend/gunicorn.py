@@ -9,9 +9,13 @@ opened per request and a thread never waits for one.
 README, "The HTTP tier", has the figures behind these defaults and the connection arithmetic.
 """
 
+import errno
 import math
 import os
 import signal
+
+from gunicorn import util
+from gunicorn.workers.sync import StopWaiting, SyncWorker
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
@@ -20,13 +24,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 # or Redis, the other has the core. A container given a CPU quota below its host's cores sets
 # it to twice the quota.
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * len(os.sched_getaffinity(0))))
-# Threads per worker. One (the default): gunicorn's sync worker, which accepts a connection
-# only when it is free, so that a request never waits behind a slow one in a busy worker while
-# another is idle, and which spends the least CPU per request (no thread hand-offs, no
-# contention for the interpreter lock: a cached feed answer cost 1.0 ms of CPU with one thread,
-# 1.3 with four; docs/benchmarks.md). nginx buffers requests and answers, so a slow client
-# holds nginx, not a worker. More than one: threaded workers (gthread) that also keep nginx's
-# connections open between requests.
+# Threads per worker. One (the default): a worker serving one request at a time spends the
+# least CPU per request (no contention for the interpreter lock: a cached feed answer cost
+# 1.0 ms of CPU with one thread, 1.3 with four; docs/benchmarks.md), and gunicorn's sync worker,
+# as fast behind nginx as a single-threaded gthread worker, accepts a connection only when it
+# is free, so that a request never waits behind a slow one in a busy worker while another
+# idles. nginx buffers requests and answers, so a slow client holds nginx, not a worker.
+# More than one: threaded workers (gthread), which also keep nginx's connections open between
+# requests.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "sync" if threads == 1 else "gthread"
 os.environ.setdefault("DATABASE_POOL_MAX_SIZE", str(threads))
@@ -43,6 +48,10 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE_SECONDS", "75"))
 # up to what nginx in front lets through (8 KB, answered 414 beyond it); longer documents go
 # by POST or as persisted queries.
 limit_request_line = 8190
+# A worker busy with one request for this long is killed and replaced (a sync worker tells
+# the master it is alive only between requests): nginx has answered 504 by then (its
+# proxy_read_timeout, 60 s).
+timeout = 60
 # In-flight requests are given this long after SIGTERM, then the workers are killed.
 graceful_timeout = math.ceil(settings.GRACEFUL_SHUTDOWN_SECONDS)
 # gunicornc's control socket would be made in $HOME/.gunicorn; nothing uses it (signals do the
@@ -84,6 +93,7 @@ def post_worker_init(worker):
     """
 
     def stop(sig, frame):
+        worker.alive = False
         for listener in worker.sockets:
             listener.close()
         worker.handle_exit(sig, frame)
@@ -91,3 +101,38 @@ def post_worker_init(worker):
     signal.signal(signal.SIGTERM, stop)
     # As gunicorn sets it: the signal does not interrupt the request's system calls.
     signal.siginterrupt(signal.SIGTERM, False)
+    if isinstance(worker, SyncWorker):
+        _stop_quietly(worker)
+
+
+def _stop_quietly(worker) -> None:
+    """A sync worker's loop, told to stop between checking that it is alive and accepting or
+    waiting for a connection, meets the listeners closed under it: gunicorn wraps a closed
+    socket as None, and the worker would die with an AttributeError (or a TypeError from
+    select) instead of exiting. Once it is stopping, that is taken as "no connection": it
+    finishes and exits 0. (A worker waiting in select when its listeners close gets EBADF,
+    which gunicorn already takes so.)"""
+    wait = worker.wait
+
+    def accept_unless_stopping(listener):
+        # SyncWorker.accept, but for the listener closed under it.
+        try:
+            client, address = listener.accept()
+        except AttributeError:
+            if worker.alive:
+                raise
+            raise OSError(errno.EAGAIN, "The worker is stopping") from None
+        client.setblocking(1)
+        util.close_on_exec(client)
+        worker.handle(listener, client, address)
+
+    def wait_unless_stopping(timeout):
+        try:
+            return wait(timeout)
+        except (AttributeError, TypeError, ValueError):
+            if worker.alive:
+                raise
+            raise StopWaiting from None
+
+    worker.accept = accept_unless_stopping
+    worker.wait = wait_unless_stopping

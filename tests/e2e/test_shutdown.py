@@ -129,6 +129,8 @@ def serve(live_database, tmp_path, keys):
             "FIREBASE_AUTH_EMULATOR_HOST": "",
             "NO_PROXY": "127.0.0.1",
             "no_proxy": "127.0.0.1",
+            # The HTTP tier: two sync workers, each holding one of the test's two requests.
+            "WEB_CONCURRENCY": "2",
         }
         server = LiveServer(tmp_path / f"{name}.log", live_database, environment, tier=tier)
         started.append(server)
