@@ -388,7 +388,8 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
         """``loop.call_later``, every timer of the connection sharing one copy of its context
         (the loop's own would copy the context for each: about 0.25 KiB a timer). Timers'
         callbacks never run inside one another, so one context serves them all; the tasks they
-        start copy it."""
+        start copy it. A callback must therefore set no context variable itself (the next
+        timer's would see it): the work goes in the task it starts."""
         if self._timer_context is None:
             self._timer_context = contextvars.copy_context()
         return asyncio.get_running_loop().call_later(

@@ -66,8 +66,8 @@ class SessionMixin:
     """The viewer of a connection, a part of ``GraphQLWebsocketConsumer``: see the module.
 
     It relies on the consumer for the rest of the connection: ``_in_thread``, ``_spawn``,
-    ``_every``, ``close_with``, ``limits``, ``request_id``, ``connection_id``, ``_hub``,
-    ``_operations`` and ``_closed``.
+    ``_every``, ``_call_later``, ``close_with``, ``limits``, ``request_id``,
+    ``connection_id``, ``_hub``, ``_operations`` and ``_closed``.
     """
 
     # The wall clock the token's expiry is read against (seconds since the epoch, as ``exp``).
