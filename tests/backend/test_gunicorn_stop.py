@@ -6,6 +6,7 @@ The worker is gunicorn's own SyncWorker, without a master: its loop's two steps,
 wait, are called as its loop calls them, after the handler has run."""
 
 import errno
+import importlib
 import os
 import signal
 import socket
@@ -15,11 +16,18 @@ import pytest
 from gunicorn.sock import TCPSocket
 from gunicorn.workers.sync import StopWaiting, SyncWorker
 
-from backend import gunicorn as config
+
+@pytest.fixture
+def config(monkeypatch):
+    """backend/gunicorn.py. Importing it sets DATABASE_POOL_MAX_SIZE for the server it
+    configures; here that is undone after the test, so that the servers other tests start
+    from this process's environment get no pool they did not ask for."""
+    monkeypatch.setenv("DATABASE_POOL_MAX_SIZE", os.environ.get("DATABASE_POOL_MAX_SIZE", "0"))
+    return importlib.import_module("backend.gunicorn")
 
 
 @pytest.fixture
-def worker():
+def worker(config):
     """A sync worker on a listening loopback socket, set up by post_worker_init."""
     sync = SyncWorker.__new__(SyncWorker)
     raw = socket.create_server(("127.0.0.1", 0))
