@@ -166,14 +166,14 @@ def store(read: Lookup, response: bytes) -> bool:
     operation may be kept; whether it was."""
     if not read.storable:
         return False
-    policy = read.policy
-    if policy is None or not policy.cacheable:
+    policy = read.policy  # set, and cacheable, on every storable lookup
+    if policy is None:
         return False
     try:
         timeout = _timeout(policy, read.looked_up_at)
-        versions = {area: read.versions[area] for area in policy.areas}
         if timeout > 0:
-            shared_cache().set(_key(read), (versions, response), timeout)
+            # The versions looked up are those of the policy's areas, read before executing.
+            shared_cache().set(_key(read), (read.versions, response), timeout)
             return True
     except Exception:
         logger.warning("Response cache unavailable; not storing.", exc_info=True)
