@@ -550,3 +550,41 @@ def test_bulk_delete_of_public_events_only_deletes_nothing(client, staff, world,
 
     assert "are not drafts and are not deleted" in text(response)
     assert Event.objects.count() == 2
+
+
+def test_a_large_announcement_says_it_goes_to_everyone_following(
+    client, staff, world, event_of, audience, settings
+):
+    settings.PUSH_TOPIC_THRESHOLD = 3
+    announced = event_of()
+    public = event_of(status=Status.ANNOUNCED, announced_at=timezone.now())
+    staff(world.office, Role.PUBLISHER)
+
+    announce = client.get(url("events_event_announce", announced.pk))
+    cancel = client.post(url("events_event_cancel", public.pk), {"reason": "Rain"})
+
+    note = "category may receive it too"
+    assert note in text(announce)
+    # Changes and cancellations always go device by device, muting applied.
+    assert note not in text(cancel)
+
+
+def test_a_reason_that_shows_nothing_is_refused(client, staff, world, event_of):
+    event = event_of(status=Status.ANNOUNCED, announced_at=timezone.now())
+    staff(world.office, Role.PUBLISHER)
+
+    response = client.post(url("events_event_cancel", event.pk), {"reason": "\u200b\u2060"})
+
+    assert 'name="confirm"' not in text(response)
+    assert 'class="errorlist' in text(response)
+    assert devices_shown(response) == []
+
+
+def test_a_superuser_gets_the_buttons_of_any_office(client, world, event_of, user_factory):
+    event = event_of(status=Status.ANNOUNCED, announced_at=timezone.now())
+    client.force_login(user_factory(is_staff=True, is_superuser=True))
+
+    response = client.get(url("events_event_change", event.pk))
+
+    shown = set(re.findall(r"event-action-(announce|postpone|cancel)", text(response)))
+    assert shown == {"postpone", "cancel"}
