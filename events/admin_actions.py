@@ -26,7 +26,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.i18n import LANGUAGES
@@ -255,7 +255,7 @@ def _show_refusal(request, form: forms.Form, error: Exception) -> None:
             if field in form.fields:
                 form.add_error(field, errors)
             else:
-                messages.error(request, " ".join(e.messages[0] for e in errors))
+                messages.error(request, describe(ValidationError(errors)))
     else:
         messages.error(request, describe(error))
 
@@ -351,8 +351,9 @@ def _shown(preview: signals.PushPreview) -> dict:
             "Nobody will be notified: no device (phone or tablet with the app) would "
             "receive this notification."
         )
+    language = (get_language() or "en").split("-")[0]
     return {
-        "kind": preview.kind,
+        "kind": preview.labels.get(language, preview.labels["en"]),
         "devices": preview.devices,
         "reach": reach,
         "by_topics": preview.by_topics,

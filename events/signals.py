@@ -31,13 +31,13 @@ announcement_posted = Signal()
 
 @dataclass(frozen=True)
 class PushPreview:
-    """What a change would push, as an answer to ``push_preview``: the kind's name in English,
-    each language's title and body exactly as they would be sent, how many devices the push
-    would be written for (none when the same news was already sent once), and whether it
-    would go through FCM topics instead (a large audience), which do not leave out those who
-    muted a category."""
+    """What a change would push, as an answer to ``push_preview``: the kind's name in each
+    language, each language's title and body exactly as they would be sent, how many devices
+    the push would be written for (none when the same news was already sent once), and
+    whether it would go through FCM topics instead (a large audience), which do not leave out
+    those who muted a category."""
 
-    kind: str
+    labels: dict[str, str]
     texts: dict[str, tuple[str, str]]
     devices: int
     by_topics: bool

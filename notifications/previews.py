@@ -42,7 +42,7 @@ def _preview(kind: str, entry: registry.KindSpec, subject) -> PushPreview:
     repeated = Notification.objects.filter(dedupe_key=key).exists()
     devices = 0 if repeated else recipient_devices(notification).count()
     return PushPreview(
-        kind=entry.labels["en"],
+        labels=dict(entry.labels),
         texts=texts,
         devices=devices,
         by_topics=entry.by_topic and devices > settings.PUSH_TOPIC_THRESHOLD,

@@ -220,6 +220,7 @@ def test_announce_page_shows_the_push_in_four_languages_and_its_devices(
     # Followers of Aktau, Karachi and the pair, each device once.
     assert devices_shown(page) == [4]
     assert "This notification will be sent to 4 devices" in text(page)
+    assert "The notification “New event”" in text(page)
 
     # When it is confirmed:
     with django_capture_on_commit_callbacks(execute=True):
