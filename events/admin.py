@@ -18,8 +18,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError, Q, QuerySet
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from cities.models import CityOffice, Twinning
 from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
@@ -27,7 +29,7 @@ from core.admin_times import ZonedTimesMixin
 from core.i18n import LANGUAGES, translated_columns
 from core.wall_clock import wall_clock
 
-from . import permissions, services
+from . import admin_actions, permissions, services
 from .admin_forms import EventForm, ServiceForm, describe
 from .models import Announcement, Event
 
@@ -306,7 +308,8 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
 class EventAdmin(ServiceAdmin):
     """Events of the offices the user edits for (as organiser or accepted co-host).
 
-    Status changes only through the actions; a draft is deleted, a public event cancelled.
+    Status changes only through the buttons of its page (``admin_actions``), each with a
+    confirmation; a draft is deleted, a public event cancelled.
     Its times are typed and shown in the venue's zone (the event's ``timezone``).
     """
 
@@ -329,7 +332,6 @@ class EventAdmin(ServiceAdmin):
         "cancellation_reason",
         "state_history",
     )
-    actions = (*ServiceAdmin.actions, "announce_events", "cancel_events")
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -354,8 +356,10 @@ class EventAdmin(ServiceAdmin):
         return permissions.can_publish_event(request.user, obj)
 
     def has_delete_permission(self, request, obj=None):
+        # Only drafts are deleted (``services.delete_event``); a public event is cancelled.
         return super().has_delete_permission(request, obj) and (
-            obj is None or permissions.can_edit_event(request.user, obj)
+            obj is None
+            or (obj.status == Event.Status.DRAFT and permissions.can_edit_event(request.user, obj))
         )
 
     def get_fieldsets(self, request, obj=None):
@@ -403,27 +407,64 @@ class EventAdmin(ServiceAdmin):
         # The services never move an event to another office or city.
         return readonly if obj is None else (*readonly, "office", "host_city")
 
-    @admin.action(permissions=["change"], description="Announce selected events")
-    def announce_events(self, request, queryset):
-        """Make the selected drafts (or postponed events) public, one by one."""
-        self.run_for_each(
-            request,
-            queryset,
-            lambda event: services.announce_event(request.user, event),
-            "announce",
-            "Announced",
-        )
+    # --- The event page's actions and deletion (``admin_actions``) ------------------------
 
-    @admin.action(permissions=["change"], description="Cancel selected events")
-    def cancel_events(self, request, queryset):
-        """Call off the selected public events, one by one (without a reason)."""
-        self.run_for_each(
-            request,
-            queryset,
-            lambda event: services.cancel_event(request.user, event),
-            "cancel",
-            "Cancelled",
-        )
+    def get_urls(self):
+        def wrap(action):
+            def view(request, object_id):
+                return admin_actions.action_view(self, action, request, object_id)
+
+            return self.admin_site.admin_view(view)
+
+        info = self.opts.app_label, self.opts.model_name
+        own = [
+            path(
+                f"<path:object_id>/{action.name}/",
+                wrap(action),
+                name=f"{info[0]}_{info[1]}_{action.name}",
+            )
+            for action in admin_actions.ACTIONS
+        ]
+        return own + super().get_urls()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context["event_actions"] = [
+                {
+                    "name": action.name,
+                    "button": action.button,
+                    "url": reverse(
+                        f"admin:events_event_{action.name}",
+                        args=[quote(obj.pk)],
+                        current_app=self.admin_site.name,
+                    ),
+                }
+                for action in admin_actions.available(request.user, obj)
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.action(permissions=["delete"], description=_("Delete selected drafts"))
+    def delete_selected(self, request, queryset):
+        """Delete the selected drafts; public events are left as they are, with a message
+        saying so (they are cancelled, with a reason, from their own page)."""
+        kept = list(queryset.exclude(status=Event.Status.DRAFT).values_list("title_en", flat=True))
+        if kept:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(titles)s is not a draft and is not deleted: only drafts can be "
+                    "deleted. Cancel a public event from its page instead.",
+                    "%(titles)s are not drafts and are not deleted: only drafts can be "
+                    "deleted. Cancel a public event from its page instead.",
+                    len(kept),
+                )
+                % {"titles": ", ".join(f"“{title}”" for title in kept)},
+                messages.WARNING,
+            )
+        drafts = queryset.filter(status=Event.Status.DRAFT)
+        if not drafts.exists():
+            return None
+        return super().delete_selected(request, drafts)
 
 
 @admin.register(Announcement)

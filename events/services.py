@@ -214,19 +214,9 @@ def announce_event(actor, event: Event) -> Event:
     return event
 
 
-@transaction.atomic
-def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
-    """Move a public event to new dates in the future."""
-    event = _locked(event)
-    permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
-    if event.status == Status.CANCELLED:
-        raise _error(None, "A cancelled event cannot be postponed.", EventErrorCode.EVENT_CANCELLED)
-    if event.status == Status.DRAFT:
-        raise _error(
-            None,
-            "A draft has no public date to postpone; edit it.",
-            EventErrorCode.INVALID_TRANSITION,
-        )
+def validate_postponement(new_starts_at, new_ends_at) -> tuple:
+    """The new start and end of a postponement, in UTC, or the ValidationError saying what is
+    wrong with them (the admin checks them with this before showing what would be pushed)."""
     errors = {}
     for field, value in (("new_starts_at", new_starts_at), ("new_ends_at", new_ends_at)):
         try:
@@ -246,6 +236,23 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
             "The new end must come after the new start.",
             EventErrorCode.END_BEFORE_START,
         )
+    return new_starts_at, new_ends_at
+
+
+@transaction.atomic
+def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
+    """Move a public event to new dates in the future."""
+    event = _locked(event)
+    permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
+    if event.status == Status.CANCELLED:
+        raise _error(None, "A cancelled event cannot be postponed.", EventErrorCode.EVENT_CANCELLED)
+    if event.status == Status.DRAFT:
+        raise _error(
+            None,
+            "A draft has no public date to postpone; edit it.",
+            EventErrorCode.INVALID_TRANSITION,
+        )
+    new_starts_at, new_ends_at = validate_postponement(new_starts_at, new_ends_at)
     old = [event.starts_at.isoformat(), event.ends_at.isoformat()]
     before = event.status
     event.starts_at, event.ends_at, event.status = new_starts_at, new_ends_at, Status.POSTPONED

@@ -8,6 +8,8 @@ must wait for the commit (a broadcast, a task) is the receiver's to put off with
 ``announcement``) and ``change``, the ``StateChange`` recorded for it.
 """
 
+from dataclasses import dataclass
+
 from django.dispatch import Signal
 
 # A draft was made public: its followers hear of a new event.
@@ -25,3 +27,24 @@ event_cancelled = Signal()
 
 # An office posted an announcement, published at once.
 announcement_posted = Signal()
+
+
+@dataclass(frozen=True)
+class PushPreview:
+    """What a change would push, as an answer to ``push_preview``: the kind's name in each
+    language, each language's title and body exactly as they would be sent, how many devices
+    the push would be written for (none when the same news was already sent once), and
+    whether it would go through FCM topics instead (a large audience), which do not leave out
+    those who muted a category."""
+
+    labels: dict[str, str]
+    texts: dict[str, tuple[str, str]]
+    devices: int
+    by_topics: bool
+    already_sent: bool = False
+
+
+# Asked before a change is made (the admin's confirmation pages): what would the signal
+# ``trigger`` (one of the above) push about ``event``, given as it would be after the change
+# and not saved? A receiver answers with a ``PushPreview``; no answer means no push.
+push_preview = Signal()

@@ -6,8 +6,9 @@ from django.dispatch import Signal, receiver
 
 from accounts.signals import device_registered, preferences_changed
 from cities.signals import follows_changed
+from events.signals import push_preview
 
-from . import registry
+from . import previews, registry
 from .dispatch import notify
 from .topics import schedule_topic_sync
 
@@ -32,6 +33,12 @@ def connect_kinds() -> None:
     for kind, entry in registry.entries():
         if isinstance(entry.trigger, Signal):
             entry.trigger.connect(notifier(kind), weak=False, dispatch_uid=f"notify-{kind}")
+
+
+@receiver(push_preview)
+def answer_push_preview(sender, trigger, event, **kwargs):
+    """What ``trigger`` would push about ``event``, for a page that asks before a change."""
+    return previews.preview(trigger, event)
 
 
 # --- Topic sync -----------------------------------------------------------------------------
