@@ -28,6 +28,7 @@ from core.i18n import LANGUAGES, translated_columns
 from core.wall_clock import wall_clock
 
 from . import permissions, services
+from .admin_attendance import AttendanceAdminMixin
 from .admin_forms import EventForm, ServiceForm, describe
 from .models import Announcement, Event
 
@@ -303,7 +304,7 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ServiceAdmin):
+class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
     """Events of the offices the user edits for (as organiser or accepted co-host).
 
     Status changes only through the actions; a draft is deleted, a public event cancelled.
@@ -328,6 +329,7 @@ class EventAdmin(ServiceAdmin):
         "attendee_count",
         "cancellation_reason",
         "state_history",
+        "who_is_coming",
     )
     actions = (*ServiceAdmin.actions, "announce_events", "cancel_events")
 
@@ -372,6 +374,7 @@ class EventAdmin(ServiceAdmin):
             # The host city follows from the office; status and history start with the draft.
             return (*texts, *details, ("Who", {"fields": ("office", "twinning")}))
         status = ("status", "announced_at", "cancellation_reason", "attendee_count")
+        status += ("who_is_coming",)
         return self.zoned_fieldsets(
             (
                 ("Status", {"fields": status}),
