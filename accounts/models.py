@@ -6,6 +6,7 @@ import uuid
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from core.text import UnicodeJSONDecoder, clean_text
@@ -71,6 +72,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     muted_categories = models.JSONField(default=list, blank=True, decoder=UnicodeJSONDecoder)
     quiet_hours_start = models.TimeField(null=True, blank=True)
     quiet_hours_end = models.TimeField(null=True, blank=True)
+    # Off until the user turns it on: the offices of the events they answer see their name
+    # only with their consent; everyone else is only counted.
+    listed_as_attendee = models.BooleanField(
+        _("list me as an attendee"),
+        default=False,
+        help_text=_(
+            "When on, the offices of the events this person is going to or interested in see "
+            "their name in the list of who is coming. When off, they are only counted."
+        ),
+    )
     # The secret in the private calendar feed's URL; rotating it revokes old subscriptions.
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
 

@@ -25,8 +25,12 @@ def update_preferences(
     time_zone=_UNSET,
     muted_categories=_UNSET,
     quiet_hours=_UNSET,
+    listed_as_attendee=_UNSET,
 ) -> User:
     """Change the given preferences only; ``quiet_hours`` is ``(start, end)`` or None to clear.
+
+    ``listed_as_attendee`` (True or False) lets the offices of the events the user answers see
+    their name among who is coming; off, they are only counted.
 
     Quiet hours are wall-clock times in the user's own zone and may span midnight
     (22:00–07:00); start and end must differ.
@@ -67,6 +71,14 @@ def update_preferences(
             )
         user.quiet_hours_start, user.quiet_hours_end = start, end
         fields += ["quiet_hours_start", "quiet_hours_end"]
+    if listed_as_attendee is not _UNSET:
+        if not isinstance(listed_as_attendee, bool):
+            errors["listed_as_attendee"] = ValidationError(
+                "Say whether to list you as an attendee: true or false.",
+                code=AccountErrorCode.PREFERENCE_REQUIRED,
+            )
+        user.listed_as_attendee = listed_as_attendee
+        fields.append("listed_as_attendee")
     if errors:
         user.refresh_from_db()
         raise ValidationError(errors)

@@ -30,6 +30,7 @@ from core.i18n import LANGUAGES, translated_columns
 from core.wall_clock import wall_clock
 
 from . import admin_actions, permissions, services
+from .admin_attendance import AttendanceAdminMixin
 from .admin_forms import EventForm, ServiceForm, describe
 from .models import Announcement, Event
 
@@ -305,7 +306,7 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ServiceAdmin):
+class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
     """Events of the offices the user edits for (as organiser or accepted co-host).
 
     Status changes only through the buttons of its page (``admin_actions``), each with a
@@ -331,6 +332,7 @@ class EventAdmin(ServiceAdmin):
         "attendee_count",
         "cancellation_reason",
         "state_history",
+        "who_is_coming",
     )
 
     def get_queryset(self, request):
@@ -376,6 +378,7 @@ class EventAdmin(ServiceAdmin):
             # The host city follows from the office; status and history start with the draft.
             return (*texts, *details, ("Who", {"fields": ("office", "twinning")}))
         status = ("status", "announced_at", "cancellation_reason", "attendee_count")
+        status += ("who_is_coming",)
         return self.zoned_fieldsets(
             (
                 ("Status", {"fields": status}),

@@ -317,6 +317,26 @@ class Rsvp(models.Model):
         return f"{self.user} {self.status} {self.event}"
 
 
+class RsvpChange(models.Model):
+    """One change of one RSVP, append-only: the status before and after (blank for none).
+
+    The counts of people going and interested over time are replayed from these (see
+    ``events.attendance``); they name no one, so they outlive the RSVP and its user.
+    Written by ``services.set_rsvp`` in the transaction of the change itself.
+    """
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rsvp_changes")
+    from_status = models.CharField(max_length=20, choices=Rsvp.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Rsvp.Status.choices, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["event", "at"])]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} → {self.to_status or '-'} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class StateChange(models.Model):
     """The record of one change to an event or announcement: who, when, from what to what.
 

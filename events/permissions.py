@@ -22,6 +22,12 @@ def can_see_drafts_of(user, event: Event) -> bool:
     return has_role(user, acting_offices(event))
 
 
+def can_see_attendance(user, event: Event) -> bool:
+    """Who is coming (and who agreed to be named) is for the staff of the offices acting for
+    the event, in any role, and superusers: the same people who see its drafts."""
+    return can_see_drafts_of(user, event)
+
+
 def can_edit_event(user, event: Event) -> bool:
     return has_role(user, acting_offices(event), EDITING_ROLES)
 

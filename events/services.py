@@ -15,7 +15,7 @@ from core.validators import instant
 
 from . import permissions, realtime, signals
 from .error_codes import EventErrorCode
-from .models import Announcement, Event, EventCohost, Rsvp, StateChange
+from .models import Announcement, Event, EventCohost, Rsvp, RsvpChange, StateChange
 
 Status = Event.Status
 # Changing these on a public event tells those who follow or plan to go.
@@ -434,7 +434,8 @@ def set_rsvp(user, event: Event, status: str | None) -> Event:
             "RSVPs are open only for announced, upcoming events.",
             EventErrorCode.EVENT_NOT_OPEN,
         )
-    was_going = current is not None and current.status == Rsvp.Status.GOING
+    before = current.status if current is not None else ""
+    was_going = before == Rsvp.Status.GOING
     going = status == Rsvp.Status.GOING
     if (
         going
@@ -451,6 +452,9 @@ def set_rsvp(user, event: Event, status: str | None) -> Event:
     elif current.status != status:
         current.status = status
         current.save(update_fields=["status", "updated_at"])
+    if before != (status or ""):
+        # The counts over time are replayed from these; a repeated answer changes nothing.
+        RsvpChange.objects.create(event=event, from_status=before, to_status=status or "")
     if going != was_going:
         # Counted again from the RSVPs rather than moved by one, under the row's lock: a
         # count that drifted (rows written outside this service) heals instead of going

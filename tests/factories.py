@@ -8,7 +8,7 @@ from django.utils import timezone as django_timezone
 from accounts.models import User
 from chat.models import ChatMessage, ChatRoom
 from cities.models import City, CityOffice, OfficeMembership, Twinning
-from events.models import Announcement, Event
+from events.models import Announcement, Event, Rsvp, RsvpChange
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -113,3 +113,27 @@ class ChatMessageFactory(factory.django.DjangoModelFactory):
         room.save(update_fields=["last_seq"])
         kwargs.setdefault("seq", room.last_seq)
         return super()._create(model_class, *args, **kwargs)
+
+
+class RsvpFactory(factory.django.DjangoModelFactory):
+    """An RSVP as stored, without its change record or the event's count (``set_rsvp`` writes
+    those): for rows from before the changes were recorded, or read as they are."""
+
+    class Meta:
+        model = Rsvp
+
+    user = factory.SubFactory(UserFactory)
+    event = factory.SubFactory(EventFactory)
+    status = Rsvp.Status.GOING
+
+
+class RsvpChangeFactory(factory.django.DjangoModelFactory):
+    """One recorded change of an RSVP at a chosen instant, for the counts over time."""
+
+    class Meta:
+        model = RsvpChange
+
+    event = factory.SubFactory(EventFactory)
+    from_status = ""
+    to_status = Rsvp.Status.GOING
+    at = factory.LazyFunction(django_timezone.now)

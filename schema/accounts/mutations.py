@@ -80,8 +80,9 @@ class QuietHoursInput(graphene.InputObjectType):
 
 
 class PreferencesUpdate(BaseMutation):
-    """Change the viewer's language, time zone, muted categories or quiet hours; only the
-    arguments given change, and `quietHours: null` clears them."""
+    """Change the viewer's language, time zone, muted categories, quiet hours or whether they
+    are listed as an attendee; only the arguments given change, and `quietHours: null` clears
+    them."""
 
     viewer = graphene.Field(Viewer)
 
@@ -90,6 +91,10 @@ class PreferencesUpdate(BaseMutation):
         time_zone = graphene.String(description="IANA zone, e.g. Asia/Karachi.")
         muted_categories = graphene.List(graphene.NonNull(EventCategory))
         quiet_hours = QuietHoursInput()
+        listed_as_attendee = graphene.Boolean(
+            description="Let the offices of the events you answer see your name among who "
+            "is coming (true), or only count you (false)."
+        )
 
     @classmethod
     def perform(cls, info, viewer, **changes):

@@ -40,6 +40,12 @@ class QuietHours(graphene.ObjectType):
 class Preferences(graphene.ObjectType):
     muted_categories = graphene.List(graphene.NonNull(EventCategory), required=True)
     quiet_hours = graphene.Field(QuietHours)
+    listed_as_attendee = graphene.Boolean(
+        required=True,
+        description="Whether the offices of the events the viewer answers (going or "
+        "interested) see their name among who is coming; off, they are only counted. "
+        "Off until the viewer turns it on.",
+    )
 
     @staticmethod
     def resolve_muted_categories(user, info):

@@ -16,6 +16,7 @@ from events.models import (
     Event,
     EventCohost,
     Rsvp,
+    RsvpChange,
     StateChange,
 )
 from tests.factories import (
@@ -264,7 +265,8 @@ MUTATIONS = {
         lambda t: {},
     ),
     "preferencesUpdate": (
-        'mutation { preferencesUpdate(language: "kk", timeZone: "Asia/Almaty") '
+        'mutation { preferencesUpdate(language: "kk", timeZone: "Asia/Almaty", '
+        "listedAsAttendee: true) "
         "{ viewer { language } errors { field code message } } }",
         lambda t: {},
     ),
@@ -381,6 +383,7 @@ def snapshot():
         Announcement,
         EventCohost,
         Rsvp,
+        RsvpChange,
         StateChange,
         CityFollow,
         TwinningFollow,
@@ -394,7 +397,9 @@ def snapshot():
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     state["User"] = list(
-        get_user_model().objects.order_by("pk").values("pk", "language", "time_zone")
+        get_user_model()
+        .objects.order_by("pk")
+        .values("pk", "language", "time_zone", "listed_as_attendee")
     )
     return state
 
