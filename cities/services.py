@@ -64,8 +64,9 @@ def unfollow_twinning(user, twinning: Twinning) -> None:
 # agreements best, so they propose; a superuser approves (the values are applied) or rejects.
 
 
-def _shown(value) -> str:
-    """A twinning's value as a proposal keeps it in ``based_on`` and compares it."""
+def shown(value) -> str:
+    """A twinning's value as a proposal keeps it in ``based_on`` and compares it: dates in
+    ISO form, nothing as ""."""
     if value is None:
         return ""
     if isinstance(value, datetime.date):
@@ -115,9 +116,9 @@ def propose_twinning_change(user, office: CityOffice, twinning: Twinning, values
     changed.full_clean(exclude=["city_a", "city_b"], validate_unique=False)
 
     based_on = {
-        field: _shown(getattr(twinning, field))
+        field: shown(getattr(twinning, field))
         for field in PROPOSABLE_FIELDS
-        if _shown(getattr(twinning, field)) != _shown(proposed[field])
+        if shown(getattr(twinning, field)) != shown(proposed[field])
     }
     if not based_on:
         raise ValidationError(
@@ -179,7 +180,7 @@ def stale_fields(proposal: TwinningProposal, twinning: Twinning) -> list[str]:
     return [
         field
         for field, value in proposal.based_on.items()
-        if _shown(getattr(twinning, field)) != value
+        if shown(getattr(twinning, field)) != value
     ]
 
 
