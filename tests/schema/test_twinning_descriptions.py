@@ -4,6 +4,7 @@ description in the request's language with English as the fallback."""
 import datetime
 
 import pytest
+from django.utils import translation
 from graphql_relay import to_global_id
 
 from cities import services
@@ -16,6 +17,14 @@ query Twinning($id: ID!) {
   twinning(id: $id) { kind establishedOn description agreementUrl }
 }
 """
+
+
+@pytest.fixture(autouse=True)
+def language_reset():
+    """LocaleMiddleware leaves the last request's language active in the thread, where a later
+    test that reads the active language (tests/schema/test_row_columns.py) would find it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
