@@ -308,7 +308,10 @@ class TwinningProposalAdmin(ZonedTimesMixin, admin.ModelAdmin):
         extra_context = {
             **(extra_context or {}),
             "may_review": pending and request.user.is_superuser,
-            "may_withdraw": pending and services.may_withdraw(request.user, obj),
+            # Superusers reject; withdrawing is the proposing office's.
+            "may_withdraw": pending
+            and not request.user.is_superuser
+            and services.may_withdraw(request.user, obj),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -289,6 +289,7 @@ def test_a_superuser_approves_after_a_confirmation(client, superuser, pending):
         assert "Sister city" in text(response) and "Sister port" in text(response)
         assert "2008-09-24" in text(response)
     assert url("cities_twinningproposal_approve", pending.pk) in text(page)
+    assert url("cities_twinningproposal_withdraw", pending.pk) not in text(page)
     assert "Yes, approve" in text(confirmation)
     pending.twinning.refresh_from_db()
     assert pending.twinning.kind == Twinning.Kind.SISTER_CITY
