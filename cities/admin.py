@@ -1,16 +1,19 @@
 """The admin of cities, their twinnings and the offices that speak for them.
 
-Superusers manage offices and who works for them; office staff may look at their own offices.
+Superusers manage offices and who works for them; office staff may look at their own offices
+and their cities' twinnings, and propose changes to those (``cities.admin_proposals``).
 Times are shown as the city's clocks show them, labelled with its zone (core.admin_times).
 """
 
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.admin_times import ZonedTimesMixin
 from core.i18n import translated_columns
 
+from .admin_proposals import TwinningProposalsMixin, staff_twinnings
 from .models import City, CityOffice, OfficeMembership, Twinning
 from .permissions import office_roles
 
@@ -42,7 +45,10 @@ class CityAdmin(ZonedTimesMixin, admin.ModelAdmin):
 
 
 @admin.register(Twinning)
-class TwinningAdmin(ZonedTimesMixin, admin.ModelAdmin):
+class TwinningAdmin(TwinningProposalsMixin, ZonedTimesMixin, admin.ModelAdmin):
+    """Twinnings, changed by superusers; staff see their offices' cities' twinnings and may
+    propose changes to them."""
+
     list_display = ("__str__", "kind", "status", "established_on")
     list_filter = ("kind", "status")
     list_select_related = ("city_a", "city_b")
@@ -53,8 +59,15 @@ class TwinningAdmin(ZonedTimesMixin, admin.ModelAdmin):
         (None, {"fields": ("city_a", "city_b", "kind", "status", "established_on", "ended_on")}),
         ("Agreement title", {"fields": translated_columns("agreement_title")}),
         ("Agreement summary", {"fields": translated_columns("agreement_summary")}),
-        (None, {"fields": ("source_url",)}),
+        (_("Description"), {"fields": translated_columns("description")}),
+        (None, {"fields": ("agreement_url", "source_url")}),
     )
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return staff_twinnings(queryset, request.user)
 
 
 class OfficeMembershipInline(ZonedTimesMixin, admin.TabularInline):

@@ -5,3 +5,18 @@ from enum import StrEnum
 
 class CityErrorCode(StrEnum):
     SAME_CITY = "SAME_CITY"
+    # Proposals of changes to a twinning (cities.services).
+    # The user holds no publisher role in an office of one of the twinning's cities.
+    NOT_YOUR_TWINNING = "NOT_YOUR_TWINNING"
+    # The proposal would change nothing: every value is the twinning's own.
+    NOTHING_CHANGED = "NOTHING_CHANGED"
+    # The proposal was already approved, rejected or withdrawn.
+    PROPOSAL_CLOSED = "PROPOSAL_CLOSED"
+    # The twinning changed, since the proposal was made, in a field the proposal changes.
+    PROPOSAL_STALE = "PROPOSAL_STALE"
+    # Only superusers approve or reject proposals.
+    NOT_A_REVIEWER = "NOT_A_REVIEWER"
+    # Another office's proposal, or one of an office the user has no publisher role in.
+    NOT_YOUR_PROPOSAL = "NOT_YOUR_PROPOSAL"
+    # A rejection says why.
+    NOTE_REQUIRED = "NOTE_REQUIRED"

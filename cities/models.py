@@ -5,17 +5,19 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from text_unidecode import unidecode
 
 from accounts.realtime import AccountChange, accounts_changed
 from core.folding import fold
-from core.i18n import LANGUAGE_CODES, TranslatedField, column
+from core.i18n import LANGUAGE_CODES, TranslatedField, column, translated_columns
 from core.search import matching
 from core.validators import (
     latitude_validators,
     longitude_validators,
     validate_country_code,
     validate_date,
+    validate_https_url,
     validate_time_zone,
     validate_visible,
 )
@@ -143,6 +145,14 @@ class Twinning(models.Model):
     agreement_title = TranslatedField(models.CharField, max_length=300, blank=True)
     agreement_summary = TranslatedField(models.TextField, blank=True)
     source_url = models.URLField(max_length=500, blank=True)
+    agreement_url = models.URLField(
+        _("agreement link"),
+        max_length=500,
+        blank=True,
+        validators=[validate_https_url],
+        help_text=_("The web address (https) of the signed agreement, if it is published."),
+    )
+    description = TranslatedField(models.TextField, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -190,6 +200,105 @@ class Twinning(models.Model):
     def partner_of(self, city) -> City:
         """The other city of the pair."""
         return self.city_b if _pk(city) == self.city_a_id else self.city_a
+
+
+# What an office may propose to change in a twinning (TwinningProposal), in the order the
+# admin shows them. The cities of the pair and its end are for superusers alone.
+PROPOSABLE_FIELDS = (
+    "kind",
+    "status",
+    "established_on",
+    "agreement_url",
+    *translated_columns("description"),
+)
+
+
+class TwinningProposal(models.Model):
+    """A change to a twinning proposed by an office of one of its cities, which a superuser
+    approves (the values are then applied to the twinning) or rejects.
+
+    It holds a whole set of proposed values, as the form showed them, and in ``based_on`` the
+    twinning's values, when it was proposed, of the fields it changes: approving is refused
+    when one of those has changed since (cities.services.approve_proposal).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("Waiting for review")
+        APPROVED = "APPROVED", _("Approved")
+        REJECTED = "REJECTED", _("Rejected")
+        WITHDRAWN = "WITHDRAWN", _("Withdrawn")
+
+    twinning = models.ForeignKey(
+        Twinning, on_delete=models.CASCADE, related_name="proposals", verbose_name=_("twinning")
+    )
+    office = models.ForeignKey(
+        "CityOffice",
+        on_delete=models.CASCADE,
+        related_name="twinning_proposals",
+        verbose_name=_("office"),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Twinning.Kind.choices)
+    status_proposed = models.CharField(
+        _("status of the twinning"), max_length=20, choices=Twinning.Status.choices
+    )
+    established_on = models.DateField(
+        _("established on"),
+        null=True,
+        blank=True,
+        validators=[validate_date],
+        help_text=_("Leave empty if unknown."),
+    )
+    agreement_url = models.URLField(
+        _("agreement link"),
+        max_length=500,
+        blank=True,
+        validators=[validate_https_url],
+        help_text=_("The web address (https) of the signed agreement, if it is published."),
+    )
+    description = TranslatedField(models.TextField, blank=True)
+    based_on = models.JSONField(default=dict, editable=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True, validators=[validate_visible])
+    created_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("twinning change proposal")
+        verbose_name_plural = _("twinning change proposals")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.twinning} – {self.get_status_display()}"
+
+    # The proposal's field holding each proposable field of the twinning: the proposal's own
+    # ``status`` is its review's.
+    FIELD_OF = {"status": "status_proposed"}
+
+    def proposed(self, field: str):
+        """The value proposed for the twinning's ``field``."""
+        return getattr(self, self.FIELD_OF.get(field, field))
+
+    def changed_fields(self) -> list[str]:
+        """The twinning's fields this proposal changes, as it was when proposed."""
+        return list(self.based_on)
 
 
 class CityOffice(models.Model):

@@ -16,14 +16,16 @@ from django.db import transaction
 
 from accounts.models import User
 
-from .models import City, CityOffice, OfficeMembership, Twinning
+from .models import City, CityOffice, OfficeMembership, Twinning, TwinningProposal
 from .permissions import forget_roles
 
 STAFF_GROUP_NAME = "City office staff"
 
 # The model permissions the group holds: staff edit events and announcements (the admin then
 # narrows them to their own offices), handle their events' chat reports and mutes (narrowed to
-# the events they moderate), and look up the cities, twinnings and offices they cite. Models of
+# the events they moderate), look up the cities, twinnings and offices they cite, and follow
+# their offices' proposals of changes to twinnings (made and withdrawn on pages of their own,
+# for publishers: cities.admin_proposals). Models of
 # the apps built on this one are named by their labels, as a foreign key to them would be.
 STAFF_GROUP_PERMISSIONS = (
     ("events.Event", ("view", "add", "change", "delete")),
@@ -33,6 +35,7 @@ STAFF_GROUP_PERMISSIONS = (
     (CityOffice, ("view",)),
     (City, ("view",)),
     (Twinning, ("view",)),
+    (TwinningProposal, ("view",)),
 )
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .error_codes import CommonErrorCode
 from .text import is_blank
@@ -32,6 +33,22 @@ def validate_visible(value: str) -> None:
             "shows, or leave it empty where it is optional.",
             code=INVISIBLE,
         )
+
+
+# Links the apps show people (an agreement's): https only, since an app on a phone opens them
+# as they are and a plain http page may be changed on the way.
+_https_url = URLValidator(
+    schemes=["https"],
+    message=_("Give a web address starting with https://."),
+    code=CommonErrorCode.INVALID_URL,
+)
+
+
+def validate_https_url(value: str) -> None:
+    """A web address starting with ``https://`` (INVALID_URL otherwise); empty is left to the
+    field's ``blank``."""
+    if value:
+        _https_url(value)
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,8 @@ from .models import Announcement, Event
 CITIES_DATA = Path(__file__).resolve().parent.parent / "cities" / "data"
 EXCERPT = CITIES_DATA / "twin_cities_kz_pk.csv"
 CITY_NAMES = CITIES_DATA / "city_names.csv"
+# What is known of some twinnings, with its source (cities/data/README.md).
+TWINNING_FACTS = CITIES_DATA / "twinning_facts.csv"
 CONTENT = Path(__file__).resolve().parent / "data" / "demo_content.json"
 
 # The port-city agreements of Aktau with Karachi and with Gwadar, absent from the data set.
@@ -81,6 +83,7 @@ class DemoSeeder:
                 city_b=max(a, b, key=lambda c: c.pk),
                 defaults={"kind": Twinning.Kind.SISTER_PORT, "status": Twinning.Status.ACTIVE},
             )
+        self.twinning_facts()
         offices = {self.office(item).city_id: None for item in self.content["offices"]}
         events = {item["key"]: self.event(item) for item in self.content["events"]}
         for item in self.content["announcements"]:
@@ -92,6 +95,24 @@ class DemoSeeder:
             events=len(events),
             announcements=len(self.content["announcements"]),
         )
+
+    def twinning_facts(self) -> None:
+        """The date (only where the day is known), description and source of the twinnings
+        of ``TWINNING_FACTS``."""
+        with open(TWINNING_FACTS, newline="", encoding="utf-8") as stream:
+            for row in csv.DictReader(stream):
+                first = self.city({"name": row["city1"], "country": row["country1"]})
+                second = self.city({"name": row["city2"], "country": row["country2"]})
+                twinning = self.twinning(first, second)
+                established = row["established_on"]
+                twinning.established_on = (
+                    datetime.date.fromisoformat(established) if established else None
+                )
+                twinning.description_en = row["description_en"]
+                twinning.description_ru = row["description_ru"]
+                twinning.source_url = row["source_url"]
+                twinning.full_clean()
+                twinning.save()
 
     def translate_city_names(self) -> None:
         with open(CITY_NAMES, newline="", encoding="utf-8") as stream:

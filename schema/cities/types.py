@@ -123,6 +123,12 @@ class TwinningType(DjangoObjectType):
     )
     agreement_title = graphene.String(required=True)
     agreement_summary = graphene.String(required=True)
+    description = graphene.String(
+        required=True, description="In the request's language, else English; empty if none."
+    )
+    agreement_url = graphene.String(
+        required=True, description="The published agreement (https); empty if none."
+    )
     events = graphene.List(
         graphene.NonNull("schema.events.types.EventType"),
         required=True,
@@ -165,8 +171,13 @@ TWINNING_COLUMNS = RowColumns(
         "establishedOn": ("established_on",),
         "endedOn": ("ended_on",),
         "sourceUrl": ("source_url",),
+        "agreementUrl": ("agreement_url",),
     },
-    translated={"agreementTitle": "agreement_title", "agreementSummary": "agreement_summary"},
+    translated={
+        "agreementTitle": "agreement_title",
+        "agreementSummary": "agreement_summary",
+        "description": "description",
+    },
     joined={
         "city_a": (TWINNING_CITY_FIELDS, CITY_COLUMNS),
         "city_b": (TWINNING_CITY_FIELDS, CITY_COLUMNS),
@@ -240,6 +251,8 @@ CACHE_POLICIES = (
             "partner",
             "agreementTitle",
             "agreementSummary",
+            "description",
+            "agreementUrl",
         ),
         # Its `events` are declared with the events' (schema.events.types).
     ),

@@ -18,7 +18,7 @@ from django.utils import formats, timezone
 
 from accounts.models import User
 from chat.models import ChatMute, ChatReport
-from cities.models import City, CityOffice, OfficeMembership, Twinning
+from cities.models import City, CityOffice, OfficeMembership, Twinning, TwinningProposal
 from core.admin_times import ZonedTimesMixin
 from events.admin_forms import VenueTimeField
 from events.models import Announcement, Event
@@ -110,9 +110,27 @@ def one_of_each(admin_user, city_factory, office_factory, twinning_factory, even
         office=office, city=karachi, title_en="News", body_en="News.", published_at=AT
     )
     Notification.objects.create(kind="EVENT_ANNOUNCED", dedupe_key="event:1", event=event)
-    twinning_factory(city_a=karachi)
+    twinning = twinning_factory(city_a=karachi)
+    TwinningProposal.objects.create(
+        twinning=twinning,
+        office=office,
+        kind="FRIENDSHIP_CITY",
+        status_proposed="ACTIVE",
+        based_on={"kind": "SISTER_CITY"},
+        status="APPROVED",
+        reviewed_by=admin_user,
+    )
     Group.objects.create(name="Editors")
-    for model in (City, CityOffice, Twinning, Event, Announcement, Notification, ChatReport):
+    for model in (
+        City,
+        CityOffice,
+        Twinning,
+        TwinningProposal,
+        Event,
+        Announcement,
+        Notification,
+        ChatReport,
+    ):
         model.objects.update(
             **{name: AT for name in datetime_fields(model) if name not in ("starts_at", "ends_at")}
         )

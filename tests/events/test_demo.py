@@ -69,3 +69,19 @@ def test_sample_events_lie_ahead_and_include_drafts_kept_private(seeded):
     assert Event.objects.filter(starts_at__lt=timezone.now()).count() == 0
     assert Event.objects.filter(status=Event.Status.DRAFT).exists()
     assert Announcement.objects.published().exists()
+
+
+def test_twinnings_carry_their_known_facts_with_a_source(seeded):
+    # The file's facts reach their twinnings; a date only where the day is known.
+    rochdale = City.objects.get(name_en="Rochdale", country="GB")
+    sahiwal = City.objects.get(name_en="Sahiwal", country="PK")
+
+    twinning = Twinning.objects.between(rochdale, sahiwal).get()
+
+    assert twinning.description_en == "Twinned since 1989."
+    assert twinning.description_ru == "Побратимы с 1989 года."
+    assert twinning.source_url.startswith("https://")
+    assert twinning.established_on is None
+    described = Twinning.objects.exclude(description_en="")
+    assert described.count() == 10
+    assert not described.filter(source_url="").exists()
