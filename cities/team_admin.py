@@ -42,6 +42,9 @@ class TeamAdminMixin(ZonedTimesMixin):
             )
         return request._managed_offices
 
+    # The users each row names, read with it.
+    people = ()
+
     def may_manage(self, request, obj=None) -> bool:
         user = request.user
         if not (user.is_active and user.is_staff):
@@ -59,7 +62,7 @@ class TeamAdminMixin(ZonedTimesMixin):
         return self.may_manage(request, obj)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("office__city", "user")
+        queryset = super().get_queryset(request).select_related("office__city", *self.people)
         if request.user.is_superuser:
             return queryset
         return queryset.filter(office__in=self.managed(request))
@@ -96,6 +99,7 @@ class OfficeMembershipAdmin(TeamAdminMixin, admin.ModelAdmin):
     """The team: one row per member and role. New members come by invitation."""
 
     form = MembershipForm
+    people = ("user",)
     list_display = ("user", "role", "office", "created_at")
     list_filter = ("role", "office")
     search_fields = ("user__email", "user__display_name")
@@ -190,6 +194,7 @@ class OfficeInvitationAdmin(TeamAdminMixin, admin.ModelAdmin):
     """Invitations sent: waiting ones can be sent again or withdrawn."""
 
     form = InvitationForm
+    people = ("invited_by",)
     list_display = ("email", "role", "office", "state", "sent_at", "expires_at", "invited_by")
     list_filter = ("role", "office")
     search_fields = ("email",)
