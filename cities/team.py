@@ -28,7 +28,7 @@ from accounts.models import User
 from .error_codes import CityErrorCode
 from .invitation_mail import send_invitation
 from .models import CityOffice, OfficeInvitation, OfficeMembership
-from .permissions import has_role, office_roles
+from .permissions import forget_roles, has_role, office_roles
 from .staff import make_office_staff
 
 logger = logging.getLogger(__name__)
@@ -50,10 +50,12 @@ def can_manage_team(user, office) -> bool:
 def managed_offices(user):
     """The offices whose teams ``user`` manages."""
     offices = CityOffice.objects.select_related("city")
-    if user.is_active and user.is_superuser:
+    if not user.is_active:
+        return offices.none()
+    if user.is_superuser:
         return offices
     managed = [office for office, roles in office_roles(user).items() if Role.ADMIN in roles]
-    return offices.filter(pk__in=managed) if user.is_active else offices.none()
+    return offices.filter(pk__in=managed)
 
 
 def _check_manager(user, office) -> None:
@@ -212,6 +214,13 @@ def invited_user(invitation: OfficeInvitation) -> User | None:
     return User.objects.filter(email__iexact=invitation.email).first()
 
 
+def needs_password(user: User | None) -> bool:
+    """Whether accepting chooses a password: a new account, or one that has none (made by
+    signing in to the app through Firebase). The link reached the address's mailbox, which is
+    what a password reset asks too."""
+    return user is None or not user.has_usable_password()
+
+
 @transaction.atomic
 def accept(token: str, *, user=None, password: str | None = None) -> User:
     """Accept the invitation ``token`` opens, once: the invited address becomes office staff
@@ -232,7 +241,7 @@ def accept(token: str, *, user=None, password: str | None = None) -> User:
             _("This invitation link no longer works."), code=CityErrorCode.INVITATION_CLOSED
         )
     existing = invited_user(invitation)
-    if existing is not None:
+    if not needs_password(existing):
         if user is None or user.pk != existing.pk or not existing.is_active:
             raise ValidationError(
                 _("Please sign in with the invited address first."),
@@ -242,6 +251,11 @@ def accept(token: str, *, user=None, password: str | None = None) -> User:
     elif not password:
         raise ValidationError(
             {"password": ValidationError(_("Choose a password."), code="required")}
+        )
+    if existing is not None and not existing.is_active:
+        raise ValidationError(
+            _("This account is disabled. Please ask the office's administrator."),
+            code=CityErrorCode.SIGN_IN_REQUIRED,
         )
     member = make_office_staff(invitation.email, invitation.office, [invitation.role], password)
     invitation.accepted_at = timezone.now()
@@ -313,3 +327,4 @@ def remove_member(user, office, *, by) -> None:
     _check_admin_remains(office, memberships)
     for membership in memberships:
         membership.delete()
+    forget_roles(user)

@@ -113,7 +113,7 @@ def office_invitation(request, token: str):
     existing = team.invited_user(invitation)
     data = request.POST if request.method == "POST" else None
     signed_in = request.user.is_authenticated
-    if existing is None:
+    if team.needs_password(existing):
         form = NewAccountForm(data, email=invitation.email)
     elif signed_in and request.user.pk == existing.pk:
         form = ConfirmForm(data)
@@ -121,7 +121,9 @@ def office_invitation(request, token: str):
         form = SignInForm(data, request=request, email=existing.email, invitation_id=invitation.pk)
 
     if data is not None and form.is_valid():
-        user = getattr(form, "user", None) or (request.user if existing else None)
+        user = getattr(form, "user", None) or (
+            request.user if isinstance(form, ConfirmForm) else None
+        )
         try:
             member = team.accept(token, user=user, password=form.cleaned_data.get("password1"))
         except ValidationError as error:
@@ -141,7 +143,7 @@ def office_invitation(request, token: str):
         "office": invitation.office,
         "role": invitation.get_role_display(),
         "form": form,
-        "new_account": existing is None,
+        "new_account": team.needs_password(existing),
         "other_account": signed_in and existing is not None and request.user.pk != existing.pk,
         "title": _("Join the office's team"),
     }

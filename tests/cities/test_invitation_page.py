@@ -157,3 +157,19 @@ def test_a_link_no_invitation_has_tells_nothing(client, invited):
     assert "newcomer" not in text(answers[0])
     # Characters no token has are not even looked up
     assert client.get("/team/join/%00/").status_code == 404
+
+
+def test_an_app_user_without_a_password_chooses_one(client, invited, office, user_factory):
+    person = user_factory(email="app.user@example.org")
+    person.set_unusable_password()
+    person.save(update_fields=["password"])
+    token = invited("app.user@example.org", Role.EDITOR)
+
+    shown = client.get(page(token))
+    accepted = client.post(page(token), {"password1": PASSWORD, "password2": PASSWORD})
+
+    assert 'name="password1"' in text(shown)
+    assert accepted.status_code == 302
+    person.refresh_from_db()
+    assert person.check_password(PASSWORD)
+    assert OfficeMembership.objects.filter(user=person, office=office).exists()

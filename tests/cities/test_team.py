@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cities import team
 from cities.error_codes import CityErrorCode
@@ -317,3 +317,55 @@ def test_the_last_administrator_stays(admin, office):
     second = member(office, Role.ADMIN)
     team.remove_member(admin, office, by=second)
     assert roles_of(admin, office) == []
+
+
+def test_the_e_mail_is_written_in_the_inviters_language(
+    django_capture_on_commit_callbacks, admin, office
+):
+    # When an administrator working in Russian invites someone
+    with django_capture_on_commit_callbacks() as after_commit, translation.override("ru"):
+        team.invite(
+            office=office,
+            email="new@example.org",
+            role=Role.EDITOR,
+            by=admin,
+            base_url=BASE_URL,
+        )
+    # and the e-mail leaves after the commit, in another language's context
+    with translation.override("en"):
+        for callback in after_commit:
+            callback()
+
+    # Then it is rendered in Russian (its HTML says so)
+    (message,) = mail.outbox
+    (html, mimetype), *_ = message.alternatives
+    assert mimetype == "text/html"
+    assert '<html lang="ru" dir="ltr">' in html
+
+
+def test_an_account_without_a_password_chooses_one_on_accepting(invite, office, user_factory):
+    # Given someone who signed in to the app only (Firebase), with no password here
+    person = user_factory(email="app.user@example.org")
+    person.set_unusable_password()
+    person.save(update_fields=["password"])
+    invite("app.user@example.org", Role.EDITOR)
+
+    # When they accept with a new password
+    team.accept(last_token(), password=PASSWORD)
+
+    # Then that account (no second one) holds the role and the password
+    person.refresh_from_db()
+    assert person.check_password(PASSWORD) and person.is_staff
+    assert roles_of(person, office) == [Role.EDITOR]
+    assert get_user_model().objects.filter(email__iexact="app.user@example.org").count() == 1
+
+
+def test_a_disabled_account_cannot_accept(invite, office, user_factory):
+    person = user_factory(email="gone@example.org", is_active=False)
+    invite("gone@example.org", Role.EDITOR)
+
+    with pytest.raises(ValidationError) as refused:
+        team.accept(last_token(), user=person)
+
+    assert codes(refused.value) == {CityErrorCode.SIGN_IN_REQUIRED}
+    assert roles_of(person, office) == []
