@@ -101,7 +101,7 @@ class OfficeMembershipAdmin(TeamAdminMixin, admin.ModelAdmin):
     form = MembershipForm
     people = ("user",)
     list_display = ("user", "role", "office", "created_at")
-    list_filter = ("role", "office")
+    list_filter = ("role", ("office", admin.RelatedOnlyFieldListFilter))
     search_fields = ("user__email", "user__display_name")
     readonly_fields = ("user", "office", "created_at")
     fields = ("user", "office", "role", "created_at")
@@ -196,7 +196,7 @@ class OfficeInvitationAdmin(TeamAdminMixin, admin.ModelAdmin):
     form = InvitationForm
     people = ("invited_by",)
     list_display = ("email", "role", "office", "state", "sent_at", "expires_at", "invited_by")
-    list_filter = ("role", "office")
+    list_filter = ("role", ("office", admin.RelatedOnlyFieldListFilter))
     search_fields = ("email",)
     actions = ["send_again", "withdraw"]
     readonly_fields = (
