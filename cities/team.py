@@ -227,7 +227,7 @@ def accept(token: str, *, user=None, password: str | None = None) -> User:
     with the invitation's role. An address that has an account must be signed in as it
     (``user``); a new one gives its ``password`` (Django's password validators apply)."""
     invitation = (
-        OfficeInvitation.objects.select_for_update()
+        OfficeInvitation.objects.select_for_update(of=("self",))
         .select_related("office")
         .filter(token_hash=token_hash(token))
         .first()
@@ -250,7 +250,11 @@ def accept(token: str, *, user=None, password: str | None = None) -> User:
         password = None
     elif not password:
         raise ValidationError(
-            {"password": ValidationError(_("Choose a password."), code="required")}
+            {
+                "password": ValidationError(
+                    _("Choose a password."), code=CityErrorCode.PASSWORD_REQUIRED
+                )
+            }
         )
     if existing is not None and not existing.is_active:
         raise ValidationError(

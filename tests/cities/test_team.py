@@ -369,3 +369,13 @@ def test_a_disabled_account_cannot_accept(invite, office, user_factory):
 
     assert codes(refused.value) == {CityErrorCode.SIGN_IN_REQUIRED}
     assert roles_of(person, office) == []
+
+
+def test_a_newcomer_must_choose_a_password(invite):
+    invite()
+
+    with pytest.raises(ValidationError) as refused:
+        team.accept(last_token(), password="")
+
+    assert codes(refused.value) == {CityErrorCode.PASSWORD_REQUIRED}
+    assert OfficeInvitation.objects.get().is_open()
