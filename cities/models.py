@@ -254,17 +254,22 @@ class OfficeMembership(models.Model):
     """A user's role in a city office. A user may hold several roles in one office."""
 
     class Role(models.TextChoices):
-        EDITOR = "EDITOR", "Editor: creates and edits drafts"
-        PUBLISHER = "PUBLISHER", "Publisher: also announces, postpones, cancels, posts"
-        MODERATOR = "MODERATOR", "Moderator: moderates event chat"
+        EDITOR = "EDITOR", _("Editor: creates and edits drafts")
+        PUBLISHER = "PUBLISHER", _("Publisher: also announces, postpones, cancels, posts")
+        MODERATOR = "MODERATOR", _("Moderator: moderates event chat")
         ADMIN = "ADMIN", _("Office administrator: manages the office's team")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("person"),
     )
-    office = models.ForeignKey(CityOffice, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    office = models.ForeignKey(
+        CityOffice, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("office")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("member since"), auto_now_add=True)
 
     objects = OfficeMembershipQuerySet.as_manager()
 
