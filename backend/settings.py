@@ -317,6 +317,25 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # ---------------------------------------------------------------------------------------------
+# E-mail and the offices' teams (invitations)
+# ---------------------------------------------------------------------------------------------
+# How mail leaves: "smtp+tls://user:password@host:587" (or smtp+ssl://…:465) in production; the
+# default writes each message to the server's standard output, so a local run needs no server.
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Twinning <noreply@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# The address people reach the admin at, e.g. "https://twinning.example.org": links in e-mails
+# start with it. Empty: the address of the request that sent the mail (fine behind a proxy
+# that passes the Host header on, wrong when it does not).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# An invitation to an office's team works this many days, once.
+OFFICE_INVITATION_DAYS = env.int("OFFICE_INVITATION_DAYS", default=7)
+# Invitation e-mails (new or sent again) one office may send in 24 hours: enough for any
+# office, too few to turn the form into a way of mailing strangers.
+OFFICE_INVITATIONS_PER_DAY = env.int("OFFICE_INVITATIONS_PER_DAY", default=30)
+
+# ---------------------------------------------------------------------------------------------
 # Firebase
 # ---------------------------------------------------------------------------------------------
 # The project whose ID tokens the app signs in with; tokens must name it as audience and issuer.

@@ -1,9 +1,10 @@
-"""URL routes: the GraphQL endpoint, the calendar files, the admin, the health probes and
-the metrics."""
+"""URL routes: the GraphQL endpoint, the calendar files, the page of an invitation to an
+office's team, the admin, the health probes and the metrics."""
 
 from django.contrib import admin
 from django.urls import path, register_converter
 
+from cities.views import office_invitation
 from core.health import healthz, readyz
 from core.metrics import metrics_view
 from core.url_converters import PrimaryKeyConverter, UrlTokenConverter
@@ -19,6 +20,7 @@ urlpatterns = [
     path("graphql/", GraphQLHttpView.as_view(schema=schema), name="graphql"),
     path("events/<pk:pk>.ics", event_ics, name="event-ics"),
     path("calendar/<token:token>.ics", user_calendar, name="user-calendar"),
+    path("team/join/<token:token>/", office_invitation, name="office-invitation"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -16,6 +16,7 @@ from core.i18n import translated_columns
 from .admin_proposals import TwinningProposalsMixin, staff_twinnings
 from .models import City, CityOffice, OfficeMembership, Twinning
 from .permissions import office_roles
+from .team_admin import OfficeInvitationAdmin, OfficeMembershipAdmin  # noqa: F401 (registered)
 
 # Links typed without a scheme are taken as https (Django 6's default, asked for now).
 URL_FIELDS_HTTPS = {models.URLField: {"assume_scheme": "https"}}

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from text_unidecode import unidecode
@@ -361,20 +362,29 @@ class OfficeMembership(models.Model):
     """A user's role in a city office. A user may hold several roles in one office."""
 
     class Role(models.TextChoices):
-        EDITOR = "EDITOR", "Editor: creates and edits drafts"
-        PUBLISHER = "PUBLISHER", "Publisher: also announces, postpones, cancels, posts"
-        MODERATOR = "MODERATOR", "Moderator: moderates event chat"
+        EDITOR = "EDITOR", _("Editor: creates and edits drafts")
+        PUBLISHER = "PUBLISHER", _("Publisher: also announces, postpones, cancels, posts")
+        MODERATOR = "MODERATOR", _("Moderator: moderates event chat")
+        ADMIN = "ADMIN", _("Office administrator: manages the office's team")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("person"),
     )
-    office = models.ForeignKey(CityOffice, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    office = models.ForeignKey(
+        CityOffice, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("office")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("member since"), auto_now_add=True)
 
     objects = OfficeMembershipQuerySet.as_manager()
 
     class Meta:
+        # The admin's "Team" page lists these: one row per member and role.
+        verbose_name = _("team member")
+        verbose_name_plural = _("team")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "office", "role"], name="membership_unique_role"
@@ -383,6 +393,63 @@ class OfficeMembership(models.Model):
 
     def __str__(self):
         return f"{self.user} – {self.role} of {self.office}"
+
+
+class OfficeInvitation(models.Model):
+    """An invitation, sent by e-mail, to join an office's team in one role.
+
+    The link carries a secret token; only its sha256 is kept, so a copy of the database opens
+    no invitation. It works once, until ``expires_at``, unless revoked; sending it again
+    makes a new token (the old link stops working).
+    """
+
+    office = models.ForeignKey(
+        CityOffice,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("office"),
+    )
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=20, choices=OfficeMembership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("last sent at"))
+    expires_at = models.DateTimeField(_("link works until"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    revoked_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        indexes = [models.Index(fields=["office", "sent_at"], name="invitation_office_sent")]
+
+    def __str__(self):
+        return f"{self.email} ({self.role})"
+
+    @property
+    def is_pending(self) -> bool:
+        """Neither accepted nor withdrawn (it may have expired: see ``is_open``)."""
+        return self.accepted_at is None and self.revoked_at is None
+
+    def is_open(self, now=None) -> bool:
+        """Whether its link may be used now."""
+        return self.is_pending and (now or timezone.now()) < self.expires_at
 
 
 class CityFollow(models.Model):

@@ -177,3 +177,22 @@ def test_service_matches_email_in_any_case(office):
 
     assert again.pk == first.pk
     assert OfficeMembership.objects.count() == 1
+
+
+def test_gives_the_office_administrator_role(office):
+    # Given an office; when the operator makes its first administrator
+    out = run(
+        "admin@office.example.org",
+        "--office",
+        str(office.pk),
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin=io.StringIO(PASSWORD + "\n"),
+    )
+
+    # Then they hold the ADMIN role there, and may open the admin
+    user = get_user_model().objects.get(email="admin@office.example.org")
+    assert roles_of(user, office) == [Role.ADMIN]
+    assert user.is_staff
+    assert "ADMIN" in out

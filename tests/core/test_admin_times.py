@@ -18,7 +18,14 @@ from django.utils import formats, timezone
 
 from accounts.models import User
 from chat.models import ChatMute, ChatReport
-from cities.models import City, CityOffice, OfficeMembership, Twinning, TwinningProposal
+from cities.models import (
+    City,
+    CityOffice,
+    OfficeInvitation,
+    OfficeMembership,
+    Twinning,
+    TwinningProposal,
+)
 from core.admin_times import ZonedTimesMixin
 from events.admin_forms import VenueTimeField
 from events.models import Announcement, Event
@@ -136,6 +143,18 @@ def one_of_each(admin_user, city_factory, office_factory, twinning_factory, even
         )
     User.objects.update(date_joined=AT, last_login=AT)
     OfficeMembership.objects.update(created_at=AT)
+    OfficeInvitation.objects.create(
+        office=office,
+        email="invited@example.org",
+        role="EDITOR",
+        token_hash="0" * 64,
+        sent_at=AT,
+        expires_at=AT,
+        accepted_at=AT,
+        accepted_by=admin_user,
+        invited_by=admin_user,
+    )
+    OfficeInvitation.objects.update(created_at=AT)
     rows = {model: model.objects.first() for model, _ in registered()}
     rows.update({City: karachi, CityOffice: office, ChatReport: report})
     return rows

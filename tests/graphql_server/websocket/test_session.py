@@ -26,6 +26,7 @@ from accounts.authentication import token_expires_at
 from accounts.models import RefreshToken, User
 from backend.asgi import application
 from chat import services as chat_services
+from cities import team
 from cities.models import OfficeMembership
 from core.channel_groups import EVENT_CHANGES, USER_ACCOUNT, group_name
 from events.models import Event
@@ -488,6 +489,27 @@ def demote_by_update(user):
     OfficeMembership.objects.filter(user=user).update(role=OfficeMembership.Role.EDITOR)
 
 
+def _office_admin_of(user):
+    """An administrator of the office where ``user`` holds their one role."""
+    office = OfficeMembership.objects.get(user=user).office
+    admin = MembershipFactory(office=office, role=OfficeMembership.Role.ADMIN).user
+    return office, admin
+
+
+def removed_from_the_team(user):
+    """The office's administrator removes ``user`` from its team (the admin's Team page)."""
+    office, admin = _office_admin_of(user)
+    team.remove_member(user, office, by=admin)
+
+
+def made_an_editor_by_the_office(user):
+    """The office's administrator changes ``user``'s role to editor (the admin's Team page)."""
+    _, admin = _office_admin_of(user)
+    team.change_role(
+        OfficeMembership.objects.get(user=user), OfficeMembership.Role.EDITOR, by=admin
+    )
+
+
 def permission_denied(message: str, line: int, column: int, *path: str) -> dict:
     """A GraphQL error as a former moderator's socket receives it."""
     return {
@@ -502,7 +524,9 @@ NOT_A_MODERATOR = "Only the event's moderators read its chat's reports."
 
 
 @pytest.mark.parametrize(
-    "change", [lose_the_role, demote, demote_by_update], ids=lambda f: f.__name__
+    "change",
+    [lose_the_role, demote, demote_by_update, removed_from_the_team, made_an_editor_by_the_office],
+    ids=lambda f: f.__name__,
 )
 async def test_a_running_subscription_goes_on_with_the_roles_as_they_are_now(
     connected, watching, rooms_read, ada, moderator, room, change
@@ -547,8 +571,9 @@ async def test_a_running_subscription_goes_on_with_the_roles_as_they_are_now(
     }
 
 
+@pytest.mark.parametrize("change", [lose_the_role, removed_from_the_team], ids=lambda f: f.__name__)
 async def test_a_former_moderator_can_no_longer_moderate_over_the_same_socket(
-    connected, ada, moderator, room
+    connected, ada, moderator, room, change
 ):
     message = await in_db(lambda: ChatMessageFactory(event=room, author=ada))
     socket = await connected(await in_db(bearer_for, moderator))
@@ -558,7 +583,7 @@ async def test_a_former_moderator_can_no_longer_moderate_over_the_same_socket(
     )
     assert await receive(socket) == complete_frame("reports")
 
-    await in_db(lose_the_role, moderator)
+    await in_db(change, moderator)
 
     for operation_id, query, variables, answer in [
         (
