@@ -302,7 +302,9 @@ def test_change_page_shows_the_title_columns_side_by_side_and_the_history(client
     assert "field-title_en field-title_ru field-title_kk field-title_ur" in text(response)
     assert 'name="title_ur"' in text(response)
     assert 'dir="rtl"' in text(response)
-    assert f"<td>Created</td><td>DRAFT</td><td>{editor.email}</td>" in text(response)
+    assert f"<td>{editor.email}</td><td>Created</td><td><div>Title (English): Dombra night" in text(
+        response
+    )
 
 
 # --- Actions and deletion ------------------------------------------------------------------
