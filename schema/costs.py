@@ -61,6 +61,9 @@ FIELD_COSTS: dict[str, FieldCost] = {
     # and room are read for each event.
     "Event.history": FieldCost(size=USUAL_LIST),
     "Event.cohosts": FieldCost(size=USUAL_LIST),
+    # An announcement's history is loaded for a page; a record's changes are in its row.
+    "Announcement.history": FieldCost(size=USUAL_LIST),
+    "StateChange.changes": FieldCost(size=USUAL_LIST),
     "Event.chatMessages": FieldCost(QUERY),
     "Event.chatReports": FieldCost(QUERY),
     "Event.chatRoom": FieldCost(QUERY),
