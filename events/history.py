@@ -256,9 +256,15 @@ def shown_value(model, field: str, value, zone: str) -> str:
 
 def display_lines(record: StateChange, model, zone: str) -> list[str]:
     """The lines a record shows: ``Title (English): Old → New`` for each field (the value
-    alone for what a new event or announcement started with), then the reason given."""
+    alone for what a new event, announcement or invitation started with), then the reason
+    given."""
     lines = []
-    initial = record.action in (StateChange.Action.CREATED, StateChange.Action.PUBLISHED)
+    # What something new starts with reads as its value alone.
+    initial = record.action in (
+        StateChange.Action.CREATED,
+        StateChange.Action.PUBLISHED,
+        StateChange.Action.COHOST_INVITED,
+    )
     for change in changes_of(record):
         label = field_label(model, change.field)
         if not change.recorded:
