@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.wall_clock import wall_clock
 
-from .models import EventCohost, StateChange
+from .models import Event, EventCohost, StateChange
 
 # The changes of a co-host, recorded on its event under names that are not the event's fields.
 COHOST = "cohost"
@@ -178,6 +178,12 @@ def changes_of(record: StateChange) -> list[FieldChange]:
             found.append(FieldChange(field, recorded=False))
     if "office" in details and not isinstance(details["office"], dict):
         found.append(FieldChange(COHOST, None, {"id": details["office"], "label": None}))
+    # An event's status, from the columns every record has.
+    statuses = Event.Status.values
+    before, after = record.from_status, record.to_status
+    if before in statuses and after in statuses and before != after:
+        found = [change for change in found if change.field != "status"]
+        found.append(FieldChange("status", before, after))
     return found
 
 

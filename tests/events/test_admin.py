@@ -442,6 +442,29 @@ def test_publisher_posts_an_announcement_through_the_service(client, staff, offi
     ]
 
 
+def test_an_announcements_page_shows_its_edits_before_and_after(client, staff, office_x):
+    # Given an announcement posted and then edited in the admin
+    publisher = staff(office_x, Role.PUBLISHER)
+    news = services.create_announcement(
+        publisher, office_x, {"title_en": "Almaty news", "body_en": "The fair opens on Saturday."}
+    )
+    data = {f"{field}_{code}": "" for field in ("title", "body") for code in LANGUAGE_CODES}
+    data.update(title_en="Almaty fair", body_en="The fair opens on Saturday.", office=office_x.pk)
+    response = client.post(url("events_announcement_change", news.pk), data)
+    assert response.status_code == 302, text(response)
+
+    # When its page is opened
+    page = text(client.get(url("events_announcement_change", news.pk)))
+
+    # Then its history shows what it was posted with, and the title before and after
+    history = page.split("<tbody>")[-1].split("</table>")[0]
+    assert f"<td>{publisher.email}</td><td>Published</td><td><div>Title (English): Almaty news" in (
+        history
+    )
+    assert f"<td>{publisher.email}</td><td>Changed</td>" in history
+    assert "<div>Title (English): Almaty news → Almaty fair</div>" in history
+
+
 # --- City offices --------------------------------------------------------------------------
 
 

@@ -223,6 +223,7 @@ def test_old_postponements_cancellations_and_repairs_still_read(event):
         new=["2031-05-11T16:00:00+00:00", "2031-05-11T18:00:00+00:00"],
     )
     cancelled = record(event, Action.CANCELLED, reason="Storm")
+    cancelled.from_status, cancelled.to_status = Status.ANNOUNCED, Status.CANCELLED
     # (the repair of 2026 wrote the database's own text for times: no offset, in UTC)
     repaired = record(
         event,
@@ -237,7 +238,7 @@ def test_old_postponements_cancellations_and_repairs_still_read(event):
         f"Start: 2031-05-04 19:00 {MOSCOW} → 2031-05-11 19:00 {MOSCOW}",
         f"End: 2031-05-04 21:00 {MOSCOW} → 2031-05-11 21:00 {MOSCOW}",
     ]
-    assert lines(cancelled) == ["Reason: Storm"]
+    assert lines(cancelled) == ["Status: Announced → Cancelled", "Reason: Storm"]
     assert lines(repaired)[0] == f"Start: 9999-12-31 23:00 {MOSCOW} → 2000-01-01 03:00 {MOSCOW}"
     assert lines(repaired)[1] == "Reason: Its start was outside the dates the system holds."
     assert lines(invited) == ["Co-host office: no. 41"]
