@@ -278,10 +278,13 @@ def display_lines(record: StateChange, model, zone: str) -> list[str]:
             continue
         after = shown_value(model, change.field, change.after, zone)
         if initial and change.before is None:
-            lines.append(f"{label}: {after}")
+            lines.append(_("%(field)s: %(value)s") % {"field": label, "value": after})
         else:
             before = shown_value(model, change.field, change.before, zone)
-            lines.append(f"{label}: {before} → {after}")
+            lines.append(
+                _("%(field)s: %(before)s → %(after)s")
+                % {"field": label, "before": before, "after": after}
+            )
     note = note_of(record)
     if note:
         lines.append(_("Reason: %(reason)s") % {"reason": note})
