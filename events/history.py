@@ -22,6 +22,7 @@ from django.db import models
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
+from cities.models import CityOffice
 from core.wall_clock import wall_clock
 
 from .models import Event, EventCohost, StateChange
@@ -228,6 +229,14 @@ def parse_time(value) -> datetime.datetime | None:
     return moment if moment.utcoffset() is not None else moment.replace(tzinfo=datetime.UTC)
 
 
+def related_model(model, field: str):
+    """The model a recorded linked row belongs to (a co-host's is an office), or None."""
+    if field == COHOST:
+        return CityOffice
+    model_field = _model_field(model, field)
+    return getattr(model_field, "related_model", None)
+
+
 def is_time(model, field: str) -> bool:
     return isinstance(_model_field(model, field), models.DateTimeField)
 
@@ -256,6 +265,8 @@ def shown_value(model, field: str, value, zone: str) -> str:
         return label if label else _("no. %(id)s") % {"id": value.get("id")}
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return ", ".join(shown_value(model, field, item, zone) for item in value)
     text = " ".join(str(value).split())
     return Truncator(text).chars(SHOWN_CHARACTERS)
 

@@ -105,12 +105,10 @@ def _api_value(model, field: str, value) -> str | None:
         moment = history.parse_time(value)
         return moment.astimezone(datetime.UTC).isoformat() if moment else str(value)
     if isinstance(value, dict):
-        type_name = (
-            "CityOffice"
-            if field == history.COHOST
-            else model._meta.get_field(field).related_model.__name__
-        )
-        return to_global_id(type_name, value.get("id"))
+        related = history.related_model(model, field)
+        if related is None:
+            return str(value.get("id"))
+        return to_global_id(related.__name__, value.get("id"))
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -182,3 +182,21 @@ def test_the_announcements_list_gives_their_history_to_their_publishers_only(
     assert [error["extensions"]["code"] for error in mine["errors"]] == ["PERMISSION_DENIED"]
     assert {error["extensions"]["code"] for error in anonymous["errors"]} == {"PERMISSION_DENIED"}
     assert len(anonymous["errors"]) == 2
+
+
+def test_a_cohost_invitation_names_the_office_by_its_id(
+    gql, publisher, event_factory, office, twinning_factory, office_factory
+):
+    twinning = twinning_factory(city_a=office.city)
+    event = event_factory(office=office, host_city=office.city, twinning=twinning)
+    partner = office_factory(city=twinning.city_b)
+    services.invite_cohost(publisher, event, partner)
+
+    result = gql(EVENT, {"id": to_global_id("Event", event.pk)}, user=publisher)
+
+    (invited,) = result["data"]["event"]["history"]
+    assert invited["action"] == "COHOST_INVITED"
+    assert invited["changes"] == [
+        change("cohost", None, to_global_id("CityOffice", partner.pk)),
+        change("cohostStatus", None, "INVITED"),
+    ]
