@@ -8,8 +8,6 @@ Times are typed and shown as the venue's clocks show them, each labelled with it
 (``core.admin_times``, ``events.admin_forms``).
 """
 
-import datetime
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as confirm_deletion
@@ -29,7 +27,7 @@ from core.admin_times import ZonedTimesMixin
 from core.i18n import LANGUAGES, translated_columns
 from core.wall_clock import wall_clock
 
-from . import admin_actions, permissions, services
+from . import admin_actions, history, permissions, services
 from .admin_attendance import AttendanceAdminMixin
 from .admin_forms import EventForm, ServiceForm, describe
 from .models import Announcement, Event
@@ -75,29 +73,6 @@ def _adopt(obj, saved) -> None:
         setattr(obj, field.attname, getattr(saved, field.attname))
     obj._state.adding = False
     obj._state.db = saved._state.db
-
-
-def _detail(obj, key: str, value, zone: str) -> str:
-    """One entry of a history record's details as a line, its times (ISO 8601 with an offset,
-    as the services record them) shown in ``zone``. A field of ``obj`` holds its value before
-    and after the change; anything else, a list of values."""
-    if isinstance(value, list):
-        is_field = any(field.name == key for field in obj._meta.fields)
-        return f"{key}: " + (" → " if is_field else ", ").join(
-            _detail_value(item, zone) for item in value
-        )
-    return f"{key}: {_detail_value(value, zone)}"
-
-
-def _detail_value(value, zone: str) -> str:
-    if isinstance(value, str):
-        try:
-            moment = datetime.datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is not None:
-            return wall_clock(moment, zone)
-    return str(value)
 
 
 class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
@@ -276,31 +251,39 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
 
     # --- History -------------------------------------------------------------------------
 
-    @admin.display(description="History")
+    @admin.display(description=_("History"))
     def state_history(self, obj):
-        """Every recorded change, oldest first: what the services wrote to StateChange, its
-        times (when, and old and new times in the details) in the zone of ``obj``'s times."""
+        """Every recorded change, oldest first: when (in the zone of ``obj``'s times, named),
+        who, what, and each field's value before and after (``events.history``)."""
         rows = list(obj.history.select_related("actor")) if obj.pk else []
         if not rows:
             return "—"
         zone = self.time_zone_of(obj)
         body = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     wall_clock(row.at, zone),
-                    row.get_action_display(),
-                    " → ".join(status for status in (row.from_status, row.to_status) if status),
                     row.actor or "—",
-                    "; ".join(_detail(obj, key, value, zone) for key, value in row.details.items()),
+                    history.action_words(row),
+                    format_html_join(
+                        "",
+                        "<div>{}</div>",
+                        ((line,) for line in history.display_lines(row, type(obj), zone)),
+                    )
+                    or "—",
                 )
                 for row in rows
             ),
         )
         return format_html(
-            "<table><thead><tr><th>When</th><th>What</th><th>Status</th><th>Who</th>"
-            "<th>Details</th></tr></thead><tbody>{}</tbody></table>",
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            _("When"),
+            _("Who"),
+            _("What"),
+            _("Changes"),
             body,
         )
 

@@ -13,7 +13,7 @@ from cities.models import CityOffice
 from core.text import clean_text
 from core.validators import instant
 
-from . import permissions, realtime, signals
+from . import history, permissions, realtime, signals
 from .error_codes import EventErrorCode
 from .models import Announcement, Event, EventCohost, Rsvp, RsvpChange, StateChange
 
@@ -74,21 +74,22 @@ def _record(actor, action, *, event=None, announcement=None, before="", after=""
     )
 
 
-def _assign(instance, data: dict, allowed: frozenset[str]) -> list[str]:
-    """Set the given fields; returns the names of those whose value changed. Texts are kept
+def _assign(instance, data: dict, allowed: frozenset[str]) -> dict:
+    """Set the given fields; returns the values that those whose value changed had before,
+    by name, for the history. Texts are kept
     as ``clean_text`` makes them: trimmed, and empty when nothing in them shows, so that a
     title of zero-width spaces is refused as missing and an invisible translation falls back
     to English."""
     unknown = set(data) - allowed
     if unknown:
         raise ValueError(f"fields not settable here: {sorted(unknown)}")
-    changed = []
+    changed = {}
     for field, value in data.items():
         if isinstance(value, str):
             value = clean_text(value)
         if getattr(instance, field) != value:
+            changed[field] = history.field_value(instance, field)
             setattr(instance, field, value)
-            changed.append(field)
     return changed
 
 
@@ -111,6 +112,18 @@ def _validate_event(event: Event) -> None:
     event.full_clean(exclude=["search_document"])
 
 
+def _differing(instance, was: dict) -> list[dict]:
+    """The changes to record for the fields of ``was`` (their values before) that changed."""
+    return history.changes(
+        instance,
+        {
+            field: value
+            for field, value in was.items()
+            if history.field_value(instance, field) != value
+        },
+    )
+
+
 def _locked(event: Event) -> Event:
     return Event.objects.select_for_update().get(pk=event.pk)
 
@@ -129,7 +142,13 @@ def create_event(actor, office: CityOffice, data: dict) -> Event:
     _assign(event, data, EVENT_FIELDS)
     _validate_event(event)
     event.save()
-    _record(actor, StateChange.Action.CREATED, event=event, after=Status.DRAFT)
+    _record(
+        actor,
+        StateChange.Action.CREATED,
+        event=event,
+        after=Status.DRAFT,
+        changes=history.initial_values(event, sorted(EVENT_FIELDS)),
+    )
     return event
 
 
@@ -147,23 +166,19 @@ def update_event(actor, event: Event, data: dict) -> Event:
         )
     if event.status == Status.CANCELLED:
         raise _error(None, "A cancelled event cannot be edited.", EventErrorCode.EVENT_CANCELLED)
-    before = {"starts_at": event.starts_at, "ends_at": event.ends_at}
     changed = _assign(event, data, EVENT_FIELDS)
     if not changed:
         return event
     _validate_event(event)
     event.save()
-    details = {"fields": sorted(changed)}
-    for field in ("starts_at", "ends_at"):
-        if field in changed:
-            details[field] = [before[field].isoformat(), getattr(event, field).isoformat()]
     change = _record(
         actor,
         StateChange.Action.UPDATED,
         event=event,
         before=event.status,
         after=event.status,
-        **details,
+        fields=sorted(changed),
+        changes=history.changes(event, changed),
     )
     # People who plan to go must hear of a new time or place; other edits stay quiet.
     if event.status != Status.DRAFT and NOTIFYING_FIELDS.intersection(changed):
@@ -201,11 +216,17 @@ def announce_event(actor, event: Event) -> Event:
         raise _error(None, "This event has already ended.", EventErrorCode.EVENT_ENDED)
     _validate_event(event)
     before = event.status
+    was = {"status": before, "announced_at": event.announced_at}
     event.status = Status.ANNOUNCED
     event.announced_at = event.announced_at or timezone.now()
     event.save(update_fields=["status", "announced_at", "updated_at"])
     change = _record(
-        actor, StateChange.Action.ANNOUNCED, event=event, before=before, after=event.status
+        actor,
+        StateChange.Action.ANNOUNCED,
+        event=event,
+        before=before,
+        after=event.status,
+        changes=_differing(event, was),
     )
     if before == Status.DRAFT:
         signals.event_announced.send(Event, event=event, change=change)
@@ -253,8 +274,8 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
             EventErrorCode.INVALID_TRANSITION,
         )
     new_starts_at, new_ends_at = validate_postponement(new_starts_at, new_ends_at)
-    old = [event.starts_at.isoformat(), event.ends_at.isoformat()]
     before = event.status
+    was = {"starts_at": event.starts_at, "ends_at": event.ends_at, "status": before}
     event.starts_at, event.ends_at, event.status = new_starts_at, new_ends_at, Status.POSTPONED
     event.save(update_fields=["starts_at", "ends_at", "status", "updated_at"])
     change = _record(
@@ -263,8 +284,7 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
         event=event,
         before=before,
         after=event.status,
-        old=old,
-        new=[new_starts_at.isoformat(), new_ends_at.isoformat()],
+        changes=_differing(event, was),
     )
     signals.event_postponed.send(Event, event=event, change=change)
     realtime.event_changed(event, realtime.EventChange.POSTPONED)
@@ -287,6 +307,7 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
             {"reason": ValidationError(f"At most {limit} characters.", code="max_length")}
         )
     before = event.status
+    was = {"status": before, "cancellation_reason": event.cancellation_reason}
     event.status, event.cancellation_reason = Status.CANCELLED, reason
     event.save(update_fields=["status", "cancellation_reason", "updated_at"])
     change = _record(
@@ -295,7 +316,7 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
         event=event,
         before=before,
         after=event.status,
-        reason=reason,
+        changes=_differing(event, was),
     )
     signals.event_cancelled.send(Event, event=event, change=change)
     realtime.event_changed(event, realtime.EventChange.CANCELLED)
@@ -323,7 +344,20 @@ def invite_cohost(actor, event: Event, office: CityOffice) -> EventCohost:
         event=event, office=office, defaults={"invited_by": actor}
     )
     if created:
-        _record(actor, StateChange.Action.COHOST_INVITED, event=event, office=office.pk)
+        _record(
+            actor,
+            StateChange.Action.COHOST_INVITED,
+            event=event,
+            office=office.pk,
+            changes=[
+                {"field": history.COHOST, "before": None, "after": history.stored_value(office)},
+                {
+                    "field": history.COHOST_STATUS,
+                    "before": None,
+                    "after": history.stored_value(EventCohost.Status.INVITED),
+                },
+            ],
+        )
     return cohost
 
 
@@ -340,10 +374,25 @@ def accept_cohost(actor, event: Event) -> EventCohost:
     permissions.require(bool(mine), "You publish for no office invited to co-host this event.")
     cohost = mine[0]
     if cohost.status != EventCohost.Status.ACCEPTED:
+        was = cohost.status
         cohost.status = EventCohost.Status.ACCEPTED
         cohost.accepted_by, cohost.accepted_at = actor, timezone.now()
         cohost.save(update_fields=["status", "accepted_by", "accepted_at"])
-        _record(actor, StateChange.Action.COHOST_ACCEPTED, event=event, office=cohost.office_id)
+        office = history.stored_value(cohost.office)
+        _record(
+            actor,
+            StateChange.Action.COHOST_ACCEPTED,
+            event=event,
+            office=cohost.office_id,
+            changes=[
+                {"field": history.COHOST, "before": office, "after": office},
+                {
+                    "field": history.COHOST_STATUS,
+                    "before": history.stored_value(was),
+                    "after": history.stored_value(cohost.status),
+                },
+            ],
+        )
     return cohost
 
 
@@ -377,7 +426,13 @@ def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
     _validate_announcement(announcement)
     announcement.save()
     change = _record(
-        actor, StateChange.Action.PUBLISHED, announcement=announcement, after="PUBLISHED"
+        actor,
+        StateChange.Action.PUBLISHED,
+        announcement=announcement,
+        after="PUBLISHED",
+        changes=history.initial_values(
+            announcement, [*sorted(ANNOUNCEMENT_FIELDS), "published_at"]
+        ),
     )
     signals.announcement_posted.send(Announcement, announcement=announcement, change=change)
     realtime.announcement_posted(announcement)
@@ -399,6 +454,7 @@ def update_announcement(actor, announcement: Announcement, data: dict) -> Announ
             before="PUBLISHED",
             after="PUBLISHED",
             fields=sorted(changed),
+            changes=history.changes(announcement, changed),
         )
     return announcement
 

@@ -61,6 +61,10 @@ FIELD_COSTS: dict[str, FieldCost] = {
     # and room are read for each event.
     "Event.history": FieldCost(size=USUAL_LIST),
     "Event.cohosts": FieldCost(size=USUAL_LIST),
+    # An announcement's history is loaded for a page. A record's changes are values of its
+    # own row (no row each): an edit changes a few fields, a creation up to eight or so.
+    "Announcement.history": FieldCost(size=USUAL_LIST),
+    "StateChange.changes": FieldCost(size=8, item=1),
     "Event.chatMessages": FieldCost(QUERY),
     "Event.chatReports": FieldCost(QUERY),
     "Event.chatRoom": FieldCost(QUERY),

@@ -7,14 +7,21 @@ The types call these; nothing here knows the types, so that the queries behind t
 read the types' declarations (``schema.events.types``) without a cycle.
 """
 
+import datetime
+
 from django.utils import timezone
+from graphql_relay import to_global_id
 
 from cities.models import Twinning
-from events import permissions
+from events import history, permissions
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
 from graphql_server.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 
+from ..core.mutations import api_field
 from .enums import RsvpStatus
+
+# Model fields whose API name is not their camelCase (as the mutations' ``field_aliases``).
+API_FIELD_NAMES = {"timezone": "timeZone"}
 
 # The most nested upcoming events a twinning shows (`Twinning.events(first:)`).
 MAX_NESTED_EVENTS = 50
@@ -64,6 +71,47 @@ def event_history(event: Event, viewer):
     if _prefetched(event, "history"):
         return event.history.all()
     return history_rows().filter(event=event)
+
+
+def announcement_history(announcement: Announcement, viewer):
+    if not permissions.can_post_for(viewer, announcement.office_id):
+        raise PermissionDeniedError("Only the office's publishers may read its history.")
+    if _prefetched(announcement, "history"):
+        return announcement.history.all()
+    return history_rows().filter(announcement=announcement)
+
+
+def history_changes(record: StateChange) -> list[dict]:
+    """A record's field changes as the API gives them: each field by its API name
+    (``title.en``, ``startsAt``, ``timeZone``), each value as the API shows such a value, as
+    text (a time in UTC, ISO 8601; a choice as its enum value; a linked object as its global
+    ID); ``recorded`` False, with null values, for a field an old record names without them."""
+    model = Event if record.announcement_id is None else Announcement
+    return [
+        {
+            "field": API_FIELD_NAMES.get(change.field) or api_field(change.field),
+            "before": _api_value(model, change.field, change.before),
+            "after": _api_value(model, change.field, change.after),
+            "recorded": change.recorded,
+        }
+        for change in history.changes_of(record)
+    ]
+
+
+def _api_value(model, field: str, value) -> str | None:
+    if value is None or value == "":
+        return None
+    if history.is_time(model, field):
+        moment = history.parse_time(value)
+        return moment.astimezone(datetime.UTC).isoformat() if moment else str(value)
+    if isinstance(value, dict):
+        related = history.related_model(model, field)
+        if related is None:
+            return str(value.get("id"))
+        return to_global_id(related.__name__, value.get("id"))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def event_cohosts(event: Event, viewer):

@@ -53,7 +53,13 @@ class EventQueries(graphene.ObjectType):
     def resolve_announcements(root, info, city=None, twinning=None, first=None, after=None):
         paths = selected_paths(info, "edges.node")
         queryset = resolvers.announcements(city, twinning, paths)
-        return paginate(queryset, AnnouncementType._meta.connection, first, after)
+        return paginate(
+            queryset,
+            AnnouncementType._meta.connection,
+            first,
+            after,
+            lambda rows: resolvers.after_announcements_fetched(rows, paths),
+        )
 
 
 # What the response cache may keep of these queries (graphql_server.cache_policy).

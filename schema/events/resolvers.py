@@ -196,6 +196,12 @@ def prefetch_twinning_events(queryset, paths: frozenset[str]):
     )
 
 
+def after_announcements_fetched(announcements, paths: frozenset[str]) -> None:
+    """The history of a page of announcements, in one query."""
+    if is_selected(paths, "history"):
+        prefetch_related_objects(announcements, Prefetch("history", queryset=history_rows()))
+
+
 def announcements(city_id, twinning_id, paths: frozenset[str]):
     """Published announcements, newest first."""
     queryset = Announcement.objects.published()

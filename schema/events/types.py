@@ -24,7 +24,33 @@ from ..core.pagination import CountableConnection, connection_args, connection_c
 from ..core.selection import RowColumns
 from .clocks import UPCOMING_EVENTS
 from .enums import CohostStatus, EventCategory, EventStatus, HistoryAction, RsvpStatus
-from .loaders import announcement_event, event_cohosts, event_history, viewer_rsvp
+from .loaders import (
+    announcement_event,
+    announcement_history,
+    event_cohosts,
+    event_history,
+    history_changes,
+    viewer_rsvp,
+)
+
+
+class HistoryChangeType(graphene.ObjectType):
+    """One field's change in a history record: its value before and after, as text."""
+
+    class Meta:
+        name = "HistoryChange"
+
+    field = graphene.String(
+        required=True, description="The field's API name: `startsAt`, `timeZone`, `title.en`."
+    )
+    before = graphene.String(
+        description="Its value before, as the API shows it (times in UTC); null when empty."
+    )
+    after = graphene.String(description="Its value after; null when empty.")
+    recorded = graphene.Boolean(
+        required=True,
+        description="False for changes recorded before values were kept: both values null.",
+    )
 
 
 class StateChangeType(graphene.ObjectType):
@@ -39,10 +65,19 @@ class StateChangeType(graphene.ObjectType):
     actor_name = graphene.String(description="Who made the change, if the account still exists.")
     at = graphene.DateTime(required=True)
     details = graphene.JSONString(required=True)
+    changes = graphene.List(
+        graphene.NonNull(HistoryChangeType),
+        required=True,
+        description="Each field changed, with its value before and after.",
+    )
 
     @staticmethod
     def resolve_actor_name(root, info):
         return str(root.actor) if root.actor_id else None
+
+    @staticmethod
+    def resolve_changes(root, info):
+        return history_changes(root)
 
 
 class EventCohostType(graphene.ObjectType):
@@ -227,6 +262,11 @@ class AnnouncementType(DjangoObjectType):
     twinning = graphene.Field(TwinningType)
     office = graphene.Field(CityOfficeType, required=True)
     event = graphene.Field(EventType, description="The event it is about, if public.")
+    history = graphene.List(
+        graphene.NonNull(StateChangeType),
+        required=True,
+        description="Every change, oldest first. Only the office's publishers may read it.",
+    )
 
     class Meta:
         model = Announcement
@@ -242,6 +282,10 @@ class AnnouncementType(DjangoObjectType):
     @staticmethod
     def resolve_event(root, info):
         return announcement_event(root)
+
+    @staticmethod
+    def resolve_history(root, info):
+        return announcement_history(root, info.context.user)
 
 
 class NearInput(graphene.InputObjectType):
@@ -323,9 +367,11 @@ CACHE_POLICIES = (
         AnnouncementType,
         areas={ANNOUNCEMENTS},
         public=("id", "publishedAt", "title", "body", "city", "twinning", "office", "event"),
+        viewer=("history",),
     ),
     *connection_cache_policies(AnnouncementType, areas={ANNOUNCEMENTS}),
     # Only an event's offices read these.
     cache_policy(StateChangeType, viewer=ALL_FIELDS),
+    cache_policy(HistoryChangeType, viewer=ALL_FIELDS),
     cache_policy(EventCohostType, viewer=ALL_FIELDS),
 )

@@ -302,7 +302,9 @@ def test_change_page_shows_the_title_columns_side_by_side_and_the_history(client
     assert "field-title_en field-title_ru field-title_kk field-title_ur" in text(response)
     assert 'name="title_ur"' in text(response)
     assert 'dir="rtl"' in text(response)
-    assert f"<td>Created</td><td>DRAFT</td><td>{editor.email}</td>" in text(response)
+    assert f"<td>{editor.email}</td><td>Created</td><td><div>Title (English): Dombra night" in text(
+        response
+    )
 
 
 # --- Deletion (the event page's actions: test_admin_actions.py) -----------------------------------
@@ -383,6 +385,29 @@ def test_publisher_posts_an_announcement_through_the_service(client, staff, offi
     assert list(announcement.history.values_list("action", "actor")) == [
         (Action.PUBLISHED, publisher.pk)
     ]
+
+
+def test_an_announcements_page_shows_its_edits_before_and_after(client, staff, office_x):
+    # Given an announcement posted and then edited in the admin
+    publisher = staff(office_x, Role.PUBLISHER)
+    news = services.create_announcement(
+        publisher, office_x, {"title_en": "Almaty news", "body_en": "The fair opens on Saturday."}
+    )
+    data = {f"{field}_{code}": "" for field in ("title", "body") for code in LANGUAGE_CODES}
+    data.update(title_en="Almaty fair", body_en="The fair opens on Saturday.", office=office_x.pk)
+    response = client.post(url("events_announcement_change", news.pk), data)
+    assert response.status_code == 302, text(response)
+
+    # When its page is opened
+    page = text(client.get(url("events_announcement_change", news.pk)))
+
+    # Then its history shows what it was posted with, and the title before and after
+    history = page.split("<tbody>")[-1].split("</table>")[0]
+    assert f"<td>{publisher.email}</td><td>Published</td><td><div>Title (English): Almaty news" in (
+        history
+    )
+    assert f"<td>{publisher.email}</td><td>Changed</td>" in history
+    assert "<div>Title (English): Almaty news → Almaty fair</div>" in history
 
 
 # --- City offices --------------------------------------------------------------------------

@@ -159,7 +159,13 @@ def test_an_edit_is_saved_recorded_and_told_to_live_subscribers(
     draft.refresh_from_db()
     assert (draft.venue_name, draft.capacity) == ("Old Port", 40)
     change = StateChange.objects.get(event=draft, action=Action.UPDATED)
-    assert change.details == {"fields": ["capacity", "venue_name"]}
+    assert change.details == {
+        "fields": ["capacity", "venue_name"],
+        "changes": [
+            {"field": "venue_name", "before": "Central Concert Hall", "after": "Old Port"},
+            {"field": "capacity", "before": None, "after": 40},
+        ],
+    }
     # and the event's subscribers hear of it (each re-reads it with its own rights)
     assert broadcasts == [
         (f"event.{draft.pk}.changes", {"kind": "updated", "event": draft.pk}),
@@ -174,7 +180,9 @@ def test_a_new_time_is_recorded_as_before_and_after(publisher, event):
     change = StateChange.objects.get(event=event, action=Action.UPDATED)
     assert change.details == {
         "fields": ["starts_at"],
-        "starts_at": [old_start.isoformat(), new_start.isoformat()],
+        "changes": [
+            {"field": "starts_at", "before": old_start.isoformat(), "after": new_start.isoformat()}
+        ],
     }
 
 
@@ -299,7 +307,7 @@ def test_an_event_that_has_ended_is_not_announced(publisher, event_factory, offi
 def test_a_postponed_event_has_its_new_times_and_its_old_ones_on_record(
     publisher, event, broadcasts, committing
 ):
-    old = [event.starts_at.isoformat(), event.ends_at.isoformat()]
+    old_start, old_end = event.starts_at.isoformat(), event.ends_at.isoformat()
     new_start, new_end = later(days=20), later(days=20, hours=3)
 
     with committing():
@@ -313,7 +321,13 @@ def test_a_postponed_event_has_its_new_times_and_its_old_ones_on_record(
         Status.ANNOUNCED,
         Status.POSTPONED,
     )
-    assert change.details == {"old": old, "new": [new_start.isoformat(), new_end.isoformat()]}
+    assert change.details == {
+        "changes": [
+            {"field": "starts_at", "before": old_start, "after": new_start.isoformat()},
+            {"field": "ends_at", "before": old_end, "after": new_end.isoformat()},
+            {"field": "status", "before": "ANNOUNCED", "after": "POSTPONED"},
+        ]
+    }
     assert broadcasts == [(f"event.{event.pk}.changes", {"kind": "postponed", "event": event.pk})]
 
 
@@ -347,7 +361,13 @@ def test_a_cancelled_event_keeps_its_reason_and_is_told(publisher, event, broadc
     event.refresh_from_db()
     assert (event.status, event.cancellation_reason) == (Status.CANCELLED, "Storm warning")
     change = StateChange.objects.get(event=event)
-    assert (change.action, change.details) == (Action.CANCELLED, {"reason": "Storm warning"})
+    assert change.action == Action.CANCELLED
+    assert change.details == {
+        "changes": [
+            {"field": "status", "before": "ANNOUNCED", "after": "CANCELLED"},
+            {"field": "cancellation_reason", "before": "", "after": "Storm warning"},
+        ]
+    }
     assert broadcasts == [(f"event.{event.pk}.changes", {"kind": "cancelled", "event": event.pk})]
 
 
@@ -404,7 +424,18 @@ def test_the_partner_office_is_invited_once(publisher, pair_event, partner_offic
     assert again == cohost
     assert (cohost.status, cohost.invited_by) == (EventCohost.Status.INVITED, publisher)
     change = StateChange.objects.get(event=pair_event)
-    assert (change.action, change.details) == (Action.COHOST_INVITED, {"office": partner_office.pk})
+    assert change.action == Action.COHOST_INVITED
+    assert change.details == {
+        "office": partner_office.pk,
+        "changes": [
+            {
+                "field": "cohost",
+                "before": None,
+                "after": {"id": partner_office.pk, "label": str(partner_office)},
+            },
+            {"field": "cohost_status", "before": None, "after": "INVITED"},
+        ],
+    }
 
 
 def test_an_office_of_neither_city_is_not_invited(publisher, pair_event, office_factory):
@@ -512,7 +543,19 @@ def test_an_edited_announcement_records_the_fields_changed(publisher, office, an
 
     assert Announcement.objects.get(pk=announcement.pk).body_en == "Moved to June."
     record = StateChange.objects.get(announcement=announcement)
-    assert (record.action, record.details) == (Action.UPDATED, {"fields": ["body_en"]})
+    assert (record.action, record.details) == (
+        Action.UPDATED,
+        {
+            "fields": ["body_en"],
+            "changes": [
+                {
+                    "field": "body_en",
+                    "before": "News from the city office.",
+                    "after": "Moved to June.",
+                }
+            ],
+        },
+    )
 
 
 def test_a_deleted_announcement_leaves_its_record(publisher, office, announcement_factory):

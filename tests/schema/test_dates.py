@@ -43,7 +43,10 @@ mutation($id: ID!, $s: DateTime!, $e: DateTime!) {{
 ANNOUNCE = f"mutation($id: ID!) {{ eventAnnounce(id: $id) {{ event {{ status }} {ERRORS} }} }}"
 READ = """
 query($id: ID!) {
-  event(id: $id) { startsAt endsAt localStartsAt localEndsAt history { details } }
+  event(id: $id) {
+    startsAt endsAt localStartsAt localEndsAt
+    history { details changes { field before after } }
+  }
 }
 """
 EVENTS = "query($filter: EventFilterInput) { events(filter: $filter) { totalCount } }"
@@ -373,14 +376,26 @@ def test_create_update_and_postpone_answer_times_as_reads_do(gql, office, publis
         assert_utc(value)
     for value in times(postponed)[2:]:
         assert value.endswith("+05:00")  # Asia/Aqtau's own offset
-    # The history records the old and new times in the same form.
+    # The history records the old and new times in the same form, as it stores them and as
+    # it answers them.
     recorded = [json.loads(change["details"]) for change in after["history"]]
-    values = [
+    stored = [
         value
         for details in recorded
-        for key in ("starts_at", "ends_at", "old", "new")
-        for value in details.get(key, [])
+        for item in details.get("changes", [])
+        if item["field"] in ("starts_at", "ends_at")
+        for value in (item["before"], item["after"])
+        if value is not None
     ]
-    assert len(values) == 8
-    for value in values:
+    answered = [
+        value
+        for change in after["history"]
+        for item in change["changes"]
+        if item["field"] in ("startsAt", "endsAt")
+        for value in (item["before"], item["after"])
+        if value is not None
+    ]
+    # (two at creation, four for the edit, four for the postponement)
+    assert len(stored) == len(answered) == 10
+    for value in [*stored, *answered]:
         assert_utc(value)

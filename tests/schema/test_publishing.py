@@ -2,6 +2,7 @@
 visible to their offices only, co-hosting."""
 
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -40,7 +41,10 @@ mutation($id: ID!, $s: DateTime!, $e: DateTime!) {{
 """
 EVENT = """
 query($id: ID!) {
-  event(id: $id) { status history { action fromStatus toStatus actorName details } }
+  event(id: $id) {
+    status
+    history { action fromStatus toStatus actorName details changes { field before after } }
+  }
 }
 """
 
@@ -132,7 +136,14 @@ def test_the_lifecycle_is_recorded_in_the_history(gql, office, editor, publisher
     ]
     assert history[0]["actorName"] == str(editor)
     assert history[2]["actorName"] == str(publisher)
-    assert history[1]["details"] == '{"fields": ["venue_name"]}'
+    assert json.loads(history[1]["details"])["fields"] == ["venue_name"]
+    assert history[1]["changes"] == [
+        {"field": "venueName", "before": "Seaside stage", "after": "Old port hall"}
+    ]
+    assert history[4]["changes"] == [
+        {"field": "status", "before": "POSTPONED", "after": "CANCELLED"},
+        {"field": "cancellationReason", "before": None, "after": "Storm"},
+    ]
 
 
 def test_history_is_for_the_offices_only(gql, event_factory, user_factory):

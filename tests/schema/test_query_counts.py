@@ -24,12 +24,12 @@ from graphql import (
     parse,
     visit,
 )
-from graphql_relay import to_global_id
+from graphql_relay import from_global_id, to_global_id
 
 from accounts.models import Device
 from chat.models import ChatReaction, ChatReport
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
-from events.models import EventCohost, Rsvp, StateChange
+from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
 from schema.schema import schema
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory
@@ -39,11 +39,11 @@ query ($first: Int) {
   events(first: $first, filter: {includeDrafts: true}) {
     totalCount
     edges { node {
-      title localStartsAt attendeeCount viewerRsvp
+      id title localStartsAt attendeeCount viewerRsvp
       hostCity { name country { name } timeZone partners { name } offices { name } }
       office { name city { name } }
       twinning { kind cityA { name } cityB { name } cities { slug } }
-      history { action actorName }
+      history { action actorName changes { field before after recorded } }
       cohosts { status office { name } }
     } }
   }
@@ -81,11 +81,12 @@ query ($first: Int) {
   announcements(first: $first) {
     totalCount
     edges { node {
-      title
+      id title
       city { name }
       office { name }
       twinning { cityA { name } cityB { name } }
       event { title hostCity { name } twinning { cityA { name } cityB { name } } }
+      history { action actorName changes { field before after } }
     } }
   }
 }
@@ -148,10 +149,16 @@ def catalogue(db, twinning_factory, event_factory, announcement_factory, office_
         twinning = twinning_factory(kind=Twinning.Kind.SISTER_PORT)
         event = event_factory(host_city=twinning.city_a, twinning=twinning, title_en=f"E{n}")
         event_factory(host_city=twinning.city_b, twinning=twinning)
-        announcement_factory(office=event.office, twinning=twinning, event=event)
+        news = announcement_factory(office=event.office, twinning=twinning, event=event)
         EventCohost.objects.create(event=event, office=office_factory(city=twinning.city_b))
         StateChange.objects.create(
             event=event, subject_title=event.title_en, action=StateChange.Action.CREATED
+        )
+        StateChange.objects.create(
+            announcement=news,
+            subject_title=news.title_en,
+            action=StateChange.Action.UPDATED,
+            details={"changes": [{"field": "title_en", "before": "Old", "after": news.title_en}]},
         )
 
 
@@ -166,6 +173,35 @@ def test_query_count_does_not_grow_with_page_size(client, catalogue, user_factor
         assert len(data[name]["edges"]) == first
 
     assert len(set(counts.values())) == 1, counts
+
+
+@pytest.mark.parametrize("name", ["events", "announcements"])
+def test_query_count_does_not_grow_with_the_length_of_the_histories(
+    client, catalogue, user_factory, name
+):
+    # Given a page of 20 events or announcements, read once with their short histories
+    token = bearer_for(user_factory(is_superuser=True))
+    _, short = count_queries(client, LISTS[name], token, {"first": 20})
+    # When each gets 30 more records, of every action, with their changes
+    data, _ = count_queries(client, LISTS[name], token, {"first": 20})
+    subject = "event" if name == "events" else "announcement"
+    model = Event if name == "events" else Announcement
+    ids = [from_global_id(edge["node"]["id"])[1] for edge in data[name]["edges"]]
+    StateChange.objects.bulk_create(
+        StateChange(
+            **{subject: model(pk=pk)},
+            subject_title="A",
+            action=action,
+            details={"changes": [{"field": "venue_name", "before": "A", "after": "B"}]},
+        )
+        for pk in ids
+        for action in [*StateChange.Action.values] * 3
+    )
+    data, long = count_queries(client, LISTS[name], token, {"first": 20})
+
+    # Then the page costs the same queries, with every record read
+    assert all(len(edge["node"]["history"]) >= 27 for edge in data[name]["edges"])
+    assert long == short
 
 
 # Pages after a cursor, with the cursors selected and the sort keys not: the keys are read
