@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cities.models import OfficeMembership
+from core import channel_groups
 from core.error_codes import CommonErrorCode
 from events import services, tasks
 from events.error_codes import EventErrorCode
@@ -250,6 +251,42 @@ def test_a_scheduled_announcement_is_hidden_and_silent_until_its_time(
     published = StateChange.objects.get(announcement=announcement, action=Action.PUBLISHED)
     assert published.actor == publisher
     assert published.details == {"scheduled_for": at.isoformat()}
+
+
+@pytest.fixture
+def broadcasts(monkeypatch):
+    """What reaches the channel layer, as (group, payload), once a transaction commits."""
+    sent = []
+
+    async def record(group, payload):
+        sent.append((group, payload))
+
+    monkeypatch.setattr(channel_groups, "broadcast", record)
+    return sent
+
+
+def test_live_subscribers_hear_of_a_scheduled_announcement_only_when_it_is_published(
+    publisher, office, committing, broadcasts
+):
+    at = soon()
+    with committing():
+        announcement = services.create_announcement(
+            publisher, office, announcement_data(publish_at=at)
+        )
+    assert broadcasts == []
+
+    with committing():
+        services.publish_due(now=at)
+
+    # Its city's group and the group of every city
+    assert [payload for _, payload in broadcasts] == [
+        {
+            "kind": "posted",
+            "announcement": announcement.pk,
+            "city": office.city_id,
+            "twinning": None,
+        }
+    ] * 2
 
 
 def test_an_announcement_without_a_time_is_published_at_once(publisher, office, committing):
