@@ -451,3 +451,10 @@ def test_a_run_skips_a_row_another_holds_and_leaves_it_to_that_one(publisher, of
     taken = services.publish_due(now=at)
 
     assert (skipped["announced"], taken["announced"]) == (0, 1)
+
+
+def test_the_beat_runs_the_task_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["publish-scheduled"]
+
+    assert entry["task"] == tasks.publish_scheduled.name
+    assert entry["schedule"] == 60.0
