@@ -98,16 +98,13 @@ def _detail_value(value, zone: str) -> str:
     return str(value)
 
 
-def scheduled_for(at, zone: str, failure: str) -> str:
+def scheduled_for(at, zone: str, failure: str, refused) -> str:
     """What the lists show of a time a row publishes itself at: when, in ``zone`` with its
-    name, or why it was not published when that time came."""
+    name, or (``refused``, with ``%(time)s`` and ``%(reason)s``) why that did not happen."""
     if at is None:
         return "—"
     if failure:
-        return _("Not published at %(time)s: %(reason)s") % {
-            "time": wall_clock(at, zone),
-            "reason": failure,
-        }
+        return refused % {"time": wall_clock(at, zone), "reason": failure}
     return _("Scheduled for %(time)s") % {"time": wall_clock(at, zone)}
 
 
@@ -371,6 +368,7 @@ class EventAdmin(ServiceAdmin):
             obj.announce_at if obj.status == Event.Status.DRAFT else None,
             obj.timezone,
             obj.schedule_failure,
+            _("Not announced at %(time)s: %(reason)s"),
         )
 
     def get_queryset(self, request):
@@ -493,6 +491,7 @@ class AnnouncementAdmin(ServiceAdmin):
             obj.publish_at if obj.published_at is None else None,
             obj.city.timezone,
             obj.schedule_failure,
+            _("Not published at %(time)s: %(reason)s"),
         )
 
     def get_queryset(self, request):

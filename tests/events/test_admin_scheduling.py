@@ -190,3 +190,18 @@ def test_a_past_publication_time_is_a_form_error(client, staff, aktau):
     assert response.status_code == 200
     assert form_errors(response)["publish_at"] == ["This time has already passed."]
     assert not Announcement.objects.exists()
+
+
+def test_the_list_says_why_a_draft_was_not_announced(client, staff, aktau, moscow_evening):
+    staff(aktau, Role.PUBLISHER)
+    Event.objects.filter(pk=moscow_evening.pk).update(
+        announce_at=datetime.datetime(2031, 5, 1, 7, 0, tzinfo=UTC),
+        schedule_failure="Only the event's publishers announce, postpone or cancel it.",
+    )
+
+    listed = text(client.get(url("events_event_changelist")))
+
+    assert (
+        "Not announced at 2031-05-01 10:00 (Europe/Moscow, UTC+03:00): Only the event&#x27;s "
+        "publishers announce, postpone or cancel it." in listed
+    )
