@@ -218,6 +218,20 @@ def test_a_refused_announcement_keeps_its_reason_and_is_not_tried_again(
     assert pushes_about(draft) == 0
 
 
+def test_a_draft_whose_scheduler_account_is_gone_is_refused_with_its_reason(publisher, draft):
+    at = soon()
+    services.schedule_event_announcement(publisher, draft, at)
+    publisher.delete()
+
+    result = services.publish_due(now=at)
+
+    draft.refresh_from_db()
+    assert result["refused"] == 1
+    assert (draft.status, draft.scheduled_by) == (Status.DRAFT, None)
+    assert draft.schedule_failure
+    assert StateChange.objects.get(event=draft, action=Action.SCHEDULE_FAILED).actor is None
+
+
 # --- Announcements ---------------------------------------------------------------------------
 
 
