@@ -10,7 +10,7 @@ WEBSOCKET_PORT ?= 8001
 
 # Local runs use the embedded default (SQLite, in-memory channel layer, tasks in-process)
 # with DEBUG on, which also turns GraphiQL on; set DEBUG=false to try production behaviour.
-run migrate seed static serve serve-http serve-websockets worker beat: export DEBUG ?= true
+run migrate seed static serve serve-http serve-websockets worker beat schema: export DEBUG ?= true
 
 .PHONY: run serve serve-http serve-websockets install migrate seed static test lint format schema lock worker beat clean
 

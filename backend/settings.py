@@ -253,6 +253,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE = {
     "push-sweep": {"task": "notifications.tasks.sweep_notifications", "schedule": 60.0},
     "push-reminders": {"task": "notifications.tasks.send_reminders", "schedule": 60.0},
+    # Drafts and announcements whose chosen time has come. A run left in the queue past the
+    # next one's start is dropped rather than piled up: the next run does the same work.
+    "publish-scheduled": {
+        "task": "events.tasks.publish_scheduled",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from core.wall_clock import wall_clock
 
 from . import admin_actions, history, permissions, services
 from .admin_attendance import AttendanceAdminMixin
-from .admin_forms import EventForm, ServiceForm, describe
+from .admin_forms import AnnouncementForm, EventForm, ServiceForm, describe
 from .models import Announcement, Event
 
 # What a service raises when it refuses; the admin turns each into a message on the page.
@@ -73,6 +73,16 @@ def _adopt(obj, saved) -> None:
         setattr(obj, field.attname, getattr(saved, field.attname))
     obj._state.adding = False
     obj._state.db = saved._state.db
+
+
+def scheduled_for(at, zone: str, failure: str, refused) -> str:
+    """What the lists show of a time a row publishes itself at: when, in ``zone`` with its
+    name, or (``refused``, with ``%(time)s`` and ``%(reason)s``) why that did not happen."""
+    if at is None:
+        return "—"
+    if failure:
+        return refused % {"time": wall_clock(at, zone), "reason": failure}
+    return _("Scheduled for %(time)s") % {"time": wall_clock(at, zone)}
 
 
 class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
@@ -303,7 +313,15 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
     update_service = staticmethod(services.update_event)
     delete_service = staticmethod(services.delete_event)
     service_fields = services.EVENT_FIELDS
-    list_display = ("title_en", "category", "status", "starts_at", "office", "host_city")
+    list_display = (
+        "title_en",
+        "category",
+        "status",
+        "schedule",
+        "starts_at",
+        "office",
+        "host_city",
+    )
     list_filter = ("status", "category")
     list_select_related = ("host_city", "office")
     search_fields = ("search_document",)
@@ -314,9 +332,30 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
         "announced_at",
         "attendee_count",
         "cancellation_reason",
+        "schedule_failure",
         "state_history",
         "who_is_coming",
     )
+
+    def update(self, request, obj, form):
+        """The edit, then the time it announces itself at, when that changed."""
+        saved = super().update(request, obj, form)
+        if "announce_at" in form.changed_data:
+            at = form.cleaned_data["announce_at"]
+            if at is None:
+                saved = services.unschedule_event_announcement(request.user, saved)
+            else:
+                saved = services.schedule_event_announcement(request.user, saved, at)
+        return saved
+
+    @admin.display(description=_("Announced automatically"))
+    def schedule(self, obj):
+        return scheduled_for(
+            obj.announce_at if obj.status == Event.Status.DRAFT else None,
+            obj.timezone,
+            obj.schedule_failure,
+            _("Not announced at %(time)s: %(reason)s"),
+        )
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -362,6 +401,8 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
             return (*texts, *details, ("Who", {"fields": ("office", "twinning")}))
         status = ("status", "announced_at", "cancellation_reason", "attendee_count")
         status += ("who_is_coming",)
+        if obj.status == Event.Status.DRAFT:
+            status = (*status, "announce_at", "schedule_failure")
         return self.zoned_fieldsets(
             (
                 ("Status", {"fields": status}),
@@ -458,16 +499,26 @@ class AnnouncementAdmin(ServiceAdmin):
     """Announcements of the offices the user publishes for; posted, edited and deleted through
     the services, which set the city from the office and the publication time."""
 
+    form = AnnouncementForm
     office_roles_needed = PUBLISHING_ROLES
     create_service = staticmethod(services.create_announcement)
     update_service = staticmethod(services.update_announcement)
     delete_service = staticmethod(services.delete_announcement)
-    service_fields = services.ANNOUNCEMENT_FIELDS
-    list_display = ("title_en", "office", "city", "published_at")
+    service_fields = services.ANNOUNCEMENT_FIELDS | {"publish_at"}
+    list_display = ("title_en", "office", "city", "published_at", "schedule")
     list_select_related = ("office", "city")
     search_fields = ("title_en",)
     autocomplete_fields = ("office", "twinning", "event")
-    readonly_fields = ("published_at", "state_history")
+    readonly_fields = ("published_at", "schedule_failure", "state_history")
+
+    @admin.display(description=_("Published automatically"))
+    def schedule(self, obj):
+        return scheduled_for(
+            obj.publish_at if obj.published_at is None else None,
+            obj.city.timezone,
+            obj.schedule_failure,
+            _("Not published at %(time)s: %(reason)s"),
+        )
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -490,11 +541,14 @@ class AnnouncementAdmin(ServiceAdmin):
     def get_fieldsets(self, request, obj=None):
         texts = side_by_side(("Title", "title"), ("Body", "body"))
         if obj is None:
-            return (*texts, ("About", {"fields": ("office", "twinning", "event")}))
+            return (*texts, ("About", {"fields": ("office", "twinning", "event", "publish_at")}))
+        about = ("office", "city", "twinning", "event", "published_at")
+        if obj.published_at is None:
+            about = (*about, "publish_at", "schedule_failure")
         return self.zoned_fieldsets(
             (
                 *texts,
-                ("About", {"fields": ("office", "city", "twinning", "event", "published_at")}),
+                ("About", {"fields": about}),
                 ("History", {"fields": ("state_history",)}),
             ),
             request,

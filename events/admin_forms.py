@@ -16,12 +16,16 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from cities.models import CityOffice
 from core.validators import available_time_zones, validate_time_zone
 from core.wall_clock import instant_of, zone_or_utc
 
+from .models import Event
+
 # The event's fields typed as the venue's clocks show them.
-VENUE_TIME_FIELDS = ("starts_at", "ends_at")
+VENUE_TIME_FIELDS = ("starts_at", "ends_at", "announce_at")
 
 
 def describe(error: Exception) -> str:
@@ -148,9 +152,22 @@ class EventForm(ServiceForm):
     )
     starts_at = VenueTimeField(label="Starts")
     ends_at = VenueTimeField(label="Ends")
+    # On a draft's page only (see EventAdmin.get_fieldsets); saved by the scheduling services.
+    announce_at = VenueTimeField(
+        label=_("Announce automatically at"),
+        required=False,
+        help_text=_(
+            "Leave empty to announce the event yourself. With a date and time, the event stays "
+            "a draft that only your office sees until then; at that time it is announced and "
+            "its followers are notified. You can change or clear this time until then."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not (self.instance.pk and self.instance.status == Event.Status.DRAFT):
+            # Only a saved draft is announced later.
+            self.fields.pop("announce_at", None)
         # Stored times are shown in the event's zone (a new event's: the default offered);
         # what was typed is shown again as typed, next to the zone it was typed in.
         zone = self._submitted_zone() or self.initial.get("timezone") or ""
@@ -208,4 +225,76 @@ class EventForm(ServiceForm):
                     stored = stored.replace(microsecond=0)
                 if name not in self.errors and value != stored:
                     changed.add(name)
+        return [name for name in self.fields if name in changed]
+
+
+class AnnouncementForm(ServiceForm):
+    """The announcement's form, with the time it is published at typed as the clocks of the
+    office's city show them."""
+
+    publish_at = VenueTimeField(
+        label=_("Publish at"),
+        required=False,
+        help_text=_(
+            "Leave empty to publish the announcement as soon as you save it. With a later date "
+            "and time, nobody but your office sees it and nobody is notified until then. You "
+            "can edit it, change the time or delete it until then."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.published_at is not None:
+            # Published already: there is no time left to choose.
+            self.fields.pop("publish_at", None)
+        if "publish_at" in self.fields:
+            self.fields["publish_at"].widget.zone = self._city_zone(self._office_given()) or ""
+
+    def _office_given(self):
+        """The office the announcement is (or will be) posted for, as far as it is known."""
+        if self.instance.office_id:
+            return self.instance.office_id
+        if self.is_bound and "office" in self.fields:
+            return self.data.get(self.add_prefix("office")) or None
+        return self.initial.get("office")
+
+    @staticmethod
+    def _city_zone(office) -> str | None:
+        """The zone of the office's city: an announcement's times are its city's."""
+        office_id = getattr(office, "pk", office)
+        try:
+            found = CityOffice.objects.select_related("city").filter(pk=office_id).first()
+        except (TypeError, ValueError):
+            return None
+        return found.city.timezone if found is not None else None
+
+    def clean(self):
+        cleaned_data = super().clean()
+        wall = cleaned_data.get("publish_at")
+        if wall is not None:
+            office = cleaned_data.get("office") or self._office_given()
+            zone = self._city_zone(office)
+            try:
+                if zone is None:
+                    raise ValidationError(
+                        _("Choose the office: this time is read in its city's time zone."),
+                        code="no_zone",
+                    )
+                cleaned_data["publish_at"] = instant_of(wall, zone)
+            except ValidationError as error:
+                self.add_error("publish_at", error)
+        return cleaned_data
+
+    @cached_property
+    def changed_data(self):
+        # As the event form's times: changed when the instant did, to the minute shown.
+        changed = set(super().changed_data)
+        cleaned_data = getattr(self, "cleaned_data", None)
+        if cleaned_data is not None and "publish_at" in self.fields:
+            changed.discard("publish_at")
+            value, stored = cleaned_data.get("publish_at"), self.initial.get("publish_at")
+            if stored is not None:
+                stored = stored.replace(microsecond=0)
+            if "publish_at" not in self.errors and value != stored:
+                changed.add("publish_at")
         return [name for name in self.fields if name in changed]

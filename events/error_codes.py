@@ -22,3 +22,8 @@ class EventErrorCode(StrEnum):
     NOT_INVITED = "NOT_INVITED"
     EVENT_NOT_OPEN = "EVENT_NOT_OPEN"
     EVENT_FULL = "EVENT_FULL"
+    # Scheduling: a time to announce or publish at that has already passed, one that comes
+    # after the event is over, a schedule for what is already public.
+    SCHEDULE_IN_PAST = "SCHEDULE_IN_PAST"
+    SCHEDULE_AFTER_END = "SCHEDULE_AFTER_END"
+    ALREADY_PUBLISHED = "ALREADY_PUBLISHED"

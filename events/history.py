@@ -42,6 +42,9 @@ ACTION_WORDS = {
     StateChange.Action.COHOST_INVITED: _("Office invited to co-host"),
     StateChange.Action.COHOST_ACCEPTED: _("Invitation to co-host accepted"),
     StateChange.Action.PUBLISHED: _("Published"),
+    StateChange.Action.SCHEDULED: _("Scheduled"),
+    StateChange.Action.UNSCHEDULED: _("Schedule removed"),
+    StateChange.Action.SCHEDULE_FAILED: _("Not published at the scheduled time"),
 }
 
 # Field labels in plain words; a field not named here shows its verbose name.
@@ -66,6 +69,8 @@ FIELD_LABELS = {
     "announced_at": _("Announced at"),
     "cancellation_reason": _("Reason for cancelling"),
     "published_at": _("Published at"),
+    "announce_at": _("Announce automatically at"),
+    "publish_at": _("Publish at"),
     COHOST: _("Co-host office"),
     COHOST_STATUS: _("Co-host's answer"),
 }

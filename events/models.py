@@ -8,6 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cities.geo import bounding_box, distance_km
 from cities.models import City, CityOffice, Twinning, search_document
@@ -120,6 +121,25 @@ class Event(models.Model):
     search_document = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A draft announces itself at this time (see the scheduling services); empty once announced.
+    announce_at = models.DateTimeField(
+        _("announce automatically at"),
+        null=True,
+        blank=True,
+        db_index=True,
+        validators=[validate_instant],
+    )
+    # Who set that time: the event is announced in their name, with their rights at that time.
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scheduled by"),
+    )
+    # Why the time came and the event was not announced; cleared when it is scheduled again.
+    schedule_failure = models.CharField(_("why it was not announced"), max_length=500, blank=True)
 
     objects = EventQuerySet.as_manager()
 
@@ -144,6 +164,12 @@ class Event(models.Model):
                 name="event_times_in_window",
                 violation_error_code=CommonErrorCode.DATE_OUT_OF_RANGE.value,
                 violation_error_message=f"Give times {INSTANTS.in_words()}.",
+            ),
+            models.CheckConstraint(
+                condition=Q(announce_at__isnull=True) | in_window("announce_at"),
+                name="event_announce_at_in_window",
+                violation_error_code=CommonErrorCode.DATE_OUT_OF_RANGE.value,
+                violation_error_message=f"Give a time {INSTANTS.in_words()}.",
             ),
             models.CheckConstraint(
                 condition=Q(capacity__isnull=True) | Q(capacity__gt=0),
@@ -225,6 +251,10 @@ class AnnouncementQuerySet(models.QuerySet):
         """Announcements whose publication time has come; the rest are drafts."""
         return self.filter(published_at__isnull=False, published_at__lte=timezone.now())
 
+    def scheduled(self):
+        """Announcements waiting for their ``publish_at``: not published yet."""
+        return self.filter(published_at__isnull=True, publish_at__isnull=False)
+
 
 class Announcement(models.Model):
     """News a city office posts for its city or one of its twinnings, maybe about an event."""
@@ -248,6 +278,24 @@ class Announcement(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Published by the beat at this time (events.scheduling); until then ``published_at`` is
+    # empty and nobody but the office sees it.
+    publish_at = models.DateTimeField(
+        _("publish at"),
+        null=True,
+        blank=True,
+        db_index=True,
+        validators=[validate_instant],
+    )
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scheduled by"),
+    )
+    schedule_failure = models.CharField(_("why it was not published"), max_length=500, blank=True)
 
     objects = AnnouncementQuerySet.as_manager()
 
@@ -259,7 +307,13 @@ class Announcement(models.Model):
                 name="announcement_published_in_window",
                 violation_error_code=CommonErrorCode.DATE_OUT_OF_RANGE.value,
                 violation_error_message=f"Give a time {INSTANTS.in_words()}.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(publish_at__isnull=True) | in_window("publish_at"),
+                name="announcement_publish_at_in_window",
+                violation_error_code=CommonErrorCode.DATE_OUT_OF_RANGE.value,
+                violation_error_message=f"Give a time {INSTANTS.in_words()}.",
+            ),
         ]
 
     def __str__(self):
@@ -354,6 +408,9 @@ class StateChange(models.Model):
         COHOST_INVITED = "COHOST_INVITED", "Co-host invited"
         COHOST_ACCEPTED = "COHOST_ACCEPTED", "Co-host accepted"
         PUBLISHED = "PUBLISHED", "Published"
+        SCHEDULED = "SCHEDULED", _("Scheduled")
+        UNSCHEDULED = "UNSCHEDULED", _("Schedule removed")
+        SCHEDULE_FAILED = "SCHEDULE_FAILED", _("Not published at the scheduled time")
 
     event = models.ForeignKey(
         Event, on_delete=models.SET_NULL, null=True, blank=True, related_name="history"

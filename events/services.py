@@ -5,9 +5,12 @@ in the event's or announcement's history. The API and the admin both call these.
 The changes other apps act on (push tells followers of them) are sent as the signals of
 ``events.signals``, inside the transaction: what their receivers write commits with the change."""
 
-from django.core.exceptions import ValidationError
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cities.models import CityOffice
 from core.text import clean_text
@@ -203,9 +206,10 @@ def delete_event(actor, event: Event) -> None:
 
 
 @transaction.atomic
-def announce_event(actor, event: Event) -> Event:
+def announce_event(actor, event: Event, *, on_schedule: bool = False) -> Event:
     """Make a draft (or a postponed event, confirming its new dates) public. Announcing an
-    announced event changes nothing, so a retried request is harmless."""
+    announced event changes nothing, so a retried request is harmless. A time it was to be
+    announced at is dropped; ``on_schedule`` says that time has come (the history says so)."""
     event = _locked(event)
     permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
     if event.status == Status.ANNOUNCED:
@@ -216,10 +220,14 @@ def announce_event(actor, event: Event) -> Event:
         raise _error(None, "This event has already ended.", EventErrorCode.EVENT_ENDED)
     _validate_event(event)
     before = event.status
-    was = {"status": before, "announced_at": event.announced_at}
+    was = {"status": before, "announced_at": event.announced_at, "announce_at": event.announce_at}
+    details = {"scheduled_for": event.announce_at.isoformat()} if on_schedule else {}
     event.status = Status.ANNOUNCED
     event.announced_at = event.announced_at or timezone.now()
-    event.save(update_fields=["status", "announced_at", "updated_at"])
+    event.announce_at, event.schedule_failure = None, ""
+    event.save(
+        update_fields=["status", "announced_at", "announce_at", "schedule_failure", "updated_at"]
+    )
     change = _record(
         actor,
         StateChange.Action.ANNOUNCED,
@@ -227,6 +235,7 @@ def announce_event(actor, event: Event) -> Event:
         before=before,
         after=event.status,
         changes=_differing(event, was),
+        **details,
     )
     if before == Status.DRAFT:
         signals.event_announced.send(Event, event=event, change=change)
@@ -417,33 +426,83 @@ def _validate_announcement(announcement: Announcement) -> None:
     announcement.full_clean()
 
 
-@transaction.atomic
-def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
-    """Post an announcement for the office's city, published at once."""
-    permissions.require(permissions.can_post_for(actor, office.pk), POST_DENIED)
-    announcement = Announcement(office=office, city_id=office.city_id, published_at=timezone.now())
-    _assign(announcement, data, ANNOUNCEMENT_FIELDS)
-    _validate_announcement(announcement)
+def _announcement_status(announcement: Announcement) -> str:
+    return "PUBLISHED" if announcement.published_at is not None else "SCHEDULED"
+
+
+def _publish(actor, announcement: Announcement, before: str = "", **details) -> Announcement:
+    """Publish a saved or new announcement now: from this moment app users see it, and its
+    followers are pushed (the signal's receiver writes the push after this commits)."""
+    announcement.published_at = timezone.now()
+    announcement.schedule_failure = ""
     announcement.save()
     change = _record(
         actor,
         StateChange.Action.PUBLISHED,
         announcement=announcement,
+        before=before,
         after="PUBLISHED",
         changes=history.initial_values(
             announcement, [*sorted(ANNOUNCEMENT_FIELDS), "published_at"]
         ),
+        **details,
     )
     signals.announcement_posted.send(Announcement, announcement=announcement, change=change)
     realtime.announcement_posted(announcement)
     return announcement
 
 
+def _schedule_announcement(actor, announcement: Announcement, at) -> None:
+    """Set the time a not yet published announcement publishes itself at, and record it."""
+    before = _announcement_status(announcement) if announcement.pk else ""
+    was = {"publish_at": announcement.publish_at}
+    announcement.publish_at = future_instant("publish_at", at)
+    announcement.scheduled_by = actor if actor and actor.is_authenticated else None
+    announcement.schedule_failure = ""
+    announcement.save()
+    _record(
+        actor,
+        StateChange.Action.SCHEDULED,
+        announcement=announcement,
+        before=before,
+        after="SCHEDULED",
+        changes=history.changes(announcement, was),
+    )
+
+
+@transaction.atomic
+def create_announcement(actor, office: CityOffice, data: dict) -> Announcement:
+    """Post an announcement for the office's city: published at once, or, with a future
+    ``publish_at`` in ``data``, kept from app users until then and published by the beat."""
+    permissions.require(permissions.can_post_for(actor, office.pk), POST_DENIED)
+    data = dict(data)
+    publish_at = data.pop("publish_at", None)
+    announcement = Announcement(office=office, city_id=office.city_id)
+    _assign(announcement, data, ANNOUNCEMENT_FIELDS)
+    _validate_announcement(announcement)
+    if publish_at is not None:
+        _schedule_announcement(actor, announcement, publish_at)
+        return announcement
+    return _publish(actor, announcement)
+
+
 @transaction.atomic
 def update_announcement(actor, announcement: Announcement, data: dict) -> Announcement:
+    """Edit an announcement. One not yet published may be given another ``publish_at`` in
+    ``data`` (a future time), or none, which publishes it now."""
     announcement = Announcement.objects.select_for_update().get(pk=announcement.pk)
     permissions.require(permissions.can_post_for(actor, announcement.office_id), POST_DENIED)
+    data = dict(data)
+    scheduling = "publish_at" in data
+    publish_at = data.pop("publish_at", None)
+    if scheduling and announcement.published_at is not None and publish_at is not None:
+        raise _error(
+            "publish_at",
+            _("This announcement is already published."),
+            EventErrorCode.ALREADY_PUBLISHED,
+        )
     changed = _assign(announcement, data, ANNOUNCEMENT_FIELDS)
+    status = _announcement_status(announcement)
     if changed:
         _validate_announcement(announcement)
         announcement.save()
@@ -451,21 +510,202 @@ def update_announcement(actor, announcement: Announcement, data: dict) -> Announ
             actor,
             StateChange.Action.UPDATED,
             announcement=announcement,
-            before="PUBLISHED",
-            after="PUBLISHED",
+            before=status,
+            after=status,
             fields=sorted(changed),
             changes=history.changes(announcement, changed),
         )
+    if scheduling and announcement.published_at is None:
+        if publish_at is None:
+            _validate_announcement(announcement)
+            return _publish(actor, announcement, before=status)
+        if publish_at != announcement.publish_at:
+            _schedule_announcement(actor, announcement, publish_at)
     return announcement
 
 
 @transaction.atomic
 def delete_announcement(actor, announcement: Announcement) -> None:
     permissions.require(permissions.can_post_for(actor, announcement.office_id), POST_DENIED)
-    _record(
-        actor, StateChange.Action.DELETED, announcement=announcement, before="PUBLISHED", after=""
-    )
+    before = _announcement_status(announcement)
+    _record(actor, StateChange.Action.DELETED, announcement=announcement, before=before, after="")
     announcement.delete()
+
+
+# --- Scheduling ----------------------------------------------------------------------------
+#
+# A draft announces itself, an announcement publishes itself, at a time an office chose: the
+# beat runs ``publish_due`` every minute (events.tasks), which takes each due row under its lock
+# and publishes it through the same path as a person would, in the name of whoever scheduled
+# it. What is refused then keeps its reason (``schedule_failure``) and is not tried again.
+
+
+def future_instant(field: str, value) -> datetime.datetime:
+    """``value`` as a stored instant (with its offset, inside the window), later than now."""
+    try:
+        value = instant(value)
+    except ValidationError as error:
+        raise ValidationError({field: error.error_list}) from None
+    if value <= timezone.now():
+        raise _error(field, _("This time has already passed."), EventErrorCode.SCHEDULE_IN_PAST)
+    return value
+
+
+@transaction.atomic
+def schedule_event_announcement(actor, event: Event, at) -> Event:
+    """Have a draft announce itself at ``at`` (a future time before it ends), in the name of
+    ``actor``; another time given later replaces it. Until then it stays a draft."""
+    event = _locked(event)
+    permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
+    if event.status != Status.DRAFT:
+        raise _error(None, _("Only a draft can be announced later."), EventErrorCode.NOT_A_DRAFT)
+    at = future_instant("announce_at", at)
+    if at >= event.ends_at:
+        raise _error(
+            "announce_at",
+            _("The event is over by then: choose a time before it ends."),
+            EventErrorCode.SCHEDULE_AFTER_END,
+        )
+    was = {"announce_at": event.announce_at}
+    event.announce_at, event.scheduled_by, event.schedule_failure = at, actor, ""
+    event.save(update_fields=["announce_at", "scheduled_by", "schedule_failure", "updated_at"])
+    _record(
+        actor,
+        StateChange.Action.SCHEDULED,
+        event=event,
+        before=event.status,
+        after=event.status,
+        changes=history.changes(event, was),
+    )
+    realtime.event_changed(event, realtime.EventChange.UPDATED)
+    return event
+
+
+@transaction.atomic
+def unschedule_event_announcement(actor, event: Event) -> Event:
+    """Drop the time a draft was to announce itself at; without one, nothing changes."""
+    event = _locked(event)
+    permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
+    if event.announce_at is None:
+        return event
+    was = {"announce_at": event.announce_at}
+    event.announce_at, event.schedule_failure = None, ""
+    event.save(update_fields=["announce_at", "schedule_failure", "updated_at"])
+    _record(
+        actor,
+        StateChange.Action.UNSCHEDULED,
+        event=event,
+        before=event.status,
+        after=event.status,
+        changes=history.changes(event, was),
+    )
+    realtime.event_changed(event, realtime.EventChange.UPDATED)
+    return event
+
+
+def _reason(error: Exception) -> str:
+    """A refusal as the line kept on the row (never empty: an empty one would make it due
+    again)."""
+    if isinstance(error, ValidationError):
+        text = " ".join(str(message) for message in error.messages)
+    else:
+        text = str(error)
+    limit = Event._meta.get_field("schedule_failure").max_length
+    return (text or str(_("It was refused.")))[:limit]
+
+
+def _announce_on_schedule(event: Event) -> bool:
+    """Announce a due draft (locked by the caller) in its scheduler's name; True when
+    announced, False when refused (its reason recorded)."""
+    try:
+        with transaction.atomic():
+            announce_event(event.scheduled_by, event, on_schedule=True)
+        return True
+    except (ValidationError, PermissionDenied) as error:
+        event.schedule_failure = _reason(error)
+        event.save(update_fields=["schedule_failure", "updated_at"])
+        _record(
+            event.scheduled_by,
+            StateChange.Action.SCHEDULE_FAILED,
+            event=event,
+            before=event.status,
+            after=event.status,
+            reason=event.schedule_failure,
+        )
+        return False
+
+
+def _publish_on_schedule(announcement: Announcement) -> bool:
+    """Publish a due announcement (locked by the caller) in its scheduler's name; True when
+    published, False when refused (its reason recorded)."""
+    actor = announcement.scheduled_by
+    try:
+        with transaction.atomic():
+            permissions.require(
+                permissions.can_post_for(actor, announcement.office_id), POST_DENIED
+            )
+            _validate_announcement(announcement)
+            _publish(
+                actor,
+                announcement,
+                before="SCHEDULED",
+                scheduled_for=announcement.publish_at.isoformat(),
+            )
+        return True
+    except (ValidationError, PermissionDenied) as error:
+        announcement.refresh_from_db()
+        announcement.schedule_failure = _reason(error)
+        announcement.save(update_fields=["schedule_failure", "updated_at"])
+        _record(
+            actor,
+            StateChange.Action.SCHEDULE_FAILED,
+            announcement=announcement,
+            before="SCHEDULED",
+            after="SCHEDULED",
+            reason=announcement.schedule_failure,
+        )
+        return False
+
+
+def due_events(now: datetime.datetime):
+    """Drafts whose time to announce themselves has come, not refused before."""
+    return Event.objects.filter(status=Status.DRAFT, announce_at__lte=now, schedule_failure="")
+
+
+def due_announcements(now: datetime.datetime):
+    """Announcements whose time to publish themselves has come, not refused before."""
+    return Announcement.objects.scheduled().filter(publish_at__lte=now, schedule_failure="")
+
+
+def publish_due(now: datetime.datetime | None = None) -> dict[str, int]:
+    """Announce every due draft and publish every due announcement, one row per transaction.
+
+    Each row is taken with ``FOR UPDATE SKIP LOCKED``: two runs at once (two workers, a beat
+    that fired twice) share the rows rather than wait for each other, and a row one run
+    published no longer matches when the other looks, so nothing is published or pushed
+    twice. A refused row keeps its reason and is not taken again; the run ends when nothing
+    due is left. Returns how many were published and refused."""
+    now = now or timezone.now()
+    counts = {"announced": 0, "published": 0, "refused": 0}
+    for due, publish, done in (
+        (due_events, _announce_on_schedule, "announced"),
+        (due_announcements, _publish_on_schedule, "published"),
+    ):
+        tried = set()
+        while True:
+            with transaction.atomic():
+                row = (
+                    due(now)
+                    .exclude(pk__in=tried)
+                    .order_by("pk")
+                    .select_for_update(skip_locked=True)
+                    .first()
+                )
+                if row is None:
+                    break
+                tried.add(row.pk)
+                counts[done if publish(row) else "refused"] += 1
+    return counts
 
 
 # --- RSVPs ---------------------------------------------------------------------------------

@@ -133,7 +133,30 @@ class EventDelete(BaseMutation):
 
 
 class EventAnnounce(BaseMutation):
-    """Make an event public (publishers). Announcing it again changes nothing."""
+    """Make an event public (publishers). Announcing it again changes nothing. With `at`, a
+    draft announces itself then instead (a later call with another `at` moves that time)."""
+
+    event = graphene.Field(EventType)
+    field_aliases = {"announce_at": "at"}
+
+    class Arguments:
+        id = graphene.ID(required=True)
+        at = graphene.DateTime(
+            description="A future time, with its UTC offset, before the event ends: the draft "
+            "stays a draft until then. Null or left out: now."
+        )
+
+    @classmethod
+    def perform(cls, info, viewer, id, at=None):
+        event = load_event(id)
+        if at is not None:
+            return {"event": services.schedule_event_announcement(viewer, event, at)}
+        return {"event": services.announce_event(viewer, event)}
+
+
+class EventUnschedule(BaseMutation):
+    """Drop the time a draft was to announce itself at (publishers); it stays a draft.
+    Without such a time, nothing changes."""
 
     event = graphene.Field(EventType)
 
@@ -142,7 +165,7 @@ class EventAnnounce(BaseMutation):
 
     @classmethod
     def perform(cls, info, viewer, id):
-        return {"event": services.announce_event(viewer, load_event(id))}
+        return {"event": services.unschedule_event_announcement(viewer, load_event(id))}
 
 
 class EventPostpone(BaseMutation):
@@ -209,6 +232,11 @@ class AnnouncementInput(graphene.InputObjectType):
     body = TranslationsInput()
     twinning = graphene.ID(description="A Twinning of the office's city; null for none.")
     event = graphene.ID(description="An Event the office organises or co-hosts; null for none.")
+    publish_at = graphene.DateTime(
+        description="A future time, with its UTC offset: until then nobody but the office sees "
+        "it and nobody is pushed. Null or left out on create: published at once; null on an "
+        "update of one not yet published: published now."
+    )
 
 
 class AnnouncementCreateInput(AnnouncementInput):
@@ -230,6 +258,8 @@ def announcement_data(data) -> dict:
         )
     if "event" in data:
         values["event"] = load_event(data["event"], "event") if data["event"] else None
+    if "publish_at" in data:
+        values["publish_at"] = data["publish_at"]
     return values
 
 
@@ -238,7 +268,8 @@ def load_announcement(global_id: str) -> Announcement:
 
 
 class AnnouncementCreate(BaseMutation):
-    """Post an announcement for an office's city, published at once (publishers)."""
+    """Post an announcement for an office's city (publishers): published at once, or at
+    `publishAt`."""
 
     announcement = graphene.Field(AnnouncementType)
 
@@ -300,6 +331,7 @@ class EventMutations(graphene.ObjectType):
     event_update = EventUpdate.Field()
     event_delete = EventDelete.Field()
     event_announce = EventAnnounce.Field()
+    event_unschedule = EventUnschedule.Field()
     event_postpone = EventPostpone.Field()
     event_cancel = EventCancel.Field()
     event_cohost_invite = EventCohostInvite.Field()

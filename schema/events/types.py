@@ -125,6 +125,10 @@ class EventType(DjangoObjectType):
         required=True,
         description="Offices invited to co-host. Only the event's offices may read it.",
     )
+    announce_at = graphene.DateTime(
+        description="When the draft announces itself (`eventAnnounce` with `at`), in UTC; "
+        "null when not scheduled or no longer a draft. Only the event's offices see drafts."
+    )
     # The chat's fields: schema.chat, built on this package, answers them.
     chat_room = DeferredField(
         "schema.chat.types.ChatRoomType",
@@ -192,6 +196,11 @@ class EventType(DjangoObjectType):
         return in_utc(root.starts_at)
 
     @staticmethod
+    def resolve_announce_at(root, info):
+        # Only drafts have one, and a draft reaches only its offices.
+        return in_utc(root.announce_at) if root.status == Event.Status.DRAFT else None
+
+    @staticmethod
     def resolve_ends_at(root, info):
         return in_utc(root.ends_at)
 
@@ -227,6 +236,7 @@ EVENT_COLUMNS = RowColumns(
         "latitude": ("latitude",),
         "longitude": ("longitude",),
         "announcedAt": ("announced_at",),
+        "announceAt": ("announce_at",),
         "capacity": ("capacity",),
         "cancellationReason": ("cancellation_reason",),
         "imageUrl": ("image_url",),
@@ -267,6 +277,10 @@ class AnnouncementType(DjangoObjectType):
         required=True,
         description="Every change, oldest first. Only the office's publishers may read it.",
     )
+    publish_at = graphene.DateTime(
+        description="When it publishes itself, in UTC, while it is not yet published; only "
+        "its office reads it (in the payloads of its mutations), as nobody else sees it yet."
+    )
 
     class Meta:
         model = Announcement
@@ -286,6 +300,10 @@ class AnnouncementType(DjangoObjectType):
     @staticmethod
     def resolve_history(root, info):
         return announcement_history(root, info.context.user)
+
+    @staticmethod
+    def resolve_publish_at(root, info):
+        return in_utc(root.publish_at) if root.published_at is None else None
 
 
 class NearInput(graphene.InputObjectType):
@@ -354,7 +372,7 @@ CACHE_POLICIES = (
         ),
         # Every RSVP changes it: only the reads that show it are ended by one.
         also_reads={"attendeeCount": {ATTENDANCE}},
-        viewer=("viewerRsvp", "history", "cohosts"),
+        viewer=("viewerRsvp", "history", "cohosts", "announceAt"),
         not_cached=("chatRoom", "chatMessages", "chatReports"),
     ),
     *connection_cache_policies(EventType, areas={EVENTS}),
@@ -367,7 +385,7 @@ CACHE_POLICIES = (
         AnnouncementType,
         areas={ANNOUNCEMENTS},
         public=("id", "publishedAt", "title", "body", "city", "twinning", "office", "event"),
-        viewer=("history",),
+        viewer=("history", "publishAt"),
     ),
     *connection_cache_policies(AnnouncementType, areas={ANNOUNCEMENTS}),
     # Only an event's offices read these.

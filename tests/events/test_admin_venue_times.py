@@ -138,7 +138,8 @@ def test_the_change_form_shows_the_venues_clock_and_names_its_zone(
 
     assert (box(page, "starts_at_0"), box(page, "starts_at_1")) == ("2031-05-04", "19:00")
     assert (box(page, "ends_at_0"), box(page, "ends_at_1")) == ("2031-05-04", "21:00")
-    assert zones_named_beside_the_times(page) == ["Europe/Moscow", "Europe/Moscow"]
+    # The start, the end and (a draft's) time to announce it at.
+    assert zones_named_beside_the_times(page) == ["Europe/Moscow"] * 3
     assert "Times in Asia/Aqtau" not in page
     # The browser's own date and time boxes: no calendar and clock shortcuts, whose script
     # adds the "You are N hours ahead of server time" notes.
@@ -335,7 +336,8 @@ def test_a_form_shown_again_with_errors_keeps_the_times_and_zone_as_typed(
     page = text(response)
     assert (box(page, "starts_at_1"), box(page, "ends_at_1")) == ("19:00", "18:00")
     assert box(page, "timezone") == "Asia/Aqtau"
-    assert zones_named_beside_the_times(page) == ["Asia/Aqtau", "Asia/Aqtau"]
+    # The start, the end and (a draft's) time to announce it at.
+    assert zones_named_beside_the_times(page) == ["Asia/Aqtau"] * 3
     assert Event.objects.get(pk=moscow_evening.pk).starts_at == MOSCOW_19H
 
 

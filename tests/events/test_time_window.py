@@ -13,7 +13,7 @@ from cities.models import OfficeMembership
 from cities.staff import office_staff_group
 from core.i18n import LANGUAGE_CODES
 from events.models import Announcement, Event, StateChange
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import AnnouncementFactory, EventFactory, MembershipFactory, UserFactory
 from tests.migrating import (
     BEFORE_THE_WINDOW,
     EARLY,
@@ -21,6 +21,7 @@ from tests.migrating import (
     FAR_FUTURE,
     FAR_PAST,
     LATE,
+    factories_at,
     migrate,
     set_columns,
 )
@@ -170,36 +171,37 @@ def test_the_migration_moves_stored_times_into_the_window_and_records_why(
 ):
     migrate(BEFORE_THE_WINDOW)
     try:
-        far = event_factory(title_en="Far", starts_at=at(2030, 1, 1), ends_at=at(2030, 1, 2))
-        past = event_factory(
-            title_en="Past",
-            starts_at=at(2030, 1, 1),
-            ends_at=at(2030, 1, 2),
-            status=Event.Status.POSTPONED,
-        )
-        late_end = event_factory(
-            title_en="Long", starts_at=at(2031, 5, 4, 19), ends_at=at(2031, 5, 4, 22)
-        )
-        early = event_factory(
-            title_en="Early",
-            starts_at=at(2030, 1, 1),
-            ends_at=at(2030, 1, 1, 3),
-            status=Event.Status.DRAFT,
-            announced_at=None,
-        )
-        fine = event_factory(title_en="Fine", starts_at=at(2031, 1, 1), ends_at=at(2031, 1, 2))
-        endless = event_factory(title_en="Endless", status=Event.Status.CANCELLED)
-        scheduled = announcement_factory(title_en="Someday")
-        mute = ChatMute.objects.create(event=fine, user=UserFactory(), until=at(2030, 1, 1))
-        set_columns("events_event", far.pk, ends_at=FAR_FUTURE[1])
-        set_columns("events_event", far.pk, starts_at=FAR_FUTURE[0])
-        set_columns("events_event", past.pk, starts_at=FAR_PAST[0], ends_at=FAR_PAST[1])
-        set_columns("events_event", late_end.pk, ends_at=LATE)
-        set_columns("events_event", early.pk, starts_at=EARLY[0], ends_at=EARLY[1])
-        set_columns("events_announcement", scheduled.pk, published_at=FAR_FUTURE[0])
-        set_columns("events_chatmute", mute.pk, until=LATE)
-        if ENDLESS:
-            set_columns("events_event", endless.pk, starts_at=ENDLESS[0], ends_at=ENDLESS[1])
+        with factories_at(BEFORE_THE_WINDOW, EventFactory, AnnouncementFactory):
+            far = event_factory(title_en="Far", starts_at=at(2030, 1, 1), ends_at=at(2030, 1, 2))
+            past = event_factory(
+                title_en="Past",
+                starts_at=at(2030, 1, 1),
+                ends_at=at(2030, 1, 2),
+                status=Event.Status.POSTPONED,
+            )
+            late_end = event_factory(
+                title_en="Long", starts_at=at(2031, 5, 4, 19), ends_at=at(2031, 5, 4, 22)
+            )
+            early = event_factory(
+                title_en="Early",
+                starts_at=at(2030, 1, 1),
+                ends_at=at(2030, 1, 1, 3),
+                status=Event.Status.DRAFT,
+                announced_at=None,
+            )
+            fine = event_factory(title_en="Fine", starts_at=at(2031, 1, 1), ends_at=at(2031, 1, 2))
+            endless = event_factory(title_en="Endless", status=Event.Status.CANCELLED)
+            scheduled = announcement_factory(title_en="Someday")
+            mute = ChatMute.objects.create(event=fine, user=UserFactory(), until=at(2030, 1, 1))
+            set_columns("events_event", far.pk, ends_at=FAR_FUTURE[1])
+            set_columns("events_event", far.pk, starts_at=FAR_FUTURE[0])
+            set_columns("events_event", past.pk, starts_at=FAR_PAST[0], ends_at=FAR_PAST[1])
+            set_columns("events_event", late_end.pk, ends_at=LATE)
+            set_columns("events_event", early.pk, starts_at=EARLY[0], ends_at=EARLY[1])
+            set_columns("events_announcement", scheduled.pk, published_at=FAR_FUTURE[0])
+            set_columns("events_chatmute", mute.pk, until=LATE)
+            if ENDLESS:
+                set_columns("events_event", endless.pk, starts_at=ENDLESS[0], ends_at=ENDLESS[1])
     finally:
         migrate()
 

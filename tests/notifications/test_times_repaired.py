@@ -18,8 +18,15 @@ from events import services
 from events.models import Announcement, Event, StateChange
 from notifications import dispatch
 from notifications.models import Delivery, DropReason, Notification
-from tests.factories import MembershipFactory
-from tests.migrating import BEFORE_THE_WINDOW, FAR_FUTURE, migrate, models_at, set_columns
+from tests.factories import AnnouncementFactory, EventFactory, MembershipFactory
+from tests.migrating import (
+    BEFORE_THE_WINDOW,
+    FAR_FUTURE,
+    factories_at,
+    migrate,
+    models_at,
+    set_columns,
+)
 
 State = Notification.State
 NOTIFICATIONS_PAGE = "/admin/notifications/notification/"
@@ -58,19 +65,20 @@ def test_after_the_deploy_a_stuck_push_about_an_event_outside_the_window_is_neve
     # failed each time the sweep tried it
     migrate(BEFORE_THE_WINDOW)
     try:
-        aktau = city_factory(name_en="Aktau", timezone="Asia/Aqtau")
-        event = event_factory(title_en="Caspian jazz night", host_city=aktau)
-        follower = user_factory()
-        Device.objects.create(user=follower, token="phone", platform="ANDROID")
-        CityFollow.objects.create(user=follower, city=aktau)
-        then = models_at(BEFORE_THE_WINDOW)
-        stuck = then.get_model("events", "Notification").objects.create(
-            kind="EVENT_ANNOUNCED", dedupe_key=f"event:{event.pk}:announced", event_id=event.pk
-        )
-        then.get_model("events", "Notification").objects.filter(pk=stuck.pk).update(
-            created_at=an_hour_ago()
-        )
-        out_of_the_window(event)
+        with factories_at(BEFORE_THE_WINDOW, EventFactory, AnnouncementFactory):
+            aktau = city_factory(name_en="Aktau", timezone="Asia/Aqtau")
+            event = event_factory(title_en="Caspian jazz night", host_city=aktau)
+            follower = user_factory()
+            Device.objects.create(user=follower, token="phone", platform="ANDROID")
+            CityFollow.objects.create(user=follower, city=aktau)
+            then = models_at(BEFORE_THE_WINDOW)
+            stuck = then.get_model("events", "Notification").objects.create(
+                kind="EVENT_ANNOUNCED", dedupe_key=f"event:{event.pk}:announced", event_id=event.pk
+            )
+            then.get_model("events", "Notification").objects.filter(pk=stuck.pk).update(
+                created_at=an_hour_ago()
+            )
+            out_of_the_window(event)
     finally:
         # When the new version is deployed
         migrate()
@@ -147,64 +155,65 @@ def test_the_deploy_drops_what_was_left_of_pushes_partly_sent_and_of_repaired_ne
     # waiting, and an event inside the window with its push waiting
     migrate(BEFORE_THE_WINDOW)
     try:
-        aktau = city_factory(name_en="Aktau", timezone="Asia/Aqtau")
-        moved = event_factory(title_en="Moved", host_city=aktau)
-        fine = event_factory(title_en="Fine", host_city=aktau)
-        news = announcement_factory(title_en="Someday", office__city=aktau)
-        reached, sleeping = (
-            Device.objects.create(user=user_factory(), token=token, platform="ANDROID")
-            for token in ("reached", "sleeping")
-        )
-        then = models_at(BEFORE_THE_WINDOW)
-        OldNotification = then.get_model("events", "Notification")
-        OldDelivery = then.get_model("events", "Delivery")
-        changed = OldNotification.objects.create(
-            kind="EVENT_CHANGED",
-            dedupe_key=f"event:{moved.pk}:change:1",
-            event_id=moved.pk,
-            state="FANNED_OUT",
-            path="TOKENS",
-            audience_size=2,
-            fanned_out_at=an_hour_ago(),
-        )
-        OldDelivery.objects.create(
-            notification=changed,
-            device_id=reached.pk,
-            language="en",
-            status="SENT",
-            attempts=1,
-            next_attempt_at=an_hour_ago(),
-            sent_at=an_hour_ago(),
-        )
-        held = OldDelivery.objects.create(
-            notification=changed,
-            device_id=sleeping.pk,
-            language="en",
-            next_attempt_at=timezone.now() + datetime.timedelta(hours=5),
-            held_for_quiet_hours=True,
-        )
-        by_topics = OldNotification.objects.create(
-            kind="EVENT_ANNOUNCED",
-            dedupe_key=f"event:{moved.pk}:announced",
-            event_id=moved.pk,
-            path="TOPICS",
-            audience_size=60_000,
-            fanned_out_at=an_hour_ago(),
-            topic_results={
-                "en": {"condition": "'city-1-en' in topics", "outcome": "SENT"},
-                "ru": {"condition": "'city-1-ru' in topics", "outcome": "WAITING"},
-            },
-        )
-        posted = OldNotification.objects.create(
-            kind="ANNOUNCEMENT_POSTED",
-            dedupe_key=f"announcement:{news.pk}:posted",
-            announcement_id=news.pk,
-        )
-        untouched = OldNotification.objects.create(
-            kind="EVENT_ANNOUNCED", dedupe_key=f"event:{fine.pk}:announced", event_id=fine.pk
-        )
-        out_of_the_window(moved)
-        set_columns("events_announcement", news.pk, published_at=FAR_FUTURE[0])
+        with factories_at(BEFORE_THE_WINDOW, EventFactory, AnnouncementFactory):
+            aktau = city_factory(name_en="Aktau", timezone="Asia/Aqtau")
+            moved = event_factory(title_en="Moved", host_city=aktau)
+            fine = event_factory(title_en="Fine", host_city=aktau)
+            news = announcement_factory(title_en="Someday", office__city=aktau)
+            reached, sleeping = (
+                Device.objects.create(user=user_factory(), token=token, platform="ANDROID")
+                for token in ("reached", "sleeping")
+            )
+            then = models_at(BEFORE_THE_WINDOW)
+            OldNotification = then.get_model("events", "Notification")
+            OldDelivery = then.get_model("events", "Delivery")
+            changed = OldNotification.objects.create(
+                kind="EVENT_CHANGED",
+                dedupe_key=f"event:{moved.pk}:change:1",
+                event_id=moved.pk,
+                state="FANNED_OUT",
+                path="TOKENS",
+                audience_size=2,
+                fanned_out_at=an_hour_ago(),
+            )
+            OldDelivery.objects.create(
+                notification=changed,
+                device_id=reached.pk,
+                language="en",
+                status="SENT",
+                attempts=1,
+                next_attempt_at=an_hour_ago(),
+                sent_at=an_hour_ago(),
+            )
+            held = OldDelivery.objects.create(
+                notification=changed,
+                device_id=sleeping.pk,
+                language="en",
+                next_attempt_at=timezone.now() + datetime.timedelta(hours=5),
+                held_for_quiet_hours=True,
+            )
+            by_topics = OldNotification.objects.create(
+                kind="EVENT_ANNOUNCED",
+                dedupe_key=f"event:{moved.pk}:announced",
+                event_id=moved.pk,
+                path="TOPICS",
+                audience_size=60_000,
+                fanned_out_at=an_hour_ago(),
+                topic_results={
+                    "en": {"condition": "'city-1-en' in topics", "outcome": "SENT"},
+                    "ru": {"condition": "'city-1-ru' in topics", "outcome": "WAITING"},
+                },
+            )
+            posted = OldNotification.objects.create(
+                kind="ANNOUNCEMENT_POSTED",
+                dedupe_key=f"announcement:{news.pk}:posted",
+                announcement_id=news.pk,
+            )
+            untouched = OldNotification.objects.create(
+                kind="EVENT_ANNOUNCED", dedupe_key=f"event:{fine.pk}:announced", event_id=fine.pk
+            )
+            out_of_the_window(moved)
+            set_columns("events_announcement", news.pk, published_at=FAR_FUTURE[0])
     finally:
         # When the new version is deployed
         migrate()

@@ -185,6 +185,11 @@ MUTATIONS = {
         "errors { field code message } } }",
         lambda t: {"id": gid(t["draft"])},
     ),
+    "eventUnschedule": (
+        "mutation($id: ID!) { eventUnschedule(id: $id) { event { status } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["draft"])},
+    ),
     "eventPostpone": (
         "mutation($id: ID!, $s: DateTime!, $e: DateTime!) { eventPostpone(id: $id, "
         "newStartsAt: $s, newEndsAt: $e) { event { status } errors { field code message } } }",
@@ -346,6 +351,7 @@ EXPECTED = {
     "eventUpdate": EDITORS,
     "eventDelete": EDITORS,
     "eventAnnounce": PUBLISHERS,
+    "eventUnschedule": PUBLISHERS,
     "eventPostpone": PUBLISHERS,
     "eventCancel": PUBLISHERS,
     # Only the organising office invites; only the invited office accepts.

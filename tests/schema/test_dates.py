@@ -13,11 +13,11 @@ from graphql_relay import to_global_id
 
 from cities.models import OfficeMembership
 from core.validators import INSTANTS
-from events.models import Event, StateChange
+from events.models import Announcement, Event, StateChange
 from notifications.models import Notification
 from schema.schema import schema
 from tests.conftest import bearer_for
-from tests.factories import MembershipFactory
+from tests.factories import AnnouncementFactory, EventFactory, MembershipFactory
 from tests.schema.test_publishing import valid_input
 
 ERRORS = "errors { field code message }"
@@ -267,6 +267,41 @@ def postpone_with(event, path, value):
     return POSTPONE, variables
 
 
+ANNOUNCE_AT = f"""
+mutation($id: ID!, $at: DateTime) {{
+  eventAnnounce(id: $id, at: $at) {{ event {{ status }} {ERRORS} }}
+}}
+"""
+NEWS_CREATE = f"""
+mutation($input: AnnouncementCreateInput!) {{
+  announcementCreate(input: $input) {{ announcement {{ id }} {ERRORS} }}
+}}
+"""
+NEWS_UPDATE = f"""
+mutation($id: ID!, $at: DateTime) {{
+  announcementUpdate(id: $id, input: {{publishAt: $at}}) {{ announcement {{ id }} {ERRORS} }}
+}}
+"""
+
+
+def announce_at_with(event, path, value):
+    draft = EventFactory(
+        office=event.office, host_city=event.host_city, status=Event.Status.DRAFT, announced_at=None
+    )
+    return ANNOUNCE_AT, {"id": gid(draft), "at": value}
+
+
+def news_create_with(event, path, value):
+    news = {"office": to_global_id("CityOffice", event.office_id), "publishAt": value}
+    news.update(title={"en": "Roads closed"}, body={"en": "For the marathon."})
+    return NEWS_CREATE, {"input": news}
+
+
+def news_update_with(event, path, value):
+    scheduled = AnnouncementFactory(office=event.office, published_at=None, publish_at=later(1))
+    return NEWS_UPDATE, {"id": to_global_id("Announcement", scheduled.pk), "at": value}
+
+
 def filter_with(event, path, value):
     return EVENTS, {"filter": {path.rsplit(".", 1)[1]: value}}
 
@@ -288,6 +323,9 @@ TIME_ARGUMENTS = {
     "Mutation.eventUpdate.input.endsAt": update_with,
     "Mutation.eventPostpone.newStartsAt": postpone_with,
     "Mutation.eventPostpone.newEndsAt": postpone_with,
+    "Mutation.eventAnnounce.at": announce_at_with,
+    "Mutation.announcementCreate.input.publishAt": news_create_with,
+    "Mutation.announcementUpdate.input.publishAt": news_update_with,
     "Query.events.filter.startsAfter": filter_with,
     "Query.events.filter.startsBefore": filter_with,
     "Mutation.preferencesUpdate.quietHours.start": quiet_hours_with,
@@ -316,6 +354,14 @@ def test_no_date_or_time_argument_answers_a_server_error(client, event, publishe
         assert b"INTERNAL_SERVER_ERROR" not in response.content, (value, response.content)
     for starts_at, ends_at in Event.objects.values_list("starts_at", "ends_at"):
         assert INSTANTS.holds(starts_at) and INSTANTS.holds(ends_at)
+    for announce_at in Event.objects.exclude(announce_at=None).values_list(
+        "announce_at", flat=True
+    ):
+        assert INSTANTS.holds(announce_at)
+    for publish_at in Announcement.objects.exclude(publish_at=None).values_list(
+        "publish_at", flat=True
+    ):
+        assert INSTANTS.holds(publish_at)
 
 
 def test_quiet_hours_with_an_offset_are_refused_and_nothing_changes(gql, user_factory):
