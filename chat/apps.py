@@ -7,3 +7,8 @@ class ChatConfig(AppConfig):
 
     name = "chat"
     label = "chat"
+
+    def ready(self):
+        from . import labels
+
+        labels.apply()

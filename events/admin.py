@@ -20,11 +20,13 @@ from django.db.models import ProtectedError, Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from cities.models import CityOffice, Twinning
 from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
 from core.admin_times import ZonedTimesMixin
 from core.i18n import LANGUAGES, translated_columns
+from core.labels import help_text_for
 from core.wall_clock import wall_clock
 
 from . import permissions, services
@@ -160,6 +162,8 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and help_text_for(db_field) is not None:
+            formfield.help_text = help_text_for(db_field)
         translated = getattr(self.model._meta, "translated_fields", ())
         name, _, code = db_field.name.rpartition("_")
         if formfield is not None and name in translated:
@@ -238,9 +242,9 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
             self.log_deletions(request, [obj])
             self.remove(request, obj)
 
-        self.run_for_each(request, queryset, delete, "delete", "Deleted")
+        self.run_for_each(request, queryset, delete, _("delete"), _("Deleted"))
 
-    @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
+    @admin.action(permissions=["delete"], description=_("Delete selected %(verbose_name_plural)s"))
     def delete_selected(self, request, queryset):
         """The admin's delete action with its confirmation page, but deleting one object at a
         time through the service and reporting each refusal (the built-in one would report
@@ -260,20 +264,24 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
                     operation(obj)
             except REFUSALS as error:
                 self.message_user(
-                    request, f"Could not {verb} “{obj}”: {describe(error)}", messages.ERROR
+                    request,
+                    _("Could not %(verb)s “%(object)s”: %(reason)s")
+                    % {"verb": verb, "object": obj, "reason": describe(error)},
+                    messages.ERROR,
                 )
             else:
                 succeeded += 1
         if succeeded:
             self.message_user(
                 request,
-                f"{done} {succeeded} {model_ngettext(self.opts, succeeded)}.",
+                _("%(done)s %(count)s %(items)s.")
+                % {"done": done, "count": succeeded, "items": model_ngettext(self.opts, succeeded)},
                 messages.SUCCESS,
             )
 
     # --- History -------------------------------------------------------------------------
 
-    @admin.display(description="History")
+    @admin.display(description=_("History"))
     def state_history(self, obj):
         """Every recorded change, oldest first: what the services wrote to StateChange, its
         times (when, and old and new times in the details) in the zone of ``obj``'s times."""
@@ -296,8 +304,13 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
             ),
         )
         return format_html(
-            "<table><thead><tr><th>When</th><th>What</th><th>Status</th><th>Who</th>"
-            "<th>Details</th></tr></thead><tbody>{}</tbody></table>",
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("When"),
+            _("What"),
+            _("Status"),
+            _("Who"),
+            _("Details"),
             body,
         )
 
@@ -316,7 +329,8 @@ class EventAdmin(ServiceAdmin):
     update_service = staticmethod(services.update_event)
     delete_service = staticmethod(services.delete_event)
     service_fields = services.EVENT_FIELDS
-    list_display = ("title_en", "category", "status", "starts_at", "office", "host_city")
+    # Fits a window 1400 px wide: the office names its city.
+    list_display = ("title_en", "category", "status", "starts_at", "office")
     list_filter = ("status", "category")
     list_select_related = ("host_city", "office")
     search_fields = ("search_document",)
@@ -360,25 +374,27 @@ class EventAdmin(ServiceAdmin):
 
     def get_fieldsets(self, request, obj=None):
         texts = side_by_side(
-            ("Title", "title"), ("Summary", "summary"), ("Description", "description")
+            (_("Title"), "title"),
+            (_("Short summary"), "summary"),
+            (_("Description"), "description"),
         )
         details = (
             (None, {"fields": ("category", "capacity", "image_url")}),
             # The zone first: the start and end are read in it.
-            ("When", {"fields": ("timezone", "starts_at", "ends_at")}),
-            ("Where", {"fields": ("venue_name", "venue_address", "latitude", "longitude")}),
+            (_("When"), {"fields": ("timezone", "starts_at", "ends_at")}),
+            (_("Where"), {"fields": ("venue_name", "venue_address", "latitude", "longitude")}),
         )
         if obj is None:
             # The host city follows from the office; status and history start with the draft.
-            return (*texts, *details, ("Who", {"fields": ("office", "twinning")}))
+            return (*texts, *details, (_("Who"), {"fields": ("office", "twinning")}))
         status = ("status", "announced_at", "cancellation_reason", "attendee_count")
         return self.zoned_fieldsets(
             (
-                ("Status", {"fields": status}),
+                (_("Status"), {"fields": status}),
                 *texts,
                 *details,
-                ("Who", {"fields": ("office", "host_city", "twinning")}),
-                ("History", {"fields": ("state_history",)}),
+                (_("Who"), {"fields": ("office", "host_city", "twinning")}),
+                (_("History"), {"fields": ("state_history",)}),
             ),
             request,
             obj,
@@ -403,26 +419,26 @@ class EventAdmin(ServiceAdmin):
         # The services never move an event to another office or city.
         return readonly if obj is None else (*readonly, "office", "host_city")
 
-    @admin.action(permissions=["change"], description="Announce selected events")
+    @admin.action(permissions=["change"], description=_("Announce selected events"))
     def announce_events(self, request, queryset):
         """Make the selected drafts (or postponed events) public, one by one."""
         self.run_for_each(
             request,
             queryset,
             lambda event: services.announce_event(request.user, event),
-            "announce",
-            "Announced",
+            _("announce"),
+            _("Announced"),
         )
 
-    @admin.action(permissions=["change"], description="Cancel selected events")
+    @admin.action(permissions=["change"], description=_("Cancel selected events"))
     def cancel_events(self, request, queryset):
         """Call off the selected public events, one by one (without a reason)."""
         self.run_for_each(
             request,
             queryset,
             lambda event: services.cancel_event(request.user, event),
-            "cancel",
-            "Cancelled",
+            _("cancel"),
+            _("Cancelled"),
         )
 
 
@@ -461,14 +477,14 @@ class AnnouncementAdmin(ServiceAdmin):
         return super().has_delete_permission(request, obj) and self._may_post(request, obj)
 
     def get_fieldsets(self, request, obj=None):
-        texts = side_by_side(("Title", "title"), ("Body", "body"))
+        texts = side_by_side((_("Title"), "title"), (_("Text"), "body"))
         if obj is None:
-            return (*texts, ("About", {"fields": ("office", "twinning", "event")}))
+            return (*texts, (_("About"), {"fields": ("office", "twinning", "event")}))
         return self.zoned_fieldsets(
             (
                 *texts,
-                ("About", {"fields": ("office", "city", "twinning", "event", "published_at")}),
-                ("History", {"fields": ("state_history",)}),
+                (_("About"), {"fields": ("office", "city", "twinning", "event", "published_at")}),
+                (_("History"), {"fields": ("state_history",)}),
             ),
             request,
             obj,

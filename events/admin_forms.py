@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.validators import available_time_zones, validate_time_zone
 from core.wall_clock import instant_of, zone_or_utc
@@ -30,7 +31,7 @@ def describe(error: Exception) -> str:
         return " ".join(error.messages)
     if isinstance(error, ProtectedError):
         return str(error.args[0])
-    return str(error) or "You may not do this."
+    return str(error) or str(_("You may not do this."))
 
 
 class ServiceForm(forms.ModelForm):
@@ -139,15 +140,17 @@ class EventForm(ServiceForm):
     """The event's form: start and end typed and shown in the venue's zone."""
 
     timezone = forms.CharField(
-        label="Time zone",
+        label=_("Time zone"),
         max_length=64,
         validators=[validate_time_zone],
         widget=TimeZoneInput,
-        help_text="The venue's time zone, e.g. Europe/Moscow. The start and end are typed "
-        "and shown as the venue's clocks show them, in this zone.",
+        help_text=_(
+            "The time zone of the place, e.g. Europe/Moscow. Type the start and end as the "
+            "clocks show them there."
+        ),
     )
-    starts_at = VenueTimeField(label="Starts")
-    ends_at = VenueTimeField(label="Ends")
+    starts_at = VenueTimeField(label=_("Starts"))
+    ends_at = VenueTimeField(label=_("Ends"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,7 +182,8 @@ class EventForm(ServiceForm):
                 if zone is None:
                     # Not a time until the zone is known; the zone's own error says why.
                     raise ValidationError(
-                        "Give the venue's time zone: this time is read in it.", code="no_zone"
+                        _("Give the time zone of the place: this time is read in it."),
+                        code="no_zone",
                     )
                 cleaned_data[name] = instant_of(wall, zone)
             except ValidationError as error:

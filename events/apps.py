@@ -7,4 +7,6 @@ class EventsConfig(AppConfig):
     name = "events"
 
     def ready(self):
-        from . import receivers  # noqa: F401 (bumps the data versions of events)
+        from . import labels, receivers  # noqa: F401 (receivers bump the data versions of events)
+
+        labels.apply()

@@ -8,10 +8,12 @@ class NotificationsConfig(AppConfig):
 
     def ready(self):
         # Importing ``kinds`` registers each kind's entry, importing ``tasks`` each job's task.
-        from . import broker, kinds, receivers, registry, tasks  # noqa: F401
+        from . import broker, kinds, labels, receivers, registry, tasks  # noqa: F401
 
         # A kind or a job registered in part stops the start-up, not a push later.
         registry.verify()
         broker.verify()
         # Each kind's notification is made when the domain signal its entry names is sent.
         receivers.connect_kinds()
+        # The names operators read on the admin's pages.
+        labels.apply()

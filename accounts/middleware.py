@@ -1,0 +1,35 @@
+"""The admin's pages in the signed-in user's own language."""
+
+from django.urls import reverse
+from django.utils import translation
+
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGE_CODES
+
+
+class AdminLanguageMiddleware:
+    """On the admin's pages, speak the language of the signed-in user's profile.
+
+    Runs after Django's LocaleMiddleware, which has already chosen from the language picked in
+    the admin's header (its cookie, kept to the admin's paths), else the browser's
+    Accept-Language, else English. A profile in English is what every account starts with, so
+    it does not count as a choice and that order stands; any other language of the profile wins
+    over it. The API is left alone: it speaks the language of each request's Accept-Language.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._admin_prefix = None
+
+    def admin_prefix(self) -> str:
+        if self._admin_prefix is None:
+            self._admin_prefix = reverse("admin:index")
+        return self._admin_prefix
+
+    def __call__(self, request):
+        # The path first: the user (a session and a database read) is looked up only here.
+        if request.path_info.startswith(self.admin_prefix()) and request.user.is_authenticated:
+            language = request.user.language
+            if language != DEFAULT_LANGUAGE and language in LANGUAGE_CODES:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
+        return self.get_response(request)
