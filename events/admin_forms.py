@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.validators import available_time_zones, validate_time_zone
@@ -26,12 +27,35 @@ VENUE_TIME_FIELDS = ("starts_at", "ends_at")
 
 
 def describe(error: Exception) -> str:
-    """The reason a service gave, as one line for a message."""
+    """The reason a service gave, as one line for a message, in the admin's language."""
     if isinstance(error, ValidationError):
-        return " ".join(error.messages)
+        return " ".join(in_admin_language(error).messages)
     if isinstance(error, ProtectedError):
         return str(error.args[0])
-    return str(error) or str(_("You may not do this."))
+    return gettext(str(error)) if str(error) else str(_("You may not do this."))
+
+
+def in_admin_language(error: ValidationError) -> ValidationError:
+    """``error`` with its messages in the admin's language.
+
+    The services and models write their reasons in English, marked with ``gettext_noop``: the
+    API sends them as they are, and the admin translates them here, as it shows them. Django's
+    own messages are translated already (lazily) and pass unchanged."""
+    if hasattr(error, "error_dict"):
+        return ValidationError(
+            {
+                field: [_translated(item) for item in items]
+                for field, items in error.error_dict.items()
+            }
+        )
+    return ValidationError([_translated(item) for item in error.error_list])
+
+
+def _translated(error: ValidationError) -> ValidationError:
+    message = error.message
+    if isinstance(message, str):
+        message = gettext(message)
+    return ValidationError(message, code=error.code, params=error.params)
 
 
 class ServiceForm(forms.ModelForm):
@@ -43,6 +67,8 @@ class ServiceForm(forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         error = self.refusal
+        if isinstance(error, ValidationError):
+            error = in_admin_language(error)
         if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
             for field, errors in error.error_dict.items():
                 # A reason about a field not on the form (read-only ones) goes on top.
@@ -50,6 +76,10 @@ class ServiceForm(forms.ModelForm):
         elif error is not None:
             self.add_error(None, describe(error))
         return cleaned_data
+
+    def _update_errors(self, errors):
+        # The model's own checks (``clean``), run by the form, in the admin's language too.
+        super()._update_errors(in_admin_language(errors))
 
 
 class WallClockTimeInput(forms.TimeInput):

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from cities.geo import bounding_box, distance_km
 from cities.models import City, CityOffice, Twinning, search_document
@@ -173,7 +174,7 @@ class Event(models.Model):
         errors = {}
         if _comparable(self.starts_at, self.ends_at) and self.ends_at <= self.starts_at:
             errors["ends_at"] = ValidationError(
-                "An event must end after it starts.", EventErrorCode.END_BEFORE_START
+                gettext_noop("An event must end after it starts."), EventErrorCode.END_BEFORE_START
             )
         if (
             self.twinning_id
@@ -185,17 +186,17 @@ class Event(models.Model):
             )
         ):
             errors["twinning"] = ValidationError(
-                "The host city must be one of the twinning's cities.",
+                gettext_noop("The host city must be one of the twinning's cities."),
                 EventErrorCode.TWINNING_MISMATCH,
             )
         if (self.latitude is None) != (self.longitude is None):
             errors["latitude"] = ValidationError(
-                "Give both latitude and longitude, or neither.",
+                gettext_noop("Give both latitude and longitude, or neither."),
                 CommonErrorCode.INVALID_COORDINATES,
             )
         if self.office_id and self.host_city_id and self.office.city_id != self.host_city_id:
             errors["office"] = ValidationError(
-                "The organising office must belong to the host city.",
+                gettext_noop("The organising office must belong to the host city."),
                 EventErrorCode.OFFICE_MISMATCH,
             )
         if errors:

@@ -8,6 +8,7 @@ The changes other apps act on (push tells followers of them) are sent as the sig
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from cities.models import CityOffice
 from core.text import clean_text
@@ -44,9 +45,9 @@ EVENT_FIELDS = frozenset(
         "twinning",
     ]
 )
-EDIT_DENIED = "Only the event's editors and publishers edit its drafts."
-PUBLISH_DENIED = "Only the event's publishers announce, postpone or cancel it."
-POST_DENIED = "Only the office's publishers post and edit its announcements."
+EDIT_DENIED = gettext_noop("Only the event's editors and publishers edit its drafts.")
+PUBLISH_DENIED = gettext_noop("Only the event's publishers announce, postpone or cancel it.")
+POST_DENIED = gettext_noop("Only the office's publishers post and edit its announcements.")
 
 ANNOUNCEMENT_FIELDS = frozenset(
     [f"{field}_{code}" for field in ("title", "body") for code in ("en", "ru", "kk", "ur")]
@@ -123,7 +124,7 @@ def create_event(actor, office: CityOffice, data: dict) -> Event:
     """A new draft of ``office``'s city, organised by ``office``."""
     permissions.require(
         permissions.can_create_event(actor, office.pk),
-        "Only the office's editors and publishers create its events.",
+        gettext_noop("Only the office's editors and publishers create its events."),
     )
     event = Event(office=office, host_city_id=office.city_id, status=Status.DRAFT)
     _assign(event, data, EVENT_FIELDS)
@@ -143,10 +144,14 @@ def update_event(actor, event: Event, data: dict) -> Event:
     else:
         permissions.require(
             permissions.can_publish_event(actor, event),
-            "Only the event's publishers change it once it is public.",
+            gettext_noop("Only the event's publishers change it once it is public."),
         )
     if event.status == Status.CANCELLED:
-        raise _error(None, "A cancelled event cannot be edited.", EventErrorCode.EVENT_CANCELLED)
+        raise _error(
+            None,
+            gettext_noop("A cancelled event cannot be edited."),
+            EventErrorCode.EVENT_CANCELLED,
+        )
     before = {"starts_at": event.starts_at, "ends_at": event.ends_at}
     changed = _assign(event, data, EVENT_FIELDS)
     if not changed:
@@ -181,7 +186,9 @@ def delete_event(actor, event: Event) -> None:
     permissions.require(permissions.can_edit_event(actor, event), EDIT_DENIED)
     if event.status != Status.DRAFT:
         raise _error(
-            None, "Only drafts can be deleted; cancel it instead.", EventErrorCode.NOT_A_DRAFT
+            None,
+            gettext_noop("Only drafts can be deleted; cancel it instead."),
+            EventErrorCode.NOT_A_DRAFT,
         )
     _record(actor, StateChange.Action.DELETED, event=event, before=Status.DRAFT, after="")
     event.delete()
@@ -196,9 +203,15 @@ def announce_event(actor, event: Event) -> Event:
     if event.status == Status.ANNOUNCED:
         return event
     if event.status == Status.CANCELLED:
-        raise _error(None, "A cancelled event cannot be announced.", EventErrorCode.EVENT_CANCELLED)
+        raise _error(
+            None,
+            gettext_noop("A cancelled event cannot be announced."),
+            EventErrorCode.EVENT_CANCELLED,
+        )
     if event.ends_at <= timezone.now():
-        raise _error(None, "This event has already ended.", EventErrorCode.EVENT_ENDED)
+        raise _error(
+            None, gettext_noop("This event has already ended."), EventErrorCode.EVENT_ENDED
+        )
     _validate_event(event)
     before = event.status
     event.status = Status.ANNOUNCED
@@ -220,11 +233,15 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
     event = _locked(event)
     permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
     if event.status == Status.CANCELLED:
-        raise _error(None, "A cancelled event cannot be postponed.", EventErrorCode.EVENT_CANCELLED)
+        raise _error(
+            None,
+            gettext_noop("A cancelled event cannot be postponed."),
+            EventErrorCode.EVENT_CANCELLED,
+        )
     if event.status == Status.DRAFT:
         raise _error(
             None,
-            "A draft has no public date to postpone; edit it.",
+            gettext_noop("A draft has no public date to postpone; edit it."),
             EventErrorCode.INVALID_TRANSITION,
         )
     errors = {}
@@ -238,12 +255,14 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
     new_starts_at, new_ends_at = instant(new_starts_at), instant(new_ends_at)
     if new_starts_at <= timezone.now():
         raise _error(
-            "new_starts_at", "The new start is in the past.", EventErrorCode.POSTPONE_TO_PAST
+            "new_starts_at",
+            gettext_noop("The new start is in the past."),
+            EventErrorCode.POSTPONE_TO_PAST,
         )
     if new_ends_at <= new_starts_at:
         raise _error(
             "new_ends_at",
-            "The new end must come after the new start.",
+            gettext_noop("The new end must come after the new start."),
             EventErrorCode.END_BEFORE_START,
         )
     old = [event.starts_at.isoformat(), event.ends_at.isoformat()]
@@ -272,7 +291,11 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
     if event.status == Status.CANCELLED:
         return event
     if event.status == Status.DRAFT:
-        raise _error(None, "A draft is deleted, not cancelled.", EventErrorCode.INVALID_TRANSITION)
+        raise _error(
+            None,
+            gettext_noop("A draft is deleted, not cancelled."),
+            EventErrorCode.INVALID_TRANSITION,
+        )
     reason = clean_text(reason)
     limit = Event._meta.get_field("cancellation_reason").max_length
     if len(reason) > limit:
@@ -301,16 +324,22 @@ def invite_cohost(actor, event: Event, office: CityOffice) -> EventCohost:
     event = _locked(event)
     permissions.require(
         permissions.can_invite_cohost(actor, event),
-        "Only the organising office's publishers invite co-hosts.",
+        gettext_noop("Only the organising office's publishers invite co-hosts."),
     )
     if event.status == Status.CANCELLED:
-        raise _error(None, "The event is cancelled.", EventErrorCode.EVENT_CANCELLED)
+        raise _error(None, gettext_noop("The event is cancelled."), EventErrorCode.EVENT_CANCELLED)
     if event.twinning_id is None:
-        raise _error(None, "Only a twinning's event can be co-hosted.", EventErrorCode.NO_TWINNING)
+        raise _error(
+            None,
+            gettext_noop("Only a twinning's event can be co-hosted."),
+            EventErrorCode.NO_TWINNING,
+        )
     partner = event.twinning.partner_of(event.host_city_id)
     if office.city_id != partner.pk:
         raise _error(
-            "office", "Invite the office of the partner city.", EventErrorCode.NOT_PARTNER_OFFICE
+            "office",
+            gettext_noop("Invite the office of the partner city."),
+            EventErrorCode.NOT_PARTNER_OFFICE,
         )
     cohost, created = EventCohost.objects.get_or_create(
         event=event, office=office, defaults={"invited_by": actor}
@@ -330,7 +359,9 @@ def accept_cohost(actor, event: Event) -> EventCohost:
         for cohost in invitations
         if permissions.has_role(actor, [cohost.office_id], permissions.PUBLISHING_ROLES)
     ]
-    permissions.require(bool(mine), "You publish for no office invited to co-host this event.")
+    permissions.require(
+        bool(mine), gettext_noop("You publish for no office invited to co-host this event.")
+    )
     cohost = mine[0]
     if cohost.status != EventCohost.Status.ACCEPTED:
         cohost.status = EventCohost.Status.ACCEPTED
@@ -348,12 +379,13 @@ def _validate_announcement(announcement: Announcement) -> None:
     twinning = announcement.twinning
     if twinning and announcement.city_id not in (twinning.city_a_id, twinning.city_b_id):
         errors["twinning"] = ValidationError(
-            "The twinning must include the office's city.", code=EventErrorCode.TWINNING_MISMATCH
+            gettext_noop("The twinning must include the office's city."),
+            code=EventErrorCode.TWINNING_MISMATCH,
         )
     event = announcement.event
     if event and announcement.office_id not in permissions.acting_offices(event):
         errors["event"] = ValidationError(
-            "The event must be one the office organises or co-hosts.",
+            gettext_noop("The event must be one the office organises or co-hosts."),
             code=EventErrorCode.EVENT_MISMATCH,
         )
     if errors:
@@ -424,7 +456,7 @@ def set_rsvp(user, event: Event, status: str | None) -> Event:
     if status is not None and not is_open:
         raise _error(
             None,
-            "RSVPs are open only for announced, upcoming events.",
+            gettext_noop("RSVPs are open only for announced, upcoming events."),
             EventErrorCode.EVENT_NOT_OPEN,
         )
     was_going = current is not None and current.status == Rsvp.Status.GOING
@@ -435,7 +467,7 @@ def set_rsvp(user, event: Event, status: str | None) -> Event:
         and event.capacity is not None
         and event.attendee_count >= event.capacity
     ):
-        raise _error(None, "The event is full.", EventErrorCode.EVENT_FULL)
+        raise _error(None, gettext_noop("The event is full."), EventErrorCode.EVENT_FULL)
     if status is None:
         if current is not None:
             current.delete()
