@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from text_unidecode import unidecode
 
 from accounts.realtime import AccountChange, accounts_changed
@@ -122,15 +123,15 @@ class Twinning(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SISTER_CITY = "SISTER_CITY", "Sister city"
-        FRIENDSHIP_CITY = "FRIENDSHIP_CITY", "Friendship city"
-        SISTER_PORT = "SISTER_PORT", "Sister port"
+        SISTER_CITY = "SISTER_CITY", _("Sister city")
+        FRIENDSHIP_CITY = "FRIENDSHIP_CITY", _("Friendship city")
+        SISTER_PORT = "SISTER_PORT", _("Sister port")
 
     class Status(models.TextChoices):
-        PROPOSED = "PROPOSED", "Proposed"
-        ACTIVE = "ACTIVE", "Active"
-        SUSPENDED = "SUSPENDED", "Suspended"
-        ENDED = "ENDED", "Ended"
+        PROPOSED = "PROPOSED", _("Proposed")
+        ACTIVE = "ACTIVE", _("Active")
+        SUSPENDED = "SUSPENDED", _("Suspended")
+        ENDED = "ENDED", _("Ended")
 
     city_a = models.ForeignKey(City, on_delete=models.CASCADE, related_name="twinnings_as_a")
     city_b = models.ForeignKey(City, on_delete=models.CASCADE, related_name="twinnings_as_b")
@@ -252,9 +253,9 @@ class OfficeMembership(models.Model):
     """A user's role in a city office. A user may hold several roles in one office."""
 
     class Role(models.TextChoices):
-        EDITOR = "EDITOR", "Editor: creates and edits drafts"
-        PUBLISHER = "PUBLISHER", "Publisher: also announces, postpones, cancels, posts"
-        MODERATOR = "MODERATOR", "Moderator: moderates event chat"
+        EDITOR = "EDITOR", _("Editor: creates and edits drafts")
+        PUBLISHER = "PUBLISHER", _("Publisher: also announces, postpones, cancels, posts")
+        MODERATOR = "MODERATOR", _("Moderator: moderates event chat")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
