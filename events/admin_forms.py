@@ -175,8 +175,8 @@ class EventForm(ServiceForm):
         validators=[validate_time_zone],
         widget=TimeZoneInput,
         help_text=_(
-            "The time zone of the place, e.g. Europe/Moscow. Type the start and end as the "
-            "clocks show them there."
+            "The venue's time zone, e.g. Europe/Moscow. The start and end are typed "
+            "and shown as the venue's clocks show them, in this zone."
         ),
     )
     starts_at = VenueTimeField(label=_("Starts"))
@@ -212,7 +212,7 @@ class EventForm(ServiceForm):
                 if zone is None:
                     # Not a time until the zone is known; the zone's own error says why.
                     raise ValidationError(
-                        _("Give the time zone of the place: this time is read in it."),
+                        _("Give the venue's time zone: this time is read in it."),
                         code="no_zone",
                     )
                 cleaned_data[name] = instant_of(wall, zone)

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cities.models import OfficeMembership
 from cities.staff import office_staff_group
@@ -22,6 +22,14 @@ def url(name, *args):
 
 def text(response) -> str:
     return response.content.decode()
+
+
+@pytest.fixture(autouse=True)
+def language_left_as_found():
+    """The requests here activate other languages in this thread; later tests start in the
+    language this one started in."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 @pytest.fixture

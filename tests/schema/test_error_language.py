@@ -4,7 +4,7 @@ the admin's translations (gettext_noop), which the API does not use."""
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from graphql_relay import to_global_id
 
 from cities.models import OfficeMembership
@@ -19,6 +19,14 @@ mutation($id: ID!, $s: DateTime!, $e: DateTime!) {{
 }}
 """
 LANGUAGES = "{ languages { code name englishName direction } }"
+
+
+@pytest.fixture(autouse=True)
+def language_left_as_found():
+    """The requests here activate other languages in this thread; later tests start in the
+    language this one started in."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 @pytest.fixture
