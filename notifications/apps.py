@@ -1,10 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NotificationsConfig(AppConfig):
     """Push notifications: the outbox, who hears of what, delivery through FCM with retries."""
 
     name = "notifications"
+    verbose_name = _("Push notifications")
 
     def ready(self):
         # Importing ``kinds`` registers each kind's entry, importing ``tasks`` each job's task.
