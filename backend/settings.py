@@ -346,7 +346,7 @@ FCM_API_URL = env.str("FCM_API_URL", default="")
 LANGUAGE_CODE = DEFAULT_LANGUAGE
 LANGUAGES = [(language.code, language.english_name) for language in SUPPORTED_LANGUAGES]
 USE_I18N = True
-# The project's own catalogues (ru, kk, ur; see README, "The admin in the office's language").
+# The project's own catalogues (ru, kk, ur; README, "The admin for city offices", Translations).
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # The language picked in the admin's header is remembered for the admin's pages only: the API
 # keeps choosing its language from Accept-Language alone.

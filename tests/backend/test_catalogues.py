@@ -1,6 +1,6 @@
 """The project's translation catalogues (locale/<language>/LC_MESSAGES/django.po): complete,
 with nothing left fuzzy, and each compiled .mo beside it saying exactly what its .po says (the
-.mo files are committed: see README, "The admin in the office's language")."""
+.mo files are committed: see README, "The admin for city offices")."""
 
 import ast
 import gettext
