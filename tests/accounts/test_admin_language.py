@@ -223,3 +223,39 @@ def test_there_is_no_view_site_link_to_a_missing_page(client, publisher):
     page = text(client.get(url("index")))
 
     assert "View site" not in page
+
+
+@pytest.mark.parametrize("language", ["ru", "kk", "ur"])
+def test_every_list_and_form_of_the_admin_opens_in_each_language(
+    client, admin_user, draft, announcement_factory, language
+):
+    speaking(admin_user, language)
+    client.force_login(admin_user)
+    announcement = announcement_factory(office=draft.office)
+    pages = [
+        url(f"{app}_{model}_changelist")
+        for app, model in (
+            ("events", "event"),
+            ("events", "announcement"),
+            ("chat", "chatreport"),
+            ("chat", "chatmute"),
+            ("notifications", "notification"),
+            ("cities", "city"),
+            ("cities", "twinning"),
+            ("cities", "cityoffice"),
+            ("accounts", "user"),
+        )
+    ]
+    pages += [
+        url("events_event_add"),
+        url("events_event_change", draft.pk),
+        url("events_announcement_add"),
+        url("events_announcement_change", announcement.pk),
+        url("events_event_history", draft.pk),
+        url("accounts_user_change", admin_user.pk),
+    ]
+
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert f'<html lang="{language}"' in text(response), page
