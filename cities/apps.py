@@ -9,4 +9,6 @@ class CitiesConfig(AppConfig):
     verbose_name = _("Cities")
 
     def ready(self):
-        from . import receivers  # noqa: F401 (bumps the data versions of cities)
+        from . import labels, receivers  # noqa: F401 (receivers bump the data versions of cities)
+
+        labels.apply()

@@ -8,9 +8,17 @@ change freely and every page shows it in the admin's language.
 """
 
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from .i18n import LANGUAGES, column
+
+# The languages' names, in the project's catalogues too: Django's own Urdu one lacks some.
+LANGUAGE_NAMES = (
+    gettext_noop("English"),
+    gettext_noop("Russian"),
+    gettext_noop("Kazakh"),
+    gettext_noop("Urdu"),
+)
 
 # The admin forms' help texts, by model field.
 _HELP_TEXTS: dict = {}

@@ -69,6 +69,20 @@ def test_the_events_list_fits_a_window_1400_pixels_wide(
         assert page.evaluate("document.documentElement.dir") == direction
         assert page.locator("#result_list tbody tr").count() == 12
         width = page.evaluate("document.documentElement.scrollWidth")
+
+        # An event's form: each language's box written in its own direction.
+        page.locator("#result_list tbody tr a").first.click()
+        page.locator("#event_form").wait_for(timeout=30_000)
+        screenshot(page, f"admin-event-form-{language}")
+        directions = {
+            code: page.evaluate(
+                f"getComputedStyle(document.getElementsByName('title_{code}')[0]).direction"
+            )
+            for code in ("en", "ru", "kk", "ur")
+        }
+        form_width = page.evaluate("document.documentElement.scrollWidth")
         browser.close()
 
     assert width <= WINDOW["width"]
+    assert directions == {"en": "ltr", "ru": "ltr", "kk": "ltr", "ur": "rtl"}
+    assert form_width <= WINDOW["width"]
