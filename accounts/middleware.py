@@ -26,7 +26,7 @@ class AdminLanguageMiddleware:
         return self._admin_prefix
 
     def __call__(self, request):
-        # The path first: the user (a session and a database read) is looked up only here.
+        # The path first: the user (a cookie and a database read) is looked up only here.
         if request.path_info.startswith(self.admin_prefix()) and request.user.is_authenticated:
             language = request.user.language
             if language != DEFAULT_LANGUAGE and language in LANGUAGE_CODES:
