@@ -1,6 +1,6 @@
 """The admin's pages in the signed-in user's own language."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGE_CODES
@@ -20,14 +20,19 @@ class AdminLanguageMiddleware:
         self.get_response = get_response
         self._admin_prefix = None
 
-    def admin_prefix(self) -> str:
+    def admin_prefix(self) -> str | None:
+        """Where the admin's pages are; None where the URLs have no admin."""
         if self._admin_prefix is None:
-            self._admin_prefix = reverse("admin:index")
+            try:
+                self._admin_prefix = reverse("admin:index")
+            except NoReverseMatch:
+                return None
         return self._admin_prefix
 
     def __call__(self, request):
+        prefix = self.admin_prefix()
         # The path first: the user (a cookie and a database read) is looked up only here.
-        if request.path_info.startswith(self.admin_prefix()) and request.user.is_authenticated:
+        if prefix and request.path_info.startswith(prefix) and request.user.is_authenticated:
             language = request.user.language
             if language != DEFAULT_LANGUAGE and language in LANGUAGE_CODES:
                 translation.activate(language)
