@@ -4,6 +4,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGE_CODES
+from core.outages import is_outage
 
 
 class AdminLanguageMiddleware:
@@ -32,9 +33,21 @@ class AdminLanguageMiddleware:
     def __call__(self, request):
         prefix = self.admin_prefix()
         # The path first: the user (a cookie and a database read) is looked up only here.
-        if prefix and request.path_info.startswith(prefix) and request.user.is_authenticated:
-            language = request.user.language
+        if prefix and request.path_info.startswith(prefix):
+            language = self.profile_language(request)
             if language != DEFAULT_LANGUAGE and language in LANGUAGE_CODES:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+    @staticmethod
+    def profile_language(request) -> str | None:
+        """The signed-in user's language; None for no one, or when the database cannot say
+        (the view then meets the same outage, and answers 503 as every view does)."""
+        try:
+            user = request.user
+            return user.language if user.is_authenticated else None
+        except Exception as error:
+            if is_outage(error):
+                return None
+            raise
