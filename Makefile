@@ -12,7 +12,7 @@ WEBSOCKET_PORT ?= 8001
 # with DEBUG on, which also turns GraphiQL on; set DEBUG=false to try production behaviour.
 run migrate seed static serve serve-http serve-websockets worker beat schema: export DEBUG ?= true
 
-.PHONY: run serve serve-http serve-websockets install migrate seed static test lint format schema lock worker beat clean
+.PHONY: run serve serve-http serve-websockets install migrate seed static test lint format schema messages lock worker beat clean
 
 run: install migrate seed serve ## Set up everything and serve http://127.0.0.1:8000/graphql/
 
@@ -85,6 +85,13 @@ format: install
 # Export the GraphQL SDL; tests fail when schema/schema.graphql drifts from the code.
 schema: install
 	$(BIN)/python manage.py graphql_schema --out schema/schema.graphql
+
+# Gather the marked strings into locale/*/LC_MESSAGES/django.po and compile them (needs GNU
+# gettext); the compiled .mo files are committed (README, "The admin for city offices").
+messages: export DEBUG ?= true
+messages: install
+	$(BIN)/python manage.py makemessages -l ru -l kk -l ur --no-location --ignore 'tests/*' --ignore 'bench/*' --ignore 'deploy/*' --ignore 'staticfiles/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv'
 
 # Re-pin every package from requirements*.in (needs network access to PyPI).
 lock: install

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
 
 from core.admin_times import ZonedTimesMixin
 
@@ -19,12 +20,12 @@ class UserAdmin(ZonedTimesMixin, DjangoUserAdmin):
     readonly_fields = ("firebase_uid", "date_joined", "last_login")
     fieldsets = (
         (None, {"fields": ("email", "password", "display_name", "firebase_uid")}),
-        ("Preferences", {"fields": ("language", "time_zone", "muted_categories")}),
+        (_("Preferences"), {"fields": ("language", "time_zone", "muted_categories")}),
         (
-            "Access",
+            _("Access"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 

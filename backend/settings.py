@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # On the admin's pages, the signed-in user's own language wins over the browser's.
+    "accounts.middleware.AdminLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A NUL in a query string reaches no view (the GraphQL endpoint answers its own).
@@ -126,7 +128,8 @@ GRACEFUL_SHUTDOWN_SECONDS = env.float("GRACEFUL_SHUTDOWN_SECONDS", default=20.0)
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The admin's header with its language chooser (templates/admin/base_site.html).
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -369,6 +372,11 @@ FCM_API_URL = env.str("FCM_API_URL", default="")
 LANGUAGE_CODE = DEFAULT_LANGUAGE
 LANGUAGES = [(language.code, language.english_name) for language in SUPPORTED_LANGUAGES]
 USE_I18N = True
+# The project's own catalogues (ru, kk, ur; README, "The admin for city offices", Translations).
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language picked in the admin's header is remembered for the admin's pages only: the API
+# keeps choosing its language from Accept-Language alone.
+LANGUAGE_COOKIE_PATH = "/admin/"
 # Times are stored in UTC; each event carries its venue's zone for display.
 TIME_ZONE = "UTC"
 USE_TZ = True

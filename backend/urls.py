@@ -4,6 +4,7 @@ office's team, the admin, the health probes and the metrics."""
 from django.contrib import admin
 from django.urls import path, register_converter
 
+from accounts.views import admin_language
 from cities.views import office_invitation
 from core.health import healthz, readyz
 from core.metrics import metrics_view
@@ -16,11 +17,16 @@ from schema.schema import schema
 register_converter(PrimaryKeyConverter, "pk")
 register_converter(UrlTokenConverter, "token")
 
+# The admin's "View site" link: there is no public web site to go to (the app is the client).
+admin.site.site_url = None
+
 urlpatterns = [
     path("graphql/", GraphQLHttpView.as_view(schema=schema), name="graphql"),
     path("events/<pk:pk>.ics", event_ics, name="event-ics"),
     path("calendar/<token:token>.ics", user_calendar, name="user-calendar"),
     path("team/join/<token:token>/", office_invitation, name="office-invitation"),
+    # Before the admin's own routes, under its path (where the chosen language's cookie lives).
+    path("admin/language/", admin_language, name="admin-language"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

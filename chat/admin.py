@@ -4,6 +4,7 @@ the event's venue's clocks show them, like the event's own."""
 
 from django.contrib import admin
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
 from cities.permissions import MODERATING_ROLES
 from events.admin import ServiceAdmin
@@ -69,11 +70,11 @@ class ChatReportAdmin(ModeratedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Message")
+    @admin.display(description=_("Message"))
     def excerpt(self, obj):
         message = obj.message
         if message.deleted_at is not None:
-            return "(deleted)"
+            return _("(deleted)")
         return Truncator(message.body).chars(80)
 
     def _resolve(self, request, queryset, action, verb, done):
@@ -85,13 +86,17 @@ class ChatReportAdmin(ModeratedAdmin):
             done,
         )
 
-    @admin.action(permissions=["change"], description="Dismiss selected reports")
+    @admin.action(permissions=["change"], description=_("Dismiss selected reports"))
     def dismiss_reports(self, request, queryset):
-        self._resolve(request, queryset, services.ReportAction.DISMISS, "dismiss", "Dismissed")
+        self._resolve(
+            request, queryset, services.ReportAction.DISMISS, _("dismiss"), _("Dismissed")
+        )
 
-    @admin.action(permissions=["change"], description="Delete the reported messages")
+    @admin.action(permissions=["change"], description=_("Delete the reported messages"))
     def delete_messages(self, request, queryset):
-        self._resolve(request, queryset, services.ReportAction.DELETE_MESSAGE, "settle", "Settled")
+        self._resolve(
+            request, queryset, services.ReportAction.DELETE_MESSAGE, _("settle"), _("Settled")
+        )
 
 
 @admin.register(ChatMute)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ChatConfig(AppConfig):
@@ -6,4 +7,10 @@ class ChatConfig(AppConfig):
     Built on the events app (a room is an event's), which knows nothing of it."""
 
     name = "chat"
+    verbose_name = _("Chat")
     label = "chat"
+
+    def ready(self):
+        from . import labels
+
+        labels.apply()

@@ -13,6 +13,7 @@ moving the models to this app moved no row.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.error_codes import CommonErrorCode
 from core.validators import INSTANTS, in_window, validate_instant, validate_visible
@@ -144,9 +145,9 @@ class ChatReport(models.Model):
     """A user's report of a message to the event's moderators; one per user and message."""
 
     class Status(models.TextChoices):
-        OPEN = "OPEN", "Open"
-        DISMISSED = "DISMISSED", "Dismissed"
-        MESSAGE_DELETED = "MESSAGE_DELETED", "Message deleted"
+        OPEN = "OPEN", _("Open")
+        DISMISSED = "DISMISSED", _("Dismissed")
+        MESSAGE_DELETED = "MESSAGE_DELETED", _("Message deleted")
 
     # The event too, so that a moderator's list is one indexed filter.
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="chat_reports")

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from core import ratelimit
 from core.error_codes import CommonErrorCode
@@ -297,7 +298,7 @@ def toggle_reaction(user, message: ChatMessage, emoji: str) -> ChatMessage:
 
 # --- Moderation ----------------------------------------------------------------------------
 
-MODERATE_DENIED = "Only the event's moderators do this."
+MODERATE_DENIED = gettext_noop("Only the event's moderators do this.")
 
 
 def _require_moderator(user, event: Event) -> None:

@@ -35,10 +35,10 @@ class CityAdmin(ZonedTimesMixin, admin.ModelAdmin):
     search_fields = ("search_document", "slug")
     readonly_fields = ("slug", "created_at", "updated_at")
     fieldsets = (
-        ("Name", {"fields": translated_columns("name")}),
+        (_("Name"), {"fields": translated_columns("name")}),
         (None, {"fields": ("country", "region", "population", "geonames_id", "slug")}),
-        ("Place", {"fields": ("latitude", "longitude", "timezone")}),
-        ("Record", {"fields": ("created_at", "updated_at")}),
+        (_("Place"), {"fields": ("latitude", "longitude", "timezone")}),
+        (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
 
     def time_zone_of(self, obj) -> str:
@@ -58,8 +58,8 @@ class TwinningAdmin(TwinningProposalsMixin, ZonedTimesMixin, admin.ModelAdmin):
     formfield_overrides = {**URL_FIELDS_HTTPS, **DATE_FIELDS_NATIVE}
     fieldsets = (
         (None, {"fields": ("city_a", "city_b", "kind", "status", "established_on", "ended_on")}),
-        ("Agreement title", {"fields": translated_columns("agreement_title")}),
-        ("Agreement summary", {"fields": translated_columns("agreement_summary")}),
+        (_("Agreement title"), {"fields": translated_columns("agreement_title")}),
+        (_("Agreement summary"), {"fields": translated_columns("agreement_summary")}),
         (_("Description"), {"fields": translated_columns("description")}),
         (None, {"fields": ("agreement_url", "source_url")}),
     )
@@ -98,7 +98,7 @@ class CityOfficeAdmin(ZonedTimesMixin, admin.ModelAdmin):
     autocomplete_fields = ("city",)
     formfield_overrides = URL_FIELDS_HTTPS
     fieldsets = (
-        ("Name", {"fields": translated_columns("name")}),
+        (_("Name"), {"fields": translated_columns("name")}),
         (None, {"fields": ("city", "email", "phone", "website")}),
     )
 

@@ -125,15 +125,15 @@ class Twinning(models.Model):
     """
 
     class Kind(models.TextChoices):
-        SISTER_CITY = "SISTER_CITY", "Sister city"
-        FRIENDSHIP_CITY = "FRIENDSHIP_CITY", "Friendship city"
-        SISTER_PORT = "SISTER_PORT", "Sister port"
+        SISTER_CITY = "SISTER_CITY", _("Sister city")
+        FRIENDSHIP_CITY = "FRIENDSHIP_CITY", _("Friendship city")
+        SISTER_PORT = "SISTER_PORT", _("Sister port")
 
     class Status(models.TextChoices):
-        PROPOSED = "PROPOSED", "Proposed"
-        ACTIVE = "ACTIVE", "Active"
-        SUSPENDED = "SUSPENDED", "Suspended"
-        ENDED = "ENDED", "Ended"
+        PROPOSED = "PROPOSED", _("Proposed")
+        ACTIVE = "ACTIVE", _("Active")
+        SUSPENDED = "SUSPENDED", _("Suspended")
+        ENDED = "ENDED", _("Ended")
 
     city_a = models.ForeignKey(City, on_delete=models.CASCADE, related_name="twinnings_as_a")
     city_b = models.ForeignKey(City, on_delete=models.CASCADE, related_name="twinnings_as_b")

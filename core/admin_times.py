@@ -15,7 +15,9 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from .wall_clock import UTC_NAME, wall_clock, zone_or_utc
 
@@ -24,7 +26,10 @@ ZONED_SUFFIX = "_in_zone"
 
 
 def _zoned_display(model_admin, field: models.DateTimeField):
-    @admin.display(description=capfirst(field.verbose_name), ordering=field.name)
+    # Read when shown: the apps name their fields (core.labels) after the admin is built.
+    @admin.display(
+        description=lazy(lambda: capfirst(field.verbose_name), str)(), ordering=field.name
+    )
     def display(obj):
         value = getattr(obj, field.attname)
         if value is None:
@@ -116,7 +121,10 @@ class ZonedTimesMixin:
         # The log's times, in the object's zone, under a line that names it.
         obj = self.get_object(request, unquote(object_id))
         zone = zone_or_utc(self.time_zone_of(obj)) if obj is not None else UTC_NAME
-        extra_context = {"subtitle": f"Times in {zone}", **(extra_context or {})}
+        extra_context = {
+            "subtitle": _("Times in %(zone)s") % {"zone": zone},
+            **(extra_context or {}),
+        }
         with timezone.override(zone):
             response = super().history_view(request, object_id, extra_context)
             # Rendered here, while the zone is active (a TemplateResponse renders lazily).

@@ -25,6 +25,7 @@ from cities.models import CityOffice, Twinning
 from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
 from core.admin_times import ZonedTimesMixin
 from core.i18n import LANGUAGES, translated_columns
+from core.labels import help_text_for
 from core.wall_clock import wall_clock
 
 from . import admin_actions, history, permissions, services
@@ -148,6 +149,8 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and help_text_for(db_field) is not None:
+            formfield.help_text = help_text_for(db_field)
         translated = getattr(self.model._meta, "translated_fields", ())
         name, _, code = db_field.name.rpartition("_")
         if formfield is not None and name in translated:
@@ -226,9 +229,9 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
             self.log_deletions(request, [obj])
             self.remove(request, obj)
 
-        self.run_for_each(request, queryset, delete, "delete", "Deleted")
+        self.run_for_each(request, queryset, delete, _("delete"), _("Deleted"))
 
-    @admin.action(permissions=["delete"], description="Delete selected %(verbose_name_plural)s")
+    @admin.action(permissions=["delete"], description=_("Delete selected %(verbose_name_plural)s"))
     def delete_selected(self, request, queryset):
         """The admin's delete action with its confirmation page, but deleting one object at a
         time through the service and reporting each refusal (the built-in one would report
@@ -248,14 +251,18 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
                     operation(obj)
             except REFUSALS as error:
                 self.message_user(
-                    request, f"Could not {verb} “{obj}”: {describe(error)}", messages.ERROR
+                    request,
+                    _("Could not %(verb)s “%(object)s”: %(reason)s")
+                    % {"verb": verb, "object": obj, "reason": describe(error)},
+                    messages.ERROR,
                 )
             else:
                 succeeded += 1
         if succeeded:
             self.message_user(
                 request,
-                f"{done} {succeeded} {model_ngettext(self.opts, succeeded)}.",
+                _("%(done)s %(count)s %(items)s.")
+                % {"done": done, "count": succeeded, "items": model_ngettext(self.opts, succeeded)},
                 messages.SUCCESS,
             )
 
@@ -313,15 +320,8 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
     update_service = staticmethod(services.update_event)
     delete_service = staticmethod(services.delete_event)
     service_fields = services.EVENT_FIELDS
-    list_display = (
-        "title_en",
-        "category",
-        "status",
-        "schedule",
-        "starts_at",
-        "office",
-        "host_city",
-    )
+    # Fits a window 1400 px wide: the office names its city.
+    list_display = ("title_en", "category", "status", "schedule", "starts_at", "office")
     list_filter = ("status", "category")
     list_select_related = ("host_city", "office")
     search_fields = ("search_document",)
@@ -388,28 +388,30 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
 
     def get_fieldsets(self, request, obj=None):
         texts = side_by_side(
-            ("Title", "title"), ("Summary", "summary"), ("Description", "description")
+            (_("Title"), "title"),
+            (_("Short summary"), "summary"),
+            (_("Description"), "description"),
         )
         details = (
             (None, {"fields": ("category", "capacity", "image_url")}),
             # The zone first: the start and end are read in it.
-            ("When", {"fields": ("timezone", "starts_at", "ends_at")}),
-            ("Where", {"fields": ("venue_name", "venue_address", "latitude", "longitude")}),
+            (_("When"), {"fields": ("timezone", "starts_at", "ends_at")}),
+            (_("Where"), {"fields": ("venue_name", "venue_address", "latitude", "longitude")}),
         )
         if obj is None:
             # The host city follows from the office; status and history start with the draft.
-            return (*texts, *details, ("Who", {"fields": ("office", "twinning")}))
+            return (*texts, *details, (_("Who"), {"fields": ("office", "twinning")}))
         status = ("status", "announced_at", "cancellation_reason", "attendee_count")
         status += ("who_is_coming",)
         if obj.status == Event.Status.DRAFT:
             status = (*status, "announce_at", "schedule_failure")
         return self.zoned_fieldsets(
             (
-                ("Status", {"fields": status}),
+                (_("Status"), {"fields": status}),
                 *texts,
                 *details,
-                ("Who", {"fields": ("office", "host_city", "twinning")}),
-                ("History", {"fields": ("state_history",)}),
+                (_("Who"), {"fields": ("office", "host_city", "twinning")}),
+                (_("History"), {"fields": ("state_history",)}),
             ),
             request,
             obj,
@@ -539,17 +541,17 @@ class AnnouncementAdmin(ServiceAdmin):
         return super().has_delete_permission(request, obj) and self._may_post(request, obj)
 
     def get_fieldsets(self, request, obj=None):
-        texts = side_by_side(("Title", "title"), ("Body", "body"))
+        texts = side_by_side((_("Title"), "title"), (_("Text"), "body"))
         if obj is None:
-            return (*texts, ("About", {"fields": ("office", "twinning", "event", "publish_at")}))
+            return (*texts, (_("About"), {"fields": ("office", "twinning", "event", "publish_at")}))
         about = ("office", "city", "twinning", "event", "published_at")
         if obj.published_at is None:
             about = (*about, "publish_at", "schedule_failure")
         return self.zoned_fieldsets(
             (
                 *texts,
-                ("About", {"fields": about}),
-                ("History", {"fields": ("state_history",)}),
+                (_("About"), {"fields": about}),
+                (_("History"), {"fields": ("state_history",)}),
             ),
             request,
             obj,

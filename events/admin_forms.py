@@ -16,6 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import CityOffice
@@ -29,12 +30,35 @@ VENUE_TIME_FIELDS = ("starts_at", "ends_at", "announce_at")
 
 
 def describe(error: Exception) -> str:
-    """The reason a service gave, as one line for a message."""
+    """The reason a service gave, as one line for a message, in the admin's language."""
     if isinstance(error, ValidationError):
-        return " ".join(error.messages)
+        return " ".join(in_admin_language(error).messages)
     if isinstance(error, ProtectedError):
         return str(error.args[0])
-    return str(error) or "You may not do this."
+    return gettext(str(error)) if str(error) else str(_("You may not do this."))
+
+
+def in_admin_language(error: ValidationError) -> ValidationError:
+    """``error`` with its messages in the admin's language.
+
+    The services and models write their reasons in English, marked with ``gettext_noop``: the
+    API sends them as they are, and the admin translates them here, as it shows them. Django's
+    own messages are translated already (lazily) and pass unchanged."""
+    if hasattr(error, "error_dict"):
+        return ValidationError(
+            {
+                field: [_translated(item) for item in items]
+                for field, items in error.error_dict.items()
+            }
+        )
+    return ValidationError([_translated(item) for item in error.error_list])
+
+
+def _translated(error: ValidationError) -> ValidationError:
+    message = error.message
+    if isinstance(message, str):
+        message = gettext(message)
+    return ValidationError(message, code=error.code, params=error.params)
 
 
 class ServiceForm(forms.ModelForm):
@@ -46,6 +70,8 @@ class ServiceForm(forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         error = self.refusal
+        if isinstance(error, ValidationError):
+            error = in_admin_language(error)
         if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
             for field, errors in error.error_dict.items():
                 # A reason about a field not on the form (read-only ones) goes on top.
@@ -53,6 +79,10 @@ class ServiceForm(forms.ModelForm):
         elif error is not None:
             self.add_error(None, describe(error))
         return cleaned_data
+
+    def _update_errors(self, errors):
+        # The model's own checks (``clean``), run by the form, in the admin's language too.
+        super()._update_errors(in_admin_language(errors))
 
 
 class WallClockTimeInput(forms.TimeInput):
@@ -143,15 +173,17 @@ class EventForm(ServiceForm):
     """The event's form: start and end typed and shown in the venue's zone."""
 
     timezone = forms.CharField(
-        label="Time zone",
+        label=_("Time zone"),
         max_length=64,
         validators=[validate_time_zone],
         widget=TimeZoneInput,
-        help_text="The venue's time zone, e.g. Europe/Moscow. The start and end are typed "
-        "and shown as the venue's clocks show them, in this zone.",
+        help_text=_(
+            "The venue's time zone, e.g. Europe/Moscow. The start and end are typed "
+            "and shown as the venue's clocks show them, in this zone."
+        ),
     )
-    starts_at = VenueTimeField(label="Starts")
-    ends_at = VenueTimeField(label="Ends")
+    starts_at = VenueTimeField(label=_("Starts"))
+    ends_at = VenueTimeField(label=_("Ends"))
     # On a draft's page only (see EventAdmin.get_fieldsets); saved by the scheduling services.
     announce_at = VenueTimeField(
         label=_("Announce automatically at"),
@@ -196,7 +228,8 @@ class EventForm(ServiceForm):
                 if zone is None:
                     # Not a time until the zone is known; the zone's own error says why.
                     raise ValidationError(
-                        "Give the venue's time zone: this time is read in it.", code="no_zone"
+                        _("Give the venue's time zone: this time is read in it."),
+                        code="no_zone",
                     )
                 cleaned_data[name] = instant_of(wall, zone)
             except ValidationError as error:

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from cities.geo import bounding_box, distance_km
 from cities.models import City, CityOffice, Twinning, search_document
@@ -77,18 +78,18 @@ class Event(models.Model):
     """
 
     class Category(models.TextChoices):
-        CULTURAL = "CULTURAL", "Cultural"
-        SPORTS = "SPORTS", "Sports"
-        TOURISM = "TOURISM", "Tourism"
-        EDUCATION = "EDUCATION", "Education"
-        BUSINESS = "BUSINESS", "Business"
-        COMMUNITY = "COMMUNITY", "Community"
+        CULTURAL = "CULTURAL", _("Cultural")
+        SPORTS = "SPORTS", _("Sports")
+        TOURISM = "TOURISM", _("Tourism")
+        EDUCATION = "EDUCATION", _("Education")
+        BUSINESS = "BUSINESS", _("Business")
+        COMMUNITY = "COMMUNITY", _("Community")
 
     class Status(models.TextChoices):
-        DRAFT = "DRAFT", "Draft"
-        ANNOUNCED = "ANNOUNCED", "Announced"
-        POSTPONED = "POSTPONED", "Postponed"
-        CANCELLED = "CANCELLED", "Cancelled"
+        DRAFT = "DRAFT", _("Draft")
+        ANNOUNCED = "ANNOUNCED", _("Announced")
+        POSTPONED = "POSTPONED", _("Postponed")
+        CANCELLED = "CANCELLED", _("Cancelled")
 
     title = TranslatedField(models.CharField, max_length=200)
     summary = TranslatedField(models.CharField, max_length=500, blank=True)
@@ -109,7 +110,7 @@ class Event(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     announced_at = models.DateTimeField(null=True, blank=True)
     capacity = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1)], help_text="Empty for no limit."
+        null=True, blank=True, validators=[MinValueValidator(1)], help_text=_("Empty for no limit.")
     )
     # People GOING: kept by the RSVP service under a row lock, so reads need no COUNT and
     # capacity checks cannot race.
@@ -198,7 +199,7 @@ class Event(models.Model):
         errors = {}
         if _comparable(self.starts_at, self.ends_at) and self.ends_at <= self.starts_at:
             errors["ends_at"] = ValidationError(
-                "An event must end after it starts.", EventErrorCode.END_BEFORE_START
+                gettext_noop("An event must end after it starts."), EventErrorCode.END_BEFORE_START
             )
         if (
             self.twinning_id
@@ -210,17 +211,17 @@ class Event(models.Model):
             )
         ):
             errors["twinning"] = ValidationError(
-                "The host city must be one of the twinning's cities.",
+                gettext_noop("The host city must be one of the twinning's cities."),
                 EventErrorCode.TWINNING_MISMATCH,
             )
         if (self.latitude is None) != (self.longitude is None):
             errors["latitude"] = ValidationError(
-                "Give both latitude and longitude, or neither.",
+                gettext_noop("Give both latitude and longitude, or neither."),
                 CommonErrorCode.INVALID_COORDINATES,
             )
         if self.office_id and self.host_city_id and self.office.city_id != self.host_city_id:
             errors["office"] = ValidationError(
-                "The organising office must belong to the host city.",
+                gettext_noop("The organising office must belong to the host city."),
                 EventErrorCode.OFFICE_MISMATCH,
             )
         if errors:
@@ -274,7 +275,7 @@ class Announcement(models.Model):
         blank=True,
         db_index=True,
         validators=[validate_instant],
-        help_text="Empty while it is a draft.",
+        help_text=_("Empty while it is a draft."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -325,8 +326,8 @@ class EventCohost(models.Model):
     staff may edit and publish the event as the host office's staff can."""
 
     class Status(models.TextChoices):
-        INVITED = "INVITED", "Invited"
-        ACCEPTED = "ACCEPTED", "Accepted"
+        INVITED = "INVITED", _("Invited")
+        ACCEPTED = "ACCEPTED", _("Accepted")
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="cohosts")
     office = models.ForeignKey(CityOffice, on_delete=models.CASCADE, related_name="cohostings")
@@ -353,8 +354,8 @@ class Rsvp(models.Model):
     """Whether a user is going to, or interested in, an announced event."""
 
     class Status(models.TextChoices):
-        GOING = "GOING", "Going"
-        INTERESTED = "INTERESTED", "Interested"
+        GOING = "GOING", _("Going")
+        INTERESTED = "INTERESTED", _("Interested")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps"
@@ -399,15 +400,15 @@ class StateChange(models.Model):
     """
 
     class Action(models.TextChoices):
-        CREATED = "CREATED", "Created"
-        UPDATED = "UPDATED", "Updated"
-        ANNOUNCED = "ANNOUNCED", "Announced"
-        POSTPONED = "POSTPONED", "Postponed"
-        CANCELLED = "CANCELLED", "Cancelled"
-        DELETED = "DELETED", "Deleted"
-        COHOST_INVITED = "COHOST_INVITED", "Co-host invited"
-        COHOST_ACCEPTED = "COHOST_ACCEPTED", "Co-host accepted"
-        PUBLISHED = "PUBLISHED", "Published"
+        CREATED = "CREATED", _("Created")
+        UPDATED = "UPDATED", _("Updated")
+        ANNOUNCED = "ANNOUNCED", _("Announced")
+        POSTPONED = "POSTPONED", _("Postponed")
+        CANCELLED = "CANCELLED", _("Cancelled")
+        DELETED = "DELETED", _("Deleted")
+        COHOST_INVITED = "COHOST_INVITED", _("Co-host invited")
+        COHOST_ACCEPTED = "COHOST_ACCEPTED", _("Co-host accepted")
+        PUBLISHED = "PUBLISHED", _("Published")
         SCHEDULED = "SCHEDULED", _("Scheduled")
         UNSCHEDULED = "UNSCHEDULED", _("Schedule removed")
         SCHEDULE_FAILED = "SCHEDULE_FAILED", _("Not published at the scheduled time")

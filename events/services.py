@@ -10,7 +10,7 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from cities.models import CityOffice
 from core.text import clean_text
@@ -47,9 +47,9 @@ EVENT_FIELDS = frozenset(
         "twinning",
     ]
 )
-EDIT_DENIED = "Only the event's editors and publishers edit its drafts."
-PUBLISH_DENIED = "Only the event's publishers announce, postpone or cancel it."
-POST_DENIED = "Only the office's publishers post and edit its announcements."
+EDIT_DENIED = gettext_noop("Only the event's editors and publishers edit its drafts.")
+PUBLISH_DENIED = gettext_noop("Only the event's publishers announce, postpone or cancel it.")
+POST_DENIED = gettext_noop("Only the office's publishers post and edit its announcements.")
 
 ANNOUNCEMENT_FIELDS = frozenset(
     [f"{field}_{code}" for field in ("title", "body") for code in ("en", "ru", "kk", "ur")]
@@ -139,7 +139,7 @@ def create_event(actor, office: CityOffice, data: dict) -> Event:
     """A new draft of ``office``'s city, organised by ``office``."""
     permissions.require(
         permissions.can_create_event(actor, office.pk),
-        "Only the office's editors and publishers create its events.",
+        gettext_noop("Only the office's editors and publishers create its events."),
     )
     event = Event(office=office, host_city_id=office.city_id, status=Status.DRAFT)
     _assign(event, data, EVENT_FIELDS)
@@ -165,10 +165,14 @@ def update_event(actor, event: Event, data: dict) -> Event:
     else:
         permissions.require(
             permissions.can_publish_event(actor, event),
-            "Only the event's publishers change it once it is public.",
+            gettext_noop("Only the event's publishers change it once it is public."),
         )
     if event.status == Status.CANCELLED:
-        raise _error(None, "A cancelled event cannot be edited.", EventErrorCode.EVENT_CANCELLED)
+        raise _error(
+            None,
+            gettext_noop("A cancelled event cannot be edited."),
+            EventErrorCode.EVENT_CANCELLED,
+        )
     changed = _assign(event, data, EVENT_FIELDS)
     if not changed:
         return event
@@ -199,7 +203,9 @@ def delete_event(actor, event: Event) -> None:
     permissions.require(permissions.can_edit_event(actor, event), EDIT_DENIED)
     if event.status != Status.DRAFT:
         raise _error(
-            None, "Only drafts can be deleted; cancel it instead.", EventErrorCode.NOT_A_DRAFT
+            None,
+            gettext_noop("Only drafts can be deleted; cancel it instead."),
+            EventErrorCode.NOT_A_DRAFT,
         )
     _record(actor, StateChange.Action.DELETED, event=event, before=Status.DRAFT, after="")
     event.delete()
@@ -215,9 +221,15 @@ def announce_event(actor, event: Event, *, on_schedule: bool = False) -> Event:
     if event.status == Status.ANNOUNCED:
         return event
     if event.status == Status.CANCELLED:
-        raise _error(None, "A cancelled event cannot be announced.", EventErrorCode.EVENT_CANCELLED)
+        raise _error(
+            None,
+            gettext_noop("A cancelled event cannot be announced."),
+            EventErrorCode.EVENT_CANCELLED,
+        )
     if event.ends_at <= timezone.now():
-        raise _error(None, "This event has already ended.", EventErrorCode.EVENT_ENDED)
+        raise _error(
+            None, gettext_noop("This event has already ended."), EventErrorCode.EVENT_ENDED
+        )
     _validate_event(event)
     before = event.status
     was = {"status": before, "announced_at": event.announced_at, "announce_at": event.announce_at}
@@ -258,12 +270,14 @@ def validate_postponement(new_starts_at, new_ends_at) -> tuple:
     new_starts_at, new_ends_at = instant(new_starts_at), instant(new_ends_at)
     if new_starts_at <= timezone.now():
         raise _error(
-            "new_starts_at", "The new start is in the past.", EventErrorCode.POSTPONE_TO_PAST
+            "new_starts_at",
+            gettext_noop("The new start is in the past."),
+            EventErrorCode.POSTPONE_TO_PAST,
         )
     if new_ends_at <= new_starts_at:
         raise _error(
             "new_ends_at",
-            "The new end must come after the new start.",
+            gettext_noop("The new end must come after the new start."),
             EventErrorCode.END_BEFORE_START,
         )
     return new_starts_at, new_ends_at
@@ -275,11 +289,15 @@ def postpone_event(actor, event: Event, new_starts_at, new_ends_at) -> Event:
     event = _locked(event)
     permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
     if event.status == Status.CANCELLED:
-        raise _error(None, "A cancelled event cannot be postponed.", EventErrorCode.EVENT_CANCELLED)
+        raise _error(
+            None,
+            gettext_noop("A cancelled event cannot be postponed."),
+            EventErrorCode.EVENT_CANCELLED,
+        )
     if event.status == Status.DRAFT:
         raise _error(
             None,
-            "A draft has no public date to postpone; edit it.",
+            gettext_noop("A draft has no public date to postpone; edit it."),
             EventErrorCode.INVALID_TRANSITION,
         )
     new_starts_at, new_ends_at = validate_postponement(new_starts_at, new_ends_at)
@@ -308,7 +326,11 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
     if event.status == Status.CANCELLED:
         return event
     if event.status == Status.DRAFT:
-        raise _error(None, "A draft is deleted, not cancelled.", EventErrorCode.INVALID_TRANSITION)
+        raise _error(
+            None,
+            gettext_noop("A draft is deleted, not cancelled."),
+            EventErrorCode.INVALID_TRANSITION,
+        )
     reason = clean_text(reason)
     limit = Event._meta.get_field("cancellation_reason").max_length
     if len(reason) > limit:
@@ -338,16 +360,22 @@ def invite_cohost(actor, event: Event, office: CityOffice) -> EventCohost:
     event = _locked(event)
     permissions.require(
         permissions.can_invite_cohost(actor, event),
-        "Only the organising office's publishers invite co-hosts.",
+        gettext_noop("Only the organising office's publishers invite co-hosts."),
     )
     if event.status == Status.CANCELLED:
-        raise _error(None, "The event is cancelled.", EventErrorCode.EVENT_CANCELLED)
+        raise _error(None, gettext_noop("The event is cancelled."), EventErrorCode.EVENT_CANCELLED)
     if event.twinning_id is None:
-        raise _error(None, "Only a twinning's event can be co-hosted.", EventErrorCode.NO_TWINNING)
+        raise _error(
+            None,
+            gettext_noop("Only a twinning's event can be co-hosted."),
+            EventErrorCode.NO_TWINNING,
+        )
     partner = event.twinning.partner_of(event.host_city_id)
     if office.city_id != partner.pk:
         raise _error(
-            "office", "Invite the office of the partner city.", EventErrorCode.NOT_PARTNER_OFFICE
+            "office",
+            gettext_noop("Invite the office of the partner city."),
+            EventErrorCode.NOT_PARTNER_OFFICE,
         )
     cohost, created = EventCohost.objects.get_or_create(
         event=event, office=office, defaults={"invited_by": actor}
@@ -380,7 +408,9 @@ def accept_cohost(actor, event: Event) -> EventCohost:
         for cohost in invitations
         if permissions.has_role(actor, [cohost.office_id], permissions.PUBLISHING_ROLES)
     ]
-    permissions.require(bool(mine), "You publish for no office invited to co-host this event.")
+    permissions.require(
+        bool(mine), gettext_noop("You publish for no office invited to co-host this event.")
+    )
     cohost = mine[0]
     if cohost.status != EventCohost.Status.ACCEPTED:
         was = cohost.status
@@ -413,12 +443,13 @@ def _validate_announcement(announcement: Announcement) -> None:
     twinning = announcement.twinning
     if twinning and announcement.city_id not in (twinning.city_a_id, twinning.city_b_id):
         errors["twinning"] = ValidationError(
-            "The twinning must include the office's city.", code=EventErrorCode.TWINNING_MISMATCH
+            gettext_noop("The twinning must include the office's city."),
+            code=EventErrorCode.TWINNING_MISMATCH,
         )
     event = announcement.event
     if event and announcement.office_id not in permissions.acting_offices(event):
         errors["event"] = ValidationError(
-            "The event must be one the office organises or co-hosts.",
+            gettext_noop("The event must be one the office organises or co-hosts."),
             code=EventErrorCode.EVENT_MISMATCH,
         )
     if errors:
@@ -498,7 +529,7 @@ def update_announcement(actor, announcement: Announcement, data: dict) -> Announ
     if scheduling and announcement.published_at is not None and publish_at is not None:
         raise _error(
             "publish_at",
-            _("This announcement is already published."),
+            gettext_noop("This announcement is already published."),
             EventErrorCode.ALREADY_PUBLISHED,
         )
     changed = _assign(announcement, data, ANNOUNCEMENT_FIELDS)
@@ -547,7 +578,9 @@ def future_instant(field: str, value) -> datetime.datetime:
     except ValidationError as error:
         raise ValidationError({field: error.error_list}) from None
     if value <= timezone.now():
-        raise _error(field, _("This time has already passed."), EventErrorCode.SCHEDULE_IN_PAST)
+        raise _error(
+            field, gettext_noop("This time has already passed."), EventErrorCode.SCHEDULE_IN_PAST
+        )
     return value
 
 
@@ -558,12 +591,14 @@ def schedule_event_announcement(actor, event: Event, at) -> Event:
     event = _locked(event)
     permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
     if event.status != Status.DRAFT:
-        raise _error(None, _("Only a draft can be announced later."), EventErrorCode.NOT_A_DRAFT)
+        raise _error(
+            None, gettext_noop("Only a draft can be announced later."), EventErrorCode.NOT_A_DRAFT
+        )
     at = future_instant("announce_at", at)
     if at >= event.ends_at:
         raise _error(
             "announce_at",
-            _("The event is over by then: choose a time before it ends."),
+            gettext_noop("The event is over by then: choose a time before it ends."),
             EventErrorCode.SCHEDULE_AFTER_END,
         )
     was = {"announce_at": event.announce_at}
@@ -611,7 +646,7 @@ def _reason(error: Exception) -> str:
     else:
         text = str(error)
     limit = Event._meta.get_field("schedule_failure").max_length
-    return (text or str(_("It was refused.")))[:limit]
+    return (text or str(gettext_noop("It was refused.")))[:limit]
 
 
 def _announce_on_schedule(event: Event) -> bool:
@@ -727,7 +762,7 @@ def set_rsvp(user, event: Event, status: str | None) -> Event:
     if status is not None and not is_open:
         raise _error(
             None,
-            "RSVPs are open only for announced, upcoming events.",
+            gettext_noop("RSVPs are open only for announced, upcoming events."),
             EventErrorCode.EVENT_NOT_OPEN,
         )
     before = current.status if current is not None else ""
@@ -739,7 +774,7 @@ def set_rsvp(user, event: Event, status: str | None) -> Event:
         and event.capacity is not None
         and event.attendee_count >= event.capacity
     ):
-        raise _error(None, "The event is full.", EventErrorCode.EVENT_FULL)
+        raise _error(None, gettext_noop("The event is full."), EventErrorCode.EVENT_FULL)
     if status is None:
         if current is not None:
             current.delete()

@@ -1,6 +1,7 @@
 """The admin's page of push notifications: operators follow each one's progress there."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin_times import ZonedTimesMixin
 
@@ -45,7 +46,7 @@ class NotificationAdmin(ZonedTimesMixin, admin.ModelAdmin):
             row.notification.push_progress = row
         return changelist
 
-    @admin.display(description="Progress")
+    @admin.display(description=_("Progress"))
     def progress(self, obj):
         row = getattr(obj, "push_progress", None) or progress([obj])[0]
         return row.summary()

@@ -12,6 +12,7 @@ waiting for a retry whose event was cancelled, changed again or is over is DROPP
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Device
 
@@ -19,39 +20,39 @@ from accounts.models import Device
 class DropReason(models.TextChoices):
     """Why a push was not sent: what it says is no longer true."""
 
-    EVENT_CANCELLED = "EVENT_CANCELLED", "The event was cancelled"
-    EVENT_OVER = "EVENT_OVER", "The event is over"
-    EVENT_STARTED = "EVENT_STARTED", "The event has started"
-    SUPERSEDED = "SUPERSEDED", "A later change of the event superseded it"
-    EVENT_DELETED = "EVENT_DELETED", "The event was deleted"
-    ANNOUNCEMENT_DELETED = "ANNOUNCEMENT_DELETED", "The announcement was deleted"
-    ANNOUNCEMENT_UNPUBLISHED = "ANNOUNCEMENT_UNPUBLISHED", "The announcement is not published"
+    EVENT_CANCELLED = "EVENT_CANCELLED", _("The event was cancelled")
+    EVENT_OVER = "EVENT_OVER", _("The event is over")
+    EVENT_STARTED = "EVENT_STARTED", _("The event has started")
+    SUPERSEDED = "SUPERSEDED", _("A later change of the event superseded it")
+    EVENT_DELETED = "EVENT_DELETED", _("The event was deleted")
+    ANNOUNCEMENT_DELETED = "ANNOUNCEMENT_DELETED", _("The announcement was deleted")
+    ANNOUNCEMENT_UNPUBLISHED = "ANNOUNCEMENT_UNPUBLISHED", _("The announcement is not published")
     # Set by the migrations that repaired times stored outside the window the system holds
     # (events.0006, events.0008): the times it would tell were made up.
     TIMES_REPAIRED = (
         "TIMES_REPAIRED",
-        "Its event's or announcement's times were repaired, and it was made a draft",
+        _("Its event's or announcement's times were repaired, and it was made a draft"),
     )
 
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
-        EVENT_ANNOUNCED = "EVENT_ANNOUNCED", "Event announced"
-        EVENT_CHANGED = "EVENT_CHANGED", "Event changed (time or venue)"
-        EVENT_POSTPONED = "EVENT_POSTPONED", "Event postponed"
-        EVENT_CANCELLED = "EVENT_CANCELLED", "Event cancelled"
-        EVENT_REMINDER = "EVENT_REMINDER", "Event reminder"
-        ANNOUNCEMENT_POSTED = "ANNOUNCEMENT_POSTED", "Announcement posted"
+        EVENT_ANNOUNCED = "EVENT_ANNOUNCED", _("Event announced")
+        EVENT_CHANGED = "EVENT_CHANGED", _("Event changed (time or venue)")
+        EVENT_POSTPONED = "EVENT_POSTPONED", _("Event postponed")
+        EVENT_CANCELLED = "EVENT_CANCELLED", _("Event cancelled")
+        EVENT_REMINDER = "EVENT_REMINDER", _("Event reminder")
+        ANNOUNCEMENT_POSTED = "ANNOUNCEMENT_POSTED", _("Announcement posted")
 
     class State(models.TextChoices):
-        PENDING = "PENDING", "Pending: audience not yet resolved"
-        FANNED_OUT = "FANNED_OUT", "Fanned out: deliveries being sent"
-        DONE = "DONE", "Done"
-        DROPPED = "DROPPED", "Dropped before anything was sent: no longer true"
+        PENDING = "PENDING", _("Pending: audience not yet resolved")
+        FANNED_OUT = "FANNED_OUT", _("Fanned out: deliveries being sent")
+        DONE = "DONE", _("Done")
+        DROPPED = "DROPPED", _("Dropped before anything was sent: no longer true")
 
     class Path(models.TextChoices):
-        TOKENS = "TOKENS", "Device by device"
-        TOPICS = "TOPICS", "FCM topics"
+        TOKENS = "TOKENS", _("Device by device")
+        TOPICS = "TOPICS", _("FCM topics")
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # The same change never notifies twice: announcing twice finds the first notification.
@@ -62,7 +63,7 @@ class Notification(models.Model):
     announcement = models.ForeignKey(
         "events.Announcement", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    urgent = models.BooleanField(default=False, help_text="Delivered through quiet hours.")
+    urgent = models.BooleanField(default=False, help_text=_("Delivered through quiet hours."))
     # The event's times as the notification tells them: a change or a reminder whose times are
     # no longer the event's is stale. Empty for announcements (and rows written before).
     event_starts_at = models.DateTimeField(null=True, blank=True)
@@ -98,10 +99,10 @@ class Delivery(models.Model):
     back later."""
 
     class Status(models.TextChoices):
-        PENDING = "PENDING", "Pending"
-        SENT = "SENT", "Sent"
-        FAILED = "FAILED", "Failed"
-        DROPPED = "DROPPED", "Dropped: no longer true when it was due"
+        PENDING = "PENDING", _("Pending")
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Failed")
+        DROPPED = "DROPPED", _("Dropped: no longer true when it was due")
 
     # No index of its own: the (notification, status, next_attempt_at) index serves lookups by
     # notification, and a lone one tempts PostgreSQL into sorting every pending delivery of a

@@ -104,6 +104,9 @@ NOT_TYPED_AS_WORDS = {
     "notifications.Delivery.error_code",
     "notifications.Delivery.error_detail",
     "notifications.DeviceTopic.topic",
+    "cities.OfficeInvitation.token_hash",
+    "events.Event.schedule_failure",  # the reason a service gave, written by the beat
+    "events.Announcement.schedule_failure",
 }
 
 

@@ -1,0 +1,68 @@
+"""What office staff read for events and announcements on the admin's pages (see
+``core.labels``)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.labels import relabel
+
+from .models import Announcement, Event, StateChange
+
+
+def apply() -> None:
+    relabel(
+        Event,
+        name=_("event"),
+        plural=_("events"),
+        fields={
+            "title": _("Title"),
+            "summary": _("Short summary"),
+            "description": _("Description"),
+            "category": _("Category"),
+            "starts_at": _("Starts"),
+            "ends_at": _("Ends"),
+            "timezone": _("Time zone"),
+            "venue_name": _("Venue"),
+            "venue_address": _("Venue address"),
+            "latitude": _("Latitude (map)"),
+            "longitude": _("Longitude (map)"),
+            "host_city": _("City"),
+            "twinning": _("Twinning"),
+            "office": _("Office"),
+            "status": _("Status"),
+            "announced_at": _("Announced"),
+            "capacity": _("Places"),
+            "attendee_count": _("People coming"),
+            "cancellation_reason": _("Reason for cancelling"),
+            "image_url": _("Image link (https)"),
+            "created_at": _("Created"),
+            "updated_at": _("Last changed"),
+        },
+        help_texts={
+            "capacity": _("How many people can come. Leave empty for no limit."),
+            "image_url": _("The address of a picture on the web, starting with https://."),
+            "twinning": _("The partner city's twinning this event belongs to, if any."),
+            "latitude": _("Optional: where to put the pin on the map, e.g. 43.2389."),
+            "longitude": _("Optional: where to put the pin on the map, e.g. 76.8897."),
+        },
+    )
+    relabel(
+        Announcement,
+        name=_("announcement"),
+        plural=_("announcements"),
+        fields={
+            "office": _("Office"),
+            "city": _("City"),
+            "twinning": _("Twinning"),
+            "event": _("About the event"),
+            "title": _("Title"),
+            "body": _("Text"),
+            "published_at": _("Published"),
+            "created_at": _("Created"),
+            "updated_at": _("Last changed"),
+        },
+        help_texts={
+            "published_at": _("Empty while it is a draft."),
+            "event": _("Optional: the event this news is about."),
+        },
+    )
+    relabel(StateChange, name=_("change"), plural=_("history of changes"))
