@@ -505,9 +505,12 @@ DATETIME_DOMAINS: dict[str, Domain] = {
     "endsAt": Moment("end"),
     "newEndsAt": Moment("end"),
     "startsBefore": Moment("end"),
+    # When a draft announces itself, or an announcement publishes itself.
+    "at": Moment("start"),
+    "publishAt": Moment("start"),
 }
 TIME_DOMAINS: dict[str, Domain] = {"start": TimeOfDay(), "end": TimeOfDay()}
-BOOLEAN_DOMAINS: dict[str, Domain] = {"includeDrafts": Flag()}
+BOOLEAN_DOMAINS: dict[str, Domain] = {"includeDrafts": Flag(), "listedAsAttendee": Flag()}
 # ID arguments by name: the type they name.
 ID_TYPES = {
     "event": "Event",
