@@ -17,6 +17,7 @@ from graphql_relay import to_global_id
 
 from accounts import tokens
 from cities.models import OfficeMembership
+from tests.e2e.browser import launched_chromium, offline_context
 from tests.e2e.clients import NodeClient, PythonClient, node_missing
 from tests.e2e.live_server import LiveServer, database_url, sqlite_on_disk
 from tests.factories import MembershipFactory
@@ -52,6 +53,40 @@ def websocket_server(live_database, tmp_path_factory) -> LiveServer:
     yield server
     status = server.stop()
     assert status == 0, f"the server did not exit cleanly ({status}):\n{server.log()[-8000:]}"
+
+
+@pytest.fixture(scope="package")
+def debug_server(live_database, tmp_path_factory) -> LiveServer:
+    """The websocket tier's server (which serves HTTP too) with the project's settings and
+    DEBUG on, as `make run` serves it: GraphiQL's page and the admin's static files (the test
+    settings turn DEBUG off), e-mail printed to its log."""
+    server = LiveServer(
+        tmp_path_factory.mktemp("browser") / "server.log",
+        live_database,
+        {"DJANGO_SETTINGS_MODULE": "backend.settings", "DEBUG": "true"},
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium, driven by Playwright, for one module: Playwright's sync API keeps an
+    event loop running in this thread while it is open, and the other modules' async tests
+    need the thread free of one."""
+    with launched_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def offline_page(chromium, debug_server):
+    """A page that may reach the live server only; ``page.refused`` lists what else it
+    tried."""
+    context = offline_context(chromium, debug_server.url, locale="en-GB")
+    page = context.new_page()
+    yield page
+    context.close()
 
 
 LOG_START = pytest.StashKey[int]()

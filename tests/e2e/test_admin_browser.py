@@ -1,4 +1,4 @@
-"""The admin in a real browser (Debian's Chromium, as in test_browser.py), in the languages of
+"""The admin in a real browser (``tests/e2e/browser.py``), in the languages of
 its offices: the events list fits a window 1400 pixels wide, left to right and right to left."""
 
 import datetime
@@ -10,8 +10,8 @@ from django.utils import timezone
 from cities.models import OfficeMembership
 from cities.staff import office_staff_group
 from events.models import Event
+from tests.e2e.browser import launched_chromium, screenshot
 from tests.e2e.conftest import PASSWORD
-from tests.e2e.test_browser import CHROMIUM, debug_server, screenshot  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,19 +44,14 @@ def publisher(user_factory, office, event_factory):
 
 @pytest.mark.parametrize(("language", "direction"), [("ru", "ltr"), ("ur", "rtl")])
 def test_the_events_list_fits_a_window_1400_pixels_wide(
-    debug_server,  # noqa: F811
+    debug_server,
     publisher,
     language,
     direction,
 ):
     # Started here, after the fixtures wrote the rows: Django refuses the database in a
     # thread where Playwright's sync API runs its event loop.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
+    with launched_chromium() as browser:
         page = browser.new_context(locale=language, viewport=WINDOW).new_page()
         page.goto(f"{debug_server.url}/admin/login/?next=/admin/events/event/")
         page.fill("#id_username", publisher.email)
@@ -81,7 +76,6 @@ def test_the_events_list_fits_a_window_1400_pixels_wide(
             for code in ("en", "ru", "kk", "ur")
         }
         form_width = page.evaluate("document.documentElement.scrollWidth")
-        browser.close()
 
     assert width <= WINDOW["width"]
     assert directions == {"en": "ltr", "ru": "ltr", "kk": "ltr", "ur": "rtl"}
