@@ -90,11 +90,15 @@ class ZonedTimesMixin:
             return type(names)(self.zoned(name, keep) for name in names)
         return names
 
+    def editable(self, request, obj=None) -> bool:
+        """Whether the page offers ``obj``'s fields to edit (a subclass may keep some objects
+        to read only, beyond the user's permission)."""
+        return obj is None or self.has_change_permission(request, obj)
+
     def zoned_fieldsets(self, fieldsets, request, obj=None):
         """Fieldsets with their datetime fields shown in the row's zone, but for those the
         form declares a field for, while the user may edit them."""
-        editable = obj is None or self.has_change_permission(request, obj)
-        keep = frozenset(self.form.declared_fields) if editable else frozenset()
+        keep = frozenset(self.form.declared_fields) if self.editable(request, obj) else frozenset()
         return [
             (title, {**options, "fields": self.zoned(options["fields"], keep)})
             for title, options in fieldsets

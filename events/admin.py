@@ -11,7 +11,7 @@ Times are typed and shown as the venue's clocks show them, each labelled with it
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as confirm_deletion
-from django.contrib.admin.utils import model_ngettext, quote
+from django.contrib.admin.utils import flatten_fieldsets, model_ngettext, quote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError, Q, QuerySet
@@ -374,7 +374,9 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
             return False
         if obj is None:
             return True
-        # The rule update_event applies: editors edit drafts, publishers public events.
+        # The rule update_event applies: editors edit drafts, publishers public events (a
+        # cancelled one's page is read-only, see get_readonly_fields; a save sent from a page
+        # opened before it was called off reaches the service, which says why it refuses).
         if obj.status == Event.Status.DRAFT:
             return permissions.can_edit_event(request.user, obj)
         return permissions.can_publish_event(request.user, obj)
@@ -433,8 +435,14 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
+        if obj is None:
+            return readonly
+        if not self.editable(request, obj):
+            # Nothing of a cancelled event changes any more: every field is shown to read.
+            shown = flatten_fieldsets(self.get_fieldsets(request, obj))
+            return (*readonly, *(name for name in shown if name not in readonly))
         # The services never move an event to another office or city.
-        return readonly if obj is None else (*readonly, "office", "host_city")
+        return (*readonly, "office", "host_city")
 
     # --- The event page's actions and deletion (``admin_actions``) ------------------------
 
@@ -456,7 +464,17 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
         ]
         return own + super().get_urls()
 
+    def editable(self, request, obj=None) -> bool:
+        # A cancelled event is kept as it was called off.
+        cancelled = obj is not None and obj.status == Event.Status.CANCELLED
+        return not cancelled and super().editable(request, obj)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and not self.editable(request, obj):
+            # A cancelled event is read, not saved: no save buttons.
+            context.update(
+                show_save=False, show_save_and_continue=False, show_save_and_add_another=False
+            )
         if obj is not None and obj.pk:
             context["event_actions"] = [
                 {

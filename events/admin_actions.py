@@ -34,7 +34,7 @@ from core.validators import validate_visible
 from core.wall_clock import instant_of
 
 from . import permissions, services, signals
-from .admin_forms import VenueTimeField, describe
+from .admin_forms import VenueTimeField, describe, in_admin_language
 from .models import Event
 
 Status = Event.Status
@@ -83,7 +83,7 @@ class PostponeForm(forms.Form):
                     cleaned_data["new_starts_at"], cleaned_data["new_ends_at"]
                 )
             except ValidationError as error:
-                self.add_error(None, error)
+                self.add_error(None, in_admin_language(error))
         return cleaned_data
 
 
@@ -251,7 +251,7 @@ def _fingerprint(data: dict, previews: list[signals.PushPreview]) -> str:
 def _show_refusal(request, form: forms.Form, error: Exception) -> None:
     """A service's refusal: on the field it names when the form has it, else as a message."""
     if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
+        for field, errors in in_admin_language(error).error_dict.items():
             if field in form.fields:
                 form.add_error(field, errors)
             else:

@@ -2,15 +2,16 @@
 English; Urdu right to left; a chooser in the header that saves to the profile; the API's own
 language untouched."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from cities.models import OfficeMembership
 from cities.staff import office_staff_group
 from events.models import Event
-from tests.events.test_admin import event_form
 
 Role = OfficeMembership.Role
 
@@ -125,20 +126,27 @@ def test_without_a_profile_language_or_a_browser_one_the_admin_is_english(client
 
 
 def test_a_services_refusal_is_shown_in_the_admins_language(client, publisher, draft):
-    # Given an event called off while its page was open
-    Event.objects.filter(pk=draft.pk).update(status=Event.Status.CANCELLED)
+    # Given a public event
+    Event.objects.filter(pk=draft.pk).update(status=Event.Status.ANNOUNCED)
+    start = timezone.localtime(draft.starts_at, draft.zone) + datetime.timedelta(days=3)
 
-    # When the page is saved with a new title
+    # When it is postponed to an end before its new start
     response = client.post(
-        url("events_event_change", draft.pk),
-        event_form(draft, title_en="Autumn fair"),
+        url("events_event_postpone", draft.pk),
+        {
+            "new_starts_at_0": f"{start:%Y-%m-%d}",
+            "new_starts_at_1": "19:00",
+            "new_ends_at_0": f"{start:%Y-%m-%d}",
+            "new_ends_at_1": "18:00",
+            "preview": "1",
+        },
         HTTP_ACCEPT_LANGUAGE="ru",
     )
 
-    # Then the service's reason is on the form, in Russian, and nothing changed
-    assert "Отменённое мероприятие нельзя изменить." in text(response)
+    # Then the service's reason is on the page, in Russian, and nothing changed
+    assert "Новое окончание должно быть позже нового начала." in text(response)
     draft.refresh_from_db()
-    assert draft.title_en != "Autumn fair"
+    assert draft.status == Event.Status.ANNOUNCED
 
 
 # --- The chooser -----------------------------------------------------------------------------

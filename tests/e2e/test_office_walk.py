@@ -104,6 +104,22 @@ def step_01_an_employee_signs_in(page):
     screenshot(page, "office-01-signed-in")
 
 
+def step_02_the_admin_in_russian_then_in_urdu(page):
+    # The header's language box; the choice is kept on the employee's profile.
+    page.select_option("#language-choice", "ru")
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    expect(page.get_by_role("link", name="Мероприятия", exact=True).first).to_be_visible()
+    screenshot(page, "office-02-russian")
+
+    page.select_option("#language-choice", "ur")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("link", name="تقریبات", exact=True).first).to_be_visible()
+    screenshot(page, "office-02-urdu")
+
+    page.select_option("#language-choice", "en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
 def step_03_an_event_at_a_venue_in_another_zone(page):
     open_(page, "/admin/events/event/add/")
     # A new event's zone is offered from the office's city.
@@ -236,6 +252,7 @@ def step_10_an_announcement_that_publishes_itself_later(page):
 
 def test_an_office_employee_s_day_in_the_admin(page, browser, debug_server):
     step_01_an_employee_signs_in(page)
+    step_02_the_admin_in_russian_then_in_urdu(page)
     step_03_an_event_at_a_venue_in_another_zone(page)
     step_04_the_list_shows_the_time_the_venue_keeps(page)
     step_05_announcing_shows_the_push_before_it_goes(page)

@@ -249,6 +249,20 @@ def test_editing_a_cancelled_event_is_refused_and_changes_nothing(
     assert not LogEntry.objects.exists()
 
 
+def test_a_cancelled_events_page_is_to_read_without_save_buttons(
+    client, staff, office_x, draft_of
+):
+    event = draft_of(office_x, title_en="Called off", status=Status.CANCELLED)
+    staff(office_x, Role.PUBLISHER)
+
+    page = text(client.get(url("events_event_change", event.pk)))
+
+    assert "Called off" in page
+    assert 'name="title_en"' not in page
+    assert 'name="_save"' not in page
+    assert 'name="_continue"' not in page
+
+
 def test_invalid_times_are_shown_on_the_field_and_change_nothing(client, staff, office_x, draft_of):
     event = draft_of(office_x, title_en="Dombra night")
     staff(office_x, Role.EDITOR)
