@@ -8,6 +8,7 @@ removes the cache's own keys only.
 """
 
 import re
+import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
@@ -18,23 +19,42 @@ BATCH = 1000
 _GLOB = re.compile(r"([\\*?\[\]])")
 
 
-class ReusedClientCacheClient(RedisCacheClient):
-    """Django's Redis cache client, but it makes one redis-py client per connection pool and
-    keeps it, where Django's makes a new one for every cache call. A redis-py client takes
-    about 0.15 ms of CPU to make (it sets up its response callbacks), and a cached GraphQL
-    answer makes two cache calls: a fifth of what serving it costs. A client holds no
-    connection of its own (its pool lends one per command), so threads may share it."""
+# The process's connection pools and redis-py clients, by server and pool options: shared by
+# every cache object of the process (see ReusedClientCacheClient).
+_shared: dict[tuple, tuple] = {}
+_shared_lock = threading.Lock()
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
+
+class ReusedClientCacheClient(RedisCacheClient):
+    """Django's Redis cache client, but with one connection pool and one redis-py client per
+    server for the whole process, where Django's makes a pool per cache object and a client per
+    cache call.
+
+    Django makes a cache object per thread and per asyncio context: with its own pools, every
+    websocket connection of the ASGI tier that reads the cache would hold Redis connections of
+    its own, and pools let go with their context leave their sockets for the garbage collector
+    to close. redis-py's pools are safe to share between threads and start afresh in a forked
+    child. A redis-py client takes about 0.15 ms of CPU to make (it sets up its response
+    callbacks), and a cached GraphQL answer makes two cache calls: a fifth of what serving it
+    costs. A client holds no connection of its own (its pool lends one per command)."""
+
+    def _shared(self, write: bool) -> tuple:
+        index = self._get_connection_pool_index(write)
+        key = (self._servers[index], self._pool_class, repr(sorted(self._pool_options.items())))
+        shared = _shared.get(key)
+        if shared is None:
+            with _shared_lock:
+                shared = _shared.get(key)
+                if shared is None:
+                    pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                    shared = _shared[key] = (pool, self._client(connection_pool=pool))
+        return shared
+
+    def _get_connection_pool(self, write):
+        return self._shared(write)[0]
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+        return self._shared(write)[1]
 
 
 class SharedRedisCache(RedisCache):

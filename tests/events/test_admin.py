@@ -249,9 +249,7 @@ def test_editing_a_cancelled_event_is_refused_and_changes_nothing(
     assert not LogEntry.objects.exists()
 
 
-def test_a_cancelled_events_page_is_to_read_without_save_buttons(
-    client, staff, office_x, draft_of
-):
+def test_a_cancelled_events_page_is_to_read_without_save_buttons(client, staff, office_x, draft_of):
     event = draft_of(office_x, title_en="Called off", status=Status.CANCELLED)
     staff(office_x, Role.PUBLISHER)
 
