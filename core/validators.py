@@ -57,6 +57,19 @@ def available_time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+@lru_cache(maxsize=1)
+def _zones_by_folded_name() -> dict[str, str]:
+    return {name.casefold(): name for name in available_time_zones()}
+
+
+def canonical_time_zone(value: str) -> str:
+    """The IANA name ``value`` means, as people type it: any case, spaces for underscores,
+    blanks around (``europe/moscow``, ``America/New York``); else ``value`` trimmed, for
+    ``validate_time_zone`` to refuse."""
+    typed = (value or "").strip()
+    return _zones_by_folded_name().get(typed.replace(" ", "_").casefold(), typed)
+
+
 def validate_time_zone(value: str) -> None:
     """Accept only IANA names such as ``Asia/Almaty``; offsets like ``+05:00`` are ambiguous
     across daylight-saving changes and are refused."""

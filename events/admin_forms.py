@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import CityOffice
-from core.validators import available_time_zones, validate_time_zone
+from core.validators import available_time_zones, canonical_time_zone, validate_time_zone
 from core.wall_clock import instant_of, zone_or_utc
 
 from .models import Event
@@ -175,7 +175,6 @@ class EventForm(ServiceForm):
     timezone = forms.CharField(
         label=_("Time zone"),
         max_length=64,
-        validators=[validate_time_zone],
         widget=TimeZoneInput,
         help_text=_(
             "The venue's time zone, e.g. Europe/Moscow. The start and end are typed "
@@ -211,8 +210,17 @@ class EventForm(ServiceForm):
         """The venue's zone given in the submitted data, if it is a known one."""
         if not self.is_bound or "timezone" not in self.fields:
             return None
-        name = (self.data.get(self.add_prefix("timezone")) or "").strip()
+        name = canonical_time_zone(self.data.get(self.add_prefix("timezone")) or "")
         return name if name in available_time_zones() else None
+
+    def clean_timezone(self) -> str:
+        # Typed as people type it (any case, spaces for underscores); kept as the IANA name.
+        name = canonical_time_zone(self.cleaned_data["timezone"])
+        try:
+            validate_time_zone(name)
+        except ValidationError as error:
+            raise in_admin_language(error) from None
+        return name
 
     def clean(self):
         cleaned_data = super().clean()

@@ -301,6 +301,34 @@ def test_a_new_zone_in_the_same_form_reads_the_times_typed_with_it(
     assert record.details["fields"] == ["ends_at", "starts_at", "timezone"]
 
 
+@pytest.mark.parametrize("typed", ["asia/aqtau", " ASIA/AQTAU ", "Asia/Aqtau"])
+def test_a_zone_is_found_however_its_name_is_typed(client, staff, aktau, moscow_evening, typed):
+    staff(aktau)
+
+    response = client.post(
+        url("events_event_change", moscow_evening.pk), event_form(moscow_evening, timezone=typed)
+    )
+
+    assert response.status_code == 302, text(response)
+    moscow_evening.refresh_from_db()
+    assert moscow_evening.timezone == "Asia/Aqtau"
+    assert moscow_evening.starts_at == datetime.datetime(2031, 5, 4, 14, 0, tzinfo=UTC)
+
+
+def test_a_name_that_is_no_zone_is_refused_on_its_field(client, staff, aktau, moscow_evening):
+    staff(aktau)
+
+    response = client.post(
+        url("events_event_change", moscow_evening.pk),
+        event_form(moscow_evening, timezone="Asia/Atlantis"),
+    )
+
+    assert response.status_code == 200
+    assert "timezone" in form_errors(response)
+    moscow_evening.refresh_from_db()
+    assert moscow_evening.timezone == "Europe/Moscow"
+
+
 def test_saving_other_fields_keeps_the_stored_times_to_the_microsecond(
     client, staff, aktau, moscow_evening
 ):
