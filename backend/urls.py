@@ -3,6 +3,7 @@ office's team, the admin, the health probes and the metrics."""
 
 from django.contrib import admin
 from django.urls import path, register_converter
+from django.utils.translation import gettext_lazy as _
 
 from accounts.views import admin_language
 from cities.views import office_invitation
@@ -19,6 +20,10 @@ register_converter(UrlTokenConverter, "token")
 
 # The admin's "View site" link: there is no public web site to go to (the app is the client).
 admin.site.site_url = None
+# The admin's name as the offices see it, not "Django administration".
+admin.site.site_header = _("Twinning: the city offices' workplace")
+admin.site.site_title = "Twinning"  # the product's name, the same in every language
+admin.site.index_title = _("Events, announcements and your office's team")
 
 urlpatterns = [
     path("graphql/", GraphQLHttpView.as_view(schema=schema), name="graphql"),
