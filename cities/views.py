@@ -6,6 +6,7 @@ nothing of who is invited; a link that expired, was used or withdrawn says so.
 """
 
 from django import forms
+from django.contrib import admin
 from django.contrib.auth import authenticate, login, password_validation
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -92,7 +93,8 @@ class ConfirmForm(forms.Form):
 
 
 def _closed_page(request, reason, status):
-    return render(request, "cities/team/invitation_closed.html", {"reason": reason}, status=status)
+    context = {**admin.site.each_context(request), "reason": reason}
+    return render(request, "cities/team/invitation_closed.html", context, status=status)
 
 
 @never_cache
@@ -139,6 +141,8 @@ def office_invitation(request, token: str):
             return redirect("admin:index")
 
     context = {
+        # The admin's header and language: the page is the door to it.
+        **admin.site.each_context(request),
         "invitation": invitation,
         "office": invitation.office,
         "role": invitation.get_role_display(),

@@ -58,6 +58,15 @@ def test_a_newcomer_sets_a_password_and_lands_in_the_admin(client, invited, offi
     assert client.get(reverse("admin:index")).status_code == 200
 
 
+def test_the_page_wears_the_admins_name_in_the_visitors_language(client, invited):
+    token = invited(role=Role.EDITOR)
+
+    shown = text(client.get(page(token), HTTP_ACCEPT_LANGUAGE="ru"))
+
+    assert "Twinning: рабочее место городских офисов" in shown
+    assert "Django" not in shown
+
+
 @pytest.mark.parametrize(
     ("first", "second", "says"),
     [
