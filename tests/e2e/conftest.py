@@ -89,25 +89,34 @@ def offline_page(chromium, debug_server):
     context.close()
 
 
-LOG_START = pytest.StashKey[int]()
+LOG_START = pytest.StashKey[dict]()
+# The live servers whose logs a failed test's report shows, by fixture name.
+LOGGED_SERVERS = ("websocket_server", "debug_server")
 
 
 @pytest.fixture(autouse=True)
 def _server_log_start(request, websocket_server) -> None:
-    """Where the server's log stood when the test began, for ``pytest_runtest_makereport``."""
-    request.node.stash[LOG_START] = websocket_server.log_path.stat().st_size
+    """Where each server's log stood when the test began, for ``pytest_runtest_makereport``."""
+    request.node.stash[LOG_START] = {
+        name: request.getfixturevalue(name).log_path.stat().st_size
+        for name in LOGGED_SERVERS
+        if name in request.fixturenames
+    }
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed test's report shows what the server logged during the test."""
+    """A failed test's report shows what each of its servers logged during the test."""
     report = yield
-    server = getattr(item, "funcargs", {}).get("websocket_server")
-    if report.failed and isinstance(server, LiveServer):
-        start = item.stash.get(LOG_START, 0)
-        with server.log_path.open("rb") as log:
-            log.seek(start)
-            report.sections.append(("live server log", log.read().decode(errors="replace")))
+    if report.failed:
+        starts = item.stash.get(LOG_START, {})
+        for name in LOGGED_SERVERS:
+            server = getattr(item, "funcargs", {}).get(name)
+            if isinstance(server, LiveServer):
+                with server.log_path.open("rb") as log:
+                    log.seek(starts.get(name, 0))
+                    text = log.read().decode(errors="replace")
+                report.sections.append((f"{name} log", text))
     return report
 
 

@@ -68,8 +68,12 @@ def browser(office):
 def page(browser, debug_server):
     context = offline_context(browser, debug_server.url, locale="en-GB")
     page = context.new_page()
+    # Generous: CI runs both legs of the suite side by side on two cores.
+    page.set_default_timeout(60_000)
     page.base = debug_server.url
     yield page
+    # Where the walk ended, passed or not: the page a failure left is the first thing to see.
+    screenshot(page, "office-99-last-page")
     context.close()
 
 
@@ -90,6 +94,8 @@ def fill_time(page, name: str, moment: datetime.datetime) -> None:
 
 
 def messages(page) -> str:
+    """The messages the admin shows after a step (it waits for them)."""
+    expect(page.locator("ul.messagelist")).to_be_visible(timeout=60_000)
     return page.locator("ul.messagelist").inner_text()
 
 
