@@ -90,7 +90,8 @@ def offline_page(chromium, debug_server):
 
 
 LOG_START = pytest.StashKey[dict]()
-# The live servers whose logs a failed test's report shows, by fixture name.
+# The live servers shared by several tests: a failed test's report shows their logs from where
+# they stood when it began (a server of the test's own, from its start).
 LOGGED_SERVERS = ("websocket_server", "debug_server")
 
 
@@ -106,12 +107,11 @@ def _server_log_start(request, websocket_server) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed test's report shows what each of its servers logged during the test."""
+    """A failed test's report shows what each live server it used logged during the test."""
     report = yield
     if report.failed:
         starts = item.stash.get(LOG_START, {})
-        for name in LOGGED_SERVERS:
-            server = getattr(item, "funcargs", {}).get(name)
+        for name, server in getattr(item, "funcargs", {}).items():
             if isinstance(server, LiveServer):
                 with server.log_path.open("rb") as log:
                     log.seek(starts.get(name, 0))

@@ -22,6 +22,7 @@ from accounts.models import Device
 from cities.models import CityFollow, OfficeMembership, Twinning
 from cities.staff import make_office_staff
 from tests.e2e.browser import launched_chromium, offline_context, screenshot
+from tests.e2e.live_server import LiveServer
 from tests.factories import CityFactory, CityOfficeFactory, TwinningFactory, UserFactory
 
 EMAIL = "aigerim@aktau.example.org"
@@ -57,6 +58,22 @@ def office(transactional_db):
 
 
 @pytest.fixture
+def server(office, live_database, tmp_path):
+    """A server of the walk's own, as `make run` serves it (DEBUG on, e-mail printed to its
+    log), started once the rows are written: a server that outlived other tests' emptied
+    database would hold the content types of before (Django keeps them per process), and the
+    admin's log entries would name rows that are gone."""
+    server = LiveServer(
+        tmp_path / "server.log",
+        live_database,
+        {"DJANGO_SETTINGS_MODULE": "backend.settings", "DEBUG": "true"},
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def browser(office):
     """Chromium for this test only, started once the rows are written and stopped before the
     database is emptied."""
@@ -65,12 +82,12 @@ def browser(office):
 
 
 @pytest.fixture
-def page(browser, debug_server):
-    context = offline_context(browser, debug_server.url, locale="en-GB")
+def page(browser, server):
+    context = offline_context(browser, server.url, locale="en-GB")
     page = context.new_page()
     # Generous: CI runs both legs of the suite side by side on two cores.
     page.set_default_timeout(60_000)
-    page.base = debug_server.url
+    page.base = server.url
     yield page
     # Where the walk ended, passed or not: the page a failure left is the first thing to see.
     screenshot(page, "office-99-last-page")
@@ -214,7 +231,7 @@ def step_08_the_history_tells_who_changed_what_from_what_to_what(page):
     screenshot(page, "office-08-history")
 
 
-def step_09_a_colleague_is_invited_and_joins_through_the_link(page, browser, debug_server):
+def step_09_a_colleague_is_invited_and_joins_through_the_link(page, browser, server):
     open_(page, "/admin/cities/officeinvitation/add/")
     page.fill("#id_email", COLLEAGUE)
     page.select_option("#id_role", "EDITOR")
@@ -223,9 +240,9 @@ def step_09_a_colleague_is_invited_and_joins_through_the_link(page, browser, deb
     assert COLLEAGUE in page.locator("#content").inner_text()
 
     # The e-mail is printed to the server's log on the embedded default.
-    links = re.findall(r"https?://\S+/team/join/[^/\s]+/", debug_server.log())
+    links = re.findall(r"https?://\S+/team/join/[^/\s]+/", server.log())
     assert links, "no invitation link in the server's log"
-    colleague = offline_context(browser, debug_server.url, locale="en-GB")
+    colleague = offline_context(browser, server.url, locale="en-GB")
     try:
         joining = colleague.new_page()
         joining.goto(links[-1])
@@ -256,7 +273,7 @@ def step_10_an_announcement_that_publishes_itself_later(page):
     assert page.refused == []
 
 
-def test_an_office_employee_s_day_in_the_admin(page, browser, debug_server):
+def test_an_office_employee_s_day_in_the_admin(page, browser, server):
     step_01_an_employee_signs_in(page)
     step_02_the_admin_in_russian_then_in_urdu(page)
     step_03_an_event_at_a_venue_in_another_zone(page)
@@ -265,5 +282,5 @@ def test_an_office_employee_s_day_in_the_admin(page, browser, debug_server):
     step_06_postponing_to_new_times(page)
     step_07_cancelling_with_a_reason_that_the_push_carries(page)
     step_08_the_history_tells_who_changed_what_from_what_to_what(page)
-    step_09_a_colleague_is_invited_and_joins_through_the_link(page, browser, debug_server)
+    step_09_a_colleague_is_invited_and_joins_through_the_link(page, browser, server)
     step_10_an_announcement_that_publishes_itself_later(page)
