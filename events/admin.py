@@ -18,8 +18,8 @@ from django.db.models import ProtectedError, Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from cities.models import CityOffice, Twinning
 from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
@@ -82,7 +82,8 @@ def scheduled_for(at, zone: str, failure: str, refused) -> str:
     if at is None:
         return "—"
     if failure:
-        return refused % {"time": wall_clock(at, zone), "reason": failure}
+        # Kept as the service said it, in English (``gettext_noop``): shown in the admin's.
+        return refused % {"time": wall_clock(at, zone), "reason": gettext(failure)}
     return _("Scheduled for %(time)s") % {"time": wall_clock(at, zone)}
 
 
