@@ -217,9 +217,10 @@ def test_why_a_draft_was_not_announced_is_said_in_the_admins_language(
         client.get(url("events_event_change", moscow_evening.pk), HTTP_ACCEPT_LANGUAGE="ru")
     )
 
-    # Then the reason is in Russian in both
+    # Then the reason is in Russian in each, the draft's own field too
     assert russian in listed
     assert f"Причина: {russian}" in " ".join(page.split())
+    assert " ".join(page.split()).count(russian) == 2
 
 
 def test_the_list_says_why_a_draft_was_not_announced(client, staff, aktau, moscow_evening):
