@@ -17,6 +17,7 @@ import logging
 import secrets
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -79,12 +80,40 @@ def _check_role(role: str) -> None:
         )
 
 
+def _resends_key(office) -> str:
+    return f"office-invitation-resends:{office.pk}"
+
+
+def _resends_since(office, since) -> list[float]:
+    """When (POSIX times) ``office`` sent again, since ``since``, an invitation already sent
+    in the 24 hours before: e-mails its invitations' ``sent_at`` no longer show. A cache that
+    is down counts none, as the rate limits do (``core.ratelimit``)."""
+    try:
+        sent = cache.get(_resends_key(office)) or []
+    except Exception:
+        logger.warning("Invitations sent again by office %s unknown", office.pk, exc_info=True)
+        return []
+    return [moment for moment in sent if moment >= since.timestamp()]
+
+
+def _count_resend(office, now) -> None:
+    since = now - datetime.timedelta(days=1)
+    try:
+        cache.set(
+            _resends_key(office),
+            [*_resends_since(office, since), now.timestamp()],
+            timeout=int(datetime.timedelta(days=1).total_seconds()),
+        )
+    except Exception:
+        logger.warning("Could not count an invitation of office %s", office.pk, exc_info=True)
+
+
 def _check_daily_bound(office) -> None:
-    """At most ``OFFICE_INVITATIONS_PER_DAY`` invitation e-mails per office in 24 hours."""
+    """At most ``OFFICE_INVITATIONS_PER_DAY`` invitation e-mails per office in 24 hours: the
+    invitations sent in that time, and the times one of them was sent again."""
     since = timezone.now() - datetime.timedelta(days=1)
-    if OfficeInvitation.objects.filter(office=office, sent_at__gte=since).count() >= (
-        settings.OFFICE_INVITATIONS_PER_DAY
-    ):
+    sent = OfficeInvitation.objects.filter(office=office, sent_at__gte=since).count()
+    if sent + len(_resends_since(office, since)) >= settings.OFFICE_INVITATIONS_PER_DAY:
         raise ValidationError(
             _(
                 "This office has sent as many invitations as it may in one day. "
@@ -178,8 +207,12 @@ def resend(invitation: OfficeInvitation, *, by, base_url: str) -> OfficeInvitati
             code=CityErrorCode.INVITATION_CLOSED,
         )
     _check_daily_bound(invitation.office)
+    # Sent in the last 24 hours already: that e-mail counts still, and this one as well.
+    sent_today = invitation.sent_at >= timezone.now() - datetime.timedelta(days=1)
     token = _new_link(invitation)
     invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
+    if sent_today:
+        _count_resend(invitation.office, invitation.sent_at)
     _send_on_commit(invitation, token, base_url)
     return invitation
 

@@ -131,12 +131,17 @@ class OfficeMembershipAdmin(TeamAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """Saved already, by ``team.change_role`` while the form was checked."""
 
+    def log_deletions(self, request, queryset):
+        """Logged by ``delete_model`` once the role is removed: a refusal deleted nothing."""
+
     def delete_model(self, request, obj):
         try:
             team.remove_role(obj, by=request.user)
         except ValidationError as error:
             setattr(request, _REFUSED, True)
             self.message_user(request, _reasons(error), messages.ERROR)
+        else:
+            super().log_deletions(request, [obj])
 
     @admin.action(permissions=["delete"], description=_("Remove the selected roles from the team"))
     def remove_selected(self, request, queryset):

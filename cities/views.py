@@ -97,20 +97,29 @@ def _closed_page(request, reason, status):
     return render(request, "cities/team/invitation_closed.html", context, status=status)
 
 
+def _closed_reason(invitation) -> str | None:
+    """Why ``invitation`` (None: no invitation has the token) no longer opens; None while it
+    is open."""
+    if invitation is None:
+        return "unknown"
+    if invitation.accepted_at is not None:
+        return "used"
+    if invitation.revoked_at is not None:
+        return "withdrawn"
+    if not invitation.is_open():
+        return "expired"
+    return None
+
+
 @never_cache
 @csrf_protect
 @sensitive_post_parameters("password", "password1", "password2")
 def office_invitation(request, token: str):
     """Show an invitation and accept it."""
     invitation = team.find_invitation(token)
-    if invitation is None:
-        return _closed_page(request, "unknown", 404)
-    if invitation.accepted_at is not None:
-        return _closed_page(request, "used", 410)
-    if invitation.revoked_at is not None:
-        return _closed_page(request, "withdrawn", 410)
-    if not invitation.is_open():
-        return _closed_page(request, "expired", 410)
+    reason = _closed_reason(invitation)
+    if reason is not None:
+        return _closed_page(request, reason, 404 if invitation is None else 410)
 
     existing = team.invited_user(invitation)
     data = request.POST if request.method == "POST" else None
@@ -129,12 +138,14 @@ def office_invitation(request, token: str):
         try:
             member = team.accept(token, user=user, password=form.cleaned_data.get("password1"))
         except ValidationError as error:
-            # Another tab got there first: the link is used now.
+            # Closed since the page was shown: another tab accepted it, the office withdrew it
+            # or sent a new link, or it expired. The page says which.
             if getattr(error, "code", None) in (
                 CityErrorCode.INVITATION_CLOSED,
                 CityErrorCode.INVITATION_NOT_FOUND,
             ):
-                return _closed_page(request, "used", 410)
+                reason = _closed_reason(team.find_invitation(token)) or "used"
+                return _closed_page(request, reason, 410)
             form.add_error(None, error)
         else:
             login(request, member, backend="django.contrib.auth.backends.ModelBackend")

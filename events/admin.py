@@ -18,8 +18,8 @@ from django.db.models import ProtectedError, Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from cities.models import CityOffice, Twinning
 from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
@@ -82,8 +82,14 @@ def scheduled_for(at, zone: str, failure: str, refused) -> str:
     if at is None:
         return "—"
     if failure:
-        return refused % {"time": wall_clock(at, zone), "reason": failure}
+        # Kept as the service said it, in English (``gettext_noop``): shown in the admin's.
+        return refused % {"time": wall_clock(at, zone), "reason": refusal_shown(failure)}
     return _("Scheduled for %(time)s") % {"time": wall_clock(at, zone)}
+
+
+def refusal_shown(failure: str) -> str:
+    """Why the beat did not publish a row, in the admin's language."""
+    return gettext(failure) if failure else "—"
 
 
 class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
@@ -332,7 +338,7 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
         "announced_at",
         "attendee_count",
         "cancellation_reason",
-        "schedule_failure",
+        "why_not_announced",
         "state_history",
         "who_is_coming",
     )
@@ -356,6 +362,10 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
             obj.schedule_failure,
             _("Not announced at %(time)s: %(reason)s"),
         )
+
+    @admin.display(description=_("why it was not announced"))
+    def why_not_announced(self, obj):
+        return refusal_shown(obj.schedule_failure)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -406,7 +416,7 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
         status = ("status", "announced_at", "cancellation_reason", "attendee_count")
         status += ("who_is_coming",)
         if obj.status == Event.Status.DRAFT:
-            status = (*status, "announce_at", "schedule_failure")
+            status = (*status, "announce_at", "why_not_announced")
         return self.zoned_fieldsets(
             (
                 (_("Status"), {"fields": status}),
@@ -529,7 +539,7 @@ class AnnouncementAdmin(ServiceAdmin):
     list_select_related = ("office", "city")
     search_fields = ("title_en",)
     autocomplete_fields = ("office", "twinning", "event")
-    readonly_fields = ("published_at", "schedule_failure", "state_history")
+    readonly_fields = ("published_at", "why_not_published", "state_history")
 
     @admin.display(description=_("Published automatically"))
     def schedule(self, obj):
@@ -539,6 +549,10 @@ class AnnouncementAdmin(ServiceAdmin):
             obj.schedule_failure,
             _("Not published at %(time)s: %(reason)s"),
         )
+
+    @admin.display(description=_("why it was not published"))
+    def why_not_published(self, obj):
+        return refusal_shown(obj.schedule_failure)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -564,7 +578,7 @@ class AnnouncementAdmin(ServiceAdmin):
             return (*texts, (_("About"), {"fields": ("office", "twinning", "event", "publish_at")}))
         about = ("office", "city", "twinning", "event", "published_at")
         if obj.published_at is None:
-            about = (*about, "publish_at", "schedule_failure")
+            about = (*about, "publish_at", "why_not_published")
         return self.zoned_fieldsets(
             (
                 *texts,

@@ -30,6 +30,7 @@ from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.i18n import LANGUAGES
+from core.text import clean_text
 from core.validators import validate_visible
 from core.wall_clock import instant_of
 
@@ -103,6 +104,10 @@ class CancelForm(forms.Form):
 
     def __init__(self, *args, event: Event, **kwargs):
         super().__init__(*args, **kwargs)
+
+    def clean_reason(self) -> str:
+        # As ``services.cancel_event`` keeps it, so that the push shown is the one sent.
+        return clean_text(self.cleaned_data["reason"])
 
 
 @dataclass(frozen=True)

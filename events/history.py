@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.text import Truncator, capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cities.models import CityOffice
@@ -303,7 +304,9 @@ def display_lines(record: StateChange, model, zone: str) -> list[str]:
             )
     note = note_of(record)
     if note:
-        lines.append(_("Reason: %(reason)s") % {"reason": note})
+        # A refusal of the beat is kept in English (``gettext_noop``), shown in the admin's
+        # language; a reason a person typed has no translation and is shown as typed.
+        lines.append(_("Reason: %(reason)s") % {"reason": gettext(note)})
     return lines
 
 

@@ -177,6 +177,12 @@ def update_event(actor, event: Event, data: dict) -> Event:
     if not changed:
         return event
     _validate_event(event)
+    # A draft announces itself as the publisher who scheduled it read it: an edit by someone
+    # who may not announce it drops its time, for a publisher to read and set again.
+    unscheduled = {}
+    if event.announce_at is not None and not permissions.can_publish_event(actor, event):
+        unscheduled = {"announce_at": event.announce_at}
+        event.announce_at, event.schedule_failure = None, ""
     event.save()
     change = _record(
         actor,
@@ -187,6 +193,15 @@ def update_event(actor, event: Event, data: dict) -> Event:
         fields=sorted(changed),
         changes=history.changes(event, changed),
     )
+    if unscheduled:
+        _record(
+            actor,
+            StateChange.Action.UNSCHEDULED,
+            event=event,
+            before=event.status,
+            after=event.status,
+            changes=history.changes(event, unscheduled),
+        )
     # People who plan to go must hear of a new time or place; other edits stay quiet.
     if event.status != Status.DRAFT and NOTIFYING_FIELDS.intersection(changed):
         signals.event_changed.send(Event, event=event, change=change)

@@ -155,6 +155,26 @@ def test_a_withdrawn_link_says_so(client, invited):
     assert "This invitation was withdrawn by the office." in text(response)
 
 
+def test_a_link_withdrawn_while_its_page_was_open_says_so(client, invited, monkeypatch):
+    # Given a page opened on a link that the office withdraws before the form is sent
+    token = invited()
+    accept = team.accept
+
+    def withdrawn_first(*args, **kwargs):
+        OfficeInvitation.objects.update(revoked_at=timezone.now())
+        return accept(*args, **kwargs)
+
+    monkeypatch.setattr(team, "accept", withdrawn_first)
+
+    # When the form is sent
+    response = client.post(page(token), {"password1": PASSWORD, "password2": PASSWORD})
+
+    # Then the page says it was withdrawn, not that it was accepted
+    assert response.status_code == 410
+    assert "This invitation was withdrawn by the office." in text(response)
+    assert "already been accepted" not in text(response)
+
+
 def test_a_link_no_invitation_has_tells_nothing(client, invited):
     invited()
 

@@ -379,3 +379,25 @@ def test_a_newcomer_must_choose_a_password(invite):
 
     assert codes(refused.value) == {CityErrorCode.PASSWORD_REQUIRED}
     assert OfficeInvitation.objects.get().is_open()
+
+
+def test_sending_one_invitation_again_and_again_counts_towards_the_daily_bound(
+    invite, admin, settings, django_capture_on_commit_callbacks
+):
+    # Given an office that may send three invitation e-mails a day and sent one
+    settings.OFFICE_INVITATIONS_PER_DAY = 3
+    invitation = invite()
+
+    # When it sends that invitation again and again
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            team.resend(invitation, by=admin, base_url=BASE_URL)
+
+    # Then the fourth e-mail of the day is refused, sent again or new
+    with pytest.raises(ValidationError) as refused:
+        team.resend(invitation, by=admin, base_url=BASE_URL)
+    assert codes(refused.value) == {CityErrorCode.TOO_MANY_INVITATIONS}
+    with pytest.raises(ValidationError) as refused:
+        invite("another@example.org")
+    assert codes(refused.value) == {CityErrorCode.TOO_MANY_INVITATIONS}
+    assert len(mail.outbox) == 3

@@ -2,6 +2,7 @@
 (members, invitations) through the services; refusals are form errors or messages."""
 
 import pytest
+from django.contrib.admin.models import DELETION, LogEntry
 from django.core import mail
 from django.urls import reverse
 
@@ -145,6 +146,29 @@ def test_the_last_administrator_is_neither_demoted_nor_removed(client, signed_in
     assert "The office must keep at least one administrator." in text(removed)
     assert "was deleted successfully" not in text(removed)
     assert OfficeMembership.objects.filter(pk=membership.pk, role=Role.ADMIN).exists()
+
+
+def test_a_refused_removal_is_not_logged_as_a_deletion(client, signed_in, office_x):
+    # Given the office's only administrator
+    admin = signed_in(office_x, Role.ADMIN)
+    membership = admin.memberships.get()
+
+    # When they try to remove their own role, which is refused
+    client.post(
+        reverse("admin:cities_officemembership_delete", args=[membership.pk]), {"post": "yes"}
+    )
+
+    # Then the admin's "Recent actions" do not say it was deleted
+    assert OfficeMembership.objects.filter(pk=membership.pk).exists()
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+    # But a removal that is made is logged
+    editor = member(office_x, Role.EDITOR).memberships.get()
+    client.post(reverse("admin:cities_officemembership_delete", args=[editor.pk]), {"post": "yes"})
+    assert not OfficeMembership.objects.filter(pk=editor.pk).exists()
+    assert list(
+        LogEntry.objects.filter(action_flag=DELETION).values_list("object_id", flat=True)
+    ) == [str(editor.pk)]
 
 
 def test_an_administrator_removes_roles_of_their_own_office_only(

@@ -471,6 +471,34 @@ def test_cancel_needs_a_reason_and_pushes_it(
         assert escape(body) in text(page)
 
 
+def test_a_reason_is_shown_in_the_push_as_it_will_be_sent(
+    client, staff, world, event_of, audience, django_capture_on_commit_callbacks
+):
+    # Given a reason typed with blank characters at its ends (a soft hyphen, a blank Braille
+    # pattern), which the service trims
+    event = event_of(status=Status.ANNOUNCED, announced_at=timezone.now())
+    staff(world.office, Role.PUBLISHER)
+    typed = "\u00adThe hall is flooded\u2800"
+
+    # When the page shows the push and it is confirmed
+    page = client.post(url("events_event_cancel", event.pk), {"reason": typed})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            url("events_event_cancel", event.pk),
+            {"reason": typed, "confirm": "yes", "fingerprint": fingerprint(page)},
+        )
+
+    # Then the texts shown are those sent, character for character
+    shown = re.findall(
+        r'<tr class="event-push-\w+">\s*<td[^>]*>.*?</td>\s*<td[^>]*>(.*?)</td>\s*'
+        r"<td[^>]*>(.*?)</td>",
+        text(page),
+        flags=re.DOTALL,
+    )
+    notification = Notification.objects.get(kind=Kind.EVENT_CANCELLED)
+    assert shown == [(escape(title), escape(body)) for title, body in sent_texts(notification)]
+
+
 # --- Whose events ---------------------------------------------------------------------------
 
 

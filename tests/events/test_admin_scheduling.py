@@ -192,6 +192,37 @@ def test_a_past_publication_time_is_a_form_error(client, staff, aktau):
     assert not Announcement.objects.exists()
 
 
+def test_why_a_draft_was_not_announced_is_said_in_the_admins_language(
+    client, staff, aktau, moscow_evening
+):
+    # Given a draft the beat could not announce (the reason kept as the service gave it)
+    staff(aktau, Role.PUBLISHER)
+    Event.objects.filter(pk=moscow_evening.pk).update(
+        announce_at=datetime.datetime(2031, 5, 1, 7, 0, tzinfo=UTC),
+        schedule_failure="Only the event's publishers announce, postpone or cancel it.",
+    )
+    StateChange.objects.create(
+        event=moscow_evening,
+        subject_title=moscow_evening.title_en,
+        action=Action.SCHEDULE_FAILED,
+        from_status=Event.Status.DRAFT,
+        to_status=Event.Status.DRAFT,
+        details={"reason": "Only the event's publishers announce, postpone or cancel it."},
+    )
+    russian = "Объявить, перенести или отменить мероприятие могут только сотрудники с правом"
+
+    # When an employee working in Russian reads the list and the draft's history
+    listed = text(client.get(url("events_event_changelist"), HTTP_ACCEPT_LANGUAGE="ru"))
+    page = text(
+        client.get(url("events_event_change", moscow_evening.pk), HTTP_ACCEPT_LANGUAGE="ru")
+    )
+
+    # Then the reason is in Russian in each, the draft's own field too
+    assert russian in listed
+    assert f"Причина: {russian}" in " ".join(page.split())
+    assert " ".join(page.split()).count(russian) == 2
+
+
 def test_the_list_says_why_a_draft_was_not_announced(client, staff, aktau, moscow_evening):
     staff(aktau, Role.PUBLISHER)
     Event.objects.filter(pk=moscow_evening.pk).update(

@@ -185,6 +185,33 @@ def test_an_unscheduled_or_deleted_draft_is_not_announced(publisher, draft, even
     assert StateChange.objects.filter(event=draft, action=Action.UNSCHEDULED).count() == 1
 
 
+def test_an_edit_by_someone_who_may_not_announce_drops_the_time(publisher, editor, draft):
+    # Given a draft a publisher has read and scheduled
+    at = soon()
+    services.schedule_event_announcement(publisher, draft, at)
+
+    # When an editor, who may not announce it, changes it before its time
+    services.update_event(editor, draft, {"title_en": "Free beer for everyone"})
+    result = services.publish_due(now=at)
+
+    # Then it is not announced in the publisher's name: it waits for a publisher again, and the
+    # history says who dropped the time
+    draft.refresh_from_db()
+    assert result["announced"] == 0
+    assert (draft.status, draft.announce_at) == (Status.DRAFT, None)
+    dropped = StateChange.objects.get(event=draft, action=Action.UNSCHEDULED)
+    assert dropped.actor == editor
+
+
+def test_an_edit_by_a_publisher_keeps_the_time(publisher, draft):
+    at = soon()
+    services.schedule_event_announcement(publisher, draft, at)
+
+    services.update_event(publisher, draft, {"title_en": "Caspian jazz night, second set"})
+
+    assert services.publish_due(now=at)["announced"] == 1
+
+
 def test_a_rescheduled_draft_waits_for_its_new_time(publisher, draft):
     services.schedule_event_announcement(publisher, draft, soon(30))
     services.schedule_event_announcement(publisher, draft, soon(90))
