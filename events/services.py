@@ -616,19 +616,7 @@ def schedule_event_announcement(actor, event: Event, at) -> Event:
             gettext_noop("The event is over by then: choose a time before it ends."),
             EventErrorCode.SCHEDULE_AFTER_END,
         )
-    was = {"announce_at": event.announce_at}
-    event.announce_at, event.scheduled_by, event.schedule_failure = at, actor, ""
-    event.save(update_fields=["announce_at", "scheduled_by", "schedule_failure", "updated_at"])
-    _record(
-        actor,
-        StateChange.Action.SCHEDULED,
-        event=event,
-        before=event.status,
-        after=event.status,
-        changes=history.changes(event, was),
-    )
-    realtime.event_changed(event, realtime.EventChange.UPDATED)
-    return event
+    return _set_announce_at(actor, event, at, StateChange.Action.SCHEDULED)
 
 
 @transaction.atomic
@@ -638,12 +626,22 @@ def unschedule_event_announcement(actor, event: Event) -> Event:
     permissions.require(permissions.can_publish_event(actor, event), PUBLISH_DENIED)
     if event.announce_at is None:
         return event
+    return _set_announce_at(actor, event, None, StateChange.Action.UNSCHEDULED)
+
+
+def _set_announce_at(actor, event: Event, at, action) -> Event:
+    """Give a locked draft the time it announces itself at (set by ``actor``, in whose name it
+    will be announced), or none; record it as ``action`` and tell the office's screens."""
     was = {"announce_at": event.announce_at}
-    event.announce_at, event.schedule_failure = None, ""
-    event.save(update_fields=["announce_at", "schedule_failure", "updated_at"])
+    event.announce_at, event.schedule_failure = at, ""
+    fields = ["announce_at", "schedule_failure", "updated_at"]
+    if at is not None:
+        event.scheduled_by = actor
+        fields.append("scheduled_by")
+    event.save(update_fields=fields)
     _record(
         actor,
-        StateChange.Action.UNSCHEDULED,
+        action,
         event=event,
         before=event.status,
         after=event.status,
@@ -672,16 +670,7 @@ def _announce_on_schedule(event: Event) -> bool:
             announce_event(event.scheduled_by, event, on_schedule=True)
         return True
     except (ValidationError, PermissionDenied) as error:
-        event.schedule_failure = _reason(error)
-        event.save(update_fields=["schedule_failure", "updated_at"])
-        _record(
-            event.scheduled_by,
-            StateChange.Action.SCHEDULE_FAILED,
-            event=event,
-            before=event.status,
-            after=event.status,
-            reason=event.schedule_failure,
-        )
+        _refused_on_schedule(event, error, event.status, event=event)
         return False
 
 
@@ -704,17 +693,23 @@ def _publish_on_schedule(announcement: Announcement) -> bool:
         return True
     except (ValidationError, PermissionDenied) as error:
         announcement.refresh_from_db()
-        announcement.schedule_failure = _reason(error)
-        announcement.save(update_fields=["schedule_failure", "updated_at"])
-        _record(
-            actor,
-            StateChange.Action.SCHEDULE_FAILED,
-            announcement=announcement,
-            before="SCHEDULED",
-            after="SCHEDULED",
-            reason=announcement.schedule_failure,
-        )
+        _refused_on_schedule(announcement, error, "SCHEDULED", announcement=announcement)
         return False
+
+
+def _refused_on_schedule(row, error: Exception, status: str, **subject) -> None:
+    """Keep on ``row`` (a due event or announcement) why publishing it was refused, which
+    keeps it from being due again, and record it in the name of whoever scheduled it."""
+    row.schedule_failure = _reason(error)
+    row.save(update_fields=["schedule_failure", "updated_at"])
+    _record(
+        row.scheduled_by,
+        StateChange.Action.SCHEDULE_FAILED,
+        before=status,
+        after=status,
+        reason=row.schedule_failure,
+        **subject,
+    )
 
 
 def due_events(now: datetime.datetime):

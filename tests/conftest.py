@@ -16,11 +16,13 @@ from django.core.cache import cache
 from django.db import connection
 
 from accounts.tokens import issue_access_token
+from cities.models import OfficeMembership
 from tests.factories import (
     AnnouncementFactory,
     CityFactory,
     CityOfficeFactory,
     EventFactory,
+    MembershipFactory,
     TwinningFactory,
     UserFactory,
 )
@@ -133,6 +135,30 @@ def twinning_factory(db):
 @pytest.fixture
 def office_factory(db):
     return CityOfficeFactory
+
+
+@pytest.fixture
+def office(office_factory):
+    """Aktau's office, where most tests' events are organised (a module may define its own)."""
+    return office_factory(city__name_en="Aktau", city__timezone="Asia/Aqtau")
+
+
+@pytest.fixture
+def publisher(office):
+    """A publisher of ``office``: announces, postpones, cancels and posts for it."""
+    return MembershipFactory(office=office, role=OfficeMembership.Role.PUBLISHER).user
+
+
+@pytest.fixture
+def editor(office):
+    """An editor of ``office``: writes its drafts, publishes nothing."""
+    return MembershipFactory(office=office, role=OfficeMembership.Role.EDITOR).user
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """Runs what the services queue for after the commit, as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture

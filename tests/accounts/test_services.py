@@ -46,12 +46,6 @@ def told():
     device_registered.disconnect(on_device)
 
 
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Runs what the services queue for after the commit, as a real commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 # --- Preferences --------------------------------------------------------------------------------
 
 

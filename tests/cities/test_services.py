@@ -24,12 +24,6 @@ def follows_told():
     follows_changed.disconnect(receiver)
 
 
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Runs what the services queue for after the commit, as a real commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 def test_following_a_city_writes_one_row_and_is_told_once_committed(
     user_factory, city_factory, follows_told, django_capture_on_commit_callbacks
 ):

@@ -19,7 +19,6 @@ from events.error_codes import EventErrorCode
 from events.models import Announcement, Event, StateChange
 from notifications import broker
 from notifications.models import Notification
-from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,26 +48,6 @@ def enqueued(monkeypatch):
 
     monkeypatch.setattr(broker, "enqueue", enqueue)
     return jobs
-
-
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def office(office_factory):
-    return office_factory(city__name_en="Aktau", city__timezone="Asia/Aqtau")
-
-
-@pytest.fixture
-def publisher(office):
-    return MembershipFactory(office=office, role=Role.PUBLISHER).user
-
-
-@pytest.fixture
-def editor(office):
-    return MembershipFactory(office=office, role=Role.EDITOR).user
 
 
 @pytest.fixture

@@ -56,27 +56,6 @@ def broadcasts(monkeypatch):
 
 
 @pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Runs what the services queue for after the commit, as a real commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-@pytest.fixture
-def office(office_factory):
-    return office_factory(city__name_en="Aktau", city__timezone="Asia/Aqtau")
-
-
-@pytest.fixture
-def publisher(office):
-    return MembershipFactory(office=office, role=Role.PUBLISHER).user
-
-
-@pytest.fixture
-def editor(office):
-    return MembershipFactory(office=office, role=Role.EDITOR).user
-
-
-@pytest.fixture
 def stranger(user_factory):
     return user_factory()
 

@@ -90,11 +90,6 @@ ODD = [
 
 
 @pytest.fixture
-def office(office_factory):
-    return office_factory(city__name_en="Aktau", city__timezone="Asia/Aqtau")
-
-
-@pytest.fixture
 def publisher(office):
     return MembershipFactory(office=office, role=OfficeMembership.Role.PUBLISHER).user
 

@@ -32,21 +32,6 @@ query {{
 
 
 @pytest.fixture
-def office(office_factory):
-    return office_factory(city__name_en="Aktau", city__timezone="Asia/Aqtau")
-
-
-@pytest.fixture
-def publisher(office):
-    return MembershipFactory(office=office, role=Role.PUBLISHER).user
-
-
-@pytest.fixture
-def editor(office):
-    return MembershipFactory(office=office, role=Role.EDITOR).user
-
-
-@pytest.fixture
 def event(event_factory, office):
     return event_factory(
         office=office,

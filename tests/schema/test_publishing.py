@@ -53,21 +53,6 @@ def later(days=10, hours=0):
     return timezone.now() + datetime.timedelta(days=days, hours=hours)
 
 
-@pytest.fixture
-def office(office_factory):
-    return office_factory(city__name_en="Aktau", city__timezone="Asia/Aqtau")
-
-
-@pytest.fixture
-def publisher(office):
-    return MembershipFactory(office=office, role=Role.PUBLISHER).user
-
-
-@pytest.fixture
-def editor(office):
-    return MembershipFactory(office=office, role=Role.EDITOR).user
-
-
 def valid_input(office, **overrides):
     start = later()
     data = {

@@ -18,7 +18,6 @@ from events.models import Announcement, Event
 from notifications import broker
 from notifications.models import Notification
 from tests.conftest import bearer_for
-from tests.factories import MembershipFactory
 
 Role = OfficeMembership.Role
 ERRORS = "errors { field code message }"
@@ -84,16 +83,6 @@ def post(client):
         return response.json(), len(queries.captured_queries)
 
     return send
-
-
-@pytest.fixture
-def office(office_factory):
-    return office_factory(city__name_en="Aktau", city__timezone="Asia/Aqtau")
-
-
-@pytest.fixture
-def publisher(office):
-    return MembershipFactory(office=office, role=Role.PUBLISHER).user
 
 
 @pytest.fixture
