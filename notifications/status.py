@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import Delivery, Notification
 
@@ -26,23 +27,36 @@ class Progress:
         return self.due + self.held + self.retrying
 
     def summary(self) -> str:
-        """One line for people: the counts, each failure and drop by its reason; on the topic
-        path, what became of each language's message."""
+        """One line for people, in the active language: the counts, each failure and drop by
+        its reason; on the topic path, what became of each language's message."""
         notification = self.notification
         if notification.state == Notification.State.DROPPED:
-            return f"dropped before anything was sent: {notification.drop_reason}"
+            return gettext("dropped before anything was sent: %(reason)s") % {
+                "reason": notification.drop_reason
+            }
         if notification.path == Notification.Path.TOPICS:
             languages = ", ".join(
                 f"{language} {result['outcome']}"
                 for language, result in sorted(notification.topic_results.items())
             )
             dropped = notification.drop_reason
-            return f"topics: {languages}" + (f" (dropped: {dropped})" if dropped else "")
-        return (
-            f"sent {self.sent}, due {self.due}, held {self.held}, retrying {self.retrying}, "
-            f"failed {self.failed}{_reasons(self.failed_by_reason)}, "
-            f"dropped {self.dropped}{_reasons(self.dropped_by_reason)}"
-        )
+            line = gettext("topics: %(languages)s") % {"languages": languages}
+            if dropped:
+                line += " " + gettext("(dropped: %(reason)s)") % {"reason": dropped}
+            return line
+        return gettext(
+            "sent %(sent)s, due %(due)s, held %(held)s, retrying %(retrying)s, "
+            "failed %(failed)s%(failed_reasons)s, dropped %(dropped)s%(dropped_reasons)s"
+        ) % {
+            "sent": self.sent,
+            "due": self.due,
+            "held": self.held,
+            "retrying": self.retrying,
+            "failed": self.failed,
+            "failed_reasons": _reasons(self.failed_by_reason),
+            "dropped": self.dropped,
+            "dropped_reasons": _reasons(self.dropped_by_reason),
+        }
 
 
 def _reasons(counts: dict[str, int]) -> str:
