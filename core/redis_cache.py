@@ -21,8 +21,8 @@ _GLOB = re.compile(r"([\\*?\[\]])")
 
 # The process's connection pools and redis-py clients, by server and pool options: shared by
 # every cache object of the process (see ReusedClientCacheClient).
-_shared: dict[tuple, tuple] = {}
-_shared_lock = threading.Lock()
+_process_pools: dict[tuple, tuple] = {}
+_process_pools_lock = threading.Lock()
 
 
 class ReusedClientCacheClient(RedisCacheClient):
@@ -38,16 +38,28 @@ class ReusedClientCacheClient(RedisCacheClient):
     callbacks), and a cached GraphQL answer makes two cache calls: a fifth of what serving it
     costs. A client holds no connection of its own (its pool lends one per command)."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # This object's pool and client by server index: the process's lookup (its key built
+        # from the options) happens once per object, not on every cache call.
+        self._mine: dict[int, tuple] = {}
+
     def _shared(self, write: bool) -> tuple:
         index = self._get_connection_pool_index(write)
+        mine = self._mine.get(index)
+        if mine is None:
+            mine = self._mine[index] = self._process_wide(index)
+        return mine
+
+    def _process_wide(self, index: int) -> tuple:
         key = (self._servers[index], self._pool_class, repr(sorted(self._pool_options.items())))
-        shared = _shared.get(key)
+        shared = _process_pools.get(key)
         if shared is None:
-            with _shared_lock:
-                shared = _shared.get(key)
+            with _process_pools_lock:
+                shared = _process_pools.get(key)
                 if shared is None:
                     pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
-                    shared = _shared[key] = (pool, self._client(connection_pool=pool))
+                    shared = _process_pools[key] = (pool, self._client(connection_pool=pool))
         return shared
 
     def _get_connection_pool(self, write):
