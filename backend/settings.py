@@ -502,7 +502,8 @@ GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_REFUSED_DOCUMENT_CACHE_SI
 # How long automatic persisted queries stay in the cache (Redis in production). Apps ship
 # the same documents for months; an expired one costs the app one retry with the text.
 GRAPHQL_APQ_TTL_SECONDS = env.int("GRAPHQL_APQ_TTL_SECONDS", default=7 * 86400)
-# max-age of GET responses to anonymous queries, which shared caches and CDNs may keep.
+# max-age of the answers to anonymous queries, which shared caches and CDNs may keep (by GET),
+# and the proxy in front, which keys POSTs by their body (README, "The proxy cache").
 GRAPHQL_GET_MAX_AGE_SECONDS = env.int("GRAPHQL_GET_MAX_AGE_SECONDS", default=60)
 # Anonymous public reads are answered from the cache (graphql_server/response_cache.py) for at
 # most this many seconds; a change to the data they show ends them sooner. It bounds what a

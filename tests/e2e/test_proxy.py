@@ -536,6 +536,51 @@ async def test_a_persisted_query_by_get_is_kept(proxy, event):
     assert answers[1].json() == {"data": {"event": {"title": event.title_en}}}
 
 
+@pytest.fixture
+def other(event, event_factory):
+    return event_factory(office=event.office, title_en=f"Other days {uuid.uuid4().hex[:6]}")
+
+
+async def test_an_anonymous_post_query_is_kept_by_its_body(proxy, event, other):
+    # Apollo's clients send queries by POST: the proxy keeps those too, one entry per body
+    answers = [
+        await post(proxy, EVENT_TITLE, {"id": gid(kept)}) for kept in (event, event, other, other)
+    ]
+
+    assert [answer.headers["X-Cache-Status"] for answer in answers] == [
+        "MISS",
+        "HIT",
+        "MISS",
+        "HIT",
+    ]
+    titles = [answer.json()["data"]["event"]["title"] for answer in answers]
+    assert titles == [event.title_en, event.title_en, other.title_en, other.title_en]
+    assert answers[1].headers["Cache-Control"].startswith("public")
+    # A GET of the same query is an entry of its own
+    assert (await get_query(proxy, EVENT_TITLE, {"id": gid(event)})).headers[
+        "X-Cache-Status"
+    ] == "MISS"
+
+
+async def test_posts_signed_in_or_of_mutations_are_never_kept(proxy, event, token):
+    variables = {"id": gid(event)}
+    await post(proxy, EVENT_TITLE, variables)
+    assert (await post(proxy, EVENT_TITLE, variables)).headers["X-Cache-Status"] == "HIT"
+
+    signed_in = [await post(proxy, EVENT_TITLE, variables, token) for _ in range(2)]
+    mutation = "mutation { deviceUnregister(token: \"nothing\") { errors { code } } }"
+    anonymous_mutations = [await post(proxy, mutation, {}) for _ in range(2)]
+
+    assert [answer.headers["X-Cache-Status"] for answer in signed_in] == ["BYPASS", "BYPASS"]
+    assert signed_in[1].headers["Cache-Control"] == "private, no-store"
+    # Looked up, answered by the app each time (private), never stored
+    assert [answer.headers["X-Cache-Status"] for answer in anonymous_mutations] == [
+        "MISS",
+        "MISS",
+    ]
+    assert anonymous_mutations[1].headers["Cache-Control"] == "private, no-store"
+
+
 async def test_the_proxy_cache_can_be_turned_off(tiers, tmp_path_factory, event):
     uncached = start_nginx(tmp_path_factory, tiers, cache="off")
     try:
