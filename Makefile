@@ -70,8 +70,10 @@ worker: install
 beat: install
 	$(BIN)/celery --app backend beat --loglevel INFO --schedule /tmp/celerybeat-schedule
 
+# A worker per core (pytest-xdist): TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .
