@@ -222,6 +222,21 @@ def test_lang_in_the_address_wins_over_the_browsers_language(client, aktau_event
     ]
 
 
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("ur;q=abc, ru;q=0.5", "en"),  # malformed as a whole (Django reads none of it)
+        ("*", "en"),
+        (";;,,q=1", "en"),
+        ("kk-Cyrl-KZ", "kk"),
+        ("x" * 5000, "en"),
+        ("ru-" + "x" * 5000, "en"),
+    ],
+)
+def test_any_accept_language_gets_a_page(client, aktau_event, header, language):
+    assert page_of(share(client, aktau_event, header)).html_attributes["lang"] == language
+
+
 def test_the_admins_language_cookie_does_not_choose_the_pages_language(client, aktau_event):
     # The admin's language cookie, sent along: shared caches keep the page by URL and
     # Accept-Language only, so it must not change the page
