@@ -7,7 +7,9 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from core.data_versions import ANNOUNCEMENTS, ATTENDANCE, EVENTS, TWINNINGS
+from core.public_url import public_base_url
 from events.models import Announcement, Event
+from events.sharing import share_url
 from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 
 from ..cities.types import (
@@ -125,6 +127,13 @@ class EventType(DjangoObjectType):
         required=True,
         description="Offices invited to co-host. Only the event's offices may read it.",
     )
+    share_url = graphene.String(
+        required=True,
+        description="The link to share the event by, `<server>/e/<number>`: it opens the app "
+        "where the app is installed, and elsewhere a page showing the event in the reader's "
+        "language, which messengers preview. It stays the same for the event's whole life. A "
+        "draft's link answers 404 until the draft is announced.",
+    )
     announce_at = graphene.DateTime(
         description="When the draft announces itself (`eventAnnounce` with `at`), in UTC; "
         "null when not scheduled or no longer a draft. Only the event's offices see drafts."
@@ -212,6 +221,10 @@ class EventType(DjangoObjectType):
     def resolve_distance_km(root, info):
         return getattr(root, "distance_km", None)
 
+    @staticmethod
+    def resolve_share_url(root, info):
+        return share_url(root.pk, public_base_url(info.context))
+
 
 # The columns each field of Event reads (see RowColumns). The status and the foreign keys are
 # always read: permission checks, announcements' events, joins and prefetches follow them.
@@ -241,6 +254,7 @@ EVENT_COLUMNS = RowColumns(
         "cancellationReason": ("cancellation_reason",),
         "imageUrl": ("image_url",),
         "updatedAt": ("updated_at",),
+        "shareUrl": (),
     },
     translated={"title": "title", "summary": "summary", "description": "description"},
     joined={
@@ -369,6 +383,9 @@ CACHE_POLICIES = (
             "office",
             "distanceKm",
             "attendeeCount",
+            # Made of the event's key and PUBLIC_BASE_URL (without it, of the request's host,
+            # which the kept answers do not tell apart: README, "Share links").
+            "shareUrl",
         ),
         # Every RSVP changes it: only the reads that show it are ended by one.
         also_reads={"attendeeCount": {ATTENDANCE}},

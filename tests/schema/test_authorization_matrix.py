@@ -444,3 +444,41 @@ def test_authorization(db, gql, settings, mutation, role, side):
         assert result["data"] == {mutation: None}
         assert result["errors"][0]["extensions"]["code"] == expected
         assert snapshot() == before
+
+
+# --- Reads: an event's share link -------------------------------------------------------------
+# Fields that anyone reading an event may read have no rows above; the share link is one, and
+# its page is read without signing in at all: every role, on each side's draft and public
+# event, through the API and by following the link.
+SHARE_URL = "query($id: ID!) { event(id: $id) { shareUrl } }"
+# Who reads each side's draft: its office's staff, the offices co-hosting it, superusers.
+READS_DRAFT = {
+    "X": {"editor", "publisher", "moderator", "cohost", "superuser"},
+    "Y": {"staff_y", "superuser"},
+}
+SHARE_CELLS = [
+    pytest.param(role, side, kind, id=f"shareUrl-{role}-{side}-{kind}")
+    for role in ROLES
+    for side in ("X", "Y")
+    for kind in ("draft", "live")
+]
+
+
+@pytest.mark.parametrize(("role", "side", "kind"), SHARE_CELLS)
+def test_share_link_authorization(db, gql, client, role, side, kind):
+    world = World()
+    event = world.side(side)[kind]
+    user = world.users[role]
+    link = f"http://testserver/e/{event.pk}"
+
+    result = gql(SHARE_URL, {"id": gid(event)}, user=user)
+    # The page, followed with the role's admin session too: it shows public events only
+    if user is not None:
+        client.force_login(user)
+    page = client.get(f"/e/{event.pk}")
+
+    if kind == "live" or role in READS_DRAFT[side]:
+        assert result == {"data": {"event": {"shareUrl": link}}}
+    else:
+        assert result == {"data": {"event": None}}
+    assert page.status_code == (200 if kind == "live" else 404)
