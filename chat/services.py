@@ -320,8 +320,12 @@ def withdraw_reactions(user) -> None:
         message.reactions = {key: count for key, count in counts.items() if count > 0}
         message.revision += 1
         message.save(update_fields=["reactions", "revision"])
+        # Heard as it will be once the deletion commits: without the user as its author, or
+        # as the author of the message it quotes.
         if message.author_id == user.pk:
             message.author = None
+        if message.reply_to_id is not None and message.reply_to.author_id == user.pk:
+            message.reply_to.author = None
         realtime.message_changed(message, MessageChange.REACTIONS)
 
 

@@ -198,7 +198,7 @@ def test_reactions_are_taken_back_and_the_room_hears_the_counts(
     )
     ada, bo = user_factory(display_name="Ada"), user_factory(display_name="Bo")
     hers = ChatMessageFactory(event=event, author=ada, body="Hello")
-    his = ChatMessageFactory(event=event, author=bo, body="Hi")
+    his = ChatMessageFactory(event=event, author=bo, body="Hi", reply_to=hers)
     for user, message, emoji in [(ada, hers, "🎉"), (bo, hers, "🎉"), (ada, his, "👍")]:
         chat_services.toggle_reaction(user, message, emoji)
     broadcasts_of_chat.clear()
@@ -215,6 +215,8 @@ def test_reactions_are_taken_back_and_the_room_hears_the_counts(
     # Her own message is heard as it now is: without her.
     assert (told[hers.pk]["author"], told[hers.pk]["authorDeleted"]) == (None, True)
     assert told[his.pk]["author"]["name"] == "Bo"
+    # and so is the message his quotes.
+    assert (told[his.pk]["reply"]["author"], told[his.pk]["reply"]["authorDeleted"]) == (None, True)
 
 
 def test_an_rsvp_withdrawn_by_the_deletion_frees_its_place(user_factory, event_factory):
