@@ -7,6 +7,8 @@ The GraphQL server asks through ``BearerTokenAuthenticator``, which the settings
 (``GRAPHQL_SERVER_AUTHENTICATOR``).
 """
 
+import datetime
+
 import jwt
 from django.contrib.auth.models import AnonymousUser
 
@@ -39,7 +41,8 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def authenticate_token(token: str):
-    """The user a bearer token belongs to, or AuthenticationError."""
+    """The user a bearer token belongs to, or AuthenticationError. The user carries
+    ``signed_in_at`` (see ``signed_in_at``)."""
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
     except jwt.InvalidTokenError as error:
@@ -53,6 +56,13 @@ def authenticate_token(token: str):
         return user_for_access_token(token)
     except AccessTokenError as error:
         raise AuthenticationError(error.code, error.message) from error
+
+
+def signed_in_at(user) -> datetime.datetime | None:
+    """When the person behind an authenticated request last signed in (not when their token
+    was refreshed): the ``auth_time`` of the token it was authenticated with, which both kinds
+    carry; None when unknown (a token issued before they carried it, or no token)."""
+    return getattr(user, "signed_in_at", None)
 
 
 def authenticate_header(authorization: str | None):

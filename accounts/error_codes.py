@@ -15,3 +15,9 @@ class AccountErrorCode(StrEnum):
     INVALID_LOCALE = "INVALID_LOCALE"
     # A yes-or-no preference sent as null.
     PREFERENCE_REQUIRED = "PREFERENCE_REQUIRED"
+    # Deleting an account (accounts.deletion): the sign-in is older than
+    # ACCOUNT_DELETION_SIGN_IN_SECONDS, so the app signs in again first.
+    REAUTHENTICATION_REQUIRED = "REAUTHENTICATION_REQUIRED"
+    # A superuser's account is not deleted by its owner: another superuser first takes the
+    # status away.
+    SUPERUSER_ACCOUNT = "SUPERUSER_ACCOUNT"

@@ -6,6 +6,7 @@ audience and issuer are checked by firebase-admin against Google's published cer
 no verification logic of our own sits between a token and a user.
 """
 
+import datetime
 import logging
 import threading
 from enum import StrEnum
@@ -17,6 +18,7 @@ from django.db import IntegrityError, transaction
 from firebase_admin import auth, credentials
 from google.auth.credentials import AnonymousCredentials
 
+from accounts import deletion
 from accounts.models import User
 from core.text import clean_text, is_encodable
 
@@ -34,6 +36,8 @@ class FirebaseAuthErrorCode(StrEnum):
     USER_DISABLED = "USER_DISABLED"
     FIREBASE_UNAVAILABLE = "FIREBASE_UNAVAILABLE"
     FIREBASE_NOT_CONFIGURED = "FIREBASE_NOT_CONFIGURED"
+    # A token of a sign-in made before its account was deleted (accounts.deletion).
+    ACCOUNT_DELETED = "ACCOUNT_DELETED"
 
 
 class FirebaseAuthError(Exception):
@@ -199,10 +203,18 @@ def user_for_claims(claims: dict) -> User:
 
     Users are found by Firebase uid only. A new user gets the token's ``name`` and, when Firebase
     has verified it and no other account uses it, its ``email``. Raises ``FirebaseAuthError``
-    with USER_DISABLED for a deactivated user.
+    with USER_DISABLED for a deactivated user, and ACCOUNT_DELETED for a token signed in
+    before the uid's account was deleted (``accounts.deletion``).
     """
     user = User.objects.filter(firebase_uid=claims["uid"]).first()
     if user is None:
+        if deletion.deleted_before(claims["uid"], claims.get("auth_time")):
+            # The app still holds (or refreshes) a token of the account it deleted.
+            raise FirebaseAuthError(
+                FirebaseAuthErrorCode.ACCOUNT_DELETED,
+                "This account was deleted; sign in again to make a new one.",
+            )
+        deletion.forget_deletion(claims["uid"])
         user = _create_user(claims)
     if not user.is_active:
         raise FirebaseAuthError(
@@ -212,5 +224,21 @@ def user_for_claims(claims: dict) -> User:
 
 
 def authenticate(token: str) -> User:
-    """The user a Firebase ID token signs in: verify the token, then find or create the user."""
-    return user_for_claims(verify_id_token(token))
+    """The user a Firebase ID token signs in: verify the token, then find or create the user.
+
+    The user carries ``signed_in_at``, when the person last signed in with Firebase (the
+    token's ``auth_time``, which refreshing the token keeps): deleting the account asks for a
+    recent one."""
+    claims = verify_id_token(token)
+    user = user_for_claims(claims)
+    user.signed_in_at = _instant(claims.get("auth_time"))
+    return user
+
+
+def _instant(seconds) -> datetime.datetime | None:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+    except (OverflowError, ValueError, OSError):
+        return None

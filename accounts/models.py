@@ -172,3 +172,17 @@ class Device(models.Model):
 
     def __str__(self):
         return f"{self.platform} device of {self.user}"
+
+
+class DeletedAccount(models.Model):
+    """A Firebase sign-in whose account was deleted: a keyed digest of its uid (never the uid)
+    and when. A Firebase ID token of that uid signed in before then (its ``auth_time``) is
+    refused, so that a token the app still holds, or refreshes, cannot make the account again
+    the moment it is gone; a new sign-in after it makes a new account and drops this row (see
+    ``accounts.deletion``)."""
+
+    uid_digest = models.CharField(max_length=64, unique=True)
+    deleted_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"account deleted at {self.deleted_at:%Y-%m-%d %H:%M}"

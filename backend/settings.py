@@ -330,6 +330,12 @@ REFRESH_TOKEN_LIFETIME_SECONDS = env.int("REFRESH_TOKEN_LIFETIME_SECONDS", defau
 # sign-in is refused until the window passes.
 SIGNIN_MAX_FAILURES = env.int("SIGNIN_MAX_FAILURES", default=5)
 SIGNIN_FAILURE_WINDOW_SECONDS = env.int("SIGNIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Deleting one's account asks for a sign-in (the token's auth_time, kept by refreshes) at most
+# this old: five minutes, as Firebase's own "requires recent login" for deleting its users.
+ACCOUNT_DELETION_SIGN_IN_SECONDS = env.int("ACCOUNT_DELETION_SIGN_IN_SECONDS", default=5 * 60)
+# Exports of one's own data (`me { export }`) per user: each reads every table that holds
+# something of theirs.
+ACCOUNT_EXPORT_RATE = env_rate("ACCOUNT_EXPORT_RATE", default="10/h")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -56,7 +56,9 @@ def author_of(user) -> Author:
 @dataclass(frozen=True, slots=True)
 class MessageData:
     """What anyone who may read a room sees of one of its messages. A deleted message shows
-    neither author nor body; the fields it shares with ``ChatMessage`` have its names."""
+    neither author nor body; a message whose author deleted their account shows its body
+    without an author (``author_deleted``). The fields it shares with ``ChatMessage`` have its
+    names."""
 
     id: int
     seq: int
@@ -73,6 +75,8 @@ class MessageData:
     # The message replied to as it is now, one level deep (its own ``reply`` is None): enough
     # for a quote above the reply.
     reply: "MessageData | None" = None
+    # The author deleted their account: the message stays, shown as a deleted account's.
+    author_deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +114,14 @@ def message_data(message: ChatMessage, *, with_reply: bool = True) -> MessageDat
         reactions=dict(message.reactions or {}),
         revision=message.revision,
         reply=reply,
+        author_deleted=author_deleted(message),
     )
+
+
+def author_deleted(message: ChatMessage) -> bool:
+    """Whether ``message`` (not itself deleted) lost its author to the deletion of their
+    account: the only way a message comes to have none."""
+    return message.deleted_at is None and message.author_id is None
 
 
 def broadcast_of(message: ChatMessage, change: MessageChange) -> MessageBroadcast:
@@ -148,6 +159,7 @@ def _encode_message(data: MessageData) -> dict:
         "deletedAt": _time(data.deleted_at),
         "reactions": dict(data.reactions),
         "revision": data.revision,
+        "authorDeleted": data.author_deleted,
     }
     if data.reply is not None:
         encoded["reply"] = _encode_message(data.reply)
@@ -169,6 +181,8 @@ def _decode_message(encoded: dict) -> MessageData:
         reactions=dict(encoded["reactions"]),
         revision=encoded["revision"],
         reply=_decode_message(reply) if reply is not None else None,
+        # Absent from what a process of an earlier version sent.
+        author_deleted=encoded.get("authorDeleted", False),
     )
 
 

@@ -757,6 +757,16 @@ def publish_due(now: datetime.datetime | None = None) -> dict[str, int]:
 
 
 @transaction.atomic
+def withdraw_rsvps(user) -> None:
+    """Withdraw every RSVP of ``user``, whose account is being deleted, as they would one by
+    one: each event's count of people going follows, and each change is recorded (without a
+    name, as every RSVP change is). Events are taken in id order, so that two deletions lock
+    them in the same order."""
+    for event in Event.objects.filter(rsvps__user=user).order_by("pk"):
+        set_rsvp(user, event, None)
+
+
+@transaction.atomic
 def set_rsvp(user, event: Event, status: str | None) -> Event:
     """Set the user's RSVP (GOING, INTERESTED, or None to withdraw).
 

@@ -14,6 +14,7 @@ events similar to a search of 100 characters).
 
 from django.conf import settings
 
+from accounts.personal_data import export_sections
 from events.models import Event
 from graphql_server.cost_model import FieldCost
 
@@ -76,6 +77,9 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Viewer.rsvps": FieldCost(QUERY, size=USUAL_LIST),
     "Viewer.memberships": FieldCost(QUERY, size=USUAL_LIST),
     "Viewer.devices": FieldCost(QUERY, size=USUAL_LIST),
+    # Everything held about the viewer: a query per section of the personal data registry,
+    # each reading what the person has there (priced as a page's worth of rows each).
+    "Viewer.export": FieldCost(export_sections() * (QUERY + USUAL_LIST)),
     "Preferences.mutedCategories": FieldCost(size=len(Event.Category)),
     # A mutation's errors: one per input field at most.
     "*.errors": FieldCost(size=USUAL_LIST),

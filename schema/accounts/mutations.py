@@ -2,7 +2,8 @@
 
 import graphene
 
-from accounts import services, tokens
+from accounts import deletion, services, tokens
+from accounts.authentication import signed_in_at
 from core.client_ip import client_ip
 
 from ..core.mutations import BaseMutation
@@ -150,7 +151,27 @@ class DeviceUnregister(BaseMutation):
         return {}
 
 
+class AccountDelete(BaseMutation):
+    """Delete the viewer's account and what is held about them: profile, preferences,
+    sessions (every socket closes), devices (unsubscribed from their push topics), follows,
+    RSVPs (withdrawn: the counts follow), reactions, mutes and calendar feed. Chat messages and
+    reports stay, shown as a deleted account's; what was done in an office's name stays without
+    the name. It cannot be undone.
+
+    The viewer must have signed in within the last few minutes
+    (`ACCOUNT_DELETION_SIGN_IN_SECONDS`, a token's sign-in time, which refreshing keeps):
+    otherwise REAUTHENTICATION_REQUIRED, and the app signs in again, then asks again. Refused
+    while the account holds a role in a city office (OFFICE_ROLE_HELD: its administrators take
+    it away first) or is a superuser's (SUPERUSER_ACCOUNT)."""
+
+    @classmethod
+    def perform(cls, info, viewer):
+        deletion.delete_account(viewer, signed_in_at=signed_in_at(viewer))
+        return {}
+
+
 class AccountMutations(graphene.ObjectType):
+    account_delete = AccountDelete.Field()
     device_register = DeviceRegister.Field()
     device_unregister = DeviceUnregister.Field()
     token_create = TokenCreate.Field()

@@ -11,7 +11,7 @@ from ..core.selection import selected_paths
 from ..events.enums import EventCategory, RsvpStatus
 from ..events.types import EventType
 from .enums import DevicePlatform
-from .loaders import followed_cities, followed_twinnings, memberships, rsvps
+from .loaders import account_export, followed_cities, followed_twinnings, memberships, rsvps
 
 
 class DeviceType(graphene.ObjectType):
@@ -90,6 +90,13 @@ class Viewer(graphene.ObjectType):
         description="A private iCalendar feed of the events RSVP'd to. Keep it secret; "
         "`calendarTokenRotate` replaces it.",
     )
+    export = graphene.JSONString(
+        required=True,
+        description="Everything held about the viewer, as JSON: `sections` (profile, "
+        "preferences, sessions, devices, follows, RSVPs, chat messages, reactions, reports…), "
+        "and in words what is `omitted` from each and what is `notExported`, and why. Secrets "
+        "are never given. A few exports an hour per user (RATE_LIMITED with retryAfter).",
+    )
 
     @staticmethod
     def resolve_id(user, info):
@@ -118,6 +125,10 @@ class Viewer(graphene.ObjectType):
     @staticmethod
     def resolve_devices(user, info):
         return user.devices.order_by("-updated_at", "pk")
+
+    @staticmethod
+    def resolve_export(user, info):
+        return account_export(user)
 
     @staticmethod
     def resolve_calendar_url(user, info):

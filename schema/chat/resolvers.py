@@ -11,6 +11,7 @@ from graphene.relay import PageInfo
 from chat import presence, services
 from chat.models import ChatMessage, ChatReaction, ChatReport
 from chat.payload import Author, MessageData, author_of
+from chat.payload import author_deleted as payload_author_deleted
 from chat.permissions import can_moderate_chat
 from cities.permissions import MODERATING_ROLES, office_roles
 from events.models import Event
@@ -106,6 +107,13 @@ def public_author(message: Message) -> Author | None:
     if message.deleted_at is not None or message.author_id is None:
         return None
     return author_of(message.author)
+
+
+def author_deleted(message: Message) -> bool:
+    """Whether the message's author deleted their account (the message stays)."""
+    if isinstance(message, HeardMessage):
+        return message.data.author_deleted
+    return payload_author_deleted(message)
 
 
 def public_body(message: Message) -> str | None:

@@ -58,7 +58,16 @@ class ChatMessageType(DjangoObjectType):
         required=True, description="1, 2, 3… within the event, in the order messages were sent."
     )
     event = graphene.Field(EventType, required=True)
-    author = graphene.Field(ChatAuthor, description="Null once the message is deleted.")
+    author = graphene.Field(
+        ChatAuthor,
+        description="Null once the message is deleted, or once its author deleted their "
+        "account (`authorDeleted`).",
+    )
+    author_deleted = graphene.Boolean(
+        required=True,
+        description="The author deleted their account: show the message as a deleted "
+        "account's (its author is null, its body stays).",
+    )
     body = graphene.String(description="Null once the message is deleted.")
     reply_to = graphene.Field(lambda: ChatMessageType, description="The message answered.")
     created_at = graphene.DateTime(required=True)
@@ -110,6 +119,10 @@ class ChatMessageType(DjangoObjectType):
     @staticmethod
     def resolve_author(root, info):
         return resolvers.public_author(root)
+
+    @staticmethod
+    def resolve_author_deleted(root, info):
+        return resolvers.author_deleted(root)
 
     @staticmethod
     def resolve_body(root, info):
@@ -224,7 +237,9 @@ class ChatReportType(DjangoObjectType):
     event; a reporter sees their own."""
 
     message = graphene.Field(ChatMessageType, required=True)
-    reporter = graphene.Field(ChatAuthor, required=True)
+    reporter = graphene.Field(
+        ChatAuthor, description="Null once the reporter deleted their account."
+    )
     reason = graphene.String(required=True)
     status = graphene.Field(ChatReportStatus, required=True)
     created_at = graphene.DateTime(required=True)
@@ -244,7 +259,7 @@ class ChatReportType(DjangoObjectType):
 
     @staticmethod
     def resolve_reporter(root, info):
-        return resolvers.author_of(root.reporter)
+        return resolvers.author_of(root.reporter) if root.reporter_id else None
 
     @staticmethod
     def resolve_resolved_by(root, info):

@@ -55,3 +55,21 @@ def test_a_broadcast_about_a_draft_is_not_public(event_factory):
     message = ChatMessageFactory(event=draft)
 
     assert not payload.broadcast_of(message, MessageChange.CREATED).public
+
+
+def test_a_message_whose_author_deleted_their_account_says_so(event_factory):
+    # Given a message whose author's account is gone (the key emptied by the deletion)
+    message = ChatMessageFactory(event=event_factory(), author=None, body="See you there")
+
+    broadcast = payload.broadcast_of(message, MessageChange.REACTIONS)
+
+    # Then it shows its body, no author, and that the author deleted their account
+    data = payload.decode(payload.encode(broadcast)).message
+    assert (data.author, data.body, data.author_deleted) == (None, "See you there", True)
+    # A message deleted by its author (or a moderator) is not a deleted account's.
+    message.deleted_at, message.body = timezone.now(), ""
+    assert not payload.message_data(message).author_deleted
+    # What a process of an earlier version sent decodes without it.
+    encoded = payload.encode(broadcast)
+    del encoded["message"]["authorDeleted"]
+    assert payload.decode(encoded).message.author_deleted is False

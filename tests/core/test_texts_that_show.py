@@ -82,6 +82,7 @@ NOT_TYPED_AS_WORDS = {
     "accounts.User.time_zone",  # an IANA name, validated as one
     "accounts.User.calendar_token",
     "accounts.RefreshToken.token_hash",
+    "accounts.DeletedAccount.uid_digest",  # a digest the deletion of an account writes
     "accounts.Device.token",  # an FCM registration token, written by the app
     "accounts.Device.locale",
     "accounts.Device.app_version",

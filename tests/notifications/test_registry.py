@@ -86,6 +86,7 @@ def test_each_job_is_done_by_its_task():
         broker.Job.FAN_OUT: tasks.fan_out_notification.name,
         broker.Job.SEND_DUE: tasks.send_due_deliveries.name,
         broker.Job.SYNC_TOPICS: tasks.sync_topics.name,
+        broker.Job.UNSUBSCRIBE_TOKENS: tasks.unsubscribe_tokens.name,
     }
     assert tasks.fan_out_notification.name == "notifications.tasks.fan_out_notification"
 

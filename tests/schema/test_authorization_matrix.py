@@ -44,6 +44,11 @@ ROLES = [
 ALLOWED, DENIED, UNAUTHENTICATED = "allowed", "PERMISSION_DENIED", "UNAUTHENTICATED"
 
 
+def refused(code: str) -> str:
+    """Allowed to ask, but refused for what the account is: the payload's error ``code``."""
+    return f"refused: {code}"
+
+
 class World:
     """City X (with its office) and city Y (with two offices, one co-hosting X's events),
     twinned; drafts, announced events, announcements and pending invitations on both sides."""
@@ -269,6 +274,7 @@ MUTATIONS = {
         'mutation { deviceUnregister(token: "fcm-token-1") { errors { field code message } } }',
         lambda t: {},
     ),
+    "accountDelete": ("mutation { accountDelete { errors { field code message } } }", lambda t: {}),
     "preferencesUpdate": (
         'mutation { preferencesUpdate(language: "kk", timeZone: "Asia/Almaty", '
         "listedAsAttendee: true) "
@@ -366,6 +372,16 @@ EXPECTED = {
     "twinningUnfollow": EVERYONE_SIGNED_IN,
     "rsvpSet": EVERYONE_SIGNED_IN,
     "preferencesUpdate": EVERYONE_SIGNED_IN,
+    # Only one's own account; office staff and superusers are refused with a code of their own
+    # (the office's team, or another superuser, takes the role or status away first).
+    "accountDelete": {
+        **{
+            role: (refused("OFFICE_ROLE_HELD"),) * 2
+            for role in ("editor", "publisher", "moderator", "staff_y", "cohost")
+        },
+        "app_user": (ALLOWED, ALLOWED),
+        "superuser": (refused("SUPERUSER_ACCOUNT"),) * 2,
+    },
     "deviceRegister": EVERYONE_SIGNED_IN,
     "deviceUnregister": EVERYONE_SIGNED_IN,
     "chatMessageSend": EVERYONE_SIGNED_IN,
@@ -440,6 +456,11 @@ def test_authorization(db, gql, settings, mutation, role, side):
     if expected == ALLOWED:
         assert "errors" not in result, result
         assert result["data"][mutation]["errors"] == []
+    elif expected.startswith("refused: "):
+        assert "errors" not in result, result
+        codes = [error["code"] for error in result["data"][mutation]["errors"]]
+        assert codes == [expected.removeprefix("refused: ")]
+        assert snapshot() == before
     else:
         assert result["data"] == {mutation: None}
         assert result["errors"][0]["extensions"]["code"] == expected
