@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from firebase_admin import auth, credentials
 from google.auth.credentials import AnonymousCredentials
 
+from accounts.display_names import name_from_profile
 from accounts.models import User
-from core.text import clean_text, is_encodable
 
 logger = logging.getLogger(__name__)
 
@@ -169,10 +169,9 @@ def _claimable_email(claims: dict) -> str | None:
 
 def _create_user(claims: dict) -> User:
     # The name is whatever the person typed into their Google or Apple profile: kept only if it
-    # is text that can be stored and shows something (see core.text).
-    name = claims.get("name")
-    name = clean_text(name) if isinstance(name, str) and is_encodable(name) else ""
-    display_name = name[: User._meta.get_field("display_name").max_length]
+    # passes the rules of a name they would choose here (accounts.display_names), else they go
+    # without one until they choose one.
+    display_name = name_from_profile(claims.get("name"))
     return _insert_user(claims["uid"], _claimable_email(claims), display_name)
 
 

@@ -1,4 +1,5 @@
-"""Changes a user makes to their own account: preferences and the calendar feed's secret."""
+"""Changes a user makes to their own account: their profile, preferences and the calendar
+feed's secret."""
 
 import datetime
 import re
@@ -10,11 +11,26 @@ from core.i18n import LANGUAGE_CODES
 from core.text import clean_text
 from core.validators import validate_time_zone
 
+from .display_names import clean_display_name
 from .error_codes import AccountErrorCode
 from .models import Device, User, new_calendar_token
 from .signals import device_registered, preferences_changed
 
 _UNSET = object()
+
+
+def update_profile(user: User, *, display_name=_UNSET) -> User:
+    """Change what others see of the user; only the arguments given change.
+
+    ``display_name`` is kept as ``display_names.clean_display_name`` cleans it, or refused
+    with its ValidationError (nothing is written)."""
+    fields = []
+    if display_name is not _UNSET:
+        user.display_name = clean_display_name(display_name)
+        fields.append("display_name")
+    if fields:
+        user.save(update_fields=fields)
+    return user
 
 
 @transaction.atomic
