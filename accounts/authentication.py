@@ -1,7 +1,10 @@
 """Who is calling: the bearer token of a request, whichever kind it is.
 
 Apps send Firebase ID tokens (RS256, signed by Google); staff tools and the embedded default
-send the backend's own access tokens (HS256). The token's header tells them apart.
+send the backend's own access tokens (HS256). The token's header tells them apart. In
+development, Firebase's Auth emulator issues unsigned ID tokens (``"alg": "none"``): taken
+as Firebase's only while the emulator is in use (``firebase.emulator_in_use``), and refused
+as any other malformed token otherwise.
 
 The GraphQL server asks through ``BearerTokenAuthenticator``, which the settings name
 (``GRAPHQL_SERVER_AUTHENTICATOR``).
@@ -47,7 +50,7 @@ def authenticate_token(token: str):
         algorithm = jwt.get_unverified_header(token).get("alg")
     except jwt.InvalidTokenError as error:
         raise AuthenticationError(AccountErrorCode.INVALID_TOKEN, "Malformed token.") from error
-    if algorithm == "RS256":
+    if algorithm == "RS256" or (algorithm == "none" and firebase.emulator_in_use()):
         try:
             return firebase.authenticate(token)
         except firebase.FirebaseAuthError as error:

@@ -1,4 +1,5 @@
-"""Error codes of sign-in, tokens and preferences; clients see them in `errors[].code`."""
+"""Error codes of sign-in, tokens, the profile and preferences; clients see them in
+`errors[].code`."""
 
 from enum import StrEnum
 
@@ -21,3 +22,11 @@ class AccountErrorCode(StrEnum):
     # A superuser's account is not deleted by its owner: another superuser first takes the
     # status away.
     SUPERUSER_ACCOUNT = "SUPERUSER_ACCOUNT"
+    # A display name (accounts.display_names): none that shows, or too long.
+    REQUIRED = "REQUIRED"
+    TOO_LONG = "TOO_LONG"
+    # Line breaks, controls, direction-changing characters, "#" or stacked marks in a name.
+    DISPLAY_NAME_INVALID = "DISPLAY_NAME_INVALID"
+    # A name passing its holder off as the service or its staff ("Moderator"), or as someone
+    # nameless ("User 12").
+    DISPLAY_NAME_RESERVED = "DISPLAY_NAME_RESERVED"

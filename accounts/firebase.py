@@ -4,11 +4,20 @@ first sight, creating) the user each one belongs to.
 The mobile app signs in with Firebase and sends its ID token; the token's signature, expiry,
 audience and issuer are checked by firebase-admin against Google's published certificates, so
 no verification logic of our own sits between a token and a user.
+
+In development the app may sign in against Firebase's Auth emulator instead
+(``FIREBASE_AUTH_EMULATOR_HOST``, honoured by firebase-admin itself). The emulator's ID tokens
+are unsigned (``"alg": "none"``) and firebase-admin then checks no signature, of any token, and
+no expiry either: such tokens are taken only with ``DEBUG`` on (``emulator_in_use``; the
+start-up check ``accounts.E001`` refuses the variable without it), and their expiry is checked
+here, so that an app learns to renew its token against the emulator as against Firebase.
 """
 
 import datetime
 import logging
+import os
 import threading
+import time
 from enum import StrEnum
 
 import firebase_admin
@@ -19,8 +28,8 @@ from firebase_admin import auth, credentials
 from google.auth.credentials import AnonymousCredentials
 
 from accounts import deletion
+from accounts.display_names import name_from_profile
 from accounts.models import User
-from core.text import clean_text, is_encodable
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +131,34 @@ def reset_app() -> None:
             _app = None
 
 
+# The variable firebase-admin reads (firebase_admin._auth_utils.EMULATOR_HOST_ENV_VAR).
+EMULATOR_HOST_VARIABLE = "FIREBASE_AUTH_EMULATOR_HOST"
+
+
+def emulator_host() -> str:
+    """The Auth emulator's ``host:port`` when firebase-admin is told to use it, else ""."""
+    return os.environ.get(EMULATOR_HOST_VARIABLE, "")
+
+
+def emulator_in_use() -> bool:
+    """Whether sign-in goes to the Auth emulator: its host is set and ``DEBUG`` is on. Only
+    then are unsigned ID tokens taken (``authentication.authenticate_token``)."""
+    return bool(emulator_host()) and settings.DEBUG
+
+
+def _check_emulator_expiry(claims: dict) -> None:
+    """The expiry firebase-admin leaves unchecked for the emulator's tokens."""
+    expires = claims.get("exp")
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.TOKEN_INVALID, "The sign-in token is not valid."
+        )
+    if expires <= time.time():
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.TOKEN_EXPIRED, "The sign-in has expired; sign in again."
+        )
+
+
 def verify_id_token(token: str) -> dict:
     """The claims of a Firebase ID token, once firebase-admin has verified it.
 
@@ -130,10 +167,23 @@ def verify_id_token(token: str) -> dict:
     The claims include ``uid``. Raises ``FirebaseAuthError``: TOKEN_EXPIRED for an expired token,
     TOKEN_INVALID for any other bad token, FIREBASE_UNAVAILABLE when the certificates cannot be
     fetched, FIREBASE_NOT_CONFIGURED when no project is set.
+
+    With the Auth emulator (``emulator_in_use``) the signature is not checked, the expiry is
+    (here). Should ``FIREBASE_AUTH_EMULATOR_HOST`` be set without ``DEBUG``, where the start-up
+    check should have stopped the server, every Firebase token is refused as
+    FIREBASE_NOT_CONFIGURED rather than taken unsigned.
     """
+    if emulator_host() and not settings.DEBUG:
+        logger.error(
+            "%s is set without DEBUG: Firebase sign-in is refused.", EMULATOR_HOST_VARIABLE
+        )
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.FIREBASE_NOT_CONFIGURED,
+            "Signing in with Firebase is not configured on this server.",
+        )
     app = _get_app()
     try:
-        return auth.verify_id_token(token, app=app)
+        claims = auth.verify_id_token(token, app=app)
     except auth.ExpiredIdTokenError as error:
         raise FirebaseAuthError(
             FirebaseAuthErrorCode.TOKEN_EXPIRED, "The sign-in has expired; sign in again."
@@ -154,6 +204,9 @@ def verify_id_token(token: str) -> dict:
         raise FirebaseAuthError(
             FirebaseAuthErrorCode.TOKEN_INVALID, "The sign-in token is not valid."
         ) from error
+    if emulator_host():
+        _check_emulator_expiry(claims)
+    return claims
 
 
 def _claimable_email(claims: dict) -> str | None:
@@ -173,10 +226,9 @@ def _claimable_email(claims: dict) -> str | None:
 
 def _create_user(claims: dict) -> User:
     # The name is whatever the person typed into their Google or Apple profile: kept only if it
-    # is text that can be stored and shows something (see core.text).
-    name = claims.get("name")
-    name = clean_text(name) if isinstance(name, str) and is_encodable(name) else ""
-    display_name = name[: User._meta.get_field("display_name").max_length]
+    # passes the rules of a name they would choose here (accounts.display_names), else they go
+    # without one until they choose one.
+    display_name = name_from_profile(claims.get("name"))
     return _insert_user(claims["uid"], _claimable_email(claims), display_name)
 
 

@@ -1,20 +1,63 @@
-"""Changes a user makes to their own account: preferences and the calendar feed's secret."""
+"""Changes a user makes to their own account: their profile, preferences and the calendar
+feed's secret."""
 
 import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from core.i18n import LANGUAGE_CODES
 from core.text import clean_text
 from core.validators import validate_time_zone
 
+from .display_names import clean_display_name
 from .error_codes import AccountErrorCode
 from .models import Device, User, new_calendar_token
 from .signals import device_registered, preferences_changed
 
 _UNSET = object()
+
+
+def update_profile(user: User, *, display_name=_UNSET) -> User:
+    """Change what others see of the user; only the arguments given change.
+
+    ``display_name`` is kept as ``display_names.clean_display_name`` cleans it, or refused
+    with its ValidationError (nothing is written)."""
+    fields = []
+    if display_name is not _UNSET:
+        user.display_name = clean_display_name(display_name)
+        fields.append("display_name")
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+@transaction.atomic
+def ensure_app_user(email: str, display_name=_UNSET) -> tuple[User, bool]:
+    """The ordinary app user with ``email``, made if there is none (``manage.py
+    create_app_user``): no password, no staff rights, as a first sign-in in the app makes one.
+    Returns the user and whether it was made. ``display_name``, when given, is set as
+    ``update_profile`` sets it. An e-mail of a staff account, a superuser or a deactivated
+    account is refused: those are not app users to hand tokens for."""
+    email = User.objects.normalize_email(clean_text(email))
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise ValidationError({"email": error}) from error
+    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    if user is not None and (user.is_staff or user.is_superuser):
+        raise ValidationError(
+            {"email": ValidationError(f"{email} is a staff account, not an app user.")}
+        )
+    if user is not None and not user.is_active:
+        raise ValidationError({"email": ValidationError(f"{email} has been deactivated.")})
+    created = user is None
+    if created:
+        name = "" if display_name is _UNSET else clean_display_name(display_name)
+        return User.objects.create_user(email=email, display_name=name), True
+    return update_profile(user, display_name=display_name), False
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.text import clean_text
+from accounts.display_names import shown_name
 from events.models import Event
 
 from .models import ChatMessage
@@ -43,9 +43,9 @@ class Author:
 
 
 def author_name(user) -> str:
-    """The name the chat shows for ``user``: their display name, never their e-mail; a name
-    that shows nothing (zero-width characters) counts as none."""
-    return clean_text(user.display_name) or f"User {user.pk}"
+    """The name the chat shows for ``user``: their display name, never their e-mail
+    (``accounts.display_names.shown_name``)."""
+    return shown_name(user.display_name, user.pk)
 
 
 def author_of(user) -> Author:

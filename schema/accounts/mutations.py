@@ -1,4 +1,4 @@
-"""Sign-in with the backend's own tokens, and the viewer's preferences."""
+"""Sign-in with the backend's own tokens, and the viewer's profile and preferences."""
 
 import graphene
 
@@ -73,6 +73,24 @@ class TokenRevoke(BaseMutation):
     def perform(cls, info, viewer, refresh_token):
         tokens.revoke_tokens(refresh_token)
         return {}
+
+
+class ProfileUpdate(BaseMutation):
+    """Change what others see of the viewer: their display name, shown in the chat. Only the
+    arguments given change. A name is 1 to 50 characters that show, on one line, without "#"
+    (the chat puts it before the tag) and without words that pass its holder off as the
+    service or its staff: REQUIRED, TOO_LONG, DISPLAY_NAME_INVALID, DISPLAY_NAME_RESERVED."""
+
+    viewer = graphene.Field(Viewer)
+
+    class Arguments:
+        display_name = graphene.String(
+            description="Trimmed; unique it need not be (the tag tells people apart)."
+        )
+
+    @classmethod
+    def perform(cls, info, viewer, **changes):
+        return {"viewer": services.update_profile(viewer, **changes)}
 
 
 class QuietHoursInput(graphene.InputObjectType):
@@ -177,6 +195,7 @@ class AccountMutations(graphene.ObjectType):
     token_create = TokenCreate.Field()
     token_refresh = TokenRefresh.Field()
     token_revoke = TokenRevoke.Field()
+    profile_update = ProfileUpdate.Field()
     preferences_update = PreferencesUpdate.Field()
     calendar_token_rotate = CalendarTokenRotate.Field()
 

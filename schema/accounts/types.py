@@ -3,6 +3,7 @@
 import graphene
 from django.urls import reverse
 
+from accounts.display_names import tag_of
 from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 
 from ..cities.enums import OfficeRole
@@ -73,7 +74,16 @@ class Viewer(graphene.ObjectType):
 
     id = graphene.ID(required=True)
     email = graphene.String()
-    display_name = graphene.String(required=True)
+    display_name = graphene.String(
+        required=True,
+        description="The name others see in the chat; empty until chosen (`profileUpdate`) "
+        "or taken from the Firebase profile at first sign-in.",
+    )
+    name_tag = graphene.String(
+        required=True,
+        description="The viewer's tag, shown after their name when someone else in view "
+        'has the same one ("Dana #K7Q2"); it never changes.',
+    )
     language = graphene.String(required=True, description="en, ru, kk or ur.")
     time_zone = graphene.String(required=True)
     preferences = graphene.Field(Preferences, required=True)
@@ -101,6 +111,10 @@ class Viewer(graphene.ObjectType):
     @staticmethod
     def resolve_id(user, info):
         return graphene.Node.to_global_id("User", user.pk)
+
+    @staticmethod
+    def resolve_name_tag(user, info):
+        return tag_of(user.pk)
 
     @staticmethod
     def resolve_preferences(user, info):

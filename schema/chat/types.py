@@ -10,6 +10,7 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
+from accounts.display_names import tag_of
 from chat.models import ChatMessage, ChatReport
 from chat.payload import MessageChange
 from chat.services import ReportAction
@@ -22,14 +23,29 @@ from . import resolvers
 
 
 class ChatAuthor(graphene.ObjectType):
-    """Who wrote a message, as everyone in the room sees them (never their e-mail)."""
+    """Who wrote a message, as everyone in the room sees them (never their e-mail). Names are
+    not unique: show `nameTag` after the name ("Dana #K7Q2") when two people in view share
+    one."""
 
     id = graphene.ID(required=True, description="The author's User ID.")
-    display_name = graphene.String(required=True)
+    display_name = graphene.String(
+        required=True,
+        description="The name the person chose (`profileUpdate`), or took from their Firebase "
+        'profile at first sign-in; "User" and a number for someone without one.',
+    )
+    name_tag = graphene.String(
+        required=True,
+        description="Four characters (more past a million accounts) that are this person's "
+        "alone and never change, e.g. K7Q2: what tells two people of the same name apart.",
+    )
 
     @staticmethod
     def resolve_id(root, info):
         return graphene.Node.to_global_id("User", root.id)
+
+    @staticmethod
+    def resolve_name_tag(root, info):
+        return tag_of(root.id)
 
     @staticmethod
     def resolve_display_name(root, info):

@@ -447,6 +447,24 @@ STRING_DOMAINS: dict[str, Domain] = {
     "timeZone": Choice(TIME_ZONES, BAD_TIME_ZONES),
     "language": Choice(LANGUAGES, ("", "EN", "xx", "ru-RU", "zh-Hans", "e", "english", "*")),
     "locale": Choice(("kk-KZ", "ru", "en-US", "ur-PK"), ("", "xx-YY", "kk_KZ", "k", "en-")),
+    # A display name (accounts.display_names): names in the four languages, and those refused
+    # for each rule (blank, too long, a line break, a direction override, "#", a reserved word,
+    # the chat's name for someone nameless, stacked marks).
+    "displayName": Choice(
+        ("Dana", "Дана Әбілова", "عائشہ خان", "Ali 🇵🇰"),
+        (
+            "",
+            "\u200b",
+            "x" * 51,
+            "Dana\nAbilova",
+            "Dana\u202e",
+            "Dana #K7Q2",
+            "Moderator",
+            "Аdmin",
+            "User 1",
+            "Z" + "\u0301" * 5,
+        ),
+    ),
     "appVersion": Choice(("1.0.0", "2.3.4 (567)"), ("", "-1", "1" * 300)),
     "imageUrl": Choice(
         ("https://example.org/poster.png", ""),

@@ -281,6 +281,11 @@ MUTATIONS = {
         "{ viewer { language } errors { field code message } } }",
         lambda t: {},
     ),
+    "profileUpdate": (
+        'mutation { profileUpdate(displayName: "Dana") '
+        "{ viewer { displayName nameTag } errors { field code message } } }",
+        lambda t: {},
+    ),
     "chatMessageSend": (
         'mutation($id: ID!) { chatMessageSend(event: $id, body: "Hello", clientId: "c-1") '
         "{ message { seq } errors { field code message } } }",
@@ -382,6 +387,7 @@ EXPECTED = {
         "app_user": (ALLOWED, ALLOWED),
         "superuser": (refused("SUPERUSER_ACCOUNT"),) * 2,
     },
+    "profileUpdate": EVERYONE_SIGNED_IN,
     "deviceRegister": EVERYONE_SIGNED_IN,
     "deviceUnregister": EVERYONE_SIGNED_IN,
     "chatMessageSend": EVERYONE_SIGNED_IN,
@@ -421,7 +427,7 @@ def snapshot():
     state["User"] = list(
         get_user_model()
         .objects.order_by("pk")
-        .values("pk", "language", "time_zone", "listed_as_attendee")
+        .values("pk", "language", "time_zone", "listed_as_attendee", "display_name")
     )
     return state
 
