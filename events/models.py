@@ -167,9 +167,7 @@ class Event(models.Model):
     # Where people register or buy tickets: https only, as every link the app opens. Text
     # with that one validator, rather than a URLField, so that a wrong link gets one error
     # (INVALID_URL), not that and the URLField's own.
-    registration_url = models.CharField(
-        max_length=500, blank=True, validators=[validate_https_url]
-    )
+    registration_url = models.CharField(max_length=500, blank=True, validators=[validate_https_url])
     # The price: an amount with its ISO 4217 currency, or free, or (neither) not stated. At
     # most two decimals: the currencies of the cities served (KZT, RUB, PKR, USD, EUR …) have
     # two, and a ticket is not priced in thousandths.
