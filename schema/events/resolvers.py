@@ -253,5 +253,7 @@ def announcements(city_id, twinning_id, paths: frozenset[str]):
     if is_selected(paths, "event"):
         event_paths = below(paths, "event")
         joins += ["event", *(f"event__{join}" for join in event_joins(event_paths))]
+        if is_selected(event_paths, "tags"):
+            queryset = queryset.prefetch_related(Prefetch("event__tags", queryset=tag_rows()))
     queryset = queryset.select_related(*joins) if joins else queryset
     return queryset.order_by("-published_at", "-id")

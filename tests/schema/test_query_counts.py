@@ -90,7 +90,7 @@ query ($first: Int) {
       city { name }
       office { name }
       twinning { cityA { name } cityB { name } }
-      event { title hostCity { name } twinning { cityA { name } cityB { name } } }
+      event { title hostCity { name } twinning { cityA { name } cityB { name } } tags { name } }
       history { action actorName changes { field before after } }
     } }
   }
