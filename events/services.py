@@ -114,7 +114,7 @@ def _assign(instance, data: dict, allowed: frozenset[str]) -> dict:
     return changed
 
 
-def settle_price(event: Event, data: dict) -> dict:
+def settle_price(data: dict) -> dict:
     """``data`` with its price made whole: an amount as stored (two decimals) or refused
     (INVALID_PRICE), a currency in upper case; and, since one replaces the other, a price
     given without ``is_free`` making the event not free, ``is_free`` set without a price
@@ -223,7 +223,7 @@ def create_event(actor, office: CityOffice, data: dict) -> Event:
         gettext_noop("Only the office's editors and publishers create its events."),
     )
     event = Event(office=office, host_city_id=office.city_id, status=Status.DRAFT)
-    data = settle_price(event, data)
+    data = settle_price(data)
     tags = data.pop("tags", None)
     _assign(event, data, EVENT_FIELDS)
     _validate_event(event)
@@ -257,7 +257,7 @@ def update_event(actor, event: Event, data: dict) -> Event:
             gettext_noop("A cancelled event cannot be edited."),
             EventErrorCode.EVENT_CANCELLED,
         )
-    data = settle_price(event, data)
+    data = settle_price(data)
     tags = data.pop("tags", None)
     changed = _assign(event, data, EVENT_FIELDS)
     had_tags = _set_tags(event, tags)
