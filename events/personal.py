@@ -26,6 +26,7 @@ register(
             "event__title_en",
             "event__starts_at",
             "status",
+            "waitlisted_at",
             "created_at",
             "updated_at",
         ),

@@ -2,7 +2,7 @@
 registry of ``accounts.personal_data``): the topics each device of theirs is subscribed to, and
 the record of each push sent to their devices."""
 
-from accounts.personal_data import delete, export, register, service
+from accounts.personal_data import delete, export, not_exported, register, service
 
 from .topics import release_user_topics
 
@@ -17,6 +17,8 @@ register(
     "notifications.Delivery",
     # The notification stays (it names no one): only its deliveries to the person's devices go.
     device__user=delete(),
+    # And those of a push meant for the person alone, which goes too.
+    notification__recipient=delete(),
     export=export(
         "pushes",
         by="device__user",
@@ -36,5 +38,16 @@ register(
             "error_detail",
             "drop_reason",
         ),
+    ),
+)
+
+register(
+    "notifications.Notification",
+    # A push meant for one person (a place from the waitlist) goes with them, its deliveries
+    # with it; pushes to a whole audience name no one.
+    recipient=delete(),
+    export=not_exported(
+        "a push meant for you alone (a place from an event's waitlist) is listed under "
+        "\"pushes\", as each push sent to your devices is"
     ),
 )

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from accounts.personal_data import export_sections
 from events.models import Event
+from events.services import MAX_EVENT_TAGS
 from graphql_server.cost_model import FieldCost
 
 # A query of its own: about 1 ms.
@@ -33,6 +34,8 @@ NEAR = 200
 # Lists that nothing in the data bounds: what a user's own records or an event's history
 # come to in practice, a page's worth. A list that outgrows it is priced low, never refused.
 USUAL_LIST = 20
+# A deployment's vocabulary of tags, as operators keep it: a few dozen words.
+TAG_VOCABULARY = 100
 # The most partners a city has in the real catalogue (25,917 pairs; the 99th percentile is
 # 20): a list of partners or twinnings holds at most that many.
 MOST_PARTNERS = 74
@@ -48,6 +51,7 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Query.event": FieldCost(QUERY),
     "Query.node": FieldCost(QUERY),
     "Query.languages": FieldCost(size=len(settings.LANGUAGES)),
+    "Query.tags": FieldCost(QUERY, size=TAG_VOCABULARY),
     # Every list's count runs its filters again.
     "*.totalCount": FieldCost(COUNT, per_query=True),
     # Cities and twinnings: lists loaded for a whole page at once.
@@ -62,6 +66,8 @@ FIELD_COSTS: dict[str, FieldCost] = {
     # and room are read for each event.
     "Event.history": FieldCost(size=USUAL_LIST),
     "Event.cohosts": FieldCost(size=USUAL_LIST),
+    # An event's tags: loaded for a page of events, at most MAX_EVENT_TAGS each.
+    "Event.tags": FieldCost(size=MAX_EVENT_TAGS),
     # An announcement's history is loaded for a page. A record's changes are values of its
     # own row (no row each): an edit changes a few fields, a creation up to eight or so.
     "Announcement.history": FieldCost(size=USUAL_LIST),

@@ -107,6 +107,9 @@ NOT_TYPED_AS_WORDS = {
     "notifications.DeviceTopic.topic",
     "cities.OfficeInvitation.token_hash",
     "events.Event.schedule_failure",  # the reason a service gave, written by the beat
+    "events.Event.registration_url",  # an https address, validated as one
+    "events.Event.price_currency",  # an ISO 4217 code, validated as one
+    "events.Tag.slug",  # letters, digits and hyphens, validated as a slug
     "events.Announcement.schedule_failure",
 }
 

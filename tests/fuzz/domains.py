@@ -480,6 +480,29 @@ STRING_DOMAINS: dict[str, Domain] = {
             "https://exa mple.org",
         ),
     ),
+    "registrationUrl": Choice(
+        ("https://tickets.example.org/caspian-jazz", ""),
+        (
+            "http://tickets.example.org/",
+            "javascript:alert(1)",
+            "tickets.example.org",
+            "https://",
+            "https://exa mple.org",
+            "https://example.org/" + "a" * 600,
+            "https://例え.テスト/a",
+            "data:text/html,<b>x</b>",
+        ),
+    ),
+    # A price's currency: ISO 4217 codes.
+    "currency": Choice(
+        ("KZT", "RUB", "PKR", "USD", "EUR"),
+        ("", "kzt", "KZ", "KZTT", "XXX", "XTS", "ABC", "€", "K Z", "123", "Kzt", "ＫＺＴ"),
+    ),
+    # Tag slugs, as the demo's vocabulary has them (events/data/demo_content.json).
+    "tags": Choice(
+        ("music", "outdoors", "for-children", "students"),
+        ("", "MUSIC", "music ", "jazz", "for children", "-", "a" * 51, "music,outdoors"),
+    ),
     "clientId": Choice(
         tuple(str(uuid.UUID(int=n)) for n in range(1, 9)), ("", " ", "a" * 65, "a" * 64)
     ),
@@ -528,7 +551,36 @@ DATETIME_DOMAINS: dict[str, Domain] = {
     "publishAt": Moment("start"),
 }
 TIME_DOMAINS: dict[str, Domain] = {"start": TimeOfDay(), "end": TimeOfDay()}
-BOOLEAN_DOMAINS: dict[str, Domain] = {"includeDrafts": Flag(), "listedAsAttendee": Flag()}
+BOOLEAN_DOMAINS: dict[str, Domain] = {
+    "includeDrafts": Flag(),
+    "listedAsAttendee": Flag(),
+    "isFree": Flag(),
+}
+# Decimals, sent as strings (graphene's Decimal reads a string or an integer literal).
+DECIMAL_DOMAINS: dict[str, Domain] = {
+    "amount": Choice(
+        ("2500", "12.50", "0.01", "9999999999.99", "1000"),
+        (
+            "0",
+            "-1",
+            "-0",
+            "0.001",
+            "12.505",
+            "1e400",
+            "-1e400",
+            "1E-400",
+            "NaN",
+            "sNaN",
+            "Infinity",
+            "-Infinity",
+            "10000000000",
+            "9" * 5000,
+            "0." + "0" * 5000 + "1",
+            "12,50",
+            "twelve",
+        ),
+    ),
+}
 # ID arguments by name: the type they name.
 ID_TYPES = {
     "event": "Event",
@@ -563,6 +615,7 @@ def domain_of(field_name: str, path: tuple[str, ...], type_: graphql.GraphQLName
         "DateTime": DATETIME_DOMAINS,
         "Time": TIME_DOMAINS,
         "Boolean": BOOLEAN_DOMAINS,
+        "Decimal": DECIMAL_DOMAINS,
     }
     if type_.name == "ID":
         if name == "id":

@@ -664,6 +664,10 @@ def generic_scalars() -> dict[str, st.SearchStrategy]:
             st.just('{"en": "x"}'), st.sampled_from(('{"a": "\\ud800"}', "[", "\ud800", "1e400"))
         ),
         "BigInt": st.sampled_from((0, -1, 2**63, -(2**63) - 1, 10**30)),
+        "Decimal": _mixed(
+            st.sampled_from(("2500", "12.50", "0.01")),
+            st.sampled_from(("0", "-1", "NaN", "sNaN", "Infinity", "1e400", "0.001", "\ud800")),
+        ),
     }
 
 

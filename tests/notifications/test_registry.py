@@ -70,6 +70,7 @@ def test_each_kind_is_made_by_the_signal_of_its_change_or_by_the_beat():
         Kind.EVENT_CANCELLED: signals.event_cancelled,
         Kind.EVENT_REMINDER: registry.BEAT,
         Kind.ANNOUNCEMENT_POSTED: signals.announcement_posted,
+        Kind.WAITLIST_PLACE: signals.waitlist_place_given,
     }
     # and each of those signals has the receiver that writes its kind, once
     for trigger in triggers.values():

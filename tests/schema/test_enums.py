@@ -31,6 +31,7 @@ EXTENDED = {
 # API enums with no domain twin, and why.
 API_ONLY = {
     "EventOrderBy": "the orders of the events list: querysets' orderings in the domain",
+    "TagsMatch": "how the events list's tag filter combines its tags: ANY or ALL of them",
 }
 # The chat's enums, which come with its part of the API.
 CHAT = {"ChatMessageEventKind", "ChatReportStatus", "ChatReportAction"}

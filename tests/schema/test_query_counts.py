@@ -29,7 +29,7 @@ from graphql_relay import from_global_id, to_global_id
 from accounts.models import Device
 from chat.models import ChatReaction, ChatReport
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
-from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from events.models import Announcement, Event, EventCohost, Rsvp, StateChange, Tag
 from schema.schema import schema
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory
@@ -40,6 +40,9 @@ query ($first: Int) {
     totalCount
     edges { node {
       id title localStartsAt attendeeCount viewerRsvp
+      waitlistCount viewerWaitlistPosition registrationUrl isFree accessibility
+      price { amount currency }
+      tags { id slug name }
       hostCity { name country { name } timeZone partners { name } offices { name } }
       office { name city { name } }
       twinning { kind cityA { name } cityB { name } cities { slug } }
@@ -70,7 +73,9 @@ query ($first: Int) {
     totalCount
     edges { node {
       kind cityA { name } cityB { name } cities { name }
-      events(first: 3) { title hostCity { name } twinning { cityA { name } cityB { name } } }
+      events(first: 3) {
+        title hostCity { name } twinning { cityA { name } cityB { name } } tags { name }
+      }
     } }
   }
 }
@@ -85,7 +90,7 @@ query ($first: Int) {
       city { name }
       office { name }
       twinning { cityA { name } cityB { name } }
-      event { title hostCity { name } twinning { cityA { name } cityB { name } } }
+      event { title hostCity { name } twinning { cityA { name } cityB { name } } tags { name } }
       history { action actorName changes { field before after } }
     } }
   }
@@ -98,7 +103,13 @@ query {
   me {
     followedCities { name twinnings { kind } partners { name } offices { name } }
     followedTwinnings { kind cities { name } events(first: 3) { title hostCity { name } } }
-    rsvps { status event { title viewerRsvp hostCity { name } twinning { cityA { name } } } }
+    rsvps {
+      status
+      event {
+        title viewerRsvp viewerWaitlistPosition hostCity { name } twinning { cityA { name } }
+        tags { name }
+      }
+    }
     memberships { role office { name city { name } } }
     devices { token platform }
     preferences { mutedCategories }
@@ -143,12 +154,23 @@ def count_queries(client, query, token, variables=None):
 
 @pytest.fixture
 def catalogue(db, twinning_factory, event_factory, announcement_factory, office_factory):
-    """100 twinnings, each with two events (one with a co-host and a history) and an
-    announcement, and their cities and offices."""
+    """100 twinnings, each with two events (one with a co-host and a history, both with tags,
+    some priced) and an announcement, and their cities and offices."""
+    vocabulary = [
+        Tag.objects.create(slug=f"tag-{n}", name_en=f"Tag {n}", name_ru=f"Метка {n}")
+        for n in range(5)
+    ]
     for n in range(100):
         twinning = twinning_factory(kind=Twinning.Kind.SISTER_PORT)
         event = event_factory(host_city=twinning.city_a, twinning=twinning, title_en=f"E{n}")
-        event_factory(host_city=twinning.city_b, twinning=twinning)
+        other = event_factory(
+            host_city=twinning.city_b,
+            twinning=twinning,
+            price_amount=n + 1,
+            price_currency="KZT",
+        )
+        event.tags.set(vocabulary[: 1 + n % 5])
+        other.tags.set(vocabulary[n % 5 :])
         news = announcement_factory(office=event.office, twinning=twinning, event=event)
         EventCohost.objects.create(event=event, office=office_factory(city=twinning.city_b))
         StateChange.objects.create(
@@ -282,10 +304,18 @@ def test_the_viewers_lists_cost_the_same_whatever_their_length(
     twinnings = list(Twinning.objects.select_related("city_a", "city_b").order_by("id"))
     for size in SIZES:
         user = user_factory(muted_categories=["SPORTS"])
-        for twinning in twinnings[:size]:
+        for number, twinning in enumerate(twinnings[:size]):
             CityFollow.objects.create(user=user, city=twinning.city_a)
             TwinningFollow.objects.create(user=user, twinning=twinning)
-            Rsvp.objects.create(user=user, event=twinning.events.first(), status="GOING")
+            # Every other one in a waitlist, with someone ahead of them in most
+            events = list(twinning.events.order_by("pk"))
+            if number % 2:
+                Rsvp.objects.create(user=user, event=events[0], status="GOING")
+            else:
+                waited = timezone.now() - datetime.timedelta(minutes=number)
+                Rsvp.objects.create(
+                    user=user, event=events[1], status="WAITLISTED", waitlisted_at=waited
+                )
             office = office_factory(city=twinning.city_a)
             OfficeMembership.objects.create(user=user, office=office, role=Role.EDITOR)
             token = f"token-{size}-{twinning.pk}"
@@ -435,9 +465,26 @@ class SelectedFields(Visitor):
             self.fields.add((parent.name, node.name.value))
 
 
+TAGS = "{ tags { id slug name } }"
+
+
+def test_the_vocabulary_of_tags_costs_the_same_whatever_its_size(client, user_factory):
+    token = bearer_for(user_factory())
+    counts = {}
+    for size in SIZES:
+        Tag.objects.bulk_create(
+            Tag(slug=f"size-{size}-{n}", name_en=f"Tag {n}", name_ru=f"Метка {n}")
+            for n in range(size - Tag.objects.count())
+        )
+        data, counts[size] = count_queries(client, TAGS, token)
+        assert len(data["tags"]) == size
+
+    assert len(set(counts.values())) == 1, counts
+
+
 def test_every_list_field_is_guarded():
     selected = set()
-    for document in [*LISTS.values(), VIEWER, CHAT_HISTORY, CHAT_REPORTS]:
+    for document in [*LISTS.values(), VIEWER, CHAT_HISTORY, CHAT_REPORTS, TAGS]:
         fields = SelectedFields(TypeInfo(schema.graphql_schema))
         visit(parse(document), TypeInfoVisitor(fields.type_info, fields))
         selected |= fields.fields
