@@ -1,4 +1,4 @@
-"""Error codes of sign-in, tokens and preferences; clients see them in `errors[].code`."""
+"""Error codes of sign-in, tokens, preferences and blocks; clients see them in `errors[].code`."""
 
 from enum import StrEnum
 
@@ -15,3 +15,11 @@ class AccountErrorCode(StrEnum):
     INVALID_LOCALE = "INVALID_LOCALE"
     # A yes-or-no preference sent as null.
     PREFERENCE_REQUIRED = "PREFERENCE_REQUIRED"
+    # userBlock of oneself.
+    CANNOT_BLOCK_SELF = "CANNOT_BLOCK_SELF"
+    # userBlock of someone blocked already (nothing changes).
+    ALREADY_BLOCKED = "ALREADY_BLOCKED"
+    # userUnblock of someone not blocked (nothing changes).
+    NOT_BLOCKED = "NOT_BLOCKED"
+    # userBlock beyond accounts.blocks.MAX_BLOCKS people.
+    TOO_MANY_BLOCKS = "TOO_MANY_BLOCKS"

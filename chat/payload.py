@@ -8,7 +8,9 @@ carries the message's public data: one message reaches every subscriber of a roo
 thousand, and a read per subscriber would be a thousand queries per message. What it carries is
 what anyone who may read the room may see (nothing the author alone sees, such as the message's
 clientId, and no author or body once deleted), plus the event's public flag, which each
-subscriber checks before sending anything on.
+subscriber checks before sending anything on, and the id of the message's author even once it
+is deleted, which no subscriber shows: each one hides what the people its user blocks wrote
+(``accounts.blocks``), their tombstones included.
 
 On the wire a payload is a dict of JSON-able values with camelCase keys, which every channel
 layer carries as it is.
@@ -73,6 +75,9 @@ class MessageData:
     # The message replied to as it is now, one level deep (its own ``reply`` is None): enough
     # for a quote above the reply.
     reply: "MessageData | None" = None
+    # Who wrote it, deleted or not (None once the account is gone): never shown, only read by
+    # the subscribers of people who block its author, who skip it.
+    author_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,7 @@ def message_data(message: ChatMessage, *, with_reply: bool = True) -> MessageDat
         reactions=dict(message.reactions or {}),
         revision=message.revision,
         reply=reply,
+        author_id=message.author_id,
     )
 
 
@@ -148,6 +154,7 @@ def _encode_message(data: MessageData) -> dict:
         "deletedAt": _time(data.deleted_at),
         "reactions": dict(data.reactions),
         "revision": data.revision,
+        "authorId": data.author_id,
     }
     if data.reply is not None:
         encoded["reply"] = _encode_message(data.reply)
@@ -169,6 +176,8 @@ def _decode_message(encoded: dict) -> MessageData:
         reactions=dict(encoded["reactions"]),
         revision=encoded["revision"],
         reply=_decode_message(reply) if reply is not None else None,
+        # Absent from the payloads of a process of an earlier release (a rolling deploy).
+        author_id=encoded.get("authorId"),
     )
 
 

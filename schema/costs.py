@@ -76,6 +76,7 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Viewer.rsvps": FieldCost(QUERY, size=USUAL_LIST),
     "Viewer.memberships": FieldCost(QUERY, size=USUAL_LIST),
     "Viewer.devices": FieldCost(QUERY, size=USUAL_LIST),
+    "Viewer.blockedUsers": FieldCost(QUERY),
     "Preferences.mutedCategories": FieldCost(size=len(Event.Category)),
     # A mutation's errors: one per input field at most.
     "*.errors": FieldCost(size=USUAL_LIST),

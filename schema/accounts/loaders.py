@@ -4,6 +4,7 @@ Each list loads what its selected nested fields need for all its items at once, 
 top-level lists do, so that a viewer following a hundred cities costs the queries of one.
 """
 
+from accounts.models import UserBlock
 from cities.models import City, OfficeMembership, Twinning
 from events.models import Rsvp
 
@@ -49,3 +50,8 @@ def memberships(user):
         .select_related("office", "office__city")
         .order_by("office_id", "role")
     )
+
+
+def blocked_users(user):
+    """The people ``user`` blocks, newest first (the model's order), each with their name."""
+    return UserBlock.objects.filter(blocker=user).select_related("blocked")

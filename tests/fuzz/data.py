@@ -1,6 +1,6 @@
 """The data the fuzzed server starts with: the demo data, and what it lacks for the fuzz to
 reach every service: accounts, an event whose chat is open now with messages, reactions,
-reports and a mute, a co-host invitation, devices, follows and an RSVP.
+reports and a mute, a co-host invitation, devices, follows and an RSVP, and a block.
 
 ``seed`` runs where the server's database is: in a process of its own with production
 settings for the SQLite file of the embedded default, in the test process for PostgreSQL. It
@@ -40,7 +40,7 @@ def _user(email: str, password: str | None, **fields):
 
 def seed(password: str, stdout=None) -> None:
     """Write the demo data and the fuzz's own rows; ``password`` is the superuser's."""
-    from accounts.models import Device
+    from accounts.models import Device, UserBlock
     from chat.models import ChatMute, ChatReaction, ChatReport
     from cities.models import CityFollow, CityOffice, OfficeMembership
     from events.models import Event, EventCohost, Rsvp
@@ -103,4 +103,6 @@ def seed(password: str, stdout=None) -> None:
         Device.objects.create(user=victim, token=token, platform=Device.Platform.IOS)
     CityFollow.objects.create(user=me, city=event.host_city)
     Rsvp.objects.create(user=me, event=live, status=Rsvp.Status.GOING)
+    # Someone to unblock.
+    UserBlock.objects.create(blocker=me, blocked=muted)
     Event.objects.filter(pk=live.pk).update(attendee_count=1)

@@ -82,7 +82,15 @@ class Pools:
 
 
 # The lists with cursors, by the field that returns them.
-LISTS = ("cities", "twinnings", "events", "announcements", "chatMessages", "chatReports")
+LISTS = (
+    "cities",
+    "twinnings",
+    "events",
+    "announcements",
+    "chatMessages",
+    "chatReports",
+    "blockedUsers",
+)
 
 
 def type_of_id(value: str) -> str | None:

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from accounts.models import Device, User
+from accounts.models import Device, User, UserBlock
 from chat.models import ChatMessage, ChatMute, ChatReaction, ChatReport, ChatRoom
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import (
@@ -107,6 +107,13 @@ class World:
         self.report_y = ChatReport.objects.create(
             event=self.chat_y, message=self.said_y, reporter=reporter, reason="Spam"
         )
+        # Someone every signed-in user blocks already, and on each side someone nobody blocks.
+        self.pest = UserFactory(display_name="Pest")
+        for user in self.users.values():
+            if user is not None:
+                UserBlock.objects.create(blocker=user, blocked=self.pest)
+        self.stranger_x = UserFactory(display_name="Stranger X")
+        self.stranger_y = UserFactory(display_name="Stranger Y")
 
     def side(self, side):
         """The objects a call on city ``side`` ("X" or "Y") acts on."""
@@ -124,6 +131,8 @@ class World:
                 "said": self.said_x,
                 "report": self.report_x,
                 "app_user": self.users["app_user"],
+                "stranger": self.stranger_x,
+                "pest": self.pest,
             }
         return {
             "office": self.office_y,
@@ -138,6 +147,8 @@ class World:
             "said": self.said_y,
             "report": self.report_y,
             "app_user": self.users["app_user"],
+            "stranger": self.stranger_y,
+            "pest": self.pest,
         }
 
 
@@ -315,6 +326,15 @@ MUTATIONS = {
         "{ report { status } errors { field code message } } }",
         lambda t: {"id": gid(t["report"])},
     ),
+    "userBlock": (
+        "mutation($id: ID!) { userBlock(user: $id) { user { id } errors { field code message } } }",
+        lambda t: {"id": gid(t["stranger"])},
+    ),
+    "userUnblock": (
+        "mutation($id: ID!) { userUnblock(user: $id) { user { id } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["pest"])},
+    ),
 }
 
 EVERYONE_SIGNED_IN = {role: (ALLOWED, ALLOWED) for role in ROLES if role != "anonymous"}
@@ -376,6 +396,9 @@ EXPECTED = {
     "chatUserUnmute": CHAT_MODERATORS,
     "chatMessageReport": EVERYONE_SIGNED_IN,
     "chatReportResolve": CHAT_MODERATORS,
+    # Blocking is one's own affair.
+    "userBlock": EVERYONE_SIGNED_IN,
+    "userUnblock": EVERYONE_SIGNED_IN,
 }
 for outcomes in EXPECTED.values():
     outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
@@ -400,6 +423,7 @@ def snapshot():
         ChatReaction,
         ChatMute,
         ChatReport,
+        UserBlock,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     state["User"] = list(

@@ -26,7 +26,7 @@ from graphql import (
 )
 from graphql_relay import from_global_id, to_global_id
 
-from accounts.models import Device
+from accounts.models import Device, UserBlock
 from chat.models import ChatReaction, ChatReport
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
@@ -102,6 +102,7 @@ query {
     memberships { role office { name city { name } } }
     devices { token platform }
     preferences { mutedCategories }
+    blockedUsers(first: 100) { totalCount edges { node { id displayName blockedAt } } }
   }
 }
 """
@@ -290,9 +291,11 @@ def test_the_viewers_lists_cost_the_same_whatever_their_length(
             OfficeMembership.objects.create(user=user, office=office, role=Role.EDITOR)
             token = f"token-{size}-{twinning.pk}"
             Device.objects.create(user=user, token=token, platform=Device.Platform.ANDROID)
+            UserBlock.objects.create(blocker=user, blocked=user_factory())
         data, counts[size] = count_queries(client, VIEWER, bearer_for(user))
         assert len(data["me"]["rsvps"]) == size
         assert len(data["me"]["followedCities"]) == size
+        assert len(data["me"]["blockedUsers"]["edges"]) == size
 
     assert len(set(counts.values())) == 1, counts
 
