@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "events",
     "chat",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [

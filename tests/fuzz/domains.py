@@ -439,6 +439,8 @@ STRING_DOMAINS: dict[str, Domain] = {
     "search": Text(),
     "body": Text(),
     "reason": Text(),
+    # What a reporter adds to the reason of a report.
+    "details": Text(),
     "venueName": Text(),
     "venueAddress": Text(),
     "password": Choice(("correct horse battery staple", "wrong password"), ("", " ", "a" * 5000)),
@@ -525,6 +527,7 @@ ID_TYPES = {
     "message": "ChatMessage",
     "replyTo": "ChatMessage",
     "report": "ChatReport",
+    "announcement": "Announcement",
     "user": "User",
     "office": "CityOffice",
     "city": "City",

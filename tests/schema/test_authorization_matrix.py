@@ -19,6 +19,7 @@ from events.models import (
     RsvpChange,
     StateChange,
 )
+from reports.models import Report
 from tests.factories import (
     AnnouncementFactory,
     ChatMessageFactory,
@@ -335,6 +336,16 @@ MUTATIONS = {
         "errors { field code message } } }",
         lambda t: {"id": gid(t["pest"])},
     ),
+    "eventReport": (
+        'mutation($id: ID!) { eventReport(event: $id, reason: SPAM, details: "Adverts") '
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["live"])},
+    ),
+    "announcementReport": (
+        "mutation($id: ID!) { announcementReport(announcement: $id, reason: MISLEADING) "
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["announcement"])},
+    ),
 }
 
 EVERYONE_SIGNED_IN = {role: (ALLOWED, ALLOWED) for role in ROLES if role != "anonymous"}
@@ -396,9 +407,12 @@ EXPECTED = {
     "chatUserUnmute": CHAT_MODERATORS,
     "chatMessageReport": EVERYONE_SIGNED_IN,
     "chatReportResolve": CHAT_MODERATORS,
-    # Blocking is one's own affair.
+    # Blocking is one's own affair, reporting anyone's right; settling a report is done in
+    # the admin (tests/reports/test_admin.py).
     "userBlock": EVERYONE_SIGNED_IN,
     "userUnblock": EVERYONE_SIGNED_IN,
+    "eventReport": EVERYONE_SIGNED_IN,
+    "announcementReport": EVERYONE_SIGNED_IN,
 }
 for outcomes in EXPECTED.values():
     outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
@@ -424,6 +438,7 @@ def snapshot():
         ChatMute,
         ChatReport,
         UserBlock,
+        Report,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     state["User"] = list(
