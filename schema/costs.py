@@ -40,7 +40,15 @@ FIELD_COSTS: dict[str, FieldCost] = {
     # Lists of the top level: a query each for the page.
     "Query.cities": FieldCost(QUERY, arguments=(("search", SEARCH),)),
     "Query.twinnings": FieldCost(QUERY),
-    "Query.events": FieldCost(QUERY, arguments=(("filter.search", SEARCH), ("filter.near", NEAR))),
+    # The for-you feed reads what the viewer follows and answered first: three small queries.
+    "Query.events": FieldCost(
+        QUERY,
+        arguments=(
+            ("filter.search", SEARCH),
+            ("filter.near", NEAR),
+            ("filter.following", 3 * QUERY),
+        ),
+    ),
     "Query.announcements": FieldCost(QUERY),
     "Query.city": FieldCost(QUERY),
     "Query.twinning": FieldCost(QUERY),

@@ -520,7 +520,12 @@ DATETIME_DOMAINS: dict[str, Domain] = {
     "publishAt": Moment("start"),
 }
 TIME_DOMAINS: dict[str, Domain] = {"start": TimeOfDay(), "end": TimeOfDay()}
-BOOLEAN_DOMAINS: dict[str, Domain] = {"includeDrafts": Flag(), "listedAsAttendee": Flag()}
+BOOLEAN_DOMAINS: dict[str, Domain] = {
+    "includeDrafts": Flag(),
+    "listedAsAttendee": Flag(),
+    # The for-you feed: the signed-in viewer's own follows and answers.
+    "following": Flag(),
+}
 # ID arguments by name: the type they name.
 ID_TYPES = {
     "event": "Event",
