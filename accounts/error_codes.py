@@ -1,4 +1,4 @@
-"""Error codes of sign-in, tokens, the profile and preferences; clients see them in
+"""Error codes of sign-in, tokens, the profile, preferences and blocks; clients see them in
 `errors[].code`."""
 
 from enum import StrEnum
@@ -30,3 +30,11 @@ class AccountErrorCode(StrEnum):
     # A name passing its holder off as the service or its staff ("Moderator"), or as someone
     # nameless ("User 12").
     DISPLAY_NAME_RESERVED = "DISPLAY_NAME_RESERVED"
+    # userBlock of oneself.
+    CANNOT_BLOCK_SELF = "CANNOT_BLOCK_SELF"
+    # userBlock of someone blocked already (nothing changes).
+    ALREADY_BLOCKED = "ALREADY_BLOCKED"
+    # userUnblock of someone not blocked (nothing changes).
+    NOT_BLOCKED = "NOT_BLOCKED"
+    # userBlock beyond accounts.blocks.MAX_BLOCKS people.
+    TOO_MANY_BLOCKS = "TOO_MANY_BLOCKS"

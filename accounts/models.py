@@ -186,3 +186,26 @@ class DeletedAccount(models.Model):
 
     def __str__(self):
         return f"account deleted at {self.deleted_at:%Y-%m-%d %H:%M}"
+
+
+class UserBlock(models.Model):
+    """One user blocking another: the chat hides the blocked person's messages from the
+    blocker, in history and live. It is the blocker's alone: the blocked person is not told and
+    sees everything as before (``accounts.blocks``)."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Newest first, as the viewer's list shows them.
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="user_block_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")), name="user_block_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.blocker} blocks {self.blocked}"

@@ -157,3 +157,16 @@ register(
     by_content=service(forget_sessions),
     export=not_exported("the admin's sign-in sessions: a secret key and an expiry"),
 )
+
+register(
+    "accounts.UserBlock",
+    # Blocks go both ways: those the person made, and those others made of them (the
+    # blocked account is gone; a new account is someone else).
+    blocker=delete(),
+    blocked=delete(),
+    export=export(
+        "blocks",
+        by="blocker",
+        fields=("blocked_id", "created_at"),
+    ),
+)

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "events",
     "chat",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,9 @@ carries the message's public data: one message reaches every subscriber of a roo
 thousand, and a read per subscriber would be a thousand queries per message. What it carries is
 what anyone who may read the room may see (nothing the author alone sees, such as the message's
 clientId, and no author or body once deleted), plus the event's public flag, which each
-subscriber checks before sending anything on.
+subscriber checks before sending anything on, and the id of the message's author even once it
+is deleted, which no subscriber shows: each one hides what the people its user blocks wrote
+(``accounts.blocks``), their tombstones included.
 
 On the wire a payload is a dict of JSON-able values with camelCase keys, which every channel
 layer carries as it is.
@@ -77,6 +79,9 @@ class MessageData:
     reply: "MessageData | None" = None
     # The author deleted their account: the message stays, shown as a deleted account's.
     author_deleted: bool = False
+    # Who wrote it, deleted or not (None once the account is gone): never shown, only read by
+    # the subscribers of people who block its author, who skip it.
+    author_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,7 @@ def message_data(message: ChatMessage, *, with_reply: bool = True) -> MessageDat
         revision=message.revision,
         reply=reply,
         author_deleted=author_deleted(message),
+        author_id=message.author_id,
     )
 
 
@@ -160,6 +166,7 @@ def _encode_message(data: MessageData) -> dict:
         "reactions": dict(data.reactions),
         "revision": data.revision,
         "authorDeleted": data.author_deleted,
+        "authorId": data.author_id,
     }
     if data.reply is not None:
         encoded["reply"] = _encode_message(data.reply)
@@ -183,6 +190,8 @@ def _decode_message(encoded: dict) -> MessageData:
         reply=_decode_message(reply) if reply is not None else None,
         # Absent from what a process of an earlier version sent.
         author_deleted=encoded.get("authorDeleted", False),
+        # Absent from the payloads of a process of an earlier release (a rolling deploy).
+        author_id=encoded.get("authorId"),
     )
 
 

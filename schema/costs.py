@@ -44,7 +44,15 @@ FIELD_COSTS: dict[str, FieldCost] = {
     # Lists of the top level: a query each for the page.
     "Query.cities": FieldCost(QUERY, arguments=(("search", SEARCH),)),
     "Query.twinnings": FieldCost(QUERY),
-    "Query.events": FieldCost(QUERY, arguments=(("filter.search", SEARCH), ("filter.near", NEAR))),
+    # The for-you feed reads what the viewer follows and answered first: three small queries.
+    "Query.events": FieldCost(
+        QUERY,
+        arguments=(
+            ("filter.search", SEARCH),
+            ("filter.near", NEAR),
+            ("filter.following", 3 * QUERY),
+        ),
+    ),
     "Query.announcements": FieldCost(QUERY),
     "Query.city": FieldCost(QUERY),
     "Query.twinning": FieldCost(QUERY),
@@ -86,6 +94,7 @@ FIELD_COSTS: dict[str, FieldCost] = {
     # Everything held about the viewer: a query per section of the personal data registry,
     # each reading what the person has there (priced as a page's worth of rows each).
     "Viewer.export": FieldCost(export_sections() * (QUERY + USUAL_LIST)),
+    "Viewer.blockedUsers": FieldCost(QUERY),
     "Preferences.mutedCategories": FieldCost(size=len(Event.Category)),
     # A mutation's errors: one per input field at most.
     "*.errors": FieldCost(size=USUAL_LIST),

@@ -5,6 +5,7 @@ top-level lists do, so that a viewer following a hundred cities costs the querie
 """
 
 from accounts.export import export_account
+from accounts.models import UserBlock
 from cities.models import City, OfficeMembership, Twinning
 from core.ratelimit import RateLimited
 from events.models import Rsvp
@@ -61,3 +62,8 @@ def account_export(user) -> dict:
         return export_account(user)
     except RateLimited as error:
         raise RateLimitedError(error.retry_after) from error
+
+
+def blocked_users(user):
+    """The people ``user`` blocks, newest first (the model's order), each with their name."""
+    return UserBlock.objects.filter(blocker=user).select_related("blocked")

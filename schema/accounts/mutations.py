@@ -1,15 +1,17 @@
-"""Sign-in with the backend's own tokens, and the viewer's profile and preferences."""
+"""Sign-in with the backend's own tokens, the viewer's profile and preferences, deleting their
+account, and whom they block."""
 
 import graphene
+from django.contrib.auth import get_user_model
 
 from accounts import deletion, services, tokens
 from accounts.authentication import signed_in_at
 from core.client_ip import client_ip
 
-from ..core.mutations import BaseMutation
+from ..core.mutations import BaseMutation, load
 from ..events.enums import EventCategory
 from .enums import DevicePlatform
-from .types import DeviceType, Viewer
+from .types import BlockedUser, DeviceType, Viewer
 
 
 class TokenPayloadMixin:
@@ -188,6 +190,39 @@ class AccountDelete(BaseMutation):
         return {}
 
 
+def load_person(global_id: str):
+    """The user a User ID names (a ChatAuthor's `id`), or NOT_FOUND on ``user``."""
+    return load(get_user_model()._default_manager.all(), global_id, "User", "user")
+
+
+class UserBlock(BaseMutation):
+    """Hide someone's chat messages from the viewer, in history and live (their quotes too).
+    Nothing changes for them, and they are not told. Blocking oneself is CANNOT_BLOCK_SELF,
+    someone blocked already ALREADY_BLOCKED, more than 1,000 people TOO_MANY_BLOCKS."""
+
+    user = graphene.Field(BlockedUser, description="Whom the viewer now blocks.")
+
+    class Arguments:
+        user = graphene.ID(required=True, description="A User ID, e.g. a ChatAuthor's `id`.")
+
+    @classmethod
+    def perform(cls, info, viewer, user):
+        return {"user": services.block_user(viewer, load_person(user))}
+
+
+class UserUnblock(BaseMutation):
+    """Show someone's chat messages to the viewer again. Someone not blocked is NOT_BLOCKED."""
+
+    user = graphene.Field(BlockedUser, description="Whom the viewer blocked until now.")
+
+    class Arguments:
+        user = graphene.ID(required=True, description="A User ID, e.g. a ChatAuthor's `id`.")
+
+    @classmethod
+    def perform(cls, info, viewer, user):
+        return {"user": services.unblock_user(viewer, load_person(user))}
+
+
 class AccountMutations(graphene.ObjectType):
     account_delete = AccountDelete.Field()
     device_register = DeviceRegister.Field()
@@ -198,6 +233,8 @@ class AccountMutations(graphene.ObjectType):
     profile_update = ProfileUpdate.Field()
     preferences_update = PreferencesUpdate.Field()
     calendar_token_rotate = CalendarTokenRotate.Field()
+    user_block = UserBlock.Field()
+    user_unblock = UserUnblock.Field()
 
 
 # Signing in counts on a rate limit of its own too, right or wrong

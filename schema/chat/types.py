@@ -85,7 +85,10 @@ class ChatMessageType(DjangoObjectType):
         "account's (its author is null, its body stays).",
     )
     body = graphene.String(description="Null once the message is deleted.")
-    reply_to = graphene.Field(lambda: ChatMessageType, description="The message answered.")
+    reply_to = graphene.Field(
+        lambda: ChatMessageType,
+        description="The message answered; null when the viewer blocks its author.",
+    )
     created_at = graphene.DateTime(required=True)
     edited_at = graphene.DateTime()
     deleted_at = graphene.DateTime()
@@ -146,7 +149,7 @@ class ChatMessageType(DjangoObjectType):
 
     @staticmethod
     def resolve_reply_to(root, info):
-        return resolvers.replied_to(root)
+        return resolvers.replied_to(root, info.context.user)
 
     @staticmethod
     def resolve_created_at(root, info):

@@ -11,7 +11,7 @@ from core.validators import instant
 from events.error_codes import EventErrorCode
 from events.models import Announcement, Event, Tag
 from events.services import MAX_EVENT_TAGS
-from graphql_server.errors import ApiErrorCode, UserInputError
+from graphql_server.errors import ApiErrorCode, UnauthenticatedError, UserInputError
 
 from ..cities.loaders import attach_city_lists
 from ..core.arguments import validate_country, validate_range
@@ -95,12 +95,17 @@ def after_events_fetched(events, paths: frozenset[str], viewer) -> None:
 
 def events(filter, order_by, paths: frozenset[str], viewer):
     """Events matching ``filter`` (an EventFilterInput or None), in ``order_by``: public ones,
-    and with ``includeDrafts`` the drafts of the viewer's offices."""
+    and with ``includeDrafts`` the drafts of the viewer's offices; with ``following``, only
+    those of what the viewer follows and answered (signed in only)."""
     filter = filter or {}
+    if filter.get("following") and not viewer.is_authenticated:
+        raise UnauthenticatedError("Sign in to see the events of what you follow.")
     if filter.get("include_drafts"):
         queryset = Event.objects.visible_to(viewer)
     else:
         queryset = Event.objects.public()
+    if filter.get("following"):
+        queryset = queryset.followed_by(viewer)
     near = filter.get("near")
     if filter.get("office") is not None:
         office = decode_id(filter["office"], "CityOffice", "filter.office")

@@ -457,6 +457,13 @@ class EventFilterInput(graphene.InputObjectType):
     tags_match = TagsMatch(
         default_value=TagsMatch.ANY, description="Whether `tags` means any of them or all."
     )
+    following = graphene.Boolean(
+        default_value=False,
+        description="Only the viewer's own: events of the cities they follow (as each city's "
+        "feed shows them: hosted there, or of its twinnings), of the twinnings they follow, and "
+        "those they are going to or interested in; each once. Signed in only "
+        "(UNAUTHENTICATED otherwise).",
+    )
 
 
 # What the response cache may keep of these types (graphql_server.cache_policy). An anonymous

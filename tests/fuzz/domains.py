@@ -82,7 +82,15 @@ class Pools:
 
 
 # The lists with cursors, by the field that returns them.
-LISTS = ("cities", "twinnings", "events", "announcements", "chatMessages", "chatReports")
+LISTS = (
+    "cities",
+    "twinnings",
+    "events",
+    "announcements",
+    "chatMessages",
+    "chatReports",
+    "blockedUsers",
+)
 
 
 def type_of_id(value: str) -> str | None:
@@ -431,6 +439,8 @@ STRING_DOMAINS: dict[str, Domain] = {
     "search": Text(),
     "body": Text(),
     "reason": Text(),
+    # What a reporter adds to the reason of a report.
+    "details": Text(),
     "venueName": Text(),
     "venueAddress": Text(),
     "password": Choice(("correct horse battery staple", "wrong password"), ("", " ", "a" * 5000)),
@@ -554,6 +564,8 @@ TIME_DOMAINS: dict[str, Domain] = {"start": TimeOfDay(), "end": TimeOfDay()}
 BOOLEAN_DOMAINS: dict[str, Domain] = {
     "includeDrafts": Flag(),
     "listedAsAttendee": Flag(),
+    # The for-you feed: the signed-in viewer's own follows and answers.
+    "following": Flag(),
     "isFree": Flag(),
 }
 # Decimals, sent as strings (graphene's Decimal reads a string or an integer literal).
@@ -587,6 +599,7 @@ ID_TYPES = {
     "message": "ChatMessage",
     "replyTo": "ChatMessage",
     "report": "ChatReport",
+    "announcement": "Announcement",
     "user": "User",
     "office": "CityOffice",
     "city": "City",

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from accounts.models import Device, User
+from accounts.models import Device, User, UserBlock
 from chat.models import ChatMessage, ChatMute, ChatReaction, ChatReport, ChatRoom
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import (
@@ -21,6 +21,7 @@ from events.models import (
     Tag,
 )
 from notifications.models import Notification
+from reports.models import Report
 from tests.factories import (
     AnnouncementFactory,
     ChatMessageFactory,
@@ -115,6 +116,13 @@ class World:
         self.report_y = ChatReport.objects.create(
             event=self.chat_y, message=self.said_y, reporter=reporter, reason="Spam"
         )
+        # Someone every signed-in user blocks already, and on each side someone nobody blocks.
+        self.pest = UserFactory(display_name="Pest")
+        for user in self.users.values():
+            if user is not None:
+                UserBlock.objects.create(blocker=user, blocked=self.pest)
+        self.stranger_x = UserFactory(display_name="Stranger X")
+        self.stranger_y = UserFactory(display_name="Stranger Y")
 
     def side(self, side):
         """The objects a call on city ``side`` ("X" or "Y") acts on."""
@@ -132,6 +140,8 @@ class World:
                 "said": self.said_x,
                 "report": self.report_x,
                 "app_user": self.users["app_user"],
+                "stranger": self.stranger_x,
+                "pest": self.pest,
             }
         return {
             "office": self.office_y,
@@ -146,6 +156,8 @@ class World:
             "said": self.said_y,
             "report": self.report_y,
             "app_user": self.users["app_user"],
+            "stranger": self.stranger_y,
+            "pest": self.pest,
         }
 
 
@@ -349,6 +361,25 @@ MUTATIONS = {
         "{ report { status } errors { field code message } } }",
         lambda t: {"id": gid(t["report"])},
     ),
+    "userBlock": (
+        "mutation($id: ID!) { userBlock(user: $id) { user { id } errors { field code message } } }",
+        lambda t: {"id": gid(t["stranger"])},
+    ),
+    "userUnblock": (
+        "mutation($id: ID!) { userUnblock(user: $id) { user { id } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["pest"])},
+    ),
+    "eventReport": (
+        'mutation($id: ID!) { eventReport(event: $id, reason: SPAM, details: "Adverts") '
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["live"])},
+    ),
+    "announcementReport": (
+        "mutation($id: ID!) { announcementReport(announcement: $id, reason: MISLEADING) "
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["announcement"])},
+    ),
 }
 
 EVERYONE_SIGNED_IN = {role: (ALLOWED, ALLOWED) for role in ROLES if role != "anonymous"}
@@ -423,6 +454,12 @@ EXPECTED = {
     "chatUserUnmute": CHAT_MODERATORS,
     "chatMessageReport": EVERYONE_SIGNED_IN,
     "chatReportResolve": CHAT_MODERATORS,
+    # Blocking is one's own affair, reporting anyone's right; settling a report is done in
+    # the admin (tests/reports/test_admin.py).
+    "userBlock": EVERYONE_SIGNED_IN,
+    "userUnblock": EVERYONE_SIGNED_IN,
+    "eventReport": EVERYONE_SIGNED_IN,
+    "announcementReport": EVERYONE_SIGNED_IN,
 }
 for outcomes in EXPECTED.values():
     outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
@@ -450,6 +487,8 @@ def snapshot():
         ChatReaction,
         ChatMute,
         ChatReport,
+        UserBlock,
+        Report,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     state["User"] = list(

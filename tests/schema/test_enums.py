@@ -9,6 +9,7 @@ from accounts.models import Device
 from cities.models import OfficeMembership, Twinning
 from core.i18n import TextDirection
 from events.models import Event, EventCohost, Rsvp, StateChange
+from reports.models import Report
 from schema.schema import schema
 
 # Each API enum and the domain enum it is built from.
@@ -22,6 +23,8 @@ MIRRORS = {
     "OfficeRole": OfficeMembership.Role,
     "DevicePlatform": Device.Platform,
     "TextDirection": TextDirection,
+    "ReportReason": Report.Reason,
+    "ReportStatus": Report.Status,
 }
 # API enums that add values of their own to the domain's, and which.
 EXTENDED = {

@@ -26,7 +26,7 @@ from graphql import (
 )
 from graphql_relay import from_global_id, to_global_id
 
-from accounts.models import Device
+from accounts.models import Device, UserBlock
 from chat.models import ChatReaction, ChatReport
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange, Tag
@@ -113,6 +113,7 @@ query {
     memberships { role office { name city { name } } }
     devices { token platform }
     preferences { mutedCategories }
+    blockedUsers(first: 100) { totalCount edges { node { id displayName blockedAt } } }
   }
 }
 """
@@ -297,6 +298,39 @@ def test_a_citys_feed_costs_one_query_more_than_the_whole_feed_whatever_its_size
     assert counts[1] == whole[1] + 1
 
 
+FOR_YOU = EVENTS.replace("includeDrafts: true", "following: true")
+
+
+def test_the_for_you_feed_costs_three_queries_more_than_the_whole_feed_whatever_its_size(
+    client, catalogue, user_factory
+):
+    # given a viewer who follows 20 cities and 20 twinnings and answered 60 events, many of
+    # them matching twice or more
+    viewer = user_factory(is_superuser=True)
+    twinnings = list(Twinning.objects.order_by("id"))
+    for twinning in twinnings[:20]:
+        CityFollow.objects.create(user=viewer, city=twinning.city_a)
+    for twinning in twinnings[10:30]:
+        TwinningFollow.objects.create(user=viewer, twinning=twinning)
+    for event in Event.objects.filter(twinning__in=twinnings[20:80])[:60]:
+        Rsvp.objects.create(user=viewer, event=event, status="GOING")
+    token = bearer_for(viewer)
+    counts, whole = {}, {}
+
+    # when
+    for first in SIZES:
+        feed, counts[first] = count_queries(client, FOR_YOU, token, {"first": first})
+        assert len(feed["events"]["edges"]) == first
+        _, whole[first] = count_queries(client, EVENTS, token, {"first": first})
+
+    # then: the two events of each of twinnings 0 to 49 (of the followed cities' twinnings
+    # 0–19, the followed twinnings 10–29, the answered events' 20–49), each once; the cities,
+    # the twinnings and the answered events are read once, before the page
+    assert feed["events"]["totalCount"] == 2 * 50
+    assert len(set(counts.values())) == 1, counts
+    assert counts[1] == whole[1] + 3
+
+
 def test_the_viewers_lists_cost_the_same_whatever_their_length(
     client, catalogue, user_factory, office_factory
 ):
@@ -320,9 +354,11 @@ def test_the_viewers_lists_cost_the_same_whatever_their_length(
             OfficeMembership.objects.create(user=user, office=office, role=Role.EDITOR)
             token = f"token-{size}-{twinning.pk}"
             Device.objects.create(user=user, token=token, platform=Device.Platform.ANDROID)
+            UserBlock.objects.create(blocker=user, blocked=user_factory())
         data, counts[size] = count_queries(client, VIEWER, bearer_for(user))
         assert len(data["me"]["rsvps"]) == size
         assert len(data["me"]["followedCities"]) == size
+        assert len(data["me"]["blockedUsers"]["edges"]) == size
 
     assert len(set(counts.values())) == 1, counts
 
