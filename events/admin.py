@@ -631,7 +631,7 @@ class AnnouncementAdmin(ServiceAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ZonedTimesMixin, admin.ModelAdmin):
     """The deployment's vocabulary of tags, the operators' (superusers') to keep: offices tick
     among them on their events' pages and apps filter events by them. Renaming a tag renames
     it on every event; deleting one takes it off every event."""

@@ -28,8 +28,9 @@ from cities.models import (
 )
 from core.admin_times import ZonedTimesMixin
 from events.admin_forms import VenueTimeField
-from events.models import Announcement, Event
+from events.models import Announcement, Event, Tag
 from notifications.models import Notification
+from reports.models import Report
 from tests.factories import ChatMessageFactory
 
 UTC = datetime.UTC
@@ -112,6 +113,9 @@ def one_of_each(admin_user, city_factory, office_factory, twinning_factory, even
     event = event_factory(office=office, host_city=karachi, timezone="Europe/Moscow")
     message = ChatMessageFactory(event=event)
     report = ChatReport.objects.create(event=event, message=message, reporter=admin_user)
+    Report.objects.create(
+        event=event, reporter=admin_user, reason="SPAM", resolved_by=admin_user, resolved_at=AT
+    )
     ChatMute.objects.create(event=event, user=message.author, until=AT)
     Announcement.objects.create(
         office=office, city=karachi, title_en="News", body_en="News.", published_at=AT
@@ -128,6 +132,7 @@ def one_of_each(admin_user, city_factory, office_factory, twinning_factory, even
         reviewed_by=admin_user,
     )
     Group.objects.create(name="Editors")
+    Tag.objects.create(slug="music", name_en="Music")
     for model in (
         City,
         CityOffice,
@@ -137,6 +142,7 @@ def one_of_each(admin_user, city_factory, office_factory, twinning_factory, even
         Announcement,
         Notification,
         ChatReport,
+        Report,
     ):
         model.objects.update(
             **{name: AT for name in datetime_fields(model) if name not in ("starts_at", "ends_at")}
