@@ -65,6 +65,11 @@ class ChatReportAdmin(ModeratedAdmin):
     actions = ("dismiss_reports", "delete_messages")
 
     def has_change_permission(self, request, obj=None):
+        # The list's actions need it; a report's own page is to read (nothing on it is edited:
+        # a report is settled through the actions, by the chat's services), so a save sent to
+        # it is refused as any change without the permission is.
+        if obj is not None:
+            return False
         return super().has_change_permission(request, obj) and self._moderates(request, obj)
 
     def has_delete_permission(self, request, obj=None):

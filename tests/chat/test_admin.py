@@ -142,3 +142,18 @@ def test_reports_and_mutes_show_their_times_in_the_venues_zone(
     assert f"2031-05-04 19:05 {zone}" in report_page
     assert f'<td class="field-until_in_zone">2031-05-04 21:30 {zone}</td>' in mutes
     assert f"2031-05-04 21:30 {zone}" in mute_page
+
+
+def test_a_reports_page_is_to_read_and_a_save_sent_to_it_changes_nothing(client, staff, chats):
+    event, _, report, _ = chats["Caspian jazz"]
+    staff(event.office, Role.MODERATOR)
+
+    page = client.get(url("chat_chatreport_change", report.pk))
+    saved = client.post(url("chat_chatreport_change", report.pk), {"_save": "Save"})
+
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    # Refused as a change without the permission is, not a server error
+    assert saved.status_code == 403
+    report.refresh_from_db()
+    assert report.status == ChatReport.Status.OPEN
