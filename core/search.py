@@ -35,12 +35,35 @@ to 50 times over 17,000 cities. Four things make the search cost what it should:
 
 The condition is the one it was, and so are the rows, their order, the pages and the counts:
 only the plans differ. docs/benchmarks.md, "Text search", has the measurements.
+
+**Best matches first.** A row known by names (a city: its names in four languages and its
+aliases) keeps a document of names (``names_document``): each name folded, between line breaks.
+Folding collapses whitespace, so no name holds one, and on every database ``LIKE`` tells a
+whole name (``%\\nalmaty\\n%``) and the start of one (``%\\nalma%``) from text inside one, with
+the same trigram index. ``ranked`` orders what ``matching`` finds: a name that is the text,
+then a name that starts with it, then the rest; on PostgreSQL, from three characters, by word
+similarity next (the typo after the exact word); then by what the list adds (population, name).
+Each of those is an annotation of the query, so keyset cursors carry the rank and the
+similarity as they carry any sort key. docs/benchmarks.md, "City search by any name", has what
+that order costs.
 """
 
 import re
+from enum import IntEnum
 
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Q, TextField
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 
 from .folding import fold
@@ -55,6 +78,26 @@ MIN_SIMILARITY_LENGTH = 3
 # where it disagrees with Python only the plan changes, never the rows.
 _TRIGRAM = re.compile(r"[^\W_]{3}")
 _WORD = re.compile(r"[^\W_]+")
+
+# Between the names of a names document (folded text never holds a line break).
+NAME_SEPARATOR = "\n"
+
+
+class MatchRank(IntEnum):
+    """How well a row of a names document matches a text, best first (``ranked``)."""
+
+    EXACT = 0  # one of its names is the text
+    PREFIX = 1  # one of its names starts with the text
+    OTHER = 2  # the text is inside a name, or (PostgreSQL) a name is word-similar to it
+
+
+def names_document(*names: str) -> str:
+    """The search document of a row known by several names: each folded, once, between line
+    breaks (``"\\nalmaty\\nалматы\\n"``); empty without a name."""
+    keys = dict.fromkeys(key for key in (fold(name) for name in names if name) if key)
+    if not keys:
+        return ""
+    return NAME_SEPARATOR + NAME_SEPARATOR.join(keys) + NAME_SEPARATOR
 
 
 def matching(queryset, text: str, field: str = "search_document"):
@@ -74,18 +117,58 @@ def matching(queryset, text: str, field: str = "search_document"):
     return queryset.filter(pk__in=either)
 
 
+def ranked(queryset, text: str, *then, field: str = "search_document"):
+    """The rows of ``queryset`` whose names document (``names_document``) matches ``text``
+    (as ``matching`` finds them), best first: by ``MatchRank``, then on PostgreSQL from three
+    characters by word similarity (highest first), then by the orderings ``then``. Blank text
+    keeps every row, in the queryset's own order.
+
+    The rank is the annotation ``search_rank`` and the similarity ``search_similarity``, so
+    that a keyset cursor holds them (schema.core.pagination)."""
+    needle = "" if is_blank(text) else fold(text)
+    if not needle:
+        return queryset
+    rank = Case(
+        When(
+            Q(**{f"{field}__contains": f"{NAME_SEPARATOR}{needle}{NAME_SEPARATOR}"}),
+            then=Value(MatchRank.EXACT.value),
+        ),
+        When(
+            Q(**{f"{field}__contains": f"{NAME_SEPARATOR}{needle}"}),
+            then=Value(MatchRank.PREFIX.value),
+        ),
+        default=Value(MatchRank.OTHER.value),
+        output_field=IntegerField(),
+    )
+    found = matching(queryset, text, field).annotate(search_rank=rank)
+    if connections[queryset.db].vendor != "postgresql" or len(needle) < MIN_SIMILARITY_LENGTH:
+        return found.order_by("search_rank", *then)
+    similarity = Func(
+        _once_per_word(needle), F(field), function="word_similarity", output_field=FloatField()
+    )
+    return found.annotate(search_similarity=similarity).order_by(
+        "search_rank", "-search_similarity", *then
+    )
+
+
+def _once_per_word(needle: str) -> RawSQL:
+    """``needle`` with each word once when PostgreSQL finds the same trigrams in that (the
+    same similarity, at a fraction of the cost), else ``needle``."""
+    # The same trigrams, so the same similarity: PostgreSQL checks it, not Python's idea of
+    # a word.
+    words = " ".join(dict.fromkeys(_WORD.findall(needle))) or needle
+    return RawSQL(
+        "CASE WHEN show_trgm(%s) = show_trgm(%s) THEN %s ELSE %s END",
+        (words, needle, words, needle),
+        output_field=TextField(),
+    )
+
+
 def word_similar(field: str, needle: str) -> Q:
     """Rows whose ``field`` is word-similar to ``needle`` (pg_trgm's ``%>``), as the
     planner should price them; nothing, decided while planning, when ``needle`` has no
     trigram."""
     has_trigram = RawSQL("show_trgm(%s) <> '{}'", (needle,), output_field=BooleanField())
-    # The same trigrams, so the same similarity: PostgreSQL checks it, not Python's idea of
-    # a word.
-    words = " ".join(dict.fromkeys(_WORD.findall(needle))) or needle
-    once = RawSQL(
-        "CASE WHEN show_trgm(%s) = show_trgm(%s) THEN %s ELSE %s END",
-        (words, needle, words, needle),
-        output_field=TextField(),
-    )
+    once = _once_per_word(needle)
     cost = Func(F(field), function="search_similarity_cost", output_field=BooleanField())
     return Q(has_trigram) & Q(**{f"{field}__trigram_word_similar": once}) & Q(cost)

@@ -164,7 +164,7 @@ def test_the_command_prints_skips_and_a_summary(db, tmp_path):
     call_command("import_twinnings", str(path), stdout=out, stderr=err)
 
     assert "line 3: skipped: city1: unknown country 'Atlantis'" in err.getvalue()
-    assert "2 rows: 2 cities created, 1 twinnings created" in out.getvalue()
+    assert "2 rows: 2 cities created (2 found in GeoNames), 1 twinnings created" in out.getvalue()
     assert "1 skipped" in out.getvalue()
 
 
