@@ -65,6 +65,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from .folding import fold
 from .text import is_blank
@@ -143,8 +144,12 @@ def ranked(queryset, text: str, *then, field: str = "search_document"):
     found = matching(queryset, text, field).annotate(search_rank=rank)
     if connections[queryset.db].vendor != "postgresql" or len(needle) < MIN_SIMILARITY_LENGTH:
         return found.order_by("search_rank", *then)
-    similarity = Func(
-        _once_per_word(needle), F(field), function="word_similarity", output_field=FloatField()
+    # pg_trgm's similarity is a real; a cursor holds a double. As a double, the value a page
+    # read is the value the next page's condition compares with, bit for bit (a real read by
+    # the driver comes back rounded in decimal: 0.8, not the real's 0.800000011920929).
+    similarity = Cast(
+        Func(_once_per_word(needle), F(field), function="word_similarity"),
+        output_field=FloatField(),
     )
     return found.annotate(search_similarity=similarity).order_by(
         "search_rank", "-search_similarity", *then

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cities.models import City, search_document
 from core.folding import fold
+from core.search import MatchRank, names_document
 from events.models import Event
 
 # Titles of the catalogue: shared words, several scripts, a word every title has ("day").
@@ -136,6 +137,43 @@ def test_cities_found_are_those_the_condition_matches_in_the_lists_order(catalog
 
     for needle in NEEDLES:
         assert ids(cities.search(needle)) == ids(reference(cities, needle)), needle
+
+
+def test_a_names_document_holds_each_name_folded_once_one_a_line():
+    document = names_document("Almaty", "", "Алматы", "ALMATY", "Alma-Ata", "  Almaty  ")
+
+    assert document == "\nalmaty\nалматы\nalma-ata\n"
+    assert names_document("", "") == ""
+
+
+def test_the_best_matches_are_the_rows_the_search_finds(catalogue):
+    cities = City.objects.order_by("name_en", "id")
+
+    for needle in NEEDLES:
+        best = cities.best_matches(needle)
+
+        assert sorted(ids(best)) == sorted(ids(cities.search(needle))), needle
+        assert best.count() == len(ids(best)), needle
+
+
+@pytest.mark.parametrize(
+    ("text", "ranks"),
+    [
+        ("almaty", {"Almaty": MatchRank.EXACT, "Almaty Oblast": MatchRank.PREFIX}),
+        ("ALMATY OBLAST", {"Almaty Oblast": MatchRank.EXACT}),
+        ("oblast", {"Almaty Oblast": MatchRank.OTHER}),
+        ("сент-этьен", {"Saint-Étienne": MatchRank.EXACT}),
+        ("ЛОД", {"Łódź": MatchRank.PREFIX}),
+        ("%", {}),
+    ],
+)
+def test_a_whole_name_ranks_before_its_start_before_the_rest(catalogue, text, ranks):
+    found = City.objects.order_by("name_en", "id").best_matches(text)
+
+    ranked = {city.name_en: city.search_rank for city in found}
+    # Every whole name and start of one, and the rest expected (PostgreSQL may find more of
+    # those, word-similar).
+    assert {name: rank for name, rank in ranked.items() if name in ranks or rank < 2} == ranks
 
 
 def test_a_search_counts_what_it_lists(catalogue):
