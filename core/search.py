@@ -41,8 +41,8 @@ aliases) keeps a document of names (``names_document``): each name folded, betwe
 Folding collapses whitespace, so no name holds one, and on every database ``LIKE`` tells a
 whole name (``%\\nalmaty\\n%``) and the start of one (``%\\nalma%``) from text inside one, with
 the same trigram index. ``ranked`` orders what ``matching`` finds: a name that is the text,
-then a name that starts with it, then the rest; on PostgreSQL, from three characters, by word
-similarity next (the typo after the exact word); then by what the list adds (population, name).
+then a name that starts with it, then the rest, on PostgreSQL (from three characters) the
+most similar first; each of those by what the list adds next (population, name).
 Each of those is an annotation of the query, so keyset cursors carry the rank and the
 similarity as they carry any sort key. docs/benchmarks.md, "City search by any name", has what
 that order costs.
@@ -120,35 +120,40 @@ def matching(queryset, text: str, field: str = "search_document"):
 
 def ranked(queryset, text: str, *then, field: str = "search_document"):
     """The rows of ``queryset`` whose names document (``names_document``) matches ``text``
-    (as ``matching`` finds them), best first: by ``MatchRank``, then on PostgreSQL from three
-    characters by word similarity (highest first), then by the orderings ``then``. Blank text
-    keeps every row, in the queryset's own order.
+    (as ``matching`` finds them), best first: by ``MatchRank``; among the rest, on PostgreSQL
+    and from three characters, the most similar first; then by the orderings ``then``. Blank
+    text keeps every row, in the queryset's own order.
 
     The rank is the annotation ``search_rank`` and the similarity ``search_similarity``, so
     that a keyset cursor holds them (schema.core.pagination)."""
     needle = "" if is_blank(text) else fold(text)
     if not needle:
         return queryset
+    whole = Q(**{f"{field}__contains": f"{NAME_SEPARATOR}{needle}{NAME_SEPARATOR}"})
+    start = Q(**{f"{field}__contains": f"{NAME_SEPARATOR}{needle}"})
     rank = Case(
-        When(
-            Q(**{f"{field}__contains": f"{NAME_SEPARATOR}{needle}{NAME_SEPARATOR}"}),
-            then=Value(MatchRank.EXACT.value),
-        ),
-        When(
-            Q(**{f"{field}__contains": f"{NAME_SEPARATOR}{needle}"}),
-            then=Value(MatchRank.PREFIX.value),
-        ),
+        When(whole, then=Value(MatchRank.EXACT.value)),
+        When(start, then=Value(MatchRank.PREFIX.value)),
         default=Value(MatchRank.OTHER.value),
         output_field=IntegerField(),
     )
     found = matching(queryset, text, field).annotate(search_rank=rank)
     if connections[queryset.db].vendor != "postgresql" or len(needle) < MIN_SIMILARITY_LENGTH:
         return found.order_by("search_rank", *then)
-    # pg_trgm's similarity is a real; a cursor holds a double. As a double, the value a page
-    # read is the value the next page's condition compares with, bit for bit (a real read by
-    # the driver comes back rounded in decimal: 0.8, not the real's 0.800000011920929).
-    similarity = Cast(
-        Func(_once_per_word(needle), F(field), function="word_similarity"),
+    # The similarity orders the rest only: a whole name and the start of one go by ``then``
+    # (by population, the city people mean when they type "kar" is Karachi, not Kars). It is
+    # pg_trgm's strict word similarity, of whole words: ``word_similarity`` takes any run of
+    # the document's trigrams, and across two names side by side ("…gyulafehervar",
+    # "karlov…") finds "kar" whole where no name holds it. It is computed for the rest only
+    # (CASE stops at the first condition that holds), and read as a double: a cursor holds a
+    # double, and a real read by the driver comes back rounded in decimal (0.8, not the
+    # real's 0.800000011920929), so that the next page's condition would miss the ties.
+    similarity = Case(
+        When(start, then=Value(1.0)),
+        default=Cast(
+            Func(_once_per_word(needle), F(field), function="strict_word_similarity"),
+            output_field=FloatField(),
+        ),
         output_field=FloatField(),
     )
     return found.annotate(search_similarity=similarity).order_by(
