@@ -38,10 +38,11 @@ class CityQuerySet(models.QuerySet):
         return matching(self, text)
 
     def best_matches(self, text: str):
-        """The cities ``search`` finds, best first: a name or alias that is ``text``, then one
-        that starts with it, then the rest (on PostgreSQL by word similarity first); the most
-        populous first among equals, then by English name (core.search.ranked). Blank text:
-        every city, in the queryset's order."""
+        """The cities ``search`` finds, best first (core.search.ranked): a name that is
+        ``text``, then an alias that is, then a name that starts with it, then an alias that
+        does, then the rest (on PostgreSQL the most similar first); the most populous first
+        among equals, then by English name. Blank text: every city, in the queryset's
+        order."""
         return ranked(
             self,
             text,
@@ -93,9 +94,10 @@ class City(models.Model):
 
     def build_search_document(self) -> str:
         """Its names in every language and its aliases, each folded, one a line
-        (core.search.names_document): a search tells a whole name from the start of one."""
+        (core.search.names_document): a search tells a whole name from the start of one, and
+        its own names from its aliases."""
         names = (getattr(self, column("name", code)) for code in LANGUAGE_CODES)
-        return names_document(*names, *self.aliases)
+        return names_document(names, self.aliases)
 
 
 def base_slug(name: str, country: str) -> str:

@@ -36,19 +36,22 @@ to 50 times over 17,000 cities. Four things make the search cost what it should:
 The condition is the one it was, and so are the rows, their order, the pages and the counts:
 only the plans differ. docs/benchmarks.md, "Text search", has the measurements.
 
-**Best matches first.** A row known by names (a city: its names in four languages and its
-aliases) keeps a document of names (``names_document``): each name folded, between line breaks.
-Folding collapses whitespace, so no name holds one, and on every database ``LIKE`` tells a
-whole name (``%\\nalmaty\\n%``) and the start of one (``%\\nalma%``) from text inside one, with
-the same trigram index. ``ranked`` orders what ``matching`` finds: a name that is the text,
-then a name that starts with it, then the rest, on PostgreSQL (from three characters) the
-most similar first; each of those by what the list adds next (population, name).
-Each of those is an annotation of the query, so keyset cursors carry the rank and the
-similarity as they carry any sort key. docs/benchmarks.md, "City search by any name", has what
-that order costs.
+**Best matches first.** A row known by names (a city: its own names in four languages, and
+its aliases) keeps a document of names (``names_document``): each name folded, one a line, its
+own names marked. Folding collapses whitespace, so no name holds a line break or the mark (a
+control character ``str.split`` takes for whitespace), and on every database ``LIKE`` tells a
+whole name (``%\\nalmaty\\n%``) and the start of one (``%\\nalma%``) from text inside one,
+and an own name from an alias, with the same trigram index. ``ranked`` orders what
+``matching`` finds (``MatchRank``): an own name that is the text, then an alias that is, then
+an own name that starts with it, then an alias that does, then the rest, on PostgreSQL (from
+three characters) the most similar first; each of those by what the list adds next
+(population, name). Rank and similarity are annotations of the query, so keyset cursors carry
+them as they carry any sort key. docs/benchmarks.md, "City search by any name", has what that
+order costs.
 """
 
 import re
+from collections.abc import Iterable
 from enum import IntEnum
 
 from django.db import connections
@@ -84,21 +87,32 @@ _WORD = re.compile(r"[^\W_]+")
 NAME_SEPARATOR = "\n"
 
 
+# Before each of a row's own names in its names document (not before an alias).
+OWN_NAME = "\x1f"
+
+
 class MatchRank(IntEnum):
     """How well a row of a names document matches a text, best first (``ranked``)."""
 
-    EXACT = 0  # one of its names is the text
-    PREFIX = 1  # one of its names starts with the text
-    OTHER = 2  # the text is inside a name, or (PostgreSQL) a name is word-similar to it
+    NAME = 0  # one of its own names is the text
+    ALIAS = 1  # one of its aliases is
+    NAME_START = 2  # one of its own names starts with the text
+    ALIAS_START = 3  # one of its aliases does
+    OTHER = 4  # the text is inside a name, or (PostgreSQL) a name is word-similar to it
 
 
-def names_document(*names: str) -> str:
-    """The search document of a row known by several names: each folded, once, between line
-    breaks (``"\\nalmaty\\nалматы\\n"``); empty without a name."""
-    keys = dict.fromkeys(key for key in (fold(name) for name in names if name) if key)
-    if not keys:
+def names_document(names: Iterable[str], aliases: Iterable[str] = ()) -> str:
+    """The search document of a row known by names: its own ``names`` and its ``aliases``,
+    each folded, once, one a line, an own name after ``OWN_NAME``
+    (``"\\n\\x1falmaty\\n\\x1fалматы\\nalma-ata\\n"``); empty without a name."""
+    own = dict.fromkeys(key for key in (fold(name) for name in names if name) if key)
+    other = dict.fromkeys(
+        key for key in (fold(name) for name in aliases if name) if key and key not in own
+    )
+    lines = [OWN_NAME + key for key in own] + list(other)
+    if not lines:
         return ""
-    return NAME_SEPARATOR + NAME_SEPARATOR.join(keys) + NAME_SEPARATOR
+    return NAME_SEPARATOR + NAME_SEPARATOR.join(lines) + NAME_SEPARATOR
 
 
 def matching(queryset, text: str, field: str = "search_document"):
@@ -129,18 +143,24 @@ def ranked(queryset, text: str, *then, field: str = "search_document"):
     needle = "" if is_blank(text) else fold(text)
     if not needle:
         return queryset
-    whole = Q(**{f"{field}__contains": f"{NAME_SEPARATOR}{needle}{NAME_SEPARATOR}"})
-    start = Q(**{f"{field}__contains": f"{NAME_SEPARATOR}{needle}"})
+
+    def holding(pattern: str) -> Q:
+        return Q(**{f"{field}__contains": pattern})
+
+    line, own = NAME_SEPARATOR, NAME_SEPARATOR + OWN_NAME
     rank = Case(
-        When(whole, then=Value(MatchRank.EXACT.value)),
-        When(start, then=Value(MatchRank.PREFIX.value)),
+        When(holding(f"{own}{needle}{line}"), then=Value(MatchRank.NAME.value)),
+        When(holding(f"{line}{needle}{line}"), then=Value(MatchRank.ALIAS.value)),
+        When(holding(f"{own}{needle}"), then=Value(MatchRank.NAME_START.value)),
+        When(holding(f"{line}{needle}"), then=Value(MatchRank.ALIAS_START.value)),
         default=Value(MatchRank.OTHER.value),
         output_field=IntegerField(),
     )
+    start = holding(f"{own}{needle}") | holding(f"{line}{needle}")
     found = matching(queryset, text, field).annotate(search_rank=rank)
     if connections[queryset.db].vendor != "postgresql" or len(needle) < MIN_SIMILARITY_LENGTH:
         return found.order_by("search_rank", *then)
-    # The similarity orders the rest only: a whole name and the start of one go by ``then``
+    # The similarity orders the rest only: whole names and starts of names go by ``then``
     # (by population, the city people mean when they type "kar" is Karachi, not Kars). It is
     # pg_trgm's strict word similarity, of whole words: ``word_similarity`` takes any run of
     # the document's trigrams, and across two names side by side ("…gyulafehervar",

@@ -2,7 +2,8 @@
 #
 # A city's aliases (its other names, from GeoNames: cities.geonames), and its search document
 # rewritten as a names document (core.search.names_document): each name folded, one a line,
-# so that a search can tell a whole name and the start of one from text inside one. The
+# so that a search can tell a whole name and the start of one from text inside one, and the
+# city's own names from its aliases. The
 # aliases are filled by `manage.py match_geonames`, not here: reading GeoNames takes seconds
 # and hundreds of megabytes, which a migration should not.
 
@@ -31,7 +32,7 @@ def names_documents(apps, schema_editor):
     _rewrite(
         apps,
         lambda city: names_document(
-            *(getattr(city, f"name_{code}") for code in LANGUAGES), *city.aliases
+            [getattr(city, f"name_{code}") for code in LANGUAGES], city.aliases
         ),
     )
 

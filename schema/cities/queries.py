@@ -29,8 +29,9 @@ class CityQueries(graphene.ObjectType):
         **connection_args(),
         description=(
             "Cities, alphabetically by English name; with `search`, best match first: a name "
-            "or alias that is the text, then one that starts with it, then the rest (on "
-            "PostgreSQL the most similar first); the most populous first among equals."
+            "that is the text, then an alias that is, then a name that starts with it, then "
+            "an alias that does, then the rest (on PostgreSQL the most similar first); the "
+            "most populous first among equals."
         ),
     )
     city = graphene.Field(

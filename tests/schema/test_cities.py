@@ -214,6 +214,23 @@ def test_among_names_that_start_with_the_text_the_most_populous_comes_first(gql,
     assert names(gql(SEARCH, {"search": "kar"})) == ["Karachi", "Kars", "Alba Iulia"]
 
 
+def test_a_citys_own_name_comes_before_an_alias_of_another(gql, city_factory):
+    # Guangzhou is Kanton in German; Alexandria, Egypt has the Arabic name's transliteration.
+    city_factory(name_en="Guangzhou", country="CN", population=13_000_000, aliases=["Kanton"])
+    city_factory(name_en="Karachi", country="PK", population=11_624_219)
+    city_factory(name_en="Alexandria", country="EG", population=5_200_000, aliases=["Iskandariya"])
+    city_factory(name_en="Iskandariya", country="IQ", population=70_000)
+
+    # (Iskandariya holds "ka" inside: after both.)
+    assert names(gql(SEARCH, {"search": "ka"})) == [
+        "Karachi",
+        "Guangzhou",
+        "Alexandria",
+        "Iskandariya",
+    ]
+    assert names(gql(SEARCH, {"search": "Iskandariya"})) == ["Iskandariya", "Alexandria"]
+
+
 @pytest.mark.postgresql
 def test_among_near_misses_the_nearest_comes_first_whatever_the_population(gql, city_factory):
     city_factory(name_en="Karacabey", country="TR", population=50_000_000)
