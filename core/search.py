@@ -147,16 +147,36 @@ def ranked(queryset, text: str, *then, field: str = "search_document"):
     def holding(pattern: str) -> Q:
         return Q(**{f"{field}__contains": pattern})
 
-    line, own = NAME_SEPARATOR, NAME_SEPARATOR + OWN_NAME
+    line = NAME_SEPARATOR
+    # OWN_NAME stands only after a line break: "%\x1ftext%" is an own name's start.
+    name_start, alias_start = holding(f"{OWN_NAME}{needle}"), holding(f"{line}{needle}")
+    whole_name, whole_alias = holding(f"{OWN_NAME}{needle}{line}"), holding(f"{line}{needle}{line}")
+
+    def rank_of(*whens, default: MatchRank) -> Case:
+        return Case(
+            *(When(condition, then=Value(rank.value)) for condition, rank in whens),
+            default=Value(default.value),
+            output_field=IntegerField(),
+        )
+
+    # Nested, so that most rows (the rest) cost two LIKEs, not four.
     rank = Case(
-        When(holding(f"{own}{needle}{line}"), then=Value(MatchRank.NAME.value)),
-        When(holding(f"{line}{needle}{line}"), then=Value(MatchRank.ALIAS.value)),
-        When(holding(f"{own}{needle}"), then=Value(MatchRank.NAME_START.value)),
-        When(holding(f"{line}{needle}"), then=Value(MatchRank.ALIAS_START.value)),
+        When(
+            name_start,
+            then=rank_of(
+                (whole_name, MatchRank.NAME),
+                (whole_alias, MatchRank.ALIAS),
+                default=MatchRank.NAME_START,
+            ),
+        ),
+        When(
+            alias_start,
+            then=rank_of((whole_alias, MatchRank.ALIAS), default=MatchRank.ALIAS_START),
+        ),
         default=Value(MatchRank.OTHER.value),
         output_field=IntegerField(),
     )
-    start = holding(f"{own}{needle}") | holding(f"{line}{needle}")
+    start = name_start | alias_start
     found = matching(queryset, text, field).annotate(search_rank=rank)
     if connections[queryset.db].vendor != "postgresql" or len(needle) < MIN_SIMILARITY_LENGTH:
         return found.order_by("search_rank", *then)
