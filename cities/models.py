@@ -12,7 +12,7 @@ from text_unidecode import unidecode
 from accounts.realtime import AccountChange, accounts_changed
 from core.folding import fold
 from core.i18n import LANGUAGE_CODES, TranslatedField, column, translated_columns
-from core.search import matching
+from core.search import matching, names_document, ranked
 from core.validators import (
     latitude_validators,
     longitude_validators,
@@ -33,8 +33,23 @@ def search_document(*texts: str) -> str:
 
 class CityQuerySet(models.QuerySet):
     def search(self, text: str):
-        """Cities whose name in any language contains ``text``, ignoring case and accents."""
+        """Cities whose name in any language or alias contains ``text``, ignoring case and
+        accents (on PostgreSQL also those word-similar to it)."""
         return matching(self, text)
+
+    def best_matches(self, text: str):
+        """The cities ``search`` finds, best first (core.search.ranked): a name that is
+        ``text``, then an alias that is, then a name that starts with it, then an alias that
+        does, then the rest (on PostgreSQL the most similar first); the most populous first
+        among equals, then by English name. Blank text: every city, in the queryset's
+        order."""
+        return ranked(
+            self,
+            text,
+            models.F("population").desc(nulls_last=True),
+            "name_en",
+            "id",
+        )
 
 
 class City(models.Model):
@@ -50,6 +65,9 @@ class City(models.Model):
     timezone = models.CharField(max_length=64, validators=[validate_time_zone])
     population = models.PositiveBigIntegerField(null=True, blank=True)
     geonames_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
+    # Its other names in any language or script, from GeoNames (cities.geonames): searched as
+    # its names are, written by the import and by `manage.py match_geonames` only.
+    aliases = models.JSONField(default=list, blank=True, editable=False)
     slug = models.SlugField(max_length=220, unique=True)
     search_document = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -75,7 +93,11 @@ class City(models.Model):
         super().save(*args, **kwargs)
 
     def build_search_document(self) -> str:
-        return search_document(*(getattr(self, column("name", c)) for c in LANGUAGE_CODES))
+        """Its names in every language and its aliases, each folded, one a line
+        (core.search.names_document): a search tells a whole name from the start of one, and
+        its own names from its aliases."""
+        names = (getattr(self, column("name", code)) for code in LANGUAGE_CODES)
+        return names_document(names, self.aliases)
 
 
 def base_slug(name: str, country: str) -> str:

@@ -1,16 +1,20 @@
 """Following cities and twinnings (following twice, or unfollowing what one does not follow,
-is harmless, so that an app can retry), and the offices' proposals of changes to twinnings."""
+is harmless, so that an app can retry), the offices' proposals of changes to twinnings, and
+the cities' other names from GeoNames."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.i18n import translated_columns
+from core import data_versions
+from core.i18n import LANGUAGE_CODES, column, translated_columns
 from core.text import clean_text
 
+from . import geonames
 from .error_codes import CityErrorCode
 from .models import (
     PROPOSABLE_FIELDS,
@@ -239,3 +243,79 @@ def reject_proposal(user, proposal: TwinningProposal, note: str, now=None) -> Tw
     proposal.full_clean(exclude=["twinning", "office", "proposed_by", "reviewed_by"])
     proposal.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at"])
     return proposal
+
+
+# --- Other names from GeoNames ------------------------------------------------------------------
+
+
+@dataclass
+class GeoNamesReport:
+    """What matching the cities to GeoNames did, for the command's summary and for tests."""
+
+    cities: int = 0
+    # Matched now, by the place's name or by one of its alternate names.
+    matched: int = 0
+    by_alternate_name: int = 0
+    # Cities whose stored GeoNames ID names a place of the extract: refreshed from it.
+    kept: int = 0
+    # Cities whose stored GeoNames ID the extract does not hold (typed in the admin for a
+    # place under its population): left as they are.
+    not_in_extract: int = 0
+    unmatched: int = 0
+    changed: int = 0
+
+
+def city_names(city: City) -> list[str]:
+    """The city's own names, in every language (its aliases leave these out)."""
+    return [getattr(city, column("name", code)) for code in LANGUAGE_CODES]
+
+
+@transaction.atomic
+def match_cities_to_geonames(places: geonames.Gazetteer | None = None) -> GeoNamesReport:
+    """Give every city the aliases, population and GeoNames ID of the GeoNames place it is
+    (``cities.geonames``): a city with a GeoNames ID keeps its place and is refreshed from it;
+    the others are matched afresh, each to a place no other city holds, and lose their aliases
+    when none is theirs. Running it again changes nothing. The cities are locked meanwhile,
+    so that an edit in the admin is neither lost nor overwritten."""
+    places = geonames.gazetteer() if places is None else places
+    report = GeoNamesReport()
+    cities = list(City.objects.select_for_update().order_by("id"))
+    report.cities = len(cities)
+    chosen: dict[int, geonames.Place | None] = {}
+    taken, unmatched = set(), []
+    for city in cities:
+        place = places.get(city.geonames_id)
+        if place is not None:
+            chosen[city.pk] = place
+            report.kept += 1
+        elif city.geonames_id is not None:
+            report.not_in_extract += 1
+        else:
+            unmatched.append(city)
+            continue
+        taken.add(city.geonames_id)
+    matches = geonames.match(unmatched, places, taken)
+    for position, city in enumerate(unmatched):
+        found = matches.get(position)
+        chosen[city.pk] = found.place if found else None
+        report.matched += found is not None
+        report.by_alternate_name += bool(found and found.by_alternate_name)
+    report.unmatched = len(unmatched) - len(matches)
+    now = timezone.now()
+    changed = []
+    for city in cities:
+        if city.pk not in chosen:
+            continue
+        before = (city.geonames_id, city.population, city.aliases, city.search_document)
+        geonames.apply(city, chosen[city.pk], city_names(city))
+        city.search_document = city.build_search_document()
+        if (city.geonames_id, city.population, city.aliases, city.search_document) != before:
+            city.updated_at = now
+            changed.append(city)
+    fields = ["geonames_id", "population", "aliases", "search_document", "updated_at"]
+    City.objects.bulk_update(changed, fields, batch_size=1000)
+    report.changed = len(changed)
+    if changed:
+        # bulk_update sends no signals: the readers of cities learn it here.
+        data_versions.bump(data_versions.CITIES)
+    return report

@@ -15,6 +15,7 @@ events similar to a search of 100 characters).
 from django.conf import settings
 
 from accounts.personal_data import export_sections
+from cities.geonames import MAX_ALIASES
 from events.models import Event
 from events.services import MAX_EVENT_TAGS
 from graphql_server.cost_model import FieldCost
@@ -66,6 +67,8 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "City.twinnings": FieldCost(size=MOST_PARTNERS, item=PAIR),
     "City.partners": FieldCost(size=MOST_PARTNERS, item=PAIR),
     "City.offices": FieldCost(size=USUAL_LIST),
+    # A city's aliases: strings of its own row (GeoNames' longest list, Jerusalem's, holds 267).
+    "City.aliases": FieldCost(size=MAX_ALIASES),
     "Twinning.cities": FieldCost(size=2),
     # A twinning's events: read for a whole page of `twinnings`, but with a query of their own
     # for a twinning reached through a city or an event, and again for each alias.

@@ -20,11 +20,19 @@ class CityQueries(graphene.ObjectType):
         required=True,
         search=TextArgument(
             max_length=TextLimit.SEARCH,
-            description="Part of the name in any language, any case or accent.",
+            description=(
+                "Part of a name or alias in any language or script, any case or accent "
+                "(Алматы, Alma-Ata, کراچی); on PostgreSQL a near miss too (Almati)."
+            ),
         ),
         country=graphene.String(description="ISO 3166 code, e.g. KZ."),
         **connection_args(),
-        description="Cities, alphabetically by English name.",
+        description=(
+            "Cities, alphabetically by English name; with `search`, best match first: a name "
+            "that is the text, then an alias that is, then a name that starts with it, then "
+            "an alias that does, then the rest (on PostgreSQL the most similar first); the "
+            "most populous first among equals."
+        ),
     )
     city = graphene.Field(
         CityType,

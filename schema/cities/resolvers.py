@@ -9,22 +9,27 @@ from graphql_server.errors import ApiErrorCode, UserInputError
 from ..core.arguments import validate_country
 from ..core.deferred import deferred_function
 from ..core.ids import decode_id
+from .types import CITY_COLUMNS
 
 # A twinning's events are the events part's to load (see schema.core.deferred).
 prefetch_twinning_events = deferred_function("schema.events.resolvers.prefetch_twinning_events")
 
 
 def cities(search: str | None, country: str | None, paths: frozenset[str]):
-    """Cities matching the filters, alphabetically, prepared for the selected fields."""
-    queryset = City.objects.all()
+    """Cities matching the filters, prepared for the selected fields, reading only the
+    columns those show: alphabetically, or with ``search`` the best matches first
+    (``City.best_matches``: the whole name, then its start, then the rest; the most populous
+    first among equals)."""
+    queryset = City.objects.order_by("name_en", "id")
     # Given at all, a country must be one: "" is as INVALID_COUNTRY as " ", not no filter.
     if country is not None:
         queryset = queryset.filter(country=validate_country(country, "country"))
-    if search:
-        queryset = queryset.search(search)
     if "offices" in paths:
         queryset = queryset.prefetch_related("offices")
-    return queryset.order_by("name_en", "id")
+    columns = CITY_COLUMNS.columns(paths)
+    if columns is not None:
+        queryset = queryset.only(*columns)
+    return queryset.best_matches(search) if search else queryset
 
 
 def city(id: str | None, slug: str | None) -> City | None:

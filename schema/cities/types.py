@@ -58,6 +58,15 @@ class CityType(DjangoObjectType):
         description="The cities twinned with this one.",
     )
     offices = graphene.List(graphene.NonNull(lambda: CityOfficeType), required=True)
+    aliases = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description=(
+            "Its other names, in any language or script, as GeoNames spells them (old names, "
+            "transliterations: Almaty's are Alma-Ata, Алма-Ата, ألماتي …); `cities(search)` "
+            "finds a city by these too. Empty for a city not found in GeoNames."
+        ),
+    )
 
     class Meta:
         model = City
@@ -86,6 +95,10 @@ class CityType(DjangoObjectType):
     def resolve_offices(root, info):
         return root.offices.all()
 
+    @staticmethod
+    def resolve_aliases(root, info):
+        return root.aliases
+
 
 # The columns each field of City reads (see RowColumns).
 CITY_COLUMNS = RowColumns(
@@ -103,6 +116,7 @@ CITY_COLUMNS = RowColumns(
         "longitude": ("longitude",),
         "population": ("population",),
         "geonamesId": ("geonames_id",),
+        "aliases": ("aliases",),
     },
     translated={"name": "name"},
 )
@@ -223,6 +237,7 @@ CACHE_POLICIES = (
             "longitude",
             "population",
             "geonamesId",
+            "aliases",
             "slug",
             "name",
             "country",

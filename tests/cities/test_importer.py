@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from cities.geonames import Gazetteer
 from cities.importer import ImportFileError, import_twinnings_file
 from cities.models import City, Twinning
+from cities.services import match_cities_to_geonames
 
 SAMPLE = Path(__file__).parent / "data" / "twin_cities_sample.csv"
 HEADER = "city1,country1,lat1,lng1,city2,country2,lat2,lng2\n"
@@ -83,6 +85,60 @@ def test_a_second_run_changes_nothing(imported):
     assert again.twinnings_existing == imported.twinnings_created
     assert list(City.objects.order_by("id").values()) == before["cities"]
     assert list(Twinning.objects.order_by("id").values()) == before["twinnings"]
+
+
+AKTAU_KARACHI = HEADER + "Aktau,Kazakhstan,43.6525,51.1575,Karachi,Pakistan,24.86,67.01\n"
+
+
+def test_new_cities_come_with_the_aliases_population_and_id_of_their_geonames_place(db):
+    report = import_twinnings_file(io.StringIO(AKTAU_KARACHI))
+
+    aktau, karachi = city("Aktau", "KZ"), city("Karachi", "PK")
+    assert (aktau.geonames_id, karachi.geonames_id) == (610612, 1174872)
+    assert karachi.population > 10_000_000
+    assert {"Shevchenko", "Ақтау"} <= set(aktau.aliases)
+    assert "کراچی" in karachi.aliases and "Karachi" not in karachi.aliases
+    assert list(City.objects.search("كراتشي")) == [karachi]
+    assert report.cities_matched == 2
+
+
+def test_the_sample_finds_most_of_its_cities_in_geonames(imported):
+    found = City.objects.exclude(geonames_id=None)
+
+    # The sample is the file's oddities (namesakes, qualifiers, rows geocoded far off): still
+    # 405 of its 564 cities are found.
+    assert imported.cities_matched == found.count() > imported.cities_created * 2 / 3
+    # Aliases come with a place only (a small place may have no other name).
+    assert not City.objects.filter(geonames_id=None).exclude(aliases=[]).exists()
+    assert City.objects.exclude(aliases=[]).count() > found.count() * 3 / 4
+
+
+def test_importing_again_keeps_the_aliases_the_command_gave(db):
+    # Cities imported with no GeoNames at hand (as before aliases existed) …
+    import_twinnings_file(io.StringIO(AKTAU_KARACHI), places=Gazetteer([]))
+    assert City.objects.filter(aliases=[]).count() == 2
+    # … are given theirs by the command, and one is corrected in the admin.
+    match_cities_to_geonames()
+    City.objects.filter(name_en="Aktau").update(geonames_id=1526601)  # another Aktau
+    before = list(City.objects.order_by("id").values())
+
+    again = import_twinnings_file(io.StringIO(AKTAU_KARACHI))
+
+    assert (again.cities_created, again.twinnings_existing) == (0, 1)
+    assert list(City.objects.order_by("id").values()) == before
+    assert list(City.objects.search("کراچی")) == [city("Karachi", "PK")]
+
+
+def test_a_new_city_is_not_given_a_place_that_a_stored_city_holds(db, city_factory):
+    # Typed in the admin: the place of Aktau is this city's, under another spelling.
+    holder = city_factory(name_en="Aqtau", latitude=43.65, longitude=51.16, geonames_id=610612)
+
+    report = import_twinnings_file(io.StringIO(AKTAU_KARACHI))
+
+    assert city("Aktau", "KZ").geonames_id is None
+    assert city("Aktau", "KZ").aliases == []
+    assert City.objects.get(geonames_id=610612) == holder
+    assert report.cities_matched == 1
 
 
 def test_a_pair_already_stored_in_the_other_order_is_not_added(db):
@@ -164,7 +220,7 @@ def test_the_command_prints_skips_and_a_summary(db, tmp_path):
     call_command("import_twinnings", str(path), stdout=out, stderr=err)
 
     assert "line 3: skipped: city1: unknown country 'Atlantis'" in err.getvalue()
-    assert "2 rows: 2 cities created, 1 twinnings created" in out.getvalue()
+    assert "2 rows: 2 cities created (2 found in GeoNames), 1 twinnings created" in out.getvalue()
     assert "1 skipped" in out.getvalue()
 
 

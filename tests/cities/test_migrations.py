@@ -1,11 +1,11 @@
 """cities.0006 (agreement links, descriptions, proposals) on a database holding twinnings: it
 migrates forward and back, and the twinnings stored before it read as having neither link nor
-description."""
+description. cities.0008 (aliases) rewrites the cities' search documents, and back."""
 
 import pytest
 from django.db import connection
 
-from cities.models import Twinning, TwinningProposal
+from cities.models import City, Twinning, TwinningProposal
 from tests.migrating import migrate, models_at
 
 BEFORE = ("cities", "0005_texts_that_show")
@@ -57,5 +57,38 @@ def test_proposals_migrate_forward_and_back(city_factory, office_factory):
         assert not {"agreement_url", "description_en"} & columns("cities_twinning")
         assert "cities_twinningproposal" not in tables()
         assert then.get_model("cities", "Twinning").objects.filter(pk=old.pk).exists()
+    finally:
+        migrate()
+
+
+BEFORE_ALIASES = ("cities", "0007_office_team")
+ALIASES = ("cities", "0008_city_aliases")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_aliases_migrate_forward_and_back_rewriting_the_search_documents(city_factory):
+    # Given a database from before 0008, with a city's search document of then
+    city = city_factory(name_en="Almaty", name_ru="Алматы")
+    migrate(BEFORE_ALIASES)
+    try:
+        assert "aliases" not in columns("cities_city")
+        then = models_at(BEFORE_ALIASES).get_model("cities", "City")
+        then.objects.filter(pk=city.pk).update(search_document="almaty алматы")
+
+        # When 0008 is applied
+        migrate(ALIASES)
+
+        # Then the city has no aliases yet, and a document of names, one a line
+        city.refresh_from_db()
+        assert city.aliases == []
+        assert city.search_document == "\n\x1falmaty\n\x1fалматы\n"
+        assert [found.search_rank for found in City.objects.best_matches("almaty")] == [0]
+
+        # When it is unapplied again
+        migrate(BEFORE_ALIASES)
+
+        # Then the column is gone and the document is as it was
+        assert "aliases" not in columns("cities_city")
+        assert then.objects.get(pk=city.pk).search_document == "almaty алматы"
     finally:
         migrate()

