@@ -48,6 +48,6 @@ register(
     recipient=delete(),
     export=not_exported(
         "a push meant for you alone (a place from an event's waitlist) is listed under "
-        "\"pushes\", as each push sent to your devices is"
+        '"pushes", as each push sent to your devices is'
     ),
 )

@@ -577,7 +577,7 @@ async def test_posts_signed_in_or_of_mutations_are_never_kept(proxy, event, toke
     assert (await post(proxy, EVENT_TITLE, variables)).headers["X-Cache-Status"] == "HIT"
 
     signed_in = [await post(proxy, EVENT_TITLE, variables, token) for _ in range(2)]
-    mutation = "mutation { deviceUnregister(token: \"nothing\") { errors { code } } }"
+    mutation = 'mutation { deviceUnregister(token: "nothing") { errors { code } } }'
     anonymous_mutations = [await post(proxy, mutation, {}) for _ in range(2)]
 
     assert [answer.headers["X-Cache-Status"] for answer in signed_in] == ["BYPASS", "BYPASS"]
