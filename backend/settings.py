@@ -7,6 +7,7 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 
 import ipaddress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from corsheaders.defaults import default_headers as default_cors_headers
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "graphene_django",
     # Its templates and static files: GraphiQL's page, served without a CDN.
     "graphql_server",
+    "images",
     "accounts",
     "cities",
     "events",
@@ -406,6 +408,66 @@ STORAGES = {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Uploaded images (events' pictures, avatars; see images/ and README, "Images")
+# ---------------------------------------------------------------------------------------------
+# Where they are served from, e.g. "https://cdn.example.org" (a CDN in front of the bucket, or
+# of the proxy's /media/): the API's URLs start with it. Empty: /media/ on the server itself
+# (local file system), or the bucket's own address (S3).
+MEDIA_PUBLIC_BASE_URL = env.str("MEDIA_PUBLIC_BASE_URL", default="").rstrip("/")
+# The local file system's directory (the embedded default, and production without a bucket:
+# the proxy serves it, see deploy/nginx/twinning.conf.template).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "mediafiles")))
+MEDIA_URL = f"{MEDIA_PUBLIC_BASE_URL}/" if MEDIA_PUBLIC_BASE_URL else "/media/"
+# An S3-compatible bucket (AWS S3, Cloudflare R2, MinIO, Ceph...): when set, files go there
+# through django-storages instead of the local file system.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+# Files are named by their content, so a name is never written with other bytes: every cache
+# may keep them for a year (CDNs and phones alike).
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+if MEDIA_S3_BUCKET:
+    _media_public = urlsplit(MEDIA_PUBLIC_BASE_URL) if MEDIA_PUBLIC_BASE_URL else None
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            # Empty: AWS itself; else the provider's (https://<account>.r2.cloudflarestorage.com,
+            # http://minio:9000).
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+            # Empty: boto3 finds credentials itself (an instance or task role, AWS_* variables).
+            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            # "path" for providers without bucket subdomains (MinIO); empty: boto3's choice.
+            "addressing_style": env.str("MEDIA_S3_ADDRESSING_STYLE", default="") or None,
+            # The pictures are public (anyone in a chat sees an avatar, anyone an event's
+            # picture) under unguessable names: plain URLs, no expiring signatures, which would
+            # change every answer and break the response cache. Public reading is the bucket's
+            # policy, not a per-object ACL (many providers have no ACLs).
+            "querystring_auth": False,
+            "default_acl": None,
+            "file_overwrite": True,
+            "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
+            "custom_domain": (
+                f"{_media_public.netloc}{_media_public.path}" if _media_public else None
+            ),
+            "url_protocol": f"{_media_public.scheme}:" if _media_public else "https:",
+        },
+    }
+else:
+    STORAGES["default"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # A name always holds the same bytes: writing it again replaces the file rather than
+        # keeping a second copy under another name.
+        "OPTIONS": {"allow_overwrite": True},
+    }
+# The largest upload taken, in bytes: a phone's photo is 2 to 8 MB.
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10_000_000)
+# The most pixels taken, read from the header before anything is decoded (a small file can
+# claim a huge picture: a decompression bomb). 50 million is a 48-megapixel phone photo; one
+# decoded takes about 150 MB for a moment.
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=50_000_000)
+
+# ---------------------------------------------------------------------------------------------
 # GraphQL
 # ---------------------------------------------------------------------------------------------
 GRAPHENE = {
@@ -491,6 +553,10 @@ GRAPHQL_FIELD_SUGGESTIONS = env.bool("GRAPHQL_FIELD_SUGGESTIONS", default=DEBUG)
 # Request bodies (and GET query strings) above this are refused with 413 before parsing.
 # The largest real operations, mutations with text in four languages, are a few KiB.
 GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", default=100 * 1024)
+# Files one upload (a multipart request: graphql_server/http/multipart.py) may carry, beside the
+# GRAPHQL_MAX_BODY_BYTES of its parameters; a larger request is refused (413) from its
+# Content-Length, unread. The pictures' own limit (IMAGE_MAX_BYTES) is checked once it is read.
+GRAPHQL_MAX_UPLOAD_BYTES = env.int("GRAPHQL_MAX_UPLOAD_BYTES", default=IMAGE_MAX_BYTES)
 # Parsed and validated documents kept per process (an LRU): the apps send the same few dozen.
 GRAPHQL_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_DOCUMENT_CACHE_SIZE", default=1000)
 # …and at most this many MB of them, estimated: a parsed document holds about 600 bytes a

@@ -1,0 +1,118 @@
+"""Storing pictures through Django's storage API, and letting them go.
+
+Files are named by their content (``images/ab/<digest>-<variant>.<ext>``): a name always means
+the same bytes, so the files are served with a far-future, immutable Cache-Control, and a new
+picture is a new URL that no cache has seen. The same picture uploaded twice is stored once.
+
+A picture is stored inside the transaction that points an event or a user at it; if that
+transaction fails, its files stay behind without a row and ``manage.py prune_images`` removes
+them. A picture let go (replaced, removed, its event deleted) is deleted after the commit that
+let it go, row first and then its files, unless something else points at it.
+"""
+
+import logging
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from .models import Image
+from .pipeline import EncodedVariant, ProcessedImage
+from .variants import CONTENT_TYPES
+
+logger = logging.getLogger(__name__)
+
+# Where in storage the pictures' files are: nothing else is kept under it.
+PREFIX = "images"
+
+
+def storage_name(digest: str, variant: EncodedVariant) -> str:
+    """The file name of one variant of the picture ``digest`` names."""
+    return f"{PREFIX}/{digest[:2]}/{digest[:32]}-{variant.variant.lower()}.{variant.extension}"
+
+
+def store(processed: ProcessedImage) -> Image:
+    """The stored row of ``processed``: its files written and its row made, or the row of the
+    same picture stored before. Call it inside the transaction that points at the row."""
+    with transaction.atomic():
+        existing = Image.objects.select_for_update().filter(digest=processed.digest).first()
+        if existing is not None:
+            return existing
+        written = []
+        variants = {}
+        try:
+            for variant in processed.variants:
+                name = storage_name(processed.digest, variant)
+                _put(name, variant)
+                written.append(name)
+                variants[variant.variant.value] = {
+                    "name": name,
+                    "width": variant.width,
+                    "height": variant.height,
+                    "format": variant.format.value,
+                    "bytes": len(variant.content),
+                }
+        except BaseException:
+            # The storage failed part-way: what this call wrote goes (nothing names it).
+            delete_files(written)
+            raise
+        try:
+            with transaction.atomic():
+                return Image.objects.create(
+                    digest=processed.digest, purpose=processed.purpose, variants=variants
+                )
+        except IntegrityError:
+            # Stored at the same moment by another request: the same files, its row.
+            return Image.objects.get(digest=processed.digest)
+
+
+def _put(name: str, variant: EncodedVariant) -> None:
+    content = ContentFile(variant.content, name=name)
+    # S3 stores it as the object's Content-Type.
+    content.content_type = CONTENT_TYPES[variant.format]
+    saved = default_storage.save(name, content)
+    if saved != name:
+        # A storage that does not overwrite kept the file already under this name (the same
+        # bytes, as the name says) and chose another for this copy: it is not needed.
+        default_storage.delete(saved)
+
+
+def release(*images: Image | None) -> None:
+    """Once the current transaction commits, delete those of ``images`` that nothing points at
+    any more, and then their files."""
+    pks = sorted({image.pk for image in images if image is not None})
+    if pks:
+        transaction.on_commit(lambda: delete_unused(pks))
+
+
+def delete_unused(pks) -> list[str]:
+    """Delete the rows of ``pks`` that nothing points at (the PROTECT of every foreign key to
+    them says which), then, once that has committed, their files; the names of those files."""
+    names = []
+    with transaction.atomic():
+        for image in Image.objects.select_for_update().filter(pk__in=pks).order_by("pk"):
+            try:
+                with transaction.atomic():
+                    image.delete()
+            except ProtectedError:
+                continue
+            names += image.storage_names()
+        transaction.on_commit(lambda: delete_files(names))
+    return names
+
+
+def delete_files(names) -> None:
+    """Delete these files from storage; one that cannot be deleted now is logged and left for
+    ``prune_images`` (the change that let it go has committed and stands)."""
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.warning("Could not delete %s from storage", name, exc_info=True)
+
+
+def url_of(name: str) -> str:
+    """Where the file ``name`` is served: the storage's URL for it (relative under the local
+    file system's MEDIA_URL, absolute on S3 or with MEDIA_PUBLIC_BASE_URL)."""
+    return default_storage.url(name)
