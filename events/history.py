@@ -64,6 +64,7 @@ FIELD_LABELS = {
     "longitude": _("Longitude"),
     "capacity": _("Most people who can come"),
     "image_url": _("Picture link"),
+    "image": _("Picture"),
     "twinning": _("Twinning"),
     "event": _("Event"),
     "status": _("Status"),
@@ -115,6 +116,15 @@ def stored_value(value) -> Any:
     if isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def picture_label(image) -> str | None:
+    """How a history record names an uploaded picture: its size and the start of its digest
+    (the files themselves are deleted once replaced)."""
+    if image is None:
+        return None
+    full = image.variants.get("FULL") or next(iter(image.variants.values()))
+    return f"{full['width']}×{full['height']} {image.digest[:8]}"
 
 
 def field_value(instance, field: str):

@@ -34,6 +34,7 @@ def apply() -> None:
             "attendee_count": _("People coming"),
             "cancellation_reason": _("Reason for cancelling"),
             "image_url": _("Image link (https)"),
+            "image": _("Picture"),
             "created_at": _("Created"),
             "updated_at": _("Last changed"),
         },

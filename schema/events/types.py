@@ -9,6 +9,7 @@ from graphene_django import DjangoObjectType
 from core.data_versions import ANNOUNCEMENTS, ATTENDANCE, EVENTS, TWINNINGS
 from events.models import Announcement, Event
 from graphql_server.cache_policy import ALL_FIELDS, cache_policy
+from images.services import url_of
 
 from ..cities.types import (
     CITY_COLUMNS,
@@ -22,6 +23,7 @@ from ..core.arguments import TextArgument, TextInputField, TextLimit
 from ..core.deferred import DeferredField
 from ..core.pagination import CountableConnection, connection_args, connection_cache_policies
 from ..core.selection import RowColumns
+from ..images.types import EventImageType, absolute_url
 from .clocks import UPCOMING_EVENTS
 from .enums import CohostStatus, EventCategory, EventStatus, HistoryAction, RsvpStatus
 from .loaders import (
@@ -125,6 +127,17 @@ class EventType(DjangoObjectType):
         required=True,
         description="Offices invited to co-host. Only the event's offices may read it.",
     )
+    image = graphene.Field(
+        EventImageType,
+        description="The picture its office uploaded, in each size a phone shows; null when "
+        "none was uploaded.",
+    )
+    image_url = graphene.String(
+        required=True,
+        deprecation_reason="Use `image`, which gives each size with its width and height.",
+        description="The uploaded picture's `card` size when there is one, else the link "
+        "the office typed (empty for none).",
+    )
     announce_at = graphene.DateTime(
         description="When the draft announces itself (`eventAnnounce` with `at`), in UTC; "
         "null when not scheduled or no longer a draft. Only the event's offices see drafts."
@@ -168,7 +181,6 @@ class EventType(DjangoObjectType):
             "announced_at",
             "capacity",
             "cancellation_reason",
-            "image_url",
             "updated_at",
         )
 
@@ -176,8 +188,18 @@ class EventType(DjangoObjectType):
     def get_queryset(cls, queryset, info):
         # Drafts exist only for their offices: everyone else never sees them.
         return queryset.visible_to(info.context.user).select_related(
-            "host_city", "twinning", "office"
+            "host_city", "twinning", "office", "image"
         )
+
+    @staticmethod
+    def resolve_image(root, info):
+        return root.image.variants if root.image_id is not None else None
+
+    @staticmethod
+    def resolve_image_url(root, info):
+        if root.image_id is not None:
+            return absolute_url(url_of(root.image.variants["CARD"]["name"]), info.context)
+        return root.image_url
 
     @staticmethod
     def resolve_viewer_rsvp(root, info):
@@ -213,6 +235,12 @@ class EventType(DjangoObjectType):
         return getattr(root, "distance_km", None)
 
 
+# An uploaded picture's row: each size is read from its variants.
+IMAGE_COLUMNS = RowColumns(
+    always=("id", "variants"),
+    fields={"thumbnail": (), "card": (), "full": (), "share": ()},
+)
+
 # The columns each field of Event reads (see RowColumns). The status and the foreign keys are
 # always read: permission checks, announcements' events, joins and prefetches follow them.
 EVENT_COLUMNS = RowColumns(
@@ -239,7 +267,8 @@ EVENT_COLUMNS = RowColumns(
         "announceAt": ("announce_at",),
         "capacity": ("capacity",),
         "cancellationReason": ("cancellation_reason",),
-        "imageUrl": ("image_url",),
+        "imageUrl": ("image_url", "image"),
+        "image": ("image",),
         "updatedAt": ("updated_at",),
     },
     translated={"title": "title", "summary": "summary", "description": "description"},
@@ -247,6 +276,7 @@ EVENT_COLUMNS = RowColumns(
         "host_city": (("hostCity",), CITY_COLUMNS),
         "office": (("office",), OFFICE_COLUMNS),
         "twinning": (("twinning",), TWINNING_COLUMNS),
+        "image": (("image", "imageUrl"), IMAGE_COLUMNS),
     },
     # The chat's fields hand the event to the chat's functions (its room's times, status,
     # offices and moderators).
@@ -353,6 +383,7 @@ CACHE_POLICIES = (
             "capacity",
             "cancellationReason",
             "imageUrl",
+            "image",
             "updatedAt",
             "title",
             "summary",
