@@ -6,6 +6,7 @@ from accounts import services, tokens
 from core.client_ip import client_ip
 
 from ..core.mutations import BaseMutation
+from ..core.uploads import Upload
 from ..events.enums import EventCategory
 from .enums import DevicePlatform
 from .types import DeviceType, Viewer
@@ -150,6 +151,35 @@ class DeviceUnregister(BaseMutation):
         return {}
 
 
+class AvatarUpload(BaseMutation):
+    """Make a picture the viewer's avatar, shown beside their name in the chat: JPEG, PNG,
+    WebP or GIF (its first frame), judged by its content; cut square from the middle and
+    resized; whatever the camera wrote into it (place, time) is dropped. Replaces the avatar
+    the viewer had. Sent as a multipart request (the GraphQL multipart request spec)."""
+
+    viewer = graphene.Field(Viewer)
+
+    class Arguments:
+        file = Upload(
+            required=True,
+            description="The picture: at most 10 MB unless the server says otherwise.",
+        )
+
+    @classmethod
+    def perform(cls, info, viewer, file):
+        return {"viewer": services.set_avatar(viewer, file)}
+
+
+class AvatarRemove(BaseMutation):
+    """Show the viewer without an avatar. Safe to repeat."""
+
+    viewer = graphene.Field(Viewer)
+
+    @classmethod
+    def perform(cls, info, viewer):
+        return {"viewer": services.remove_avatar(viewer)}
+
+
 class AccountMutations(graphene.ObjectType):
     device_register = DeviceRegister.Field()
     device_unregister = DeviceUnregister.Field()
@@ -158,6 +188,8 @@ class AccountMutations(graphene.ObjectType):
     token_revoke = TokenRevoke.Field()
     preferences_update = PreferencesUpdate.Field()
     calendar_token_rotate = CalendarTokenRotate.Field()
+    avatar_upload = AvatarUpload.Field()
+    avatar_remove = AvatarRemove.Field()
 
 
 # Signing in counts on a rate limit of its own too, right or wrong

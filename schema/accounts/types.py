@@ -10,6 +10,7 @@ from ..cities.types import CityOfficeType, CityType, TwinningType
 from ..core.selection import selected_paths
 from ..events.enums import EventCategory, RsvpStatus
 from ..events.types import EventType
+from ..images.types import AvatarType
 from .enums import DevicePlatform
 from .loaders import followed_cities, followed_twinnings, memberships, rsvps
 
@@ -74,6 +75,11 @@ class Viewer(graphene.ObjectType):
     id = graphene.ID(required=True)
     email = graphene.String()
     display_name = graphene.String(required=True)
+    avatar = graphene.Field(
+        AvatarType,
+        description="The viewer's picture, as the chat shows it beside their name; null for "
+        "none. `avatarUpload` sets it, `avatarRemove` removes it.",
+    )
     language = graphene.String(required=True, description="en, ru, kk or ur.")
     time_zone = graphene.String(required=True)
     preferences = graphene.Field(Preferences, required=True)
@@ -94,6 +100,10 @@ class Viewer(graphene.ObjectType):
     @staticmethod
     def resolve_id(user, info):
         return graphene.Node.to_global_id("User", user.pk)
+
+    @staticmethod
+    def resolve_avatar(user, info):
+        return user.avatar.variants if user.avatar_id is not None else None
 
     @staticmethod
     def resolve_preferences(user, info):

@@ -18,6 +18,7 @@ from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 
 from ..core.pagination import CountableConnection
 from ..events.types import EventType
+from ..images.types import AvatarType
 from . import resolvers
 
 
@@ -26,10 +27,15 @@ class ChatAuthor(graphene.ObjectType):
 
     id = graphene.ID(required=True, description="The author's User ID.")
     display_name = graphene.String(required=True)
+    avatar = graphene.Field(AvatarType, description="Their picture; null for none.")
 
     @staticmethod
     def resolve_id(root, info):
         return graphene.Node.to_global_id("User", root.id)
+
+    @staticmethod
+    def resolve_avatar(root, info):
+        return root.avatar
 
     @staticmethod
     def resolve_display_name(root, info):
@@ -88,7 +94,7 @@ class ChatMessageType(DjangoObjectType):
     def get_queryset(cls, queryset, info):
         # Every public event's chat is readable by anyone; drafts have none.
         return queryset.exclude(event__status=Event.Status.DRAFT).select_related(
-            "event", "author", "reply_to__author"
+            "event", "author__avatar", "reply_to__author__avatar"
         )
 
     @classmethod

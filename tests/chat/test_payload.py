@@ -42,7 +42,11 @@ def test_it_carries_what_the_room_sees_and_nothing_the_author_alone_sees(
     tombstone = payload.broadcast_of(deleted, MessageChange.DELETED).message
 
     # A name that shows nothing is no name; the e-mail and the client's key are never sent.
-    assert encoded["message"]["author"] == {"id": author.pk, "name": f"User {author.pk}"}
+    assert encoded["message"]["author"] == {
+        "id": author.pk,
+        "name": f"User {author.pk}",
+        "avatar": None,
+    }
     assert "ada@example.org" not in repr(encoded)
     assert "ada-secret-key" not in repr(encoded)
     # A deleted message has neither author nor body.
