@@ -205,15 +205,12 @@ def client_id_for_viewer(message: Message, viewer) -> str | None:
 def _history_joins(paths: frozenset[str]) -> list[str]:
     """The joins the selected fields need: the author, and each level of replies selected
     with its author, so that a page costs the same queries whatever its size."""
-    joins = ["author"] if is_selected(paths, "author") else []
-    if is_selected(paths, "author.avatar"):
-        joins.append("author__avatar")
+    # An author is shown with their avatar's row (``chat.payload.author_of``): joined too.
+    joins = ["author__avatar"] if is_selected(paths, "author") else []
     path, join = "replyTo", "reply_to"
     while is_selected(paths, path):
         joins.append(join)
         if is_selected(paths, f"{path}.author"):
-            joins.append(f"{join}__author")
-        if is_selected(paths, f"{path}.author.avatar"):
             joins.append(f"{join}__author__avatar")
         path, join = f"{path}.replyTo", f"{join}__reply_to"
     return joins

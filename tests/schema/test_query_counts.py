@@ -32,14 +32,16 @@ from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
 from schema.schema import schema
 from tests.conftest import bearer_for
-from tests.factories import ChatMessageFactory
+from images.variants import Purpose
+from tests.factories import ChatMessageFactory, ImageFactory
 
 EVENTS = """
 query ($first: Int) {
   events(first: $first, filter: {includeDrafts: true}) {
     totalCount
     edges { node {
-      id title localStartsAt attendeeCount viewerRsvp
+      id title localStartsAt attendeeCount viewerRsvp imageUrl
+      image { thumbnail { url width height mimeType } share { url } }
       hostCity { name country { name } timeZone partners { name } offices { name } }
       office { name city { name } }
       twinning { kind cityA { name } cityB { name } cities { slug } }
@@ -96,9 +98,12 @@ query ($first: Int) {
 VIEWER = """
 query {
   me {
+    avatar { thumbnail { url } }
     followedCities { name twinnings { kind } partners { name } offices { name } }
     followedTwinnings { kind cities { name } events(first: 3) { title hostCity { name } } }
-    rsvps { status event { title viewerRsvp hostCity { name } twinning { cityA { name } } } }
+    rsvps { status event {
+      title viewerRsvp image { card { url } } hostCity { name } twinning { cityA { name } }
+    } }
     memberships { role office { name city { name } } }
     devices { token platform }
     preferences { mutedCategories }
@@ -147,7 +152,9 @@ def catalogue(db, twinning_factory, event_factory, announcement_factory, office_
     announcement, and their cities and offices."""
     for n in range(100):
         twinning = twinning_factory(kind=Twinning.Kind.SISTER_PORT)
-        event = event_factory(host_city=twinning.city_a, twinning=twinning, title_en=f"E{n}")
+        event = event_factory(
+            host_city=twinning.city_a, twinning=twinning, title_en=f"E{n}", image=ImageFactory()
+        )
         event_factory(host_city=twinning.city_b, twinning=twinning)
         news = announcement_factory(office=event.office, twinning=twinning, event=event)
         EventCohost.objects.create(event=event, office=office_factory(city=twinning.city_b))
@@ -281,7 +288,9 @@ def test_the_viewers_lists_cost_the_same_whatever_their_length(
     counts = {}
     twinnings = list(Twinning.objects.select_related("city_a", "city_b").order_by("id"))
     for size in SIZES:
-        user = user_factory(muted_categories=["SPORTS"])
+        user = user_factory(
+            muted_categories=["SPORTS"], avatar=ImageFactory(purpose=Purpose.AVATAR)
+        )
         for twinning in twinnings[:size]:
             CityFollow.objects.create(user=user, city=twinning.city_a)
             TwinningFollow.objects.create(user=user, twinning=twinning)
@@ -305,12 +314,12 @@ query ($event: ID!, $last: Int) {
       pageInfo { hasPreviousPage startCursor }
       edges { cursor node {
         id seq body isDeleted createdAt clientId cursor
-        author { id displayName }
+        author { id displayName avatar { thumbnail { url width } } }
         event { title }
         reactions { emoji count reactedByMe }
         replyTo {
           body author { displayName } event { title } reactions { emoji reactedByMe }
-          replyTo { body author { displayName } }
+          replyTo { body author { displayName avatar { full { url } } } }
         }
       } }
     }
@@ -325,7 +334,8 @@ def chat(db, event_factory, user_factory):
     the viewer and by others."""
     now = timezone.now()
     event = event_factory(starts_at=now, ends_at=now + datetime.timedelta(hours=2))
-    viewer, other = user_factory(), user_factory()
+    viewer = user_factory(avatar=ImageFactory(purpose=Purpose.AVATAR))
+    other = user_factory()
     previous = None
     for n in range(160):
         previous = ChatMessageFactory(
@@ -378,8 +388,11 @@ query ($event: ID!, $first: Int) {
       totalCount
       edges { node {
         reason status createdAt resolvedAt
-        reporter { displayName } resolvedBy { displayName }
-        message { body author { displayName } replyTo { body author { displayName } } }
+        reporter { displayName avatar { thumbnail { url } } } resolvedBy { displayName }
+        message {
+          body author { displayName avatar { thumbnail { url } } }
+          replyTo { body author { displayName } }
+        }
       } }
     }
   }
@@ -390,9 +403,8 @@ query ($event: ID!, $first: Int) {
 def test_chat_reports_query_count_does_not_grow_with_page_size(client, chat, user_factory):
     event, _ = chat
     for message in event.chat_messages.all():
-        ChatReport.objects.create(
-            event=event, message=message, reporter=user_factory(), reason="Spam"
-        )
+        reporter = user_factory(avatar=ImageFactory(purpose=Purpose.AVATAR))
+        ChatReport.objects.create(event=event, message=message, reporter=reporter, reason="Spam")
     token = bearer_for(user_factory(is_superuser=True))
     counts = {}
     for first in SIZES:
