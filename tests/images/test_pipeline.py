@@ -70,12 +70,12 @@ def test_an_avatar_is_the_middle_square_in_two_sizes():
 
 
 def _reddish(pixel) -> bool:
-    red, green, blue = pixel[:3]
+    red, _green, blue = pixel[:3]
     return red > 150 and blue < 100
 
 
 def _bluish(pixel) -> bool:
-    red, green, blue = pixel[:3]
+    red, _green, blue = pixel[:3]
     return blue > 150 and red < 100
 
 

@@ -30,9 +30,9 @@ from accounts.models import Device
 from chat.models import ChatReaction, ChatReport
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from images.variants import Purpose
 from schema.schema import schema
 from tests.conftest import bearer_for
-from images.variants import Purpose
 from tests.factories import ChatMessageFactory, ImageFactory
 
 EVENTS = """
