@@ -78,6 +78,13 @@ def media_root_removed():
 
 
 @pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded pictures stored on the local file system, in a directory of this test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def gql(client):
     """Post a GraphQL operation; returns the decoded response body.
 

@@ -1,5 +1,5 @@
-"""Storage for the pictures' tests: a directory of each test's own, or a bucket on moto's S3
-server, which the real boto3 client (through django-storages) talks to over HTTP."""
+"""A bucket on moto's S3 server for the pictures' tests, which the real boto3 client (through
+django-storages) talks to over HTTP."""
 
 import json
 import logging
@@ -24,13 +24,6 @@ PUBLIC_READ = {
         }
     ],
 }
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """The local file system's storage, in a directory of this test's own."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def free_port() -> int:
