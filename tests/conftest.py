@@ -29,6 +29,8 @@ from tests.factories import (
 )
 
 GRAPHQL_URL = "/graphql/"
+# The `bucket` fixture: moto's S3 server as the default storage.
+pytest_plugins = ["tests.s3_bucket"]
 
 
 def bearer_for(user) -> str:

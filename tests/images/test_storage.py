@@ -14,9 +14,9 @@ from images.models import Image
 from images.pipeline import process
 from images.variants import Purpose
 from tests.factories import UserFactory
+from tests.s3_bucket import BUCKET, keys_in, s3_options
 
 from . import pictures
-from .conftest import BUCKET, keys_in, s3_options
 
 
 def event_picture(colour=(30, 160, 60)):

@@ -1,13 +1,12 @@
 """A bucket on moto's S3 server for the pictures' tests, which the real boto3 client (through
-django-storages) talks to over HTTP."""
+django-storages) talks to over HTTP. A plugin of tests/conftest.py: any test may ask for
+``bucket``; moto and boto3 are imported only then."""
 
 import json
 import logging
 import socket
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 BUCKET = "twinning-media"
 REGION = "eu-central-1"
@@ -35,6 +34,8 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 server on a free port of this machine, for the session."""
+    from moto.server import ThreadedMotoServer
+
     port = free_port()
     # Its request log says nothing the tests need.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -65,6 +66,8 @@ def s3_options(endpoint: str, **extra) -> dict:
 @pytest.fixture
 def bucket(s3_server, settings):
     """An empty bucket, made the default storage; a boto3 client to look into it."""
+    import boto3
+
     client = boto3.client(
         "s3",
         endpoint_url=s3_server,
