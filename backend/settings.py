@@ -425,6 +425,8 @@ MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
 # may keep them for a year (CDNs and phones alike).
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
 if MEDIA_S3_BUCKET:
+    from botocore.config import Config as S3Config
+
     _media_public = urlsplit(MEDIA_PUBLIC_BASE_URL) if MEDIA_PUBLIC_BASE_URL else None
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -451,6 +453,11 @@ if MEDIA_S3_BUCKET:
                 f"{_media_public.netloc}{_media_public.path}" if _media_public else None
             ),
             "url_protocol": f"{_media_public.scheme}:" if _media_public else "https:",
+            # A bucket out of reach fails an upload within seconds (SERVICE_UNAVAILABLE, "try
+            # again"), rather than holding the request for boto3's minute-long defaults.
+            "config": S3Config(
+                connect_timeout=3, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"}
+            ),
         },
     }
 else:

@@ -27,6 +27,12 @@ logger = logging.getLogger(__name__)
 PREFIX = "images"
 
 
+class StorageUnavailable(ConnectionError):
+    """The storage failed to take a picture's files (a bucket out of reach, a full disk): an
+    outage, which the API answers "try again" (SERVICE_UNAVAILABLE, ``core.outages``), not a
+    bug and not the upload's fault: what is written was made here and is always valid."""
+
+
 def storage_name(digest: str, variant: EncodedVariant) -> str:
     """The file name of one variant of the picture ``digest`` names."""
     return f"{PREFIX}/{digest[:2]}/{digest[:32]}-{variant.variant.lower()}.{variant.extension}"
@@ -53,10 +59,10 @@ def store(processed: ProcessedImage) -> Image:
                     "format": variant.format.value,
                     "bytes": len(variant.content),
                 }
-        except BaseException:
+        except Exception as error:
             # The storage failed part-way: what this call wrote goes (nothing names it).
             delete_files(written)
-            raise
+            raise StorageUnavailable(f"The pictures' storage failed: {error}") from error
         try:
             with transaction.atomic():
                 return Image.objects.create(

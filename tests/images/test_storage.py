@@ -105,7 +105,7 @@ def test_a_storage_failing_part_way_leaves_nothing(media_root, monkeypatch):
 
     monkeypatch.setattr(storage_class, "save", failing_save)
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(services.StorageUnavailable, match="disk full"):
         services.store(processed)
 
     assert len(saved) == 2

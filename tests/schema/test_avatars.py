@@ -15,6 +15,7 @@ from images.models import Image as StoredImage
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory
 from tests.images import pictures
+from tests.s3_bucket import free_port, s3_options
 
 UPLOAD = """
 mutation ($file: Upload!) {
@@ -255,3 +256,28 @@ def test_a_file_sent_in_json_is_refused_with_a_code(client, ada, media_root):
     )
     assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert stored_files(media_root) == []
+
+
+def test_a_bucket_out_of_reach_is_an_outage_and_nothing_is_kept(client, ada, settings):
+    # Given a bucket whose server does not answer (nothing listens on its port)
+    from botocore.config import Config
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": s3_options(
+                f"http://127.0.0.1:{free_port()}",
+                config=Config(connect_timeout=1, retries={"max_attempts": 1}),
+            ),
+        },
+    }
+
+    response = upload(client, ada, pictures.png(100, 100))
+
+    # Then the app is told to try again, as for any outage, and no row names missing files
+    body = response.json()
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", body
+    assert body["data"] == {"avatarUpload": None}
+    ada.refresh_from_db()
+    assert ada.avatar is None and not StoredImage.objects.exists()
