@@ -265,6 +265,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Pictures nothing shows any more, and files of uploads whose change failed.
+    "prune-images": {"task": "images.tasks.prune_images", "schedule": 86400.0},
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -10,12 +10,15 @@ them. A picture let go (replaced, removed, its event deleted) is deleted after t
 let it go, row first and then its files, unless something else points at it.
 """
 
+import datetime
 import logging
+from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from .models import Image
 from .pipeline import EncodedVariant, ProcessedImage
@@ -92,10 +95,10 @@ def release(*images: Image | None) -> None:
         transaction.on_commit(lambda: delete_unused(pks))
 
 
-def delete_unused(pks) -> list[str]:
+def delete_unused(pks) -> int:
     """Delete the rows of ``pks`` that nothing points at (the PROTECT of every foreign key to
-    them says which), then, once that has committed, their files; the names of those files."""
-    names = []
+    them says which), then, once that has committed, their files; how many rows went."""
+    names, deleted = [], 0
     with transaction.atomic():
         for image in Image.objects.select_for_update().filter(pk__in=pks).order_by("pk"):
             try:
@@ -103,9 +106,10 @@ def delete_unused(pks) -> list[str]:
                     image.delete()
             except ProtectedError:
                 continue
+            deleted += 1
             names += image.storage_names()
         transaction.on_commit(lambda: delete_files(names))
-    return names
+    return deleted
 
 
 def delete_files(names) -> None:
@@ -122,3 +126,47 @@ def url_of(name: str) -> str:
     """Where the file ``name`` is served: the storage's URL for it (relative under the local
     file system's MEDIA_URL, absolute on S3 or with MEDIA_PUBLIC_BASE_URL)."""
     return default_storage.url(name)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What ``prune`` deleted (or, trying, would delete)."""
+
+    rows: int
+    files: int
+
+
+def prune(grace: datetime.timedelta, *, dry_run: bool = False) -> Pruned:
+    """Delete the pictures nothing points at any more, with their files, and the files under
+    ``PREFIX`` that no picture names (written by an upload whose transaction then failed);
+    only those older than ``grace``, as an upload may be on its way. What ``release`` missed
+    (a process that died between a commit and its deletions) goes too. Safe to run twice."""
+    cutoff = timezone.now() - grace
+    unused = Image.objects.filter(created_at__lt=cutoff)
+    for relation in Image._meta.related_objects:
+        pointing = relation.related_model._base_manager.exclude(
+            **{f"{relation.field.attname}__isnull": True}
+        )
+        unused = unused.exclude(pk__in=pointing.values(relation.field.attname))
+    pks = list(unused.values_list("pk", flat=True))
+    rows = len(pks) if dry_run else delete_unused(pks)
+    known = {name for image in Image.objects.only("variants") for name in image.storage_names()}
+    stray = [
+        name
+        for name in _files_under(PREFIX)
+        if name not in known and default_storage.get_modified_time(name) < cutoff
+    ]
+    if not dry_run:
+        delete_files(stray)
+    return Pruned(rows=rows, files=len(stray))
+
+
+def _files_under(path: str):
+    try:
+        directories, files = default_storage.listdir(path)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{path}/{name}"
+    for directory in directories:
+        yield from _files_under(f"{path}/{directory}")
