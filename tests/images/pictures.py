@@ -2,6 +2,7 @@
 and animated ones, damaged ones and bombs."""
 
 import io
+import os
 import struct
 import zlib
 
@@ -30,6 +31,14 @@ def photo(width=640, height=480, *, orientation=None, gps=True, fmt="JPEG", **sa
         exif[ORIENTATION] = orientation
     out = io.BytesIO()
     image.save(out, fmt, exif=exif, **save)
+    return out.getvalue()
+
+
+def noisy_photo(width: int, height: int) -> bytes:
+    """A JPEG of noise at the best quality: as large as a real photo of its size, or larger."""
+    image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95)
     return out.getvalue()
 
 
