@@ -441,8 +441,6 @@ if MEDIA_S3_BUCKET:
             # Empty: boto3 finds credentials itself (an instance or task role, AWS_* variables).
             "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
             "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
-            # "path" for providers without bucket subdomains (MinIO); empty: boto3's choice.
-            "addressing_style": env.str("MEDIA_S3_ADDRESSING_STYLE", default="") or None,
             # The pictures are public (anyone in a chat sees an avatar, anyone an event's
             # picture) under unguessable names: plain URLs, no expiring signatures, which would
             # change every answer and break the response cache. Public reading is the bucket's
@@ -455,10 +453,14 @@ if MEDIA_S3_BUCKET:
                 f"{_media_public.netloc}{_media_public.path}" if _media_public else None
             ),
             "url_protocol": f"{_media_public.scheme}:" if _media_public else "https:",
-            # A bucket out of reach fails an upload within seconds (SERVICE_UNAVAILABLE, "try
-            # again"), rather than holding the request for boto3's minute-long defaults.
-            "config": S3Config(
-                connect_timeout=3, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"}
+            "client_config": S3Config(
+                # "path" for providers without bucket subdomains (MinIO); empty: boto3's choice.
+                s3={"addressing_style": env.str("MEDIA_S3_ADDRESSING_STYLE", default="") or None},
+                # A bucket out of reach fails an upload within seconds (SERVICE_UNAVAILABLE, "try
+                # again"), rather than holding the request for boto3's minute-long defaults.
+                connect_timeout=3,
+                read_timeout=20,
+                retries={"max_attempts": 3, "mode": "standard"},
             ),
         },
     }

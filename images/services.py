@@ -14,6 +14,7 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 # Where in storage the pictures' files are: nothing else is kept under it.
 PREFIX = "images"
+# What a storage raises when it cannot take a file: the file system's errors, and boto3's for a
+# bucket out of reach or refusing (S3). Anything else is a bug, and stays one.
+STORAGE_FAILURES = (OSError, BotoCoreError, ClientError)
 
 
 class StorageUnavailable(ConnectionError):
@@ -62,10 +66,14 @@ def store(processed: ProcessedImage) -> Image:
                     "format": variant.format.value,
                     "bytes": len(variant.content),
                 }
-        except Exception as error:
+        except STORAGE_FAILURES as error:
             # The storage failed part-way: what this call wrote goes (nothing names it).
+            logger.error("The pictures' storage failed", exc_info=True)
             delete_files(written)
             raise StorageUnavailable(f"The pictures' storage failed: {error}") from error
+        except BaseException:
+            delete_files(written)
+            raise
         try:
             with transaction.atomic():
                 return Image.objects.create(

@@ -47,12 +47,19 @@ def s3_server():
 
 def s3_options(endpoint: str, **extra) -> dict:
     """The default storage's options as backend/settings.py builds them for a bucket."""
+    from botocore.config import Config
+
     return {
         "bucket_name": BUCKET,
         "endpoint_url": endpoint,
         "region_name": REGION,
         **KEYS,
-        "addressing_style": "path",
+        "client_config": Config(
+            s3={"addressing_style": "path"},
+            connect_timeout=3,
+            read_timeout=20,
+            retries={"max_attempts": 3, "mode": "standard"},
+        ),
         "querystring_auth": False,
         "default_acl": None,
         "file_overwrite": True,

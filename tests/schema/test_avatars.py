@@ -258,7 +258,7 @@ def test_a_file_sent_in_json_is_refused_with_a_code(client, ada, media_root):
     assert stored_files(media_root) == []
 
 
-def test_a_bucket_out_of_reach_is_an_outage_and_nothing_is_kept(client, ada, settings):
+def test_a_bucket_out_of_reach_is_an_outage_and_nothing_is_kept(client, ada, settings, caplog):
     # Given a bucket whose server does not answer (nothing listens on its port)
     from botocore.config import Config
 
@@ -268,7 +268,9 @@ def test_a_bucket_out_of_reach_is_an_outage_and_nothing_is_kept(client, ada, set
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": s3_options(
                 f"http://127.0.0.1:{free_port()}",
-                config=Config(connect_timeout=1, retries={"max_attempts": 1}),
+                client_config=Config(
+                    s3={"addressing_style": "path"}, connect_timeout=1, retries={"max_attempts": 1}
+                ),
             ),
         },
     }
@@ -276,8 +278,12 @@ def test_a_bucket_out_of_reach_is_an_outage_and_nothing_is_kept(client, ada, set
     response = upload(client, ada, pictures.png(100, 100))
 
     # Then the app is told to try again, as for any outage, and no row names missing files
+    assert response.status_code == 200
     body = response.json()
     assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE", body
     assert body["data"] == {"avatarUpload": None}
     ada.refresh_from_db()
     assert ada.avatar is None and not StoredImage.objects.exists()
+    # And what failed was reaching the bucket
+    [failure] = [r for r in caplog.records if r.getMessage() == "The pictures' storage failed"]
+    assert failure.exc_info[0].__name__ == "EndpointConnectionError"
