@@ -639,6 +639,9 @@ RATE_LIMIT_MUTATIONS_IP = env_rate("RATE_LIMIT_MUTATIONS_IP", default="120/m")
 # Every sign-in attempt (tokenCreate) per client address, right or wrong: password guessing
 # across many e-mails. Failed sign-ins per e-mail and address have their own limit above.
 RATE_LIMIT_SIGN_IN_IP = env_rate("RATE_LIMIT_SIGN_IN_IP", default="20/m")
+# Uploads (avatarUpload) per signed-in user, beside the mutations' limit: each costs a second of
+# a core or so to check and resize, and people change their picture now and then.
+RATE_LIMIT_UPLOADS_USER = env_rate("RATE_LIMIT_UPLOADS_USER", default="20/h")
 
 # ---------------------------------------------------------------------------------------------
 # Browser pages on other origins (CORS)

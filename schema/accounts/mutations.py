@@ -195,3 +195,5 @@ class AccountMutations(graphene.ObjectType):
 # Signing in counts on a rate limit of its own too, right or wrong
 # (graphql_server.mutation_limits).
 SIGN_IN_MUTATIONS = ("tokenCreate",)
+# Taking a file, they count on the uploads' own rate limit too (graphql_server.mutation_limits).
+UPLOAD_MUTATIONS = ("avatarUpload",)

@@ -11,6 +11,7 @@ from graphql_relay import to_global_id
 from PIL import Image
 
 from accounts.models import User
+from core.ratelimit import Rate
 from images.models import Image as StoredImage
 from tests.conftest import bearer_for
 from tests.factories import ChatMessageFactory
@@ -287,3 +288,16 @@ def test_a_bucket_out_of_reach_is_an_outage_and_nothing_is_kept(client, ada, set
     # And what failed was reaching the bucket
     [failure] = [r for r in caplog.records if r.getMessage() == "The pictures' storage failed"]
     assert failure.exc_info[0].__name__ == "EndpointConnectionError"
+
+
+def test_uploads_have_a_rate_limit_of_their_own(client, ada, media_root, settings):
+    settings.RATE_LIMIT_UPLOADS_USER = Rate.parse("2/h")
+
+    answers = [upload(client, ada, pictures.png(60, 60, colour=(n, 0, 0))).json() for n in range(3)]
+
+    assert [a["data"]["avatarUpload"]["errors"] for a in answers[:2]] == [[], []]
+    assert answers[2]["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert answers[2]["errors"][0]["extensions"]["retryAfter"] > 0
+    # The third picture was not looked at, nor stored (the first is still there: nothing here
+    # commits, so the replaced one is not deleted)
+    assert StoredImage.objects.count() == 2
