@@ -8,9 +8,9 @@ signed-in user (``RATE_LIMIT_MUTATIONS_USER``) and per client address, signed in
 right or wrong: a throttle of failed sign-ins stops guessing at one account, this one guessing
 across many. A mutation that takes a file, as the schema declares with ``declare_uploads``,
 also counts per user on its own limit (``RATE_LIMIT_UPLOADS_USER``): each costs a second of a
-core or so, where other mutations cost milliseconds. Beyond a limit the field answers a top-level ``RATE_LIMITED`` error with
-``retryAfter`` and does nothing. Queries are not limited here: they change nothing, and the
-websocket limits its operations.
+core or so, where other mutations cost milliseconds. Beyond a limit the field answers a
+top-level ``RATE_LIMITED`` error with ``retryAfter`` and does nothing. Queries are not limited
+here: they change nothing, and the websocket limits its operations.
 """
 
 import logging
