@@ -33,7 +33,16 @@ $(NODE_CLIENT)/node_modules/.installed: $(NODE_CLIENT)/package.json $(NODE_CLIEN
 	cd $(NODE_CLIENT) && npm ci --no-audit --no-fund
 	touch $@
 
-install: $(VENV)/.installed $(if $(NPM),$(NODE_CLIENT)/node_modules/.installed)
+# Firebase's Auth emulator (the firebase-tools npm package, tests/e2e/firebase), which the
+# sign-in tests start and sign people up with; developers may run it from there too (README,
+# "Signing in"). Installed where npm is, as the client above.
+FIREBASE_TOOLS := tests/e2e/firebase
+
+$(FIREBASE_TOOLS)/node_modules/.installed: $(FIREBASE_TOOLS)/package.json $(FIREBASE_TOOLS)/package-lock.json
+	cd $(FIREBASE_TOOLS) && NO_UPDATE_NOTIFIER=1 npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed $(if $(NPM),$(NODE_CLIENT)/node_modules/.installed $(FIREBASE_TOOLS)/node_modules/.installed)
 
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
@@ -70,8 +79,10 @@ worker: install
 beat: install
 	$(BIN)/celery --app backend beat --loglevel INFO --schedule /tmp/celerybeat-schedule
 
+# A worker per core (pytest-xdist): TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -100,4 +111,4 @@ lock: install
 	$(BIN)/pip-compile --quiet --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache $(NODE_CLIENT)/node_modules
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache $(NODE_CLIENT)/node_modules $(FIREBASE_TOOLS)/node_modules

@@ -9,6 +9,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import checks, labels, receivers  # noqa: F401 (registers the checks and receivers)
+        from . import checks, labels, personal, receivers  # noqa: F401 (registers them)
 
         labels.apply()

@@ -1,11 +1,16 @@
 """Who is calling: the bearer token of a request, whichever kind it is.
 
 Apps send Firebase ID tokens (RS256, signed by Google); staff tools and the embedded default
-send the backend's own access tokens (HS256). The token's header tells them apart.
+send the backend's own access tokens (HS256). The token's header tells them apart. In
+development, Firebase's Auth emulator issues unsigned ID tokens (``"alg": "none"``): taken
+as Firebase's only while the emulator is in use (``firebase.emulator_in_use``), and refused
+as any other malformed token otherwise.
 
 The GraphQL server asks through ``BearerTokenAuthenticator``, which the settings name
 (``GRAPHQL_SERVER_AUTHENTICATOR``).
 """
+
+import datetime
 
 import jwt
 from django.contrib.auth.models import AnonymousUser
@@ -39,12 +44,13 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def authenticate_token(token: str):
-    """The user a bearer token belongs to, or AuthenticationError."""
+    """The user a bearer token belongs to, or AuthenticationError. The user carries
+    ``signed_in_at`` (see ``signed_in_at``)."""
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
     except jwt.InvalidTokenError as error:
         raise AuthenticationError(AccountErrorCode.INVALID_TOKEN, "Malformed token.") from error
-    if algorithm == "RS256":
+    if algorithm == "RS256" or (algorithm == "none" and firebase.emulator_in_use()):
         try:
             return firebase.authenticate(token)
         except firebase.FirebaseAuthError as error:
@@ -53,6 +59,13 @@ def authenticate_token(token: str):
         return user_for_access_token(token)
     except AccessTokenError as error:
         raise AuthenticationError(error.code, error.message) from error
+
+
+def signed_in_at(user) -> datetime.datetime | None:
+    """When the person behind an authenticated request last signed in (not when their token
+    was refreshed): the ``auth_time`` of the token it was authenticated with, which both kinds
+    carry; None when unknown (a token issued before they carried it, or no token)."""
+    return getattr(user, "signed_in_at", None)
 
 
 def authenticate_header(authorization: str | None):

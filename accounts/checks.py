@@ -20,3 +20,20 @@ def firebase_emulator_not_in_production(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.models)
+def personal_data_declared(app_configs, **kwargs):
+    """Every model that refers to a person, or has a personal column, says what deleting an
+    account does to it and what the export gives of it (``accounts.personal_data``): a model
+    left out would keep what was asked to be deleted."""
+    from .personal_data import problems
+
+    return [
+        checks.Error(
+            problem,
+            hint="Declare it with accounts.personal_data.register in its app's personal.py.",
+            id="accounts.E002",
+        )
+        for problem in problems()
+    ]

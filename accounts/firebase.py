@@ -4,10 +4,20 @@ first sight, creating) the user each one belongs to.
 The mobile app signs in with Firebase and sends its ID token; the token's signature, expiry,
 audience and issuer are checked by firebase-admin against Google's published certificates, so
 no verification logic of our own sits between a token and a user.
+
+In development the app may sign in against Firebase's Auth emulator instead
+(``FIREBASE_AUTH_EMULATOR_HOST``, honoured by firebase-admin itself). The emulator's ID tokens
+are unsigned (``"alg": "none"``) and firebase-admin then checks no signature, of any token, and
+no expiry either: such tokens are taken only with ``DEBUG`` on (``emulator_in_use``; the
+start-up check ``accounts.E001`` refuses the variable without it), and their expiry is checked
+here, so that an app learns to renew its token against the emulator as against Firebase.
 """
 
+import datetime
 import logging
+import os
 import threading
+import time
 from enum import StrEnum
 
 import firebase_admin
@@ -17,8 +27,9 @@ from django.db import IntegrityError, transaction
 from firebase_admin import auth, credentials
 from google.auth.credentials import AnonymousCredentials
 
+from accounts import deletion
+from accounts.display_names import name_from_profile
 from accounts.models import User
-from core.text import clean_text, is_encodable
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +45,8 @@ class FirebaseAuthErrorCode(StrEnum):
     USER_DISABLED = "USER_DISABLED"
     FIREBASE_UNAVAILABLE = "FIREBASE_UNAVAILABLE"
     FIREBASE_NOT_CONFIGURED = "FIREBASE_NOT_CONFIGURED"
+    # A token of a sign-in made before its account was deleted (accounts.deletion).
+    ACCOUNT_DELETED = "ACCOUNT_DELETED"
 
 
 class FirebaseAuthError(Exception):
@@ -118,6 +131,34 @@ def reset_app() -> None:
             _app = None
 
 
+# The variable firebase-admin reads (firebase_admin._auth_utils.EMULATOR_HOST_ENV_VAR).
+EMULATOR_HOST_VARIABLE = "FIREBASE_AUTH_EMULATOR_HOST"
+
+
+def emulator_host() -> str:
+    """The Auth emulator's ``host:port`` when firebase-admin is told to use it, else ""."""
+    return os.environ.get(EMULATOR_HOST_VARIABLE, "")
+
+
+def emulator_in_use() -> bool:
+    """Whether sign-in goes to the Auth emulator: its host is set and ``DEBUG`` is on. Only
+    then are unsigned ID tokens taken (``authentication.authenticate_token``)."""
+    return bool(emulator_host()) and settings.DEBUG
+
+
+def _check_emulator_expiry(claims: dict) -> None:
+    """The expiry firebase-admin leaves unchecked for the emulator's tokens."""
+    expires = claims.get("exp")
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.TOKEN_INVALID, "The sign-in token is not valid."
+        )
+    if expires <= time.time():
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.TOKEN_EXPIRED, "The sign-in has expired; sign in again."
+        )
+
+
 def verify_id_token(token: str) -> dict:
     """The claims of a Firebase ID token, once firebase-admin has verified it.
 
@@ -126,10 +167,23 @@ def verify_id_token(token: str) -> dict:
     The claims include ``uid``. Raises ``FirebaseAuthError``: TOKEN_EXPIRED for an expired token,
     TOKEN_INVALID for any other bad token, FIREBASE_UNAVAILABLE when the certificates cannot be
     fetched, FIREBASE_NOT_CONFIGURED when no project is set.
+
+    With the Auth emulator (``emulator_in_use``) the signature is not checked, the expiry is
+    (here). Should ``FIREBASE_AUTH_EMULATOR_HOST`` be set without ``DEBUG``, where the start-up
+    check should have stopped the server, every Firebase token is refused as
+    FIREBASE_NOT_CONFIGURED rather than taken unsigned.
     """
+    if emulator_host() and not settings.DEBUG:
+        logger.error(
+            "%s is set without DEBUG: Firebase sign-in is refused.", EMULATOR_HOST_VARIABLE
+        )
+        raise FirebaseAuthError(
+            FirebaseAuthErrorCode.FIREBASE_NOT_CONFIGURED,
+            "Signing in with Firebase is not configured on this server.",
+        )
     app = _get_app()
     try:
-        return auth.verify_id_token(token, app=app)
+        claims = auth.verify_id_token(token, app=app)
     except auth.ExpiredIdTokenError as error:
         raise FirebaseAuthError(
             FirebaseAuthErrorCode.TOKEN_EXPIRED, "The sign-in has expired; sign in again."
@@ -150,6 +204,9 @@ def verify_id_token(token: str) -> dict:
         raise FirebaseAuthError(
             FirebaseAuthErrorCode.TOKEN_INVALID, "The sign-in token is not valid."
         ) from error
+    if emulator_host():
+        _check_emulator_expiry(claims)
+    return claims
 
 
 def _claimable_email(claims: dict) -> str | None:
@@ -169,10 +226,9 @@ def _claimable_email(claims: dict) -> str | None:
 
 def _create_user(claims: dict) -> User:
     # The name is whatever the person typed into their Google or Apple profile: kept only if it
-    # is text that can be stored and shows something (see core.text).
-    name = claims.get("name")
-    name = clean_text(name) if isinstance(name, str) and is_encodable(name) else ""
-    display_name = name[: User._meta.get_field("display_name").max_length]
+    # passes the rules of a name they would choose here (accounts.display_names), else they go
+    # without one until they choose one.
+    display_name = name_from_profile(claims.get("name"))
     return _insert_user(claims["uid"], _claimable_email(claims), display_name)
 
 
@@ -199,10 +255,18 @@ def user_for_claims(claims: dict) -> User:
 
     Users are found by Firebase uid only. A new user gets the token's ``name`` and, when Firebase
     has verified it and no other account uses it, its ``email``. Raises ``FirebaseAuthError``
-    with USER_DISABLED for a deactivated user.
+    with USER_DISABLED for a deactivated user, and ACCOUNT_DELETED for a token signed in
+    before the uid's account was deleted (``accounts.deletion``).
     """
     user = User.objects.filter(firebase_uid=claims["uid"]).first()
     if user is None:
+        if deletion.deleted_before(claims["uid"], claims.get("auth_time")):
+            # The app still holds (or refreshes) a token of the account it deleted.
+            raise FirebaseAuthError(
+                FirebaseAuthErrorCode.ACCOUNT_DELETED,
+                "This account was deleted; sign in again to make a new one.",
+            )
+        deletion.forget_deletion(claims["uid"])
         user = _create_user(claims)
     if not user.is_active:
         raise FirebaseAuthError(
@@ -212,5 +276,21 @@ def user_for_claims(claims: dict) -> User:
 
 
 def authenticate(token: str) -> User:
-    """The user a Firebase ID token signs in: verify the token, then find or create the user."""
-    return user_for_claims(verify_id_token(token))
+    """The user a Firebase ID token signs in: verify the token, then find or create the user.
+
+    The user carries ``signed_in_at``, when the person last signed in with Firebase (the
+    token's ``auth_time``, which refreshing the token keeps): deleting the account asks for a
+    recent one."""
+    claims = verify_id_token(token)
+    user = user_for_claims(claims)
+    user.signed_in_at = _instant(claims.get("auth_time"))
+    return user
+
+
+def _instant(seconds) -> datetime.datetime | None:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return None
+    try:
+        return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+    except (OverflowError, ValueError, OSError):
+        return None

@@ -182,3 +182,40 @@ class Device(models.Model):
 
     def __str__(self):
         return f"{self.platform} device of {self.user}"
+
+
+class DeletedAccount(models.Model):
+    """A Firebase sign-in whose account was deleted: a keyed digest of its uid (never the uid)
+    and when. A Firebase ID token of that uid signed in before then (its ``auth_time``) is
+    refused, so that a token the app still holds, or refreshes, cannot make the account again
+    the moment it is gone; a new sign-in after it makes a new account and drops this row (see
+    ``accounts.deletion``)."""
+
+    uid_digest = models.CharField(max_length=64, unique=True)
+    deleted_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"account deleted at {self.deleted_at:%Y-%m-%d %H:%M}"
+
+
+class UserBlock(models.Model):
+    """One user blocking another: the chat hides the blocked person's messages from the
+    blocker, in history and live. It is the blocker's alone: the blocked person is not told and
+    sees everything as before (``accounts.blocks``)."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Newest first, as the viewer's list shows them.
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="user_block_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")), name="user_block_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.blocker} blocks {self.blocked}"

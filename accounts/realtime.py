@@ -11,7 +11,10 @@ process, once it commits:
 - the account changed where its rights are kept (``is_active``, ``is_superuser``,
   ``is_staff``): deactivated from the admin, a service or a shell; or deleted;
 - an office role given, changed or taken away (the cities app tells it, see
-  ``cities.receivers``).
+  ``cities.receivers``);
+- whom the user blocks (``accounts.services.block_user``, ``unblock_user``): nothing is taken
+  away, but the chat a socket follows hides the messages of the people the user blocks, as
+  read with the user (``accounts.blocks``), and must read them again.
 
 The message only says what kind of change it was: it is a reason to look, not a verdict. Each
 socket of the user checks its own token again, as a request over HTTP would be checked at that
@@ -43,6 +46,7 @@ class AccountChange(StrEnum):
     ACCOUNT_CHANGED = "account_changed"
     ACCOUNT_DELETED = "account_deleted"
     ROLES_CHANGED = "roles_changed"
+    BLOCKS_CHANGED = "blocks_changed"
 
 
 def account_changed(user_id: int, change: AccountChange) -> None:
@@ -57,7 +61,7 @@ def account_changed(user_id: int, change: AccountChange) -> None:
     def lost(error: Exception) -> None:
         logger.error(
             "Could not tell user %s's open websockets that their account changed (%s): "
-            "they keep the rights they had until they next check their token",
+            "they go on as they were (rights, blocks) until they next check their token",
             user_id,
             change.value,
             exc_info=error,

@@ -1,10 +1,12 @@
-"""Changes a user makes to their own account: preferences and the calendar feed's secret."""
+"""Changes a user makes to their own account: their profile, preferences, the calendar feed's
+secret, devices and whom they block."""
 
 import datetime
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 
 from core.i18n import LANGUAGE_CODES
 from core.text import clean_text
@@ -13,11 +15,54 @@ from images import services as images
 from images.pipeline import process
 from images.variants import Purpose
 
+from .blocks import MAX_BLOCKS, forget_blocks
+from .display_names import clean_display_name
 from .error_codes import AccountErrorCode
-from .models import Device, User, new_calendar_token
+from .models import Device, User, UserBlock, new_calendar_token
+from .realtime import AccountChange, account_changed
 from .signals import device_registered, preferences_changed
 
 _UNSET = object()
+
+
+def update_profile(user: User, *, display_name=_UNSET) -> User:
+    """Change what others see of the user; only the arguments given change.
+
+    ``display_name`` is kept as ``display_names.clean_display_name`` cleans it, or refused
+    with its ValidationError (nothing is written)."""
+    fields = []
+    if display_name is not _UNSET:
+        user.display_name = clean_display_name(display_name)
+        fields.append("display_name")
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+@transaction.atomic
+def ensure_app_user(email: str, display_name=_UNSET) -> tuple[User, bool]:
+    """The ordinary app user with ``email``, made if there is none (``manage.py
+    create_app_user``): no password, no staff rights, as a first sign-in in the app makes one.
+    Returns the user and whether it was made. ``display_name``, when given, is set as
+    ``update_profile`` sets it. An e-mail of a staff account, a superuser or a deactivated
+    account is refused: those are not app users to hand tokens for."""
+    email = User.objects.normalize_email(clean_text(email))
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise ValidationError({"email": error}) from error
+    user = User.objects.select_for_update().filter(email__iexact=email).first()
+    if user is not None and (user.is_staff or user.is_superuser):
+        raise ValidationError(
+            {"email": ValidationError(f"{email} is a staff account, not an app user.")}
+        )
+    if user is not None and not user.is_active:
+        raise ValidationError({"email": ValidationError(f"{email} has been deactivated.")})
+    created = user is None
+    if created:
+        name = "" if display_name is _UNSET else clean_display_name(display_name)
+        return User.objects.create_user(email=email, display_name=name), True
+    return update_profile(user, display_name=display_name), False
 
 
 @transaction.atomic
@@ -182,3 +227,67 @@ def remove_avatar(user: User) -> User:
         user.save(update_fields=["avatar"])
         images.release(old)
     return user
+
+
+# --- Blocks ----------------------------------------------------------------------------------
+
+
+def _block_error(message: str, code: AccountErrorCode) -> ValidationError:
+    return ValidationError({"user": ValidationError(message, code=code)})
+
+
+def _blocks_changed(user: User) -> None:
+    """The user's blocks changed: forget the set kept on this object, and have their open
+    websockets read it again (``accounts.blocks``) once the change commits."""
+    forget_blocks(user)
+    account_changed(user.pk, AccountChange.BLOCKS_CHANGED)
+
+
+@transaction.atomic
+def block_user(user: User, target: User) -> UserBlock:
+    """Hide ``target``'s chat messages from ``user``, in history and live, from now on.
+
+    Nothing changes for ``target``, who is not told. Blocking oneself (CANNOT_BLOCK_SELF),
+    someone blocked already (ALREADY_BLOCKED) or more than ``MAX_BLOCKS`` people
+    (TOO_MANY_BLOCKS) is refused, and writes nothing. The user's row is locked while their
+    blocks are counted, so that two blocks at once neither pass the limit nor both insert.
+    """
+    if target.pk == user.pk:
+        raise _block_error("You cannot block yourself.", AccountErrorCode.CANNOT_BLOCK_SELF)
+    User.objects.select_for_update().filter(pk=user.pk).exists()
+    blocks = UserBlock.objects.filter(blocker=user)
+    if blocks.filter(blocked=target).exists():
+        raise _block_error("You block this person already.", AccountErrorCode.ALREADY_BLOCKED)
+    if blocks.count() >= MAX_BLOCKS:
+        raise _block_error(
+            f"You block {MAX_BLOCKS:,} people already, the most there can be: unblock "
+            "someone first.",
+            AccountErrorCode.TOO_MANY_BLOCKS,
+        )
+    try:
+        with transaction.atomic():
+            block = UserBlock.objects.create(blocker=user, blocked=target)
+    except IntegrityError:
+        # A database that does not lock rows (SQLite) lets a second block at once this far.
+        raise _block_error(
+            "You block this person already.", AccountErrorCode.ALREADY_BLOCKED
+        ) from None
+    _blocks_changed(user)
+    return block
+
+
+@transaction.atomic
+def unblock_user(user: User, target: User) -> UserBlock:
+    """Show ``target``'s chat messages to ``user`` again, in history and live; returns the block
+    that was removed. Unblocking someone not blocked is refused (NOT_BLOCKED)."""
+    block = (
+        UserBlock.objects.select_for_update()
+        .select_related("blocked")
+        .filter(blocker=user, blocked=target)
+        .first()
+    )
+    if block is None:
+        raise _block_error("You do not block this person.", AccountErrorCode.NOT_BLOCKED)
+    block.delete()
+    _blocks_changed(user)
+    return block

@@ -56,8 +56,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_access_token(user: User, family: uuid.UUID) -> tuple[str, datetime.datetime]:
+def issue_access_token(
+    user: User, family: uuid.UUID, signed_in_at: datetime.datetime | None = None
+) -> tuple[str, datetime.datetime]:
+    """An access token of ``family`` for ``user``. Its ``auth_time`` is when the person signed
+    in with their password (``signed_in_at``, now by default), which refreshing keeps, as
+    Firebase's ID tokens do: deleting the account asks for a recent one."""
     now = timezone.now()
+    signed_in_at = signed_in_at or now
     # Whole seconds, as the `exp` claim holds it: the time the client is told is the token's.
     expires = (now + datetime.timedelta(seconds=settings.ACCESS_TOKEN_LIFETIME_SECONDS)).replace(
         microsecond=0
@@ -68,13 +74,16 @@ def issue_access_token(user: User, family: uuid.UUID) -> tuple[str, datetime.dat
         "typ": "access",
         "fam": str(family),
         "iat": int(now.timestamp()),
+        "auth_time": int(signed_in_at.timestamp()),
         "exp": int(expires.timestamp()),
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(claims, _signing_key(), algorithm=ALGORITHM), expires
 
 
-def _issue_pair(user: User, family: uuid.UUID) -> TokenPair:
+def _issue_pair(
+    user: User, family: uuid.UUID, signed_in_at: datetime.datetime | None = None
+) -> TokenPair:
     refresh = secrets.token_urlsafe(48)
     RefreshToken.objects.create(
         user=user,
@@ -83,8 +92,16 @@ def _issue_pair(user: User, family: uuid.UUID) -> TokenPair:
         expires_at=timezone.now()
         + datetime.timedelta(seconds=settings.REFRESH_TOKEN_LIFETIME_SECONDS),
     )
-    access, expires = issue_access_token(user, family)
+    access, expires = issue_access_token(user, family, signed_in_at)
     return TokenPair(access, refresh, expires, user)
+
+
+def issue_tokens(user: User) -> TokenPair:
+    """A new sign-in of ``user`` (a family of its own) without a password: for the embedded
+    default's ``manage.py create_app_user``, which hands an app developer the tokens a
+    ``tokenCreate`` would. The same tokens, refreshed and revoked as any others."""
+    with transaction.atomic():
+        return _issue_pair(user, uuid.uuid4())
 
 
 def user_for_access_token(token: str) -> User:
@@ -117,6 +134,13 @@ def user_for_access_token(token: str) -> User:
     )
     if user is None or user.session_revoked:
         raise AccessTokenError(AccountErrorCode.INVALID_TOKEN, "The session has ended.")
+    # When the person signed in (tokens issued before they carried it: unknown).
+    auth_time = claims.get("auth_time")
+    user.signed_in_at = (
+        datetime.datetime.fromtimestamp(auth_time, datetime.UTC)
+        if isinstance(auth_time, int) and not isinstance(auth_time, bool)
+        else None
+    )
     return user
 
 
@@ -171,8 +195,7 @@ def create_tokens(email: str, password: str, client_ip: str | None = None) -> To
             "The e-mail or password is wrong.", code=AccountErrorCode.INVALID_CREDENTIALS
         )
     cache.delete(keys[0])
-    with transaction.atomic():
-        return _issue_pair(user, uuid.uuid4())
+    return issue_tokens(user)
 
 
 def refresh_tokens(refresh_token: str) -> TokenPair:
@@ -203,7 +226,14 @@ def refresh_tokens(refresh_token: str) -> TokenPair:
                 )
             stored.used_at = now
             stored.save(update_fields=["used_at"])
-            pair = _issue_pair(stored.user, stored.family)
+            # The sign-in that started the family: the first token of it.
+            signed_in_at = (
+                RefreshToken.objects.filter(family=stored.family)
+                .order_by("created_at")
+                .values_list("created_at", flat=True)
+                .first()
+            )
+            pair = _issue_pair(stored.user, stored.family, signed_in_at)
     if reused:
         raise ValidationError(
             "This refresh token was already used; every session it started is signed out.",

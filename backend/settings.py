@@ -6,12 +6,14 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 """
 
 import ipaddress
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from corsheaders.defaults import default_headers as default_cors_headers
 
+from core import app_links
 from core.i18n import DEFAULT_LANGUAGE
 from core.i18n import LANGUAGES as SUPPORTED_LANGUAGES
 from core.ratelimit import Rate
@@ -29,6 +31,15 @@ def env_rate(name: str, default: str) -> Rate:
     """A rate limit such as "30/m" from the environment; a malformed one stops the start."""
     try:
         return Rate.parse(env.str(name, default=default))
+    except ValueError as error:
+        raise environ.ImproperlyConfigured(f"{name}: {error}") from error
+
+
+def env_app_link(name: str, parse):
+    """A value of the app's identity (core.app_links) from the environment, as ``parse`` reads
+    it; empty when unset. A malformed one stops the start, saying what was expected."""
+    try:
+        return parse(env.str(name, default=""))
     except ValueError as error:
         raise environ.ImproperlyConfigured(f"{name}: {error}") from error
 
@@ -85,6 +96,7 @@ INSTALLED_APPS = [
     "events",
     "chat",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -323,6 +335,12 @@ REFRESH_TOKEN_LIFETIME_SECONDS = env.int("REFRESH_TOKEN_LIFETIME_SECONDS", defau
 # sign-in is refused until the window passes.
 SIGNIN_MAX_FAILURES = env.int("SIGNIN_MAX_FAILURES", default=5)
 SIGNIN_FAILURE_WINDOW_SECONDS = env.int("SIGNIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Deleting one's account asks for a sign-in (the token's auth_time, kept by refreshes) at most
+# this old: five minutes, as Firebase's own "requires recent login" for deleting its users.
+ACCOUNT_DELETION_SIGN_IN_SECONDS = env.int("ACCOUNT_DELETION_SIGN_IN_SECONDS", default=5 * 60)
+# Exports of one's own data (`me { export }`) per user: each reads every table that holds
+# something of theirs.
+ACCOUNT_EXPORT_RATE = env_rate("ACCOUNT_EXPORT_RATE", default="10/h")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -342,12 +360,47 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # The address people reach the admin at, e.g. "https://twinning.example.org": links in e-mails
 # start with it. Empty: the address of the request that sent the mail (fine behind a proxy
 # that passes the Host header on, wrong when it does not).
+# Events' share links (Event.shareUrl) start with it too: set it wherever the app is used, as
+# the app's links are verified for that host only.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+if PUBLIC_BASE_URL and not re.fullmatch(r"https?://[^/?#\s@]+", PUBLIC_BASE_URL):
+    raise environ.ImproperlyConfigured(
+        f"PUBLIC_BASE_URL: {PUBLIC_BASE_URL!r} is not a scheme and a host such as "
+        "https://twinning.example.org (no path: links are made from the root)."
+    )
 # An invitation to an office's team works this many days, once.
 OFFICE_INVITATION_DAYS = env.int("OFFICE_INVITATION_DAYS", default=7)
 # Invitation e-mails (new or sent again) one office may send in 24 hours: enough for any
 # office, too few to turn the form into a way of mailing strangers.
 OFFICE_INVITATIONS_PER_DAY = env.int("OFFICE_INVITATIONS_PER_DAY", default=30)
+
+# ---------------------------------------------------------------------------------------------
+# Links that open the app: events' share links (/e/<number>) and /.well-known/ (README, "Share
+# links"). Empty: the links open the page in a browser, and /.well-known/ answers 404.
+# ---------------------------------------------------------------------------------------------
+# The Android app's application ID, and the SHA-256 fingerprints of the certificates it is
+# signed with (comma-separated: the upload key's and Play App Signing's), for App Links.
+ANDROID_PACKAGE_NAME = env_app_link("ANDROID_PACKAGE_NAME", app_links.android_package)
+ANDROID_SHA256_CERT_FINGERPRINTS = env_app_link(
+    "ANDROID_SHA256_CERT_FINGERPRINTS",
+    lambda text: app_links.sha256_fingerprints(text.split(",")),
+)
+# The iOS app's team ID (its application identifier prefix) and bundle ID, for universal links.
+IOS_TEAM_ID = env_app_link("IOS_TEAM_ID", app_links.ios_team_id)
+IOS_BUNDLE_ID = env_app_link("IOS_BUNDLE_ID", app_links.ios_bundle_id)
+# The iOS app's number in the App Store: the share page's App Store link and Safari's banner.
+IOS_APP_STORE_ID = env_app_link("IOS_APP_STORE_ID", app_links.ios_app_store_id)
+for _pair in (
+    (
+        ("ANDROID_PACKAGE_NAME", ANDROID_PACKAGE_NAME),
+        ("ANDROID_SHA256_CERT_FINGERPRINTS", ANDROID_SHA256_CERT_FINGERPRINTS),
+    ),
+    (("IOS_TEAM_ID", IOS_TEAM_ID), ("IOS_BUNDLE_ID", IOS_BUNDLE_ID)),
+):
+    try:
+        app_links.both_or_neither(*_pair)
+    except ValueError as error:
+        raise environ.ImproperlyConfigured(str(error)) from error
 
 # ---------------------------------------------------------------------------------------------
 # Firebase
@@ -579,7 +632,8 @@ GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_REFUSED_DOCUMENT_CACHE_SI
 # How long automatic persisted queries stay in the cache (Redis in production). Apps ship
 # the same documents for months; an expired one costs the app one retry with the text.
 GRAPHQL_APQ_TTL_SECONDS = env.int("GRAPHQL_APQ_TTL_SECONDS", default=7 * 86400)
-# max-age of GET responses to anonymous queries, which shared caches and CDNs may keep.
+# max-age of the answers to anonymous queries, which shared caches and CDNs may keep (by GET),
+# and the proxy in front, which keys POSTs by their body (README, "The proxy cache").
 GRAPHQL_GET_MAX_AGE_SECONDS = env.int("GRAPHQL_GET_MAX_AGE_SECONDS", default=60)
 # Anonymous public reads are answered from the cache (graphql_server/response_cache.py) for at
 # most this many seconds; a change to the data they show ends them sooner. It bounds what a

@@ -1,6 +1,7 @@
-"""URL routes: the GraphQL endpoint, the calendar files, the page of an invitation to an
-office's team, the admin, the health probes and the metrics; with DEBUG, the uploaded pictures
-(in production the proxy or the bucket serves them: README, "Images")."""
+"""URL routes: the GraphQL endpoint, the calendar files, events' share links and the files
+that let them open the app, the page of an invitation to an office's team, the admin, the
+health probes and the metrics; with DEBUG, the uploaded pictures (in production the proxy or
+the bucket serves them: README, "Images")."""
 
 from django.conf import settings
 from django.conf.urls.static import static
@@ -13,7 +14,9 @@ from cities.views import office_invitation
 from core.health import healthz, readyz
 from core.metrics import metrics_view
 from core.url_converters import PrimaryKeyConverter, UrlTokenConverter
-from events.views import event_ics, user_calendar
+from core.well_known import apple_app_site_association, assetlinks
+from events.sharing import SHARE_ROUTE
+from events.views import event_ics, event_share_page, user_calendar
 from graphql_server.http.view import GraphQLHttpView
 from schema.schema import schema
 
@@ -32,6 +35,15 @@ urlpatterns = [
     path("graphql/", GraphQLHttpView.as_view(schema=schema), name="graphql"),
     path("events/<pk:pk>.ics", event_ics, name="event-ics"),
     path("calendar/<token:token>.ics", user_calendar, name="user-calendar"),
+    # Short, and the same for the event's whole life: its key (events/sharing.py).
+    path("e/<pk:pk>", event_share_page, name=SHARE_ROUTE),
+    # Where Android and iOS look before opening /e/ links in the app: exact paths, no redirect.
+    path(".well-known/assetlinks.json", assetlinks, name="assetlinks"),
+    path(
+        ".well-known/apple-app-site-association",
+        apple_app_site_association,
+        name="apple-app-site-association",
+    ),
     path("team/join/<token:token>/", office_invitation, name="office-invitation"),
     # Before the admin's own routes, under its path (where the chosen language's cookie lives).
     path("admin/language/", admin_language, name="admin-language"),

@@ -11,12 +11,12 @@ and headers that also counts answers that are not 200 or carry ``errors``):
 
 - ``/healthz``;
 - the feed (``events(first: 20)`` as docs/benchmarks.md has it) by POST, cached: the response
-  cache on and warm;
-- the feed by anonymous GET (answered ``public, max-age=60``): through nginx that is its proxy
-  cache, directly the app's response cache;
-- ``event(id)`` over the public events taken in turn, cached;
+  cache on and warm; through nginx, its proxy cache (anonymous queries are answered
+  ``public, max-age=60``, and nginx keeps POSTs by their body), unless ``cache=off``;
+- the feed by anonymous GET: likewise;
+- ``event(id)`` over the public events taken in turn, cached (likewise);
 - the feed and ``event(id)`` uncached: the same servers started again with
-  ``RESPONSE_CACHE_SECONDS=0``.
+  ``RESPONSE_CACHE_SECONDS=0``, and nginx's proxy cache off.
 
 Each row: requests/s, p50/p99 latency, errors, and the server's CPU per request (user + system
 time of every process of the server, nginx's included where it is in the path, from /proc over
@@ -27,8 +27,10 @@ medians, its ratio the median of the ratios taken within each round, with their 
 A topology is written ``name[:option…]``: ``daphne``; ``gunicorn`` (``backend/gunicorn.py`` as
 it is) with ``sync`` or ``gthread``, ``w=N`` workers and ``t=N`` threads on top; ``granian``
 (its WSGI interface) with ``w=N`` and ``t=N`` (blocking threads); a prefix ``nginx+`` puts
-nginx in front; an upper-case ``NAME=value`` is an environment variable of the app
-(``gunicorn:DATABASE_CONN_MAX_AGE=0``). ``--scenarios`` picks rows.
+nginx in front, and its option ``cache=off`` turns its proxy cache off (every request reaches
+the app; the uncached rows always run so: anonymous queries are answered public, which nginx
+would keep, by POST as by GET); an upper-case ``NAME=value`` is an environment variable of the
+app (``gunicorn:DATABASE_CONN_MAX_AGE=0``). ``--scenarios`` picks rows.
 
 ``--scenario push-wave``, instead: the minute after an announcement to ``--devices`` devices
 (10,000) while a Celery worker sends it to the fake FCM server (as bench/push_fanout.py sets it
@@ -244,7 +246,14 @@ class Topology:
         self.nginx_dir = tempfile.mkdtemp(prefix="bench-nginx-")
         config_path = Path(self.nginx_dir) / "nginx.conf"
         config_path.write_text(
-            nginx_config(self.port, app_port, next(self.ports), self.nginx_dir, self.config)
+            nginx_config(
+                self.port,
+                app_port,
+                next(self.ports),
+                self.nginx_dir,
+                self.config,
+                cache=self.options.get("cache", "on"),
+            )
         )
         self.processes.append(
             subprocess.Popen(  # noqa: S603 (Debian's nginx, with the bench's own files)
@@ -315,9 +324,12 @@ def nginx_template() -> tuple[str, str]:
     return FALLBACK_SERVER, "the bench's own (no deploy/nginx/ in this checkout)"
 
 
-def nginx_config(listen: int, http_port: int, ws_port: int, directory: str, config: dict) -> str:
+def nginx_config(
+    listen: int, http_port: int, ws_port: int, directory: str, config: dict, cache: str = "on"
+) -> str:
     """A whole nginx.conf around the template, its ``${NAME}`` filled in as envsubst would:
-    the upstreams, the listening address and the cache's directory are the bench's."""
+    the upstreams, the listening address and the cache's directory are the bench's, the proxy
+    cache's switch ``cache`` (a topology's ``cache=off``)."""
     template, _ = nginx_template()
     cache_dir = Path(directory) / "cache"
     cache_dir.mkdir()
@@ -332,7 +344,7 @@ def nginx_config(listen: int, http_port: int, ws_port: int, directory: str, conf
         "LISTEN_PORT": str(listen),
         "NGINX_CACHE_DIR": str(cache_dir),
         "NGINX_CACHE_PATH": str(cache_dir),
-        "NGINX_PROXY_CACHE": "on",
+        "NGINX_PROXY_CACHE": cache,
         **config.get("nginx_values", {}),
     }
     rendered = string.Template(template).safe_substitute(values)
@@ -507,7 +519,10 @@ def topologies_run(config: dict, event_ids: list[int]) -> list[dict]:
                 continue
             environment = app_environment(config)
             environment["RESPONSE_CACHE_SECONDS"] = "3600" if cache else "0"
-            topology = Topology(spec, config, environment, port_source).start()
+            topology = Topology(spec, config, environment, port_source)
+            if not cache:
+                topology.options["cache"] = "off"
+            topology.start()
             try:
                 for scenario in scenarios:
                     row = measure(topology, scenario, config, event_ids)

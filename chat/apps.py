@@ -11,6 +11,6 @@ class ChatConfig(AppConfig):
     label = "chat"
 
     def ready(self):
-        from . import labels
+        from . import labels, personal  # noqa: F401 (declares what the chat holds of a person)
 
         labels.apply()

@@ -152,8 +152,9 @@ class ChatReport(models.Model):
     # The event too, so that a moderator's list is one indexed filter.
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="chat_reports")
     message = models.ForeignKey(ChatMessage, on_delete=models.CASCADE, related_name="reports")
+    # Null once the reporter deleted their account: the report stays for the moderators.
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     reason = models.CharField(max_length=500, validators=[validate_visible])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
@@ -178,4 +179,6 @@ class ChatReport(models.Model):
         ]
 
     def __str__(self):
+        if self.reporter_id is None:
+            return f"Report of {self.message} by a deleted account"
         return f"Report of {self.message} by {self.reporter}"

@@ -8,7 +8,9 @@ carries the message's public data: one message reaches every subscriber of a roo
 thousand, and a read per subscriber would be a thousand queries per message. What it carries is
 what anyone who may read the room may see (nothing the author alone sees, such as the message's
 clientId, and no author or body once deleted), plus the event's public flag, which each
-subscriber checks before sending anything on.
+subscriber checks before sending anything on, and the id of the message's author even once it
+is deleted, which no subscriber shows: each one hides what the people its user blocks wrote
+(``accounts.blocks``), their tombstones included.
 
 On the wire a payload is a dict of JSON-able values with camelCase keys, which every channel
 layer carries as it is.
@@ -19,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.text import clean_text
+from accounts.display_names import shown_name
 from events.models import Event
 
 from .models import ChatMessage
@@ -46,9 +48,9 @@ class Author:
 
 
 def author_name(user) -> str:
-    """The name the chat shows for ``user``: their display name, never their e-mail; a name
-    that shows nothing (zero-width characters) counts as none."""
-    return clean_text(user.display_name) or f"User {user.pk}"
+    """The name the chat shows for ``user``: their display name, never their e-mail
+    (``accounts.display_names.shown_name``)."""
+    return shown_name(user.display_name, user.pk)
 
 
 def author_of(user) -> Author:
@@ -60,7 +62,9 @@ def author_of(user) -> Author:
 @dataclass(frozen=True, slots=True)
 class MessageData:
     """What anyone who may read a room sees of one of its messages. A deleted message shows
-    neither author nor body; the fields it shares with ``ChatMessage`` have its names."""
+    neither author nor body; a message whose author deleted their account shows its body
+    without an author (``author_deleted``). The fields it shares with ``ChatMessage`` have its
+    names."""
 
     id: int
     seq: int
@@ -77,6 +81,11 @@ class MessageData:
     # The message replied to as it is now, one level deep (its own ``reply`` is None): enough
     # for a quote above the reply.
     reply: "MessageData | None" = None
+    # The author deleted their account: the message stays, shown as a deleted account's.
+    author_deleted: bool = False
+    # Who wrote it, deleted or not (None once the account is gone): never shown, only read by
+    # the subscribers of people who block its author, who skip it.
+    author_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +123,15 @@ def message_data(message: ChatMessage, *, with_reply: bool = True) -> MessageDat
         reactions=dict(message.reactions or {}),
         revision=message.revision,
         reply=reply,
+        author_deleted=author_deleted(message),
+        author_id=message.author_id,
     )
+
+
+def author_deleted(message: ChatMessage) -> bool:
+    """Whether ``message`` (not itself deleted) lost its author to the deletion of their
+    account: the only way a message comes to have none."""
+    return message.deleted_at is None and message.author_id is None
 
 
 def broadcast_of(message: ChatMessage, change: MessageChange) -> MessageBroadcast:
@@ -156,6 +173,8 @@ def _encode_message(data: MessageData) -> dict:
         "deletedAt": _time(data.deleted_at),
         "reactions": dict(data.reactions),
         "revision": data.revision,
+        "authorDeleted": data.author_deleted,
+        "authorId": data.author_id,
     }
     if data.reply is not None:
         encoded["reply"] = _encode_message(data.reply)
@@ -182,6 +201,10 @@ def _decode_message(encoded: dict) -> MessageData:
         reactions=dict(encoded["reactions"]),
         revision=encoded["revision"],
         reply=_decode_message(reply) if reply is not None else None,
+        # Absent from what a process of an earlier version sent.
+        author_deleted=encoded.get("authorDeleted", False),
+        # Absent from the payloads of a process of an earlier release (a rolling deploy).
+        author_id=encoded.get("authorId"),
     )
 
 

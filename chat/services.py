@@ -296,6 +296,39 @@ def toggle_reaction(user, message: ChatMessage, emoji: str) -> ChatMessage:
     return message
 
 
+@transaction.atomic
+def withdraw_reactions(user) -> None:
+    """Take back every reaction of ``user``, whose account is being deleted: each message's
+    counts drop by theirs, under the message's row lock as a toggle would, and its room hears
+    the new counts once the deletion commits (the user's own messages without their author,
+    as they then are)."""
+    reacted = (
+        ChatReaction.objects.filter(user=user)
+        .order_by("message_id")
+        .values_list("message_id", flat=True)
+        .distinct()
+    )
+    for message_id in list(reacted):
+        message = _locked_message(ChatMessage(pk=message_id))
+        emojis = list(
+            ChatReaction.objects.filter(message=message, user=user).values_list("emoji", flat=True)
+        )
+        ChatReaction.objects.filter(message=message, user=user).delete()
+        counts = dict(message.reactions or {})
+        for emoji in emojis:
+            counts[emoji] = counts.get(emoji, 0) - 1
+        message.reactions = {key: count for key, count in counts.items() if count > 0}
+        message.revision += 1
+        message.save(update_fields=["reactions", "revision"])
+        # Heard as it will be once the deletion commits: without the user as its author, or
+        # as the author of the message it quotes.
+        if message.author_id == user.pk:
+            message.author = None
+        if message.reply_to_id is not None and message.reply_to.author_id == user.pk:
+            message.reply_to.author = None
+        realtime.message_changed(message, MessageChange.REACTIONS)
+
+
 # --- Moderation ----------------------------------------------------------------------------
 
 MODERATE_DENIED = gettext_noop("Only the event's moderators do this.")

@@ -9,6 +9,8 @@ class CitiesConfig(AppConfig):
     verbose_name = _("Cities")
 
     def ready(self):
-        from . import labels, receivers  # noqa: F401 (receivers bump the data versions of cities)
+        # Receivers bump the data versions of cities; ``personal`` declares what the app holds
+        # of a person (accounts.personal_data).
+        from . import labels, personal, receivers  # noqa: F401
 
         labels.apply()

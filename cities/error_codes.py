@@ -31,3 +31,6 @@ class CityErrorCode(StrEnum):
     INVITATION_CLOSED = "INVITATION_CLOSED"
     SIGN_IN_REQUIRED = "SIGN_IN_REQUIRED"
     PASSWORD_REQUIRED = "PASSWORD_REQUIRED"
+    # Deleting an account while it holds a role in an office (accounts.deletion): the office's
+    # administrators take the roles away first, so that no office loses its last administrator.
+    OFFICE_ROLE_HELD = "OFFICE_ROLE_HELD"

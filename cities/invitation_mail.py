@@ -10,12 +10,6 @@ from django.utils import translation
 from core.wall_clock import wall_clock
 
 
-def public_base_url(request) -> str:
-    """Where people reach this server: ``PUBLIC_BASE_URL``, else the address ``request``
-    came to."""
-    return settings.PUBLIC_BASE_URL or request.build_absolute_uri("/").rstrip("/")
-
-
 def invitation_link(token: str, base_url: str) -> str:
     return base_url.rstrip("/") + reverse("office-invitation", kwargs={"token": token})
 

@@ -23,15 +23,17 @@ STAFF_GROUP_NAME = "City office staff"
 
 # The model permissions the group holds: staff edit events and announcements (the admin then
 # narrows them to their own offices), handle their events' chat reports and mutes (narrowed to
-# the events they moderate), look up the cities, twinnings and offices they cite, and follow
-# their offices' proposals of changes to twinnings (made and withdrawn on pages of their own,
-# for publishers: cities.admin_proposals). Models of
-# the apps built on this one are named by their labels, as a foreign key to them would be.
+# the events they moderate) and the reports of their offices' events and announcements
+# (narrowed to the offices they moderate for), look up the cities, twinnings and offices they
+# cite, and follow their offices' proposals of changes to twinnings (made and withdrawn on
+# pages of their own, for publishers: cities.admin_proposals). Models of the apps built on
+# this one are named by their labels, as a foreign key to them would be.
 STAFF_GROUP_PERMISSIONS = (
     ("events.Event", ("view", "add", "change", "delete")),
     ("events.Announcement", ("view", "add", "change", "delete")),
     ("chat.ChatReport", ("view", "change")),
     ("chat.ChatMute", ("view", "delete")),
+    ("reports.Report", ("view", "change")),
     (CityOffice, ("view",)),
     (City, ("view",)),
     (Twinning, ("view",)),

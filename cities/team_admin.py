@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from core.admin_times import ZonedTimesMixin
+from core.public_url import public_base_url
 
 from . import team
-from .invitation_mail import public_base_url
 from .models import CityOffice, OfficeInvitation, OfficeMembership
 
 # Set on the request when a service refused a deletion: the admin's "deleted" message is then

@@ -6,6 +6,8 @@ from enum import StrEnum
 class CommonErrorCode(StrEnum):
     INVALID_TIME_ZONE = "INVALID_TIME_ZONE"
     INVALID_COUNTRY = "INVALID_COUNTRY"
+    # Not an ISO 4217 currency code (core.validators.validate_currency_code).
+    INVALID_CURRENCY = "INVALID_CURRENCY"
     INVALID_COORDINATES = "INVALID_COORDINATES"
     # A link that is not an https address (core.validators.validate_https_url).
     INVALID_URL = "INVALID_URL"

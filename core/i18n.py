@@ -8,6 +8,7 @@ side by side. English is the source language and the fallback for every field.
 
 from dataclasses import dataclass
 from enum import StrEnum
+from types import SimpleNamespace
 
 from django.db import models
 from django.utils import translation
@@ -49,6 +50,18 @@ DEFAULT_LANGUAGE = "en"
 def current_language() -> str:
     """The supported language active for this request or task, English when none matches."""
     code = (translation.get_language() or DEFAULT_LANGUAGE).split("-")[0].lower()
+    return code if code in LANGUAGE_CODES else DEFAULT_LANGUAGE
+
+
+def language_of(header: str, chosen: str = "") -> str:
+    """The supported language for a page that shared caches keep by URL and Accept-Language:
+    ``chosen`` (a ``?lang=`` of the URL) when it is one, else the one the Accept-Language
+    ``header`` prefers, else English. Django's own choice also reads the admin's language
+    cookie, which caches do not key on: a page chosen by it could be kept for everyone."""
+    if chosen in LANGUAGE_CODES:
+        return chosen
+    asking = SimpleNamespace(COOKIES={}, META={"HTTP_ACCEPT_LANGUAGE": header})
+    code = translation.get_language_from_request(asking).split("-")[0].lower()
     return code if code in LANGUAGE_CODES else DEFAULT_LANGUAGE
 
 

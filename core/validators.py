@@ -6,6 +6,7 @@ import zoneinfo
 from dataclasses import dataclass
 from functools import lru_cache
 
+import pycountry
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db.models import Q
@@ -87,6 +88,24 @@ def validate_country_code(value: str) -> None:
         raise ValidationError(
             "%(value)s is not a two-letter ISO 3166 country code.",
             code=CommonErrorCode.INVALID_COUNTRY,
+            params={"value": value},
+        )
+
+
+@lru_cache(maxsize=1)
+def currency_codes() -> frozenset[str]:
+    """The ISO 4217 alphabetic codes of currencies (pycountry's list, kept with the standard):
+    ``KZT``, ``RUB``, ``PKR``, ``USD`` …; not XXX ("no currency") nor XTS (kept for tests)."""
+    return frozenset(currency.alpha_3 for currency in pycountry.currencies) - {"XXX", "XTS"}
+
+
+def validate_currency_code(value: str) -> None:
+    """An ISO 4217 currency code in upper case (``KZT``); empty is left to the field's
+    ``blank``."""
+    if value and value not in currency_codes():
+        raise ValidationError(
+            "%(value)s is not an ISO 4217 currency code (for example KZT, RUB, PKR).",
+            code=CommonErrorCode.INVALID_CURRENCY,
             params={"value": value},
         )
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from cities.models import CityOffice, Twinning
 from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, office_roles
 from core.admin_times import ZonedTimesMixin
-from core.i18n import LANGUAGES, translated_columns
+from core.i18n import LANGUAGES, translate, translated_columns
 from core.labels import help_text_for
 from core.wall_clock import wall_clock
 from images.services import url_of
@@ -32,7 +32,7 @@ from images.services import url_of
 from . import admin_actions, history, permissions, services
 from .admin_attendance import AttendanceAdminMixin
 from .admin_forms import AnnouncementForm, EventForm, ServiceForm, describe
-from .models import Announcement, Event
+from .models import Announcement, Event, Tag
 
 # What a service raises when it refuses; the admin turns each into a message on the page.
 REFUSALS = (ValidationError, PermissionDenied, ProtectedError)
@@ -224,6 +224,12 @@ class ServiceAdmin(ZonedTimesMixin, admin.ModelAdmin):
             )
             return HttpResponseRedirect(url)
 
+    def save_related(self, request, form, formsets, change):
+        # The services wrote the many-to-many fields (an event's tags) with the rest, and
+        # recorded them: the form does not write them again.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
     def delete_model(self, request, obj):
         try:
             self.remove(request, obj)
@@ -329,7 +335,7 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
     service_fields = services.EVENT_FIELDS
     # Fits a window 1400 px wide: the office names its city.
     list_display = ("title_en", "category", "status", "schedule", "starts_at", "office")
-    list_filter = ("status", "category")
+    list_filter = ("status", "category", "tags")
     list_select_related = ("host_city", "office")
     search_fields = ("search_document",)
     # No date hierarchy: its days would be the server's (UTC) days, not the venues'.
@@ -338,6 +344,7 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
         "status",
         "announced_at",
         "attendee_count",
+        "waitlist_count",
         "cancellation_reason",
         "why_not_announced",
         "state_history",
@@ -437,6 +444,7 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
             (_("Title"), "title"),
             (_("Short summary"), "summary"),
             (_("Description"), "description"),
+            (_("Accessibility"), "accessibility"),
         )
         if obj is None:
             picture = ("picture",)
@@ -445,8 +453,12 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
         else:
             picture = ("current_picture",)
         details = (
-            (None, {"fields": ("category", "capacity")}),
+            (None, {"fields": ("category", "tags", "capacity")}),
             (_("Picture"), {"fields": (*picture, "image_url")}),
+            (
+                _("Tickets"),
+                {"fields": ("registration_url", ("price_amount", "price_currency"), "is_free")},
+            ),
             # The zone first: the start and end are read in it.
             (_("When"), {"fields": ("timezone", "starts_at", "ends_at")}),
             (_("Where"), {"fields": ("venue_name", "venue_address", "latitude", "longitude")}),
@@ -454,7 +466,13 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
         if obj is None:
             # The host city follows from the office; status and history start with the draft.
             return (*texts, *details, (_("Who"), {"fields": ("office", "twinning")}))
-        status = ("status", "announced_at", "cancellation_reason", "attendee_count")
+        status = (
+            "status",
+            "announced_at",
+            "cancellation_reason",
+            "attendee_count",
+            "waitlist_count",
+        )
         status += ("who_is_coming",)
         if obj.status == Event.Status.DRAFT:
             status = (*status, "announce_at", "why_not_announced")
@@ -472,6 +490,15 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
 
     def time_zone_of(self, obj) -> str:
         return obj.timezone
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "tags":
+            # A short vocabulary: boxes to tick, each tag named in the admin's language.
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+            formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+            formfield.label_from_instance = lambda tag: translate(tag, "name")
+            return formfield
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request):
         # A new event's venue is most often in the office's own city: its zone is offered,
@@ -642,3 +669,33 @@ class AnnouncementAdmin(ServiceAdmin):
         if db_field.name == "event" and not request.user.is_superuser:
             kwargs["queryset"] = Event.objects.acted_for_by(self.staff_offices(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    """The deployment's vocabulary of tags, the operators' (superusers') to keep: offices tick
+    among them on their events' pages and apps filter events by them. Renaming a tag renames
+    it on every event; deleting one takes it off every event."""
+
+    list_display = ("slug", "name_en", "name_ru", "name_kk", "name_ur")
+    search_fields = ("slug", "name_en", "name_ru", "name_kk", "name_ur")
+    prepopulated_fields = {"slug": ("name_en",)}
+    fieldsets = (*side_by_side((_("Name"), "name")), (None, {"fields": ("slug",)}))
+
+    def _operator(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return self._operator(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._operator(request)
+
+    def has_add_permission(self, request):
+        return self._operator(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._operator(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._operator(request)

@@ -27,6 +27,7 @@ from .models import Event, Rsvp
 ANSWERS = {
     Rsvp.Status.GOING: _("Going"),
     Rsvp.Status.INTERESTED: _("Interested"),
+    Rsvp.Status.WAITLISTED: _("On the waitlist"),
 }
 
 

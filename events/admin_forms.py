@@ -263,8 +263,25 @@ class EventForm(ServiceForm):
             raise in_admin_language(error) from None
         return name
 
+    def clean_price_currency(self) -> str:
+        # Typed in any case: kept as the code (kzt → KZT), as the API keeps it.
+        return (self.cleaned_data.get("price_currency") or "").strip().upper()
+
+    def _settle_price(self, cleaned_data) -> None:
+        """As the services do (``services.settle_price``): ticking "free" clears the price,
+        typing a price unticks "free"; both at once is left for the model to refuse."""
+        if "is_free" not in self.fields or "price_amount" not in self.fields:
+            return
+        priced = self["price_amount"]._has_changed() or self["price_currency"]._has_changed()
+        freed = self["is_free"]._has_changed()
+        if cleaned_data.get("is_free") and freed and not priced:
+            cleaned_data["price_amount"], cleaned_data["price_currency"] = None, ""
+        elif cleaned_data.get("price_amount") is not None and priced and not freed:
+            cleaned_data["is_free"] = False
+
     def clean(self):
         cleaned_data = super().clean()
+        self._settle_price(cleaned_data)
         if "timezone" in self.fields:
             zone = cleaned_data.get("timezone")
         else:

@@ -9,6 +9,8 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self):
-        from . import labels, receivers  # noqa: F401 (receivers bump the data versions of events)
+        # Receivers bump the data versions of events; ``personal`` declares what the app holds
+        # of a person (accounts.personal_data).
+        from . import labels, personal, receivers  # noqa: F401
 
         labels.apply()

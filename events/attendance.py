@@ -1,29 +1,32 @@
 """Who is coming to an event, as its offices may see it: the totals now, the counts per day
-(replayed from the RSVPs' changes), and the people who agreed to be listed.
+(replayed from the RSVPs' changes), and the people who agreed to be listed; and, for an app
+user, their own answers with their places in the waitlists.
 
-Read-only selectors for the admin's "Who is coming" page and its CSV files. A user is named
-only when they turned on ``listed_as_attendee``; everyone else is only counted.
+Read-only selectors for the admin's "Who is coming" page and its CSV files, and the API. A
+user is named only when they turned on ``listed_as_attendee``; everyone else is only counted.
 """
 
 import datetime
 import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from core.wall_clock import zone_or_utc
 
 from .models import Event, Rsvp, RsvpChange
 
-GOING, INTERESTED = Rsvp.Status.GOING, Rsvp.Status.INTERESTED
+GOING, INTERESTED, WAITLISTED = Rsvp.Status.GOING, Rsvp.Status.INTERESTED, Rsvp.Status.WAITLISTED
 
 
 @dataclass(frozen=True)
 class Totals:
-    """How many people are going to, and interested in, an event now."""
+    """How many people are going to, interested in, and waiting for a place at an event."""
 
     going: int
     interested: int
+    waitlisted: int = 0
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,38 @@ def totals(event: Event) -> Totals:
     counts = Rsvp.objects.filter(event=event).aggregate(
         going=Count("pk", filter=Q(status=GOING)),
         interested=Count("pk", filter=Q(status=INTERESTED)),
+        waitlisted=Count("pk", filter=Q(status=WAITLISTED)),
     )
-    return Totals(going=counts["going"], interested=counts["interested"])
+    return Totals(
+        going=counts["going"], interested=counts["interested"], waitlisted=counts["waitlisted"]
+    )
+
+
+def answers_of(user, events) -> dict[int, tuple[str, int | None]]:
+    """``user``'s RSVPs of ``events`` in one query: by event id, the status and, for one on
+    the waitlist, the place in the line (1: the next place is theirs)."""
+    ahead = (
+        Rsvp.objects.filter(event=OuterRef("event"), status=WAITLISTED)
+        .filter(
+            Q(waitlisted_at__lt=OuterRef("waitlisted_at"))
+            | Q(waitlisted_at=OuterRef("waitlisted_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("event")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    rows = (
+        Rsvp.objects.filter(user=user, event__in=events)
+        .annotate(
+            ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)),
+        )
+        .values_list("event_id", "status", "ahead")
+    )
+    return {
+        event_id: (status, ahead + 1 if status == WAITLISTED else None)
+        for event_id, status, ahead in rows
+    }
 
 
 def daily_counts(event: Event) -> list[DayCount]:

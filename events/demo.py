@@ -11,6 +11,7 @@ import datetime
 import json
 import zoneinfo
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -21,7 +22,7 @@ from cities.models import City, CityOffice, Twinning
 from core.folding import fold
 from core.i18n import LANGUAGE_CODES, column
 
-from .models import Announcement, Event
+from .models import Announcement, Event, Tag
 
 CITIES_DATA = Path(__file__).resolve().parent.parent / "cities" / "data"
 EXCERPT = CITIES_DATA / "twin_cities_kz_pk.csv"
@@ -85,6 +86,7 @@ class DemoSeeder:
             )
         self.twinning_facts()
         offices = {self.office(item).city_id: None for item in self.content["offices"]}
+        self.tags = {item["slug"]: self.tag(item) for item in self.content["tags"]}
         events = {item["key"]: self.event(item) for item in self.content["events"]}
         for item in self.content["announcements"]:
             self.announcement(item, events)
@@ -138,6 +140,12 @@ class DemoSeeder:
         )
         return office
 
+    def tag(self, item: dict) -> Tag:
+        tag, _ = Tag.objects.update_or_create(
+            slug=item["slug"], defaults=_translations("name", item["name"])
+        )
+        return tag
+
     def event(self, item: dict) -> Event:
         host = self.city(item["host"])
         office = CityOffice.objects.filter(city=host).order_by("id").first()
@@ -171,8 +179,13 @@ class DemoSeeder:
                 "status": status,
                 "announced_at": None if status == Event.Status.DRAFT else timezone.now(),
                 "capacity": item.get("capacity"),
+                **_translations("accessibility", item.get("accessibility", {})),
+                "is_free": item.get("free", False),
+                "price_amount": Decimal(item["price"]["amount"]) if "price" in item else None,
+                "price_currency": item["price"]["currency"] if "price" in item else "",
             },
         )
+        event.tags.set([self.tags[slug] for slug in item.get("tags", ())])
         return event
 
     def announcement(self, item: dict, events: dict[str, Event]) -> Announcement:

@@ -27,3 +27,12 @@ class EventErrorCode(StrEnum):
     SCHEDULE_IN_PAST = "SCHEDULE_IN_PAST"
     SCHEDULE_AFTER_END = "SCHEDULE_AFTER_END"
     ALREADY_PUBLISHED = "ALREADY_PUBLISHED"
+    # A price: an amount that is not a positive number of at most two decimals below ten
+    # billion, one part of it without the other, a price beside "free".
+    INVALID_PRICE = "INVALID_PRICE"
+    PRICE_INCOMPLETE = "PRICE_INCOMPLETE"
+    FREE_WITH_PRICE = "FREE_WITH_PRICE"
+    # A tag's slug that names no tag of the vocabulary; more tags than an event or a filter
+    # takes.
+    UNKNOWN_TAG = "UNKNOWN_TAG"
+    TOO_MANY_TAGS = "TOO_MANY_TAGS"

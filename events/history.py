@@ -65,6 +65,12 @@ FIELD_LABELS = {
     "capacity": _("Most people who can come"),
     "image_url": _("Picture link"),
     "image": _("Picture"),
+    "registration_url": _("Registration link"),
+    "price_amount": _("Price"),
+    "price_currency": _("Currency"),
+    "is_free": _("Free"),
+    "accessibility": _("Accessibility"),
+    "tags": _("Tags"),
     "twinning": _("Twinning"),
     "event": _("Event"),
     "status": _("Status"),
@@ -115,6 +121,9 @@ def stored_value(value) -> Any:
         return value.astimezone(datetime.UTC).isoformat()
     if isinstance(value, str | int | float | bool):
         return value
+    if isinstance(value, list | tuple):
+        return [stored_value(item) for item in value]
+    # A price (Decimal) as its digits: "12.50".
     return str(value)
 
 
@@ -129,8 +138,11 @@ def picture_label(image) -> str | None:
 
 def field_value(instance, field: str):
     """The value of ``field`` on ``instance`` as it is to be recorded (a foreign key as its
-    object, read only when it is set)."""
+    object, read only when it is set; a many-to-many field, the tags, as the list of its
+    objects in id order)."""
     model_field = instance._meta.get_field(field)
+    if isinstance(model_field, models.ManyToManyField):
+        return sorted(getattr(instance, field).all(), key=lambda item: item.pk)
     if (
         isinstance(model_field, models.ForeignKey)
         and getattr(instance, model_field.attname) is None
@@ -162,9 +174,14 @@ def changes(instance, before: dict, fields=None) -> list[dict]:
 
 
 def initial_values(instance, fields) -> list[dict]:
-    """What a new event or announcement starts with: each of ``fields`` that holds a value."""
-    present = [name for name in fields if field_value(instance, name) not in (None, "")]
+    """What a new event or announcement starts with: each of ``fields`` that holds a value
+    (a flag that is off, as every new event's "free", holds none)."""
+    present = [name for name in fields if _holds(field_value(instance, name))]
     return changes(instance, {}, present)
+
+
+def _holds(value) -> bool:
+    return value is not None and value is not False and value != "" and value != []
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -268,7 +285,7 @@ def choices_of(model, field: str) -> dict:
 def shown_value(model, field: str, value, zone: str) -> str:
     """A recorded value in words: a time in ``zone`` with its name, a choice as its label,
     a linked row as the label it had then, a long text shortened."""
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return str(EMPTY)
     if is_time(model, field):
         moment = parse_time(value)

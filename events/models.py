@@ -1,6 +1,7 @@
 """Events that cities and their twinnings hold, and the announcements their offices post."""
 
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from cities.geo import bounding_box, distance_km
-from cities.models import City, CityOffice, Twinning, search_document
+from cities.models import City, CityFollow, CityOffice, Twinning, TwinningFollow, search_document
 from cities.permissions import office_roles
 from core.error_codes import CommonErrorCode
 from core.i18n import LANGUAGE_CODES, TranslatedField, column
@@ -22,6 +23,8 @@ from core.validators import (
     in_window,
     latitude_validators,
     longitude_validators,
+    validate_currency_code,
+    validate_https_url,
     validate_instant,
     validate_time_zone,
     validate_visible,
@@ -56,6 +59,28 @@ class EventQuerySet(models.QuerySet):
         )
         return self.filter(Q(office__in=offices) | Q(Exists(cohosted)))
 
+    def followed_by(self, user):
+        """The events of what ``user`` follows and answered, each once: those of a followed
+        city as its feed shows them (hosted there, or of one of its twinnings wherever held:
+        what its followers are pushed about), those of a followed twinning, and those the user
+        is going to or interested in.
+
+        What the user follows and answered is read first, three small indexed queries, and
+        given to the events as lists of ids (one condition on their own rows, no join, so an
+        event matching twice is still one row): PostgreSQL then plans with the real numbers, a
+        bitmap OR of the host city's, the twinning's and the primary key's indexes, where
+        subqueries would make it walk the whole feed's order (see ``schema.events.resolvers.
+        of_city``)."""
+        cities = list(CityFollow.objects.filter(user=user).values_list("city_id", flat=True))
+        followed = TwinningFollow.objects.filter(user=user).values("twinning_id")
+        twinnings = list(
+            Twinning.objects.filter(
+                Q(pk__in=followed) | Q(city_a__in=cities) | Q(city_b__in=cities)
+            ).values_list("pk", flat=True)
+        )
+        answered = list(Rsvp.objects.filter(user=user).values_list("event_id", flat=True))
+        return self.filter(Q(host_city__in=cities) | Q(twinning__in=twinnings) | Q(pk__in=answered))
+
     def search(self, text: str):
         """Events whose title in any language (or venue) contains ``text``, ignoring case
         and accents."""
@@ -69,6 +94,48 @@ class EventQuerySet(models.QuerySet):
             .annotate(distance_km=distance_km(latitude, longitude))
             .filter(distance_km__lte=radius_km)
         )
+
+
+# The most a price may be (exclusive): the column's ten digits before the point.
+MAX_PRICE = Decimal(10) ** 10
+CENT = Decimal("0.01")
+
+
+def validate_price_amount(value) -> None:
+    """A price: a positive amount below ten billion with at most two decimals (a price of
+    nothing is an event marked free)."""
+    if value is None:
+        return
+    valid = isinstance(value, Decimal) and value.is_finite() and Decimal(0) < value < MAX_PRICE
+    if valid and value.as_tuple().exponent < -2:
+        # 12.500 is 12.50; 12.505 is not a price.
+        valid = value == value.quantize(CENT)
+    if not valid:
+        raise ValidationError(
+            gettext_noop(
+                "Give the price as an amount above 0 and below 10,000,000,000 with at most two "
+                "decimals (12.50); mark a free event free instead of 0."
+            ),
+            code=EventErrorCode.INVALID_PRICE,
+        )
+
+
+class Tag(models.Model):
+    """A word of the deployment's vocabulary that events carry ("music", "for children",
+    "outdoors"), kept by the operators in the admin; offices choose among them for their
+    events and the app filters the events by them (``events(filter: {tags: …})``).
+
+    The slug names it in the API (filters, mutations) and stays when the names are reworded;
+    the name is shown in the reader's language, English when untranslated."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = TranslatedField(models.CharField, max_length=60)
+
+    class Meta:
+        ordering = ["slug", "id"]
+
+    def __str__(self):
+        return self.name_en or self.slug
 
 
 class Event(models.Model):
@@ -131,6 +198,29 @@ class Event(models.Model):
         related_name="+",
         editable=False,
     )
+
+    # Where people register or buy tickets: https only, as every link the app opens. Text
+    # with that one validator, rather than a URLField, so that a wrong link gets one error
+    # (INVALID_URL), not that and the URLField's own.
+    registration_url = models.CharField(max_length=500, blank=True, validators=[validate_https_url])
+    # The price: an amount with its ISO 4217 currency, or free, or (neither) not stated. At
+    # most two decimals: the currencies of the cities served (KZT, RUB, PKR, USD, EUR …) have
+    # two, and a ticket is not priced in thousandths.
+    price_amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_price_amount],
+    )
+    price_currency = models.CharField(max_length=3, blank=True, validators=[validate_currency_code])
+    is_free = models.BooleanField(default=False)
+    # Step-free access, hearing loops, seating, quiet rooms: in each language, as the texts.
+    accessibility = TranslatedField(models.TextField, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="events")
+    # People waiting for a place (RSVPs WAITLISTED): kept with ``attendee_count`` under the
+    # same lock.
+    waitlist_count = models.PositiveIntegerField(default=0, editable=False)
     search_document = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -193,6 +283,13 @@ class Event(models.Model):
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="event_coordinates_together",
             ),
+            # A price is an amount with its currency, never one without the other, never
+            # zero (that is "free"), and never beside "free".
+            models.CheckConstraint(
+                condition=Q(price_amount__isnull=True, price_currency="")
+                | (Q(price_amount__gt=0, is_free=False) & ~Q(price_currency="")),
+                name="event_price_with_currency",
+            ),
         ]
 
     def __str__(self):
@@ -236,8 +333,36 @@ class Event(models.Model):
                 gettext_noop("The organising office must belong to the host city."),
                 EventErrorCode.OFFICE_MISMATCH,
             )
+        errors.update(self._price_errors())
         if errors:
             raise ValidationError(errors)
+
+    def _price_errors(self) -> dict:
+        """What is wrong with the price as a whole (each part's own validators say the rest):
+        an amount needs its currency and a currency its amount, and a free event has none."""
+        amount, currency = self.price_amount, self.price_currency
+        if self.is_free and (amount is not None or currency):
+            return {
+                "is_free": ValidationError(
+                    gettext_noop("A free event has no price: clear the price or untick free."),
+                    EventErrorCode.FREE_WITH_PRICE,
+                )
+            }
+        if amount is not None and not currency:
+            return {
+                "price_currency": ValidationError(
+                    gettext_noop("Give the price's currency (an ISO 4217 code such as KZT)."),
+                    EventErrorCode.PRICE_INCOMPLETE,
+                )
+            }
+        if currency and amount is None:
+            return {
+                "price_amount": ValidationError(
+                    gettext_noop("Give the price's amount, or no currency."),
+                    EventErrorCode.PRICE_INCOMPLETE,
+                )
+            }
+        return {}
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -363,11 +488,14 @@ class EventCohost(models.Model):
 
 
 class Rsvp(models.Model):
-    """Whether a user is going to, or interested in, an announced event."""
+    """Whether a user is going to, interested in, or waiting for a place at an announced
+    event. Those WAITLISTED wait in the order they joined the line (``waitlisted_at``, then
+    the row's id); a place that frees goes to the first of them (``services.set_rsvp``)."""
 
     class Status(models.TextChoices):
         GOING = "GOING", _("Going")
         INTERESTED = "INTERESTED", _("Interested")
+        WAITLISTED = "WAITLISTED", _("On the waitlist")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps"
@@ -376,9 +504,27 @@ class Rsvp(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the user joined the waitlist: their place in the line. Set only while WAITLISTED.
+    waitlisted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "event"], name="rsvp_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="rsvp_unique"),
+            models.CheckConstraint(
+                condition=Q(status="WAITLISTED", waitlisted_at__isnull=False)
+                | (~Q(status="WAITLISTED") & Q(waitlisted_at__isnull=True)),
+                name="rsvp_waitlisted_in_line",
+            ),
+        ]
+        indexes = [
+            # The line of an event, first to last: promotion takes its head, a position
+            # counts those ahead.
+            models.Index(
+                fields=["event", "waitlisted_at", "id"],
+                name="rsvp_waitlist_line",
+                condition=Q(status="WAITLISTED"),
+            )
+        ]
 
     def __str__(self):
         return f"{self.user} {self.status} {self.event}"

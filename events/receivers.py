@@ -1,15 +1,15 @@
 """Bumping the data versions of events and announcements when they change (see
 core.data_versions)."""
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from core import data_versions
 
-from .models import Announcement, Event, EventCohost
+from .models import Announcement, Event, EventCohost, Tag
 
 # What an RSVP saves (Event.save adds the search document to every update).
-ATTENDANCE_FIELDS = frozenset({"attendee_count", "search_document"})
+ATTENDANCE_FIELDS = frozenset({"attendee_count", "waitlist_count", "search_document"})
 
 
 @receiver(post_save, sender=Event)
@@ -24,9 +24,18 @@ def event_saved(sender, update_fields=None, **kwargs):
 @receiver(post_delete, sender=Event)
 @receiver(post_save, sender=EventCohost)
 @receiver(post_delete, sender=EventCohost)
+@receiver(post_save, sender=Tag)
+@receiver(post_delete, sender=Tag)
 def event_changed(sender, **kwargs):
-    # A co-host's acceptance changes which events an office's list shows.
+    # A co-host's acceptance changes which events an office's list shows; a tag renamed, the
+    # events that carry it and the vocabulary.
     data_versions.bump(data_versions.EVENTS)
+
+
+@receiver(m2m_changed, sender=Event.tags.through)
+def event_tags_changed(sender, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        data_versions.bump(data_versions.EVENTS)
 
 
 @receiver(post_save, sender=Announcement)

@@ -9,6 +9,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -21,7 +22,17 @@ from images.variants import Purpose
 
 from . import history, permissions, realtime, signals
 from .error_codes import EventErrorCode
-from .models import Announcement, Event, EventCohost, Rsvp, RsvpChange, StateChange
+from .models import (
+    CENT,
+    Announcement,
+    Event,
+    EventCohost,
+    Rsvp,
+    RsvpChange,
+    StateChange,
+    Tag,
+    validate_price_amount,
+)
 
 Status = Event.Status
 # Changing these on a public event tells those who follow or plan to go.
@@ -33,7 +44,7 @@ NOTIFYING_FIELDS = frozenset(
 EVENT_FIELDS = frozenset(
     [
         f"{field}_{code}"
-        for field in ("title", "summary", "description")
+        for field in ("title", "summary", "description", "accessibility")
         for code in ("en", "ru", "kk", "ur")
     ]
     + [
@@ -47,9 +58,16 @@ EVENT_FIELDS = frozenset(
         "longitude",
         "capacity",
         "image_url",
+        "registration_url",
+        "price_amount",
+        "price_currency",
+        "is_free",
+        "tags",
         "twinning",
     ]
 )
+# The most tags one event carries, and one filter names.
+MAX_EVENT_TAGS = 10
 EDIT_DENIED = gettext_noop("Only the event's editors and publishers edit its drafts.")
 PUBLISH_DENIED = gettext_noop("Only the event's publishers announce, postpone or cancel it.")
 POST_DENIED = gettext_noop("Only the office's publishers post and edit its announcements.")
@@ -99,6 +117,69 @@ def _assign(instance, data: dict, allowed: frozenset[str]) -> dict:
     return changed
 
 
+def settle_price(data: dict) -> dict:
+    """``data`` with its price made whole: an amount as stored (two decimals) or refused
+    (INVALID_PRICE), a currency in upper case; and, since one replaces the other, a price
+    given without ``is_free`` making the event not free, ``is_free`` set without a price
+    clearing the price the event had. Given both, a price and free, the model refuses."""
+    data = dict(data)
+    amount = data.get("price_amount")
+    if amount is not None:
+        try:
+            validate_price_amount(amount)
+        except ValidationError as error:
+            raise ValidationError({"price_amount": error.error_list}) from None
+        data["price_amount"] = amount.quantize(CENT)
+    if isinstance(data.get("price_currency"), str):
+        data["price_currency"] = data["price_currency"].strip().upper()
+    priced = "price_amount" in data or "price_currency" in data
+    if data.get("is_free") and not priced:
+        data["price_amount"], data["price_currency"] = None, ""
+    if amount is not None and "is_free" not in data:
+        data["is_free"] = False
+    return data
+
+
+def event_tags(slugs, field: str = "tags") -> list[Tag]:
+    """The tags of the vocabulary that ``slugs`` name, in their order, each once; an unknown
+    slug is UNKNOWN_TAG, more than ``MAX_EVENT_TAGS`` TOO_MANY_TAGS."""
+    slugs = list(dict.fromkeys(slug.strip() for slug in slugs))
+    if len(slugs) > MAX_EVENT_TAGS:
+        raise _error(
+            field,
+            gettext_noop("Choose at most 10 tags."),
+            EventErrorCode.TOO_MANY_TAGS,
+        )
+    found = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    gettext_noop("No tag is named %(slugs)s."),
+                    code=EventErrorCode.UNKNOWN_TAG,
+                    params={"slugs": ", ".join(unknown)},
+                )
+            }
+        )
+    return [found[slug] for slug in slugs]
+
+
+def _set_tags(event: Event, tags) -> list | None:
+    """Give a saved event ``tags`` (Tag rows; None leaves them as they are); returns the tags
+    it had when they changed, for the history, else None."""
+    if tags is None:
+        return None
+    tags = list(tags)
+    if len(tags) > MAX_EVENT_TAGS:
+        raise _error("tags", gettext_noop("Choose at most 10 tags."), EventErrorCode.TOO_MANY_TAGS)
+    had = history.field_value(event, "tags")
+    if {tag.pk for tag in had} == {tag.pk for tag in tags}:
+        return None
+    event.tags.set(tags)
+    return had
+
+
 def _validate_event(event: Event) -> None:
     """Model validation, after the times: each with its UTC offset and inside the window the
     system holds, then kept in UTC (``core.validators.instant``), so that what the payload
@@ -145,9 +226,12 @@ def create_event(actor, office: CityOffice, data: dict) -> Event:
         gettext_noop("Only the office's editors and publishers create its events."),
     )
     event = Event(office=office, host_city_id=office.city_id, status=Status.DRAFT)
+    data = settle_price(data)
+    tags = data.pop("tags", None)
     _assign(event, data, EVENT_FIELDS)
     _validate_event(event)
     event.save()
+    _set_tags(event, tags)
     _record(
         actor,
         StateChange.Action.CREATED,
@@ -176,7 +260,12 @@ def update_event(actor, event: Event, data: dict) -> Event:
             gettext_noop("A cancelled event cannot be edited."),
             EventErrorCode.EVENT_CANCELLED,
         )
+    data = settle_price(data)
+    tags = data.pop("tags", None)
     changed = _assign(event, data, EVENT_FIELDS)
+    had_tags = _set_tags(event, tags)
+    if had_tags is not None:
+        changed["tags"] = had_tags
     if not changed:
         return event
     _validate_event(event)
@@ -208,6 +297,10 @@ def update_event(actor, event: Event, data: dict) -> Event:
     # People who plan to go must hear of a new time or place; other edits stay quiet.
     if event.status != Status.DRAFT and NOTIFYING_FIELDS.intersection(changed):
         signals.event_changed.send(Event, event=event, change=change)
+    if "capacity" in changed:
+        # More places (or no limit any more): they go to those waiting, first come first.
+        _fill_places(event)
+        _recount(event)
     # Live subscribers hear of every edit; a draft's reach only its offices, as each
     # subscription re-reads the event with its viewer's rights.
     realtime.event_changed(event, realtime.EventChange.UPDATED)
@@ -808,18 +901,39 @@ def publish_due(now: datetime.datetime | None = None) -> dict[str, int]:
 # --- RSVPs ---------------------------------------------------------------------------------
 
 
+GOING, INTERESTED, WAITLISTED = Rsvp.Status.GOING, Rsvp.Status.INTERESTED, Rsvp.Status.WAITLISTED
+
+
+def _is_open(event: Event) -> bool:
+    """Whether people may answer: the event is public, not called off, and not over."""
+    return event.status in (Status.ANNOUNCED, Status.POSTPONED) and event.ends_at > timezone.now()
+
+
+@transaction.atomic
+def withdraw_rsvps(user) -> None:
+    """Withdraw every RSVP of ``user``, whose account is being deleted, as they would one by
+    one: each event's count of people going follows, and each change is recorded (without a
+    name, as every RSVP change is). Events are taken in id order, so that two deletions lock
+    them in the same order."""
+    for event in Event.objects.filter(rsvps__user=user).order_by("pk"):
+        set_rsvp(user, event, None)
+
+
 @transaction.atomic
 def set_rsvp(user, event: Event, status: str | None) -> Event:
-    """Set the user's RSVP (GOING, INTERESTED, or None to withdraw).
+    """Set the user's RSVP: GOING, INTERESTED, WAITLISTED, or None to withdraw.
 
-    The event row is locked while the count of people going is checked and updated, so
-    concurrent requests queue and capacity is never exceeded.
+    The event row is locked while its places are counted and given, so concurrent requests
+    queue: capacity is never exceeded, and a place that frees goes to the first in the
+    waitlist before anyone else can take it.
+
+    GOING takes a free place, or fails with EVENT_FULL. WAITLISTED takes a free place as
+    well (the answer is then GOING), and otherwise joins the end of the line; for someone
+    GOING already it changes nothing. Leaving GOING (for INTERESTED, or withdrawing) gives
+    the place to the first in line, who is pushed; leaving WAITLISTED leaves the line.
     """
     event = _locked(event)
-    current = Rsvp.objects.filter(user=user, event=event).first()
-    is_open = (
-        event.status in (Status.ANNOUNCED, Status.POSTPONED) and event.ends_at > timezone.now()
-    )
+    is_open = _is_open(event)
     # Withdrawing is always possible; joining only while the event is open.
     if status is not None and not is_open:
         raise _error(
@@ -827,31 +941,77 @@ def set_rsvp(user, event: Event, status: str | None) -> Event:
             gettext_noop("RSVPs are open only for announced, upcoming events."),
             EventErrorCode.EVENT_NOT_OPEN,
         )
+    # Places left free (a limit raised by a path that did not give them, rows written outside
+    # this service) go to those waiting before anyone new, the user included, takes one.
+    promoted = _fill_places(event)
+    current = Rsvp.objects.filter(user=user, event=event).first()
     before = current.status if current is not None else ""
-    was_going = before == Rsvp.Status.GOING
-    going = status == Rsvp.Status.GOING
-    if (
-        going
-        and not was_going
-        and event.capacity is not None
-        and event.attendee_count >= event.capacity
-    ):
-        raise _error(None, gettext_noop("The event is full."), EventErrorCode.EVENT_FULL)
-    if status is None:
-        if current is not None:
-            current.delete()
-    elif current is None:
-        Rsvp.objects.create(user=user, event=event, status=status)
-    elif current.status != status:
-        current.status = status
-        current.save(update_fields=["status", "updated_at"])
+    if status == WAITLISTED and before == GOING:
+        status = GOING
+    if status in (GOING, WAITLISTED) and before != GOING:
+        if _free_places(event) != 0:
+            status = GOING
+        elif status == GOING:
+            raise _error(None, gettext_noop("The event is full."), EventErrorCode.EVENT_FULL)
     if before != (status or ""):
+        waitlisted_at = timezone.now() if status == WAITLISTED else None
+        if status is None:
+            current.delete()
+        elif current is None:
+            Rsvp.objects.create(user=user, event=event, status=status, waitlisted_at=waitlisted_at)
+        else:
+            current.status, current.waitlisted_at = status, waitlisted_at
+            current.save(update_fields=["status", "waitlisted_at", "updated_at"])
         # The counts over time are replayed from these; a repeated answer changes nothing.
         RsvpChange.objects.create(event=event, from_status=before, to_status=status or "")
-    if going != was_going:
-        # Counted again from the RSVPs rather than moved by one, under the row's lock: a
-        # count that drifted (rows written outside this service) heals instead of going
-        # below zero or past the capacity.
-        event.attendee_count = Rsvp.objects.filter(event=event, status=Rsvp.Status.GOING).count()
-        event.save(update_fields=["attendee_count"])
+        if before == GOING:
+            promoted += _fill_places(event)
+    if promoted or before != (status or ""):
+        _recount(event)
     return event
+
+
+def _free_places(event: Event) -> int | None:
+    """How many places of a locked event are not taken (None: no limit), counted from the
+    RSVPs themselves."""
+    if event.capacity is None:
+        return None
+    going = Rsvp.objects.filter(event=event, status=GOING).count()
+    return max(event.capacity - going, 0)
+
+
+def waitlist(event: Event):
+    """The event's waitlist, first in line first: in the order its people joined it."""
+    return Rsvp.objects.filter(event=event, status=WAITLISTED).order_by("waitlisted_at", "pk")
+
+
+def _fill_places(event: Event) -> list[Rsvp]:
+    """Give the free places of a locked, open event to the first in its waitlist, in order:
+    each is GOING from now, the change recorded, and pushed (``waitlist_place_given``, whose
+    push is written in this transaction and sent once it commits). Returns their RSVPs."""
+    if not _is_open(event):
+        return []
+    free = _free_places(event)
+    if free == 0:
+        return []
+    line = waitlist(event).select_related("user")
+    promoted = list(line if free is None else line[:free])
+    for rsvp in promoted:
+        rsvp.status, rsvp.waitlisted_at = GOING, None
+        rsvp.save(update_fields=["status", "waitlisted_at", "updated_at"])
+        change = RsvpChange.objects.create(event=event, from_status=WAITLISTED, to_status=GOING)
+        signals.waitlist_place_given.send(Event, event=event, recipient=rsvp.user, change=change)
+    return promoted
+
+
+def _recount(event: Event) -> None:
+    """Count a locked event's people going and waiting again from the RSVPs, rather than
+    moving the counts by one: a count that drifted (rows written outside this service) heals
+    instead of going below zero or past the capacity."""
+    counts = Rsvp.objects.filter(event=event).aggregate(
+        going=Count("pk", filter=Q(status=GOING)),
+        waiting=Count("pk", filter=Q(status=WAITLISTED)),
+    )
+    if (event.attendee_count, event.waitlist_count) != (counts["going"], counts["waiting"]):
+        event.attendee_count, event.waitlist_count = counts["going"], counts["waiting"]
+        event.save(update_fields=["attendee_count", "waitlist_count"])

@@ -28,6 +28,12 @@ event_cancelled = Signal()
 # An office posted an announcement, published at once.
 announcement_posted = Signal()
 
+# A place freed at a full event (an RSVP withdrawn, more places) went to the first in its
+# waitlist, who is GOING now and must hear of it. Sent with ``event``, ``recipient`` (that
+# user) and, as ``change``, the ``RsvpChange`` recorded for it (a promotion is no change of
+# the event, so it has no ``StateChange``): each promotion is told once.
+waitlist_place_given = Signal()
+
 
 @dataclass(frozen=True)
 class PushPreview:

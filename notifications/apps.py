@@ -9,8 +9,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Push notifications")
 
     def ready(self):
-        # Importing ``kinds`` registers each kind's entry, importing ``tasks`` each job's task.
-        from . import broker, kinds, labels, receivers, registry, tasks  # noqa: F401
+        # Importing ``kinds`` registers each kind's entry, importing ``tasks`` each job's task,
+        # importing ``personal`` what push holds of a person (accounts.personal_data).
+        from . import broker, kinds, labels, personal, receivers, registry, tasks  # noqa: F401
 
         # A kind or a job registered in part stops the start-up, not a push later.
         registry.verify()

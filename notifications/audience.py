@@ -7,6 +7,7 @@
 - An announcement: followers of its city or of its twinning (less those who muted the
   category of the event it is about, if any).
 - A reminder: those GOING.
+- A place from the waitlist: the one person it went to, while the place is still theirs.
 
 The audience is one ``IN`` over a ``UNION`` of user ids, each part from the rows that make
 someone a recipient (follows, RSVPs). An ``OR`` of separate ``IN`` subqueries makes PostgreSQL
@@ -63,6 +64,18 @@ def change_audience(notification: Notification) -> list:
 def reminder_audience(notification: Notification) -> list:
     """A reminder: those GOING."""
     return [Rsvp.objects.filter(event=notification.event, status=Rsvp.Status.GOING).values("user")]
+
+
+def place_audience(notification: Notification) -> list:
+    """A place from the waitlist: its recipient, while they are still GOING (one who gave the
+    place up again before the fan-out hears nothing)."""
+    return [
+        Rsvp.objects.filter(
+            event=notification.event,
+            user=notification.recipient_id,
+            status=Rsvp.Status.GOING,
+        ).values("user")
+    ]
 
 
 def news_audience(notification: Notification) -> list:

@@ -27,6 +27,8 @@ class Job(StrEnum):
     FAN_OUT = "fan-out"  # (notification_id): resolve the audience, write deliveries, send
     SEND_DUE = "send-due"  # (notification_id): send the deliveries that are due
     SYNC_TOPICS = "sync-topics"  # (user_id): bring the user's devices' FCM topics in line
+    # ({topic: [tokens]}, attempt): unsubscribe the devices of a deleted account at FCM
+    UNSUBSCRIBE_TOKENS = "unsubscribe-tokens"
 
 
 _TASKS: dict[Job, Task] = {}

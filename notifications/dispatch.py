@@ -384,17 +384,19 @@ def finish_if_complete(notification_id: int, now=None) -> bool:
 # --- Creating notifications -----------------------------------------------------------------
 
 
-def notify(kind: str, subject, *, change=None) -> Notification:
+def notify(kind: str, subject, *, change=None, recipient=None) -> Notification:
     """Write a notification of ``kind`` about ``subject`` (an event or an announcement, as the
     kind's entry says) into the outbox, in the caller's transaction, and hand it to a worker
     once that commits. ``change`` is the StateChange that made it, for kinds notified once per
-    change. The kind's dedupe key makes the same change twice one notification; an event's
-    times are kept with it, to tell later whether they are still the event's."""
+    change; ``recipient`` the one user a personal kind is for (its audience reads it). The
+    kind's dedupe key makes the same change twice one notification; an event's times are
+    kept with it, to tell later whether they are still the event's."""
     entry = registry.spec(kind)
     defaults = {
         "kind": kind,
         entry.subject.value: subject,
         "urgent": entry.urgent(subject, timezone.now()),
+        "recipient": recipient,
     }
     if entry.subject == registry.Subject.EVENT:
         defaults.update(event_starts_at=subject.starts_at, event_ends_at=subject.ends_at)

@@ -54,6 +54,12 @@ def _reminder_key(event, change) -> str:
     return f"event:{event.pk}:reminder:{event.starts_at.isoformat()}"
 
 
+def _place_key(event, change) -> str:
+    # Once per promotion (``change`` is its RsvpChange): a person promoted, who gives the
+    # place up, waits again and is promoted again hears of each place.
+    return f"event:{event.pk}:place:{change.pk}"
+
+
 def _posted_key(announcement, change) -> str:
     return f"announcement:{announcement.pk}:posted"
 
@@ -175,6 +181,28 @@ registry.register(
             staleness.announcement_unpublished,
             staleness.announced_event_over,
         ),
+        superseded_by=frozenset(),
+    ),
+)
+registry.register(
+    Kind.WAITLIST_PLACE,
+    KindSpec(
+        subject=Subject.EVENT,
+        trigger=signals.waitlist_place_given,
+        labels={
+            "en": "A place for you",
+            "ru": "Для вас нашлось место",
+            "kk": "Сізге орын табылды",
+            "ur": "آپ کے لیے جگہ مل گئی",
+        },
+        audience=audience.place_audience,
+        render=texts.event_message,
+        by_topic=False,  # one person
+        # Someone who waited for a place must learn of it in time to come: within a day of
+        # the start, through quiet hours.
+        urgent=within_a_day,
+        dedupe_key=_place_key,
+        stale=(*EVENT_STILL_ON, staleness.place_given_up),
         superseded_by=frozenset(),
     ),
 )

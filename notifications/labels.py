@@ -18,6 +18,7 @@ def apply() -> None:
             "drop_reason": _("Why it was not sent"),
             "path": _("Sent"),
             "audience_size": _("People to reach"),
+            "recipient": _("For"),
             "created_at": _("Created"),
         },
     )

@@ -11,6 +11,7 @@ waiting for a retry whose event was cancelled, changed again or is over is DROPP
 ``DropReason`` instead (see ``staleness``).
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +30,8 @@ class DropReason(models.TextChoices):
     ANNOUNCEMENT_UNPUBLISHED = "ANNOUNCEMENT_UNPUBLISHED", _("The announcement is not published")
     # Set by the migrations that repaired times stored outside the window the system holds
     # (events.0006, events.0008): the times it would tell were made up.
+    # A place from the waitlist, given up (or taken away) before its push went.
+    PLACE_GIVEN_UP = "PLACE_GIVEN_UP", _("The place it tells of is no longer the person's")
     TIMES_REPAIRED = (
         "TIMES_REPAIRED",
         _("Its event's or announcement's times were repaired, and it was made a draft"),
@@ -43,6 +46,7 @@ class Notification(models.Model):
         EVENT_CANCELLED = "EVENT_CANCELLED", _("Event cancelled")
         EVENT_REMINDER = "EVENT_REMINDER", _("Event reminder")
         ANNOUNCEMENT_POSTED = "ANNOUNCEMENT_POSTED", _("Announcement posted")
+        WAITLIST_PLACE = "WAITLIST_PLACE", _("A place from the waitlist")
 
     class State(models.TextChoices):
         PENDING = "PENDING", _("Pending: audience not yet resolved")
@@ -62,6 +66,15 @@ class Notification(models.Model):
     )
     announcement = models.ForeignKey(
         "events.Announcement", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The one person a notification is for (a place from the waitlist); empty for news to an
+    # audience. Their notifications go with their account.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     urgent = models.BooleanField(default=False, help_text=_("Delivered through quiet hours."))
     # The event's times as the notification tells them: a change or a reminder whose times are

@@ -17,12 +17,13 @@ from .topics import schedule_topic_sync
 
 def notifier(kind: str):
     """The receiver that writes a notification of ``kind`` when its signal is sent: about the
-    subject the signal carries (``event=`` or ``announcement=``, as the kind's entry says), in
-    the sender's transaction (the outbox), once per dedupe key."""
+    subject the signal carries (``event=`` or ``announcement=``, as the kind's entry says), for
+    the ``recipient`` it names if any, in the sender's transaction (the outbox), once per
+    dedupe key."""
     subject = registry.spec(kind).subject.value
 
-    def receive(sender, change=None, **kwargs):
-        notify(kind, kwargs[subject], change=change)
+    def receive(sender, change=None, recipient=None, **kwargs):
+        notify(kind, kwargs[subject], change=change, recipient=recipient)
 
     return receive
 

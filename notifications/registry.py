@@ -47,6 +47,8 @@ class Current:
     announcement_event_ends_at: datetime.datetime | None
     # A later notification of one of the kind's ``superseded_by`` kinds exists for the subject.
     superseded: bool
+    # For a notification to one person (``recipient``): whether they are GOING to its event.
+    recipient_going: bool = False
 
 
 # What makes the notifications of a kind that no service tells of: the beat's periodic task

@@ -12,7 +12,7 @@ import datetime
 
 from django.db.models import Exists, OuterRef
 
-from events.models import Event
+from events.models import Event, Rsvp
 
 from . import registry
 from .models import DropReason, Notification
@@ -41,6 +41,12 @@ def current(notification: Notification, now: datetime.datetime) -> Current:
         )
         rows = rows.annotate(superseded=Exists(later))
         columns.append("superseded")
+    if notification.recipient_id is not None:
+        going = Rsvp.objects.filter(
+            event=OuterRef("event"), user=OuterRef("recipient"), status=Rsvp.Status.GOING
+        )
+        rows = rows.annotate(recipient_going=Exists(going))
+        columns.append("recipient_going")
     row = rows.values(*columns).first() or {}
     return Current(
         now=now,
@@ -52,6 +58,7 @@ def current(notification: Notification, now: datetime.datetime) -> Current:
         published_at=row.get("announcement__published_at"),
         announcement_event_ends_at=row.get("announcement__event__ends_at"),
         superseded=bool(row.get("superseded")),
+        recipient_going=bool(row.get("recipient_going")),
     )
 
 
@@ -107,6 +114,12 @@ def start_moved(notification: Notification, state: Current) -> DropReason | None
 def _moved(told: datetime.datetime | None, now_is: datetime.datetime | None) -> bool:
     # Nothing told (a notification written before the times were kept): nothing to compare.
     return told is not None and told != now_is
+
+
+def place_given_up(notification: Notification, state: Current) -> DropReason | None:
+    """The place from the waitlist this push tells of is no longer the recipient's: they
+    withdrew, or the RSVP is gone."""
+    return None if state.recipient_going else DropReason.PLACE_GIVEN_UP
 
 
 def announcement_deleted(notification: Notification, state: Current) -> DropReason | None:

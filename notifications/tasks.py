@@ -6,6 +6,7 @@ work to these tasks through ``broker`` by the job each does, never by importing 
 """
 
 from celery import shared_task
+from django.conf import settings
 
 from . import dispatch, topics
 from .broker import Job, does
@@ -37,3 +38,18 @@ def send_reminders() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def sync_topics(user_id: int) -> dict:
     return topics.sync_user_topics(user_id)
+
+
+@does(Job.UNSUBSCRIBE_TOKENS)
+@shared_task(acks_late=True, ignore_result=True)
+def unsubscribe_tokens(by_topic: dict[str, list[str]], attempt: int = 1) -> None:
+    """Unsubscribe a deleted account's devices from their topics; what FCM could not do now is
+    tried again with backoff, up to ``PUSH_MAX_ATTEMPTS`` attempts in all."""
+    left = topics.unsubscribe_tokens(by_topic)
+    if not left:
+        return
+    if attempt >= settings.PUSH_MAX_ATTEMPTS:
+        topics.gave_up_unsubscribing(left)
+        return
+    delay = dispatch.backoff(attempt).total_seconds()
+    unsubscribe_tokens.apply_async((left, attempt + 1), countdown=delay)

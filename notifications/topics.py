@@ -7,6 +7,7 @@ over those topics ("'city-4-ru' in topics || 'twinning-9-ru' in topics"), which 
 once per device however many of the topics it is in. What it gives up is in the README.
 """
 
+import logging
 from collections import defaultdict
 
 from django.db import transaction
@@ -16,9 +17,17 @@ from cities.models import CityFollow, TwinningFollow
 from core.i18n import LANGUAGE_CODES
 
 from . import broker, registry
-from .backends import MAX_TOPIC_BATCH, get_backend
+from .backends import MAX_TOPIC_BATCH, Outcome, get_backend
 from .models import DeviceTopic, Notification
 from .texts import pick_language
+
+logger = logging.getLogger(__name__)
+
+# Answers to an unsubscription worth trying again later; any other means the token is done
+# with (unsubscribed, or no longer a token at all).
+TRY_AGAIN = frozenset(
+    {Outcome.QUOTA_EXCEEDED, Outcome.UNAVAILABLE, Outcome.INTERNAL, Outcome.UNKNOWN}
+)
 
 
 def city_topic(city_id: int, language: str) -> str:
@@ -100,3 +109,51 @@ def schedule_topic_sync(user_id: int) -> None:
 
     # A down broker must not fail the follow; the user's next change resyncs everything.
     transaction.on_commit(lambda: broker.enqueue(broker.Job.SYNC_TOPICS, user_id))
+
+
+# --- A deleted account's devices ----------------------------------------------------------------
+
+
+def release_user_topics(user) -> None:
+    """Before the devices of ``user`` go with their account (``accounts.deletion``): forget
+    their topic subscriptions here, and have FCM unsubscribe them once the deletion commits,
+    so that the phone no longer hears of what the account followed. Called in the deletion's
+    transaction; FCM is called after it, on a worker (in the request itself when the broker
+    cannot be reached)."""
+    subscriptions = DeviceTopic.objects.filter(device__user=user)
+    by_topic = defaultdict(list)
+    for topic, token in subscriptions.values_list("topic", "device__token").order_by("pk"):
+        by_topic[topic].append(token)
+    if not by_topic:
+        return
+    subscriptions.delete()
+    transaction.on_commit(lambda: _hand_over(dict(by_topic)))
+
+
+def _hand_over(by_topic: dict[str, list[str]]) -> None:
+    if not broker.enqueue(broker.Job.UNSUBSCRIBE_TOKENS, by_topic, 1):
+        unsubscribe_tokens(by_topic)
+
+
+def unsubscribe_tokens(by_topic: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Unsubscribe tokens from topics at FCM, at most ``MAX_TOPIC_BATCH`` tokens a call;
+    returns, by topic, the tokens FCM could not unsubscribe for now (to try again)."""
+    backend = get_backend()
+    left = defaultdict(list)
+    for topic, tokens in by_topic.items():
+        for start in range(0, len(tokens), MAX_TOPIC_BATCH):
+            batch = tokens[start : start + MAX_TOPIC_BATCH]
+            failures = backend.unsubscribe(batch, topic)
+            left[topic] += [token for token, outcome in failures.items() if outcome in TRY_AGAIN]
+    return {topic: tokens for topic, tokens in left.items() if tokens}
+
+
+def gave_up_unsubscribing(by_topic: dict[str, list[str]]) -> None:
+    """Logged when the last attempt left tokens subscribed: those phones may still hear of
+    what a deleted account followed until the app drops its FCM token."""
+    count = sum(len(tokens) for tokens in by_topic.values())
+    logger.warning(
+        "gave up unsubscribing %d topic subscriptions of deleted accounts' devices (%s)",
+        count,
+        ", ".join(sorted(by_topic)),
+    )

@@ -19,6 +19,7 @@ from .events.clocks import PUBLISHED_ANNOUNCEMENTS
 from .events.queries import CACHE_POLICIES as EVENT_QUERIES
 from .events.types import CACHE_POLICIES as EVENT_TYPES
 from .images.types import CACHE_POLICIES as IMAGE_TYPES
+from .reports.types import CACHE_POLICIES as REPORT_TYPES
 
 ROOTS = (
     # Any object by its ID: it may be any area's, or an announcement scheduled for later.
@@ -48,4 +49,5 @@ CACHE_POLICIES = (
     *EVENT_TYPES,
     *CHAT_TYPES,
     *IMAGE_TYPES,
+    *REPORT_TYPES,
 )

@@ -14,7 +14,9 @@ events similar to a search of 100 characters).
 
 from django.conf import settings
 
+from accounts.personal_data import export_sections
 from events.models import Event
+from events.services import MAX_EVENT_TAGS
 from graphql_server.cost_model import FieldCost
 
 # A query of its own: about 1 ms.
@@ -32,6 +34,8 @@ NEAR = 200
 # Lists that nothing in the data bounds: what a user's own records or an event's history
 # come to in practice, a page's worth. A list that outgrows it is priced low, never refused.
 USUAL_LIST = 20
+# A deployment's vocabulary of tags, as operators keep it: a few dozen words.
+TAG_VOCABULARY = 100
 # The most partners a city has in the real catalogue (25,917 pairs; the 99th percentile is
 # 20): a list of partners or twinnings holds at most that many.
 MOST_PARTNERS = 74
@@ -40,13 +44,22 @@ FIELD_COSTS: dict[str, FieldCost] = {
     # Lists of the top level: a query each for the page.
     "Query.cities": FieldCost(QUERY, arguments=(("search", SEARCH),)),
     "Query.twinnings": FieldCost(QUERY),
-    "Query.events": FieldCost(QUERY, arguments=(("filter.search", SEARCH), ("filter.near", NEAR))),
+    # The for-you feed reads what the viewer follows and answered first: three small queries.
+    "Query.events": FieldCost(
+        QUERY,
+        arguments=(
+            ("filter.search", SEARCH),
+            ("filter.near", NEAR),
+            ("filter.following", 3 * QUERY),
+        ),
+    ),
     "Query.announcements": FieldCost(QUERY),
     "Query.city": FieldCost(QUERY),
     "Query.twinning": FieldCost(QUERY),
     "Query.event": FieldCost(QUERY),
     "Query.node": FieldCost(QUERY),
     "Query.languages": FieldCost(size=len(settings.LANGUAGES)),
+    "Query.tags": FieldCost(QUERY, size=TAG_VOCABULARY),
     # Every list's count runs its filters again.
     "*.totalCount": FieldCost(COUNT, per_query=True),
     # Cities and twinnings: lists loaded for a whole page at once.
@@ -61,6 +74,8 @@ FIELD_COSTS: dict[str, FieldCost] = {
     # and room are read for each event.
     "Event.history": FieldCost(size=USUAL_LIST),
     "Event.cohosts": FieldCost(size=USUAL_LIST),
+    # An event's tags: loaded for a page of events, at most MAX_EVENT_TAGS each.
+    "Event.tags": FieldCost(size=MAX_EVENT_TAGS),
     # An announcement's history is loaded for a page. A record's changes are values of its
     # own row (no row each): an edit changes a few fields, a creation up to eight or so.
     "Announcement.history": FieldCost(size=USUAL_LIST),
@@ -76,6 +91,10 @@ FIELD_COSTS: dict[str, FieldCost] = {
     "Viewer.rsvps": FieldCost(QUERY, size=USUAL_LIST),
     "Viewer.memberships": FieldCost(QUERY, size=USUAL_LIST),
     "Viewer.devices": FieldCost(QUERY, size=USUAL_LIST),
+    # Everything held about the viewer: a query per section of the personal data registry,
+    # each reading what the person has there (priced as a page's worth of rows each).
+    "Viewer.export": FieldCost(export_sections() * (QUERY + USUAL_LIST)),
+    "Viewer.blockedUsers": FieldCost(QUERY),
     "Preferences.mutedCategories": FieldCost(size=len(Event.Category)),
     # A mutation's errors: one per input field at most.
     "*.errors": FieldCost(size=USUAL_LIST),

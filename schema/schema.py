@@ -22,13 +22,21 @@ from .costs import FIELD_COSTS
 from .events.mutations import EventMutations
 from .events.queries import EventQueries
 from .events.subscriptions import EventSubscriptions
+from .reports.mutations import ReportMutations
 
 
 class Query(AccountQueries, LanguageQueries, EventQueries, CityQueries, graphene.ObjectType):
     node = NodeField(relay.Node, description="Any object by its global ID.")
 
 
-class Mutation(AccountMutations, CityMutations, EventMutations, ChatMutations, graphene.ObjectType):
+class Mutation(
+    AccountMutations,
+    CityMutations,
+    EventMutations,
+    ChatMutations,
+    ReportMutations,
+    graphene.ObjectType,
+):
     pass
 
 

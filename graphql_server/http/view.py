@@ -373,22 +373,29 @@ class GraphQLHttpView(View):
 
     def answer(self, exchange: Exchange, body: bytes, shareable: bool) -> HttpResponse:
         """``body``, 200 (it has ``data``), and how long others may keep it: a query's answer
-        without errors (``shareable``) to a GET by nobody in particular is public, anything
-        else private."""
+        without errors (``shareable``) asked by nobody in particular is public, anything else
+        private.
+
+        By GET or by POST alike, as Apollo Server marks them: HTTP caches reuse a POST's
+        answer for no other POST (RFC 9111 §2), so only a cache told to key POSTs by their
+        body keeps it, as the proxy in front does (deploy/nginx/twinning.conf.template). An
+        ETag, and 304 to If-None-Match, only for GET: a conditional POST is not a revalidation.
+        """
         public = (
             shareable
-            and exchange.is_get
             and exchange.anonymous
             and exchange.operation.operation is OperationType.QUERY
             and settings.GRAPHQL_GET_MAX_AGE_SECONDS > 0
         )
         if not public:
             return self.respond(exchange, body, 200)
-        etag = '"{}"'.format(
-            hashlib.sha256(exchange.media_type.encode() + b"\n" + body).hexdigest()[:32]
-        )
         exchange.headers["Cache-Control"] = (
             f"public, max-age={settings.GRAPHQL_GET_MAX_AGE_SECONDS}"
+        )
+        if not exchange.is_get:
+            return self.respond(exchange, body, 200)
+        etag = '"{}"'.format(
+            hashlib.sha256(exchange.media_type.encode() + b"\n" + body).hexdigest()[:32]
         )
         exchange.headers["ETag"] = etag
         if etag_matches(exchange.request.headers.get("If-None-Match"), etag):

@@ -327,7 +327,8 @@ class GroupHub:
                     self._lose(f"sending its heartbeat failed: {error!r}")
                 return
             try:
-                await asyncio.wait_for(heard, HEARTBEAT_TIMEOUT_SECONDS)
+                async with asyncio.timeout(HEARTBEAT_TIMEOUT_SECONDS):
+                    await heard
             except TimeoutError:
                 if self.channel != channel:
                     return
@@ -380,7 +381,11 @@ class GroupHub:
         while True:
             await asyncio.sleep(RETRY_SECONDS)
             try:
-                await asyncio.wait_for(self._probe(), PROBE_TIMEOUT_SECONDS)
+                # asyncio.timeout, in this task, not wait_for: a probe of its own task that
+                # failed just as this one was cancelled (the hub closing) has wait_for answer
+                # with the probe's error, which would swallow the cancellation and probe on.
+                async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+                    await self._probe()
             except Exception as error:
                 logger.debug("The channel layer does not answer yet: %r", error)
                 continue

@@ -4,8 +4,12 @@ Each list loads what its selected nested fields need for all its items at once, 
 top-level lists do, so that a viewer following a hundred cities costs the queries of one.
 """
 
+from accounts.export import export_account
+from accounts.models import UserBlock
 from cities.models import City, OfficeMembership, Twinning
+from core.ratelimit import RateLimited
 from events.models import Rsvp
+from graphql_server.errors import RateLimitedError
 
 from ..cities.loaders import attach_city_lists
 from ..core.selection import below, is_selected
@@ -49,3 +53,17 @@ def memberships(user):
         .select_related("office", "office__city")
         .order_by("office_id", "role")
     )
+
+
+def account_export(user) -> dict:
+    """Everything held about the viewer (``accounts.export``); past ``ACCOUNT_EXPORT_RATE`` a
+    top-level RATE_LIMITED with ``retryAfter``."""
+    try:
+        return export_account(user)
+    except RateLimited as error:
+        raise RateLimitedError(error.retry_after) from error
+
+
+def blocked_users(user):
+    """The people ``user`` blocks, newest first (the model's order), each with their name."""
+    return UserBlock.objects.filter(blocker=user).select_related("blocked")

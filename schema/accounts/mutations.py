@@ -1,15 +1,18 @@
-"""Sign-in with the backend's own tokens, and the viewer's preferences."""
+"""Sign-in with the backend's own tokens, the viewer's profile and preferences, deleting their
+account, and whom they block."""
 
 import graphene
+from django.contrib.auth import get_user_model
 
-from accounts import services, tokens
+from accounts import deletion, services, tokens
+from accounts.authentication import signed_in_at
 from core.client_ip import client_ip
 
-from ..core.mutations import BaseMutation
+from ..core.mutations import BaseMutation, load
 from ..core.uploads import Upload
 from ..events.enums import EventCategory
 from .enums import DevicePlatform
-from .types import DeviceType, Viewer
+from .types import BlockedUser, DeviceType, Viewer
 
 
 class TokenPayloadMixin:
@@ -73,6 +76,24 @@ class TokenRevoke(BaseMutation):
     def perform(cls, info, viewer, refresh_token):
         tokens.revoke_tokens(refresh_token)
         return {}
+
+
+class ProfileUpdate(BaseMutation):
+    """Change what others see of the viewer: their display name, shown in the chat. Only the
+    arguments given change. A name is 1 to 50 characters that show, on one line, without "#"
+    (the chat puts it before the tag) and without words that pass its holder off as the
+    service or its staff: REQUIRED, TOO_LONG, DISPLAY_NAME_INVALID, DISPLAY_NAME_RESERVED."""
+
+    viewer = graphene.Field(Viewer)
+
+    class Arguments:
+        display_name = graphene.String(
+            description="Trimmed; unique it need not be (the tag tells people apart)."
+        )
+
+    @classmethod
+    def perform(cls, info, viewer, **changes):
+        return {"viewer": services.update_profile(viewer, **changes)}
 
 
 class QuietHoursInput(graphene.InputObjectType):
@@ -180,16 +201,72 @@ class AvatarRemove(BaseMutation):
         return {"viewer": services.remove_avatar(viewer)}
 
 
+class AccountDelete(BaseMutation):
+    """Delete the viewer's account and what is held about them: profile, preferences,
+    sessions (every socket closes), devices (unsubscribed from their push topics), follows,
+    RSVPs (withdrawn: the counts follow), reactions, mutes and calendar feed. Chat messages and
+    reports stay, shown as a deleted account's; what was done in an office's name stays without
+    the name. It cannot be undone.
+
+    The viewer must have signed in within the last few minutes
+    (`ACCOUNT_DELETION_SIGN_IN_SECONDS`, a token's sign-in time, which refreshing keeps):
+    otherwise REAUTHENTICATION_REQUIRED, and the app signs in again, then asks again. Refused
+    while the account holds a role in a city office (OFFICE_ROLE_HELD: its administrators take
+    it away first) or is a superuser's (SUPERUSER_ACCOUNT)."""
+
+    @classmethod
+    def perform(cls, info, viewer):
+        deletion.delete_account(viewer, signed_in_at=signed_in_at(viewer))
+        return {}
+
+
+def load_person(global_id: str):
+    """The user a User ID names (a ChatAuthor's `id`), or NOT_FOUND on ``user``."""
+    return load(get_user_model()._default_manager.all(), global_id, "User", "user")
+
+
+class UserBlock(BaseMutation):
+    """Hide someone's chat messages from the viewer, in history and live (their quotes too).
+    Nothing changes for them, and they are not told. Blocking oneself is CANNOT_BLOCK_SELF,
+    someone blocked already ALREADY_BLOCKED, more than 1,000 people TOO_MANY_BLOCKS."""
+
+    user = graphene.Field(BlockedUser, description="Whom the viewer now blocks.")
+
+    class Arguments:
+        user = graphene.ID(required=True, description="A User ID, e.g. a ChatAuthor's `id`.")
+
+    @classmethod
+    def perform(cls, info, viewer, user):
+        return {"user": services.block_user(viewer, load_person(user))}
+
+
+class UserUnblock(BaseMutation):
+    """Show someone's chat messages to the viewer again. Someone not blocked is NOT_BLOCKED."""
+
+    user = graphene.Field(BlockedUser, description="Whom the viewer blocked until now.")
+
+    class Arguments:
+        user = graphene.ID(required=True, description="A User ID, e.g. a ChatAuthor's `id`.")
+
+    @classmethod
+    def perform(cls, info, viewer, user):
+        return {"user": services.unblock_user(viewer, load_person(user))}
+
+
 class AccountMutations(graphene.ObjectType):
+    account_delete = AccountDelete.Field()
     device_register = DeviceRegister.Field()
     device_unregister = DeviceUnregister.Field()
     token_create = TokenCreate.Field()
     token_refresh = TokenRefresh.Field()
     token_revoke = TokenRevoke.Field()
+    profile_update = ProfileUpdate.Field()
     preferences_update = PreferencesUpdate.Field()
     calendar_token_rotate = CalendarTokenRotate.Field()
     avatar_upload = AvatarUpload.Field()
     avatar_remove = AvatarRemove.Field()
+    user_block = UserBlock.Field()
+    user_unblock = UserUnblock.Field()
 
 
 # Signing in counts on a rate limit of its own too, right or wrong

@@ -3,16 +3,26 @@
 import graphene
 from django.urls import reverse
 
+from accounts.display_names import tag_of
+from chat.payload import author_name
 from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 
 from ..cities.enums import OfficeRole
 from ..cities.types import CityOfficeType, CityType, TwinningType
+from ..core.pagination import CountableConnection, connection_args, paginate
 from ..core.selection import selected_paths
 from ..events.enums import EventCategory, RsvpStatus
 from ..events.types import EventType
 from ..images.types import AvatarType
 from .enums import DevicePlatform
-from .loaders import followed_cities, followed_twinnings, memberships, rsvps
+from .loaders import (
+    account_export,
+    blocked_users,
+    followed_cities,
+    followed_twinnings,
+    memberships,
+    rsvps,
+)
 
 
 class DeviceType(graphene.ObjectType):
@@ -69,12 +79,49 @@ class ViewerRsvp(graphene.ObjectType):
     status = graphene.Field(RsvpStatus, required=True)
 
 
+class BlockedUser(graphene.ObjectType):
+    """Someone the viewer blocks: the chat hides what they write from the viewer. They are not
+    told, and see everything as before."""
+
+    id = graphene.ID(required=True, description="Their User ID, as a ChatAuthor's `id`.")
+    display_name = graphene.String(required=True, description="Their name, as the chat shows it.")
+    blocked_at = graphene.DateTime(required=True)
+
+    @staticmethod
+    def resolve_id(block, info):
+        return graphene.Node.to_global_id("User", block.blocked_id)
+
+    @staticmethod
+    def resolve_display_name(block, info):
+        return author_name(block.blocked)
+
+    @staticmethod
+    def resolve_blocked_at(block, info):
+        return block.created_at
+
+
+class BlockedUserConnection(CountableConnection):
+    """Pages of the people the viewer blocks, the most recently blocked first."""
+
+    class Meta:
+        node = BlockedUser
+
+
 class Viewer(graphene.ObjectType):
     """The signed-in user. Only ever the viewer's own record."""
 
     id = graphene.ID(required=True)
     email = graphene.String()
-    display_name = graphene.String(required=True)
+    display_name = graphene.String(
+        required=True,
+        description="The name others see in the chat; empty until chosen (`profileUpdate`) "
+        "or taken from the Firebase profile at first sign-in.",
+    )
+    name_tag = graphene.String(
+        required=True,
+        description="The viewer's tag, shown after their name when someone else in view "
+        'has the same one ("Dana #K7Q2"); it never changes.',
+    )
     avatar = graphene.Field(
         AvatarType,
         description="The viewer's picture, as the chat shows it beside their name; null for "
@@ -96,6 +143,19 @@ class Viewer(graphene.ObjectType):
         description="A private iCalendar feed of the events RSVP'd to. Keep it secret; "
         "`calendarTokenRotate` replaces it.",
     )
+    export = graphene.JSONString(
+        required=True,
+        description="Everything held about the viewer, as JSON: `sections` (profile, "
+        "preferences, sessions, devices, follows, RSVPs, chat messages, reactions, reports…), "
+        "and in words what is `omitted` from each and what is `notExported`, and why. Secrets "
+        "are never given. A few exports an hour per user (RATE_LIMITED with retryAfter).",
+    )
+    blocked_users = graphene.Field(
+        BlockedUserConnection,
+        required=True,
+        **connection_args(),
+        description="The people the viewer blocks (`userBlock`), the most recently blocked first.",
+    )
 
     @staticmethod
     def resolve_id(user, info):
@@ -104,6 +164,10 @@ class Viewer(graphene.ObjectType):
     @staticmethod
     def resolve_avatar(user, info):
         return user.avatar.variants if user.avatar_id is not None else None
+
+    @staticmethod
+    def resolve_name_tag(user, info):
+        return tag_of(user.pk)
 
     @staticmethod
     def resolve_preferences(user, info):
@@ -130,14 +194,32 @@ class Viewer(graphene.ObjectType):
         return user.devices.order_by("-updated_at", "pk")
 
     @staticmethod
+    def resolve_export(user, info):
+        return account_export(user)
+
+    @staticmethod
     def resolve_calendar_url(user, info):
         path = reverse("user-calendar", kwargs={"token": user.calendar_token})
         return info.context.build_absolute_uri(path)
+
+    @staticmethod
+    def resolve_blocked_users(user, info, first=None, after=None):
+        return paginate(blocked_users(user), BlockedUserConnection, first, after)
 
 
 # What the response cache may keep of these types (graphql_server.cache_policy): nothing, as
 # they are the viewer's own.
 CACHE_POLICIES = tuple(
     cache_policy(type_, viewer=ALL_FIELDS)
-    for type_ in (Viewer, Preferences, QuietHours, Membership, ViewerRsvp, DeviceType)
+    for type_ in (
+        Viewer,
+        Preferences,
+        QuietHours,
+        Membership,
+        ViewerRsvp,
+        DeviceType,
+        BlockedUser,
+        BlockedUserConnection,
+        BlockedUserConnection.Edge,
+    )
 )

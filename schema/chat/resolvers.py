@@ -8,9 +8,11 @@ from django.conf import settings
 from django.db.models import Q
 from graphene.relay import PageInfo
 
+from accounts.blocks import blocked_ids
 from chat import presence, services
 from chat.models import ChatMessage, ChatReaction, ChatReport
 from chat.payload import Author, MessageData, author_of
+from chat.payload import author_deleted as payload_author_deleted
 from chat.permissions import can_moderate_chat
 from cities.permissions import MODERATING_ROLES, office_roles
 from events.models import Event
@@ -71,6 +73,9 @@ class HeardMessage:
     client_id: str | None = None
     client_id_read: bool = False
     viewer_reactions: frozenset[str] | None = None
+    # The people the subscriber blocks, as the subscription knew them when it heard the
+    # message: a quote of theirs is not shown (``replied_to``), and no query is needed for it.
+    hidden: frozenset[int] = frozenset()
 
 
 Message = ChatMessage | HeardMessage
@@ -108,6 +113,13 @@ def public_author(message: Message) -> Author | None:
     return author_of(message.author)
 
 
+def author_deleted(message: Message) -> bool:
+    """Whether the message's author deleted their account (the message stays)."""
+    if isinstance(message, HeardMessage):
+        return message.data.author_deleted
+    return payload_author_deleted(message)
+
+
 def public_body(message: Message) -> str | None:
     """The message's body; None once it is deleted."""
     if isinstance(message, HeardMessage):
@@ -115,14 +127,20 @@ def public_body(message: Message) -> str | None:
     return None if message.deleted_at is not None else message.body
 
 
-def replied_to(message: Message) -> Message | None:
-    """The message this one answers. A broadcast carries it one level deep; beyond, it is read
-    as stored now."""
+def replied_to(message: Message, viewer) -> Message | None:
+    """The message this one answers; None when there is none, or when the viewer blocks its
+    author (their messages are hidden from the viewer, quoted ones too). A broadcast carries it
+    one level deep; beyond, it is read as stored now."""
     if isinstance(message, ChatMessage):
-        return message.reply_to if message.reply_to_id is not None else None
-    data = message.data
+        if message.reply_to_id is None:
+            return None
+        answered = message.reply_to
+        return None if answered.author_id in blocked_ids(viewer) else answered
+    data, hidden = message.data, message.hidden
     if data.reply is not None:
-        return HeardMessage(data.reply, message.event)
+        if data.reply.author_id in hidden:
+            return None
+        return HeardMessage(data.reply, message.event, hidden=hidden)
     if data.reply_to_id is None:
         return None
     stored = (
@@ -130,8 +148,9 @@ def replied_to(message: Message) -> Message | None:
         .filter(pk=data.reply_to_id, event=message.event)
         .first()
     )
-    if stored is not None:
-        stored.event = message.event
+    if stored is None or stored.author_id in hidden:
+        return None
+    stored.event = message.event
     return stored
 
 
@@ -230,7 +249,11 @@ def _with_replies(messages: list[ChatMessage]) -> list[ChatMessage]:
 
 def history_page(event: Event, viewer, last: int | None, before: str | None, paths, connection):
     """The ``last`` messages of the event's chat before the cursor ``before`` (the newest
-    without it), oldest first, as an instance of ``connection``; None for a draft."""
+    without it), oldest first, as an instance of ``connection``; None for a draft.
+
+    The messages of the people the viewer blocks are left out (their tombstones too), so a page
+    may skip numbers; its cursors still page by ``seq``, and the next page starts where it
+    ended."""
     if not services.has_room(event):
         return None
     size = settings.GRAPHQL_DEFAULT_PAGE_SIZE if last is None else last
@@ -243,6 +266,10 @@ def history_page(event: Event, viewer, last: int | None, before: str | None, pat
     queryset = ChatMessage.objects.filter(event=event)
     if before is not None:
         queryset = queryset.filter(seq__lt=seq_of(before, "before"))
+    hidden = blocked_ids(viewer)
+    if hidden:
+        # Messages whose author's account is gone (author null) stay.
+        queryset = queryset.exclude(author__in=sorted(hidden))
     joins = _history_joins(paths)
     if joins:
         queryset = queryset.select_related(*joins)
@@ -274,7 +301,9 @@ def _page_info(edges, has_previous: bool, has_next: bool):
 
 def backlog(event: Event, after_seq: int, until_seq: int | None = None, limit: int = 100):
     """Messages of the event numbered above ``after_seq`` (up to ``until_seq``), oldest first,
-    at most ``limit``: what a subscriber catching up replays."""
+    at most ``limit``: what a subscriber catching up replays. Every one of them, those of people
+    the subscriber blocks too: the subscription skips those itself, having counted them as
+    seen, so that their numbers leave no gap to fill from the database again."""
     queryset = ChatMessage.objects.filter(event=event, seq__gt=after_seq)
     if until_seq is not None:
         queryset = queryset.filter(seq__lte=until_seq)

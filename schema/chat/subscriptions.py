@@ -9,6 +9,14 @@ belongs to and whether that event is public. Only the viewer's own fields (``rea
 (nor the event, which each viewer sees as they may) render alike: the consumer renders each
 broadcast once for all of them in the process (``MessageEvent.shared_result_key``).
 
+**Blocked people.** A subscriber is not sent what the people its user blocks write (their
+messages, and any change to them), nor their quotes (``replyTo`` is null for it). The blocked
+ids are read with the user (``accounts.blocks``), once: the subscription reads them as it opens
+the room, and again only when the socket reads its user afresh, which blocking and unblocking
+make it do at once (``accounts.realtime``). Every delivery then checks the payload's author
+against them, without the database. A message skipped so counts as sent, so that it leaves no
+gap to fill; a subscriber that hides a quote renders that message for itself.
+
 **Nothing lost, nothing twice.** Messages are numbered per room in commit order (``seq``) and
 broadcast after they commit. A subscriber joins the room's group before it reads anything, so
 every message committed from then on reaches it. With ``after`` (a cursor) it first replays the
@@ -39,6 +47,7 @@ from dataclasses import dataclass
 import graphene
 from asgiref.sync import sync_to_async
 
+from accounts import blocks
 from chat import payload, presence, services
 from chat.error_codes import ChatErrorCode
 from chat.models import ChatMessage, ChatRoom
@@ -94,7 +103,9 @@ def renders_alike(info) -> bool:
 
 def open_room(account, pk: int) -> tuple[Event | None, int]:
     """The event if the viewer may see it, and the number of its newest message (0 for none),
-    read after the subscriber joined the room's group."""
+    read after the subscriber joined the room's group; and the people the viewer blocks, kept
+    on ``account`` (``accounts.blocks``) for the deliveries to come."""
+    blocks.blocked_ids(account)
     viewer = current_viewer(account)
     event = (
         Event.objects.visible_to(viewer)
@@ -142,11 +153,23 @@ class RoomFeed:
     overtaken by a later one, or by the replay of its newer state, and is then dropped.
     """
 
-    def __init__(self, event: Event, sent: int, shared: bool = False):
+    def __init__(self, event: Event, sent: int, shared: bool = False, context=None):
         self.event = event
         self.sent = sent
         self.shared = shared
         self.revisions: dict[int, int] = {}
+        # The operation's context: its ``user`` (a new object whenever the socket reads its
+        # user afresh) is whose blocks hide messages.
+        self.context = context
+
+    async def hidden(self) -> frozenset[int]:
+        """The people the subscriber's user blocks: kept on the user object, read from the
+        database only for a new one (see the module's docstring)."""
+        user = getattr(self.context, "user", None)
+        known = blocks.known_blocked_ids(user)
+        if known is None:
+            known = await in_thread(blocks.blocked_ids)(user)
+        return known
 
     def _newer(self, message_id: int, revision: int) -> bool:
         """Whether this revision of the message is newer than any sent; remembers it if so."""
@@ -162,9 +185,12 @@ class RoomFeed:
         """The stored messages after ``sent`` (up to ``until``), read in batches."""
         while until is None or self.sent < until:
             rows = await in_thread(resolvers.backlog)(self.event, self.sent, until, BACKLOG_BATCH)
+            hidden = await self.hidden()
             for message in rows:
                 self.sent = message.seq
                 self._newer(message.pk, message.revision)
+                if message.author_id in hidden:
+                    continue
                 yield MessageEvent(MessageChange.CREATED, message)
             if len(rows) < BACKLOG_BATCH:
                 return
@@ -189,8 +215,13 @@ class RoomFeed:
                 self.sent = seq
             if not self._newer(data.id, data.revision):
                 continue  # older than what was sent of this message
-            shared_key = heard.key if self.shared else None
-            message = resolvers.HeardMessage(data, self.event)
+            hidden = await self.hidden()
+            if data.author_id in hidden:
+                continue  # written by someone the user blocks
+            # A quote the subscriber hides makes its rendering differ from the others'.
+            quotes_hidden = data.reply is not None and data.reply.author_id in hidden
+            shared_key = heard.key if self.shared and not quotes_hidden else None
+            message = resolvers.HeardMessage(data, self.event, hidden=hidden)
             yield MessageEvent(kind, message, shared_result_key=shared_key)
 
 
@@ -209,7 +240,7 @@ async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator
             "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
         )
     sent = last_seq if after_seq is None else min(after_seq, last_seq)
-    feed = RoomFeed(event, sent, shared=renders_alike(info))
+    feed = RoomFeed(event, sent, shared=renders_alike(info), context=info.context)
     connection = getattr(info.context, "connection_id", None)
     return _messages(feed, stream, after_seq is not None, connection)
 

@@ -10,6 +10,7 @@ import graphene
 from graphene import relay
 from graphene_django import DjangoObjectType
 
+from accounts.display_names import tag_of
 from chat.models import ChatMessage, ChatReport
 from chat.payload import MessageChange
 from chat.services import ReportAction
@@ -23,10 +24,21 @@ from . import resolvers
 
 
 class ChatAuthor(graphene.ObjectType):
-    """Who wrote a message, as everyone in the room sees them (never their e-mail)."""
+    """Who wrote a message, as everyone in the room sees them (never their e-mail). Names are
+    not unique: show `nameTag` after the name ("Dana #K7Q2") when two people in view share
+    one."""
 
     id = graphene.ID(required=True, description="The author's User ID.")
-    display_name = graphene.String(required=True)
+    display_name = graphene.String(
+        required=True,
+        description="The name the person chose (`profileUpdate`), or took from their Firebase "
+        'profile at first sign-in; "User" and a number for someone without one.',
+    )
+    name_tag = graphene.String(
+        required=True,
+        description="Four characters (more past a million accounts) that are this person's "
+        "alone and never change, e.g. K7Q2: what tells two people of the same name apart.",
+    )
     avatar = graphene.Field(AvatarType, description="Their picture; null for none.")
 
     @staticmethod
@@ -36,6 +48,10 @@ class ChatAuthor(graphene.ObjectType):
     @staticmethod
     def resolve_avatar(root, info):
         return root.avatar
+
+    @staticmethod
+    def resolve_name_tag(root, info):
+        return tag_of(root.id)
 
     @staticmethod
     def resolve_display_name(root, info):
@@ -64,9 +80,21 @@ class ChatMessageType(DjangoObjectType):
         required=True, description="1, 2, 3… within the event, in the order messages were sent."
     )
     event = graphene.Field(EventType, required=True)
-    author = graphene.Field(ChatAuthor, description="Null once the message is deleted.")
+    author = graphene.Field(
+        ChatAuthor,
+        description="Null once the message is deleted, or once its author deleted their "
+        "account (`authorDeleted`).",
+    )
+    author_deleted = graphene.Boolean(
+        required=True,
+        description="The author deleted their account: show the message as a deleted "
+        "account's (its author is null, its body stays).",
+    )
     body = graphene.String(description="Null once the message is deleted.")
-    reply_to = graphene.Field(lambda: ChatMessageType, description="The message answered.")
+    reply_to = graphene.Field(
+        lambda: ChatMessageType,
+        description="The message answered; null when the viewer blocks its author.",
+    )
     created_at = graphene.DateTime(required=True)
     edited_at = graphene.DateTime()
     deleted_at = graphene.DateTime()
@@ -118,12 +146,16 @@ class ChatMessageType(DjangoObjectType):
         return resolvers.public_author(root)
 
     @staticmethod
+    def resolve_author_deleted(root, info):
+        return resolvers.author_deleted(root)
+
+    @staticmethod
     def resolve_body(root, info):
         return resolvers.public_body(root)
 
     @staticmethod
     def resolve_reply_to(root, info):
-        return resolvers.replied_to(root)
+        return resolvers.replied_to(root, info.context.user)
 
     @staticmethod
     def resolve_created_at(root, info):
@@ -230,7 +262,9 @@ class ChatReportType(DjangoObjectType):
     event; a reporter sees their own."""
 
     message = graphene.Field(ChatMessageType, required=True)
-    reporter = graphene.Field(ChatAuthor, required=True)
+    reporter = graphene.Field(
+        ChatAuthor, description="Null once the reporter deleted their account."
+    )
     reason = graphene.String(required=True)
     status = graphene.Field(ChatReportStatus, required=True)
     created_at = graphene.DateTime(required=True)
@@ -250,7 +284,7 @@ class ChatReportType(DjangoObjectType):
 
     @staticmethod
     def resolve_reporter(root, info):
-        return resolvers.author_of(root.reporter)
+        return resolvers.author_of(root.reporter) if root.reporter_id else None
 
     @staticmethod
     def resolve_resolved_by(root, info):

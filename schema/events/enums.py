@@ -40,3 +40,18 @@ class EventOrderBy(graphene.Enum):
             EventOrderBy.START_DESC: "Latest first.",
             EventOrderBy.DISTANCE: "Nearest first; needs `filter.near`.",
         }.get(self)
+
+
+class TagsMatch(graphene.Enum):
+    """How `filter.tags` matches an event's tags."""
+
+    # The API's own, as EventOrderBy: a condition of its list.
+    ANY = "ANY"
+    ALL = "ALL"
+
+    @property
+    def description(self):
+        return {
+            TagsMatch.ANY: "Events with at least one of the tags (music or theatre).",
+            TagsMatch.ALL: "Events with every one of the tags (outdoors and for children).",
+        }.get(self)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from cities.models import Twinning
-from events import history, permissions
-from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from events import attendance, history, permissions
+from events.models import Announcement, Event, EventCohost, StateChange, Tag
 from graphql_server.errors import ApiErrorCode, PermissionDeniedError, UserInputError
 
 from ..core.mutations import api_field
@@ -27,6 +27,7 @@ API_FIELD_NAMES = {"timezone": "timeZone"}
 MAX_NESTED_EVENTS = 50
 
 VIEWER_RSVP_CACHE = "_viewer_rsvp"
+WAITLIST_POSITION_CACHE = "_viewer_waitlist_position"
 
 
 def history_rows():
@@ -48,21 +49,38 @@ def _prefetched(event: Event, name: str) -> bool:
     return name in getattr(event, "_prefetched_objects_cache", {})
 
 
+def tag_rows():
+    """The tags, as an event shows them: by slug."""
+    return Tag.objects.order_by("slug", "id")
+
+
 def attach_viewer_rsvps(events, viewer) -> None:
-    """The viewer's RSVPs for a page of events, in one query."""
-    statuses = {}
-    if viewer.is_authenticated:
-        statuses = dict(
-            Rsvp.objects.filter(user=viewer, event__in=events).values_list("event_id", "status")
-        )
+    """The viewer's RSVPs for a page of events, with their places in the waitlists, in one
+    query."""
+    answers = attendance.answers_of(viewer, events) if viewer.is_authenticated else {}
     for item in events:
-        setattr(item, VIEWER_RSVP_CACHE, statuses.get(item.pk, RsvpStatus.NONE.value))
+        status, position = answers.get(item.pk, (RsvpStatus.NONE.value, None))
+        setattr(item, VIEWER_RSVP_CACHE, status)
+        setattr(item, WAITLIST_POSITION_CACHE, position)
 
 
 def viewer_rsvp(event: Event, viewer) -> str:
     if not hasattr(event, VIEWER_RSVP_CACHE):
         attach_viewer_rsvps([event], viewer)
     return getattr(event, VIEWER_RSVP_CACHE)
+
+
+def viewer_waitlist_position(event: Event, viewer) -> int | None:
+    if not hasattr(event, WAITLIST_POSITION_CACHE):
+        attach_viewer_rsvps([event], viewer)
+    return getattr(event, WAITLIST_POSITION_CACHE)
+
+
+def event_tags(event: Event):
+    """The event's tags: prefetched for the page that holds it, else read."""
+    if _prefetched(event, "tags"):
+        return event.tags.all()
+    return tag_rows().filter(events=event)
 
 
 def event_history(event: Event, viewer):
@@ -99,8 +117,11 @@ def history_changes(record: StateChange) -> list[dict]:
 
 
 def _api_value(model, field: str, value) -> str | None:
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return None
+    if isinstance(value, list):
+        # The tags: their global IDs, in id order, separated by commas.
+        return ", ".join(_api_value(model, field, item) or "" for item in value)
     if history.is_time(model, field):
         moment = history.parse_time(value)
         return moment.astimezone(datetime.UTC).isoformat() if moment else str(value)

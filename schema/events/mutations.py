@@ -7,6 +7,7 @@ from cities.models import CityOffice, Twinning
 from events import services
 from events.models import Announcement, Event
 
+from ..core.arguments import TextInputField, TextLimit
 from ..core.inputs import TranslationsInput, translated_columns
 from ..core.mutations import BaseMutation, load
 from .enums import EventCategory, RsvpStatus
@@ -24,7 +25,29 @@ EVENT_PLAIN_FIELDS = {
     "longitude": "longitude",
     "capacity": "capacity",
     "image_url": "image_url",
+    "registration_url": "registration_url",
 }
+# Model fields whose API name is not their camelCase, for the errors' `field`.
+EVENT_FIELD_ALIASES = {
+    "timezone": "timeZone",
+    "price_amount": "price.amount",
+    "price_currency": "price.currency",
+}
+
+
+class PriceInput(graphene.InputObjectType):
+    """What a ticket costs. Setting a price makes the event not free."""
+
+    amount = graphene.Decimal(
+        required=True,
+        description="Above 0 and below 10,000,000,000, at most two decimals, best sent as a "
+        'string: `"2500"`, `"12.50"`.',
+    )
+    currency = TextInputField(
+        required=True,
+        max_length=TextLimit.IDENTIFIER,
+        description="An ISO 4217 code: KZT, RUB, PKR, USD, EUR …",
+    )
 
 
 class EventFieldsMixin:
@@ -38,8 +61,26 @@ class EventFieldsMixin:
     venue_address = graphene.String()
     latitude = graphene.Float()
     longitude = graphene.Float()
-    capacity = graphene.Int(description="Most people GOING; null for no limit.")
+    capacity = graphene.Int(
+        description="Most people GOING; null for no limit. Raising it gives the new places to "
+        "the waitlist, first in line first."
+    )
     image_url = graphene.String()
+    registration_url = graphene.String(
+        description="Where to register or buy tickets: an https address; null or empty clears it."
+    )
+    price = PriceInput(description="Null clears the price (not stated).")
+    is_free = graphene.Boolean(
+        description="True: nobody pays (clears a price unless one is given too, which is "
+        "FREE_WITH_PRICE)."
+    )
+    accessibility = TranslationsInput(description="Notes on access, in each language.")
+    tags = TextInputField(
+        graphene.List(graphene.NonNull(graphene.String)),
+        max_length=TextLimit.IDENTIFIER,
+        description="Tag slugs (`Query.tags`), at most 10: the event's tags from now on; "
+        "[] or null removes them all.",
+    )
     twinning = graphene.ID(description="A Twinning of the office's city; null for none.")
 
 
@@ -68,16 +109,24 @@ def event_data(data) -> dict:
         for api_field, model_field in EVENT_PLAIN_FIELDS.items()
         if api_field in data
     }
-    for field in ("title", "summary", "description"):
+    for field in ("title", "summary", "description", "accessibility"):
         if data.get(field) is not None:
             values.update(translated_columns(field, data[field]))
+    if "price" in data:
+        price = data["price"]
+        values["price_amount"] = price.amount if price else None
+        values["price_currency"] = price.currency if price else ""
+    if "is_free" in data:
+        values["is_free"] = bool(data["is_free"])
+    if "tags" in data:
+        values["tags"] = services.event_tags(data["tags"] or [])
     if "twinning" in data:
         values["twinning"] = (
             load(Twinning.objects.all(), data["twinning"], "Twinning", "twinning")
             if data["twinning"]
             else None
         )
-    for field in ("venue_address", "image_url"):
+    for field in ("venue_address", "image_url", "registration_url"):
         if field in values and values[field] is None:
             values[field] = ""
     return values
@@ -91,7 +140,7 @@ class EventCreate(BaseMutation):
     """Create a draft event for an office's city (editors and publishers of that office)."""
 
     event = graphene.Field(EventType)
-    field_aliases = {"timezone": "timeZone"}
+    field_aliases = EVENT_FIELD_ALIASES
 
     class Arguments:
         input = EventCreateInput(required=True)
@@ -106,7 +155,7 @@ class EventUpdate(BaseMutation):
     """Edit an event: drafts by editors, public events by publishers; never a cancelled one."""
 
     event = graphene.Field(EventType)
-    field_aliases = {"timezone": "timeZone"}
+    field_aliases = EVENT_FIELD_ALIASES
 
     class Arguments:
         id = graphene.ID(required=True)
@@ -311,7 +360,10 @@ class AnnouncementDelete(BaseMutation):
 
 
 class RsvpSet(BaseMutation):
-    """Say whether the viewer is going; capacity is never exceeded."""
+    """Say whether the viewer is going; capacity is never exceeded. GOING on a full event is
+    EVENT_FULL; WAITLISTED takes a free place (GOING) or else joins the end of the event's
+    waitlist, whose first person gets the next place that frees (and a push). NONE or
+    INTERESTED leaves the waitlist; leaving GOING frees a place for the next in line."""
 
     event = graphene.Field(EventType)
 

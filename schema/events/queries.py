@@ -2,7 +2,7 @@
 
 import graphene
 
-from core.data_versions import CITIES, TWINNINGS
+from core.data_versions import CITIES, EVENTS, TWINNINGS
 from graphql_server.cache_policy import cache_policy
 
 from ..core.pagination import connection_args, paginate
@@ -10,7 +10,7 @@ from ..core.selection import selected_paths
 from . import resolvers
 from .clocks import PUBLISHED_ANNOUNCEMENTS
 from .enums import EventOrderBy
-from .types import AnnouncementType, EventFilterInput, EventType
+from .types import AnnouncementType, EventFilterInput, EventType, TagType
 
 
 class EventQueries(graphene.ObjectType):
@@ -23,6 +23,12 @@ class EventQueries(graphene.ObjectType):
         description="Public events of cities and twinnings (never drafts).",
     )
     event = graphene.Field(EventType, id=graphene.ID(required=True))
+    tags = graphene.List(
+        graphene.NonNull(TagType),
+        required=True,
+        description="The deployment's vocabulary of tags, by slug, named in the request's "
+        "language: what `events(filter: {tags:})` and the events' inputs take.",
+    )
     announcements = graphene.Field(
         AnnouncementType._meta.connection,
         required=True,
@@ -50,6 +56,10 @@ class EventQueries(graphene.ObjectType):
         return resolvers.event(id, info.context.user, selected_paths(info))
 
     @staticmethod
+    def resolve_tags(root, info):
+        return resolvers.tags()
+
+    @staticmethod
     def resolve_announcements(root, info, city=None, twinning=None, first=None, after=None):
         paths = selected_paths(info, "edges.node")
         queryset = resolvers.announcements(city, twinning, paths)
@@ -66,9 +76,9 @@ class EventQueries(graphene.ObjectType):
 CACHE_POLICIES = (
     cache_policy(
         "Query",
-        public=("events", "event", "announcements"),
+        public=("events", "event", "announcements", "tags"),
         # filter.country is the host city's; filter.city matches the cities of the twinnings too.
-        also_reads={"events": {CITIES, TWINNINGS}},
+        also_reads={"events": {CITIES, TWINNINGS}, "tags": {EVENTS}},
         # A scheduled announcement appears at its publication time.
         clocks={"announcements": PUBLISHED_ANNOUNCEMENTS},
     ),

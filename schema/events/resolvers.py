@@ -3,25 +3,27 @@ fields selected (the joins, prefetches and columns that the types declare they r
 resolvers call these and nothing else."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 
 from cities.models import Twinning
 from core.error_codes import CommonErrorCode
 from core.validators import instant
 from events.error_codes import EventErrorCode
-from events.models import Announcement, Event
-from graphql_server.errors import ApiErrorCode, UserInputError
+from events.models import Announcement, Event, Tag
+from events.services import MAX_EVENT_TAGS
+from graphql_server.errors import ApiErrorCode, UnauthenticatedError, UserInputError
 
 from ..cities.loaders import attach_city_lists
 from ..core.arguments import validate_country, validate_range
 from ..core.ids import decode_id
 from ..core.selection import below, is_selected
-from .enums import EventOrderBy
+from .enums import EventOrderBy, TagsMatch
 from .loaders import (
     MAX_NESTED_EVENTS,
     attach_viewer_rsvps,
     cohost_rows,
     history_rows,
+    tag_rows,
     upcoming_events,
 )
 from .types import EVENT_COLUMNS
@@ -68,6 +70,8 @@ def optimize_events(queryset, paths: frozenset[str]):
         queryset = queryset.only(*columns)
     if is_selected(paths, "hostCity.offices"):
         queryset = queryset.prefetch_related("host_city__offices")
+    if is_selected(paths, "tags"):
+        queryset = queryset.prefetch_related(Prefetch("tags", queryset=tag_rows()))
     return queryset
 
 
@@ -77,9 +81,12 @@ def after_events_fetched(events, paths: frozenset[str], viewer) -> None:
     also whenever the history is read: they decide who may read it)."""
     if is_selected(paths, "hostCity.twinnings") or is_selected(paths, "hostCity.partners"):
         attach_city_lists([event.host_city for event in events], below(paths, "hostCity"))
-    if "viewerRsvp" in paths:
+    if "viewerRsvp" in paths or "viewerWaitlistPosition" in paths:
         attach_viewer_rsvps(events, viewer)
     prefetches = []
+    if is_selected(paths, "tags"):
+        # (Already there for a page of events; read here for the events of RSVPs.)
+        prefetches.append(Prefetch("tags", queryset=tag_rows()))
     if is_selected(paths, "history"):
         prefetches.append(Prefetch("history", queryset=history_rows()))
     if is_selected(paths, "history") or is_selected(paths, "cohosts"):
@@ -90,12 +97,17 @@ def after_events_fetched(events, paths: frozenset[str], viewer) -> None:
 
 def events(filter, order_by, paths: frozenset[str], viewer):
     """Events matching ``filter`` (an EventFilterInput or None), in ``order_by``: public ones,
-    and with ``includeDrafts`` the drafts of the viewer's offices."""
+    and with ``includeDrafts`` the drafts of the viewer's offices; with ``following``, only
+    those of what the viewer follows and answered (signed in only)."""
     filter = filter or {}
+    if filter.get("following") and not viewer.is_authenticated:
+        raise UnauthenticatedError("Sign in to see the events of what you follow.")
     if filter.get("include_drafts"):
         queryset = Event.objects.visible_to(viewer)
     else:
         queryset = Event.objects.public()
+    if filter.get("following"):
+        queryset = queryset.followed_by(viewer)
     near = filter.get("near")
     if filter.get("office") is not None:
         office = decode_id(filter["office"], "CityOffice", "filter.office")
@@ -121,6 +133,8 @@ def events(filter, order_by, paths: frozenset[str], viewer):
         )
     if filter.get("search"):
         queryset = queryset.search(filter["search"])
+    if filter.get("tags"):
+        queryset = queryset.filter(tagged(filter["tags"], filter.get("tags_match")))
     if near:
         queryset = queryset.near(
             validate_range(
@@ -163,6 +177,31 @@ def of_city(city: int) -> Q:
     return Q(host_city=city) | Q(twinning__in=twinnings)
 
 
+def tagged(slugs, match) -> Q:
+    """Events carrying any of the tags ``slugs`` names (``match`` ANY), or all of them (ALL).
+
+    Each tag is an ``EXISTS`` on the events' tags, never a join: an event with two of the tags
+    is still one row of the list, and the list keeps its order and its keyset cursors."""
+    slugs = list(dict.fromkeys(slugs))
+    if len(slugs) > MAX_EVENT_TAGS:
+        raise UserInputError(
+            f"Give at most {MAX_EVENT_TAGS} tags.", EventErrorCode.TOO_MANY_TAGS, "filter.tags"
+        )
+    ids = dict(Tag.objects.filter(slug__in=slugs).values_list("slug", "pk"))
+    unknown = [slug for slug in slugs if slug not in ids]
+    if unknown:
+        raise UserInputError(
+            f"No tag is named {', '.join(unknown)}.", EventErrorCode.UNKNOWN_TAG, "filter.tags"
+        )
+    carrying = Event.tags.through.objects.filter(event=OuterRef("pk"))
+    if match == TagsMatch.ALL:
+        condition = Q()
+        for pk in ids.values():
+            condition &= Q(Exists(carrying.filter(tag=pk)))
+        return condition
+    return Q(Exists(carrying.filter(tag__in=list(ids.values()))))
+
+
 def _instant(value, field: str):
     """A time of a filter: with its UTC offset and inside the window the system holds (the
     database is never asked about a time it could not store), in UTC."""
@@ -185,6 +224,11 @@ def _radius(radius_km: float) -> float:
 def event(id: str, viewer, paths: frozenset[str]) -> Event | None:
     pk = decode_id(id, "Event", "id")
     return optimize_events(Event.objects.visible_to(viewer), paths).filter(pk=pk).first()
+
+
+def tags():
+    """The vocabulary of tags, by slug."""
+    return list(tag_rows())
 
 
 def prefetch_twinning_events(queryset, paths: frozenset[str]):
@@ -216,5 +260,7 @@ def announcements(city_id, twinning_id, paths: frozenset[str]):
     if is_selected(paths, "event"):
         event_paths = below(paths, "event")
         joins += ["event", *(f"event__{join}" for join in event_joins(event_paths))]
+        if is_selected(event_paths, "tags"):
+            queryset = queryset.prefetch_related(Prefetch("event__tags", queryset=tag_rows()))
     queryset = queryset.select_related(*joins) if joins else queryset
     return queryset.order_by("-published_at", "-id")

@@ -7,7 +7,9 @@ from graphene import relay
 from graphene_django import DjangoObjectType
 
 from core.data_versions import ANNOUNCEMENTS, ATTENDANCE, EVENTS, TWINNINGS
-from events.models import Announcement, Event
+from core.public_url import public_base_url
+from events.models import Announcement, Event, Tag
+from events.sharing import share_url
 from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 from images.services import url_of
 
@@ -25,14 +27,23 @@ from ..core.pagination import CountableConnection, connection_args, connection_c
 from ..core.selection import RowColumns
 from ..images.types import EventImageType, absolute_url
 from .clocks import UPCOMING_EVENTS
-from .enums import CohostStatus, EventCategory, EventStatus, HistoryAction, RsvpStatus
+from .enums import (
+    CohostStatus,
+    EventCategory,
+    EventStatus,
+    HistoryAction,
+    RsvpStatus,
+    TagsMatch,
+)
 from .loaders import (
     announcement_event,
     announcement_history,
     event_cohosts,
     event_history,
+    event_tags,
     history_changes,
     viewer_rsvp,
+    viewer_waitlist_position,
 )
 
 
@@ -92,6 +103,35 @@ class EventCohostType(graphene.ObjectType):
     status = graphene.Field(CohostStatus, required=True)
 
 
+class TagType(DjangoObjectType):
+    """A word of the deployment's vocabulary that events carry (`events(filter: {tags:})`)."""
+
+    slug = graphene.String(
+        required=True, description="Its name in filters and inputs: `for-children`. Stable."
+    )
+    name = graphene.String(required=True, description="In the request's language, else English.")
+
+    class Meta:
+        model = Tag
+        name = "Tag"
+        interfaces = (relay.Node,)
+        fields = ("id",)
+
+
+class PriceType(graphene.ObjectType):
+    """What a ticket costs: an amount in a currency."""
+
+    class Meta:
+        name = "Price"
+
+    amount = graphene.Decimal(
+        required=True, description="Above 0, at most two decimals, as a string: `2500.00`."
+    )
+    currency = graphene.String(
+        required=True, description="The ISO 4217 code of its currency: `KZT`, `RUB`, `PKR`."
+    )
+
+
 class EventType(DjangoObjectType):
     """Something a city or a twinned pair holds. Times come in UTC and in the venue's zone."""
 
@@ -114,8 +154,39 @@ class EventType(DjangoObjectType):
         description="Great-circle distance from `filter.near`, when the list was asked for it."
     )
     attendee_count = graphene.Int(required=True, description="How many people are going.")
+    waitlist_count = graphene.Int(
+        required=True,
+        description="How many people wait for a place (`rsvpSet` with WAITLISTED when full).",
+    )
     viewer_rsvp = graphene.Field(
-        RsvpStatus, required=True, description="The viewer's RSVP; NONE when signed out."
+        RsvpStatus,
+        required=True,
+        description="The viewer's RSVP; NONE when signed out. WAITLISTED: in the line for a "
+        "place, which they get (GOING, with a push) when one frees.",
+    )
+    viewer_waitlist_position = graphene.Int(
+        description="The viewer's place in the waitlist, 1 for the next place that frees; "
+        "null unless `viewerRsvp` is WAITLISTED."
+    )
+    registration_url = graphene.String(
+        description="Where to register or buy tickets (https); null when none is given."
+    )
+    price = graphene.Field(
+        PriceType, description="What a ticket costs; null when free or not stated."
+    )
+    is_free = graphene.Boolean(
+        required=True,
+        description="True when nobody pays to come. False with a null `price`: not stated.",
+    )
+    accessibility = graphene.String(
+        required=True,
+        description="Notes on access for people with disabilities, in the request's language "
+        "(else English); empty when none.",
+    )
+    tags = graphene.List(
+        graphene.NonNull(TagType),
+        required=True,
+        description="The tags it carries (at most 10), by slug.",
     )
     history = graphene.List(
         graphene.NonNull(StateChangeType),
@@ -126,6 +197,13 @@ class EventType(DjangoObjectType):
         graphene.NonNull(EventCohostType),
         required=True,
         description="Offices invited to co-host. Only the event's offices may read it.",
+    )
+    share_url = graphene.String(
+        required=True,
+        description="The link to share the event by, `<server>/e/<number>`: it opens the app "
+        "where the app is installed, and elsewhere a page showing the event in the reader's "
+        "language, which messengers preview. It stays the same for the event's whole life. A "
+        "draft's link answers 404 until the draft is announced.",
     )
     image = graphene.Field(
         EventImageType,
@@ -206,6 +284,24 @@ class EventType(DjangoObjectType):
         return viewer_rsvp(root, info.context.user)
 
     @staticmethod
+    def resolve_viewer_waitlist_position(root, info):
+        return viewer_waitlist_position(root, info.context.user)
+
+    @staticmethod
+    def resolve_registration_url(root, info):
+        return root.registration_url or None
+
+    @staticmethod
+    def resolve_price(root, info):
+        if root.price_amount is None:
+            return None
+        return PriceType(amount=root.price_amount, currency=root.price_currency)
+
+    @staticmethod
+    def resolve_tags(root, info):
+        return event_tags(root)
+
+    @staticmethod
     def resolve_history(root, info):
         return event_history(root, info.context.user)
 
@@ -234,6 +330,10 @@ class EventType(DjangoObjectType):
     def resolve_distance_km(root, info):
         return getattr(root, "distance_km", None)
 
+    @staticmethod
+    def resolve_share_url(root, info):
+        return share_url(root.pk, public_base_url(info.context))
+
 
 # An uploaded picture's row: each size is read from its variants.
 IMAGE_COLUMNS = RowColumns(
@@ -256,7 +356,14 @@ EVENT_COLUMNS = RowColumns(
         "localEndsAt": ("ends_at", "timezone"),
         "distanceKm": (),
         "attendeeCount": ("attendee_count",),
+        "waitlistCount": ("waitlist_count",),
         "viewerRsvp": (),
+        "viewerWaitlistPosition": (),
+        "registrationUrl": ("registration_url",),
+        "price": ("price_amount", "price_currency"),
+        "isFree": ("is_free",),
+        # Prefetched for the page (resolvers.optimize_events), by the event's id.
+        "tags": (),
         "history": (),
         "cohosts": (),
         "venueName": ("venue_name",),
@@ -270,8 +377,14 @@ EVENT_COLUMNS = RowColumns(
         "imageUrl": ("image_url", "image"),
         "image": ("image",),
         "updatedAt": ("updated_at",),
+        "shareUrl": (),
     },
-    translated={"title": "title", "summary": "summary", "description": "description"},
+    translated={
+        "title": "title",
+        "summary": "summary",
+        "description": "description",
+        "accessibility": "accessibility",
+    },
     joined={
         "host_city": (("hostCity",), CITY_COLUMNS),
         "office": (("office",), OFFICE_COLUMNS),
@@ -365,6 +478,22 @@ class EventFilterInput(graphene.InputObjectType):
         default_value=False,
         description="Also the drafts of the offices the viewer works for.",
     )
+    tags = TextInputField(
+        graphene.List(graphene.NonNull(graphene.String)),
+        max_length=TextLimit.IDENTIFIER,
+        description="Tag slugs (at most 10): events carrying any of them, or all of them "
+        "with `tagsMatch: ALL`. A slug of no tag is UNKNOWN_TAG; an empty list, no condition.",
+    )
+    tags_match = TagsMatch(
+        default_value=TagsMatch.ANY, description="Whether `tags` means any of them or all."
+    )
+    following = graphene.Boolean(
+        default_value=False,
+        description="Only the viewer's own: events of the cities they follow (as each city's "
+        "feed shows them: hosted there, or of its twinnings), of the twinnings they follow, and "
+        "those they are going to or interested in; each once. Signed in only "
+        "(UNAUTHENTICATED otherwise).",
+    )
 
 
 # What the response cache may keep of these types (graphql_server.cache_policy). An anonymous
@@ -400,10 +529,19 @@ CACHE_POLICIES = (
             "office",
             "distanceKm",
             "attendeeCount",
+            # Made of the event's key and PUBLIC_BASE_URL (without it, of the request's host,
+            # which the kept answers do not tell apart: README, "Share links").
+            "shareUrl",
+            "waitlistCount",
+            "registrationUrl",
+            "price",
+            "isFree",
+            "accessibility",
+            "tags",
         ),
-        # Every RSVP changes it: only the reads that show it are ended by one.
-        also_reads={"attendeeCount": {ATTENDANCE}},
-        viewer=("viewerRsvp", "history", "cohosts", "announceAt"),
+        # Every RSVP changes them: only the reads that show them are ended by one.
+        also_reads={"attendeeCount": {ATTENDANCE}, "waitlistCount": {ATTENDANCE}},
+        viewer=("viewerRsvp", "viewerWaitlistPosition", "history", "cohosts", "announceAt"),
         not_cached=("chatRoom", "chatMessages", "chatReports"),
     ),
     *connection_cache_policies(EventType, areas={EVENTS}),
@@ -419,6 +557,9 @@ CACHE_POLICIES = (
         viewer=("history", "publishAt"),
     ),
     *connection_cache_policies(AnnouncementType, areas={ANNOUNCEMENTS}),
+    # The vocabulary: the operators' edits of a tag bump the events' version.
+    cache_policy(TagType, areas={EVENTS}, public=("id", "slug", "name")),
+    cache_policy(PriceType, areas={EVENTS}, public=("amount", "currency")),
     # Only an event's offices read these.
     cache_policy(StateChangeType, viewer=ALL_FIELDS),
     cache_policy(HistoryChangeType, viewer=ALL_FIELDS),

@@ -222,7 +222,7 @@ def test_news_that_cannot_be_sent_is_an_error_and_the_change_stays(
             "accounts.realtime",
             "ERROR",
             f"Could not tell user {ada.pk}'s open websockets that their account changed "
-            f"({kind}): they keep the rights they had until they next check their token",
+            f"({kind}): they go on as they were (rights, blocks) until they next check their token",
         )
     ]
     assert isinstance(caplog.records[0].exc_info[1], ConnectionError)

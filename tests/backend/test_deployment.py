@@ -121,3 +121,31 @@ def test_the_proxy_serves_the_pictures_the_app_writes():
     limit = re.search(r"client_max_body_size (\d+)m;", template)
     assert int(limit[1]) * 2**20 > settings.GRAPHQL_MAX_BODY_BYTES + settings.IMAGE_MAX_BYTES
     assert "/var/lib/twinning/media" in (ROOT / "Dockerfile").read_text()
+
+
+def nginx_locations(template: str) -> dict[str, str]:
+    """Each ``location`` block of the template by what follows the word (``/e/``,
+    ``= /healthz``): its body, comments left out."""
+    text = re.sub(r"#[^\n]*", "", template)
+    blocks = {}
+    for match in re.finditer(r"\blocation\s+([^{]+?)\s*\{", text):
+        depth, at = 1, match.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(text[at], 0)
+            at += 1
+        blocks[match[1]] = text[match.end() : at - 1]
+    return blocks
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["/e/", "= /.well-known/assetlinks.json", "= /.well-known/apple-app-site-association"],
+)
+def test_the_proxy_sends_share_links_and_app_links_files_to_the_http_tier(location):
+    # tests/e2e/test_proxy.py follows them through nginx; this holds on every leg.
+    blocks = nginx_locations((ROOT / "deploy/nginx/twinning.conf.template").read_text())
+
+    body = blocks[location]
+    assert re.search(r"^\s*proxy_pass http://twinning_http;$", body, re.MULTILINE)
+    # Neither Android nor iOS follows a redirect
+    assert not re.search(r"\b(return|rewrite)\b", body)

@@ -25,6 +25,12 @@ NAMES = (
     "SENTRY_DSN",
     "ASGI_GC_THRESHOLDS",
     "STATIC_ROOT",
+    "PUBLIC_BASE_URL",
+    "ANDROID_PACKAGE_NAME",
+    "ANDROID_SHA256_CERT_FINGERPRINTS",
+    "IOS_TEAM_ID",
+    "IOS_BUNDLE_ID",
+    "IOS_APP_STORE_ID",
 )
 
 
@@ -132,3 +138,74 @@ def test_empty_gc_thresholds_keep_pythons_own(load):
 def test_a_malformed_value_stops_the_start_and_names_the_setting(load, name, value):
     with pytest.raises(environ.ImproperlyConfigured, match=name):
         load(**{name: value})
+
+
+# The app's identities (README, "Share links"): the values of a real app's settings.
+FINGERPRINT = (
+    "14:6D:E9:83:C5:73:06:50:D8:EE:B9:95:2F:34:FC:64:"
+    "16:A0:83:42:E6:1D:BE:A8:8A:04:96:B2:3F:CF:44:E5"
+)
+OTHER_FINGERPRINT = FINGERPRINT.replace("14", "AB", 1)
+APP = {
+    "ANDROID_PACKAGE_NAME": "org.example.twinning",
+    # One in small letters, and the Play App Signing key's
+    "ANDROID_SHA256_CERT_FINGERPRINTS": f"{FINGERPRINT.lower()},{OTHER_FINGERPRINT}",
+    "IOS_TEAM_ID": "ABCDE12345",
+    "IOS_BUNDLE_ID": "org.example.twinning",
+    "IOS_APP_STORE_ID": "1234567890",
+}
+
+
+def test_the_apps_identities_are_read_and_none_is_set_by_default(load):
+    loaded = load(**APP)
+    unset = load()
+
+    assert loaded["ANDROID_PACKAGE_NAME"] == "org.example.twinning"
+    assert loaded["ANDROID_SHA256_CERT_FINGERPRINTS"] == (FINGERPRINT, OTHER_FINGERPRINT)
+    assert (loaded["IOS_TEAM_ID"], loaded["IOS_BUNDLE_ID"]) == (
+        "ABCDE12345",
+        "org.example.twinning",
+    )
+    assert loaded["IOS_APP_STORE_ID"] == "1234567890"
+    assert [unset[name] for name in APP] == ["", (), "", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("ANDROID_SHA256_CERT_FINGERPRINTS", FINGERPRINT[:59], "is a SHA-1 fingerprint"),
+        ("ANDROID_SHA256_CERT_FINGERPRINTS", FINGERPRINT.replace(":", ""), "32 bytes"),
+        ("ANDROID_PACKAGE_NAME", "twinning", "not an Android application ID"),
+        ("IOS_TEAM_ID", "abcde12345", "not an Apple team ID"),
+        ("IOS_BUNDLE_ID", "org.example.twinning app", "not a bundle ID"),
+        ("IOS_APP_STORE_ID", "id1234567890", "not an App Store ID"),
+        ("PUBLIC_BASE_URL", "twinning.example.org", "not a scheme and a host"),
+        ("PUBLIC_BASE_URL", "https://twinning.example.org/app", "not a scheme and a host"),
+    ],
+)
+def test_a_malformed_identity_stops_the_start_saying_what_is_expected(load, name, value, says):
+    with pytest.raises(environ.ImproperlyConfigured, match=f"^{name}: .*{says}"):
+        load(**{**APP, name: value})
+
+
+@pytest.mark.parametrize(
+    ("missing", "says"),
+    [
+        ("ANDROID_SHA256_CERT_FINGERPRINTS", "ANDROID_PACKAGE_NAME is set but"),
+        ("ANDROID_PACKAGE_NAME", "ANDROID_SHA256_CERT_FINGERPRINTS is set but"),
+        ("IOS_BUNDLE_ID", "IOS_TEAM_ID is set but IOS_BUNDLE_ID is not"),
+        ("IOS_TEAM_ID", "IOS_BUNDLE_ID is set but IOS_TEAM_ID is not"),
+    ],
+)
+def test_half_an_identity_stops_the_start(load, missing, says):
+    with pytest.raises(environ.ImproperlyConfigured, match=says):
+        load(**{**APP, missing: ""})
+
+
+def test_the_public_address_may_end_with_a_slash_or_name_a_port(load):
+    assert load(PUBLIC_BASE_URL="https://twinning.example.org/")["PUBLIC_BASE_URL"] == (
+        "https://twinning.example.org"
+    )
+    assert load(PUBLIC_BASE_URL="http://127.0.0.1:8000")["PUBLIC_BASE_URL"] == (
+        "http://127.0.0.1:8000"
+    )

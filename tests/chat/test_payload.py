@@ -54,6 +54,33 @@ def test_it_carries_what_the_room_sees_and_nothing_the_author_alone_sees(
     assert tombstone.reply.body == "Hello"
 
 
+def test_it_names_who_wrote_a_message_even_once_deleted_for_those_who_block_them(
+    event_factory, user_factory
+):
+    # The id is for the subscribers of people who block the author, who skip the message;
+    # nothing shows it (the tombstone has no author).
+    author = user_factory(display_name="Bob")
+    hello = ChatMessageFactory(author=author, body="Hello")
+    deleted = ChatMessageFactory(
+        event=hello.event, author=author, body="", reply_to=hello, deleted_at=timezone.now()
+    )
+    gone = ChatMessageFactory(event=hello.event, author=None, body="From a deleted account")
+
+    tombstone = payload.decode(payload.encode(payload.broadcast_of(deleted, MessageChange.DELETED)))
+
+    assert (tombstone.message.author, tombstone.message.author_id) == (None, author.pk)
+    assert tombstone.message.reply.author_id == author.pk
+    assert payload.broadcast_of(gone, MessageChange.CREATED).message.author_id is None
+
+
+def test_a_payload_of_an_earlier_release_without_the_authors_id_decodes(event_factory):
+    # During a rolling deploy, a process of the release before sends no "authorId".
+    encoded = payload.encode(payload.broadcast_of(ChatMessageFactory(), MessageChange.CREATED))
+    del encoded["message"]["authorId"]
+
+    assert payload.decode(encoded).message.author_id is None
+
+
 def test_a_broadcast_about_a_draft_is_not_public(event_factory):
     draft = event_factory(status=Event.Status.DRAFT, announced_at=None)
     message = ChatMessageFactory(event=draft)
@@ -75,3 +102,21 @@ def test_an_authors_avatar_travels_with_the_message(event_factory, user_factory)
     # A payload from a process older than avatars decodes with none
     del encoded["message"]["author"]["avatar"]
     assert payload.decode(encoded).message.author == Author(ada.pk, "Ada", None)
+
+
+def test_a_message_whose_author_deleted_their_account_says_so(event_factory):
+    # Given a message whose author's account is gone (the key emptied by the deletion)
+    message = ChatMessageFactory(event=event_factory(), author=None, body="See you there")
+
+    broadcast = payload.broadcast_of(message, MessageChange.REACTIONS)
+
+    # Then it shows its body, no author, and that the author deleted their account
+    data = payload.decode(payload.encode(broadcast)).message
+    assert (data.author, data.body, data.author_deleted) == (None, "See you there", True)
+    # A message deleted by its author (or a moderator) is not a deleted account's.
+    message.deleted_at, message.body = timezone.now(), ""
+    assert not payload.message_data(message).author_deleted
+    # What a process of an earlier version sent decodes without it.
+    encoded = payload.encode(broadcast)
+    del encoded["message"]["authorDeleted"]
+    assert payload.decode(encoded).message.author_deleted is False

@@ -82,6 +82,7 @@ NOT_TYPED_AS_WORDS = {
     "accounts.User.time_zone",  # an IANA name, validated as one
     "accounts.User.calendar_token",
     "accounts.RefreshToken.token_hash",
+    "accounts.DeletedAccount.uid_digest",  # a digest the deletion of an account writes
     "accounts.Device.token",  # an FCM registration token, written by the app
     "accounts.Device.locale",
     "accounts.Device.app_version",
@@ -106,6 +107,9 @@ NOT_TYPED_AS_WORDS = {
     "notifications.DeviceTopic.topic",
     "cities.OfficeInvitation.token_hash",
     "events.Event.schedule_failure",  # the reason a service gave, written by the beat
+    "events.Event.registration_url",  # an https address, validated as one
+    "events.Event.price_currency",  # an ISO 4217 code, validated as one
+    "events.Tag.slug",  # letters, digits and hyphens, validated as a slug
     "events.Announcement.schedule_failure",
 }
 

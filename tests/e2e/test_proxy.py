@@ -5,7 +5,8 @@ tier (uvicorn), each started with docker-compose.yml's own command, driven with 
 Through the proxy: a query and a mutation over HTTP, the graphql-ws client chatting (a message
 sent over HTTP arrives on its socket), the proxy cache (kept public answers, per language, never
 a signed-in or private one, and off with its switch), the client's address as both tiers see
-it, the websocket origin check, the request ID and the body limit.
+it, the websocket origin check, the request ID and the body limit; events' share pages and the
+app links' files, answered by the HTTP tier.
 
 The tiers are separate processes, as in production, so they share groups only through Redis:
 the module runs in CI's second leg (REDIS_URL), where nginx must be installed (`.ci/run`
@@ -40,6 +41,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core import channel_groups
+from events.models import Event
 from tests.conftest import bearer_for
 from tests.e2e.conftest import gid
 from tests.e2e.live_server import LiveServer, spawn_on_socket
@@ -66,6 +68,8 @@ WAIT_SECONDS = 10
 # address on the loopback that is not the proxy's (127.0.0.1): Linux answers all of 127/8.
 METRICS_CLIENT = "127.0.0.2"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+ANDROID_PACKAGE = "org.example.twinning"
+FINGERPRINT = ":".join(["5A"] * 32)
 
 EVENT_TITLE = "query Title($id: ID!) { event(id: $id) { title } }"
 CHAT_MESSAGE_SEND = """
@@ -304,6 +308,11 @@ def tiers(live_database, tmp_path_factory):
         # One worker process: what the tests check does not depend on how many there are,
         # and each costs a second or two of start-up.
         WEB_CONCURRENCY="1",
+        # The apps whose links the association files name.
+        ANDROID_PACKAGE_NAME=ANDROID_PACKAGE,
+        ANDROID_SHA256_CERT_FINGERPRINTS=FINGERPRINT,
+        IOS_TEAM_ID="ABCDE12345",
+        IOS_BUNDLE_ID="org.example.twinning",
     )
     http = Tier("the HTTP tier", directory / "http.log", http_tier_command, environment)
     websocket = Tier(
@@ -598,6 +607,51 @@ async def test_a_persisted_query_by_get_is_kept(proxy, event):
     assert answers[1].json() == {"data": {"event": {"title": event.title_en}}}
 
 
+@pytest.fixture
+def other(event, event_factory):
+    return event_factory(office=event.office, title_en=f"Other days {uuid.uuid4().hex[:6]}")
+
+
+async def test_an_anonymous_post_query_is_kept_by_its_body(proxy, event, other):
+    # Apollo's clients send queries by POST: the proxy keeps those too, one entry per body
+    answers = [
+        await post(proxy, EVENT_TITLE, {"id": gid(kept)}) for kept in (event, event, other, other)
+    ]
+
+    assert [answer.headers["X-Cache-Status"] for answer in answers] == [
+        "MISS",
+        "HIT",
+        "MISS",
+        "HIT",
+    ]
+    titles = [answer.json()["data"]["event"]["title"] for answer in answers]
+    assert titles == [event.title_en, event.title_en, other.title_en, other.title_en]
+    assert answers[1].headers["Cache-Control"].startswith("public")
+    # A GET of the same query is an entry of its own
+    assert (await get_query(proxy, EVENT_TITLE, {"id": gid(event)})).headers[
+        "X-Cache-Status"
+    ] == "MISS"
+
+
+async def test_posts_signed_in_or_of_mutations_are_never_kept(proxy, event, token):
+    variables = {"id": gid(event)}
+    await post(proxy, EVENT_TITLE, variables)
+    assert (await post(proxy, EVENT_TITLE, variables)).headers["X-Cache-Status"] == "HIT"
+
+    signed_in = [await post(proxy, EVENT_TITLE, variables, token) for _ in range(2)]
+    mutation = 'mutation { deviceUnregister(token: "nothing") { errors { code } } }'
+    anonymous_mutations = [await post(proxy, mutation, {}) for _ in range(2)]
+
+    assert [answer.headers["X-Cache-Status"] for answer in signed_in] == ["BYPASS", "BYPASS"]
+    assert signed_in[1].headers["Cache-Control"] == "private, no-store"
+    # Looked up, answered by the app each time (private), never stored
+    assert [answer.headers["X-Cache-Status"] for answer in anonymous_mutations] == [
+        "MISS",
+        "MISS",
+    ]
+    assert anonymous_mutations[1].headers["Cache-Control"] == "private, no-store"
+
+
 async def test_the_proxy_cache_can_be_turned_off(tiers, tmp_path_factory, event):
     uncached = start_nginx(tmp_path_factory, tiers, cache="off")
     try:
@@ -674,3 +728,91 @@ async def test_the_websocket_origin_check_holds_through_the_proxy(proxy):
     assert own == "connection_ack"
     # Another site's may not
     assert refused.value.response.status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------
+# Share links and the app links' files
+# ---------------------------------------------------------------------------------------------
+def requests_counted(tier: Process, route: str, status: int) -> float:
+    """How many requests ``tier`` says it answered on the URL pattern ``route`` with
+    ``status`` (its /metrics, asked directly from the address it lets in)."""
+    transport = httpx.HTTPTransport(local_address=METRICS_CLIENT)
+    with httpx.Client(transport=transport, trust_env=False) as client:
+        metrics = client.get(f"{tier.url}/metrics").text
+    labels = f'method="GET",route="{route}",status="{status}"'
+    for line in metrics.splitlines():
+        if line.startswith(f"twinning_http_requests_total{{{labels}}} "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def fetch(proxy, path: str, **headers) -> httpx.Response:
+    """A GET through the proxy. (These tests are synchronous: they use the ORM between
+    requests, which the other tests' event loop may not.)"""
+    with httpx.Client(trust_env=False, timeout=WAIT_SECONDS) as client:
+        return client.get(f"{proxy.url}{path}", headers=headers)
+
+
+def test_a_share_page_is_answered_by_the_http_tier_and_kept_per_language(proxy, tiers, event):
+    route = "e/<pk:pk>"
+    before = [requests_counted(tier, route, 200) for tier in tiers]
+
+    answers = [
+        fetch(proxy, f"/e/{event.pk}", **{"Accept-Language": language})
+        for language in ("ru", "en", "ru", "en")
+    ]
+
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert [answer.headers["X-Cache-Status"] for answer in answers] == [
+        "MISS",
+        "MISS",
+        "HIT",
+        "HIT",
+    ]
+    assert [answer.headers["Content-Language"] for answer in answers] == ["ru", "en", "ru", "en"]
+    assert event.title_ru in answers[2].text and event.title_en in answers[3].text
+    # The two misses reached the HTTP tier, none the websocket tier
+    after = [requests_counted(tier, route, 200) for tier in tiers]
+    assert after[0] - before[0] == 2
+    assert after[1] == before[1]
+
+
+def test_a_drafts_share_link_is_never_kept(proxy, event):
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.DRAFT)
+    hidden = [fetch(proxy, f"/e/{event.pk}") for _ in range(2)]
+
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.ANNOUNCED)
+    announced = fetch(proxy, f"/e/{event.pk}")
+
+    assert [answer.status_code for answer in hidden] == [404, 404]
+    assert [answer.headers["X-Cache-Status"] for answer in hidden] == ["MISS", "MISS"]
+    # Shown at once when announced: the 404 was not kept
+    assert announced.status_code == 200
+    assert event.title_en in announced.text
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/.well-known/assetlinks.json", ".well-known/assetlinks.json"),
+        (
+            "/.well-known/apple-app-site-association",
+            ".well-known/apple-app-site-association",
+        ),
+    ],
+)
+def test_the_app_links_files_come_from_the_http_tier_unredirected(proxy, tiers, path, route):
+    before = [requests_counted(tier, route, 200) for tier in tiers]
+
+    answer = fetch(proxy, path)
+
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/json"
+    document = answer.json()
+    if path.endswith(".json"):
+        assert document[0]["target"]["package_name"] == ANDROID_PACKAGE
+        assert document[0]["target"]["sha256_cert_fingerprints"] == [FINGERPRINT]
+    else:
+        assert document["applinks"]["details"][0]["appIDs"] == ["ABCDE12345.org.example.twinning"]
+    after = [requests_counted(tier, route, 200) for tier in tiers]
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 0)

@@ -1,16 +1,18 @@
 """The admin for city office staff: scoped to their offices, writing through the services."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cities.models import OfficeMembership
 from cities.staff import office_staff_group
 from core.i18n import LANGUAGE_CODES
 from events import services
-from events.models import Announcement, Event, EventCohost, StateChange
+from events.models import Announcement, Event, EventCohost, Rsvp, StateChange, Tag
 
 Role = OfficeMembership.Role
 Action = StateChange.Action
@@ -445,3 +447,166 @@ def test_superuser_manages_memberships_on_the_office_page(client, office_x):
     response = client.get(url("cities_cityoffice_change", office_x.pk))
 
     assert "memberships-TOTAL_FORMS" in text(response)
+
+
+# --- An event's details, the vocabulary of tags, the waitlist --------------------------------
+#
+# The vocabulary of tags is the operators'; offices tick an event's tags and give its link,
+# price and notes on its page, through the services (their rules, their history); raising the
+# places serves the waitlist.
+
+
+@pytest.fixture
+def tags(db):
+    return [
+        Tag.objects.create(slug="music", name_en="Music", name_ru="Музыка"),
+        Tag.objects.create(slug="outdoors", name_en="Outdoors", name_ru="На открытом воздухе"),
+    ]
+
+
+@pytest.fixture
+def operator(db, client):
+    user = get_user_model().objects.create_superuser("operator@example.org", "unused")
+    client.force_login(user)
+    return user
+
+
+def details(event, **changes) -> dict:
+    """The event's form with its details as they are, and ``changes``."""
+    data = event_form(
+        event,
+        **{f"accessibility_{code}": "" for code in ("en", "ru", "kk", "ur")},
+        registration_url=event.registration_url,
+        price_amount="" if event.price_amount is None else event.price_amount,
+        price_currency=event.price_currency,
+        tags=[tag.pk for tag in event.tags.all()],
+    )
+    if event.is_free:
+        data["is_free"] = "on"
+    data.update(changes)
+    return data
+
+
+def test_the_vocabulary_is_the_operators(client, operator, tags):
+    response = client.post(
+        url("events_tag_add"),
+        {"slug": "for-children", "name_en": "For children", "name_ru": "Для детей"},
+    )
+
+    assert response.status_code == 302
+    assert Tag.objects.get(slug="for-children").name_ru == "Для детей"
+    assert "Music" in text(client.get(url("events_tag_changelist")))
+
+
+def test_office_staff_do_not_see_or_change_the_vocabulary(client, staff, office, tags):
+    staff(office, Role.PUBLISHER)
+
+    assert client.get(url("events_tag_changelist")).status_code == 403
+    assert client.get(url("events_tag_change", tags[0].pk)).status_code == 403
+    assert "/admin/events/tag/" not in text(client.get(url("index")))
+
+
+def test_an_editor_gives_the_details_through_the_service_with_its_history(
+    client, staff, office, draft_of, tags
+):
+    editor = staff(office, Role.EDITOR)
+    draft = draft_of(office)
+
+    # When the editor ticks the tags and fills in the link, price and notes
+    response = client.post(
+        url("events_event_change", draft.pk),
+        details(
+            draft,
+            tags=[tags[0].pk, tags[1].pk],
+            registration_url="https://tickets.example.org/a",
+            price_amount="2500",
+            price_currency="kzt",
+            accessibility_en="Step-free entrance.",
+            accessibility_ru="Вход без ступенек.",
+        ),
+    )
+
+    # Then they are saved as the service keeps them, and recorded in the editor's name
+    assert response.status_code == 302, text(response)
+    draft.refresh_from_db()
+    assert sorted(draft.tags.values_list("slug", flat=True)) == ["music", "outdoors"]
+    assert (draft.price_amount, draft.price_currency, draft.is_free) == (
+        Decimal("2500.00"),
+        "KZT",
+        False,
+    )
+    assert draft.accessibility_ru == "Вход без ступенек."
+    record = StateChange.objects.filter(event=draft).latest("pk")
+    assert record.actor == editor
+    assert set(record.details["fields"]) == {
+        "tags",
+        "registration_url",
+        "price_amount",
+        "price_currency",
+        "accessibility_en",
+        "accessibility_ru",
+    }
+    # and the history on the page names the tags
+    with translation.override("en"):
+        page = text(client.get(url("events_event_change", draft.pk)))
+    assert "Tags: (empty) → Music, Outdoors" in page
+
+
+def test_the_tags_are_named_in_the_admins_language(client, staff, office, draft_of, tags):
+    staff(office, Role.EDITOR)
+    draft = draft_of(office)
+
+    page = text(client.get(url("events_event_change", draft.pk), HTTP_ACCEPT_LANGUAGE="ru"))
+
+    assert "На открытом воздухе" in page
+
+
+def test_ticking_free_clears_the_price_and_both_at_once_are_refused(
+    client, staff, office, draft_of
+):
+    staff(office, Role.EDITOR)
+    draft = draft_of(office, price_amount=Decimal("10"), price_currency="USD")
+
+    refused = client.post(
+        url("events_event_change", draft.pk), details(draft, is_free="on", price_amount="12")
+    )
+    assert refused.status_code == 200
+    assert "A free event has no price" in text(refused)
+    draft.refresh_from_db()
+    assert (draft.price_amount, draft.is_free) == (Decimal("10.00"), False)
+
+    done = client.post(url("events_event_change", draft.pk), details(draft, is_free="on"))
+    assert done.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.price_amount, draft.price_currency, draft.is_free) == (None, "", True)
+
+
+def test_a_plain_http_link_is_refused_on_its_field(client, staff, office, draft_of):
+    staff(office, Role.EDITOR)
+    draft = draft_of(office)
+
+    response = client.post(
+        url("events_event_change", draft.pk),
+        details(draft, registration_url="http://tickets.example.org/"),
+    )
+
+    assert response.status_code == 200
+    assert "Give a web address starting with https://." in text(response)
+    draft.refresh_from_db()
+    assert draft.registration_url == ""
+
+
+def test_more_places_typed_in_the_admin_go_to_the_waitlist(
+    client, staff, office, event_factory, user_factory
+):
+    staff(office, Role.PUBLISHER)
+    event = event_factory(office=office, host_city=office.city, capacity=1)
+    services.set_rsvp(user_factory(), event, Rsvp.Status.GOING)
+    waiting = user_factory()
+    services.set_rsvp(waiting, event, Rsvp.Status.WAITLISTED)
+
+    response = client.post(url("events_event_change", event.pk), details(event, capacity=2))
+
+    assert response.status_code == 302, text(response)
+    assert Rsvp.objects.get(user=waiting, event=event).status == Rsvp.Status.GOING
+    assert Event.objects.get(pk=event.pk).attendee_count == 2

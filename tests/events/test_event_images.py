@@ -325,3 +325,16 @@ def test_image_urls_come_from_the_bucket_on_s3(gql, event_factory, bucket, setti
     answer = requests.get(url, timeout=10)
     assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/webp"
     json.dumps(shown)  # plain data
+
+
+def test_the_share_page_previews_the_uploaded_picture_as_its_jpeg(client, event_factory, settings):
+    settings.PUBLIC_BASE_URL = "https://twinning.example.org"
+    event = event_factory(image_url="https://example.org/old-poster.jpg")
+    services.set_event_image(_superuser(), event, process(picture(), Purpose.EVENT))
+
+    page = client.get(f"/e/{event.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    share = Event.objects.get(pk=event.pk).image.variants["SHARE"]
+    expected = f"https://twinning.example.org/media/{share['name']}"
+    assert f'<meta property="og:image" content="{expected}">' in page
+    assert expected.endswith(".jpg") and "old-poster" not in page

@@ -30,7 +30,9 @@ def salt(*parts: str) -> int:
 def run_examples(strategy, examples: int, each, key: str) -> None:
     """Call ``each(case)`` for ``examples`` cases of ``strategy``: derandomized, or from
     FUZZ_SEED (mixed with ``key``), never shrunk, never stopped by a failure (``each``
-    records them)."""
+    records them). None for 0 (FUZZ_TARGETED_EXAMPLES=0: free cases only)."""
+    if examples <= 0:
+        return
 
     @hypothesis_settings(
         max_examples=examples,

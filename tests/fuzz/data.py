@@ -1,6 +1,7 @@
 """The data the fuzzed server starts with: the demo data, and what it lacks for the fuzz to
 reach every service: accounts, an event whose chat is open now with messages, reactions,
-reports and a mute, a co-host invitation, devices, follows and an RSVP.
+reports and a mute, a co-host invitation, devices, follows and an RSVP, a block and a report
+of an event.
 
 ``seed`` runs where the server's database is: in a process of its own with production
 settings for the SQLite file of the embedded default, in the test process for PostgreSQL. It
@@ -40,10 +41,11 @@ def _user(email: str, password: str | None, **fields):
 
 def seed(password: str, stdout=None) -> None:
     """Write the demo data and the fuzz's own rows; ``password`` is the superuser's."""
-    from accounts.models import Device
+    from accounts.models import Device, UserBlock
     from chat.models import ChatMute, ChatReaction, ChatReport
     from cities.models import CityFollow, CityOffice, OfficeMembership
     from events.models import Event, EventCohost, Rsvp
+    from reports.models import Report
     from tests.factories import ChatMessageFactory, EventFactory
 
     call_command("seed_demo", stdout=stdout)
@@ -103,4 +105,7 @@ def seed(password: str, stdout=None) -> None:
         Device.objects.create(user=victim, token=token, platform=Device.Platform.IOS)
     CityFollow.objects.create(user=me, city=event.host_city)
     Rsvp.objects.create(user=me, event=live, status=Rsvp.Status.GOING)
+    # Someone to unblock, and a report to read by its ID.
+    UserBlock.objects.create(blocker=me, blocked=muted)
+    Report.objects.create(event=event, reporter=victim, reason=Report.Reason.MISLEADING)
     Event.objects.filter(pk=live.pk).update(attendee_count=1)

@@ -82,7 +82,15 @@ class Pools:
 
 
 # The lists with cursors, by the field that returns them.
-LISTS = ("cities", "twinnings", "events", "announcements", "chatMessages", "chatReports")
+LISTS = (
+    "cities",
+    "twinnings",
+    "events",
+    "announcements",
+    "chatMessages",
+    "chatReports",
+    "blockedUsers",
+)
 
 
 def type_of_id(value: str) -> str | None:
@@ -446,6 +454,8 @@ STRING_DOMAINS: dict[str, Domain] = {
     "search": Text(),
     "body": Text(),
     "reason": Text(),
+    # What a reporter adds to the reason of a report.
+    "details": Text(),
     "venueName": Text(),
     "venueAddress": Text(),
     "password": Choice(("correct horse battery staple", "wrong password"), ("", " ", "a" * 5000)),
@@ -462,6 +472,24 @@ STRING_DOMAINS: dict[str, Domain] = {
     "timeZone": Choice(TIME_ZONES, BAD_TIME_ZONES),
     "language": Choice(LANGUAGES, ("", "EN", "xx", "ru-RU", "zh-Hans", "e", "english", "*")),
     "locale": Choice(("kk-KZ", "ru", "en-US", "ur-PK"), ("", "xx-YY", "kk_KZ", "k", "en-")),
+    # A display name (accounts.display_names): names in the four languages, and those refused
+    # for each rule (blank, too long, a line break, a direction override, "#", a reserved word,
+    # the chat's name for someone nameless, stacked marks).
+    "displayName": Choice(
+        ("Dana", "Дана Әбілова", "عائشہ خان", "Ali 🇵🇰"),
+        (
+            "",
+            "\u200b",
+            "x" * 51,
+            "Dana\nAbilova",
+            "Dana\u202e",
+            "Dana #K7Q2",
+            "Moderator",
+            "Аdmin",
+            "User 1",
+            "Z" + "\u0301" * 5,
+        ),
+    ),
     "appVersion": Choice(("1.0.0", "2.3.4 (567)"), ("", "-1", "1" * 300)),
     "imageUrl": Choice(
         ("https://example.org/poster.png", ""),
@@ -476,6 +504,29 @@ STRING_DOMAINS: dict[str, Domain] = {
             "//example.org/a.png",
             "https://exa mple.org",
         ),
+    ),
+    "registrationUrl": Choice(
+        ("https://tickets.example.org/caspian-jazz", ""),
+        (
+            "http://tickets.example.org/",
+            "javascript:alert(1)",
+            "tickets.example.org",
+            "https://",
+            "https://exa mple.org",
+            "https://example.org/" + "a" * 600,
+            "https://例え.テスト/a",
+            "data:text/html,<b>x</b>",
+        ),
+    ),
+    # A price's currency: ISO 4217 codes.
+    "currency": Choice(
+        ("KZT", "RUB", "PKR", "USD", "EUR"),
+        ("", "kzt", "KZ", "KZTT", "XXX", "XTS", "ABC", "€", "K Z", "123", "Kzt", "ＫＺＴ"),
+    ),
+    # Tag slugs, as the demo's vocabulary has them (events/data/demo_content.json).
+    "tags": Choice(
+        ("music", "outdoors", "for-children", "students"),
+        ("", "MUSIC", "music ", "jazz", "for children", "-", "a" * 51, "music,outdoors"),
     ),
     "clientId": Choice(
         tuple(str(uuid.UUID(int=n)) for n in range(1, 9)), ("", " ", "a" * 65, "a" * 64)
@@ -525,13 +576,45 @@ DATETIME_DOMAINS: dict[str, Domain] = {
     "publishAt": Moment("start"),
 }
 TIME_DOMAINS: dict[str, Domain] = {"start": TimeOfDay(), "end": TimeOfDay()}
-BOOLEAN_DOMAINS: dict[str, Domain] = {"includeDrafts": Flag(), "listedAsAttendee": Flag()}
+BOOLEAN_DOMAINS: dict[str, Domain] = {
+    "includeDrafts": Flag(),
+    "listedAsAttendee": Flag(),
+    # The for-you feed: the signed-in viewer's own follows and answers.
+    "following": Flag(),
+    "isFree": Flag(),
+}
+# Decimals, sent as strings (graphene's Decimal reads a string or an integer literal).
+DECIMAL_DOMAINS: dict[str, Domain] = {
+    "amount": Choice(
+        ("2500", "12.50", "0.01", "9999999999.99", "1000"),
+        (
+            "0",
+            "-1",
+            "-0",
+            "0.001",
+            "12.505",
+            "1e400",
+            "-1e400",
+            "1E-400",
+            "NaN",
+            "sNaN",
+            "Infinity",
+            "-Infinity",
+            "10000000000",
+            "9" * 5000,
+            "0." + "0" * 5000 + "1",
+            "12,50",
+            "twelve",
+        ),
+    ),
+}
 # ID arguments by name: the type they name.
 ID_TYPES = {
     "event": "Event",
     "message": "ChatMessage",
     "replyTo": "ChatMessage",
     "report": "ChatReport",
+    "announcement": "Announcement",
     "user": "User",
     "office": "CityOffice",
     "city": "City",
@@ -562,6 +645,7 @@ def domain_of(field_name: str, path: tuple[str, ...], type_: graphql.GraphQLName
         "DateTime": DATETIME_DOMAINS,
         "Time": TIME_DOMAINS,
         "Boolean": BOOLEAN_DOMAINS,
+        "Decimal": DECIMAL_DOMAINS,
     }
     if type_.name == "ID":
         if name == "id":

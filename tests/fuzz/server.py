@@ -78,6 +78,7 @@ ID_TABLES = {
     "events_chatmessage": "ChatMessage",
     "events_chatreport": "ChatReport",
     "accounts_user": "User",
+    "reports_report": "Report",
 }
 
 

@@ -98,6 +98,13 @@ URLS = (
     "/events/99999999999999999999999.ics",
     "/events/9223372036854775808.ics",
     "/events/0.ics",
+    "/e/99999999999999999999999",
+    "/e/9223372036854775808",
+    "/e/0",
+    "/e/1?lang=%ED%A0%80",
+    "/e/1?lang=" + "ur" * 3000,
+    "/.well-known/assetlinks.json?%ED%A0%80",
+    "/.well-known/apple-app-site-association/..%2Fassetlinks.json",
 )
 
 

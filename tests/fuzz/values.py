@@ -683,6 +683,10 @@ def generic_scalars() -> dict[str, st.SearchStrategy]:
         ),
         "BigInt": st.sampled_from((0, -1, 2**63, -(2**63) - 1, 10**30)),
         "Upload": _mixed(st.just("photo.jpg"), upload_family()),
+        "Decimal": _mixed(
+            st.sampled_from(("2500", "12.50", "0.01")),
+            st.sampled_from(("0", "-1", "NaN", "sNaN", "Infinity", "1e400", "0.001", "\ud800")),
+        ),
     }
 
 

@@ -138,3 +138,41 @@ def test_topics_follow_follows_devices_and_language(
         ("phone", f"twinning-{pair.pk}-ru"),
         ("tablet", f"twinning-{pair.pk}-ur"),
     }
+
+
+ACCOUNT_DELETE = "mutation { accountDelete { errors { field code message } } }"
+
+
+def test_a_deleted_accounts_devices_leave_their_topics_at_fcm(
+    synced_gql, fake_fcm, user_factory, city_factory, twinning_factory
+):
+    # Given a user whose two phones are in the topics of what they follow, and a neighbour in
+    # one of the same topics
+    user, neighbour = user_factory(language="en"), user_factory(language="en")
+    city, pair = city_factory(), twinning_factory()
+    city_id, pair_id = to_global_id("City", city.pk), to_global_id("Twinning", pair.pk)
+    for person, tokens in ((user, ("phone", "tablet")), (neighbour, ("neighbours-phone",))):
+        for token in tokens:
+            register(synced_gql, person, token, locale="ru-KZ")
+        synced_gql(FOLLOW, {"id": city_id}, user=person)
+    synced_gql(FOLLOW_PAIR, {"id": pair_id}, user=user)
+    assert fake_fcm.topics == {
+        f"city-{city.pk}-ru": {"phone", "tablet", "neighbours-phone"},
+        f"twinning-{pair.pk}-ru": {"phone", "tablet"},
+    }
+    # (FCM is down for the tablet once: its unsubscription is tried again.)
+    fake_fcm.fail("tablet", "UNAVAILABLE", times=1)
+    tablet_requests = fake_fcm.attempts["tablet"]
+
+    # When the user deletes their account
+    answer = synced_gql(ACCOUNT_DELETE, user=user)
+
+    # Then FCM no longer has their phones in any topic (after the deletion committed: the
+    # fixture fails the test for an FCM call made inside a transaction); the neighbour stays
+    assert answer == {"data": {"accountDelete": {"errors": []}}}
+    subscribed = {topic: tokens for topic, tokens in fake_fcm.topics.items() if tokens}
+    assert subscribed == {f"city-{city.pk}-ru": {"neighbours-phone"}}
+    # Two topics, and one of them again.
+    assert fake_fcm.attempts["tablet"] - tablet_requests == 3
+    assert set(DeviceTopic.objects.values_list("device__token", flat=True)) == {"neighbours-phone"}
+    assert set(Device.objects.values_list("token", flat=True)) == {"neighbours-phone"}

@@ -183,6 +183,13 @@ def rows(model) -> list[dict]:
     return list(model.objects.order_by("pk").values())
 
 
+def as_then(now: list[dict], then: list[dict]) -> list[dict]:
+    """Rows read now, with only the columns the rows read then had: columns added by later
+    migrations (a notification's recipient) are not the move's."""
+    columns = set(then[0]) if then else set()
+    return [{key: value for key, value in row.items() if key in columns} for row in now]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_moving_the_outbox_to_the_notifications_app_keeps_every_row():
     # Given a database from before the move, holding an outbox with rows in every state,
@@ -216,7 +223,7 @@ def test_moving_the_outbox_to_the_notifications_app_keeps_every_row():
     # Then every row of the outbox reads back through the new models with its values
     assert all(before.values())
     for name, model in MOVED.items():
-        assert rows(model) == before[name], name
+        assert as_then(rows(model), before[name]) == before[name], name
     # in the same tables, which is all the notifications app's models hold
     assert {model._meta.db_table for model in MOVED.values()} == TABLES
     assert set(connection.introspection.table_names()) >= TABLES
@@ -261,7 +268,8 @@ def test_the_move_can_be_undone_and_done_again_without_losing_a_row():
 
         # Then the events app has the models again, with every row, and their content types
         for name in MOVED:
-            assert rows(then.get_model("events", name)) == after[name], name
+            back = rows(then.get_model("events", name))
+            assert back == as_then(after[name], back), name
         ContentTypeThen = then.get_model("contenttypes", "ContentType")
         assert set(
             ContentTypeThen.objects.filter(model__in=[name.lower() for name in MOVED]).values_list(

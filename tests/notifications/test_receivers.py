@@ -12,7 +12,7 @@ from accounts.models import Device
 from accounts.signals import device_registered, preferences_changed
 from cities.signals import follows_changed
 from events import signals
-from events.models import Announcement, Event, StateChange
+from events.models import Announcement, Event, Rsvp, RsvpChange, StateChange
 from notifications import broker
 from notifications.models import Notification
 
@@ -109,6 +109,31 @@ def test_a_signal_sent_again_for_the_same_change_writes_nothing_more(
     assert Notification.objects.count() == 1
     assert len(on_commit) == 1
     assert enqueued == [(broker.Job.FAN_OUT, (Notification.objects.get().pk,))]
+
+
+def test_a_place_from_the_waitlist_is_written_for_its_recipient_once_per_promotion(
+    enqueued, event_factory, user_factory, django_capture_on_commit_callbacks
+):
+    # Given a promotion recorded as the RSVP service records it
+    event, person = event_factory(), user_factory()
+    change = RsvpChange.objects.create(
+        event=event, from_status=Rsvp.Status.WAITLISTED, to_status=Rsvp.Status.GOING
+    )
+
+    # When its signal is sent, twice (a retried request)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for _ in range(2):
+            signals.waitlist_place_given.send(Event, event=event, recipient=person, change=change)
+
+    # Then one notification is written, for that person, keyed by the promotion
+    written = Notification.objects.get()
+    assert (written.kind, written.dedupe_key, written.event_id, written.recipient_id) == (
+        Notification.Kind.WAITLIST_PLACE,
+        f"event:{event.pk}:place:{change.pk}",
+        event.pk,
+        person.pk,
+    )
+    assert enqueued == [(broker.Job.FAN_OUT, (written.pk,))]
 
 
 def test_a_change_rolled_back_leaves_no_notification_and_enqueues_nothing(

@@ -70,6 +70,7 @@ def test_each_kind_is_made_by_the_signal_of_its_change_or_by_the_beat():
         Kind.EVENT_CANCELLED: signals.event_cancelled,
         Kind.EVENT_REMINDER: registry.BEAT,
         Kind.ANNOUNCEMENT_POSTED: signals.announcement_posted,
+        Kind.WAITLIST_PLACE: signals.waitlist_place_given,
     }
     # and each of those signals has the receiver that writes its kind, once
     for trigger in triggers.values():
@@ -86,6 +87,7 @@ def test_each_job_is_done_by_its_task():
         broker.Job.FAN_OUT: tasks.fan_out_notification.name,
         broker.Job.SEND_DUE: tasks.send_due_deliveries.name,
         broker.Job.SYNC_TOPICS: tasks.sync_topics.name,
+        broker.Job.UNSUBSCRIBE_TOKENS: tasks.unsubscribe_tokens.name,
     }
     assert tasks.fan_out_notification.name == "notifications.tasks.fan_out_notification"
 

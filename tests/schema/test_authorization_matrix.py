@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from graphql_relay import to_global_id
 
-from accounts.models import Device, User
+from accounts.models import Device, User, UserBlock
 from chat.models import ChatMessage, ChatMute, ChatReaction, ChatReport, ChatRoom
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import (
@@ -20,8 +20,11 @@ from events.models import (
     Rsvp,
     RsvpChange,
     StateChange,
+    Tag,
 )
 from images.models import Image
+from notifications.models import Notification
+from reports.models import Report
 from tests.conftest import bearer_for
 from tests.factories import (
     AnnouncementFactory,
@@ -47,6 +50,11 @@ ROLES = [
     "superuser",
 ]
 ALLOWED, DENIED, UNAUTHENTICATED = "allowed", "PERMISSION_DENIED", "UNAUTHENTICATED"
+
+
+def refused(code: str) -> str:
+    """Allowed to ask, but refused for what the account is: the payload's error ``code``."""
+    return f"refused: {code}"
 
 
 class World:
@@ -89,6 +97,7 @@ class World:
         EventCohost.objects.create(event=self.invite_to_y, office=self.office_y)
         self.announcement_x = AnnouncementFactory(office=self.office_x)
         self.announcement_y = AnnouncementFactory(office=self.office_y)
+        Tag.objects.create(slug="music", name_en="Music")
 
         self.users = {
             "anonymous": None,
@@ -112,6 +121,13 @@ class World:
         self.report_y = ChatReport.objects.create(
             event=self.chat_y, message=self.said_y, reporter=reporter, reason="Spam"
         )
+        # Someone every signed-in user blocks already, and on each side someone nobody blocks.
+        self.pest = UserFactory(display_name="Pest")
+        for user in self.users.values():
+            if user is not None:
+                UserBlock.objects.create(blocker=user, blocked=self.pest)
+        self.stranger_x = UserFactory(display_name="Stranger X")
+        self.stranger_y = UserFactory(display_name="Stranger Y")
 
     def side(self, side):
         """The objects a call on city ``side`` ("X" or "Y") acts on."""
@@ -129,6 +145,8 @@ class World:
                 "said": self.said_x,
                 "report": self.report_x,
                 "app_user": self.users["app_user"],
+                "stranger": self.stranger_x,
+                "pest": self.pest,
             }
         return {
             "office": self.office_y,
@@ -143,6 +161,8 @@ class World:
             "said": self.said_y,
             "report": self.report_y,
             "app_user": self.users["app_user"],
+            "stranger": self.stranger_y,
+            "pest": self.pest,
         }
 
 
@@ -180,6 +200,20 @@ MUTATIONS = {
         "mutation($id: ID!, $input: EventUpdateInput!) { eventUpdate(id: $id, input: $input) "
         "{ event { id } errors { field code message } } }",
         lambda t: {"id": gid(t["draft"]), "input": {"venueName": "Old port hall"}},
+    ),
+    # The event's details: its link, price, notes and tags, as any other field of a draft.
+    "eventUpdate#details": (
+        "mutation($id: ID!, $input: EventUpdateInput!) { eventUpdate(id: $id, input: $input) "
+        "{ event { id } errors { field code message } } }",
+        lambda t: {
+            "id": gid(t["draft"]),
+            "input": {
+                "registrationUrl": "https://tickets.example.org/",
+                "price": {"amount": "2500", "currency": "KZT"},
+                "accessibility": {"en": "Step-free entrance."},
+                "tags": ["music"],
+            },
+        },
     ),
     "eventDelete": (
         "mutation($id: ID!) { eventDelete(id: $id) { deletedId errors { field code message } } }",
@@ -265,6 +299,12 @@ MUTATIONS = {
         "errors { field code message } } }",
         lambda t: {"id": gid(t["live"])},
     ),
+    # Waiting for a place (the event has places left: the answer is a place).
+    "rsvpSet#waitlist": (
+        "mutation($id: ID!) { rsvpSet(event: $id, status: WAITLISTED) { event { waitlistCount } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["live"])},
+    ),
     "deviceRegister": (
         'mutation { deviceRegister(token: "fcm-token-1", platform: ANDROID, locale: "ru-KZ") '
         "{ device { active } errors { field code message } } }",
@@ -274,10 +314,16 @@ MUTATIONS = {
         'mutation { deviceUnregister(token: "fcm-token-1") { errors { field code message } } }',
         lambda t: {},
     ),
+    "accountDelete": ("mutation { accountDelete { errors { field code message } } }", lambda t: {}),
     "preferencesUpdate": (
         'mutation { preferencesUpdate(language: "kk", timeZone: "Asia/Almaty", '
         "listedAsAttendee: true) "
         "{ viewer { language } errors { field code message } } }",
+        lambda t: {},
+    ),
+    "profileUpdate": (
+        'mutation { profileUpdate(displayName: "Dana") '
+        "{ viewer { displayName nameTag } errors { field code message } } }",
         lambda t: {},
     ),
     "chatMessageSend": (
@@ -331,6 +377,25 @@ MUTATIONS = {
         "errors { field code message } } }",
         lambda t: {},
     ),
+    "userBlock": (
+        "mutation($id: ID!) { userBlock(user: $id) { user { id } errors { field code message } } }",
+        lambda t: {"id": gid(t["stranger"])},
+    ),
+    "userUnblock": (
+        "mutation($id: ID!) { userUnblock(user: $id) { user { id } "
+        "errors { field code message } } }",
+        lambda t: {"id": gid(t["pest"])},
+    ),
+    "eventReport": (
+        'mutation($id: ID!) { eventReport(event: $id, reason: SPAM, details: "Adverts") '
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["live"])},
+    ),
+    "announcementReport": (
+        "mutation($id: ID!) { announcementReport(announcement: $id, reason: MISLEADING) "
+        "{ report { status } errors { field code message } } }",
+        lambda t: {"id": gid(t["announcement"])},
+    ),
 }
 # The mutations that take a file, sent as multipart requests.
 UPLOADS = {"avatarUpload"}
@@ -367,6 +432,7 @@ CHAT_AUTHOR_OR_MODERATORS = allowed_for(
 EXPECTED = {
     "eventCreate": allowed_for({"editor", "publisher", "superuser"}, {"staff_y", "superuser"}),
     "eventUpdate": EDITORS,
+    "eventUpdate#details": EDITORS,
     "eventDelete": EDITORS,
     "eventAnnounce": PUBLISHERS,
     "eventUnschedule": PUBLISHERS,
@@ -383,7 +449,19 @@ EXPECTED = {
     "twinningFollow": EVERYONE_SIGNED_IN,
     "twinningUnfollow": EVERYONE_SIGNED_IN,
     "rsvpSet": EVERYONE_SIGNED_IN,
+    "rsvpSet#waitlist": EVERYONE_SIGNED_IN,
     "preferencesUpdate": EVERYONE_SIGNED_IN,
+    # Only one's own account; office staff and superusers are refused with a code of their own
+    # (the office's team, or another superuser, takes the role or status away first).
+    "accountDelete": {
+        **{
+            role: (refused("OFFICE_ROLE_HELD"),) * 2
+            for role in ("editor", "publisher", "moderator", "staff_y", "cohost")
+        },
+        "app_user": (ALLOWED, ALLOWED),
+        "superuser": (refused("SUPERUSER_ACCOUNT"),) * 2,
+    },
+    "profileUpdate": EVERYONE_SIGNED_IN,
     "deviceRegister": EVERYONE_SIGNED_IN,
     "deviceUnregister": EVERYONE_SIGNED_IN,
     "chatMessageSend": EVERYONE_SIGNED_IN,
@@ -397,6 +475,12 @@ EXPECTED = {
     # The viewer's own avatar: anyone signed in.
     "avatarUpload": EVERYONE_SIGNED_IN,
     "avatarRemove": EVERYONE_SIGNED_IN,
+    # Blocking is one's own affair, reporting anyone's right; settling a report is done in
+    # the admin (tests/reports/test_admin.py).
+    "userBlock": EVERYONE_SIGNED_IN,
+    "userUnblock": EVERYONE_SIGNED_IN,
+    "eventReport": EVERYONE_SIGNED_IN,
+    "announcementReport": EVERYONE_SIGNED_IN,
 }
 for outcomes in EXPECTED.values():
     outcomes["anonymous"] = (UNAUTHENTICATED, UNAUTHENTICATED)
@@ -412,6 +496,9 @@ def snapshot():
         Rsvp,
         RsvpChange,
         StateChange,
+        Tag,
+        Event.tags.through,
+        Notification,
         CityFollow,
         TwinningFollow,
         Twinning,
@@ -422,12 +509,14 @@ def snapshot():
         ChatMute,
         ChatReport,
         Image,
+        UserBlock,
+        Report,
     ]
     state = {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
     state["User"] = list(
         get_user_model()
         .objects.order_by("pk")
-        .values("pk", "language", "time_zone", "listed_as_attendee", "avatar")
+        .values("pk", "language", "time_zone", "listed_as_attendee", "display_name", "avatar")
     )
     return state
 
@@ -445,7 +534,8 @@ def test_the_matrix_covers_every_mutation_of_the_schema():
 
     mutation_fields = set(schema.graphql_schema.mutation_type.fields)
     sign_in = {"tokenCreate", "tokenRefresh", "tokenRevoke", "calendarTokenRotate"}
-    assert mutation_fields - sign_in == set(MUTATIONS)
+    # A row "name#variant" calls the mutation with other input.
+    assert mutation_fields - sign_in == {row.partition("#")[0] for row in MUTATIONS}
 
 
 def upload(client, document, user):
@@ -478,6 +568,7 @@ def test_authorization(db, gql, client, settings, media_root, mutation, role, si
     else:
         result = gql(document, variables(world.side(side)), user=world.users[role])
 
+    name = mutation.partition("#")[0]
     if mutation in UPLOADS and role == "anonymous":
         # Refused by the transport before any operation runs: no data at all.
         assert "data" not in result
@@ -486,8 +577,51 @@ def test_authorization(db, gql, client, settings, media_root, mutation, role, si
         assert not [path for path in media_root.rglob("*") if path.is_file()]
     elif expected == ALLOWED:
         assert "errors" not in result, result
-        assert result["data"][mutation]["errors"] == []
+        assert result["data"][name]["errors"] == []
+    elif expected.startswith("refused: "):
+        assert "errors" not in result, result
+        codes = [error["code"] for error in result["data"][name]["errors"]]
+        assert codes == [expected.removeprefix("refused: ")]
+        assert snapshot() == before
     else:
-        assert result["data"] == {mutation: None}
+        assert result["data"] == {name: None}
         assert result["errors"][0]["extensions"]["code"] == expected
         assert snapshot() == before
+
+
+# --- Reads: an event's share link -------------------------------------------------------------
+# Fields that anyone reading an event may read have no rows above; the share link is one, and
+# its page is read without signing in at all: every role, on each side's draft and public
+# event, through the API and by following the link.
+SHARE_URL = "query($id: ID!) { event(id: $id) { shareUrl } }"
+# Who reads each side's draft: its office's staff, the offices co-hosting it, superusers.
+READS_DRAFT = {
+    "X": {"editor", "publisher", "moderator", "cohost", "superuser"},
+    "Y": {"staff_y", "superuser"},
+}
+SHARE_CELLS = [
+    pytest.param(role, side, kind, id=f"shareUrl-{role}-{side}-{kind}")
+    for role in ROLES
+    for side in ("X", "Y")
+    for kind in ("draft", "live")
+]
+
+
+@pytest.mark.parametrize(("role", "side", "kind"), SHARE_CELLS)
+def test_share_link_authorization(db, gql, client, role, side, kind):
+    world = World()
+    event = world.side(side)[kind]
+    user = world.users[role]
+    link = f"http://testserver/e/{event.pk}"
+
+    result = gql(SHARE_URL, {"id": gid(event)}, user=user)
+    # The page, followed with the role's admin session too: it shows public events only
+    if user is not None:
+        client.force_login(user)
+    page = client.get(f"/e/{event.pk}")
+
+    if kind == "live" or role in READS_DRAFT[side]:
+        assert result == {"data": {"event": {"shareUrl": link}}}
+    else:
+        assert result == {"data": {"event": None}}
+    assert page.status_code == (200 if kind == "live" else 404)

@@ -301,3 +301,21 @@ def test_uploads_have_a_rate_limit_of_their_own(client, ada, media_root, setting
     # The third picture was not looked at, nor stored (the first is still there: nothing here
     # commits, so the replaced one is not deleted)
     assert StoredImage.objects.count() == 2
+
+
+def test_deleting_the_account_deletes_the_avatar_and_the_export_names_it(
+    client, ada, media_root, committing
+):
+    from accounts import deletion
+    from accounts.export import export_account
+
+    with committing():
+        upload(client, ada, pictures.png(200, 200))
+    ada = User.objects.get(pk=ada.pk)
+    profile = export_account(ada)["sections"]["profile"]
+    assert profile["avatarVariants"]["FULL"]["width"] == 200
+
+    with committing():
+        deletion.delete_account(ada, signed_in_at=timezone.now())
+
+    assert stored_files(media_root) == [] and not StoredImage.objects.exists()

@@ -118,6 +118,19 @@ def test_a_search_weighs_on_each_query_of_its_list():
     assert cost('{ cities(search: "aktau") { totalCount } }') == 2 * (QUERY + SEARCH)
 
 
+def test_the_for_you_feed_weighs_its_reads_of_the_viewers_follows_and_fits_the_limit(settings):
+    feed = (
+        "query ($f: EventFilterInput) { events(filter: $f, first: 100) { totalCount "
+        "edges { node { title localStartsAt hostCity { name } } } } }"
+    )
+
+    plain, following = cost(feed, {"f": None}), cost(feed, {"f": {"following": True}})
+
+    # Three small queries before the page; the count runs the page's filter again.
+    assert following == plain + 3 * QUERY + (QUERY + 3 * QUERY - COUNT)
+    assert following < settings.GRAPHQL_MAX_COST
+
+
 # -- The worst documents are refused, the app's own are not ----------------------------------------
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", [NESTED_PARTNERS, ALIASED_SEARCHES], ids=["partners", "search"])

@@ -9,6 +9,7 @@ from accounts.models import Device
 from cities.models import OfficeMembership, Twinning
 from core.i18n import TextDirection
 from events.models import Event, EventCohost, Rsvp, StateChange
+from reports.models import Report
 from schema.schema import schema
 
 # Each API enum and the domain enum it is built from.
@@ -22,6 +23,8 @@ MIRRORS = {
     "OfficeRole": OfficeMembership.Role,
     "DevicePlatform": Device.Platform,
     "TextDirection": TextDirection,
+    "ReportReason": Report.Reason,
+    "ReportStatus": Report.Status,
 }
 # API enums that add values of their own to the domain's, and which.
 EXTENDED = {
@@ -31,6 +34,7 @@ EXTENDED = {
 # API enums with no domain twin, and why.
 API_ONLY = {
     "EventOrderBy": "the orders of the events list: querysets' orderings in the domain",
+    "TagsMatch": "how the events list's tag filter combines its tags: ANY or ALL of them",
 }
 # The chat's enums, which come with its part of the API.
 CHAT = {"ChatMessageEventKind", "ChatReportStatus", "ChatReportAction"}

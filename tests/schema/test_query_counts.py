@@ -26,10 +26,10 @@ from graphql import (
 )
 from graphql_relay import from_global_id, to_global_id
 
-from accounts.models import Device
+from accounts.models import Device, UserBlock
 from chat.models import ChatReaction, ChatReport
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
-from events.models import Announcement, Event, EventCohost, Rsvp, StateChange
+from events.models import Announcement, Event, EventCohost, Rsvp, StateChange, Tag
 from images.variants import Purpose
 from schema.schema import schema
 from tests.conftest import bearer_for
@@ -42,6 +42,9 @@ query ($first: Int) {
     edges { node {
       id title localStartsAt attendeeCount viewerRsvp imageUrl
       image { thumbnail { url width height mimeType } share { url } }
+      waitlistCount viewerWaitlistPosition registrationUrl isFree accessibility
+      price { amount currency }
+      tags { id slug name }
       hostCity { name country { name } timeZone partners { name } offices { name } }
       office { name city { name } }
       twinning { kind cityA { name } cityB { name } cities { slug } }
@@ -72,7 +75,9 @@ query ($first: Int) {
     totalCount
     edges { node {
       kind cityA { name } cityB { name } cities { name }
-      events(first: 3) { title hostCity { name } twinning { cityA { name } cityB { name } } }
+      events(first: 3) {
+        title hostCity { name } twinning { cityA { name } cityB { name } } tags { name }
+      }
     } }
   }
 }
@@ -87,7 +92,7 @@ query ($first: Int) {
       city { name }
       office { name }
       twinning { cityA { name } cityB { name } }
-      event { title hostCity { name } twinning { cityA { name } cityB { name } } }
+      event { title hostCity { name } twinning { cityA { name } cityB { name } } tags { name } }
       history { action actorName changes { field before after } }
     } }
   }
@@ -101,12 +106,18 @@ query {
     avatar { thumbnail { url } }
     followedCities { name twinnings { kind } partners { name } offices { name } }
     followedTwinnings { kind cities { name } events(first: 3) { title hostCity { name } } }
-    rsvps { status event {
-      title viewerRsvp image { card { url } } hostCity { name } twinning { cityA { name } }
-    } }
+    rsvps {
+      status
+      event {
+        title viewerRsvp viewerWaitlistPosition hostCity { name } twinning { cityA { name } }
+        image { card { url } }
+        tags { name }
+      }
+    }
     memberships { role office { name city { name } } }
     devices { token platform }
     preferences { mutedCategories }
+    blockedUsers(first: 100) { totalCount edges { node { id displayName blockedAt } } }
   }
 }
 """
@@ -148,14 +159,25 @@ def count_queries(client, query, token, variables=None):
 
 @pytest.fixture
 def catalogue(db, twinning_factory, event_factory, announcement_factory, office_factory):
-    """100 twinnings, each with two events (one with a co-host and a history) and an
-    announcement, and their cities and offices."""
+    """100 twinnings, each with two events (one with a co-host and a history, both with tags,
+    some priced) and an announcement, and their cities and offices."""
+    vocabulary = [
+        Tag.objects.create(slug=f"tag-{n}", name_en=f"Tag {n}", name_ru=f"Метка {n}")
+        for n in range(5)
+    ]
     for n in range(100):
         twinning = twinning_factory(kind=Twinning.Kind.SISTER_PORT)
         event = event_factory(
             host_city=twinning.city_a, twinning=twinning, title_en=f"E{n}", image=ImageFactory()
         )
-        event_factory(host_city=twinning.city_b, twinning=twinning)
+        other = event_factory(
+            host_city=twinning.city_b,
+            twinning=twinning,
+            price_amount=n + 1,
+            price_currency="KZT",
+        )
+        event.tags.set(vocabulary[: 1 + n % 5])
+        other.tags.set(vocabulary[n % 5 :])
         news = announcement_factory(office=event.office, twinning=twinning, event=event)
         EventCohost.objects.create(event=event, office=office_factory(city=twinning.city_b))
         StateChange.objects.create(
@@ -282,6 +304,39 @@ def test_a_citys_feed_costs_one_query_more_than_the_whole_feed_whatever_its_size
     assert counts[1] == whole[1] + 1
 
 
+FOR_YOU = EVENTS.replace("includeDrafts: true", "following: true")
+
+
+def test_the_for_you_feed_costs_three_queries_more_than_the_whole_feed_whatever_its_size(
+    client, catalogue, user_factory
+):
+    # given a viewer who follows 20 cities and 20 twinnings and answered 60 events, many of
+    # them matching twice or more
+    viewer = user_factory(is_superuser=True)
+    twinnings = list(Twinning.objects.order_by("id"))
+    for twinning in twinnings[:20]:
+        CityFollow.objects.create(user=viewer, city=twinning.city_a)
+    for twinning in twinnings[10:30]:
+        TwinningFollow.objects.create(user=viewer, twinning=twinning)
+    for event in Event.objects.filter(twinning__in=twinnings[20:80])[:60]:
+        Rsvp.objects.create(user=viewer, event=event, status="GOING")
+    token = bearer_for(viewer)
+    counts, whole = {}, {}
+
+    # when
+    for first in SIZES:
+        feed, counts[first] = count_queries(client, FOR_YOU, token, {"first": first})
+        assert len(feed["events"]["edges"]) == first
+        _, whole[first] = count_queries(client, EVENTS, token, {"first": first})
+
+    # then: the two events of each of twinnings 0 to 49 (of the followed cities' twinnings
+    # 0–19, the followed twinnings 10–29, the answered events' 20–49), each once; the cities,
+    # the twinnings and the answered events are read once, before the page
+    assert feed["events"]["totalCount"] == 2 * 50
+    assert len(set(counts.values())) == 1, counts
+    assert counts[1] == whole[1] + 3
+
+
 def test_the_viewers_lists_cost_the_same_whatever_their_length(
     client, catalogue, user_factory, office_factory
 ):
@@ -291,17 +346,27 @@ def test_the_viewers_lists_cost_the_same_whatever_their_length(
         user = user_factory(
             muted_categories=["SPORTS"], avatar=ImageFactory(purpose=Purpose.AVATAR)
         )
-        for twinning in twinnings[:size]:
+        for number, twinning in enumerate(twinnings[:size]):
             CityFollow.objects.create(user=user, city=twinning.city_a)
             TwinningFollow.objects.create(user=user, twinning=twinning)
-            Rsvp.objects.create(user=user, event=twinning.events.first(), status="GOING")
+            # Every other one in a waitlist, with someone ahead of them in most
+            events = list(twinning.events.order_by("pk"))
+            if number % 2:
+                Rsvp.objects.create(user=user, event=events[0], status="GOING")
+            else:
+                waited = timezone.now() - datetime.timedelta(minutes=number)
+                Rsvp.objects.create(
+                    user=user, event=events[1], status="WAITLISTED", waitlisted_at=waited
+                )
             office = office_factory(city=twinning.city_a)
             OfficeMembership.objects.create(user=user, office=office, role=Role.EDITOR)
             token = f"token-{size}-{twinning.pk}"
             Device.objects.create(user=user, token=token, platform=Device.Platform.ANDROID)
+            UserBlock.objects.create(blocker=user, blocked=user_factory())
         data, counts[size] = count_queries(client, VIEWER, bearer_for(user))
         assert len(data["me"]["rsvps"]) == size
         assert len(data["me"]["followedCities"]) == size
+        assert len(data["me"]["blockedUsers"]["edges"]) == size
 
     assert len(set(counts.values())) == 1, counts
 
@@ -447,9 +512,26 @@ class SelectedFields(Visitor):
             self.fields.add((parent.name, node.name.value))
 
 
+TAGS = "{ tags { id slug name } }"
+
+
+def test_the_vocabulary_of_tags_costs_the_same_whatever_its_size(client, user_factory):
+    token = bearer_for(user_factory())
+    counts = {}
+    for size in SIZES:
+        Tag.objects.bulk_create(
+            Tag(slug=f"size-{size}-{n}", name_en=f"Tag {n}", name_ru=f"Метка {n}")
+            for n in range(size - Tag.objects.count())
+        )
+        data, counts[size] = count_queries(client, TAGS, token)
+        assert len(data["tags"]) == size
+
+    assert len(set(counts.values())) == 1, counts
+
+
 def test_every_list_field_is_guarded():
     selected = set()
-    for document in [*LISTS.values(), VIEWER, CHAT_HISTORY, CHAT_REPORTS]:
+    for document in [*LISTS.values(), VIEWER, CHAT_HISTORY, CHAT_REPORTS, TAGS]:
         fields = SelectedFields(TypeInfo(schema.graphql_schema))
         visit(parse(document), TypeInfoVisitor(fields.type_info, fields))
         selected |= fields.fields

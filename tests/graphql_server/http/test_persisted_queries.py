@@ -226,11 +226,34 @@ def test_a_signed_in_get_is_private(client, user_factory):
     assert not response.has_header("ETag")
 
 
-def test_posts_and_failures_are_private(client):
+def test_an_anonymous_post_query_is_public_without_an_etag(client, settings):
+    # As a GET's: a proxy that keys POSTs by their body may keep it (no HTTP cache reuses a
+    # POST's answer for another POST on its own)
+    settings.GRAPHQL_GET_MAX_AGE_SECONDS = 120
+
     posted = post(client, {"query": QUERY})
+
+    assert posted.status_code == 200
+    assert posted["Cache-Control"] == "public, max-age=120"
+    assert {"Accept", "Accept-Language", "Authorization"} <= {
+        value.strip() for value in posted["Vary"].split(",")
+    }
+    # No revalidation of a POST: an If-None-Match is no 304
+    assert not posted.has_header("ETag")
+    assert post(client, {"query": QUERY}, **{"If-None-Match": "*"}).status_code == 200
+
+
+def test_signed_in_posts_mutations_and_failures_are_private(client, user_factory):
+    token = bearer_for(user_factory())
+
+    signed_in = post(client, {"query": QUERY}, Authorization=f"Bearer {token}")
+    mutation = post(client, {"query": MUTATION}, Authorization=f"Bearer {token}")
+    anonymous_mutation = post(client, {"query": MUTATION})
     failed = get(client, query="{ nope }")
+    failed_post = post(client, {"query": "{ nope }"})
     partial = get(client, query='{ city(id: "x") { name } }')
 
-    assert posted["Cache-Control"] == failed["Cache-Control"] == "private, no-store"
-    assert partial["Cache-Control"] == "private, no-store"
-    assert not partial.has_header("ETag")
+    for response in (signed_in, mutation, anonymous_mutation, failed, failed_post, partial):
+        assert response["Cache-Control"] == "private, no-store"
+        assert not response.has_header("ETag")
+    assert Device.objects.count() == 1

@@ -3,6 +3,8 @@ heartbeat not heard), drops and tells its listeners, reports the process unready
 the layer answers. On the in-memory layer and (CI's second leg) on Redis (see
 tests/graphql_server/websocket/layer_outage.py; tests/e2e/test_outages.py kills a real Redis)."""
 
+import asyncio
+
 import pytest
 import redis
 from channels_redis.core import RedisChannelLayer
@@ -177,3 +179,28 @@ async def test_a_listener_dropped_with_the_layer_leaves_without_a_word(hub, outa
     await hub.leave(GROUP, listener)
 
     assert discarded == []
+
+
+async def test_closing_the_hub_stops_its_healer_even_as_a_probe_fails(hub, outage, monkeypatch):
+    # Given a hub healing from a lost layer, its probe waiting for the layer's answer
+    probing, answer = asyncio.Event(), asyncio.Event()
+
+    async def probe():
+        probing.set()
+        await answer.wait()
+        raise ConnectionError("The channel layer went away")
+
+    monkeypatch.setattr(hub, "_probe", probe)
+    await outage.begin()
+    hub._lose("lost for the test")
+    healer = hub._healer
+    await probing.wait()
+
+    # When the probe fails just as the hub closes (the failure and the cancellation are
+    # delivered in the same turn of the loop)
+    answer.set()
+    async with asyncio.timeout(5):
+        await hub.close()
+
+    # Then the healer has stopped: it does not probe on
+    assert healer.cancelled()

@@ -442,6 +442,57 @@ async def test_a_deactivated_firebase_account_has_its_sockets_closed_4403(
 
 
 # ---------------------------------------------------------------------------------------------
+# The account deleted by its owner
+# ---------------------------------------------------------------------------------------------
+ACCOUNT_DELETE = "mutation { accountDelete { errors { field code message } } }"
+
+
+async def test_deleting_ones_account_closes_every_socket_of_it_4403(
+    connected, client, ada, public_event
+):
+    # Given two sessions of Ada's, each with a socket watching an event
+    deleting, other = await in_db(sign_in, ada), await in_db(sign_in, ada)
+    socket = await connected(deleting.access_token)
+    other_socket = await connected(other.access_token)
+    await watch_event(socket, public_event)
+    await watch_event(other_socket, public_event)
+
+    # When she deletes her account over HTTP, from one of them
+    answer = await in_db(post_graphql, client, ACCOUNT_DELETE, {}, deleting.access_token)
+    assert answer == {"data": {"accountDelete": {"errors": []}}}
+
+    # Then both close
+    await assert_closed(socket, 4403, SESSION_ENDED)
+    await assert_closed(other_socket, 4403, SESSION_ENDED)
+
+
+async def test_deleting_ones_account_over_the_socket_closes_it_4403(connected, ada):
+    socket = await connected(await in_db(bearer_for, ada))
+
+    await subscribe(socket, "delete", ACCOUNT_DELETE)
+
+    assert await receive(socket) == next_frame("delete", {"accountDelete": {"errors": []}})
+    assert await receive(socket) == complete_frame("delete")
+    await assert_closed(socket, 4403, SESSION_ENDED)
+
+
+async def test_a_deleted_firebase_accounts_sockets_close_and_its_token_makes_nobody(
+    connected, client, firebase_tokens, public_event
+):
+    token = firebase_tokens.sign(uid="app-user-2", email_verified=True)
+    socket = await connected(token)
+    await answers_me(socket, "app-user-2@example.com")
+    await watch_event(socket, public_event)
+
+    answer = await in_db(post_graphql, client, ACCOUNT_DELETE, {}, token)
+    assert answer == {"data": {"accountDelete": {"errors": []}}}
+
+    # The socket's check of the same token finds the account deleted, and makes it no more.
+    await assert_closed(socket, 4403, "This account was deleted; sign in again to make a new one.")
+    assert not await in_db(lambda: User.objects.filter(firebase_uid="app-user-2").exists())
+
+
+# ---------------------------------------------------------------------------------------------
 # A role taken away
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture

@@ -1,0 +1,117 @@
+"""Every change to reports: an app user reports an event or an announcement; a moderator of
+its office settles the report. Each function checks who may act and validates before it
+writes (invalid input writes nothing), in one transaction. The API and the admin call these."""
+
+from enum import StrEnum
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from core.text import clean_text
+from events.models import Announcement, Event
+from events.permissions import require
+
+from .error_codes import ReportErrorCode
+from .models import MAX_DETAILS_LENGTH, Report
+from .permissions import can_settle
+
+
+def _error(field: str, message: str, code: ReportErrorCode) -> ValidationError:
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def _clean(reason: str, details: str) -> tuple[str, str]:
+    errors = {}
+    if reason not in Report.Reason.values:
+        errors["reason"] = ValidationError(
+            f"Give one of: {', '.join(Report.Reason.values)}.", code=ReportErrorCode.INVALID_REASON
+        )
+    # Text that shows nothing (zero-width spaces) is no text: the details are then empty.
+    details = clean_text(details or "")
+    if len(details) > MAX_DETAILS_LENGTH:
+        errors["details"] = ValidationError(
+            f"At most {MAX_DETAILS_LENGTH:,} characters ({len(details):,} given).",
+            code=ReportErrorCode.TOO_LONG,
+        )
+    if errors:
+        raise ValidationError(errors)
+    return reason, details
+
+
+def _report(user, field: str, target, reason: str, details: str) -> Report:
+    """The user's open report of ``target`` (the model field ``field`` names it), made now
+    unless there is one."""
+    require(user.is_authenticated and user.is_active, gettext_noop("Sign in to report."))
+    reason, details = _clean(reason, details)
+    open_reports = Report.objects.filter(
+        reporter=user, status=Report.Status.OPEN, **{field: target}
+    )
+    reported = open_reports.first()
+    if reported is not None:
+        return reported
+    try:
+        with transaction.atomic():
+            return Report.objects.create(
+                reporter=user, reason=reason, details=details, **{field: target}
+            )
+    except IntegrityError:
+        # The same report sent twice at once: the other request's is the open one.
+        return open_reports.get()
+
+
+@transaction.atomic
+def report_event(user, event: Event, reason: str, details: str = "") -> Report:
+    """Report a public event to the moderators of its organising office. While the user's
+    report of it is open, reporting it again answers with that report and changes nothing."""
+    if event.status == Event.Status.DRAFT:
+        raise _error("event", "Only public events can be reported.", ReportErrorCode.NOT_FOUND)
+    return _report(user, "event", event, reason, details)
+
+
+@transaction.atomic
+def report_announcement(user, announcement: Announcement, reason: str, details="") -> Report:
+    """Report a published announcement to the moderators of its office; as ``report_event``."""
+    if not Announcement.objects.published().filter(pk=announcement.pk).exists():
+        raise _error(
+            "announcement",
+            "Only published announcements can be reported.",
+            ReportErrorCode.NOT_FOUND,
+        )
+    return _report(user, "announcement", announcement, reason, details)
+
+
+class SettleAction(StrEnum):
+    """What a moderator does about a report."""
+
+    RESOLVE = "RESOLVE"
+    DISMISS = "DISMISS"
+
+    @property
+    def status(self) -> str:
+        return {
+            SettleAction.RESOLVE: Report.Status.RESOLVED,
+            SettleAction.DISMISS: Report.Status.DISMISSED,
+        }[self]
+
+
+SETTLE_DENIED = gettext_noop("Only the moderators of the office that publishes it settle a report.")
+
+
+@transaction.atomic
+def settle_report(moderator, report: Report, action: SettleAction) -> Report:
+    """Close an open report: RESOLVE (the office has dealt with it: corrected, cancelled or
+    deleted what was reported) or DISMISS (nothing wrong). A settled report stays as it was."""
+    report = (
+        Report.objects.select_for_update(of=("self",))
+        .select_related("event", "announcement")
+        .get(pk=report.pk)
+    )
+    require(can_settle(moderator, report), SETTLE_DENIED)
+    if report.status != Report.Status.OPEN:
+        return report
+    report.status = SettleAction(action).status
+    report.resolved_by, report.resolved_at = moderator, timezone.now()
+    report.save(update_fields=["status", "resolved_by", "resolved_at"])
+    return report

@@ -1,0 +1,1 @@
+"""The API of reports of events and announcements (``reports``), built on the events' API."""
