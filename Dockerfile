@@ -17,12 +17,13 @@ COPY . .
 # Static files (admin, GraphiQL) are collected at build time, as `make static` collects them, and
 # served by WhiteNoise; the server refuses to start without them (backend/checks.py).
 # The key below exists only for this build step; the container gets SECRET_KEY at run time.
-# /var/lib/twinning/metrics is where docker-compose.yml mounts the volume for the processes'
-# shared metrics; created here so that the volume starts out owned by the app's user.
+# /var/lib/twinning/metrics and /var/lib/twinning/media are where docker-compose.yml mounts the
+# volumes for the processes' shared metrics and the uploaded pictures; created here so that the
+# volumes start out owned by the app's user.
 RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --no-input \
     && useradd --system --uid 10001 --home-dir /app twinning \
-    && mkdir -p /var/lib/twinning/metrics \
-    && chown twinning /var/lib/twinning/metrics
+    && mkdir -p /var/lib/twinning/metrics /var/lib/twinning/media \
+    && chown twinning /var/lib/twinning/metrics /var/lib/twinning/media
 
 USER twinning
 # The HTTP tier on 8000, the websocket tier on 8001 (docker-compose.yml's ports).

@@ -58,6 +58,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True, null=True, blank=True)
     firebase_uid = models.CharField(max_length=128, unique=True, null=True, blank=True)
     display_name = models.CharField(max_length=150, blank=True)
+    # The picture shown beside their name (the chat, the profile); set and removed through
+    # ``services.set_avatar`` and ``services.remove_avatar``.
+    avatar = models.ForeignKey(
+        "images.Image",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

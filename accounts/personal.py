@@ -8,6 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db.models import Max, Min, Q
 
+from images import services as images
+
 from .personal_data import delete, export, not_exported, register, service
 
 # What the admin's log shows for a row that named a deleted account.
@@ -36,6 +38,12 @@ def forget_in_admin_log(user) -> None:
     if user.email:
         about |= Q(object_repr__contains=user.email)
     LogEntry.objects.filter(about).update(object_id=None, object_repr=DELETED_ACCOUNT)
+
+
+def release_avatar(user) -> None:
+    """The person's avatar: deleted with its files once the deletion commits (unless another
+    account shows the very same picture), rather than left for the daily prune."""
+    images.release(user.avatar)
 
 
 def sessions_of_sign_ins(tokens):
@@ -75,11 +83,14 @@ register(
             "is_active",
             "is_staff",
             "is_superuser",
+            # The avatar's sizes: each file's name in storage, width and height.
+            "avatar__variants",
         ),
         # The private calendar feed's secret: the export says there is one.
         redacted=("calendar_token",),
         omitted={"password": "a one-way hash of your password, if you have one: a secret"},
     ),
+    by_content=service(release_avatar),
 )
 register(
     "accounts.RefreshToken",

@@ -11,6 +11,9 @@ from django.db import IntegrityError, transaction
 from core.i18n import LANGUAGE_CODES
 from core.text import clean_text
 from core.validators import validate_time_zone
+from images import services as images
+from images.pipeline import process
+from images.variants import Purpose
 
 from .blocks import MAX_BLOCKS, forget_blocks
 from .display_names import clean_display_name
@@ -192,6 +195,38 @@ def register_device(user: User, token: str, platform: str, locale: str = "", app
 def unregister_device(user: User, token: str) -> None:
     """Forget a token of the user's (signing out of the app); other users' tokens are left."""
     Device.objects.filter(user=user, token=clean_text(token)).delete()
+
+
+@transaction.atomic
+def set_avatar(user: User, upload) -> User:
+    """Make ``upload`` (an uploaded file, judged by its content: ``images.pipeline``) the user's
+    avatar, cut square and resized; the avatar it replaces is deleted once this commits. A
+    refused upload raises a ValidationError on ``file`` and changes nothing."""
+    try:
+        picture = process(upload, Purpose.AVATAR)
+    except ValidationError as error:
+        raise ValidationError({"file": error.error_list}) from None
+    user = User.objects.select_for_update().get(pk=user.pk)
+    old = user.avatar
+    user.avatar = images.store(picture)
+    if old is not None and old.pk == user.avatar.pk:
+        return user
+    user.save(update_fields=["avatar"])
+    images.release(old)
+    return user
+
+
+@transaction.atomic
+def remove_avatar(user: User) -> User:
+    """Show the user without an avatar; the picture is deleted once this commits. Safe to
+    repeat."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    old = user.avatar
+    if old is not None:
+        user.avatar = None
+        user.save(update_fields=["avatar"])
+        images.release(old)
+    return user
 
 
 # --- Blocks ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=false.
 import ipaddress
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from corsheaders.defaults import default_headers as default_cors_headers
@@ -89,6 +90,7 @@ INSTALLED_APPS = [
     "graphene_django",
     # Its templates and static files: GraphiQL's page, served without a CDN.
     "graphql_server",
+    "images",
     "accounts",
     "cities",
     "events",
@@ -275,6 +277,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Pictures nothing shows any more, and files of uploads whose change failed.
+    "prune-images": {"task": "images.tasks.prune_images", "schedule": 86400.0},
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -459,6 +463,75 @@ STORAGES = {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Uploaded images (events' pictures, avatars; see images/ and README, "Images")
+# ---------------------------------------------------------------------------------------------
+# Where they are served from, e.g. "https://cdn.example.org" (a CDN in front of the bucket, or
+# of the proxy's /media/): the API's URLs start with it. Empty: /media/ on the server itself
+# (local file system), or the bucket's own address (S3).
+MEDIA_PUBLIC_BASE_URL = env.str("MEDIA_PUBLIC_BASE_URL", default="").rstrip("/")
+# The local file system's directory (the embedded default, and production without a bucket:
+# the proxy serves it, see deploy/nginx/twinning.conf.template).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "mediafiles")))
+MEDIA_URL = f"{MEDIA_PUBLIC_BASE_URL}/" if MEDIA_PUBLIC_BASE_URL else "/media/"
+# An S3-compatible bucket (AWS S3, Cloudflare R2, MinIO, Ceph...): when set, files go there
+# through django-storages instead of the local file system.
+MEDIA_S3_BUCKET = env.str("MEDIA_S3_BUCKET", default="")
+# Files are named by their content, so a name is never written with other bytes: every cache
+# may keep them for a year (CDNs and phones alike).
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+if MEDIA_S3_BUCKET:
+    from botocore.config import Config as S3Config
+
+    _media_public = urlsplit(MEDIA_PUBLIC_BASE_URL) if MEDIA_PUBLIC_BASE_URL else None
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            # Empty: AWS itself; else the provider's (https://<account>.r2.cloudflarestorage.com,
+            # http://minio:9000).
+            "endpoint_url": env.str("MEDIA_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MEDIA_S3_REGION", default="") or None,
+            # Empty: boto3 finds credentials itself (an instance or task role, AWS_* variables).
+            "access_key": env.str("MEDIA_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("MEDIA_S3_SECRET_ACCESS_KEY", default="") or None,
+            # The pictures are public (anyone in a chat sees an avatar, anyone an event's
+            # picture) under unguessable names: plain URLs, no expiring signatures, which would
+            # change every answer and break the response cache. Public reading is the bucket's
+            # policy, not a per-object ACL (many providers have no ACLs).
+            "querystring_auth": False,
+            "default_acl": None,
+            "file_overwrite": True,
+            "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
+            "custom_domain": (
+                f"{_media_public.netloc}{_media_public.path}" if _media_public else None
+            ),
+            "url_protocol": f"{_media_public.scheme}:" if _media_public else "https:",
+            "client_config": S3Config(
+                # "path" for providers without bucket subdomains (MinIO); empty: boto3's choice.
+                s3={"addressing_style": env.str("MEDIA_S3_ADDRESSING_STYLE", default="") or None},
+                # A bucket out of reach fails an upload within seconds (SERVICE_UNAVAILABLE, "try
+                # again"), rather than holding the request for boto3's minute-long defaults.
+                connect_timeout=3,
+                read_timeout=20,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        },
+    }
+else:
+    STORAGES["default"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # A name always holds the same bytes: writing it again replaces the file rather than
+        # keeping a second copy under another name.
+        "OPTIONS": {"allow_overwrite": True},
+    }
+# The largest upload taken, in bytes: a phone's photo is 2 to 8 MB.
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10_000_000)
+# The most pixels taken, read from the header before anything is decoded (a small file can
+# claim a huge picture: a decompression bomb). 50 million is a 48-megapixel phone photo; one
+# decoded takes about 150 MB for a moment.
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=50_000_000)
+
+# ---------------------------------------------------------------------------------------------
 # GraphQL
 # ---------------------------------------------------------------------------------------------
 GRAPHENE = {
@@ -544,6 +617,10 @@ GRAPHQL_FIELD_SUGGESTIONS = env.bool("GRAPHQL_FIELD_SUGGESTIONS", default=DEBUG)
 # Request bodies (and GET query strings) above this are refused with 413 before parsing.
 # The largest real operations, mutations with text in four languages, are a few KiB.
 GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", default=100 * 1024)
+# Files one upload (a multipart request: graphql_server/http/multipart.py) may carry, beside the
+# GRAPHQL_MAX_BODY_BYTES of its parameters; a larger request is refused (413) from its
+# Content-Length, unread. The pictures' own limit (IMAGE_MAX_BYTES) is checked once it is read.
+GRAPHQL_MAX_UPLOAD_BYTES = env.int("GRAPHQL_MAX_UPLOAD_BYTES", default=IMAGE_MAX_BYTES)
 # Parsed and validated documents kept per process (an LRU): the apps send the same few dozen.
 GRAPHQL_DOCUMENT_CACHE_SIZE = env.int("GRAPHQL_DOCUMENT_CACHE_SIZE", default=1000)
 # …and at most this many MB of them, estimated: a parsed document holds about 600 bytes a
@@ -616,6 +693,9 @@ RATE_LIMIT_MUTATIONS_IP = env_rate("RATE_LIMIT_MUTATIONS_IP", default="120/m")
 # Every sign-in attempt (tokenCreate) per client address, right or wrong: password guessing
 # across many e-mails. Failed sign-ins per e-mail and address have their own limit above.
 RATE_LIMIT_SIGN_IN_IP = env_rate("RATE_LIMIT_SIGN_IN_IP", default="20/m")
+# Uploads (avatarUpload) per signed-in user, beside the mutations' limit: each costs a second of
+# a core or so to check and resize, and people change their picture now and then.
+RATE_LIMIT_UPLOADS_USER = env_rate("RATE_LIMIT_UPLOADS_USER", default="20/h")
 
 # ---------------------------------------------------------------------------------------------
 # Browser pages on other origins (CORS)

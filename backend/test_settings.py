@@ -2,6 +2,7 @@
 runs on the embedded default and, in CI's second leg, on PostgreSQL and Redis."""
 
 import os
+import tempfile
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
@@ -12,6 +13,10 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # that the servers the end-to-end tests start share it): groups that a run killed halfway left
 # in Redis are not members of the next run's groups. tests/conftest.py removes them at the end.
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"asgi-test-{uuid.uuid4().hex[:12]}")
+# Uploaded pictures of a run (and of the servers it starts) go to a directory of its own, never
+# beside the code; tests/conftest.py removes it at the end.
+os.environ.setdefault("TEST_MEDIA_ROOT", tempfile.mkdtemp(prefix="twinning-test-media-"))
+os.environ["MEDIA_ROOT"] = os.environ["TEST_MEDIA_ROOT"]
 
 # Under pytest-xdist (`make test` runs a worker per core) each worker gets a Redis database of
 # its own, the next ones after REDIS_URL's (set in the environment, so that the servers its

@@ -1,7 +1,10 @@
 """URL routes: the GraphQL endpoint, the calendar files, events' share links and the files
 that let them open the app, the page of an invitation to an office's team, the admin, the
-health probes and the metrics."""
+health probes and the metrics; with DEBUG, the uploaded pictures (in production the proxy or
+the bucket serves them: README, "Images")."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import path, register_converter
 from django.utils.translation import gettext_lazy as _
@@ -49,3 +52,6 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
 ]
+# The pictures on the local file system, under MEDIA_URL, with DEBUG only (``static`` adds
+# nothing otherwise, or when MEDIA_URL is another server's).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

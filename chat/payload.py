@@ -38,10 +38,13 @@ class MessageChange(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Author:
-    """Who wrote a message, as everyone in the room sees them (never their e-mail)."""
+    """Who wrote a message, as everyone in the room sees them (never their e-mail): their name
+    and their avatar, as its variants are stored (``images.models.Image.variants``: each
+    size's storage name, width, height and format), or None."""
 
     id: int
     name: str
+    avatar: dict | None = None
 
 
 def author_name(user) -> str:
@@ -51,8 +54,9 @@ def author_name(user) -> str:
 
 
 def author_of(user) -> Author:
-    """``user`` as the chat shows people."""
-    return Author(user.pk, author_name(user))
+    """``user`` as the chat shows people (their avatar's row is read unless it was joined)."""
+    avatar = user.avatar.variants if user.avatar_id is not None else None
+    return Author(user.pk, author_name(user), avatar)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +161,11 @@ def _encode_message(data: MessageData) -> dict:
     encoded = {
         "id": data.id,
         "seq": data.seq,
-        "author": {"id": author.id, "name": author.name} if author is not None else None,
+        "author": (
+            {"id": author.id, "name": author.name, "avatar": author.avatar}
+            if author is not None
+            else None
+        ),
         "body": data.body,
         "replyTo": data.reply_to_id,
         "createdAt": _time(data.created_at),
@@ -179,7 +187,12 @@ def _decode_message(encoded: dict) -> MessageData:
     return MessageData(
         id=encoded["id"],
         seq=encoded["seq"],
-        author=Author(author["id"], author["name"]) if author is not None else None,
+        # A payload from a server process older than avatars has none.
+        author=(
+            Author(author["id"], author["name"], author.get("avatar"))
+            if author is not None
+            else None
+        ),
         body=encoded["body"],
         reply_to_id=encoded["replyTo"],
         created_at=_parse_time(encoded["createdAt"]),

@@ -142,7 +142,7 @@ def _count_against_limit(user, event: Event, what: str) -> None:
 
 def _stored(event: Event, user, client_id: str) -> ChatMessage | None:
     return (
-        ChatMessage.objects.select_related("author", "reply_to__author")
+        ChatMessage.objects.select_related("author__avatar", "reply_to__author__avatar")
         .filter(event=event, author=user, client_id=client_id)
         .first()
     )
@@ -195,7 +195,7 @@ def _locked_message(message: ChatMessage) -> ChatMessage:
     """The message's row, locked until the transaction ends, with what its broadcast shows."""
     return (
         ChatMessage.objects.select_for_update(of=("self",))
-        .select_related("event", "author", "reply_to__author")
+        .select_related("event", "author__avatar", "reply_to__author__avatar")
         .get(pk=message.pk)
     )
 

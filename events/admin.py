@@ -27,6 +27,7 @@ from core.admin_times import ZonedTimesMixin
 from core.i18n import LANGUAGES, translate, translated_columns
 from core.labels import help_text_for
 from core.wall_clock import wall_clock
+from images.services import url_of
 
 from . import admin_actions, history, permissions, services
 from .admin_attendance import AttendanceAdminMixin
@@ -348,10 +349,16 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
         "why_not_announced",
         "state_history",
         "who_is_coming",
+        "current_picture",
     )
 
+    def create(self, request, form):
+        """The new draft, then its picture, when one was chosen."""
+        return self.save_picture(request, super().create(request, form), form)
+
     def update(self, request, obj, form):
-        """The edit, then the time it announces itself at, when that changed."""
+        """The edit, then the time it announces itself at, when that changed, and the picture,
+        when a new one was chosen or it was removed."""
         saved = super().update(request, obj, form)
         if "announce_at" in form.changed_data:
             at = form.cleaned_data["announce_at"]
@@ -359,7 +366,34 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
                 saved = services.unschedule_event_announcement(request.user, saved)
             else:
                 saved = services.schedule_event_announcement(request.user, saved, at)
-        return saved
+        return self.save_picture(request, saved, form)
+
+    def save_picture(self, request, event, form):
+        """The picture chosen (already checked and resized by the form), or its removal,
+        through ``services.set_event_image``; the old picture goes once this commits."""
+        picture = form.cleaned_data.get("picture")
+        if picture is not None:
+            return services.set_event_image(request.user, event, picture)
+        if form.cleaned_data.get("remove_picture") and event.image_id is not None:
+            return services.set_event_image(request.user, event, None)
+        return event
+
+    @admin.display(description=_("Picture now"))
+    def current_picture(self, obj):
+        """The uploaded picture as the app's cards show it, linking to its largest size."""
+        if obj is None or obj.image_id is None:
+            return _("No picture uploaded.")
+        variants = obj.image.variants
+        card, full = variants["CARD"], variants["FULL"]
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="" '
+            'style="max-width: 320px; max-height: 240px; height: auto"></a>'
+            "<div>{}</div>",
+            url_of(full["name"]),
+            url_of(card["name"]),
+            _("%(width)s × %(height)s pixels at its largest")
+            % {"width": full["width"], "height": full["height"]},
+        )
 
     @admin.display(description=_("Announced automatically"))
     def schedule(self, obj):
@@ -412,8 +446,15 @@ class EventAdmin(AttendanceAdminMixin, ServiceAdmin):
             (_("Description"), "description"),
             (_("Accessibility"), "accessibility"),
         )
+        if obj is None:
+            picture = ("picture",)
+        elif self.editable(request, obj):
+            picture = ("current_picture", "picture", "remove_picture")
+        else:
+            picture = ("current_picture",)
         details = (
-            (None, {"fields": ("category", "tags", "capacity", "image_url")}),
+            (None, {"fields": ("category", "tags", "capacity")}),
+            (_("Picture"), {"fields": (*picture, "image_url")}),
             (
                 _("Tickets"),
                 {"fields": ("registration_url", ("price_amount", "price_currency"), "is_free")},

@@ -13,6 +13,7 @@ import zoneinfo
 from functools import cached_property
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -22,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from cities.models import CityOffice
 from core.validators import available_time_zones, canonical_time_zone, validate_time_zone
 from core.wall_clock import instant_of, zone_or_utc
+from images.pipeline import ACCEPTED_FORMATS, process
+from images.variants import Purpose
 
 from .models import Event
 
@@ -169,8 +172,29 @@ class TimeZoneInput(forms.TextInput):
         return context
 
 
+class PictureInput(forms.FileInput):
+    """The browser's file chooser, offering the kinds of picture taken (what is sent is
+    judged by its content all the same)."""
+
+    def __init__(self, attrs=None):
+        accept = ",".join(f"image/{kind.lower()}" for kind in ACCEPTED_FORMATS)
+        super().__init__({"accept": accept, **(attrs or {})})
+
+
 class EventForm(ServiceForm):
-    """The event's form: start and end typed and shown in the venue's zone."""
+    """The event's form: start and end typed and shown in the venue's zone, and its picture
+    uploaded (checked, stripped and resized as it is cleaned: ``images.pipeline``)."""
+
+    picture = forms.FileField(
+        label=_("Picture"),
+        required=False,
+        widget=PictureInput,
+    )
+    remove_picture = forms.BooleanField(
+        label=_("Remove the picture"),
+        required=False,
+        help_text=_("Tick to show the event without its uploaded picture."),
+    )
 
     timezone = forms.CharField(
         label=_("Time zone"),
@@ -196,6 +220,12 @@ class EventForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "picture" in self.fields:
+            self.fields["picture"].help_text = _(
+                "A photo or poster for the app: JPEG, PNG, WebP or GIF, at most %(megabytes)s "
+                "MB. It is resized for phones, and what the camera wrote into it (the place, "
+                "the time, the camera) is removed. Choosing a new one replaces the old one."
+            ) % {"megabytes": f"{settings.IMAGE_MAX_BYTES / 1_000_000:g}"}
         if not (self.instance.pk and self.instance.status == Event.Status.DRAFT):
             # Only a saved draft is announced later.
             self.fields.pop("announce_at", None)
@@ -212,6 +242,17 @@ class EventForm(ServiceForm):
             return None
         name = canonical_time_zone(self.data.get(self.add_prefix("timezone")) or "")
         return name if name in available_time_zones() else None
+
+    def clean_picture(self):
+        """The uploaded picture made into its variants (an ``images.pipeline.ProcessedImage``),
+        or None when none was chosen; a picture that is refused is the field's error."""
+        upload = self.cleaned_data.get("picture")
+        if not upload:
+            return None
+        try:
+            return process(upload, Purpose.EVENT)
+        except ValidationError as error:
+            raise in_admin_language(error) from None
 
     def clean_timezone(self) -> str:
         # Typed as people type it (any case, spaces for underscores); kept as the IANA name.

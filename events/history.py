@@ -64,6 +64,7 @@ FIELD_LABELS = {
     "longitude": _("Longitude"),
     "capacity": _("Most people who can come"),
     "image_url": _("Picture link"),
+    "image": _("Picture"),
     "registration_url": _("Registration link"),
     "price_amount": _("Price"),
     "price_currency": _("Currency"),
@@ -124,6 +125,15 @@ def stored_value(value) -> Any:
         return [stored_value(item) for item in value]
     # A price (Decimal) as its digits: "12.50".
     return str(value)
+
+
+def picture_label(image) -> str | None:
+    """How a history record names an uploaded picture: its size and the start of its digest
+    (the files themselves are deleted once replaced)."""
+    if image is None:
+        return None
+    full = image.variants.get("FULL") or next(iter(image.variants.values()))
+    return f"{full['width']}×{full['height']} {image.digest[:8]}"
 
 
 def field_value(instance, field: str):

@@ -34,6 +34,7 @@ def apply() -> None:
             "attendee_count": _("People coming"),
             "cancellation_reason": _("Reason for cancelling"),
             "image_url": _("Image link (https)"),
+            "image": _("Picture"),
             "registration_url": _("Registration or tickets link (https)"),
             "price_amount": _("Price"),
             "price_currency": _("Currency"),

@@ -185,7 +185,20 @@ class Event(models.Model):
     cancellation_reason = models.CharField(
         max_length=500, blank=True, validators=[validate_visible]
     )
+    # A link to a picture elsewhere, typed before pictures were uploaded; an uploaded ``image``
+    # wins over it wherever the event is shown (the API's ``imageUrl`` gives that one's card).
     image_url = models.URLField(max_length=500, blank=True)
+    # The picture its office uploaded (in the admin), in every size phones show
+    # (``images.variants``); set and replaced only through ``services.set_event_image``.
+    image = models.ForeignKey(
+        "images.Image",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
     # Where people register or buy tickets: https only, as every link the app opens. Text
     # with that one validator, rather than a URLField, so that a wrong link gets one error
     # (INVALID_URL), not that and the URLField's own.

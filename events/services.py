@@ -16,6 +16,9 @@ from django.utils.translation import gettext_noop
 from cities.models import CityOffice
 from core.text import clean_text
 from core.validators import instant
+from images import services as images
+from images.pipeline import ProcessedImage
+from images.variants import Purpose
 
 from . import history, permissions, realtime, signals
 from .error_codes import EventErrorCode
@@ -317,6 +320,55 @@ def delete_event(actor, event: Event) -> None:
         )
     _record(actor, StateChange.Action.DELETED, event=event, before=Status.DRAFT, after="")
     event.delete()
+    images.release(event.image)
+
+
+@transaction.atomic
+def set_event_image(actor, event: Event, picture: ProcessedImage | None) -> Event:
+    """Give the event the uploaded picture (already checked and resized by
+    ``images.pipeline.process``), or none. Who may change the event may change its picture, as
+    ``update_event`` decides; the picture it had is deleted once this commits, unless another
+    event shows it too."""
+    event = _locked(event)
+    if event.status == Status.DRAFT:
+        permissions.require(permissions.can_edit_event(actor, event), EDIT_DENIED)
+    else:
+        permissions.require(
+            permissions.can_publish_event(actor, event),
+            gettext_noop("Only the event's publishers change it once it is public."),
+        )
+    if event.status == Status.CANCELLED:
+        raise _error(
+            None,
+            gettext_noop("A cancelled event cannot be edited."),
+            EventErrorCode.EVENT_CANCELLED,
+        )
+    if picture is not None and picture.purpose != Purpose.EVENT:
+        raise ValueError(f"an event's picture is made for events, not {picture.purpose}")
+    old = event.image
+    new = images.store(picture) if picture is not None else None
+    if (old and old.pk) == (new and new.pk):
+        return event
+    event.image = new
+    event.save(update_fields=["image", "updated_at"])
+    _record(
+        actor,
+        StateChange.Action.UPDATED,
+        event=event,
+        before=event.status,
+        after=event.status,
+        fields=["image"],
+        changes=[
+            {
+                "field": "image",
+                "before": history.picture_label(old),
+                "after": history.picture_label(new),
+            }
+        ],
+    )
+    images.release(old)
+    realtime.event_changed(event, realtime.EventChange.UPDATED)
+    return event
 
 
 @transaction.atomic

@@ -21,6 +21,8 @@ from django.utils.translation import pgettext
 from core import app_links
 from core.i18n import LANGUAGES, translate
 from core.wall_clock import UTC_NAME, utc_offset, zone_or_utc
+from images.services import url_of
+from images.variants import Variant
 
 from .models import Event
 
@@ -45,17 +47,21 @@ def share_url(pk: int, base_url: str) -> str:
 
 def shared_event(pk: int) -> Event | None:
     """The event behind a share link: a public one (never a draft), else None."""
-    return Event.objects.public().select_related("host_city").filter(pk=pk).first()
+    return Event.objects.public().select_related("host_city", "image").filter(pk=pk).first()
 
 
-def event_image(event: Event) -> str | None:
+def event_image(event: Event, base_url: str) -> str | None:
     """The address of the picture that stands for ``event`` in previews and on its page; None
     when it has none.
 
-    The one place that knows where an event's picture comes from (today the link an office
-    typed, ``image_url``): previews take what this answers, so a picture stored otherwise
-    (uploaded, in sizes) changes this function only. Only http(s) addresses are answered:
-    nothing else is a picture a messenger fetches."""
+    The one place that knows where an event's picture comes from: the picture its office
+    uploaded, in its ``SHARE`` size (a JPEG 1200 px wide at most, which every messenger
+    reads; a path on the local file system put on ``base_url``), else the link an office typed
+    (``image_url``). Only http(s) addresses are answered: nothing else is a picture a
+    messenger fetches."""
+    if event.image_id is not None:
+        url = url_of(event.image.variants[Variant.SHARE]["name"])
+        return url if urlsplit(url).scheme else f"{base_url.rstrip('/')}{url}"
     url = event.image_url
     if url and urlsplit(url).scheme.lower() in ("http", "https"):
         return url
@@ -141,7 +147,7 @@ def share_page(event: Event, language: str, base_url: str) -> SharePage:
         ends=ends,
         zone=zone_text,
         cancellation_reason=event.cancellation_reason,
-        image=event_image(event),
+        image=event_image(event, base_url),
         calendar_url=base_url.rstrip("/") + reverse("event-ics", kwargs={"pk": event.pk}),
         preview_title=_cut(_status_title(event.status, title), PREVIEW_TITLE_LENGTH),
         preview_description=_cut(

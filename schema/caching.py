@@ -18,6 +18,7 @@ from .core.pagination import CACHE_POLICIES as PAGES
 from .events.clocks import PUBLISHED_ANNOUNCEMENTS
 from .events.queries import CACHE_POLICIES as EVENT_QUERIES
 from .events.types import CACHE_POLICIES as EVENT_TYPES
+from .images.types import CACHE_POLICIES as IMAGE_TYPES
 from .reports.types import CACHE_POLICIES as REPORT_TYPES
 
 ROOTS = (
@@ -47,5 +48,6 @@ CACHE_POLICIES = (
     *EVENT_QUERIES,
     *EVENT_TYPES,
     *CHAT_TYPES,
+    *IMAGE_TYPES,
     *REPORT_TYPES,
 )

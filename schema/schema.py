@@ -5,9 +5,9 @@ from graphene import relay
 
 from graphql_server.cache_policy import declare_cache_policies
 from graphql_server.cost_model import declare_costs
-from graphql_server.mutation_limits import declare_sign_in
+from graphql_server.mutation_limits import declare_sign_in, declare_uploads
 
-from .accounts.mutations import SIGN_IN_MUTATIONS, AccountMutations
+from .accounts.mutations import SIGN_IN_MUTATIONS, UPLOAD_MUTATIONS, AccountMutations
 from .accounts.queries import AccountQueries
 from .caching import CACHE_POLICIES
 from .chat.mutations import ChatMutations
@@ -53,3 +53,4 @@ declare_costs(schema.graphql_schema, FIELD_COSTS)
 declare_cache_policies(schema.graphql_schema, (*CACHE_POLICIES, *payload_cache_policies(Mutation)))
 # Mutations that sign in, which count on a rate limit of their own too.
 declare_sign_in(schema.graphql_schema, *SIGN_IN_MUTATIONS)
+declare_uploads(schema.graphql_schema, *UPLOAD_MUTATIONS)

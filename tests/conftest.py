@@ -4,6 +4,7 @@ collected as production collects them."""
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import uuid
@@ -28,6 +29,8 @@ from tests.factories import (
 )
 
 GRAPHQL_URL = "/graphql/"
+# The `bucket` fixture: moto's S3 server as the default storage.
+pytest_plugins = ["tests.s3_bucket"]
 
 
 def bearer_for(user) -> str:
@@ -65,6 +68,22 @@ def channel_layer_keys_removed():
         with redis.Redis.from_url(settings.REDIS_URL) as client:
             for key in client.scan_iter(match=f"{settings.CHANNEL_LAYER_PREFIX}*", count=1000):
                 client.delete(key)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_root_removed():
+    """At the end of the run, the pictures it uploaded leave the disk (backend/test_settings.py
+    gives each run a directory of its own)."""
+    yield
+    if os.environ.get("TEST_MEDIA_ROOT") == str(settings.MEDIA_ROOT):
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Uploaded pictures stored on the local file system, in a directory of this test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

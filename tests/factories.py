@@ -1,6 +1,7 @@
 """factory-boy factories for the domain models."""
 
 import datetime
+import hashlib
 
 import factory
 from django.utils import timezone as django_timezone
@@ -9,6 +10,8 @@ from accounts.models import User
 from chat.models import ChatMessage, ChatRoom
 from cities.models import City, CityOffice, OfficeMembership, Twinning
 from events.models import Announcement, Event, Rsvp, RsvpChange
+from images.models import Image
+from images.variants import EXTENSIONS, PURPOSES, Purpose
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -137,3 +140,32 @@ class RsvpChangeFactory(factory.django.DjangoModelFactory):
     from_status = ""
     to_status = Rsvp.Status.GOING
     at = factory.LazyFunction(django_timezone.now)
+
+
+def _stored_variants(image) -> dict:
+    """Variants as ``images.services.store`` records them, for a row without files: enough for
+    what the API answers (URLs, sizes), not to fetch."""
+    variants = {}
+    for spec in PURPOSES[image.purpose].variants:
+        square = PURPOSES[image.purpose].square
+        side, height = spec.box, spec.box if square else spec.box * 3 // 4
+        name = f"images/{image.digest[:2]}/{image.digest[:32]}-{spec.variant.lower()}"
+        variants[spec.variant.value] = {
+            "name": f"{name}.{EXTENSIONS[spec.format]}",
+            "width": side,
+            "height": height,
+            "format": spec.format.value,
+            "bytes": 1000,
+        }
+    return variants
+
+
+class ImageFactory(factory.django.DjangoModelFactory):
+    """A stored picture's row, without files (``images.services.store`` writes both)."""
+
+    class Meta:
+        model = Image
+
+    digest = factory.Sequence(lambda n: hashlib.sha256(f"picture {n}".encode()).hexdigest())
+    purpose = Purpose.EVENT
+    variants = factory.LazyAttribute(_stored_variants)

@@ -42,6 +42,7 @@ from .. import response_cache, runner
 from ..authenticator import TokenRefused, authenticate_header
 from ..documents import DocumentError, DocumentLimits, prepare_operation
 from ..errors import ApiErrorCode
+from . import multipart
 from .persisted_queries import ResolvedQuery, persist, resolve_query
 from .protocol import (
     APPLICATION_JSON,
@@ -82,6 +83,8 @@ class Exchange:
     operation: OperationDefinitionNode | None = None
     headers: dict[str, str] = field(default_factory=dict)
     cached: response_cache.Lookup | None = None
+    # The files of a multipart request (``multipart``), placed in the variables by read_params.
+    uploads: multipart.Uploads | None = None
 
     @property
     def is_get(self) -> bool:
@@ -111,7 +114,9 @@ class GraphQLHttpView(View):
 
     The API authenticates by bearer token rather than cookie, so Django's CSRF token does not
     apply; accepting only JSON (and application/graphql) bodies, and never running a mutation
-    for a GET, keeps a hostile page from acting with a signed-in admin's session cookie.
+    for a GET, keeps a hostile page from acting with a signed-in admin's session cookie. The one
+    form body taken, a multipart upload (``multipart``), must carry an Authorization header,
+    which no cross-site form can send.
     """
 
     schema = None
@@ -198,6 +203,9 @@ class GraphQLHttpView(View):
         charset = (request.content_params.get("charset") or "utf-8").lower()
         if not content_type:
             raise unsupported_media_type("Send a Content-Type: application/json.")
+        if content_type == multipart.MULTIPART_CONTENT_TYPE:
+            self.read_multipart(exchange)
+            return
         if content_type in FORM_CONTENT_TYPES:
             raise unsupported_media_type("Send operations as application/json.")
         if content_type not in (JSON_CONTENT_TYPE, GRAPHQL_CONTENT_TYPE):
@@ -213,6 +221,32 @@ class GraphQLHttpView(View):
         exchange.body = request.read(limit + 1) if limit else request.read()
         if limit and len(exchange.body) > limit:
             raise payload_too_large(limit)
+
+    def read_multipart(self, exchange: Exchange) -> None:
+        """A file upload (``multipart``): only signed in, since a cross-site form can send this
+        body but not an Authorization header; at most GRAPHQL_MAX_UPLOAD_BYTES of files beside
+        GRAPHQL_MAX_BODY_BYTES of parameters, refused from its Content-Length before a byte of
+        it is read."""
+        request = exchange.request
+        if not request.headers.get("Authorization"):
+            raise RequestFailed.of(
+                "Files are uploaded signed in: send 'Authorization: Bearer <token>'.",
+                ApiErrorCode.UNAUTHENTICATED,
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        body_limit, upload_limit = (
+            settings.GRAPHQL_MAX_BODY_BYTES,
+            settings.GRAPHQL_MAX_UPLOAD_BYTES,
+        )
+        limit = body_limit + upload_limit if body_limit and upload_limit else 0
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if limit and declared > limit:
+            raise payload_too_large(limit)
+        exchange.body, exchange.uploads = multipart.read(request, body_limit)
 
     def authenticate(self, exchange: Exchange) -> None:
         """Only the bearer token identifies the caller; the admin's session cookie does not."""
@@ -237,6 +271,8 @@ class GraphQLHttpView(View):
             exchange.params = params_from_graphql_body(exchange.body, request.GET, query_string)
         else:
             exchange.params = params_from_json(exchange.body)
+        if exchange.uploads is not None:
+            exchange.params = multipart.place_files(exchange.params, exchange.uploads)
 
     def resolve_persisted_query(self, exchange: Exchange) -> None:
         exchange.query = resolve_query(exchange.params.query, exchange.params.extensions)

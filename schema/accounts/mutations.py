@@ -9,6 +9,7 @@ from accounts.authentication import signed_in_at
 from core.client_ip import client_ip
 
 from ..core.mutations import BaseMutation, load
+from ..core.uploads import Upload
 from ..events.enums import EventCategory
 from .enums import DevicePlatform
 from .types import BlockedUser, DeviceType, Viewer
@@ -171,6 +172,35 @@ class DeviceUnregister(BaseMutation):
         return {}
 
 
+class AvatarUpload(BaseMutation):
+    """Make a picture the viewer's avatar, shown beside their name in the chat: JPEG, PNG,
+    WebP or GIF (its first frame), judged by its content; cut square from the middle and
+    resized; whatever the camera wrote into it (place, time) is dropped. Replaces the avatar
+    the viewer had. Sent as a multipart request (the GraphQL multipart request spec)."""
+
+    viewer = graphene.Field(Viewer)
+
+    class Arguments:
+        file = Upload(
+            required=True,
+            description="The picture: at most 10 MB unless the server says otherwise.",
+        )
+
+    @classmethod
+    def perform(cls, info, viewer, file):
+        return {"viewer": services.set_avatar(viewer, file)}
+
+
+class AvatarRemove(BaseMutation):
+    """Show the viewer without an avatar. Safe to repeat."""
+
+    viewer = graphene.Field(Viewer)
+
+    @classmethod
+    def perform(cls, info, viewer):
+        return {"viewer": services.remove_avatar(viewer)}
+
+
 class AccountDelete(BaseMutation):
     """Delete the viewer's account and what is held about them: profile, preferences,
     sessions (every socket closes), devices (unsubscribed from their push topics), follows,
@@ -233,6 +263,8 @@ class AccountMutations(graphene.ObjectType):
     profile_update = ProfileUpdate.Field()
     preferences_update = PreferencesUpdate.Field()
     calendar_token_rotate = CalendarTokenRotate.Field()
+    avatar_upload = AvatarUpload.Field()
+    avatar_remove = AvatarRemove.Field()
     user_block = UserBlock.Field()
     user_unblock = UserUnblock.Field()
 
@@ -240,3 +272,5 @@ class AccountMutations(graphene.ObjectType):
 # Signing in counts on a rate limit of its own too, right or wrong
 # (graphql_server.mutation_limits).
 SIGN_IN_MUTATIONS = ("tokenCreate",)
+# Taking a file, they count on the uploads' own rate limit too (graphql_server.mutation_limits).
+UPLOAD_MUTATIONS = ("avatarUpload",)

@@ -13,6 +13,7 @@ from ..core.pagination import CountableConnection, connection_args, paginate
 from ..core.selection import selected_paths
 from ..events.enums import EventCategory, RsvpStatus
 from ..events.types import EventType
+from ..images.types import AvatarType
 from .enums import DevicePlatform
 from .loaders import (
     account_export,
@@ -121,6 +122,11 @@ class Viewer(graphene.ObjectType):
         description="The viewer's tag, shown after their name when someone else in view "
         'has the same one ("Dana #K7Q2"); it never changes.',
     )
+    avatar = graphene.Field(
+        AvatarType,
+        description="The viewer's picture, as the chat shows it beside their name; null for "
+        "none. `avatarUpload` sets it, `avatarRemove` removes it.",
+    )
     language = graphene.String(required=True, description="en, ru, kk or ur.")
     time_zone = graphene.String(required=True)
     preferences = graphene.Field(Preferences, required=True)
@@ -154,6 +160,10 @@ class Viewer(graphene.ObjectType):
     @staticmethod
     def resolve_id(user, info):
         return graphene.Node.to_global_id("User", user.pk)
+
+    @staticmethod
+    def resolve_avatar(user, info):
+        return user.avatar.variants if user.avatar_id is not None else None
 
     @staticmethod
     def resolve_name_tag(user, info):

@@ -144,7 +144,7 @@ def replied_to(message: Message, viewer) -> Message | None:
     if data.reply_to_id is None:
         return None
     stored = (
-        ChatMessage.objects.select_related("author")
+        ChatMessage.objects.select_related("author__avatar")
         .filter(pk=data.reply_to_id, event=message.event)
         .first()
     )
@@ -224,12 +224,13 @@ def client_id_for_viewer(message: Message, viewer) -> str | None:
 def _history_joins(paths: frozenset[str]) -> list[str]:
     """The joins the selected fields need: the author, and each level of replies selected
     with its author, so that a page costs the same queries whatever its size."""
-    joins = ["author"] if is_selected(paths, "author") else []
+    # An author is shown with their avatar's row (``chat.payload.author_of``): joined too.
+    joins = ["author__avatar"] if is_selected(paths, "author") else []
     path, join = "replyTo", "reply_to"
     while is_selected(paths, path):
         joins.append(join)
         if is_selected(paths, f"{path}.author"):
-            joins.append(f"{join}__author")
+            joins.append(f"{join}__author__avatar")
         path, join = f"{path}.replyTo", f"{join}__reply_to"
     return joins
 
@@ -306,7 +307,11 @@ def backlog(event: Event, after_seq: int, until_seq: int | None = None, limit: i
     queryset = ChatMessage.objects.filter(event=event, seq__gt=after_seq)
     if until_seq is not None:
         queryset = queryset.filter(seq__lte=until_seq)
-    rows = list(queryset.select_related("author", "reply_to__author").order_by("seq")[:limit])
+    rows = list(
+        queryset.select_related("author__avatar", "reply_to__author__avatar").order_by("seq")[
+            :limit
+        ]
+    )
     for message in _with_replies(rows):
         message.event = event
     return rows
@@ -353,7 +358,10 @@ def reports_page(event: Event, viewer, first, after, status, connection):
     if status is not None:
         queryset = queryset.filter(status=getattr(status, "value", status))
     queryset = queryset.select_related(
-        "message__author", "message__reply_to__author", "reporter", "resolved_by"
+        "message__author__avatar",
+        "message__reply_to__author__avatar",
+        "reporter__avatar",
+        "resolved_by__avatar",
     ).order_by("-created_at", "-id")
 
     def after_fetch(rows):

@@ -19,6 +19,7 @@ from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 
 from ..core.pagination import CountableConnection
 from ..events.types import EventType
+from ..images.types import AvatarType
 from . import resolvers
 
 
@@ -38,10 +39,15 @@ class ChatAuthor(graphene.ObjectType):
         description="Four characters (more past a million accounts) that are this person's "
         "alone and never change, e.g. K7Q2: what tells two people of the same name apart.",
     )
+    avatar = graphene.Field(AvatarType, description="Their picture; null for none.")
 
     @staticmethod
     def resolve_id(root, info):
         return graphene.Node.to_global_id("User", root.id)
+
+    @staticmethod
+    def resolve_avatar(root, info):
+        return root.avatar
 
     @staticmethod
     def resolve_name_tag(root, info):
@@ -116,7 +122,7 @@ class ChatMessageType(DjangoObjectType):
     def get_queryset(cls, queryset, info):
         # Every public event's chat is readable by anyone; drafts have none.
         return queryset.exclude(event__status=Event.Status.DRAFT).select_related(
-            "event", "author", "reply_to__author"
+            "event", "author__avatar", "reply_to__author__avatar"
         )
 
     @classmethod

@@ -53,6 +53,8 @@ def event_joins(paths: frozenset[str]) -> list[str]:
         joins.append("office")
         if is_selected(paths, "office.city"):
             joins.append("office__city")
+    if is_selected(paths, "image") or is_selected(paths, "imageUrl"):
+        joins.append("image")
     return joins + twinning_joins(paths)
 
 

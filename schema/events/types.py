@@ -11,6 +11,7 @@ from core.public_url import public_base_url
 from events.models import Announcement, Event, Tag
 from events.sharing import share_url
 from graphql_server.cache_policy import ALL_FIELDS, cache_policy
+from images.services import url_of
 
 from ..cities.types import (
     CITY_COLUMNS,
@@ -24,6 +25,7 @@ from ..core.arguments import TextArgument, TextInputField, TextLimit
 from ..core.deferred import DeferredField
 from ..core.pagination import CountableConnection, connection_args, connection_cache_policies
 from ..core.selection import RowColumns
+from ..images.types import EventImageType, absolute_url
 from .clocks import UPCOMING_EVENTS
 from .enums import (
     CohostStatus,
@@ -203,6 +205,17 @@ class EventType(DjangoObjectType):
         "language, which messengers preview. It stays the same for the event's whole life. A "
         "draft's link answers 404 until the draft is announced.",
     )
+    image = graphene.Field(
+        EventImageType,
+        description="The picture its office uploaded, in each size a phone shows; null when "
+        "none was uploaded.",
+    )
+    image_url = graphene.String(
+        required=True,
+        deprecation_reason="Use `image`, which gives each size with its width and height.",
+        description="The uploaded picture's `card` size when there is one, else the link "
+        "the office typed (empty for none).",
+    )
     announce_at = graphene.DateTime(
         description="When the draft announces itself (`eventAnnounce` with `at`), in UTC; "
         "null when not scheduled or no longer a draft. Only the event's offices see drafts."
@@ -246,7 +259,6 @@ class EventType(DjangoObjectType):
             "announced_at",
             "capacity",
             "cancellation_reason",
-            "image_url",
             "updated_at",
         )
 
@@ -254,8 +266,18 @@ class EventType(DjangoObjectType):
     def get_queryset(cls, queryset, info):
         # Drafts exist only for their offices: everyone else never sees them.
         return queryset.visible_to(info.context.user).select_related(
-            "host_city", "twinning", "office"
+            "host_city", "twinning", "office", "image"
         )
+
+    @staticmethod
+    def resolve_image(root, info):
+        return root.image.variants if root.image_id is not None else None
+
+    @staticmethod
+    def resolve_image_url(root, info):
+        if root.image_id is not None:
+            return absolute_url(url_of(root.image.variants["CARD"]["name"]), info.context)
+        return root.image_url
 
     @staticmethod
     def resolve_viewer_rsvp(root, info):
@@ -313,6 +335,12 @@ class EventType(DjangoObjectType):
         return share_url(root.pk, public_base_url(info.context))
 
 
+# An uploaded picture's row: each size is read from its variants.
+IMAGE_COLUMNS = RowColumns(
+    always=("id", "variants"),
+    fields={"thumbnail": (), "card": (), "full": (), "share": ()},
+)
+
 # The columns each field of Event reads (see RowColumns). The status and the foreign keys are
 # always read: permission checks, announcements' events, joins and prefetches follow them.
 EVENT_COLUMNS = RowColumns(
@@ -346,7 +374,8 @@ EVENT_COLUMNS = RowColumns(
         "announceAt": ("announce_at",),
         "capacity": ("capacity",),
         "cancellationReason": ("cancellation_reason",),
-        "imageUrl": ("image_url",),
+        "imageUrl": ("image_url", "image"),
+        "image": ("image",),
         "updatedAt": ("updated_at",),
         "shareUrl": (),
     },
@@ -360,6 +389,7 @@ EVENT_COLUMNS = RowColumns(
         "host_city": (("hostCity",), CITY_COLUMNS),
         "office": (("office",), OFFICE_COLUMNS),
         "twinning": (("twinning",), TWINNING_COLUMNS),
+        "image": (("image", "imageUrl"), IMAGE_COLUMNS),
     },
     # The chat's fields hand the event to the chat's functions (its room's times, status,
     # offices and moderators).
@@ -482,6 +512,7 @@ CACHE_POLICIES = (
             "capacity",
             "cancellationReason",
             "imageUrl",
+            "image",
             "updatedAt",
             "title",
             "summary",

@@ -95,7 +95,7 @@ def test_the_web_tiers_trust_the_proxy_and_share_the_metrics():
 
 def test_the_proxy_fills_every_variable_of_its_template():
     proxy = SERVICES["proxy"]
-    (mount,) = proxy["volumes"]
+    (mount,) = [volume for volume in proxy["volumes"] if volume.startswith("./deploy/")]
     source, target, _mode = mount.split(":")
     template = (ROOT / source).read_text()
     # The image writes templates/X.template to conf.d/X: default.conf replaces its own page.
@@ -103,6 +103,24 @@ def test_the_proxy_fills_every_variable_of_its_template():
     assert set(re.findall(r"\$\{(\w+)\}", template)) == set(proxy["environment"])
     upstreams = {proxy["environment"][name] for name in ("HTTP_UPSTREAM", "WEBSOCKET_UPSTREAM")}
     assert upstreams == {"http:8000", "websocket:8001"}
+
+
+def test_the_proxy_serves_the_pictures_the_app_writes():
+    # The services that write pictures (uploads; the daily prune) and the proxy that serves
+    # them share the media volume, at the directory each is told of
+    root = COMPOSE["x-app-environment"]["MEDIA_ROOT"]
+    for name in ("http", "worker"):
+        assert SERVICES[name]["environment"]["MEDIA_ROOT"] == root
+        assert f"media:{root}" in SERVICES[name]["volumes"], name
+    proxy = SERVICES["proxy"]
+    assert proxy["environment"]["NGINX_MEDIA_ROOT"] == root
+    assert f"media:{root}:ro" in proxy["volumes"]
+    template = (ROOT / "deploy/nginx/twinning.conf.template").read_text()
+    assert "location /media/images/ {\n        alias ${NGINX_MEDIA_ROOT}/images/;" in template
+    # And uploads fit through it: above the app's own limits, which answer first
+    limit = re.search(r"client_max_body_size (\d+)m;", template)
+    assert int(limit[1]) * 2**20 > settings.GRAPHQL_MAX_BODY_BYTES + settings.IMAGE_MAX_BYTES
+    assert "/var/lib/twinning/media" in (ROOT / "Dockerfile").read_text()
 
 
 def nginx_locations(template: str) -> dict[str, str]:

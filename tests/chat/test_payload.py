@@ -6,7 +6,7 @@ from django.utils import timezone
 from chat import payload
 from chat.payload import Author, MessageChange
 from events.models import Event
-from tests.factories import ChatMessageFactory
+from tests.factories import ChatMessageFactory, ImageFactory
 
 
 def test_a_broadcast_decodes_as_it_was_encoded(event_factory, user_factory):
@@ -42,7 +42,11 @@ def test_it_carries_what_the_room_sees_and_nothing_the_author_alone_sees(
     tombstone = payload.broadcast_of(deleted, MessageChange.DELETED).message
 
     # A name that shows nothing is no name; the e-mail and the client's key are never sent.
-    assert encoded["message"]["author"] == {"id": author.pk, "name": f"User {author.pk}"}
+    assert encoded["message"]["author"] == {
+        "id": author.pk,
+        "name": f"User {author.pk}",
+        "avatar": None,
+    }
     assert "ada@example.org" not in repr(encoded)
     assert "ada-secret-key" not in repr(encoded)
     # A deleted message has neither author nor body.
@@ -82,6 +86,22 @@ def test_a_broadcast_about_a_draft_is_not_public(event_factory):
     message = ChatMessageFactory(event=draft)
 
     assert not payload.broadcast_of(message, MessageChange.CREATED).public
+
+
+def test_an_authors_avatar_travels_with_the_message(event_factory, user_factory):
+    avatar = ImageFactory(purpose="AVATAR")
+    ada = user_factory(display_name="Ada", avatar=avatar)
+    hello = ChatMessageFactory(event=event_factory(), author=ada, body="Hello")
+
+    broadcast = payload.broadcast_of(hello, MessageChange.CREATED)
+    encoded = payload.encode(broadcast)
+
+    # The variants as stored (names, sizes), for each subscriber to make its URLs
+    assert encoded["message"]["author"]["avatar"] == avatar.variants
+    assert payload.decode(encoded).message.author == Author(ada.pk, "Ada", avatar.variants)
+    # A payload from a process older than avatars decodes with none
+    del encoded["message"]["author"]["avatar"]
+    assert payload.decode(encoded).message.author == Author(ada.pk, "Ada", None)
 
 
 def test_a_message_whose_author_deleted_their_account_says_so(event_factory):

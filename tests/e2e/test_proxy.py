@@ -45,6 +45,7 @@ from events.models import Event
 from tests.conftest import bearer_for
 from tests.e2e.conftest import gid
 from tests.e2e.live_server import LiveServer, spawn_on_socket
+from tests.images import pictures
 
 pytestmark = [
     # The servers are other processes: what the tests write is committed. Every test of the
@@ -236,6 +237,8 @@ class Nginx(Process):
                     "WEBSOCKET_UPSTREAM": f"127.0.0.1:{self.websocket.port}",
                     "NGINX_CACHE_PATH": str(directory / "cache"),
                     "NGINX_PROXY_CACHE": self.cache,
+                    # Where the tiers store pictures: the run's own (backend/test_settings.py).
+                    "NGINX_MEDIA_ROOT": os.environ["TEST_MEDIA_ROOT"],
                 }
             )
         )
@@ -416,6 +419,65 @@ async def test_a_query_a_mutation_and_a_chat_go_through_the_proxy(
     answer = await ada.execute(CHAT_MESSAGE_SEND, variables)
     assert answer["data"]["chatMessageSend"]["errors"] == []
     assert (await heard.next())["data"]["chatMessages"]["message"]["body"] == "Rakhmet!"
+
+
+AVATAR_UPLOAD = """
+mutation ($file: Upload!) {
+  avatarUpload(file: $file) {
+    viewer { avatar { full { url width height mimeType } } }
+    errors { field code message }
+  }
+}
+"""
+
+
+async def upload(proxy, token: str, data: bytes) -> httpx.Response:
+    """``AVATAR_UPLOAD`` with ``data``, as apollo-upload-client sends it: a multipart body of
+    the operations, the map, then the file."""
+    async with httpx.AsyncClient(trust_env=False, timeout=WAIT_SECONDS) as client:
+        return await client.post(
+            f"{proxy.url}/graphql/",
+            data={
+                "operations": json.dumps({"query": AVATAR_UPLOAD, "variables": {"file": None}}),
+                "map": json.dumps({"0": ["variables.file"]}),
+            },
+            files={"0": ("me.jpg", data, "image/jpeg")},
+            headers={"Authorization": f"Bearer {token}", "Accept": GRAPHQL_RESPONSE},
+        )
+
+
+async def test_an_avatar_goes_up_through_the_proxy_and_comes_back_from_it(proxy, token):
+    # Given a phone's photo of 3 MB, more than the proxy took before pictures were uploaded
+    photo = pictures.noisy_photo(1600, 1200)
+    assert len(photo) > 1_500_000
+
+    # When the app uploads it as its avatar, through the proxy to the HTTP tier
+    response = await upload(proxy, token, photo)
+
+    # Then it is its avatar, at a URL on the proxy's host
+    assert response.status_code == 200, response.text
+    payload = response.json()["data"]["avatarUpload"]
+    assert payload["errors"] == []
+    full = payload["viewer"]["avatar"]["full"]
+    assert full["url"].startswith(f"{proxy.url}/media/images/")
+    # And the proxy serves that file itself, cached for good
+    async with httpx.AsyncClient(trust_env=False, timeout=WAIT_SECONDS) as client:
+        picture = await client.get(full["url"])
+        listing = await client.get(f"{proxy.url}/media/images/")
+        beside = await client.get(f"{proxy.url}/media/")
+    assert picture.status_code == 200
+    assert picture.headers["Content-Type"] == "image/webp"
+    assert picture.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert picture.content[:4] == b"RIFF" and picture.content[8:12] == b"WEBP"
+    assert listing.status_code in (403, 404) and beside.status_code == 404
+
+
+async def test_an_upload_too_large_for_the_app_is_answered_by_the_app(proxy, token):
+    # Over GRAPHQL_MAX_UPLOAD_BYTES and the body limit (10 MB and 100 KiB), under the proxy's
+    response = await upload(proxy, token, b"\xff\xd8\xff" + b"\0" * 10_200_000)
+
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
 async def test_the_request_id_is_the_clients_or_the_proxys(proxy):

@@ -284,7 +284,9 @@ def test_the_picture_comes_from_the_one_function_that_knows_where_pictures_are(
     # Pictures stored otherwise (uploaded, in sizes) will change events.sharing.event_image
     # only: the page shows whatever it answers
     monkeypatch.setattr(
-        sharing, "event_image", lambda event: f"https://cdn.example.org/{event.pk}/1200.jpg"
+        sharing,
+        "event_image",
+        lambda event, base_url: f"https://cdn.example.org/{event.pk}/1200.jpg",
     )
 
     page = page_of(share(client, aktau_event))

@@ -384,6 +384,21 @@ class Flag(Domain):
         return st.sampled_from(("true", 1, 0, "\ud800")) if theme == "malformed" else None
 
 
+class FileUpload(Domain):
+    """A file (the ``Upload`` scalar): only a multipart request carries one, so everything
+    the fuzz can write (text, numbers, objects, as a literal or a JSON variable) must be
+    refused with a code, before anything runs. The uploads themselves are tested in
+    tests/schema/test_avatars.py."""
+
+    themes = ("malformed",)
+
+    def ordinary(self, draw, pools, state):
+        return draw(st.sampled_from(("photo.jpg", "")))
+
+    def hostile(self, theme, pools):
+        return values.upload_family() if theme == "malformed" else None
+
+
 class OneOf(Domain):
     """An enum's values."""
 
@@ -621,6 +636,8 @@ def domain_of(field_name: str, path: tuple[str, ...], type_: graphql.GraphQLName
     name = path[-1]
     if isinstance(type_, graphql.GraphQLEnumType):
         return OneOf(tuple(type_.values))
+    if type_.name == "Upload":
+        return FileUpload()
     tables = {
         "String": STRING_DOMAINS,
         "Int": INT_DOMAINS,

@@ -638,6 +638,24 @@ def _mixed(ordinary, hostile) -> st.SearchStrategy:
     return st.one_of(ordinary, ordinary, hostile)
 
 
+def upload_family() -> st.SearchStrategy:
+    """What is not a file where a file is expected: names, a data URL, numbers, an object
+    shaped like a file, a list."""
+    return st.sampled_from(
+        (
+            "",
+            "\ud800",
+            "0",
+            "data:image/png;base64,iVBORw0KGgo=",
+            "../../etc/passwd",
+            0,
+            -1,
+            {"name": "photo.jpg", "type": "image/jpeg", "size": 1},
+            ["0"],
+        )
+    )
+
+
 def generic_scalars() -> dict[str, st.SearchStrategy]:
     """For each scalar of the schema, ordinary and hostile values of every family, knowing
     nothing of the argument they are for."""
@@ -664,6 +682,7 @@ def generic_scalars() -> dict[str, st.SearchStrategy]:
             st.just('{"en": "x"}'), st.sampled_from(('{"a": "\\ud800"}', "[", "\ud800", "1e400"))
         ),
         "BigInt": st.sampled_from((0, -1, 2**63, -(2**63) - 1, 10**30)),
+        "Upload": _mixed(st.just("photo.jpg"), upload_family()),
         "Decimal": _mixed(
             st.sampled_from(("2500", "12.50", "0.01")),
             st.sampled_from(("0", "-1", "NaN", "sNaN", "Infinity", "1e400", "0.001", "\ud800")),

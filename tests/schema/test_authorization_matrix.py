@@ -2,9 +2,11 @@
 Y's. Each cell asserts the outcome, and that a refused call changed nothing at all."""
 
 import datetime
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from graphql_relay import to_global_id
 
@@ -20,8 +22,10 @@ from events.models import (
     StateChange,
     Tag,
 )
+from images.models import Image
 from notifications.models import Notification
 from reports.models import Report
+from tests.conftest import bearer_for
 from tests.factories import (
     AnnouncementFactory,
     ChatMessageFactory,
@@ -32,6 +36,7 @@ from tests.factories import (
     TwinningFactory,
     UserFactory,
 )
+from tests.images import pictures
 
 Role = OfficeMembership.Role
 ROLES = [
@@ -361,6 +366,17 @@ MUTATIONS = {
         "{ report { status } errors { field code message } } }",
         lambda t: {"id": gid(t["report"])},
     ),
+    # Sent as a multipart request (the GraphQL multipart request spec), $file as its file.
+    "avatarUpload": (
+        "mutation($file: Upload!) { avatarUpload(file: $file) "
+        "{ viewer { avatar { thumbnail { url } } } errors { field code message } } }",
+        lambda t: {"file": None},
+    ),
+    "avatarRemove": (
+        "mutation { avatarRemove { viewer { avatar { full { url } } } "
+        "errors { field code message } } }",
+        lambda t: {},
+    ),
     "userBlock": (
         "mutation($id: ID!) { userBlock(user: $id) { user { id } errors { field code message } } }",
         lambda t: {"id": gid(t["stranger"])},
@@ -381,6 +397,8 @@ MUTATIONS = {
         lambda t: {"id": gid(t["announcement"])},
     ),
 }
+# The mutations that take a file, sent as multipart requests.
+UPLOADS = {"avatarUpload"}
 
 EVERYONE_SIGNED_IN = {role: (ALLOWED, ALLOWED) for role in ROLES if role != "anonymous"}
 
@@ -454,6 +472,9 @@ EXPECTED = {
     "chatUserUnmute": CHAT_MODERATORS,
     "chatMessageReport": EVERYONE_SIGNED_IN,
     "chatReportResolve": CHAT_MODERATORS,
+    # The viewer's own avatar: anyone signed in.
+    "avatarUpload": EVERYONE_SIGNED_IN,
+    "avatarRemove": EVERYONE_SIGNED_IN,
     # Blocking is one's own affair, reporting anyone's right; settling a report is done in
     # the admin (tests/reports/test_admin.py).
     "userBlock": EVERYONE_SIGNED_IN,
@@ -487,6 +508,7 @@ def snapshot():
         ChatReaction,
         ChatMute,
         ChatReport,
+        Image,
         UserBlock,
         Report,
     ]
@@ -494,7 +516,7 @@ def snapshot():
     state["User"] = list(
         get_user_model()
         .objects.order_by("pk")
-        .values("pk", "language", "time_zone", "listed_as_attendee", "display_name")
+        .values("pk", "language", "time_zone", "listed_as_attendee", "display_name", "avatar")
     )
     return state
 
@@ -516,8 +538,24 @@ def test_the_matrix_covers_every_mutation_of_the_schema():
     assert mutation_fields - sign_in == {row.partition("#")[0] for row in MUTATIONS}
 
 
+def upload(client, document, user):
+    """``document`` sent as Apollo's upload clients send it, with a photo as ``$file``."""
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {bearer_for(user)}"} if user else {}
+    response = client.post(
+        "/graphql/",
+        {
+            "operations": json.dumps({"query": document, "variables": {"file": None}}),
+            "map": json.dumps({"0": ["variables.file"]}),
+            "0": SimpleUploadedFile("me.jpg", pictures.photo(300, 300), "image/jpeg"),
+        },
+        **headers,
+    )
+    assert response.status_code in (200, 401), response.content
+    return response.json()
+
+
 @pytest.mark.parametrize(("mutation", "role", "side"), CELLS)
-def test_authorization(db, gql, settings, mutation, role, side):
+def test_authorization(db, gql, client, settings, media_root, mutation, role, side):
     # Chat messages are rate-limited per user and room, in a cache the cells share.
     settings.CHAT_RATE = "0/s"
     world = World()
@@ -525,10 +563,19 @@ def test_authorization(db, gql, settings, mutation, role, side):
     expected = EXPECTED[mutation][role][0 if side == "X" else 1]
     before = snapshot()
 
-    result = gql(document, variables(world.side(side)), user=world.users[role])
+    if mutation in UPLOADS:
+        result = upload(client, document, world.users[role])
+    else:
+        result = gql(document, variables(world.side(side)), user=world.users[role])
 
     name = mutation.partition("#")[0]
-    if expected == ALLOWED:
+    if mutation in UPLOADS and role == "anonymous":
+        # Refused by the transport before any operation runs: no data at all.
+        assert "data" not in result
+        assert result["errors"][0]["extensions"]["code"] == expected
+        assert snapshot() == before
+        assert not [path for path in media_root.rglob("*") if path.is_file()]
+    elif expected == ALLOWED:
         assert "errors" not in result, result
         assert result["data"][name]["errors"] == []
     elif expected.startswith("refused: "):

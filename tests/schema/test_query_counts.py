@@ -30,16 +30,18 @@ from accounts.models import Device, UserBlock
 from chat.models import ChatReaction, ChatReport
 from cities.models import CityFollow, OfficeMembership, Twinning, TwinningFollow
 from events.models import Announcement, Event, EventCohost, Rsvp, StateChange, Tag
+from images.variants import Purpose
 from schema.schema import schema
 from tests.conftest import bearer_for
-from tests.factories import ChatMessageFactory
+from tests.factories import ChatMessageFactory, ImageFactory
 
 EVENTS = """
 query ($first: Int) {
   events(first: $first, filter: {includeDrafts: true}) {
     totalCount
     edges { node {
-      id title localStartsAt attendeeCount viewerRsvp
+      id title localStartsAt attendeeCount viewerRsvp imageUrl
+      image { thumbnail { url width height mimeType } share { url } }
       waitlistCount viewerWaitlistPosition registrationUrl isFree accessibility
       price { amount currency }
       tags { id slug name }
@@ -101,12 +103,14 @@ query ($first: Int) {
 VIEWER = """
 query {
   me {
+    avatar { thumbnail { url } }
     followedCities { name twinnings { kind } partners { name } offices { name } }
     followedTwinnings { kind cities { name } events(first: 3) { title hostCity { name } } }
     rsvps {
       status
       event {
         title viewerRsvp viewerWaitlistPosition hostCity { name } twinning { cityA { name } }
+        image { card { url } }
         tags { name }
       }
     }
@@ -163,7 +167,9 @@ def catalogue(db, twinning_factory, event_factory, announcement_factory, office_
     ]
     for n in range(100):
         twinning = twinning_factory(kind=Twinning.Kind.SISTER_PORT)
-        event = event_factory(host_city=twinning.city_a, twinning=twinning, title_en=f"E{n}")
+        event = event_factory(
+            host_city=twinning.city_a, twinning=twinning, title_en=f"E{n}", image=ImageFactory()
+        )
         other = event_factory(
             host_city=twinning.city_b,
             twinning=twinning,
@@ -364,7 +370,9 @@ def test_the_viewers_lists_cost_the_same_whatever_their_length(
     counts = {}
     twinnings = list(Twinning.objects.select_related("city_a", "city_b").order_by("id"))
     for size in SIZES:
-        user = user_factory(muted_categories=["SPORTS"])
+        user = user_factory(
+            muted_categories=["SPORTS"], avatar=ImageFactory(purpose=Purpose.AVATAR)
+        )
         for number, twinning in enumerate(twinnings[:size]):
             CityFollow.objects.create(user=user, city=twinning.city_a)
             TwinningFollow.objects.create(user=user, twinning=twinning)
@@ -398,12 +406,12 @@ query ($event: ID!, $last: Int) {
       pageInfo { hasPreviousPage startCursor }
       edges { cursor node {
         id seq body isDeleted createdAt clientId cursor
-        author { id displayName }
+        author { id displayName avatar { thumbnail { url width } } }
         event { title }
         reactions { emoji count reactedByMe }
         replyTo {
           body author { displayName } event { title } reactions { emoji reactedByMe }
-          replyTo { body author { displayName } }
+          replyTo { body author { displayName avatar { full { url } } } }
         }
       } }
     }
@@ -418,7 +426,8 @@ def chat(db, event_factory, user_factory):
     the viewer and by others."""
     now = timezone.now()
     event = event_factory(starts_at=now, ends_at=now + datetime.timedelta(hours=2))
-    viewer, other = user_factory(), user_factory()
+    viewer = user_factory(avatar=ImageFactory(purpose=Purpose.AVATAR))
+    other = user_factory()
     previous = None
     for n in range(160):
         previous = ChatMessageFactory(
@@ -471,8 +480,11 @@ query ($event: ID!, $first: Int) {
       totalCount
       edges { node {
         reason status createdAt resolvedAt
-        reporter { displayName } resolvedBy { displayName }
-        message { body author { displayName } replyTo { body author { displayName } } }
+        reporter { displayName avatar { thumbnail { url } } } resolvedBy { displayName }
+        message {
+          body author { displayName avatar { thumbnail { url } } }
+          replyTo { body author { displayName } }
+        }
       } }
     }
   }
@@ -483,9 +495,8 @@ query ($event: ID!, $first: Int) {
 def test_chat_reports_query_count_does_not_grow_with_page_size(client, chat, user_factory):
     event, _ = chat
     for message in event.chat_messages.all():
-        ChatReport.objects.create(
-            event=event, message=message, reporter=user_factory(), reason="Spam"
-        )
+        reporter = user_factory(avatar=ImageFactory(purpose=Purpose.AVATAR))
+        ChatReport.objects.create(event=event, message=message, reporter=reporter, reason="Spam")
     token = bearer_for(user_factory(is_superuser=True))
     counts = {}
     for first in SIZES:
