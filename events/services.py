@@ -242,10 +242,9 @@ def create_event(actor, office: CityOffice, data: dict) -> Event:
     return event
 
 
-@transaction.atomic
-def update_event(actor, event: Event, data: dict) -> Event:
-    """Edit an event. Editors edit drafts; once public, only publishers may change it, and a
-    cancelled event is final."""
+def _locked_for_editing(actor, event: Event) -> Event:
+    """``event`` locked, once ``actor`` may edit it: editors edit drafts; once public, only
+    publishers may change it; a cancelled event is final."""
     event = _locked(event)
     if event.status == Status.DRAFT:
         permissions.require(permissions.can_edit_event(actor, event), EDIT_DENIED)
@@ -260,6 +259,14 @@ def update_event(actor, event: Event, data: dict) -> Event:
             gettext_noop("A cancelled event cannot be edited."),
             EventErrorCode.EVENT_CANCELLED,
         )
+    return event
+
+
+@transaction.atomic
+def update_event(actor, event: Event, data: dict) -> Event:
+    """Edit an event. Editors edit drafts; once public, only publishers may change it, and a
+    cancelled event is final."""
+    event = _locked_for_editing(actor, event)
     data = settle_price(data)
     tags = data.pop("tags", None)
     changed = _assign(event, data, EVENT_FIELDS)
@@ -329,20 +336,7 @@ def set_event_image(actor, event: Event, picture: ProcessedImage | None) -> Even
     ``images.pipeline.process``), or none. Who may change the event may change its picture, as
     ``update_event`` decides; the picture it had is deleted once this commits, unless another
     event shows it too."""
-    event = _locked(event)
-    if event.status == Status.DRAFT:
-        permissions.require(permissions.can_edit_event(actor, event), EDIT_DENIED)
-    else:
-        permissions.require(
-            permissions.can_publish_event(actor, event),
-            gettext_noop("Only the event's publishers change it once it is public."),
-        )
-    if event.status == Status.CANCELLED:
-        raise _error(
-            None,
-            gettext_noop("A cancelled event cannot be edited."),
-            EventErrorCode.EVENT_CANCELLED,
-        )
+    event = _locked_for_editing(actor, event)
     if picture is not None and picture.purpose != Purpose.EVENT:
         raise ValueError(f"an event's picture is made for events, not {picture.purpose}")
     old = event.image

@@ -96,7 +96,18 @@ async def test_the_channel_layer_answers_while_the_process_listens_to_its_groups
 
 
 def test_graphql_refuses_form_posts_that_a_cross_site_page_could_send(client):
-    response = client.post("/graphql/", {"query": "{ languages { code } }"})
+    # A urlencoded form is no media type the API takes
+    urlencoded = client.post(
+        "/graphql/",
+        "query=%7B+languages+%7B+code+%7D+%7D",
+        content_type="application/x-www-form-urlencoded",
+    )
+    # A multipart form is an upload (the GraphQL multipart request spec), which must carry the
+    # Authorization header that no cross-site form can send: refused before its body is read
+    multipart = client.post("/graphql/", {"query": "{ languages { code } }"})
 
-    assert response.status_code == 415
-    assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert urlencoded.status_code == 415
+    assert urlencoded.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert multipart.status_code == 401
+    assert multipart.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert "data" not in multipart.json()
