@@ -63,6 +63,7 @@ import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import statistics  # noqa: E402
 import string  # noqa: E402
 import subprocess  # noqa: E402
@@ -505,7 +506,16 @@ def measure(topology: Topology, scenario: str, config: dict, event_ids: list[int
 
 
 def ports(first: int, last: int):
-    yield from range(first, last + 1)
+    """The free ports from ``first`` to ``last``: one another program listens on is passed
+    over, so that no row measures a server the bench did not start (a run interrupted before
+    it stopped its servers leaves them listening)."""
+    for port in range(first, last + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        yield port
     raise SystemExit(f"ran out of ports {first}-{last}")
 
 
