@@ -245,6 +245,11 @@ class GraphQLHttpView(View):
         except ValueError:
             declared = 0
         if limit and declared > limit:
+            # Read and dropped first, up to twice the limit (the proxy's own limit is below
+            # that): a server that answers before it has read what it was sent closes the
+            # connection under the rest, and the proxy, still sending it, answers 502 instead.
+            if declared <= 2 * limit:
+                drain(request)
             raise payload_too_large(limit)
         exchange.body, exchange.uploads = multipart.read(request, body_limit)
 
@@ -433,6 +438,12 @@ class GraphQLHttpView(View):
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
+def drain(request, chunk: int = 1 << 16) -> None:
+    """Read what is left of ``request``'s body, and drop it."""
+    while request.read(chunk):
+        pass
+
+
 def encode_json(payload: dict) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
