@@ -26,11 +26,15 @@ The changes are caught where they are written, so that no path misses them: mode
 saves and deletions (a queryset's ``delete`` sends them for each row), and the querysets'
 ``update`` (``accounts.models``, ``cities.models``; ``bulk_update`` goes through it) and the
 memberships' ``bulk_create``, which send no signal. Raw SQL is not seen.
+
+Each change also ends the answers the response cache keeps for the user (their version in
+``core.data_versions``): what they may see may have changed with it.
 """
 
 import logging
 from enum import StrEnum
 
+from core import data_versions
 from core.channel_groups import USER_ACCOUNT, broadcast_on_commit, group_name
 
 logger = logging.getLogger(__name__)
@@ -57,6 +61,10 @@ def account_changed(user_id: int, change: AccountChange) -> None:
     the cause (an outage included: such changes are few, so they cannot flood the error
     reports). Other lost news leaves data stale, which the next read corrects; this leaves
     power: a socket that missed it keeps the rights it had until it next checks its token."""
+
+    # What the person is shown changes too: the answers kept for them are ended
+    # (core.data_versions, a viewer's version).
+    data_versions.bump_viewers(user_id)
 
     def lost(error: Exception) -> None:
         logger.error(

@@ -639,6 +639,11 @@ GRAPHQL_GET_MAX_AGE_SECONDS = env.int("GRAPHQL_GET_MAX_AGE_SECONDS", default=60)
 # most this many seconds; a change to the data they show ends them sooner. It bounds what a
 # deploy that changes answers without changing the schema could serve stale. 0: off.
 RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", default=600)
+# A signed-in viewer's reads (the for-you feed, the feed with their RSVPs) are kept for that
+# viewer alone, for at most this many seconds (and never longer than the above); a change to
+# the data they show, or to what the viewer follows, answered or may do, ends them sooner.
+# 0: signed-in requests are always executed.
+RESPONSE_CACHE_VIEWER_SECONDS = env.int("RESPONSE_CACHE_VIEWER_SECONDS", default=300)
 
 # ---------------------------------------------------------------------------------------------
 # Websockets (ws://…/graphql/, the graphql-transport-ws protocol; see graphql_server/websocket/)

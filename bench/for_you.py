@@ -7,10 +7,12 @@ drafts, 300 cities, 200 twinnings), a viewer who follows 5 cities and 3 twinning
 of it), the median of many interleaved runs of the app's feed document (``bench/feed.py``'s
 ``FEED``) at ``first: 20``:
 
-- the whole feed, signed in (never kept by the response cache: it is signed in);
-- the for-you feed, signed in;
-- the whole feed, anonymous and answered from the response cache (Redis): what a per-viewer
-  cache of the for-you feed could at best come down to;
+- the whole feed and the for-you feed, signed in and executed (a signed-in viewer's answers
+  not kept: ``RESPONSE_CACHE_VIEWER_SECONDS=0``);
+- the for-you feed, a miss: the viewer's version bumped before each run, so the answer is
+  looked up, executed and stored (what a viewer pays after following or answering);
+- the for-you feed, kept for the viewer (Redis);
+- the whole feed, anonymous and kept;
 
 then the SQL statements of the for-you feed and ``EXPLAIN ANALYZE`` of its page. The database
 (default ``twinning_foryoubench``) is created at the start and dropped at the end. Results are
@@ -40,6 +42,7 @@ from bench.support import in_child, machine, maintenance  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_foryoubench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
+VIEWER = "for-you@example.org"
 FOR_YOU = FEED.replace(
     "events(first: $first, after: $after)",
     "events(first: $first, after: $after, filter: {following: true})",
@@ -55,7 +58,7 @@ def viewer_token() -> str:
     from cities.models import City, CityFollow, Twinning, TwinningFollow
     from events.models import Event, Rsvp
 
-    viewer = User.objects.create_user("for-you@example.org")
+    viewer = User.objects.create_user(VIEWER)
     for city in City.objects.order_by("pk")[10:15]:
         CityFollow.objects.create(user=viewer, city=city)
     for twinning in Twinning.objects.order_by("pk")[50:53]:
@@ -66,12 +69,19 @@ def viewer_token() -> str:
     return token
 
 
-def signed_in(measure, token: str):
-    """``measure`` (prepare, run) with the viewer's bearer token on its request."""
+def signed_in(measure, token: str, kept_seconds: int = 0, before=None):
+    """``measure`` (prepare, run) with the viewer's bearer token on its request, and a signed-in
+    viewer's answers kept for ``kept_seconds`` (0: never, RESPONSE_CACHE_VIEWER_SECONDS);
+    ``before`` runs untimed before each run."""
+    from django.conf import settings
+
     prepare, run = measure
 
     def prepare_signed_in():
         request = prepare()
+        settings.RESPONSE_CACHE_VIEWER_SECONDS = kept_seconds
+        if before:
+            before()
         request.META["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         return request
 
@@ -85,23 +95,36 @@ def measure(config: dict) -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.utils import translation
 
+    from accounts.models import User
+    from core import data_versions
+
     translation.activate(LANGUAGE)
     cache.clear()
     token = viewer_token()
     variables = {"first": config["size"]}
     whole = {"query": FEED, "variables": variables, "operationName": "Feed"}
     for_you = {"query": FOR_YOU, "variables": variables, "operationName": "Feed"}
+    viewer_id = User.objects.get(email=VIEWER).pk
     measures = {
-        "the whole feed, signed in": signed_in(ours(whole, 3600), token),
-        "the for-you feed, signed in": signed_in(ours(for_you, 3600), token),
-        "the whole feed, anonymous, cached": ours(whole, 3600),
+        "the whole feed, signed in, executed": signed_in(ours(whole, 3600), token),
+        "the for-you feed, signed in, executed": signed_in(ours(for_you, 3600), token),
+        # Its version bumped before each run: looked up, executed and stored.
+        "the for-you feed, signed in, a miss": signed_in(
+            ours(for_you, 3600), token, 3600, lambda: data_versions.bump_viewers(viewer_id)
+        ),
+        "the for-you feed, signed in, kept": signed_in(ours(for_you, 3600), token, 3600),
+        "the whole feed, anonymous, kept": ours(whole, 3600),
     }
     outputs = {name: run(prepare()) for name, (prepare, run) in measures.items()}
     result = interleaved(measures, config["runs"], config["warmup"])
-    feed = json.loads(outputs["the for-you feed, signed in"])
+    feed = json.loads(outputs["the for-you feed, signed in, executed"])
+    assert (
+        outputs["the for-you feed, signed in, kept"]
+        == outputs["the for-you feed, signed in, executed"]
+    )
     assert "errors" not in feed, feed
     result["for_you_edges"] = len(feed["data"]["events"]["edges"])
-    prepare, run = measures["the for-you feed, signed in"]
+    prepare, run = measures["the for-you feed, signed in, executed"]
     request = prepare()
     with CaptureQueriesContext(connection) as captured:
         run(request)

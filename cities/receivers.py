@@ -1,6 +1,7 @@
 """Bumping the data versions of cities, twinnings and offices when they change (see
-core.data_versions): renaming a city changes every event, twinning and office shown with it.
-And telling a user's open websockets when their office roles change."""
+core.data_versions): renaming a city changes every event, twinning and office shown with it;
+and a person's own version when they follow or stop following (their for-you feed). And
+telling a user's open websockets when their office roles change."""
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -8,7 +9,7 @@ from django.dispatch import receiver
 from accounts.realtime import AccountChange, account_changed
 from core import data_versions
 
-from .models import City, CityOffice, OfficeMembership, Twinning
+from .models import City, CityFollow, CityOffice, OfficeMembership, Twinning, TwinningFollow
 
 AREA_OF = {
     City: data_versions.CITIES,
@@ -33,3 +34,11 @@ def roles_changed(sender, instance, **kwargs):
     """A role given, changed or taken away: the user's open websockets read their roles
     afresh from then on (see accounts.realtime), once the change commits."""
     account_changed(instance.user_id, AccountChange.ROLES_CHANGED)
+
+
+@receiver(post_save, sender=CityFollow, dispatch_uid="cities.city_follow_saved")
+@receiver(post_delete, sender=CityFollow, dispatch_uid="cities.city_follow_deleted")
+@receiver(post_save, sender=TwinningFollow, dispatch_uid="cities.twinning_follow_saved")
+@receiver(post_delete, sender=TwinningFollow, dispatch_uid="cities.twinning_follow_deleted")
+def follows_changed(sender, instance, **kwargs):
+    data_versions.bump_viewers(instance.user_id)

@@ -15,6 +15,12 @@ only after it would serve the writer stale data inside its transaction.
 
 A version missing from the cache (evicted, or never set) starts again from the clock in
 nanoseconds, never from a number it may have had before, so an old entry cannot come back.
+
+**A viewer's version.** What a signed-in person is shown also depends on rows of their own:
+what they follow, what they answered, their offices' roles and their rights. Each person has a
+version of those (:func:`viewer_area`), bumped the same way (:func:`bump_viewers`) by the
+apps' receivers of those rows and by every change told to the person's open websockets
+(``accounts.realtime``); the response cache files a signed-in person's answers under it.
 """
 
 import logging
@@ -35,6 +41,11 @@ TWINNINGS = "twinnings"
 OFFICES = "offices"
 ANNOUNCEMENTS = "announcements"
 AREAS = (EVENTS, ATTENDANCE, CITIES, TWINNINGS, OFFICES, ANNOUNCEMENTS)
+VIEWER_PREFIX = "viewer:"
+# How long a person's version is remembered after it was first set: far longer than any answer
+# is kept, so that a person's versions do not pile up in the cache for ever. One that expired
+# starts again from the clock, above every number it had.
+VIEWER_VERSION_SECONDS = 24 * 3600
 
 
 def _key(area: str) -> str:
@@ -60,11 +71,17 @@ def current_with(areas, *keys: str) -> tuple[dict[str, int], dict]:
     return versions, {key: found[key] for key in keys if key in found}
 
 
+def viewer_area(user_id: int) -> str:
+    """The area of one person's own rows (follows, answers, roles, rights): see the module."""
+    return f"{VIEWER_PREFIX}{int(user_id)}"
+
+
 def _start(area: str) -> int:
     """A version for an area the cache does not know: the clock, or what another process set
     first."""
     start = time.time_ns()
-    shared_cache().add(_key(area), start, timeout=None)
+    timeout = VIEWER_VERSION_SECONDS if _is_viewer(area) else None
+    shared_cache().add(_key(area), start, timeout=timeout)
     return shared_cache().get(_key(area)) or start
 
 
@@ -78,7 +95,7 @@ def _bump_now(areas) -> None:
 
 def bump(*areas: str) -> None:
     """Record that ``areas`` changed: now, and again when the current transaction commits."""
-    unknown = set(areas) - set(AREAS)
+    unknown = {area for area in areas if area not in AREAS and not _is_viewer(area)}
     if unknown:
         raise ValueError(f"Unknown data areas: {sorted(unknown)}")
     try:
@@ -88,6 +105,17 @@ def bump(*areas: str) -> None:
         # database at the same time.
         logger.warning("Could not bump data versions %s.", areas, exc_info=True)
     transaction.on_commit(lambda: _bump_after_commit(areas))
+
+
+def bump_viewers(*user_ids: int) -> None:
+    """Record that these people's own rows changed (see :func:`bump`)."""
+    areas = tuple(dict.fromkeys(viewer_area(user_id) for user_id in user_ids if user_id))
+    if areas:
+        bump(*areas)
+
+
+def _is_viewer(area: str) -> bool:
+    return area.startswith(VIEWER_PREFIX) and area[len(VIEWER_PREFIX) :].isdigit()
 
 
 def _bump_after_commit(areas) -> None:

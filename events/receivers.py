@@ -1,12 +1,12 @@
 """Bumping the data versions of events and announcements when they change (see
-core.data_versions)."""
+core.data_versions), and a person's own version when their RSVPs do."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from core import data_versions
 
-from .models import Announcement, Event, EventCohost, Tag
+from .models import Announcement, Event, EventCohost, Rsvp, Tag
 
 # What an RSVP saves (Event.save adds the search document to every update).
 ATTENDANCE_FIELDS = frozenset({"attendee_count", "waitlist_count", "search_document"})
@@ -42,3 +42,11 @@ def event_tags_changed(sender, action, **kwargs):
 @receiver(post_delete, sender=Announcement)
 def announcement_changed(sender, **kwargs):
     data_versions.bump(data_versions.ANNOUNCEMENTS)
+
+
+@receiver(post_save, sender=Rsvp)
+@receiver(post_delete, sender=Rsvp)
+def rsvp_changed(sender, instance, **kwargs):
+    # The person's answer (viewerRsvp, their place in the line) and their for-you feed; the
+    # event's counts are bumped by its own save (ATTENDANCE).
+    data_versions.bump_viewers(instance.user_id)

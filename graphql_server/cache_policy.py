@@ -10,9 +10,17 @@ fields, which of three it is.
   read through another one). A field whose answer changes with the clock rather than with a
   write (an upcoming list, which an event leaves when it starts) names its ``Clock``: a kept
   answer lasts until the clock's next tick.
-- **The viewer's**: an operation selecting it is never kept (``me``, the viewer's RSVP).
+- **The viewer's own**: the viewer's own rows that their version covers (what they follow and
+  answered, their roles and rights: ``core.data_versions.viewer_area``), such as their RSVP of
+  an event, plus the areas it names (``also_reads``). Kept for that viewer alone, as every
+  answer to a signed-in viewer is; signed out, it is the same for every anonymous viewer.
+- **The viewer's**: an operation selecting it is never kept (``me``, an event's history).
 - **Not cached**: an operation selecting it is never kept either, for reads not worth keeping
   or not versioned (a chat's history, a mutation's payload).
+
+A public field may show a signed-in viewer more than an anonymous one (an office's drafts), or
+other rows (the for-you feed), as long as what it reads of the viewer is under their version;
+the response cache keeps a signed-in viewer's answers under it, for that viewer alone.
 
 A type declares its public fields one by one, so that a field added later is not kept before
 its author has said what it reads: ``tests/schema/test_caching.py`` fails while any field
@@ -38,6 +46,7 @@ __all__ = [
     "Clock",
     "FieldPolicy",
     "TypePolicy",
+    "WhenArgument",
     "cache_policy",
     "declare_cache_policies",
     "field_policy",
@@ -52,6 +61,7 @@ ALL_FIELDS = "__all__"
 
 class Caching(Enum):
     PUBLIC = "public"
+    OWN = "the viewer's own"
     VIEWER = "viewer"
     NOT_CACHED = "not cached"
 
@@ -67,12 +77,23 @@ class Clock:
 
 
 @dataclass(frozen=True)
+class WhenArgument:
+    """A clock followed only when the field is given an argument: ``path`` names it, dotted
+    into an input object (``filter.upcoming``). Without its value in the document (an
+    argument or an input object given as a variable), the clock is followed, to be safe;
+    given false or null, it is not."""
+
+    path: str
+    clock: Clock
+
+
+@dataclass(frozen=True)
 class FieldPolicy:
     """How the response cache treats one field: see the module."""
 
     caching: Caching
     areas: frozenset[str] = frozenset()
-    clock: Clock | None = None
+    clock: Clock | WhenArgument | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +120,8 @@ def cache_policy(
     areas: Iterable[str] = (),
     public: Iterable[str] = (),
     also_reads: Mapping[str, Iterable[str]] | None = None,
-    clocks: Mapping[str, Clock] | None = None,
+    clocks: Mapping[str, Clock | WhenArgument] | None = None,
+    own: Iterable[str] = (),
     viewer: Iterable[str] | str = (),
     not_cached: Iterable[str] | str = (),
 ) -> TypePolicy:
@@ -107,7 +129,9 @@ def cache_policy(
     ``"Query"``), fields named as the schema names them (``startsAt``).
 
     ``public`` fields show the type's ``areas`` and what they return; ``also_reads`` and
-    ``clocks`` add, for some of them, the other areas they read and the clock they follow.
+    ``clocks`` add, for some of them, the other areas they read and the clock they follow
+    (always, or ``WhenArgument`` says when).
+    ``own`` fields are the viewer's own (``also_reads`` may name what else they read).
     ``viewer`` and ``not_cached`` name the others, or are ``ALL_FIELDS``."""
     name = _type_name(type_)
     if public == ALL_FIELDS:
@@ -115,17 +139,23 @@ def cache_policy(
             f"{name}: name public fields one by one, so that a new field is not kept before "
             "its author has said what it reads."
         )
-    public = tuple(public)
+    public, own = tuple(public), tuple(own)
     also_reads = {key: frozenset(value) for key, value in (also_reads or {}).items()}
     clocks = dict(clocks or {})
-    if stray := (also_reads.keys() | clocks.keys()) - set(public):
+    if stray := (also_reads.keys() - set(public) - set(own)) | (clocks.keys() - set(public)):
         raise ImproperlyConfigured(f"{name}: {sorted(stray)} read more but are not public.")
+    if twice := set(public) & set(own):
+        raise ImproperlyConfigured(f"{name}: {sorted(twice)} are declared twice.")
     fields = {
         field_name: FieldPolicy(
             Caching.PUBLIC, also_reads.get(field_name, frozenset()), clocks.get(field_name)
         )
         for field_name in public
     }
+    fields.update(
+        (field_name, FieldPolicy(Caching.OWN, also_reads.get(field_name, frozenset())))
+        for field_name in own
+    )
     every_field = None
     for names, caching in ((viewer, Caching.VIEWER), (not_cached, Caching.NOT_CACHED)):
         if names == ALL_FIELDS:

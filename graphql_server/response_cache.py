@@ -6,12 +6,20 @@ its variables, the language and the public data it shows, so it can be kept as t
 sent, and the next identical request answered with them: no parsing, validation or
 execution, no SQL.
 
-**What is kept.** A query by an anonymous viewer whose every selected field the schema
-declares public (``cache_policy``, next to its types) and whose answer has no errors. A
-signed-in request is never answered from the cache nor stored in it. Fields that depend on
-the viewer make the whole operation bypass the cache, and so does any field declared not
-cached or not declared at all. What a public read may show an anonymous viewer is the
-schema's business: it declares public only what is the same for every anonymous viewer.
+**What is kept.** A query whose every selected field the schema declares public or the
+viewer's own (``cache_policy``, next to its types) and whose answer has no errors. Fields that
+depend on the viewer otherwise make the whole operation bypass the cache, and so does any field
+declared not cached or not declared at all. What a public read may show an anonymous viewer is
+the schema's business: it declares public only what is the same for every anonymous viewer.
+
+**Signed-in viewers** (``RESPONSE_CACHE_VIEWER_SECONDS``, 0: never) have answers of their own:
+keyed by who they are as well, so one viewer's answer is never served to another or to anyone
+signed out, and kept also under their own version (``core.data_versions.viewer_area``), which
+every change to what they follow and answered, to their roles and to their rights bumps. What
+a public field shows a signed-in viewer beyond what it shows everyone (an office's drafts, the
+for-you feed) comes from those rows only, so it is ended with them. The viewer is who the
+request's credentials proved, checked before the lookup; a session revoked or an account
+deleted answers nothing from here.
 
 **The key** is the SHA-256 of the schema's own hash, the document's hash, the variables as
 canonical JSON, the operation name and the language. A response is kept with the version of
@@ -25,7 +33,8 @@ fields it selects, as the schema declares them.
 **Time.** Some reads change with the clock rather than with a write (an upcoming list, which
 an event leaves when it starts): the schema gives their fields a ``Clock``, and a response
 reading them is kept only until its next tick. Everything else is kept for
-``RESPONSE_CACHE_SECONDS`` at most (0 turns the cache off).
+``RESPONSE_CACHE_SECONDS`` at most (0 turns the cache off), a signed-in viewer's
+``RESPONSE_CACHE_VIEWER_SECONDS`` at most.
 
 **Where.** Django's default cache: Redis in production, shared by every process, and local
 memory in the embedded default. A cache that fails is skipped: the request is executed.
@@ -49,8 +58,11 @@ from django.conf import settings
 from django.utils import timezone
 from graphql import (
     BREAK,
+    BooleanValueNode,
     DocumentNode,
     GraphQLSchema,
+    NullValueNode,
+    ObjectValueNode,
     OperationType,
     TypeInfo,
     TypeInfoVisitor,
@@ -64,7 +76,7 @@ from graphql import (
 from core import data_versions
 from core.shared_cache import shared_cache
 
-from .cache_policy import Caching, Clock, field_policy, type_areas
+from .cache_policy import Caching, Clock, WhenArgument, field_policy, type_areas
 from .documents import document_hash
 
 logger = logging.getLogger(__name__)
@@ -96,6 +108,8 @@ class Lookup:
     variables: dict | None = None
     operation_name: str | None = None
     language: str = ""
+    # The signed-in viewer's id; None for anyone signed out.
+    viewer_id: int | None = None
     versions: dict[str, int] = field(default_factory=dict)
     policy: Policy | None = None
     looked_up_at: datetime.datetime | None = None
@@ -111,6 +125,14 @@ def enabled() -> bool:
     return settings.RESPONSE_CACHE_SECONDS > 0
 
 
+def enabled_for(viewer) -> bool:
+    """Whether answers are kept for ``viewer`` at all: anyone signed out while the cache is on,
+    a signed-in viewer while their answers are kept too."""
+    if not enabled():
+        return False
+    return not viewer.is_authenticated or settings.RESPONSE_CACHE_VIEWER_SECONDS > 0
+
+
 def lookup(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -120,7 +142,8 @@ def lookup(
     language: str,
     viewer,
 ) -> Lookup:
-    """The kept response of this operation of ``schema`` for this viewer, if any.
+    """The kept response of this operation of ``schema`` for this viewer (the request's, whose
+    credentials were checked), if any.
 
     ``document`` is the parsed, valid document whose SHA-256 is ``document_hash``; what it
     reads is analysed once per process (:func:`policy_for`). Costs one round trip to the
@@ -129,7 +152,7 @@ def lookup(
     at its current version (a release that changes what a field reads, or whether it may be
     kept at all, refuses what was kept before it). A miss that may be stored carries the
     versions read now, before the operation is executed (see :func:`store`)."""
-    if not enabled() or viewer.is_authenticated:
+    if not enabled_for(viewer):
         return Lookup()
     schema_hash = _schema_hash(schema)
     policy = policy_for(document_hash, schema, document)
@@ -142,12 +165,16 @@ def lookup(
         variables=variables,
         operation_name=operation_name,
         language=language,
+        viewer_id=viewer.pk if viewer.is_authenticated else None,
         policy=policy,
         looked_up_at=timezone.now(),
     )
     key = _key(read)
+    areas = policy.areas
+    if read.viewer_id is not None:
+        areas = areas | {data_versions.viewer_area(read.viewer_id)}
     try:
-        read.versions, found = data_versions.current_with(policy.areas, key)
+        read.versions, found = data_versions.current_with(areas, key)
     except Exception:
         logger.warning("Response cache unavailable; executing.", exc_info=True)
         return Lookup()
@@ -170,7 +197,7 @@ def store(read: Lookup, response: bytes) -> bool:
     if policy is None:
         return False
     try:
-        timeout = _timeout(policy, read.looked_up_at)
+        timeout = _timeout(policy, read.looked_up_at, signed_in=read.viewer_id is not None)
         if timeout > 0:
             # The versions looked up are those of the policy's areas, read before executing.
             shared_cache().set(_key(read), (read.versions, response), timeout)
@@ -237,13 +264,34 @@ class _Reads(Visitor):
         policy = field_policy(definition)
         if policy is not None and policy.caching is Caching.VIEWER:
             return self.refuse(f"{parent.name}.{name} depends on the viewer")
-        if policy is None or policy.caching is not Caching.PUBLIC:
+        if policy is None or policy.caching not in (Caching.PUBLIC, Caching.OWN):
             return self.refuse(f"{parent.name}.{name} is not a public read")
         returned = get_named_type(self.type_info.get_type())
         self.areas |= type_areas(parent) | policy.areas | type_areas(returned)
-        if policy.clock is not None:
+        if isinstance(policy.clock, WhenArgument):
+            if _may_be_given(node.arguments, policy.clock.path.split(".")):
+                self.clocks.add(policy.clock.clock)
+        elif policy.clock is not None:
             self.clocks.add(policy.clock)
         return None
+
+
+def _may_be_given(arguments, path: list[str]) -> bool:
+    """Whether the argument at ``path`` (into input objects) may have a value other than false
+    or null: given so in the document, or given by a variable, which the policy of a document
+    does not know."""
+    name, rest = path[0], path[1:]
+    node = next((argument for argument in arguments if argument.name.value == name), None)
+    if node is None:
+        return False
+    value = node.value
+    if isinstance(value, NullValueNode) or (
+        isinstance(value, BooleanValueNode) and not value.value
+    ):
+        return False
+    if rest and isinstance(value, ObjectValueNode):
+        return _may_be_given(value.fields, rest)
+    return True
 
 
 def _schema_hash(schema: GraphQLSchema) -> str:
@@ -263,16 +311,23 @@ def _key(read: Lookup) -> str:
         read.operation_name or "",
         read.language,
     ]
+    if read.viewer_id is not None:
+        parts.append(f"viewer {read.viewer_id}")
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
     # v2: the value is (versions, response). Another prefix than the bare response's of
-    # earlier releases, which processes of both may share during a rolling deploy.
+    # earlier releases, which processes of both may share during a rolling deploy. A signed-in
+    # viewer's answers have a prefix of their own too.
+    if read.viewer_id is not None:
+        return f"response:viewer:v1:{digest}"
     return f"response:v2:{digest}"
 
 
-def _timeout(policy: Policy, since: datetime.datetime) -> int:
+def _timeout(policy: Policy, since: datetime.datetime, signed_in: bool = False) -> int:
     """Seconds a response may be kept: the setting, or less, until its clocks next tick after
     ``since`` (when it was looked up, so before it was computed)."""
     timeout = settings.RESPONSE_CACHE_SECONDS
+    if signed_in:
+        timeout = min(timeout, settings.RESPONSE_CACHE_VIEWER_SECONDS)
     now = timezone.now()
     for clock in policy.clocks:
         moment = clock.next_tick(since)

@@ -15,6 +15,14 @@ def next_event_start(since):
     return queryset.aggregate(at=Min("starts_at"))["at"]
 
 
+def next_event_end(since):
+    """The first end of an event after ``since``: lists of the events not over yet
+    (``events(filter: {upcoming: true})``) lose one then. Drafts too, which an office's own
+    list shows."""
+    queryset = Event.objects.filter(ends_at__gt=since)
+    return queryset.aggregate(at=Min("ends_at"))["at"]
+
+
 def next_publication(since):
     """The first publication of an announcement after ``since``: a scheduled one appears then."""
     queryset = Announcement.objects.filter(published_at__gt=since)
@@ -22,4 +30,5 @@ def next_publication(since):
 
 
 UPCOMING_EVENTS = Clock("upcoming events", next_event_start)
+EVENTS_NOT_OVER = Clock("events not over", next_event_end)
 PUBLISHED_ANNOUNCEMENTS = Clock("published announcements", next_publication)

@@ -3,12 +3,12 @@
 import graphene
 
 from core.data_versions import CITIES, EVENTS, TWINNINGS
-from graphql_server.cache_policy import cache_policy
+from graphql_server.cache_policy import WhenArgument, cache_policy
 
 from ..core.pagination import connection_args, paginate
 from ..core.selection import selected_paths
 from . import resolvers
-from .clocks import PUBLISHED_ANNOUNCEMENTS
+from .clocks import EVENTS_NOT_OVER, PUBLISHED_ANNOUNCEMENTS
 from .enums import EventOrderBy
 from .types import AnnouncementType, EventFilterInput, EventType, TagType
 
@@ -79,7 +79,11 @@ CACHE_POLICIES = (
         public=("events", "event", "announcements", "tags"),
         # filter.country is the host city's; filter.city matches the cities of the twinnings too.
         also_reads={"events": {CITIES, TWINNINGS}, "tags": {EVENTS}},
-        # A scheduled announcement appears at its publication time.
-        clocks={"announcements": PUBLISHED_ANNOUNCEMENTS},
+        # A scheduled announcement appears at its publication time; an event leaves the list
+        # of those not over when it ends.
+        clocks={
+            "announcements": PUBLISHED_ANNOUNCEMENTS,
+            "events": WhenArgument("filter.upcoming", EVENTS_NOT_OVER),
+        },
     ),
 )

@@ -4,6 +4,7 @@ resolvers call these and nothing else."""
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.utils import timezone
 
 from cities.models import Twinning
 from core.error_codes import CommonErrorCode
@@ -123,6 +124,8 @@ def events(filter, order_by, paths: frozenset[str], viewer):
     if filter.get("country") is not None:
         code = validate_country(filter["country"], "filter.country")
         queryset = queryset.filter(host_city__country=code)
+    if filter.get("upcoming"):
+        queryset = queryset.filter(ends_at__gt=timezone.now())
     if filter.get("starts_after"):
         queryset = queryset.filter(
             starts_at__gte=_instant(filter["starts_after"], "filter.startsAfter")

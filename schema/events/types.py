@@ -466,6 +466,12 @@ class EventFilterInput(graphene.InputObjectType):
     )
     twinning = graphene.ID(description="A Twinning ID: events of that pair.")
     country = graphene.String(description="ISO 3166 code of the host city's country.")
+    upcoming = graphene.Boolean(
+        default_value=False,
+        description="Only events not over yet (under way or to come) at the time of the "
+        "answer: what an app's feed shows, without sending the present time. Answers kept by "
+        "the response cache last until the next such event ends.",
+    )
     starts_after = graphene.DateTime(description="Events starting at or after this time.")
     starts_before = graphene.DateTime(description="Events starting before this time.")
     near = NearInput()
@@ -497,7 +503,8 @@ class EventFilterInput(graphene.InputObjectType):
 
 
 # What the response cache may keep of these types (graphql_server.cache_policy). An anonymous
-# viewer's reads never show a draft, so what they show of events is the same for every one.
+# viewer's reads never show a draft, so what they show of events is the same for every one; a
+# signed-in viewer's show their offices' drafts too, which their version covers.
 CACHE_POLICIES = (
     cache_policy(
         EventType,
@@ -539,9 +546,16 @@ CACHE_POLICIES = (
             "accessibility",
             "tags",
         ),
-        # Every RSVP changes them: only the reads that show them are ended by one.
-        also_reads={"attendeeCount": {ATTENDANCE}, "waitlistCount": {ATTENDANCE}},
-        viewer=("viewerRsvp", "viewerWaitlistPosition", "history", "cohosts", "announceAt"),
+        # Every RSVP changes them: only the reads that show them are ended by one. The
+        # viewer's place in a line moves when anyone ahead leaves it.
+        also_reads={
+            "attendeeCount": {ATTENDANCE},
+            "waitlistCount": {ATTENDANCE},
+            "viewerWaitlistPosition": {ATTENDANCE},
+        },
+        # The viewer's answer is theirs: kept for them alone, under their version.
+        own=("viewerRsvp", "viewerWaitlistPosition"),
+        viewer=("history", "cohosts", "announceAt"),
         not_cached=("chatRoom", "chatMessages", "chatReports"),
     ),
     *connection_cache_policies(EventType, areas={EVENTS}),

@@ -1,5 +1,5 @@
-"""The response cache of anonymous public reads: what it keeps, what it never keeps, and that a
-change to the data it shows is seen at once.
+"""The response cache of public reads: what it keeps, what it never keeps, and that a change to
+the data it shows is seen at once. A signed-in viewer's answers: test_viewer_response_cache.py.
 
 A kept response is recognised by costing no SQL at all; a stale one by a row changed with
 ``QuerySet.update``, which sends no signal and so bumps no version."""
@@ -21,6 +21,7 @@ from core import data_versions
 from events import services
 from events.models import Event
 from graphql_server import documents, response_cache, runner
+from schema.events.clocks import EVENTS_NOT_OVER
 from schema.schema import schema
 from tests.factories import MembershipFactory
 
@@ -245,28 +246,14 @@ def test_an_rsvp_ends_only_the_responses_that_show_attendance(post, aktau, user_
     assert attendance["data"]["events"]["edges"][0]["node"]["attendeeCount"] == 1
 
 
-def test_a_signed_in_request_is_never_answered_from_the_cache_nor_kept(post, aktau, user_factory):
-    user = user_factory()
-    post(FEED, {"first": 20})
-    # A change that sends no signal: a kept response would still show the old title.
-    Event.objects.filter(pk=aktau.pk).update(title_en="Changed quietly")
-
-    assert titles(post(FEED, {"first": 20})[0]) == ["Caspian regatta"]
-    assert titles(post(FEED, {"first": 20}, user=user)[0]) == ["Changed quietly"]
-
-    Event.objects.filter(pk=aktau.pk).update(title_en="Changed again")
-    assert titles(post(FEED, {"first": 20}, user=user)[0]) == ["Changed again"]
-
-
 @pytest.mark.parametrize(
     "query",
     [
-        "query { events { edges { node { title viewerRsvp } } } }",
         "query { events { edges { node { title history { action } } } } }",
         "query { events { edges { node { title cohosts { status } } } } }",
         "query { me { displayName } events { edges { node { title } } } }",
     ],
-    ids=["viewerRsvp", "history", "cohosts", "me"],
+    ids=["history", "cohosts", "me"],
 )
 def test_viewer_specific_fields_are_never_kept(post, aktau, query):
     post(query)
@@ -431,16 +418,6 @@ def test_an_answer_that_may_no_longer_be_kept_is_never_served(post, aktau, monke
         assert queries > 0
 
 
-def test_the_module_interface_refuses_signed_in_viewers(aktau, user_factory):
-    user = user_factory()
-    digest = response_cache.document_hash(FEED)
-
-    read = response_cache.lookup(schema.graphql_schema, parse(FEED), digest, {}, None, "en", user)
-
-    assert read.response is None and not read.storable
-    assert not response_cache.store(read, b"{}")
-
-
 @pytest.mark.parametrize(
     ("query", "areas"),
     [
@@ -474,6 +451,36 @@ def test_reads_that_change_with_the_clock_are_kept_until_they_do(aktau, event_fa
     assert soon.starts_at < aktau.starts_at
     # Nothing scheduled: the setting's bound.
     assert response_cache._timeout(announcements, now) == 600
+
+
+@pytest.mark.parametrize(
+    ("document", "follows_ends"),
+    [
+        ("{ events(filter: {upcoming: true}) { edges { node { title } } } }", True),
+        ("query($u: Boolean) { events(filter: {upcoming: $u}) { totalCount } }", True),
+        ("query($f: EventFilterInput) { events(filter: $f) { totalCount } }", True),
+        ("{ events(filter: {upcoming: false}) { totalCount } }", False),
+        ("{ events(filter: {upcoming: null}) { totalCount } }", False),
+        ('{ events(filter: {country: "KZ"}) { totalCount } }', False),
+        ("{ events { totalCount } }", False),
+    ],
+)
+def test_the_list_of_events_not_over_is_kept_until_the_next_one_ends(document, follows_ends):
+    clocks = response_cache.analyse(schema.graphql_schema, document).clocks
+
+    assert (EVENTS_NOT_OVER in clocks) is follows_ends
+
+
+def test_a_kept_list_of_events_not_over_lasts_until_the_next_end(aktau, event_factory):
+    now = timezone.now()
+    event_factory(
+        starts_at=now - datetime.timedelta(hours=1), ends_at=now + datetime.timedelta(seconds=90)
+    )
+    upcoming = response_cache.analyse(
+        schema.graphql_schema, "{ events(filter: {upcoming: true}) { totalCount } }"
+    )
+
+    assert 0 < response_cache._timeout(upcoming, now) <= 90
 
 
 def test_an_import_bumps_cities_and_twinnings(db, tmp_path):
