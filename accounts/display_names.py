@@ -28,6 +28,9 @@ MAX_LENGTH = 50
 # reverse or move the text after them ("Dana\u202e" shows the rest of a chat line backwards).
 # The right-to-left and left-to-right marks (U+200E, U+200F) stay: Urdu names use them.
 _LAYOUT_CONTROLS = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
+# Arabic word ligatures: one character drawn as a whole phrase ("\ufdfd" is the bismillah, as
+# wide as twenty letters). A name is written in letters.
+_WORD_LIGATURES = frozenset(range(0xFDF0, 0xFE00))
 _REFUSED_CATEGORIES = frozenset(["Cc", "Zl", "Zp", "Co"])
 # A letter with more marks stacked on it than any script writes draws over the lines above and
 # below it ("Zalgo" text). Vietnamese stacks two, Urdu with its optional vowel signs three.
@@ -100,8 +103,22 @@ _LOOKALIKES = str.maketrans(
         "$": "s",
     }
 )
-_WORD = re.compile(r"[\w@$]+")
-_FALLBACK_NAME = re.compile(r"user\s*\d+")
+# A word: letters and digits (not "_", which joins words as a space does) and the look-alikes.
+_WORD = re.compile(r"(?:[^\W_]|[@$])+")
+_FALLBACK_NAME = re.compile(r"user[\s_.\-]*\d+")
+# Characters that draw nothing, so that a word they sit in shows as the word without them:
+# the format characters (zero-width space and joiners, the word joiner, the soft hyphen, the
+# direction marks), the combining grapheme joiner, variation selectors, and the fillers that
+# render blank. Names may hold some of them (Urdu writes the zero-width non-joiner, emoji
+# sequences the joiner); they are only left out when a name is compared with reserved words.
+_BLANK_CHARACTERS = frozenset(
+    [
+        *(0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x2800, 0x3164, 0xFFA0),
+        *range(0x180B, 0x1810),
+        *range(0xFE00, 0xFE10),
+        *range(0xE0100, 0xE01F0),
+    ]
+)
 
 
 def _lookalike_free(word: str) -> str:
@@ -134,9 +151,19 @@ def shown_name(display_name: str, user_id: int) -> str:
     return clean_text(display_name) or f"User {user_id}"
 
 
+def _without_blanks(name: str) -> str:
+    return "".join(
+        character
+        for character in name
+        if ord(character) not in _BLANK_CHARACTERS and unicodedata.category(character) != "Cf"
+    )
+
+
 def reserved(name: str) -> bool:
-    """Whether ``name`` holds a reserved word, or is the chat's name for someone nameless."""
-    folded = fold(name)
+    """Whether ``name`` holds a reserved word, or is the chat's name for someone nameless, as
+    it shows: without the characters that draw nothing, and compatibility forms ("𝐀", "ᴬ",
+    full width) read as the letters they are drawn as."""
+    folded = fold(_without_blanks(name))
     if _FALLBACK_NAME.fullmatch(folded):
         return True
     return any(
@@ -148,9 +175,10 @@ def reserved(name: str) -> bool:
 def clean_display_name(name: str) -> str:
     """``name`` as it is kept: trimmed (``core.text.clean_text``), or a ValidationError on
     ``display_name`` with its code: REQUIRED (nothing that shows), TOO_LONG (over
-    ``MAX_LENGTH`` characters), DISPLAY_NAME_INVALID (line breaks, controls, private-use or
-    direction-changing characters, a "#", marks stacked past ``MAX_MARKS_IN_A_ROW``) or
-    DISPLAY_NAME_RESERVED (see ``RESERVED_WORDS``)."""
+    ``MAX_LENGTH`` characters, as written or as its compatibility forms spell it out),
+    DISPLAY_NAME_INVALID (line breaks, controls, private-use or direction-changing characters,
+    word ligatures, a "#", marks stacked past ``MAX_MARKS_IN_A_ROW``) or DISPLAY_NAME_RESERVED
+    (see ``RESERVED_WORDS``)."""
     if not isinstance(name, str) or not is_encodable(name):
         raise _error("Type a name.", AccountErrorCode.REQUIRED)
     name = clean_text(name)
@@ -159,10 +187,13 @@ def clean_display_name(name: str) -> str:
             "Type a name that shows: spaces or invisible characters alone are no name.",
             AccountErrorCode.REQUIRED,
         )
-    if len(name) > MAX_LENGTH:
+    # Counted as drawn too: a compatibility character may spell out as several ("\ufdfa").
+    if max(len(name), len(unicodedata.normalize("NFKC", name))) > MAX_LENGTH:
         raise _error(f"At most {MAX_LENGTH} characters.", AccountErrorCode.TOO_LONG)
     if any(
-        ord(character) in _LAYOUT_CONTROLS or unicodedata.category(character) in _REFUSED_CATEGORIES
+        ord(character) in _LAYOUT_CONTROLS
+        or ord(character) in _WORD_LIGATURES
+        or unicodedata.category(character) in _REFUSED_CATEGORIES
         for character in name
     ):
         raise _error(

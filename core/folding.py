@@ -46,8 +46,9 @@ def _fold_char(ch: str) -> str:
     """One NFC character folded: case-folded, decomposed, combining marks dropped."""
     if ch in _KEPT_LETTERS:
         return ch.casefold()
-    # casefold() can yield a decomposable sequence ("İ" → "i̇"), so decompose after it.
-    decomposed = unicodedata.normalize("NFKD", ch.casefold())
+    # Decomposed first, so that a compatibility capital ("𝐀", "ᴬ") becomes a capital that
+    # casefold() knows; and again after it, which can yield a decomposable sequence ("İ").
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", ch).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_FOLD_TABLE)
 
 

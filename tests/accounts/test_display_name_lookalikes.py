@@ -67,3 +67,31 @@ def test_profile_update_takes_a_name_that_shows_as_admin(gql, user_factory):
     assert answer["data"]["profileUpdate"]["errors"] == [
         {"field": "displayName", "code": "DISPLAY_NAME_RESERVED"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("\ufdfa" * 3, "TOO_LONG"),  # three characters that spell out as 54
+        ("\ufdfd", "DISPLAY_NAME_INVALID"),  # the bismillah: one character, a sentence wide
+        ("Dana " + "\ufdfb" * 2, "DISPLAY_NAME_INVALID"),
+    ],
+)
+def test_a_name_is_as_long_as_it_is_drawn_and_written_in_letters(name, code):
+    assert _code(name) == code
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ali_Khan",
+        "Nargis\u200cKhan",  # a zero-width non-joiner, as Urdu and Persian write it
+        "\u0646\u0631\u06af\u0633 \u062e\u0627\u0646",  # نرگس خان
+        "Dana \U0001f469\u200d\U0001f4bb",  # an emoji sequence with its joiner
+        "Supporter",  # holds a reserved word, but is another word
+        "User",
+        "\U0001d400igerim",  # 𝐀igerim: an odd letter, but no reserved word
+    ],
+)
+def test_names_that_only_look_unusual_are_kept(name):
+    assert _code(name) is None

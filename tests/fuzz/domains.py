@@ -581,6 +581,8 @@ BOOLEAN_DOMAINS: dict[str, Domain] = {
     "listedAsAttendee": Flag(),
     # The for-you feed: the signed-in viewer's own follows and answers.
     "following": Flag(),
+    # The events not over yet, at the time of the answer.
+    "upcoming": Flag(),
     "isFree": Flag(),
 }
 # Decimals, sent as strings (graphene's Decimal reads a string or an integer literal).
