@@ -20,7 +20,7 @@ from .display_names import clean_display_name
 from .error_codes import AccountErrorCode
 from .models import Device, User, UserBlock, new_calendar_token
 from .realtime import AccountChange, account_changed
-from .signals import device_registered, preferences_changed
+from .signals import device_moved, device_registered, preferences_changed
 
 _UNSET = object()
 
@@ -161,7 +161,8 @@ BCP47_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
 @transaction.atomic
 def register_device(user: User, token: str, platform: str, locale: str = "", app_version: str = ""):
     """Register (or refresh) a device token for ``user``; a token registered by another user
-    moves to this one, and a deactivated token comes back to life."""
+    moves to this one (``device_moved``: what push held for the previous user goes), and a
+    deactivated token comes back to life."""
     token = clean_text(token)
     errors = {}
     if not FCM_TOKEN.fullmatch(token) or len(token) > Device._meta.get_field("token").max_length:
@@ -177,6 +178,9 @@ def register_device(user: User, token: str, platform: str, locale: str = "", app
         errors["app_version"] = ValidationError("At most 32 characters.", code="max_length")
     if errors:
         raise ValidationError(errors)
+    held = Device.objects.select_for_update().filter(token=token).first()
+    if held is not None and held.user_id != user.pk:
+        device_moved.send(sender=Device, device=held, previous_user_id=held.user_id)
     device, _ = Device.objects.select_for_update().update_or_create(
         token=token,
         defaults={

@@ -9,3 +9,9 @@ device_registered = Signal()
 # Sent after a user's preferences change and commit, with ``user`` and ``fields`` (the model
 # fields that changed): a new language moves the user's devices to other push topics.
 preferences_changed = Signal()
+
+# Sent when a device token registered by one user is registered by another (a phone changing
+# hands, or accounts), in the registering transaction, before the move, with ``device`` and
+# ``previous_user_id``: what was pushed to the phone for the previous user is theirs, and what
+# is still to be pushed to them must not reach the next user.
+device_moved = Signal()

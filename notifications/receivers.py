@@ -4,12 +4,13 @@ devices and languages."""
 
 from django.dispatch import Signal, receiver
 
-from accounts.signals import device_registered, preferences_changed
+from accounts.signals import device_moved, device_registered, preferences_changed
 from cities.signals import follows_changed
 from events.signals import push_preview
 
 from . import previews, registry
 from .dispatch import notify
+from .models import Delivery
 from .topics import schedule_topic_sync
 
 # --- Notifications --------------------------------------------------------------------------
@@ -48,6 +49,15 @@ def answer_push_preview(sender, trigger, event, **kwargs):
 @receiver(follows_changed)
 def follows_changed_sync(sender, user_id, **kwargs):
     schedule_topic_sync(user_id)
+
+
+@receiver(device_moved)
+def forget_the_previous_users_pushes(sender, device, previous_user_id, **kwargs):
+    """A phone's token registered by another user: the pushes sent to it for the user before
+    are that user's record, not the next one's (their export, their deletion), and those still
+    to send are theirs too, which the phone must no longer show. Both go; the topics follow the
+    new user at the sync the registration schedules."""
+    Delivery.objects.filter(device=device).delete()
 
 
 @receiver(device_registered)

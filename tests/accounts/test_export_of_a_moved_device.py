@@ -44,3 +44,53 @@ def test_the_next_account_on_a_phone_does_not_export_the_pushes_of_the_one_befor
     # Then his export holds nothing pushed for Aigerim
     exported = json.loads(gql(EXPORT, user=bolat)["data"]["me"]["export"])
     assert exported["sections"]["pushes"] == []
+
+
+def test_what_was_still_to_push_to_the_one_before_does_not_reach_the_next(
+    gql, user_factory, event_factory
+):
+    aigerim, bolat = user_factory(), user_factory()
+    gql(REGISTER, {"token": TOKEN}, user=aigerim)
+    place = Notification.objects.create(
+        kind=Notification.Kind.WAITLIST_PLACE,
+        dedupe_key="waitlist:pending",
+        event=event_factory(),
+        recipient=aigerim,
+    )
+    Delivery.objects.create(
+        notification=place,
+        device=aigerim.devices.get(),
+        language="en",
+        next_attempt_at=timezone.now(),
+    )
+    # Another phone of hers keeps its deliveries.
+    gql(REGISTER, {"token": TOKEN + "2"}, user=aigerim)
+    other = aigerim.devices.get(token=TOKEN + "2")
+    Delivery.objects.create(
+        notification=place, device=other, language="en", next_attempt_at=timezone.now()
+    )
+
+    gql(REGISTER, {"token": TOKEN}, user=bolat)
+
+    assert list(Delivery.objects.values_list("device__token", "status")) == [
+        (TOKEN + "2", Delivery.Status.PENDING)
+    ]
+
+
+def test_registering_ones_own_phone_again_keeps_what_was_pushed_to_it(gql, user_factory):
+    aigerim = user_factory()
+    gql(REGISTER, {"token": TOKEN}, user=aigerim)
+    place = Notification.objects.create(
+        kind=Notification.Kind.WAITLIST_PLACE, dedupe_key="waitlist:own", recipient=aigerim
+    )
+    Delivery.objects.create(
+        notification=place,
+        device=aigerim.devices.get(),
+        language="en",
+        status=Delivery.Status.SENT,
+        next_attempt_at=timezone.now(),
+    )
+
+    gql(REGISTER, {"token": TOKEN}, user=aigerim)
+
+    assert Delivery.objects.count() == 1
