@@ -159,6 +159,12 @@ def _without_blanks(name: str) -> str:
     )
 
 
+def name_with_tag(user) -> str:
+    """How a person is named to office staff (the admin's moderation pages) as to other app
+    users: their shown name and tag ("Dana #K7Q2"), never their e-mail."""
+    return f"{shown_name(user.display_name, user.pk)} #{tag_of(user.pk)}"
+
+
 def reserved(name: str) -> bool:
     """Whether ``name`` holds a reserved word, or is the chat's name for someone nameless, as
     it shows: without the characters that draw nothing, and compatibility forms ("𝐀", "ᴬ",

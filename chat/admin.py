@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_people import person_column
 from cities.permissions import MODERATING_ROLES
 from events.admin import ServiceAdmin
 from events.models import Event
@@ -47,20 +48,22 @@ class ModeratedAdmin(ServiceAdmin):
 class ChatReportAdmin(ModeratedAdmin):
     """Reports of chat messages; the actions dismiss them or delete the messages."""
 
-    list_display = ("created_at", "excerpt", "reason", "status", "event", "reporter")
+    list_display = ("created_at", "excerpt", "reason", "status", "event", "reporter_shown")
     list_filter = ("status",)
     list_select_related = ("message", "event", "reporter")
     readonly_fields = (
         "event",
         "message",
         "excerpt",
-        "reporter",
+        "reporter_shown",
         "reason",
         "status",
         "created_at",
-        "resolved_by",
+        "resolved_by_shown",
         "resolved_at",
     )
+    reporter_shown = person_column("reporter", _("Reporter"))
+    resolved_by_shown = person_column("resolved_by", _("Resolved by"))
     fields = readonly_fields
     actions = ("dismiss_reports", "delete_messages")
 
@@ -111,9 +114,11 @@ class ChatMuteAdmin(ModeratedAdmin):
     delete_service = staticmethod(
         lambda actor, mute: services.unmute_user(actor, mute.event, mute.user)
     )
-    list_display = ("user", "event", "until", "reason", "muted_by")
+    list_display = ("user_shown", "event", "until", "reason", "muted_by_shown")
     list_select_related = ("user", "event", "muted_by")
-    readonly_fields = ("event", "user", "until", "reason", "muted_by", "created_at")
+    readonly_fields = ("event", "user_shown", "until", "reason", "muted_by_shown", "created_at")
+    user_shown = person_column("user", _("Muted"))
+    muted_by_shown = person_column("muted_by", _("Muted by"))
     fields = readonly_fields
     actions = ("delete_selected",)
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.display_names import name_with_tag
 from core.error_codes import CommonErrorCode
 from core.validators import INSTANTS, in_window, validate_instant, validate_visible
 from core.wall_clock import wall_clock
@@ -138,7 +139,11 @@ class ChatMute(models.Model):
 
     def __str__(self):
         # Labelled with its zone, like every time the admin shows (this one is its title).
-        return f"{self.user} muted in event {self.event_id} until {wall_clock(self.until, 'UTC')}"
+        # The person by name and tag, as moderators of an office read them (never an e-mail).
+        return (
+            f"{name_with_tag(self.user)} muted in event {self.event_id} "
+            f"until {wall_clock(self.until, 'UTC')}"
+        )
 
 
 class ChatReport(models.Model):
@@ -181,4 +186,4 @@ class ChatReport(models.Model):
     def __str__(self):
         if self.reporter_id is None:
             return f"Report of {self.message} by a deleted account"
-        return f"Report of {self.message} by {self.reporter}"
+        return f"Report of {self.message} by {name_with_tag(self.reporter)}"

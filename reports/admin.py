@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_people import person_column
 from cities.permissions import MODERATING_ROLES
 from events.admin import ServiceAdmin
 
@@ -21,22 +22,38 @@ class ReportAdmin(ServiceAdmin):
     is added or deleted here, and a report changes only through the actions."""
 
     office_roles_needed = MODERATING_ROLES
-    list_display = ("created_at", "subject_shown", "reason", "excerpt", "status", "reporter")
+    list_display = ("created_at", "subject_shown", "reason", "excerpt", "status")
     list_filter = ("status", "reason")
-    list_select_related = ("event", "announcement__city", "reporter")
+    list_select_related = ("event", "announcement__city", "reporter", "resolved_by")
     readonly_fields = (
         "subject_shown",
         "event",
         "announcement",
         "reason",
         "details",
-        "reporter",
         "status",
         "created_at",
-        "resolved_by",
+        "resolved_by_shown",
         "resolved_at",
     )
     fields = readonly_fields
+    reporter_shown = person_column("reporter", _("Reporter"))
+    resolved_by_shown = person_column("resolved_by", _("Resolved by"))
+
+    # The office reads what is wrong with its event or announcement, not who said so: the
+    # reporter is the operators' to see (superusers), by name and tag.
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return (*shown, "reporter_shown") if request.user.is_superuser else shown
+
+    def get_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return (*self.fields, "reporter_shown")
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
     actions = ("resolve_reports", "dismiss_reports")
 
     def time_zone_of(self, obj) -> str:

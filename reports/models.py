@@ -94,7 +94,8 @@ class Report(models.Model):
         ]
 
     def __str__(self):
-        return f"Report of {self.subject} by {self.reporter}"
+        # Not who reported it: the reported office reads this (reports.admin).
+        return f"Report of {self.subject}"
 
     @property
     def subject(self):

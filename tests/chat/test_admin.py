@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.display_names import name_with_tag
 from chat.models import ChatMessage, ChatMute, ChatReport
 from cities.models import OfficeMembership
 from cities.staff import office_staff_group
@@ -157,3 +158,22 @@ def test_a_reports_page_is_to_read_and_a_save_sent_to_it_changes_nothing(client,
     assert saved.status_code == 403
     report.refresh_from_db()
     assert report.status == ChatReport.Status.OPEN
+
+
+def test_moderators_read_people_by_name_and_tag_never_by_email(client, staff, chats):
+    event, _, report, mute = chats["Caspian jazz"]
+    staff(event.office, Role.MODERATOR)
+    pages = [
+        client.get(url("chat_chatreport_changelist")),
+        client.get(url("chat_chatreport_change", report.pk)),
+        client.get(url("chat_chatmute_changelist")),
+        client.get(url("chat_chatmute_change", mute.pk)),
+    ]
+
+    for page in pages:
+        assert page.status_code == 200
+        text = page.content.decode()
+        for person in (report.reporter, mute.user):
+            assert person.email not in text
+    assert name_with_tag(report.reporter) in pages[1].content.decode()
+    assert name_with_tag(mute.user) in pages[2].content.decode()

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from accounts.display_names import name_with_tag
 from cities.models import OfficeMembership
 from cities.staff import office_staff_group
 from reports import services
@@ -46,3 +47,19 @@ def test_the_reported_office_does_not_read_the_reporters_email(
     assert "They take money" in page.content.decode()
     assert "whistleblower@example.kz" not in listing.content.decode()
     assert "whistleblower@example.kz" not in page.content.decode()
+
+
+def test_the_operators_read_the_reporter_by_name_and_tag(
+    client, office, event_factory, user_factory
+):
+    reporter = user_factory(email="whistleblower@example.kz", display_name="Dana")
+    event = event_factory(office=office, host_city=office.city, title_en="Cheap tickets")
+    report = services.report_event(reporter, event, "SCAM", "")
+    client.force_login(user_factory(is_staff=True, is_superuser=True))
+
+    listing = client.get(reverse("admin:reports_report_changelist")).content.decode()
+    page = client.get(reverse("admin:reports_report_change", args=[report.pk])).content.decode()
+
+    for text in (listing, page):
+        assert name_with_tag(reporter) in text
+        assert "whistleblower@example.kz" not in text
