@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
@@ -132,6 +133,7 @@ class GraphQLHttpView(View):
         try:
             return self.serve(exchange)
         except RequestFailed as failure:
+            drain_unread(exchange.request)
             return self.failure_response(exchange, failure)
         except Exception as error:
             # Decided and logged as for an operation (an outage, or a bug), for the whole
@@ -203,6 +205,19 @@ class GraphQLHttpView(View):
         charset = (request.content_params.get("charset") or "utf-8").lower()
         if not content_type:
             raise unsupported_media_type("Send a Content-Type: application/json.")
+        if (
+            isinstance(request, WSGIRequest)
+            and not request.META.get("CONTENT_LENGTH")
+            and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ):
+            # A WSGI request's body is read up to its Content-Length: a chunked one would be
+            # read as empty. (The proxy in front sends every body with its length; the ASGI
+            # server reads chunked bodies whole.)
+            raise RequestFailed.of(
+                "Send the body with a Content-Length, not in chunks.",
+                HttpErrorCode.LENGTH_REQUIRED,
+                411,
+            )
         if content_type == multipart.MULTIPART_CONTENT_TYPE:
             self.read_multipart(exchange)
             return
@@ -245,11 +260,6 @@ class GraphQLHttpView(View):
         except ValueError:
             declared = 0
         if limit and declared > limit:
-            # Read and dropped first, up to twice the limit (the proxy's own limit is below
-            # that): a server that answers before it has read what it was sent closes the
-            # connection under the rest, and the proxy, still sending it, answers 502 instead.
-            if declared <= 2 * limit:
-                drain(request)
             raise payload_too_large(limit)
         exchange.body, exchange.uploads = multipart.read(request, body_limit)
 
@@ -438,10 +448,26 @@ class GraphQLHttpView(View):
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
-def drain(request, chunk: int = 1 << 16) -> None:
-    """Read what is left of ``request``'s body, and drop it."""
-    while request.read(chunk):
-        pass
+def drain_unread(request, chunk: int = 1 << 16) -> None:
+    """Read what is left of a refused request's body, and drop it, when it is at most twice
+    what a request may send (the proxy's own limit is below that): a server that answers
+    before it has read what it was sent closes the connection under the rest, and the proxy,
+    still sending it, answers 502 instead of the refusal. A larger body is left: the
+    connection is closed under it."""
+    if request.method != "POST":
+        return
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return
+    body, uploads = settings.GRAPHQL_MAX_BODY_BYTES, settings.GRAPHQL_MAX_UPLOAD_BYTES
+    if declared <= 0 or (body and declared > 2 * (body + uploads)):
+        return
+    try:
+        while request.read(chunk):
+            pass
+    except Exception:  # a body that cannot be read (a broken connection) is left as it is
+        return
 
 
 def encode_json(payload: dict) -> bytes:

@@ -251,6 +251,58 @@ def test_a_declared_length_over_the_limit_is_refused_without_reading(client, set
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "content_type", "headers", "status"),
+    [
+        (b"{" + b" " * 300, "application/json", {}, 413),
+        (b"query=x" + b"&" * 300, "application/x-www-form-urlencoded", {}, 415),
+        (b"{}" + b" " * 300, "text/plain", {}, 415),
+        (b"--x\r\n" + b" " * 300, "multipart/form-data; boundary=x", {}, 401),
+    ],
+    ids=["too large", "a form", "another media type", "an upload signed out"],
+)
+def test_a_refused_body_is_read_before_the_answer(settings, body, content_type, headers, status):
+    # Answering before reading what is still being sent closes the connection under it: the
+    # proxy in front, still sending, would answer 502 instead of the refusal.
+    settings.GRAPHQL_MAX_BODY_BYTES = 100
+    request = RequestFactory().generic("POST", URL, body, content_type=content_type, **headers)
+
+    response = GraphQLHttpView.as_view(schema=graphene.Schema(query=SampleQuery))(request)
+
+    assert response.status_code == status
+    assert request.read() == b""
+
+
+@pytest.mark.django_db
+def test_a_body_far_over_every_limit_is_not_read(settings):
+    settings.GRAPHQL_MAX_BODY_BYTES, settings.GRAPHQL_MAX_UPLOAD_BYTES = 100, 100
+    body = b"{" + b" " * 1000
+    request = RequestFactory().generic("POST", URL, body, content_type="application/json")
+
+    response = sample_view(request)
+
+    assert response.status_code == 413
+    assert len(request.read()) == len(body)
+
+
+@pytest.mark.django_db
+def test_a_chunked_body_without_its_length_is_a_411(settings):
+    request = RequestFactory().generic(
+        "POST",
+        URL,
+        b'{"query": "{ known }"}',
+        content_type="application/json",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    request.META.pop("CONTENT_LENGTH", None)
+
+    response = sample_view(request)
+
+    assert response.status_code == 411
+    assert decoded(response)["errors"][0]["extensions"]["code"] == "LENGTH_REQUIRED"
+
+
+@pytest.mark.django_db
 def test_a_query_string_over_the_limit_is_a_414(client, settings):
     settings.GRAPHQL_MAX_BODY_BYTES = 100
 
