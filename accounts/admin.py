@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_times import ZonedTimesMixin
 
+from .deletion import delete_account_by_operator
 from .models import User
 
 
@@ -31,6 +32,16 @@ class UserAdmin(ZonedTimesMixin, DjangoUserAdmin):
 
     def time_zone_of(self, obj) -> str:
         return obj.time_zone
+
+    # Deleting here deletes the account as accountDelete does (accounts.deletion), not by
+    # Django's cascade alone: RSVPs withdrawn so that waitlists move and counts stay right,
+    # push topics unsubscribed, chat messages kept without their author.
+    def delete_model(self, request, obj):
+        delete_account_by_operator(obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            delete_account_by_operator(user)
 
 
 # Django's own group admin, with its change history's times labelled like every other page's.

@@ -107,6 +107,21 @@ def delete_account(
     if refused:
         raise ValidationError(refused)
     require_recent_sign_in(signed_in_at, now)
+    _remove(user, now)
+
+
+@transaction.atomic
+def delete_account_by_operator(user: User, now: datetime.datetime | None = None) -> None:
+    """Delete ``user``'s account as the operators do, from the admin: what is held about them
+    goes as when they delete it themselves (their RSVPs withdrawn, their phones' topics
+    unsubscribed, their messages kept without them), without the owner's sign-in or the
+    owner's refusals (their office roles go with them)."""
+    now = now or timezone.now()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _remove(user, now)
+
+
+def _remove(user: User, now: datetime.datetime) -> None:
     erase(user)
     if user.firebase_uid:
         DeletedAccount.objects.update_or_create(

@@ -274,3 +274,33 @@ def test_signing_in_again_after_a_deletion_makes_a_new_account(db, gql, firebase
     user = User.objects.get()
     assert user.pk != deleted_user.pk
     assert not DeletedAccount.objects.exists()
+
+
+# --- The admin ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("how", ["the page's button", "the list's action"])
+def test_the_admins_delete_deletes_as_the_owner_does(
+    client, user_factory, event_factory, office, how
+):
+    event = event_factory(capacity=1)
+    ada, bo = user_factory(), user_factory()
+    MembershipFactory(user=ada, office=office)
+    event_services.set_rsvp(ada, event, Rsvp.Status.GOING)
+    event_services.set_rsvp(bo, event, Rsvp.Status.WAITLISTED)
+    message = ChatMessageFactory(event=event, author=ada, body="Hello")
+    client.force_login(user_factory(is_staff=True, is_superuser=True))
+
+    if how == "the page's button":
+        response = client.post(f"/admin/accounts/user/{ada.pk}/delete/", {"post": "yes"})
+    else:
+        response = client.post(
+            "/admin/accounts/user/",
+            {"action": "delete_selected", "_selected_action": [ada.pk], "post": "yes"},
+        )
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=ada.pk).exists()
+    # The place she held went to the first in line, as her own deletion would have done.
+    assert Rsvp.objects.get(user=bo).status == Rsvp.Status.GOING
+    message.refresh_from_db()
+    assert message.author is None and message.body == "Hello"
+    assert not OfficeMembership.objects.filter(user_id=ada.pk).exists()
