@@ -37,16 +37,24 @@ IOS_BUNDLE_ID = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 IOS_APP_STORE_ID = re.compile(r"[0-9]{1,20}")
 
 
+def _matching(text: str, pattern: re.Pattern, what: str) -> str:
+    """``text`` stripped, "" for none; ValueError naming it and saying ``what`` it must be
+    when it does not match ``pattern``."""
+    text = text.strip()
+    if text and not pattern.fullmatch(text):
+        raise ValueError(f"{text!r} is not {what}")
+    return text
+
+
 def android_package(text: str) -> str:
     """The Android application ID ``text`` names, or "" for none; ValueError when it cannot
     be one."""
-    text = text.strip()
-    if text and not ANDROID_PACKAGE.fullmatch(text):
-        raise ValueError(
-            f"{text!r} is not an Android application ID: two names or more separated by dots, "
-            "each a letter then letters, digits or underscores (org.example.twinning)."
-        )
-    return text
+    return _matching(
+        text,
+        ANDROID_PACKAGE,
+        "an Android application ID: two names or more separated by dots, each a letter then "
+        "letters, digits or underscores (org.example.twinning).",
+    )
 
 
 def sha256_fingerprints(values: list[str]) -> tuple[str, ...]:
@@ -76,33 +84,29 @@ def sha256_fingerprints(values: list[str]) -> tuple[str, ...]:
 
 
 def ios_team_id(text: str) -> str:
-    text = text.strip()
-    if text and not IOS_TEAM_ID.fullmatch(text):
-        raise ValueError(
-            f"{text!r} is not an Apple team ID: ten capital letters and digits (ABCDE12345), "
-            "as the Apple Developer account's membership page shows it."
-        )
-    return text
+    return _matching(
+        text,
+        IOS_TEAM_ID,
+        "an Apple team ID: ten capital letters and digits (ABCDE12345), as the Apple Developer "
+        "account's membership page shows it.",
+    )
 
 
 def ios_bundle_id(text: str) -> str:
-    text = text.strip()
-    if text and not IOS_BUNDLE_ID.fullmatch(text):
-        raise ValueError(
-            f"{text!r} is not a bundle ID: letters, digits and hyphens in names separated by "
-            "dots (org.example.twinning)."
-        )
-    return text
+    return _matching(
+        text,
+        IOS_BUNDLE_ID,
+        "a bundle ID: letters, digits and hyphens in names separated by dots "
+        "(org.example.twinning).",
+    )
 
 
 def ios_app_store_id(text: str) -> str:
-    text = text.strip()
-    if text and not IOS_APP_STORE_ID.fullmatch(text):
-        raise ValueError(
-            f"{text!r} is not an App Store ID: the digits of the app's page, "
-            "apps.apple.com/app/id<digits>."
-        )
-    return text
+    return _matching(
+        text,
+        IOS_APP_STORE_ID,
+        "an App Store ID: the digits of the app's page, apps.apple.com/app/id<digits>.",
+    )
 
 
 def both_or_neither(first: tuple[str, object], second: tuple[str, object]) -> None:
