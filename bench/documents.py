@@ -63,7 +63,7 @@ from bench.feed import (  # noqa: E402
     server_environment,
     setup_django,
 )
-from bench.support import DaphneServers, in_child, machine, maintenance, process_cpu  # noqa: E402
+from bench.support import DaphneServers, bench_database, in_child, machine, process_cpu  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_documentsbench"
 LANGUAGE = "ru"
@@ -654,7 +654,6 @@ def main() -> None:
     args = parser.parse_args()
 
     results = {"machine": machine(), "args": vars(args)}
-    admin, name = maintenance(args.database)
     config = {
         "database": args.database,
         "redis": "",
@@ -668,9 +667,7 @@ def main() -> None:
         "http_warmup": args.http_warmup,
     }
     started = time.perf_counter()
-    try:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with bench_database(args.database, keep=args.keep_database) as name:
         print(f"migrating and seeding {name} …", flush=True)
         results["seed"] = in_child(migrate_and_seed, config)
         results["search_documents"] = in_child(write_search_documents, config)
@@ -681,10 +678,6 @@ def main() -> None:
         if not args.skip_http:
             print("over HTTP …", flush=True)
             results["http"] = over_http(config)
-    finally:
-        if not args.keep_database:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     results["total_seconds"] = time.perf_counter() - started
     print(report(results))
     print(f"\nwhole run: {results['total_seconds']:.0f} s")

@@ -57,9 +57,9 @@ if str(ROOT) not in sys.path:
 
 from bench.support import (  # noqa: E402
     DaphneServers,
+    bench_database,
     in_child,
     machine,
-    maintenance,
     process_cpu,
 )
 
@@ -844,7 +844,6 @@ def main() -> None:
 
     results = {"machine": machine(), "args": vars(args)}
     results["cache"] = f"Redis {args.redis}" if args.redis else "local memory"
-    admin, name = maintenance(args.database)
     config = {
         "database": args.database,
         "redis": args.redis,
@@ -861,9 +860,7 @@ def main() -> None:
         "listen": args.listen,
     }
     started = time.perf_counter()
-    try:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with bench_database(args.database, keep=args.keep_database) as name:
         print(f"migrating and seeding {name} …", flush=True)
         results["seed"] = in_child(migrate_and_seed, config)
         if not args.skip_in_process:
@@ -873,10 +870,6 @@ def main() -> None:
         if not args.skip_http:
             print("over HTTP …", flush=True)
             results["http"] = over_http(config, results["seed"]["event_ids"])
-    finally:
-        if not args.keep_database:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     results["total_seconds"] = time.perf_counter() - started
     print(report(results))
     print(f"\nwhole run: {results['total_seconds']:.0f} s")

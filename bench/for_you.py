@@ -38,7 +38,7 @@ from bench.feed import (  # noqa: E402
     ours,
     setup_django,
 )
-from bench.support import in_child, machine, maintenance  # noqa: E402
+from bench.support import bench_database, in_child, machine  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_foryoubench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/8"
@@ -146,7 +146,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     args = parser.parse_args()
-    admin, name = maintenance(args.database)
     config = {
         "database": args.database,
         "redis": args.redis,
@@ -157,14 +156,9 @@ def main() -> None:
         "runs": args.runs,
         "warmup": args.warmup,
     }
-    try:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with bench_database(args.database):
         in_child(migrate_and_seed, config)
         results = in_child(measure, config)
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     print(json.dumps({"machine": machine()}, indent=2))
     for key, value in results.items():
         if isinstance(value, dict):

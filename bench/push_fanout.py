@@ -69,7 +69,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import support  # noqa: E402
-from bench.support import CpuMeter, expect, in_child, maintenance  # noqa: E402
+from bench.support import CpuMeter, bench_database, expect, in_child  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_bench"
 PROJECT_ID = "twinning-bench"
@@ -1136,67 +1136,62 @@ def main() -> None:
     args = parser.parse_args()
 
     results = {"machine": machine(), "args": vars(args)}
-    admin, name = maintenance(args.database)
     context = multiprocessing.get_context("spawn")
     url_queue, stop = context.Queue(), context.Event()
     fake = context.Process(target=serve_fake, args=(url_queue, stop), name="fake-fcm")
     started = time.perf_counter()
-    try:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        fake.start()
-        fake_url = url_queue.get(timeout=30)
-        base = {"database": args.database, "fake_url": fake_url, "fake_pid": fake.pid}
-        results["fake_where"] = (
-            "in the app's process (--fake-in-process)"
-            if args.fake_in_process
-            else f"a separate process (pid {fake.pid}) at {fake_url}"
-        )
-        print(f"fake FCM at {fake_url}; migrating {name} …", flush=True)
-        results["migrate"] = in_child(migrate, base)
-        results["ceilings"] = []
-        for procs in (1, 2):
-            print(f"fake ceiling, {procs} client process(es) …", flush=True)
-            results["ceilings"].append(
-                measure_ceiling(
-                    fake_url, fake.pid, args.ceiling_threads, args.ceiling_seconds, procs
+    with bench_database(args.database, keep=args.keep_database) as name:
+        try:
+            fake.start()
+            fake_url = url_queue.get(timeout=30)
+            base = {"database": args.database, "fake_url": fake_url, "fake_pid": fake.pid}
+            results["fake_where"] = (
+                "in the app's process (--fake-in-process)"
+                if args.fake_in_process
+                else f"a separate process (pid {fake.pid}) at {fake_url}"
+            )
+            print(f"fake FCM at {fake_url}; migrating {name} …", flush=True)
+            results["migrate"] = in_child(migrate, base)
+            results["ceilings"] = []
+            for procs in (1, 2):
+                print(f"fake ceiling, {procs} client process(es) …", flush=True)
+                results["ceilings"].append(
+                    measure_ceiling(
+                        fake_url, fake.pid, args.ceiling_threads, args.ceiling_seconds, procs
+                    )
                 )
-            )
-        token_configs = [] if args.skip_tokens else [{"devices": args.devices, "trace": False}]
-        if token_configs and not args.skip_memory:
-            token_configs.append({"devices": args.memory_devices, "trace": False})
-            token_configs += [
-                {"devices": int(size), "trace": True} for size in args.traced_devices.split(",")
-            ]
-        results["token_runs"] = []
-        for token_config in token_configs:
-            print(f"token path: {token_config} …", flush=True)
-            run = in_child(
-                token_path,
-                {
-                    **base,
-                    **token_config,
-                    "fake_in_process": args.fake_in_process,
-                    "senders": args.senders,
-                    "history": not args.no_history,
-                },
-            )
-            print(f"  {run['per_second']:,.0f} msg/s in {run['seconds']:.1f} s", flush=True)
-            results["token_runs"].append(run)
-        if not args.skip_topics:
-            sizes = [int(size) for size in args.topic_sizes.split(",")]
-            print(f"topic path: {sizes} …", flush=True)
-            results["topics"] = in_child(
-                topic_path, {**base, "sizes": sizes, "audience_timeout": args.audience_timeout}
-            )
-    finally:
-        stop.set()
-        fake.join(30)
-        if fake.is_alive():
-            fake.terminate()
-        if not args.keep_database:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+            token_configs = [] if args.skip_tokens else [{"devices": args.devices, "trace": False}]
+            if token_configs and not args.skip_memory:
+                token_configs.append({"devices": args.memory_devices, "trace": False})
+                token_configs += [
+                    {"devices": int(size), "trace": True} for size in args.traced_devices.split(",")
+                ]
+            results["token_runs"] = []
+            for token_config in token_configs:
+                print(f"token path: {token_config} …", flush=True)
+                run = in_child(
+                    token_path,
+                    {
+                        **base,
+                        **token_config,
+                        "fake_in_process": args.fake_in_process,
+                        "senders": args.senders,
+                        "history": not args.no_history,
+                    },
+                )
+                print(f"  {run['per_second']:,.0f} msg/s in {run['seconds']:.1f} s", flush=True)
+                results["token_runs"].append(run)
+            if not args.skip_topics:
+                sizes = [int(size) for size in args.topic_sizes.split(",")]
+                print(f"topic path: {sizes} …", flush=True)
+                results["topics"] = in_child(
+                    topic_path, {**base, "sizes": sizes, "audience_timeout": args.audience_timeout}
+                )
+        finally:
+            stop.set()
+            fake.join(30)
+            if fake.is_alive():
+                fake.terminate()
     results["total_seconds"] = time.perf_counter() - started
     print(report(results))
     print(f"\nwhole run: {results['total_seconds']:.0f} s")

@@ -440,51 +440,47 @@ def main() -> None:
     if args.send_only:
         args.fanout_devices = 0
 
-    admin, name = fanout.maintenance(args.database)
     context = multiprocessing.get_context("spawn")
     url_queue, stop = context.Queue(), context.Event()
     fake = context.Process(target=fanout.serve_fake, args=(url_queue, stop), name="fake-fcm")
-    try:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-        fake.start()
-        fake_url = url_queue.get(timeout=30)
-        base = {"database": args.database, "fake_url": fake_url, "fake_pid": fake.pid}
-        fanout.in_child(fanout.migrate, base)
-        results = {}
-        if not args.skip_parts:
-            # The fake's own ceiling in the same run: a plain client hammering it, one process
-            # of 8 threads and two.
-            results["ceilings"] = [
-                fanout.measure_ceiling(fake_url, fake.pid, 8, args.ceiling_seconds, procs)
-                for procs in (1, 2)
-            ]
-            sizes = [int(size) for size in args.audience_sizes.split(",")]
-            config = {
-                "rounds": args.rounds,
-                "sizes": sizes,
-                "timeout": args.audience_timeout,
-                "pending": args.pending,
-                "send_only": args.send_only,
-                "concurrency": args.concurrency,
-                "profile": args.profile,
-            }
-            results.update(fanout.in_child(parts, {**base, **config}))
-        if args.fanout_devices:
-            config = {
-                "devices": args.fanout_devices,
-                "trace": False,
-                "prepare": "push_parts:apply_alternatives",
-                "senders": args.senders,
-            }
-            results["fanout"] = fanout.in_child(fanout.token_path, {**base, **config})
-    finally:
-        stop.set()
-        fake.join(30)
-        if fake.is_alive():
-            fake.terminate()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with support.bench_database(args.database):
+        try:
+            fake.start()
+            fake_url = url_queue.get(timeout=30)
+            base = {"database": args.database, "fake_url": fake_url, "fake_pid": fake.pid}
+            fanout.in_child(fanout.migrate, base)
+            results = {}
+            if not args.skip_parts:
+                # The fake's own ceiling in the same run: a plain client hammering it, one process
+                # of 8 threads and two.
+                results["ceilings"] = [
+                    fanout.measure_ceiling(fake_url, fake.pid, 8, args.ceiling_seconds, procs)
+                    for procs in (1, 2)
+                ]
+                sizes = [int(size) for size in args.audience_sizes.split(",")]
+                config = {
+                    "rounds": args.rounds,
+                    "sizes": sizes,
+                    "timeout": args.audience_timeout,
+                    "pending": args.pending,
+                    "send_only": args.send_only,
+                    "concurrency": args.concurrency,
+                    "profile": args.profile,
+                }
+                results.update(fanout.in_child(parts, {**base, **config}))
+            if args.fanout_devices:
+                config = {
+                    "devices": args.fanout_devices,
+                    "trace": False,
+                    "prepare": "push_parts:apply_alternatives",
+                    "senders": args.senders,
+                }
+                results["fanout"] = fanout.in_child(fanout.token_path, {**base, **config})
+        finally:
+            stop.set()
+            fake.join(30)
+            if fake.is_alive():
+                fake.terminate()
     if results.get("send"):
         print_parts(results)
     run = results.get("fanout")

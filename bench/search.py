@@ -43,7 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.feed import setup_django  # noqa: E402
-from bench.support import in_child, machine, maintenance  # noqa: E402
+from bench.support import bench_database, in_child, machine  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_searchbench"
 FULL_FILE = ROOT.parent / "shared" / "data" / "twin_cities.csv"
@@ -272,12 +272,9 @@ def main() -> None:
     args = parser.parse_args()
 
     results = {"machine": machine(), "args": vars(args)}
-    admin, name = maintenance(args.database)
     config = {**vars(args), "redis": ""}
     started = time.perf_counter()
-    try:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    with bench_database(args.database, keep=args.keep_database) as name:
         print(f"migrating and seeding {name} …", flush=True)
         results["seed"] = in_child(seed, config)
         print(f"  {results['seed']}", flush=True)
@@ -288,10 +285,6 @@ def main() -> None:
         )
         results["measured"] = in_child(measure, config)
         results["load_after"] = os.getloadavg()
-    finally:
-        if not args.keep_database:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     m = results["machine"]
     print(
         f"\nmachine: {m['cores']} cores, {m['cpu']}, PostgreSQL {results['seed']['postgres']}; "

@@ -72,9 +72,9 @@ import time  # noqa: E402
 from urllib.parse import urlencode  # noqa: E402
 
 from bench.support import (  # noqa: E402
+    bench_database,
     in_child,
     machine,
-    maintenance,
     process_cpu,
     production_environment,
 )
@@ -660,36 +660,31 @@ def main() -> None:
     if args.scenario == "serving":
         # Answers cached by an earlier run (of other ids in another database) must not be served.
         redis.Redis.from_url(config["redis"]).flushdb()
-    admin, name = maintenance(config["database"])
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.execute(f'CREATE DATABASE "{name}"')
     results = {"machine": machine(), **{k: config[k] for k in ("seconds", "warmup")}}
     results.update(
         connections=config["connections"],
         topologies=config["topologies"],
         nginx=nginx_template()[1],
     )
-    try:
-        print("Preparing the database and the static files…", flush=True)
-        results["data"] = in_child(prepare, config)
-        event_ids = results["data"]["event_ids"]
-        os.environ.update(app_environment(config))
-        if args.scenario == "push-wave":
-            results["push_wave"] = push_wave(config, event_ids)
-            print(json.dumps(results["push_wave"], indent=2))
-        else:
-            results["rows"] = []
-            for round_ in range(args.rounds):
-                if args.rounds > 1:
-                    print(f"Round {round_ + 1} of {args.rounds}", flush=True)
-                rows = topologies_run(config, event_ids)
-                results["rows"] += [{**row, "round": round_} for row in rows]
-            print(report(results))
-    finally:
-        shutil.rmtree(config["static_root"], ignore_errors=True)
-        if not args.keep_database:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with bench_database(config["database"], keep=args.keep_database):
+        try:
+            print("Preparing the database and the static files…", flush=True)
+            results["data"] = in_child(prepare, config)
+            event_ids = results["data"]["event_ids"]
+            os.environ.update(app_environment(config))
+            if args.scenario == "push-wave":
+                results["push_wave"] = push_wave(config, event_ids)
+                print(json.dumps(results["push_wave"], indent=2))
+            else:
+                results["rows"] = []
+                for round_ in range(args.rounds):
+                    if args.rounds > 1:
+                        print(f"Round {round_ + 1} of {args.rounds}", flush=True)
+                    rows = topologies_run(config, event_ids)
+                    results["rows"] += [{**row, "round": round_} for row in rows]
+                print(report(results))
+        finally:
+            shutil.rmtree(config["static_root"], ignore_errors=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

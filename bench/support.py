@@ -11,6 +11,7 @@ import platform
 import socket
 import time
 import traceback
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -145,6 +146,22 @@ def maintenance(url: str):
         raise SystemExit("The bench only talks to a local PostgreSQL.")
     admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", "", ""))
     return psycopg.connect(admin, autocommit=True), name
+
+
+@contextmanager
+def bench_database(url: str, keep: bool = False):
+    """The bench database of ``url`` made afresh (an earlier run's dropped first), its name
+    given to the block, and dropped when the block ends, however it ends (``keep``: left for
+    a look afterwards)."""
+    admin, name = maintenance(url)
+    try:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        yield name
+    finally:
+        if not keep:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 def machine() -> dict:

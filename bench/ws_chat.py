@@ -63,10 +63,10 @@ if str(ROOT) not in sys.path:
 from bench.support import (  # noqa: E402
     CpuMeter,
     DaphneServers,
+    bench_database,
     child_pids,
     in_child,
     machine,
-    maintenance,
     process_rss_mib,
     production_environment,
 )
@@ -599,11 +599,8 @@ def main() -> None:
     import redis
 
     results = {"machine": machine(), "config": config}
-    admin, name = maintenance(config["database"])
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    redis.Redis.from_url(config["redis"]).flushdb()
-    try:
+    with bench_database(config["database"]):
+        redis.Redis.from_url(config["redis"]).flushdb()
         prepared = in_child(prepare, config, CHILD_TIMEOUT)
         results["chat"] = [chat_fan_out(config, prepared, server) for server in servers]
         if not args.skip_idle:
@@ -612,9 +609,6 @@ def main() -> None:
                 for subscribe in (False, True)
                 for server in servers
             ]
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     print()
     print(report(results))
     if args.json:
