@@ -20,10 +20,14 @@ The cases, for each purpose (``EVENT``, ``AVATAR``):
 - ``palette``: a palette PNG (one byte a pixel decoded; four once in colour);
 - ``jpeg``: a progressive JPEG of one grey, no chroma subsampling (libjpeg holds every DCT
   coefficient of a progressive file until the last scan);
-- ``webp``: a lossless WebP, every pixel transparent black.
+- ``webp``: a lossless WebP, every pixel transparent black;
+- ``turned``: ``rgba8`` with an sRGB colour profile and an EXIF orientation of 6 (turned a
+  quarter), so that turning and colour conversion both run.
 
-Each is a square of the largest side the settings take for it (``--side`` to force one, e.g.
-7000 to compare with the figures of before the decoded-bytes budget). Settings come from the
+Each is a square of the largest side the settings take for it, by the pipeline's own count
+(``images.pipeline.decoded_bytes``; for the JPEG, whose cost depends on the fraction of its
+size it is decoded at, found by bisection on its header alone), or ``--side`` to force one
+(e.g. 7000 to compare with the figures of before the decoded-bytes budget). Settings come from the
 environment (``IMAGE_MAX_PIXELS=… IMAGE_MAX_DECODED_BYTES=…`` to try others). Results are in
 docs/benchmarks.md, "Images".
 
@@ -49,11 +53,17 @@ if str(ROOT) not in sys.path:
 
 from bench.support import in_child, machine  # noqa: E402
 
-CASES = ("rgba8", "rgba16", "palette", "jpeg", "webp")
+CASES = ("rgba8", "rgba16", "palette", "jpeg", "webp", "turned")
 PURPOSES = ("EVENT", "AVATAR")
-# Bytes a pixel of each case takes decoded, as Pillow holds it (16-bit RGBA is held as 8-bit
-# RGBA; a palette image one byte a pixel).
-DECODED_BYTES_PER_PIXEL = {"rgba8": 4, "rgba16": 4, "palette": 1, "jpeg": 4, "webp": 4}
+# The mode and format each case is decoded in (16-bit RGBA is held as 8-bit RGBA).
+DECODED_AS = {
+    "rgba8": ("RGBA", "PNG"),
+    "rgba16": ("RGBA", "PNG"),
+    "palette": ("P", "PNG"),
+    "jpeg": ("RGB", "JPEG"),
+    "webp": ("RGBA", "WEBP"),
+    "turned": ("RGBA", "PNG"),
+}
 
 
 def setup_django() -> None:
@@ -82,12 +92,15 @@ def zeros_png(side: int, depth: int = 8, colour_type: int = 6, palette: bool = F
     return b"\x89PNG\r\n\x1a\n" + b"".join(chunks)
 
 
-def encoded(side: int, fmt: str, **save) -> bytes:
+def encoded(side: int, fmt: str, mode: str = "RGB", **save) -> bytes:
     from PIL import Image
 
-    mode = "RGBA" if fmt == "WEBP" else "RGB"
     colour = (0, 0, 0, 0) if mode == "RGBA" else (128, 128, 128)
     image = Image.new(mode, (side, side), colour)
+    if "exif" in save:
+        exif = image.getexif()
+        exif[0x0112] = save.pop("exif")
+        save["exif"] = exif
     out = io.BytesIO()
     image.save(out, fmt, **save)
     return out.getvalue()
@@ -103,19 +116,66 @@ def build(case: str, side: int) -> bytes:
     if case == "jpeg":
         return encoded(side, "JPEG", quality=90, progressive=True, subsampling=0)
     if case == "webp":
-        return encoded(side, "WEBP", lossless=True, quality=0, method=0)
+        return encoded(side, "WEBP", "RGBA", lossless=True, quality=0, method=0)
+    if case == "turned":
+        from PIL import ImageCms
+
+        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+        return encoded(side, "PNG", "RGBA", exif=6, icc_profile=srgb, compress_level=9)
     raise ValueError(case)
 
 
-def largest_side(case: str) -> int:
-    """The side of the largest square of ``case`` the settings take."""
+def _resized_jpeg_header(template: bytes, side: int) -> bytes:
+    """``template`` (a JPEG) saying it is ``side`` × ``side``: its SOF's height and width."""
+    position = 2
+    while True:
+        marker, length = template[position + 1], struct.unpack_from(">H", template, position + 2)[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            sizes = position + 5
+            return template[:sizes] + struct.pack(">HH", side, side) + template[sizes + 4 :]
+        position += 2 + length
+
+
+def _jpeg_taken(template: bytes, side: int, purpose) -> bool:
+    """Whether the pipeline takes a progressive JPEG of ``side``: its header alone checked, as
+    ``process`` checks it before decoding."""
+    from django.core.exceptions import ValidationError
+
+    from images import pipeline
+
+    image = pipeline.open_image(_resized_jpeg_header(template, side))
+    coefficients = pipeline._jpeg_coefficient_bytes(image)
+    pipeline._decode_reduced(image, pipeline.PURPOSES[purpose])
+    try:
+        pipeline.check_decoded_bytes(image, coefficients)
+    except ValidationError:
+        return False
+    return True
+
+
+def largest_side(case: str, purpose: str) -> int:
+    """The side of the largest square of ``case`` the settings take for ``purpose``."""
     from django.conf import settings
 
-    pixels = settings.IMAGE_MAX_PIXELS
-    budget = getattr(settings, "IMAGE_MAX_DECODED_BYTES", None)
-    if budget is not None:
-        pixels = min(pixels, budget // DECODED_BYTES_PER_PIXEL[case])
-    return math.isqrt(pixels)
+    from images import pipeline
+    from images.variants import Purpose
+
+    largest = math.isqrt(settings.IMAGE_MAX_PIXELS)
+    if getattr(settings, "IMAGE_MAX_DECODED_BYTES", None) is None:
+        return largest  # the code of before the budget
+    mode, fmt = DECODED_AS[case]
+    if case == "jpeg":
+        template = build(case, 64)
+        low, high = 1, largest
+        while low < high:
+            middle = (low + high + 1) // 2
+            if _jpeg_taken(template, middle, Purpose[purpose]):
+                low = middle
+            else:
+                high = middle - 1
+        return low
+    per_pixel = pipeline.bytes_per_pixel(mode) * pipeline._DECODER_COPIES.get(fmt, 1)
+    return min(largest, math.isqrt(settings.IMAGE_MAX_DECODED_BYTES // per_pixel))
 
 
 def _status(field: str) -> float:
@@ -170,6 +230,22 @@ def measure(config: dict) -> dict:
     }
 
 
+def decoded_megabytes(data: bytes, purpose: str) -> float:
+    """What the pipeline counts decoding ``data`` takes, in MB (its header read, nothing
+    decoded); with the code of before the budget, the full-size pixels at 4 bytes."""
+    from images import pipeline
+    from images.variants import Purpose
+
+    image = pipeline.open_image(data) if hasattr(pipeline, "decoded_bytes") else None
+    if image is None:
+        from PIL import Image
+
+        return math.prod(Image.open(io.BytesIO(data)).size) * 4 / 1e6
+    coefficients = pipeline._jpeg_coefficient_bytes(image)
+    pipeline._decode_reduced(image, pipeline.PURPOSES[Purpose[purpose]])
+    return pipeline.decoded_bytes(image, coefficients) / 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=CASES, action="append", help="cases to run")
@@ -194,16 +270,18 @@ def main() -> None:
         f"{'peak +MiB':>9} {'peak MiB':>8} {'CPU s':>6} {'wall s':>6}  outcome"
     )
     for case in arguments.only or CASES:
-        side = arguments.side or largest_side(case)
-        data = build(case, side)
         small = build(case, 64)
+        data, side = None, None
         for purpose in arguments.purpose or PURPOSES:
+            wanted = arguments.side or largest_side(case, purpose)
+            if wanted != side:
+                side, data = wanted, build(case, wanted)
             results = [
                 in_child(measure, {"purpose": purpose, "data": data, "small": small})
                 for _ in range(arguments.runs)
             ]
             worst = max(results, key=lambda result: result["peak_growth_mib"])
-            decoded = side * side * DECODED_BYTES_PER_PIXEL[case] / 1e6
+            decoded = decoded_megabytes(data, purpose)
             print(
                 f"{case:<8} {purpose:<7} {side:>6} {len(data) / 1000:>8.0f} {decoded:>10.0f} "
                 f"{worst['peak_growth_mib']:>9.0f} {worst['peak_mib']:>8.0f} "
