@@ -527,9 +527,18 @@ else:
 # The largest upload taken, in bytes: a phone's photo is 2 to 8 MB.
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=10_000_000)
 # The most pixels taken, read from the header before anything is decoded (a small file can
-# claim a huge picture: a decompression bomb). 50 million is a 48-megapixel phone photo; one
-# decoded takes about 150 MB for a moment.
+# claim a huge picture: a decompression bomb). 50 million is a 48-megapixel phone photo.
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=50_000_000)
+# The most memory decoding one picture may take, read from the header too: its pixels (a JPEG's
+# at the fraction of its size it is decoded at) times what a pixel of its kind takes (4 bytes
+# in colour, 1 in greyscale or a palette), plus what its decoder keeps beside (a progressive
+# JPEG's coefficients, WebP's canvases): images.pipeline.decoded_bytes. A 48-megapixel phone
+# JPEG takes 48 MB (decoded at half its size); a PNG in colour is taken up to 25 megapixels.
+# The decoded picture is the peak of processing (it is resized to the largest variant strip
+# by strip, and nothing else of its size is made): at the limits, one upload processed adds at
+# most 118 MiB to its process's peak memory, and up to 2 s of a core (bench/images.py;
+# docs/benchmarks.md, "Images"), where before this budget a 190 kB PNG added 576 MiB.
+IMAGE_MAX_DECODED_BYTES = env.int("IMAGE_MAX_DECODED_BYTES", default=100_000_000)
 
 # ---------------------------------------------------------------------------------------------
 # GraphQL

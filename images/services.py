@@ -8,6 +8,13 @@ A picture is stored inside the transaction that points an event or a user at it;
 transaction fails, its files stay behind without a row and ``manage.py prune_images`` removes
 them. A picture let go (replaced, removed, its event deleted) is deleted after the commit that
 let it go, row first and then its files, unless something else points at it.
+
+The same picture may be let go by one person and uploaded by another at once: its row gone,
+the upload makes it anew over the files still there, which the deletion must then leave alone.
+So its files are written and deleted under a lock of its own (``content_lock``: PostgreSQL's
+advisory lock keyed by the content's name; on SQLite writes are serialised anyway): an upload
+holds it from looking for the row until its transaction commits, and a deletion takes it and
+deletes no file that a row names.
 """
 
 import datetime
@@ -17,7 +24,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
@@ -45,10 +52,35 @@ def storage_name(digest: str, variant: EncodedVariant) -> str:
     return f"{PREFIX}/{digest[:2]}/{digest[:32]}-{variant.variant.lower()}.{variant.extension}"
 
 
+def content_key(name: str) -> str | None:
+    """What locks the files of one picture (``content_lock``): the start of the content's
+    digest that its file ``name`` begins with; None for a name no picture's file has."""
+    base = name.rsplit("/", 1)[-1]
+    key = base.split("-", 1)[0]
+    if len(key) != 32 or base == key or any(char not in "0123456789abcdef" for char in key):
+        return None
+    return key
+
+
+def content_lock(key: str) -> None:
+    """Hold until the current transaction ends (call it inside one) the lock of the picture
+    whose digest starts with ``key`` (``content_key``): a transaction-scoped advisory lock on
+    PostgreSQL, keyed by the digest's first 64 bits, taken again at no cost by the transaction
+    that holds it. On SQLite nothing: one connection writes at a time."""
+    if connection.vendor != "postgresql":
+        return
+    lock = int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+
+
 def store(processed: ProcessedImage) -> Image:
     """The stored row of ``processed``: its files written and its row made, or the row of the
-    same picture stored before. Call it inside the transaction that points at the row."""
+    same picture stored before. Call it inside the transaction that points at the row: the
+    picture's lock (``content_lock``) is held until it commits, so that a deletion of the same
+    picture let go by someone else waits, then sees the row and keeps the files."""
     with transaction.atomic():
+        content_lock(processed.digest[:32])
         existing = Image.objects.select_for_update().filter(digest=processed.digest).first()
         if existing is not None:
             return existing
@@ -121,8 +153,26 @@ def delete_unused(pks) -> int:
 
 
 def delete_files(names) -> None:
-    """Delete these files from storage; one that cannot be deleted now is logged and left for
+    """Delete these files from storage, but those that a picture's row names: each picture's
+    under its lock (``content_lock``), after checking that no row names it any more, as an
+    upload of the same picture may have made its row anew since it was let go (and holds the
+    lock until that commits). One that cannot be deleted now is logged and left for
     ``prune_images`` (the change that let it go has committed and stands)."""
+    by_content: dict[str | None, list[str]] = {}
+    for name in names:
+        by_content.setdefault(content_key(name), []).append(name)
+    for key, group in by_content.items():
+        if key is None:
+            _delete(group)
+            continue
+        with transaction.atomic():
+            content_lock(key)
+            if Image.objects.filter(digest__startswith=key).exists():
+                continue
+            _delete(group)
+
+
+def _delete(names) -> None:
     for name in names:
         try:
             default_storage.delete(name)

@@ -109,3 +109,15 @@ def heic_header() -> bytes:
 
 
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
+
+
+def deep_png(width: int, height: int) -> bytes:
+    """An RGBA PNG of 16 bits a channel, every pixel transparent black."""
+    row = b"\x00" * (1 + width * 8)  # the filter byte, then 4 channels of 2 bytes a pixel
+    header = struct.pack(">IIBBBBB", width, height, 16, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(row * height))
+        + _chunk(b"IEND", b"")
+    )

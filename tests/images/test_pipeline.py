@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageFile
 
 from images.error_codes import ImageErrorCode
 from images.pipeline import process
@@ -245,3 +245,41 @@ def test_a_decompression_bomb_is_refused():
     bomb = pictures.decompression_bomb()
     assert len(bomb) < 200_000
     assert refusal(bomb).code == ImageErrorCode.IMAGE_TOO_MANY_PIXELS
+
+
+def test_a_picture_over_the_decoded_bytes_budget_is_refused_before_decoding(settings, monkeypatch):
+    # Given a budget of 4,000 bytes decoded: 1,000 pixels of RGBA (4 bytes each)
+    settings.IMAGE_MAX_DECODED_BYTES = 4000
+
+    def decoded(*_):
+        raise AssertionError("decoded")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(ImageFile.ImageFile, "load", decoded)
+        # 32 × 32 × 4 = 4,096 bytes: refused from its header, nothing decoded
+        error = refusal(pictures.png(32, 32, mode="RGBA", colour=(1, 2, 3, 4)))
+    assert error.code == ImageErrorCode.IMAGE_TOO_MANY_PIXELS
+    assert error.message % error.params == "The picture has more than 0 million pixels."
+    # 32 × 31 × 4 = 3,968 bytes: at the budget, processed
+    rgba = pictures.png(32, 31, mode="RGBA", colour=(1, 2, 3, 4))
+    assert process(io.BytesIO(rgba), Purpose.EVENT).source_width == 32
+
+
+def test_the_budget_counts_the_bytes_a_pixel_of_its_kind_takes(settings):
+    settings.IMAGE_MAX_DECODED_BYTES = 4000
+    # Greyscale takes a byte a pixel: 63 × 63 = 3,969 pixels fit where 32 × 32 in colour do not
+    grey = pictures.png(63, 63, mode="L", colour=128)
+    assert process(io.BytesIO(grey), Purpose.AVATAR).source_width == 63
+    # 16-bit RGBA is held as 8-bit: 4 bytes a pixel, as RGBA
+    assert refusal(pictures.deep_png(32, 32)).code == ImageErrorCode.IMAGE_TOO_MANY_PIXELS
+    assert process(io.BytesIO(pictures.deep_png(32, 31)), Purpose.EVENT).source_width == 32
+
+
+def test_a_jpeg_counts_at_the_fraction_of_its_size_it_is_decoded_at(settings):
+    # 6000 × 4000 takes 96 MB decoded at full size, 24 MB at half (which covers FULL)
+    settings.IMAGE_MAX_DECODED_BYTES = 25_000_000
+    made = variants(process(io.BytesIO(pictures.photo(6000, 4000)), Purpose.EVENT))
+    assert (made[Variant.FULL].width, made[Variant.FULL].height) == (2048, 1365)
+    # A progressive one keeps every coefficient of the full size (6000 × 4000 × 3 × 2 bytes)
+    progressive = pictures.photo(6000, 4000, progressive=True, subsampling=0)
+    assert refusal(progressive).code == ImageErrorCode.IMAGE_TOO_MANY_PIXELS
