@@ -2,8 +2,10 @@
 signal its entry names is sent, and keeping FCM topic subscriptions in line with follows,
 devices and languages."""
 
+from django.db.models.signals import pre_delete
 from django.dispatch import Signal, receiver
 
+from accounts.models import Device
 from accounts.signals import device_moved, device_registered, preferences_changed
 from cities.signals import follows_changed
 from events.signals import push_preview
@@ -11,7 +13,7 @@ from events.signals import push_preview
 from . import previews, registry
 from .dispatch import notify
 from .models import Delivery
-from .topics import schedule_topic_sync
+from .topics import release_device_topics, schedule_topic_sync
 
 # --- Notifications --------------------------------------------------------------------------
 
@@ -63,6 +65,11 @@ def forget_the_previous_users_pushes(sender, device, previous_user_id, **kwargs)
 @receiver(device_registered)
 def device_registered_sync(sender, device, **kwargs):
     schedule_topic_sync(device.user_id)
+
+
+@receiver(pre_delete, sender=Device, dispatch_uid="notifications.device_deleted")
+def device_deleted_release(sender, instance, **kwargs):
+    release_device_topics(instance)
 
 
 @receiver(preferences_changed)

@@ -130,6 +130,18 @@ def release_user_topics(user) -> None:
     transaction.on_commit(lambda: _hand_over(dict(by_topic)))
 
 
+def release_device_topics(device) -> None:
+    """Before ``device`` is deleted, by any path (``deviceUnregister``, the admin, a shell):
+    have FCM unsubscribe its token from its topics once the deletion commits, so that a phone
+    signed out no longer hears of what its account followed. Its subscriptions here go with it
+    (they cascade)."""
+    by_topic = defaultdict(list)
+    for topic in DeviceTopic.objects.filter(device=device).values_list("topic", flat=True):
+        by_topic[topic].append(device.token)
+    if by_topic:
+        transaction.on_commit(lambda: _hand_over(dict(by_topic)))
+
+
 def _hand_over(by_topic: dict[str, list[str]]) -> None:
     if not broker.enqueue(broker.Job.UNSUBSCRIBE_TOKENS, by_topic, 1):
         unsubscribe_tokens(by_topic)

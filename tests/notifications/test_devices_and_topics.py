@@ -176,3 +176,36 @@ def test_a_deleted_accounts_devices_leave_their_topics_at_fcm(
     assert fake_fcm.attempts["tablet"] - tablet_requests == 3
     assert set(DeviceTopic.objects.values_list("device__token", flat=True)) == {"neighbours-phone"}
     assert set(Device.objects.values_list("token", flat=True)) == {"neighbours-phone"}
+
+
+def test_an_unregistered_phone_leaves_its_topics_at_fcm(
+    synced_gql, fake_fcm, user_factory, city_factory
+):
+    # Signing out of the app drops the phone's token: the phone must stop hearing of what the
+    # account follows, while the account's other phone goes on.
+    user = user_factory(language="en")
+    city_id = to_global_id("City", city_factory().pk)
+    register(synced_gql, user, "phone", locale="ru-KZ")
+    register(synced_gql, user, "tablet", locale="ru-KZ")
+    synced_gql(FOLLOW, {"id": city_id}, user=user)
+    topic = next(iter(fake_fcm.topics))
+    assert fake_fcm.topics == {topic: {"phone", "tablet"}}
+
+    answer = synced_gql(UNREGISTER, {"t": "phone"}, user=user)
+
+    assert answer == {"data": {"deviceUnregister": {"errors": []}}}
+    assert fake_fcm.topics == {topic: {"tablet"}}
+    assert set(DeviceTopic.objects.values_list("device__token", flat=True)) == {"tablet"}
+
+
+def test_a_phone_deleted_in_the_admin_leaves_its_topics_at_fcm(
+    synced_gql, fake_fcm, user_factory, city_factory, django_capture_on_commit_callbacks
+):
+    user = user_factory(language="en")
+    register(synced_gql, user, "phone", locale="ru-KZ")
+    synced_gql(FOLLOW, {"id": to_global_id("City", city_factory().pk)}, user=user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Device.objects.filter(token="phone").delete()
+
+    assert {topic: tokens for topic, tokens in fake_fcm.topics.items() if tokens} == {}
