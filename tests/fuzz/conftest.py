@@ -52,12 +52,16 @@ def run_examples(strategy, examples: int, each, key: str) -> None:
 
 
 def every_case(api, pools, transports, each, where: str, targeted=ROOTS) -> None:
-    """Every root field's cases, in the SDL's order: for each argument leaf and each family of
-    hostile values it takes, one case with that leaf hostile in that family (the family's
-    first value, the canonical one; FUZZ_TARGETED_EXAMPLES), then FUZZ_MAX_EXAMPLES free cases
-    where any leaf may be hostile. ``targeted``: the root types that get the targeted cases."""
+    """Every root field's cases, in the SDL's order: one benign case (nothing hostile: what a
+    valid request of the field looks like, so that every field is reached whatever the number
+    of examples), then for each argument leaf and each family of hostile values it takes, one
+    case with that leaf hostile in that family (the family's first value, the canonical one;
+    FUZZ_TARGETED_EXAMPLES), then FUZZ_MAX_EXAMPLES free cases where any leaf may be hostile.
+    ``targeted``: the root types that get the targeted cases."""
     for root in ROOTS:
         for field in api.fields(root):
+            benign = api.cases(root, field, None, pools, transports, salt(field), benign=True)
+            run_examples(benign, 1, each, f"{where}/{field}/benign")
             for leaf in api.leaves(root, field) if root in targeted else ():
                 for family in leaf.domain.themes:
                     key = f"{field}/{leaf.name}/{family}"

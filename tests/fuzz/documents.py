@@ -147,10 +147,14 @@ class Api:
             self._selections[key] = strategy
         return self._selections[key]
 
-    def cases(self, root, name, target, pools, transports=("json",), salt=0, family=None):
+    def cases(
+        self, root, name, target, pools, transports=("json",), salt=0, family=None, benign=False
+    ):
         """Cases of one root field; ``target``: the leaf that is hostile (None: any may be),
-        in ``family`` (drawn when None); ``salt`` varies the simplest case (see _rotated)."""
-        return _case(self, root, name, target, pools, transports, salt, family)
+        in ``family`` (drawn when None); ``salt`` varies the simplest case (see _rotated).
+        ``benign``: nothing hostile at all (every argument ordinary, no noise in the document
+        or the envelope), what a valid request of the field looks like."""
+        return _case(self, root, name, target, pools, transports, salt, family, benign)
 
 
 def _same(document):
@@ -276,15 +280,16 @@ def _arguments(draw, api, root, name, target, intensity, theme, pools, notes) ->
 # --- The document --------------------------------------------------------------------------
 
 
-def _nested_arguments(draw, api, selection_set, parent, theme, pools, notes) -> None:
-    """Give the arguments of nested fields real values (cursors, IDs) or hostile ones."""
+def _nested_arguments(draw, api, selection_set, parent, theme, pools, notes, benign=False):
+    """Give the arguments of nested fields real values (cursors, IDs) or hostile ones (never
+    when ``benign``)."""
     if selection_set is None:
         return
     for selection in selection_set.selections:
         if isinstance(selection, graphql.InlineFragmentNode):
             fragment_type = api.schema.get_type(selection.type_condition.name.value)
             _nested_arguments(
-                draw, api, selection.selection_set, fragment_type, theme, pools, notes
+                draw, api, selection.selection_set, fragment_type, theme, pools, notes, benign
             )
             continue
         definition = parent.fields[selection.name.value]
@@ -295,7 +300,7 @@ def _nested_arguments(draw, api, selection_set, parent, theme, pools, notes) -> 
                 named = graphql.get_named_type(argument_type)
                 path = (argument.name.value,)
                 leaf = Leaf(path, named, domains.domain_of(selection.name.value, path, named))
-                hostile = draw(st.integers(0, 99)) >= 70
+                hostile = draw(st.integers(0, 99)) >= 70 and not benign
                 value = _leaf_value(draw, api, leaf, hostile, 0, theme, pools, {}, notes)
                 rewritten.append(
                     graphql.ArgumentNode(name=argument.name, value=values.literal(value))
@@ -309,6 +314,7 @@ def _nested_arguments(draw, api, selection_set, parent, theme, pools, notes) -> 
             theme,
             pools,
             notes,
+            benign,
         )
 
 
@@ -467,7 +473,7 @@ def _envelope(draw, document: str, variables: dict | None, notes: list[str]):
 
 
 @st.composite
-def _case(draw, api: Api, root, name, target: Leaf | None, pools, transports, salt, family):
+def _case(draw, api: Api, root, name, target: Leaf | None, pools, transports, salt, family, benign):
     notes: list[str] = []
     document = draw(api.selections(root, name))
     operation = next(
@@ -477,7 +483,7 @@ def _case(draw, api: Api, root, name, target: Leaf | None, pools, transports, sa
     theme = family or _rotated(draw, themes, salt)
     # How many of the other leaves are hostile too: none (the simplest, so that a free case
     # may be wholly ordinary and reach what a valid request does), some, many.
-    intensity = draw(st.sampled_from((0, 0, 15, 40)))
+    intensity = 0 if benign else draw(st.sampled_from((0, 0, 15, 40)))
     arguments = _arguments(draw, api, root, name, target, intensity, theme, pools, notes)
     root_field = next(
         s
@@ -486,7 +492,9 @@ def _case(draw, api: Api, root, name, target: Leaf | None, pools, transports, sa
     )
     definition = api.field(root, name)
     payload_type = graphql.get_named_type(definition.type)
-    _nested_arguments(draw, api, root_field.selection_set, payload_type, theme, pools, notes)
+    _nested_arguments(
+        draw, api, root_field.selection_set, payload_type, theme, pools, notes, benign
+    )
     if root == "Mutation" and "errors" in getattr(payload_type, "fields", {}):
         root_field.selection_set = _with_errors(root_field.selection_set)
     form = _rotated(draw, ("variables", "inline", "variables", "mixed"), salt)
@@ -502,13 +510,16 @@ def _case(draw, api: Api, root, name, target: Leaf | None, pools, transports, sa
     operation.name = graphql.NameNode(value=OPERATION_NAME)
     operation.variable_definitions = tuple(variables.definitions)
     text = graphql.print_ast(document)
-    if draw(st.integers(0, 99)) >= 96:
-        text += SECOND_OPERATION
-        notes.append("document: second operation")
-    text = _noise(draw, text, notes)
-    operation_name, extensions, variables_sent = _envelope(
-        draw, text, variables.values or None, notes
-    )
+    if benign:
+        operation_name, extensions, variables_sent = OPERATION_NAME, None, variables.values or None
+    else:
+        if draw(st.integers(0, 99)) >= 96:
+            text += SECOND_OPERATION
+            notes.append("document: second operation")
+        text = _noise(draw, text, notes)
+        operation_name, extensions, variables_sent = _envelope(
+            draw, text, variables.values or None, notes
+        )
     if form != "inline":
         notes.insert(0, f"form {form}")
     transport = _rotated(draw, transports, salt // 7)
