@@ -434,6 +434,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # The language picked in the admin's header is remembered for the admin's pages only: the API
 # keeps choosing its language from Accept-Language alone.
 LANGUAGE_COOKIE_PATH = "/admin/"
+# How Kazakh and Urdu write numbers (a price on a share page, a number in the admin): Django has
+# no formats of its own for them, and would write both as English does without its grouping.
+FORMAT_MODULE_PATH = ["backend.formats"]
 # Times are stored in UTC; each event carries its venue's zone for display.
 TIME_ZONE = "UTC"
 USE_TZ = True
