@@ -592,10 +592,48 @@ def test_once_announced_the_drafts_link_shows_it(client, event_factory):
 
 
 @pytest.mark.parametrize(
-    "path", ["/e/9223372036854775808", "/e/-1", "/e/1.0", "/e/%D9%A1", "/e/", "/e/1/"]
+    "path",
+    [
+        "/e/9223372036854775808",
+        "/e/-1",
+        "/e/1.0",
+        "/e/%D9%A1",
+        "/e/",
+        "/e/-1/",
+        "/e/9223372036854775808/",
+        "/e/1/2",
+        "/e/1//",
+    ],
 )
 def test_what_no_event_can_have_is_not_found(client, path):
     assert client.get(path).status_code == 404
+
+
+def test_the_link_with_a_slash_after_it_moves_for_good_to_the_link(client, aktau_event):
+    # As the apps' patterns (/e/*) open it too; the language asked for goes along
+    pk = aktau_event.pk
+
+    plain = client.get(f"/e/{pk}/")
+    asking = client.get(f"/e/{pk}/?lang=kk")
+    head = client.head(f"/e/{pk}/")
+
+    assert (plain.status_code, plain["Location"]) == (301, f"/e/{pk}")
+    assert (asking.status_code, asking["Location"]) == (301, f"/e/{pk}?lang=kk")
+    assert head.status_code == 301
+    assert client.post(f"/e/{pk}/").status_code == 405
+    followed = client.get(f"/e/{pk}/?lang=kk", follow=True)
+    assert page_of(followed).html_attributes["lang"] == "kk"
+
+
+def test_the_slash_tells_a_draft_from_nothing_no_more_than_the_link(client, event_factory):
+    draft = event_factory(status=Event.Status.DRAFT)
+
+    answers = [client.get(f"/e/{pk}/") for pk in (draft.pk, 999_999)]
+
+    assert [(answer.status_code, answer["Location"]) for answer in answers] == [
+        (301, f"/e/{draft.pk}"),
+        (301, "/e/999999"),
+    ]
 
 
 def test_the_page_is_read_only(client, aktau_event):
