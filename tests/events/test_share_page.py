@@ -410,8 +410,8 @@ def test_without_a_picture_the_card_is_a_summary(client, event_factory):
 def test_the_picture_comes_from_the_one_function_that_knows_where_pictures_are(
     client, aktau_event, monkeypatch
 ):
-    # Pictures stored otherwise (uploaded, in sizes) will change events.sharing.event_image
-    # only: the page shows whatever it answers
+    # Pictures stored otherwise (today an upload's share size, else imageUrl) change
+    # events.sharing.event_image only: the page shows whatever it answers
     monkeypatch.setattr(
         sharing,
         "event_image",
