@@ -73,7 +73,15 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or (
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for a local run).")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# The Android emulator reaches the machine it runs on at 10.0.2.2 (its alias of the host's
+# loopback), and sends that as the Host: allowed by default with DEBUG only, so that an app in
+# the emulator reaches `make run` as it is. Set ALLOWED_HOSTS and exactly what it names is served
+# (a phone on the network: README, "Signing in locally").
+ANDROID_EMULATOR_HOST = "10.0.2.2"
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS",
+    default=["127.0.0.1", "localhost", "[::1]", *([ANDROID_EMULATOR_HOST] if DEBUG else [])],
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
