@@ -113,6 +113,9 @@ MIDDLEWARE = [
     "core.middleware.MetricsMiddleware",
     # Before anything that can answer on its own, so that such answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
+    # Before anything that reads the Host: the API answers a host it does not serve with a coded
+    # GraphQL error, not Django's HTML page (every other view still gets that page).
+    "core.middleware.DisallowedHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -37,6 +37,8 @@ class HttpErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     URI_TOO_LONG = "URI_TOO_LONG"
+    # The Host header names no host this server serves (not in ALLOWED_HOSTS).
+    DISALLOWED_HOST = "DISALLOWED_HOST"
 
 
 class RequestFailed(Exception):
