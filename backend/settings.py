@@ -73,7 +73,15 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or (
 if not SECRET_KEY:
     raise environ.ImproperlyConfigured("Set SECRET_KEY (or DEBUG=true for a local run).")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# The Android emulator reaches the machine it runs on at 10.0.2.2 (its alias of the host's
+# loopback), and sends that as the Host: allowed by default with DEBUG only, so that an app in
+# the emulator reaches `make run` as it is. Set ALLOWED_HOSTS and exactly what it names is served
+# (a phone on the network: README, "Signing in locally").
+ANDROID_EMULATOR_HOST = "10.0.2.2"
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS",
+    default=["127.0.0.1", "localhost", "[::1]", *([ANDROID_EMULATOR_HOST] if DEBUG else [])],
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -105,6 +113,9 @@ MIDDLEWARE = [
     "core.middleware.MetricsMiddleware",
     # Before anything that can answer on its own, so that such answers carry CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
+    # Before anything that reads the Host: the API answers a host it does not serve with a coded
+    # GraphQL error, not Django's HTML page (every other view still gets that page).
+    "core.middleware.DisallowedHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -434,6 +445,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # The language picked in the admin's header is remembered for the admin's pages only: the API
 # keeps choosing its language from Accept-Language alone.
 LANGUAGE_COOKIE_PATH = "/admin/"
+# How Kazakh and Urdu write numbers (a price on a share page, a number in the admin): Django has
+# no formats of its own for them, and would write both as English does without its grouping.
+FORMAT_MODULE_PATH = ["backend.formats"]
 # Times are stored in UTC; each event carries its venue's zone for display.
 TIME_ZONE = "UTC"
 USE_TZ = True

@@ -8,6 +8,8 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import path, register_converter
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
+from django.views.generic import RedirectView
 
 from accounts.views import admin_language
 from cities.views import office_invitation
@@ -37,6 +39,15 @@ urlpatterns = [
     path("calendar/<token:token>.ics", user_calendar, name="user-calendar"),
     # Short, and the same for the event's whole life: its key (events/sharing.py).
     path("e/<pk:pk>", event_share_page, name=SHARE_ROUTE),
+    # The same link with a slash after it, as it is sometimes typed, pasted or rewritten, and as
+    # the apps' patterns (/e/*) open it too: moved for good to the link, its ?lang= kept.
+    path(
+        "e/<pk:pk>/",
+        require_safe(
+            RedirectView.as_view(pattern_name=SHARE_ROUTE, permanent=True, query_string=True)
+        ),
+        name="event-share-slash",
+    ),
     # Where Android and iOS look before opening /e/ links in the app: exact paths, no redirect.
     path(".well-known/assetlinks.json", assetlinks, name="assetlinks"),
     path(

@@ -1,11 +1,12 @@
-"""Middleware of the whole site: request IDs (HTTP and websockets), HTTP metrics, query
-strings no view can take, and pages that meet an outage."""
+"""Middleware of the whole site: request IDs (HTTP and websockets), HTTP metrics, hosts not
+served, query strings no view can take, and pages that meet an outage."""
 
 import logging
 import re
 import time
 import uuid
 
+from django.core.exceptions import DisallowedHost
 from django.core.signals import request_finished
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.urls import Resolver404, resolve
@@ -92,6 +93,54 @@ class MetricsMiddleware:
         route = match.route if match is not None else "unmatched"
         metrics.observe_http(request.method, route, response.status_code, elapsed)
         return response
+
+
+def _view_of(request):
+    """The view the request's path leads to, None when none does."""
+    try:
+        return resolve(request.path_info).func
+    except Resolver404:
+        return None
+
+
+def answers_disallowed_hosts(view, answer):
+    """Marks a view that answers a request for a host it does not serve (one not in
+    ``ALLOWED_HOSTS``) in its own way: ``answer(request, reason)`` makes the response (the
+    GraphQL endpoint's, a coded GraphQL error). ``DisallowedHostMiddleware`` calls it."""
+    view.answer_disallowed_host = answer
+    return view
+
+
+class DisallowedHostMiddleware:
+    """Lets a view marked with ``answers_disallowed_hosts`` answer a request whose Host is not
+    served; any other view's request gets Django's own answer, as before.
+
+    Django checks the Host when something first reads it (``CommonMiddleware`` does, for every
+    request) and answers a host it does not serve with its HTML page (400), which an app asking
+    the API cannot read: a developer's phone or emulator sent an address missing from
+    ``ALLOWED_HOSTS``, and sees nothing but a failed request. The check is the same one
+    (``request.get_host()``), made before any middleware that reads the host; it is logged as
+    Django logs it (``django.security.DisallowedHost``). Before ``SecurityMiddleware`` and
+    ``CommonMiddleware``, after ``CorsMiddleware`` (so that a browser may read the answer)."""
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request.get_host()
+        except DisallowedHost as error:
+            answer = getattr(_view_of(request), "answer_disallowed_host", None)
+            if answer is None:
+                raise
+            logging.getLogger("django.security.DisallowedHost").error(
+                str(error), extra={"status_code": 400, "request": request}
+            )
+            return answer(request, str(error))
+        return self.get_response(request)
 
 
 def checks_its_own_text(view):

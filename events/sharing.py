@@ -4,6 +4,8 @@ The link is the event's key: short, and the same for as long as the event exists
 becomes of its title or dates. It opens the app where the app is installed (App Links and
 universal links, ``core.app_links``), and elsewhere a small page: the event in the viewer's
 language, with the Open Graph and Twitter card tags that messengers read for their previews.
+It tells a reader without the app what they need to go: when and where, the price or that it
+is free, where to register, and the notes on access.
 Only public events are shown (cancelled and postponed ones too, saying so); a draft's link is
 not found, as a link to nothing is, until the draft is announced.
 """
@@ -14,12 +16,16 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import dateformat
-from django.utils.translation import pgettext
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
 
 from core import app_links
+from core.date_words import date_in_words
 from core.i18n import LANGUAGES, translate
+from core.money import price_in_words
+from core.validators import validate_https_url
 from core.wall_clock import UTC_NAME, utc_offset, zone_or_utc
 from images.services import url_of
 from images.variants import Variant
@@ -68,6 +74,31 @@ def event_image(event: Event, base_url: str) -> str | None:
     return None
 
 
+def price_text(event: Event, language: str) -> str:
+    """What coming costs, in ``language``: the price with its currency as the language writes
+    it (``core.money``), or "Free"; "" when the office did not say."""
+    if event.is_free:
+        with translation.override(language):
+            return gettext("Free")
+    if event.price_amount is not None and event.price_currency:
+        return price_in_words(event.price_amount, event.price_currency, language)
+    return ""
+
+
+def registration_link(event: Event) -> str:
+    """Where to register or buy tickets, when it is an https address; else "".
+
+    The link is an office's writing: it is checked again here, as ``Event.registration_url``
+    is when saved, since a row may hold what no form would take now (written before the
+    check, or by hand)."""
+    url = event.registration_url.strip()
+    try:
+        validate_https_url(url)
+    except ValidationError:
+        return ""
+    return url
+
+
 @dataclass(frozen=True)
 class Moment:
     """A time as the venue's clocks show it: for ``<time datetime>``, and in words."""
@@ -108,6 +139,11 @@ class SharePage:
     ends: Moment
     zone: str
     cancellation_reason: str
+    # What coming costs ("" when not said), where to register (an https link, or ""), and the
+    # notes on access, in the page's language.
+    price: str
+    registration_url: str
+    accessibility: str
     image: str | None
     calendar_url: str
     preview_title: str
@@ -128,6 +164,7 @@ def share_page(event: Event, language: str, base_url: str) -> SharePage:
     title = translate(event, "title", language)
     summary = translate(event, "summary", language)
     city = translate(event.host_city, "name", language)
+    price = price_text(event, language)
     return SharePage(
         language=language,
         open_graph_locale=OPEN_GRAPH_LOCALES[language],
@@ -147,6 +184,9 @@ def share_page(event: Event, language: str, base_url: str) -> SharePage:
         ends=ends,
         zone=zone_text,
         cancellation_reason=event.cancellation_reason,
+        price=price,
+        registration_url=registration_link(event),
+        accessibility=translate(event, "accessibility", language),
         image=event_image(event, base_url),
         calendar_url=base_url.rstrip("/") + reverse("event-ics", kwargs={"pk": event.pk}),
         preview_title=_cut(_status_title(event.status, title), PREVIEW_TITLE_LENGTH),
@@ -157,6 +197,7 @@ def share_page(event: Event, language: str, base_url: str) -> SharePage:
                     event.cancellation_reason if event.status == Event.Status.CANCELLED else "",
                     f"{starts.text} ({zone_text})",
                     f"{event.venue_name}, {city}",
+                    price,
                     summary,
                 )
                 if part
@@ -203,7 +244,7 @@ def _moment(local: datetime.datetime, same_day: datetime.date | None = None) -> 
         # weekday's name, j the day, E the month's name as it goes with a day (in Russian: мая),
         # Y the year, H:i the time. English: "Sunday, 4 May 2031, 19:00".
         pattern = pgettext("share page", "l, j E Y, H:i")
-    return Moment(iso=local.isoformat(timespec="minutes"), text=dateformat.format(local, pattern))
+    return Moment(iso=local.isoformat(timespec="minutes"), text=date_in_words(local, pattern))
 
 
 def _status_title(status: str, title: str) -> str:

@@ -38,6 +38,8 @@ class HttpErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     LENGTH_REQUIRED = "LENGTH_REQUIRED"
     URI_TOO_LONG = "URI_TOO_LONG"
+    # The Host header names no host this server serves (not in ALLOWED_HOSTS).
+    DISALLOWED_HOST = "DISALLOWED_HOST"
 
 
 class RequestFailed(Exception):

@@ -36,7 +36,7 @@ from graphql import (
 )
 
 from core.i18n import current_language
-from core.middleware import checks_its_own_text
+from core.middleware import answers_disallowed_hosts, checks_its_own_text
 from core.outages import RETRY_AFTER_SECONDS
 
 from .. import response_cache, runner
@@ -125,8 +125,28 @@ class GraphQLHttpView(View):
     @classmethod
     def as_view(cls, **initkwargs):
         """The view, routed as ``GraphQLHttpView.as_view(schema=schema)``; it answers text it
-        cannot take (a NUL in the query string) with a coded GraphQL error of its own."""
-        return checks_its_own_text(super().as_view(**initkwargs))
+        cannot take (a NUL in the query string), and a host it does not serve, with a coded
+        GraphQL error of its own."""
+        view = checks_its_own_text(super().as_view(**initkwargs))
+        return answers_disallowed_hosts(
+            view, lambda request, reason: cls(**initkwargs).refuse_host(request, reason)
+        )
+
+    def refuse_host(self, request, reason: str) -> HttpResponse:
+        """The answer to a request whose Host this server does not serve: ``DISALLOWED_HOST``,
+        400, in the media type asked for (application/json when none is served). With DEBUG
+        the error says which host to add (Django's ``reason``), as Django's page would; without,
+        nothing of the configuration."""
+        exchange = Exchange(request, request_id(request), DocumentLimits.from_settings())
+        exchange.media_type = (
+            negotiate(request.headers.get("Accept"), RESPONSE_TYPES) or APPLICATION_JSON
+        )
+        message = "This server does not serve the host named in the request's Host header."
+        if settings.DEBUG:
+            message = f'{message} {reason} (README, "Signing in locally")'
+        return self.failure_response(
+            exchange, RequestFailed.of(message, HttpErrorCode.DISALLOWED_HOST, 400)
+        )
 
     def dispatch(self, request, *args, **kwargs):
         exchange = Exchange(request, request_id(request), DocumentLimits.from_settings())

@@ -14,6 +14,7 @@ SETTINGS_FILE = django_settings.BASE_DIR / "backend" / "settings.py"
 NAMES = (
     "DEBUG",
     "SECRET_KEY",
+    "ALLOWED_HOSTS",
     "LOG_FORMAT",
     "CORS_ALLOWED_ORIGINS",
     "RATE_LIMIT_MUTATIONS_USER",
@@ -92,6 +93,21 @@ def test_development_logs_plain_text_and_lets_local_pages_use_the_api(load):
         "http://[::1]:3000",
         "https://localhost",
     ]
+
+
+def test_only_development_answers_the_android_emulators_name_for_the_host(load):
+    local = ["127.0.0.1", "localhost", "[::1]"]
+
+    assert load(DEBUG="false")["ALLOWED_HOSTS"] == local
+    # 10.0.2.2: how an app in the Android emulator reaches `make run` on the same machine
+    assert load(DEBUG="true")["ALLOWED_HOSTS"] == [*local, "10.0.2.2"]
+
+
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_hosts_that_are_set_are_all_that_is_served(load, debug):
+    given = load(DEBUG=debug, ALLOWED_HOSTS="twinning.example.org,192.168.1.20")
+
+    assert given["ALLOWED_HOSTS"] == ["twinning.example.org", "192.168.1.20"]
 
 
 def test_values_from_the_environment(load):

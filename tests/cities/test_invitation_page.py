@@ -202,3 +202,13 @@ def test_an_app_user_without_a_password_chooses_one(client, invited, office, use
     person.refresh_from_db()
     assert person.check_password(PASSWORD)
     assert OfficeMembership.objects.filter(user=person, office=office).exists()
+
+
+def test_the_link_without_its_last_slash_moves_to_the_link(client, invited):
+    # As a mail client or a person copying it may cut it: the link itself still opens
+    token = invited()
+
+    cut = client.get(page(token).rstrip("/"))
+
+    assert (cut.status_code, cut["Location"]) == (301, page(token))
+    assert client.get(cut["Location"]).status_code == 200

@@ -1,7 +1,8 @@
 """An event's share page in a real browser (``tests/e2e/browser.py``), on a phone's screen, in
 each of the four languages: what a person who follows a shared link sees (screenshots
-``share-…``), the tags messengers preview it by as the browser's document holds them, texts
-written to break out of the page, and the button that opens the app.
+``share-…``: the date, the price, where to register, the notes on access), the tags
+messengers preview it by as the browser's document holds them, texts written to break out of
+the page, the link with a slash after it, and the button that opens the app.
 
 The rows are committed before the browser starts (the server is another process); while the
 browser runs the test touches no database: Playwright's sync API keeps an event loop running in
@@ -9,6 +10,7 @@ this thread, where Django refuses database calls."""
 
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -39,8 +41,18 @@ TITLES = {
     "kk": "Каспий джаз кеші",
     "ur": "کیسپین جاز کی شام",
 }
-# May in each language, as the page names it beside a day (Django's catalogues).
-MAY = {"en": "May", "ru": "мая", "kk": "Мамыр", "ur": "مئی"}
+# May in each language, as the page names it beside a day: in lower case in Kazakh, as in
+# Russian, where Django's catalogue capitalises it.
+MAY = {"en": "May", "ru": "мая", "kk": "мамыр", "ur": "مئی"}
+# 2 500 KZT as each language writes a price.
+PRICE = {"en": "KZT\xa02,500", "ru": "2\xa0500\xa0₸", "kk": "2\xa0500\xa0₸", "ur": "KZT\xa02,500"}
+ACCESS = {
+    "en": "Step-free entrance from the promenade.",
+    "ru": "Вход без ступенек с набережной.",
+    "kk": "Жағалаудан баспалдақсыз кіреберіс.",
+    "ur": "ساحل کی طرف سے سیڑھیوں کے بغیر داخلہ۔",
+}
+REGISTRATION = "https://tickets.example.kz/jazz?night=1&seats=2"
 HOSTILE = "</title><script>alert(1)</script><img src=x onerror=alert(2)>\"'><b>bold</b>"
 
 # Every tag a preview is made from, as the document holds it.
@@ -86,6 +98,10 @@ def jazz(aktau):
         timezone="Asia/Aqtau",
         venue_name="Seaside stage",
         venue_address="14th microdistrict",
+        price_amount=Decimal("2500.00"),
+        price_currency="KZT",
+        registration_url=REGISTRATION,
+        **{f"accessibility_{code}": text for code, text in ACCESS.items()},
     )
 
 
@@ -98,9 +114,19 @@ def hostile(aktau):
         summary_en=HOSTILE,
         description_en=HOSTILE,
         venue_name=HOSTILE,
+        accessibility_en=HOSTILE,
         status=Event.Status.CANCELLED,
         cancellation_reason=HOSTILE,
     )
+
+
+@pytest.fixture
+def hostile_links(aktau):
+    """Registration links no form takes now, stored as if written before the check."""
+    return [
+        EventFactory(office=aktau, host_city=aktau.city, registration_url=url)
+        for url in ("javascript:alert(3)", "http://tickets.example.kz/", f"https://x.kz/{HOSTILE}")
+    ]
 
 
 @pytest.fixture
@@ -138,6 +164,12 @@ def test_the_page_in_each_language_with_its_preview_tags(server, jazz):
                 "h1": page.locator("h1").inner_text(),
                 "when": page.locator("#when").inner_text(),
                 "zone": page.locator("#zone").inner_text(),
+                "price": page.locator("#price").inner_text(),
+                "access": page.locator("#accessibility").inner_text(),
+                "registration": {
+                    name: page.locator("#registration").get_attribute(name)
+                    for name in ("href", "rel")
+                },
                 "tags": page.evaluate(READ_TAGS),
                 "datetime": page.locator("#when time").first.get_attribute("datetime"),
                 "width": page.evaluate("document.documentElement.scrollWidth"),
@@ -154,6 +186,12 @@ def test_the_page_in_each_language_with_its_preview_tags(server, jazz):
         assert shown["h1"] == TITLES[language]
         assert MAY[language] in shown["when"] and "19:00" in shown["when"]
         assert "Asia/Aqtau, UTC+05:00" in shown["zone"]
+        assert shown["price"] == PRICE[language]
+        assert shown["access"] == ACCESS[language]
+        assert shown["registration"] == {
+            "href": REGISTRATION,
+            "rel": "noopener noreferrer nofollow",
+        }
         assert shown["datetime"] == "2031-05-04T19:00+05:00"
         tags = shown["tags"]
         assert tags["og:title"] == tags["twitter:title"] == TITLES[language]
@@ -173,22 +211,35 @@ def test_the_page_in_each_language_with_its_preview_tags(server, jazz):
         assert shown["errors"] == []
 
 
-def test_texts_written_to_break_out_stay_text_in_the_browser(server, hostile):
+def test_texts_written_to_break_out_stay_text_in_the_browser(server, hostile, hostile_links):
     with launched_chromium() as browser:
         page = open_page(browser, server, f"/e/{hostile.pk}", locale="en-GB")
         screenshot(page, "share-hostile-texts")
         h1 = page.locator("h1").inner_text()
         title = page.title()
         status = page.locator("#status").inner_text()
+        access = page.locator("#accessibility").inner_text()
         tags = page.evaluate(READ_TAGS)
         scripts = page.locator("script").count()
         injected = page.locator("main b, main img, img[src=x]").count()
         dialogs, errors = page.dialogs, page.errors
         page.context.close()
+        links = []
+        for event in hostile_links:
+            page = open_page(browser, server, f"/e/{event.pk}", locale="en-GB")
+            registration = page.locator("#registration")
+            links.append(registration.get_attribute("href") if registration.count() else None)
+            injected += page.locator("main b, main img, img[src=x]").count()
+            dialogs, errors = dialogs + page.dialogs, errors + page.errors
+            page.context.close()
 
     assert h1 == HOSTILE
     assert title == f"Cancelled: {HOSTILE} · Twinning"
     assert status == f"This event has been cancelled. {HOSTILE}"
+    assert access == HOSTILE
+    # Only an https link is offered, as it was written
+    assert links[:2] == [None, None]
+    assert links[2] in (None, hostile_links[2].registration_url)
     assert tags["og:title"] == f"Cancelled: {HOSTILE}"
     # Only the page's own script (the Android button's); nothing of the texts ran or rendered
     assert scripts == 1
@@ -219,6 +270,20 @@ def test_the_button_opens_the_app_by_an_intent_on_android_and_by_the_link_elsewh
     # Elsewhere the share link itself: iOS opens it in the app (a universal link)
     assert on_desktop == f"{server.url}/e/{jazz.pk}"
     assert app_store == "https://apps.apple.com/app/id1234567890"
+
+
+def test_the_link_with_a_slash_after_it_opens_the_page(server, jazz):
+    with launched_chromium() as browser:
+        page = open_page(browser, server, f"/e/{jazz.pk}/?lang=kk")
+        url = page.url
+        h1 = page.locator("h1").inner_text()
+        redirects = page.response.request.redirected_from
+        status = redirects.response().status if redirects else None
+        page.context.close()
+
+    assert url == f"{server.url}/e/{jazz.pk}?lang=kk"
+    assert status == 301
+    assert h1 == TITLES["kk"]
 
 
 def test_a_drafts_link_shows_nothing_of_it_in_any_language(server, draft):

@@ -1,14 +1,15 @@
-"""An event's share link, /e/<number>: its page in the reader's language, the tags messengers
-preview it by, parsed back as they parse them, user-written texts that try to break out of
-them, what may keep the page, and that no draft is ever shown.
+"""An event's share link, /e/<number>: its page in the reader's language (dates, prices, the
+registration link and the notes on access too), the tags messengers preview it by, parsed back
+as they parse them, user-written texts that try to break out of them, what may keep the page,
+the link with a slash after it, and that no draft is ever shown.
 
 (The same page in a real browser: tests/e2e/test_share_browser.py.)"""
 
 import datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from django.utils import dateformat, translation
 
 from events import sharing
 from events.models import Event
@@ -46,6 +47,7 @@ class Page(HTMLParser):
 
     def __init__(self, html: str):
         super().__init__(convert_charrefs=True)
+        self.html = html
         self.html_attributes: dict[str, str] = {}
         self.meta: dict[str, list[str]] = {}
         self.links: list[dict[str, str]] = []
@@ -145,10 +147,12 @@ def page_of(response) -> Page:
     return Page(response.content.decode())
 
 
+# May as each language names it beside a day: in lower case in Russian and Kazakh.
+MAY = {"en": "May", "ru": "мая", "kk": "мамыр", "ur": "مئی"}
+
+
 def month(language: str) -> str:
-    """May, as Django's catalogue of ``language`` names it beside a day."""
-    with translation.override(language):
-        return dateformat.format(STARTS, "E")
+    return MAY[language]
 
 
 # --- What it shows, in each language ------------------------------------------------------------
@@ -207,6 +211,29 @@ def test_the_time_carries_its_offset_for_machines_and_the_zones_own_offset_in_su
     assert "Europe/Berlin, UTC+02:00" in page_of(response).texts["zone"]
 
 
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("en", "Monday, 7 December 2026, 19:00 – 22:00"),
+        ("ru", "Понедельник, 7 декабря 2026 г., 19:00 – 22:00"),
+        # Kazakh writes the month in lower case inside a date; Django's catalogue capitalises it
+        ("kk", "Дүйсенбі, 7 желтоқсан 2026 ж., 19:00 – 22:00"),
+        ("ur", "سوموار، 7 دسمبر 2026، 19:00 – 22:00"),
+    ],
+)
+def test_the_date_is_written_as_each_language_writes_it(client, event_factory, language, shown):
+    # 14:00 UTC: 19:00 in Aktau
+    starts = datetime.datetime(2026, 12, 7, 14, 0, tzinfo=datetime.UTC)
+    event = event_factory(
+        starts_at=starts, ends_at=starts + datetime.timedelta(hours=3), timezone="Asia/Aqtau"
+    )
+
+    page = page_of(share(client, event, language))
+
+    assert page.texts["when"].startswith(f"{shown}\n")
+    assert page.one("og:description").startswith(shown.split(" – ")[0] + " (Asia/Aqtau")
+
+
 def test_lang_in_the_address_wins_over_the_browsers_language(client, aktau_event):
     chosen = page_of(share(client, aktau_event, "ru", query="?lang=kk"))
     unknown = page_of(share(client, aktau_event, "ru", query="?lang=de"))
@@ -260,6 +287,108 @@ def test_the_address_is_the_public_one(client, aktau_event, settings):
     assert page.one("og:type") == "website"
 
 
+# --- What it costs, where to register, access -----------------------------------------------
+@pytest.mark.parametrize(
+    ("language", "amount", "currency", "shown"),
+    [
+        ("en", "2500.00", "KZT", "KZT\xa02,500"),
+        ("en", "12.50", "USD", "$12.50"),
+        ("ru", "2500.00", "KZT", "2\xa0500\xa0₸"),
+        ("ru", "1234567.05", "RUB", "1\xa0234\xa0567,05\xa0₽"),
+        ("kk", "2500.00", "KZT", "2\xa0500\xa0₸"),
+        ("kk", "12.50", "EUR", "12,50\xa0€"),
+        ("ur", "2500.00", "PKR", "Rs\xa02,500"),
+        ("ur", "2500.00", "KZT", "KZT\xa02,500"),
+    ],
+)
+def test_the_price_is_written_with_its_currency_as_the_readers_language_writes_it(
+    client, event_factory, language, amount, currency, shown
+):
+    event = event_factory(price_amount=Decimal(amount), price_currency=currency)
+
+    page = page_of(share(client, event, language))
+
+    assert page.texts["price"] == shown
+    # Previews have their spaces made plain, as every text of theirs
+    assert f" · {shown.replace(chr(0xA0), ' ')}" in page.one("og:description")
+
+
+@pytest.mark.parametrize(
+    ("language", "free"), [("en", "Free"), ("ru", "Бесплатно"), ("kk", "Тегін"), ("ur", "مفت")]
+)
+def test_a_free_event_says_it_is_free(client, event_factory, language, free):
+    page = page_of(share(client, event_factory(is_free=True), language))
+
+    assert page.texts["price"] == free
+
+
+def test_an_event_whose_price_was_not_said_shows_none(client, event_factory):
+    page = page_of(share(client, event_factory(is_free=False, price_amount=None)))
+
+    assert "price" not in page.texts
+
+
+def test_the_registration_link_is_offered_without_the_pages_address_or_a_say_on_ranking(
+    client, event_factory
+):
+    url = "https://tickets.example.kz/jazz?seat=a&row=2"
+    event = event_factory(registration_url=url)
+
+    page = page_of(share(client, event, "ur"))
+
+    link = page.anchors["registration"]
+    assert link["href"] == url
+    assert link["rel"] == "noopener noreferrer nofollow"
+    assert page.texts["registration"] == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)//https://",
+        "http://tickets.example.kz/jazz",
+        "data:text/html,<script>alert(1)</script>",
+        "//tickets.example.kz/jazz",
+        "https://",
+        "https://tickets example.kz",
+    ],
+)
+def test_a_registration_link_that_is_no_https_address_is_not_offered(client, event_factory, url):
+    # Stored as it is, past the column's validator: a row written before it, or by hand
+    page = page_of(share(client, event_factory(registration_url=url)))
+
+    assert "registration" not in page.anchors
+    assert "javascript" not in page.html.lower() and "data:text" not in page.html
+
+
+def test_a_cancelled_event_offers_no_registration(client, event_factory):
+    event = event_factory(
+        status=Event.Status.CANCELLED, registration_url="https://tickets.example.kz/jazz"
+    )
+
+    page = page_of(share(client, event))
+
+    assert "registration" not in page.anchors
+
+
+def test_the_notes_on_access_are_in_the_readers_language_else_english(client, event_factory):
+    event = event_factory(
+        accessibility_en="Step-free entrance.\nHearing loop at the bar.",
+        accessibility_ru="Вход без ступенек.",
+    )
+
+    russian = page_of(share(client, event, "ru"))
+    kazakh = page_of(share(client, event, "kk"))
+    none = page_of(share(client, event_factory(accessibility_en="")))
+
+    assert russian.texts["accessibility"] == "Вход без ступенек."
+    # Each line of the office's text on a line of its own
+    assert kazakh.texts["accessibility"] == "Step-free entrance.Hearing loop at the bar."
+    assert "<br>Hearing loop" in kazakh.html
+    assert "accessibility" not in none.texts
+
+
 # --- The picture ---------------------------------------------------------------------------
 def test_the_picture_is_previewed_large(client, aktau_event):
     page = page_of(share(client, aktau_event))
@@ -281,8 +410,8 @@ def test_without_a_picture_the_card_is_a_summary(client, event_factory):
 def test_the_picture_comes_from_the_one_function_that_knows_where_pictures_are(
     client, aktau_event, monkeypatch
 ):
-    # Pictures stored otherwise (uploaded, in sizes) will change events.sharing.event_image
-    # only: the page shows whatever it answers
+    # Pictures stored otherwise (today an upload's share size, else imageUrl) change
+    # events.sharing.event_image only: the page shows whatever it answers
     monkeypatch.setattr(
         sharing,
         "event_image",
@@ -338,7 +467,13 @@ def test_texts_written_by_offices_stay_text(client, event_factory, text):
         venue_address=text,
         status=Event.Status.CANCELLED,
         cancellation_reason=text,
+        accessibility_en=text,
         image_url=f"https://images.example.org/a.jpg?{text[:20]}",
+    )
+    announced = event_factory(
+        title_en="Regatta",
+        accessibility_en=text,
+        registration_url=f"https://tickets.example.kz/?q={text}",
     )
 
     response = share(client, event)
@@ -350,11 +485,17 @@ def test_texts_written_by_offices_stay_text(client, event_factory, text):
     assert page.one("og:image:alt") == text
     assert f"{text}, {text}" in page.texts["where"]
     assert page.one("og:description").startswith(" ".join(text.split()))
+    assert page.texts["accessibility"] == text
     # and nothing of them became markup: no script, no handler, no tag of their own
     assert page.scripts == []
     assert page.handlers == []
     assert "b" not in page.tags and page.tags.count("img") == 1
     assert set(page.meta) >= {"og:title", "og:description", "og:url", "og:image"}
+    # A link holding them is the link as written (when it is an https address at all), or none
+    other = page_of(share(client, announced))
+    assert other.texts["accessibility"] == text
+    assert other.anchors.get("registration", {}).get("href") in (None, announced.registration_url)
+    assert other.scripts == [] and other.handlers == [] and "b" not in other.tags
 
 
 def test_long_texts_are_cut_for_previews_only(client, event_factory):
@@ -451,10 +592,48 @@ def test_once_announced_the_drafts_link_shows_it(client, event_factory):
 
 
 @pytest.mark.parametrize(
-    "path", ["/e/9223372036854775808", "/e/-1", "/e/1.0", "/e/%D9%A1", "/e/", "/e/1/"]
+    "path",
+    [
+        "/e/9223372036854775808",
+        "/e/-1",
+        "/e/1.0",
+        "/e/%D9%A1",
+        "/e/",
+        "/e/-1/",
+        "/e/9223372036854775808/",
+        "/e/1/2",
+        "/e/1//",
+    ],
 )
 def test_what_no_event_can_have_is_not_found(client, path):
     assert client.get(path).status_code == 404
+
+
+def test_the_link_with_a_slash_after_it_moves_for_good_to_the_link(client, aktau_event):
+    # As the apps' patterns (/e/*) open it too; the language asked for goes along
+    pk = aktau_event.pk
+
+    plain = client.get(f"/e/{pk}/")
+    asking = client.get(f"/e/{pk}/?lang=kk")
+    head = client.head(f"/e/{pk}/")
+
+    assert (plain.status_code, plain["Location"]) == (301, f"/e/{pk}")
+    assert (asking.status_code, asking["Location"]) == (301, f"/e/{pk}?lang=kk")
+    assert head.status_code == 301
+    assert client.post(f"/e/{pk}/").status_code == 405
+    followed = client.get(f"/e/{pk}/?lang=kk", follow=True)
+    assert page_of(followed).html_attributes["lang"] == "kk"
+
+
+def test_the_slash_tells_a_draft_from_nothing_no_more_than_the_link(client, event_factory):
+    draft = event_factory(status=Event.Status.DRAFT)
+
+    answers = [client.get(f"/e/{pk}/") for pk in (draft.pk, 999_999)]
+
+    assert [(answer.status_code, answer["Location"]) for answer in answers] == [
+        (301, f"/e/{draft.pk}"),
+        (301, "/e/999999"),
+    ]
 
 
 def test_the_page_is_read_only(client, aktau_event):
