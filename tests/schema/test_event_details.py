@@ -238,6 +238,35 @@ def test_an_amount_that_is_no_number_is_refused_before_anything_runs(gql, editor
     assert result["errors"][0]["extensions"]["code"]
 
 
+@pytest.mark.parametrize("amount", [19.99, 0.1, 2500.75])
+def test_an_amount_sent_as_a_json_number_with_two_decimals_is_taken_as_written(
+    gql, editor, draft, amount
+):
+    # A client whose Decimal scalar is mapped to a floating-point type sends 19.99 as a
+    # JSON number: it has two decimals, as the rule asks, and is the price meant.
+    payload = gql(
+        UPDATE,
+        {"id": gid(draft), "input": {"price": {"amount": amount, "currency": "USD"}}},
+        user=editor,
+    )["data"]["eventUpdate"]
+
+    assert payload["errors"] == []
+    assert payload["event"]["price"] == {"amount": f"{amount:.2f}", "currency": "USD"}
+
+
+def test_an_amount_written_in_the_document_as_a_number_with_decimals_is_taken(gql, editor, draft):
+    # 100 is taken written in the document; 19.99 is as much a number.
+    document = (
+        "mutation($id: ID!) { eventUpdate(id: $id, input: {price: "
+        '{amount: 19.99, currency: "USD"}}) { event { price { amount } } errors { code } } }'
+    )
+
+    result = gql(document, {"id": gid(draft)}, user=editor)
+
+    assert "errors" not in result, result["errors"]
+    assert result["data"]["eventUpdate"]["event"]["price"] == {"amount": "19.99"}
+
+
 # --- The filter ----------------------------------------------------------------------------
 
 
