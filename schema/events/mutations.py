@@ -10,6 +10,7 @@ from events.models import Announcement, Event
 from ..core.arguments import TextInputField, TextLimit
 from ..core.inputs import TranslationsInput, translated_columns
 from ..core.mutations import BaseMutation, load
+from ..core.scalars import Decimal
 from .enums import EventCategory, RsvpStatus
 from .types import AnnouncementType, EventCohostType, EventType
 
@@ -38,10 +39,10 @@ EVENT_FIELD_ALIASES = {
 class PriceInput(graphene.InputObjectType):
     """What a ticket costs. Setting a price makes the event not free."""
 
-    amount = graphene.Decimal(
+    amount = Decimal(
         required=True,
         description="Above 0 and below 10,000,000,000, at most two decimals, best sent as a "
-        'string: `"2500"`, `"12.50"`.',
+        'string: `"2500"`, `"12.50"`; a number (`12.5`) is taken as written.',
     )
     currency = TextInputField(
         required=True,

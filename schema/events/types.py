@@ -24,6 +24,7 @@ from ..cities.types import (
 from ..core.arguments import TextArgument, TextInputField, TextLimit
 from ..core.deferred import DeferredField
 from ..core.pagination import CountableConnection, connection_args, connection_cache_policies
+from ..core.scalars import Decimal
 from ..core.selection import RowColumns
 from ..images.types import EventImageType, absolute_url
 from .clocks import UPCOMING_EVENTS
@@ -124,7 +125,7 @@ class PriceType(graphene.ObjectType):
     class Meta:
         name = "Price"
 
-    amount = graphene.Decimal(
+    amount = Decimal(
         required=True, description="Above 0, at most two decimals, as a string: `2500.00`."
     )
     currency = graphene.String(
