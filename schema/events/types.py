@@ -498,7 +498,7 @@ class EventFilterInput(graphene.InputObjectType):
         default_value=False,
         description="Only the viewer's own: events of the cities they follow (as each city's "
         "feed shows them: hosted there, or of its twinnings), of the twinnings they follow, and "
-        "those they are going to or interested in; each once. Signed in only "
+        "those they answered (GOING, INTERESTED or WAITLISTED); each once. Signed in only "
         "(UNAUTHENTICATED otherwise).",
     )
 
