@@ -22,7 +22,7 @@ from graphql_server.errors import (
     UnauthenticatedError,
 )
 
-from .ids import parse_id
+from .ids import parse_id, with_article
 
 # Django's generic validation codes, named as the API names them.
 DJANGO_CODES = {
@@ -101,7 +101,7 @@ def load(queryset, global_id: str, type_name: str, field: str):
     """The object a global ID names within ``queryset``, or ObjectNotFound."""
     pk = parse_id(global_id, type_name)
     if pk is None:
-        raise ObjectNotFound(field, f"{global_id!r} is not the ID of a {type_name}.")
+        raise ObjectNotFound(field, f"{global_id!r} is not the ID of {with_article(type_name)}.")
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         raise ObjectNotFound(field)
