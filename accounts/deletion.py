@@ -141,7 +141,14 @@ def uid_digest(uid: str) -> str:
 
 def deleted_before(uid: str, auth_time) -> bool:
     """Whether the account of Firebase ``uid`` was deleted at or after ``auth_time`` (the ID
-    token's sign-in, in seconds since the epoch): such a token must not make it again."""
+    token's sign-in, in seconds since the epoch): such a token must not make it again.
+
+    ``auth_time`` is in whole seconds (the second a sign-in began, rounded down) and the
+    deletion's time has microseconds, so a sign-in of the deletion's own second cannot be told
+    apart from one made before it in that second: it is refused too (``<=``). A token made
+    before the deletion never makes the account again; a sign-in in the same second after it
+    is refused with ACCOUNT_DELETED, and one a second later is taken. The other way round
+    (``<``, or the deletion rounded down) would take a token signed in earlier in that second."""
     deleted = DeletedAccount.objects.filter(uid_digest=uid_digest(uid)).first()
     if deleted is None:
         return False

@@ -7,6 +7,8 @@ from enum import StrEnum
 class AccountErrorCode(StrEnum):
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     RATE_LIMITED = "RATE_LIMITED"
+    # A bearer token that cannot be accepted, and its expiry: the same codes for a Firebase ID
+    # token (accounts.firebase) as for the backend's own tokens.
     INVALID_TOKEN = "INVALID_TOKEN"
     TOKEN_EXPIRED = "TOKEN_EXPIRED"
     TOKEN_REUSED = "TOKEN_REUSED"

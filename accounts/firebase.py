@@ -21,6 +21,7 @@ import time
 from enum import StrEnum
 
 import firebase_admin
+import jwt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
@@ -29,6 +30,7 @@ from google.auth.credentials import AnonymousCredentials
 
 from accounts import deletion
 from accounts.display_names import name_from_profile
+from accounts.error_codes import AccountErrorCode
 from accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -38,10 +40,12 @@ APP_NAME = "twinning-auth"
 
 
 class FirebaseAuthErrorCode(StrEnum):
-    """Why signing in with Firebase failed; the values are what the API reports as ``code``."""
+    """Why signing in with Firebase failed; the values are what the API reports as ``code``.
+    A situation that the backend's own tokens meet too has their code (``AccountErrorCode``):
+    an app reads one vocabulary, whichever kind of token it sent."""
 
-    TOKEN_EXPIRED = "TOKEN_EXPIRED"
-    TOKEN_INVALID = "TOKEN_INVALID"
+    TOKEN_EXPIRED = AccountErrorCode.TOKEN_EXPIRED.value
+    INVALID_TOKEN = AccountErrorCode.INVALID_TOKEN.value
     USER_DISABLED = "USER_DISABLED"
     FIREBASE_UNAVAILABLE = "FIREBASE_UNAVAILABLE"
     FIREBASE_NOT_CONFIGURED = "FIREBASE_NOT_CONFIGURED"
@@ -61,6 +65,11 @@ class FirebaseAuthError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+INVALID = "The sign-in token is not valid."
+# Google's issuer of Firebase ID tokens, followed by the project's id.
+FIREBASE_ISSUER = "https://securetoken.google.com/"
 
 
 _app = None
@@ -150,13 +159,53 @@ def _check_emulator_expiry(claims: dict) -> None:
     """The expiry firebase-admin leaves unchecked for the emulator's tokens."""
     expires = claims.get("exp")
     if isinstance(expires, bool) or not isinstance(expires, int | float):
-        raise FirebaseAuthError(
-            FirebaseAuthErrorCode.TOKEN_INVALID, "The sign-in token is not valid."
-        )
+        raise FirebaseAuthError(FirebaseAuthErrorCode.INVALID_TOKEN, INVALID)
     if expires <= time.time():
         raise FirebaseAuthError(
             FirebaseAuthErrorCode.TOKEN_EXPIRED, "The sign-in has expired; sign in again."
         )
+
+
+def _invalid_message(token: str) -> str:
+    """What to tell of a token firebase-admin refused. With ``DEBUG``, a token of another
+    Firebase project (its audience or issuer is not ``FIREBASE_PROJECT_ID``'s: the commonest
+    mistake when setting up an app) says which project it is from, read from the unverified
+    token for this message alone; otherwise, and in production, the message says nothing of
+    why."""
+    if not settings.DEBUG:
+        return INVALID
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return INVALID
+    expected = settings.FIREBASE_PROJECT_ID
+    audience, issuer = claims.get("aud"), claims.get("iss")
+    if isinstance(issuer, str) and issuer.startswith(FIREBASE_ISSUER):
+        issuer_project = issuer.removeprefix(FIREBASE_ISSUER)
+    else:
+        issuer_project = None
+    if isinstance(audience, str) and audience != expected:
+        project = audience
+    elif isinstance(issuer, str) and issuer_project != expected:
+        if issuer_project is None:
+            return (
+                f"{INVALID} It was issued by {_shown(issuer)}, not by Firebase Authentication; "
+                f"FIREBASE_PROJECT_ID is {expected}."
+            )
+        project = issuer_project
+    else:
+        return INVALID
+    return (
+        f"{INVALID} This token was issued for project {_shown(project)}; "
+        f"FIREBASE_PROJECT_ID is {expected}."
+    )
+
+
+def _shown(text: str) -> str:
+    """Text of an unverified token as a message may quote it: short, printable, and quoted
+    when empty or spaced."""
+    text = "".join(c if c.isprintable() else "?" for c in text[:100])
+    return text if text and not any(c.isspace() for c in text) else repr(text)
 
 
 def verify_id_token(token: str) -> dict:
@@ -165,8 +214,9 @@ def verify_id_token(token: str) -> dict:
     firebase-admin checks the RS256 signature against the published certificates, the expiry,
     the audience (our project) and the issuer (``https://securetoken.google.com/<project>``).
     The claims include ``uid``. Raises ``FirebaseAuthError``: TOKEN_EXPIRED for an expired token,
-    TOKEN_INVALID for any other bad token, FIREBASE_UNAVAILABLE when the certificates cannot be
-    fetched, FIREBASE_NOT_CONFIGURED when no project is set.
+    INVALID_TOKEN for any other bad token (with ``DEBUG``, one of another project says so),
+    FIREBASE_UNAVAILABLE when the certificates cannot be fetched, FIREBASE_NOT_CONFIGURED when
+    no project is set.
 
     With the Auth emulator (``emulator_in_use``) the signature is not checked, the expiry is
     (here). Should ``FIREBASE_AUTH_EMULATOR_HOST`` be set without ``DEBUG``, where the start-up
@@ -191,7 +241,7 @@ def verify_id_token(token: str) -> dict:
     except auth.InvalidIdTokenError as error:
         logger.info("Rejected a Firebase ID token: %s", error)
         raise FirebaseAuthError(
-            FirebaseAuthErrorCode.TOKEN_INVALID, "The sign-in token is not valid."
+            FirebaseAuthErrorCode.INVALID_TOKEN, _invalid_message(token)
         ) from error
     except auth.CertificateFetchError as error:
         logger.warning("Could not fetch the Firebase token certificates: %s", error)
@@ -201,9 +251,7 @@ def verify_id_token(token: str) -> dict:
         ) from error
     except ValueError as error:
         # firebase-admin's answer to input that is not a token at all (empty, not a string).
-        raise FirebaseAuthError(
-            FirebaseAuthErrorCode.TOKEN_INVALID, "The sign-in token is not valid."
-        ) from error
+        raise FirebaseAuthError(FirebaseAuthErrorCode.INVALID_TOKEN, INVALID) from error
     if emulator_host():
         _check_emulator_expiry(claims)
     return claims

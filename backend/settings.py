@@ -739,7 +739,19 @@ CORS_ALLOWED_ORIGIN_REGEXES = (
 CORS_URLS_REGEX = r"^/graphql/$"
 # The bearer token is a header, not a cookie: no credentials mode needed.
 CORS_ALLOW_CREDENTIALS = False
-CORS_ALLOW_HEADERS = (*default_cors_headers, "accept-language", "x-request-id")
+# Besides corsheaders' defaults: the request's language, its ID, and the headers Apollo's web
+# client sends by default (its name and version for the server's statistics, the operation's
+# name, and `apollo-require-preflight`, which upload clients add to force a preflight): a
+# browser refuses to send a request with any header the preflight did not allow.
+CORS_ALLOW_HEADERS = (
+    *default_cors_headers,
+    "accept-language",
+    "x-request-id",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "x-apollo-operation-name",
+    "apollo-require-preflight",
+)
 # Let pages read the request ID, to quote it in their error reports.
 CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 

@@ -63,7 +63,8 @@ class EventQuerySet(models.QuerySet):
         """The events of what ``user`` follows and answered, each once: those of a followed
         city as its feed shows them (hosted there, or of one of its twinnings wherever held:
         what its followers are pushed about), those of a followed twinning, and those the user
-        is going to or interested in.
+        answered: going to, interested in, or waiting for a place at (every RSVP row is an
+        answer; withdrawing deletes it).
 
         What the user follows and answered is read first, three small indexed queries, and
         given to the events as lists of ids (one condition on their own rows, no join, so an

@@ -5,7 +5,8 @@ A report is about one event or one announcement, never both; its office is that 
 organising office, whose moderators (and publishers) settle it in the admin, as chat reports
 are settled by the moderators of the event (``chat.models.ChatReport``, whose shape this
 follows). A user has at most one open report of each object: reporting it again while it is
-open answers with that report, and once it is settled they may report it anew.
+open gives that report the new reason and details, and once it is settled they may report it
+anew (a settled report is never reopened).
 """
 
 from django.conf import settings

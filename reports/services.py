@@ -1,7 +1,9 @@
-"""Every change to reports: an app user reports an event or an announcement; a moderator of
-its office settles the report. Each function checks who may act and validates before it
-writes (invalid input writes nothing), in one transaction. The API and the admin call these."""
+"""Every change to reports: an app user reports an event or an announcement (or changes what
+their open report of it says); a moderator of its office settles the report. Each function
+checks who may act and validates before it writes (invalid input writes nothing), in one
+transaction. The API and the admin call these."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from django.core.exceptions import ValidationError
@@ -40,38 +42,56 @@ def _clean(reason: str, details: str) -> tuple[str, str]:
     return reason, details
 
 
-def _report(user, field: str, target, reason: str, details: str) -> Report:
-    """The user's open report of ``target`` (the model field ``field`` names it), made now
-    unless there is one."""
+@dataclass(frozen=True)
+class Reported:
+    """What reporting answers: the user's open report, and whether it was open already and now
+    holds the reason and details just given instead of its own (``updated``)."""
+
+    report: Report
+    updated: bool = False
+
+
+def _report(user, field: str, target, reason: str, details: str) -> Reported:
+    """The user's open report of ``target`` (the model field ``field`` names it): made now, or,
+    if one is open, given this reason and details. A person who reports the same thing again
+    with other words means the new ones (a retry changes nothing); the moderators read one
+    report, as it stands. A settled report is never reopened: reporting again makes a new one."""
     require(user.is_authenticated and user.is_active, gettext_noop("Sign in to report."))
     reason, details = _clean(reason, details)
     open_reports = Report.objects.filter(
         reporter=user, status=Report.Status.OPEN, **{field: target}
     )
-    reported = open_reports.first()
-    if reported is not None:
-        return reported
-    try:
-        with transaction.atomic():
-            return Report.objects.create(
-                reporter=user, reason=reason, details=details, **{field: target}
-            )
-    except IntegrityError:
-        # The same report sent twice at once: the other request's is the open one.
-        return open_reports.get()
+    # Locked, so that a moderator settling it meanwhile waits, and then settles what it says.
+    reported = open_reports.select_for_update(of=("self",)).first()
+    if reported is None:
+        try:
+            with transaction.atomic():
+                return Reported(
+                    Report.objects.create(
+                        reporter=user, reason=reason, details=details, **{field: target}
+                    )
+                )
+        except IntegrityError:
+            # The same report sent twice at once: the other request's is the open one.
+            reported = open_reports.select_for_update(of=("self",)).get()
+    if (reported.reason, reported.details) == (reason, details):
+        return Reported(reported)
+    reported.reason, reported.details = reason, details
+    reported.save(update_fields=["reason", "details"])
+    return Reported(reported, updated=True)
 
 
 @transaction.atomic
-def report_event(user, event: Event, reason: str, details: str = "") -> Report:
+def report_event(user, event: Event, reason: str, details: str = "") -> Reported:
     """Report a public event to the moderators of its organising office. While the user's
-    report of it is open, reporting it again answers with that report and changes nothing."""
+    report of it is open, reporting it again gives that report the new reason and details."""
     if event.status == Event.Status.DRAFT:
         raise _error("event", "Only public events can be reported.", ReportErrorCode.NOT_FOUND)
     return _report(user, "event", event, reason, details)
 
 
 @transaction.atomic
-def report_announcement(user, announcement: Announcement, reason: str, details="") -> Report:
+def report_announcement(user, announcement: Announcement, reason: str, details="") -> Reported:
     """Report a published announcement to the moderators of its office; as ``report_event``."""
     if not Announcement.objects.published().filter(pk=announcement.pk).exists():
         raise _error(

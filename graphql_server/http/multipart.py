@@ -19,12 +19,14 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.http.multipartparser import MultiPartParserError
 
-from .protocol import GraphQLParams, HttpErrorCode, RequestFailed, bad_request
+from .protocol import GraphQLParams, HttpErrorCode, RequestFailed, bad_request, batch_refused
 
 MULTIPART_CONTENT_TYPE = "multipart/form-data"
 # Places a map may name in ``operations``: its variables only (a file in a document, an
 # operation's name or an extension means nothing).
 _VARIABLES = "variables"
+# What JSON allows before a value (RFC 8259 §2).
+_JSON_WHITESPACE = b" \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ def read(request, operations_limit: int) -> tuple[bytes, Uploads]:
             HttpErrorCode.PAYLOAD_TOO_LARGE,
             413,
         )
+    # A batch's map places files in each operation ("0.variables.file"), which would be
+    # refused as a file outside the variables: the batch is what is not served.
+    if operations.lstrip(_JSON_WHITESPACE).startswith(b"["):
+        raise batch_refused("'operations' is one JSON object, as in a JSON request")
     places = _places(fields["map"])
     sent = {name: files[name] for name in files}
     missing = sorted(set(places) - set(sent))

@@ -77,6 +77,12 @@ def bad_request(message: str) -> RequestFailed:
     return RequestFailed.of(message, HttpErrorCode.BAD_REQUEST)
 
 
+def batch_refused(instead: str = "send one JSON object") -> RequestFailed:
+    """A batch (a JSON array of requests), in a JSON body or a multipart one's ``operations``:
+    not served, 400 as any body that is not one request."""
+    return bad_request(f"Batched requests are not supported; {instead}.")
+
+
 # ---------------------------------------------------------------------------------------------
 # Accept
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +226,7 @@ def params_from_json(body: bytes) -> GraphQLParams:
     except (ValueError, RecursionError):
         raise bad_request("The body is not valid JSON.") from None
     if isinstance(data, list):
-        raise bad_request("Batched requests are not supported; send one JSON object.")
+        raise batch_refused()
     if not isinstance(data, dict):
         raise bad_request("The body must be a JSON object.")
     return checked_params(data)

@@ -57,7 +57,7 @@ def memberships(user):
 
 def account_export(user) -> dict:
     """Everything held about the viewer (``accounts.export``); past ``ACCOUNT_EXPORT_RATE`` a
-    top-level RATE_LIMITED with ``retryAfter``."""
+    RATE_LIMITED error (with ``retryAfter``) at the field, which is null."""
     try:
         return export_account(user)
     except RateLimited as error:

@@ -143,12 +143,14 @@ class Viewer(graphene.ObjectType):
         description="A private iCalendar feed of the events RSVP'd to. Keep it secret; "
         "`calendarTokenRotate` replaces it.",
     )
+    # Nullable: an export refused (RATE_LIMITED) nulls this field alone, not the whole `me`
+    # beside it.
     export = graphene.JSONString(
-        required=True,
         description="Everything held about the viewer, as JSON: `sections` (profile, "
-        "preferences, sessions, devices, follows, RSVPs, chat messages, reactions, reports…), "
-        "and in words what is `omitted` from each and what is `notExported`, and why. Secrets "
-        "are never given. A few exports an hour per user (RATE_LIMITED with retryAfter).",
+        "preferences, sessions, devices, follows, RSVPs, chat messages, reactions, blocks, "
+        "reports…), and in words what is `omitted` from each and what is `notExported`, and "
+        "why. Secrets are never given. A few exports an hour per user: beyond them null, with "
+        "an error RATE_LIMITED (retryAfter) at this field.",
     )
     blocked_users = graphene.Field(
         BlockedUserConnection,

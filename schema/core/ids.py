@@ -1,6 +1,7 @@
 """Relay global IDs: decoding the ones clients send, with a clear error for a bad one."""
 
 import binascii
+import re
 
 from graphene import relay
 from graphql import is_object_type
@@ -41,6 +42,30 @@ def _split(global_id: str) -> tuple[str, str] | None:
     return type_name, pk
 
 
+# Type names spelled in capitals (an initialism, read letter by letter: "an FCMToken") whose
+# first letter's name starts with a vowel sound.
+_VOWEL_LETTER_NAMES = frozenset("AEFHILMNORSX")
+# Words that start with a vowel letter and a consonant sound ("a User", "a Unit", "a European
+# city", "a One-off"), and with a silent h ("an Hour"), by their beginning.
+# "un" before a vowel is the prefix ("an Unanswered…") but for "uni"; "One" as a word of its
+# own ("a OneTimeCode", not "an Onerous…").
+_CONSONANT_SOUND = re.compile(r"(?i:uni|u[b-df-hj-mp-tv-z][aeiou]|eu|ewe|once)|[Oo]ne(?![a-z])")
+_SILENT_H = re.compile(r"hour|honest|honou?r|heir", re.IGNORECASE)
+
+
+def with_article(type_name: str) -> str:
+    """``type_name`` after the indefinite article its sound takes, for messages: "an Event",
+    "an Announcement", "a CityOffice", "a User" (which starts with the sound of "you"), "an
+    Hour"; a name in capitals is read letter by letter ("an FAQ", "a URL")."""
+    if len(type_name) > 1 and type_name[:2].isupper():
+        vowel = type_name[0] in _VOWEL_LETTER_NAMES
+    elif _SILENT_H.match(type_name):
+        vowel = True
+    else:
+        vowel = type_name[:1].lower() in "aeiou" and not _CONSONANT_SOUND.match(type_name)
+    return f"{'an' if vowel else 'a'} {type_name}"
+
+
 def parse_id(global_id: str, expected_type: str) -> int | None:
     """The primary key inside ``global_id`` if it names an ``expected_type``, else None."""
     parts = _split(global_id)
@@ -54,7 +79,9 @@ def decode_id(global_id: str, expected_type: str, field: str) -> int:
     pk = parse_id(global_id, expected_type)
     if pk is None:
         raise UserInputError(
-            f"{global_id!r} is not the ID of a {expected_type}.", ApiErrorCode.INVALID_ID, field
+            f"{global_id!r} is not the ID of {with_article(expected_type)}.",
+            ApiErrorCode.INVALID_ID,
+            field,
         )
     return pk
 

@@ -4,8 +4,9 @@ A mutation declares whether it needs a signed-in viewer (``login_required`` in i
 implements ``perform``, which loads what the arguments name and calls a service. The base class
 turns the outcomes into the API's shapes: no viewer → a top-level ``UNAUTHENTICATED`` error; a
 service's PermissionDenied → a top-level ``PERMISSION_DENIED`` error; a ValidationError or an
-unknown ID → ``errors`` in the payload, with camelCase field paths and upper-case codes; a
-service's RateLimited → a top-level ``RATE_LIMITED`` error with ``retryAfter``.
+unknown ID → ``errors`` in the payload, with camelCase field paths and upper-case codes (and,
+raised as ``RefusedWith``, the object beside them); a service's RateLimited → a top-level
+``RATE_LIMITED`` error with ``retryAfter``.
 """
 
 import graphene
@@ -22,7 +23,7 @@ from graphql_server.errors import (
     UnauthenticatedError,
 )
 
-from .ids import parse_id
+from .ids import parse_id, with_article
 
 # Django's generic validation codes, named as the API names them.
 DJANGO_CODES = {
@@ -101,11 +102,22 @@ def load(queryset, global_id: str, type_name: str, field: str):
     """The object a global ID names within ``queryset``, or ObjectNotFound."""
     pk = parse_id(global_id, type_name)
     if pk is None:
-        raise ObjectNotFound(field, f"{global_id!r} is not the ID of a {type_name}.")
+        raise ObjectNotFound(field, f"{global_id!r} is not the ID of {with_article(type_name)}.")
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         raise ObjectNotFound(field)
     return obj
+
+
+class RefusedWith(Exception):
+    """A service's refusal (``error``, a ValidationError) with what the payload shows beside its
+    errors: the object acted on as it stands, when the viewer may see it, so that the app can
+    offer what to do next without fetching it again (a full event's waitlist)."""
+
+    def __init__(self, error: ValidationError, **payload):
+        super().__init__(error)
+        self.error = error
+        self.payload = payload
 
 
 class BaseMutationOptions(MutationOptions):
@@ -149,6 +161,8 @@ class BaseMutation(graphene.Mutation):
             return cls(errors=[Error(field=error.field, code=code, message=error.message)])
         except ValidationError as error:
             return cls(errors=errors_from(error, cls.field_aliases))
+        except RefusedWith as refused:
+            return cls(errors=errors_from(refused.error, cls.field_aliases), **refused.payload)
 
 
 def payload_cache_policies(mutations: type[graphene.ObjectType]) -> tuple[TypePolicy, ...]:

@@ -2,6 +2,7 @@
 and calls one service of events.services, where the rules live."""
 
 import graphene
+from django.core.exceptions import ValidationError
 
 from cities.models import CityOffice, Twinning
 from events import services
@@ -9,7 +10,8 @@ from events.models import Announcement, Event
 
 from ..core.arguments import TextInputField, TextLimit
 from ..core.inputs import TranslationsInput, translated_columns
-from ..core.mutations import BaseMutation, load
+from ..core.mutations import BaseMutation, RefusedWith, load
+from ..core.scalars import Decimal
 from .enums import EventCategory, RsvpStatus
 from .types import AnnouncementType, EventCohostType, EventType
 
@@ -38,10 +40,10 @@ EVENT_FIELD_ALIASES = {
 class PriceInput(graphene.InputObjectType):
     """What a ticket costs. Setting a price makes the event not free."""
 
-    amount = graphene.Decimal(
+    amount = Decimal(
         required=True,
         description="Above 0 and below 10,000,000,000, at most two decimals, best sent as a "
-        'string: `"2500"`, `"12.50"`.',
+        'string: `"2500"`, `"12.50"`; a number (`12.5`) is taken as written.',
     )
     currency = TextInputField(
         required=True,
@@ -365,7 +367,12 @@ class RsvpSet(BaseMutation):
     waitlist, whose first person gets the next place that frees (and a push). NONE or
     INTERESTED leaves the waitlist; leaving GOING frees a place for the next in line."""
 
-    event = graphene.Field(EventType)
+    event = graphene.Field(
+        EventType,
+        description="The event as it now stands, with the viewer's answer; when refused "
+        "(EVENT_FULL, EVENT_NOT_OPEN) too, beside the errors, so that the app can offer the "
+        "waitlist without fetching the event again. Null when the ID names no public event.",
+    )
 
     class Arguments:
         event = graphene.ID(required=True)
@@ -373,9 +380,15 @@ class RsvpSet(BaseMutation):
 
     @classmethod
     def perform(cls, info, viewer, event, status):
-        target = load(Event.objects.public(), event, "Event", "event")
+        events = Event.objects.public()
+        target = load(events, event, "Event", "event")
         value = None if status == RsvpStatus.NONE else status.value
-        return {"event": services.set_rsvp(viewer, target, value)}
+        try:
+            return {"event": services.set_rsvp(viewer, target, value)}
+        except ValidationError as error:
+            # Read again after the refusal rolled back, as anyone may read a public event: its
+            # counts, and the viewer's RSVP, as they are now.
+            raise RefusedWith(error, event=events.filter(pk=target.pk).first()) from error
 
 
 class EventMutations(graphene.ObjectType):

@@ -24,6 +24,7 @@ from ..cities.types import (
 from ..core.arguments import TextArgument, TextInputField, TextLimit
 from ..core.deferred import DeferredField
 from ..core.pagination import CountableConnection, connection_args, connection_cache_policies
+from ..core.scalars import Decimal
 from ..core.selection import RowColumns
 from ..images.types import EventImageType, absolute_url
 from .clocks import UPCOMING_EVENTS
@@ -124,7 +125,7 @@ class PriceType(graphene.ObjectType):
     class Meta:
         name = "Price"
 
-    amount = graphene.Decimal(
+    amount = Decimal(
         required=True, description="Above 0, at most two decimals, as a string: `2500.00`."
     )
     currency = graphene.String(
@@ -497,7 +498,7 @@ class EventFilterInput(graphene.InputObjectType):
         default_value=False,
         description="Only the viewer's own: events of the cities they follow (as each city's "
         "feed shows them: hosted there, or of its twinnings), of the twinnings they follow, and "
-        "those they are going to or interested in; each once. Signed in only "
+        "those they answered (GOING, INTERESTED or WAITLISTED); each once. Signed in only "
         "(UNAUTHENTICATED otherwise).",
     )
 

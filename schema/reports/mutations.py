@@ -12,11 +12,25 @@ from .types import ReportReason, ReportType
 DETAILS = "What is wrong, in the reporter's words; optional, at most 1,000 characters."
 
 
+UPDATED = (
+    "True when the viewer's report of it was open already and now holds the reason and details "
+    "just sent instead of its own (no new report is made); false for a new report, for one "
+    "sent again as it was, and with errors."
+)
+
+
+def resolve_updated(payload, info):
+    # A payload with errors was made without it: nothing was updated.
+    return bool(payload.updated)
+
+
 class EventReport(BaseMutation):
     """Report a public event to the moderators of its organising office. While the viewer's
-    report of it is open, reporting it again answers with that report."""
+    report of it is open, reporting it again gives that report the new reason and details
+    (`updated`); a settled one is not reopened: a new report is made."""
 
     report = graphene.Field(ReportType)
+    updated = graphene.Boolean(required=True, description=UPDATED, resolver=resolve_updated)
 
     class Arguments:
         event = graphene.ID(required=True)
@@ -26,14 +40,17 @@ class EventReport(BaseMutation):
     @classmethod
     def perform(cls, info, viewer, event, reason, details=None):
         target = load(Event.objects.public(), event, "Event", "event")
-        return {"report": services.report_event(viewer, target, reason.value, details or "")}
+        reported = services.report_event(viewer, target, reason.value, details or "")
+        return {"report": reported.report, "updated": reported.updated}
 
 
 class AnnouncementReport(BaseMutation):
     """Report a published announcement to the moderators of its office. While the viewer's
-    report of it is open, reporting it again answers with that report."""
+    report of it is open, reporting it again gives that report the new reason and details
+    (`updated`); a settled one is not reopened: a new report is made."""
 
     report = graphene.Field(ReportType)
+    updated = graphene.Boolean(required=True, description=UPDATED, resolver=resolve_updated)
 
     class Arguments:
         announcement = graphene.ID(required=True)
@@ -45,8 +62,8 @@ class AnnouncementReport(BaseMutation):
         target = load(
             Announcement.objects.published(), announcement, "Announcement", "announcement"
         )
-        report = services.report_announcement(viewer, target, reason.value, details or "")
-        return {"report": report}
+        reported = services.report_announcement(viewer, target, reason.value, details or "")
+        return {"report": reported.report, "updated": reported.updated}
 
 
 class ReportMutations(graphene.ObjectType):

@@ -261,6 +261,29 @@ def test_a_firebase_token_of_a_deleted_account_does_not_make_it_again(db, gql, f
     assert stored.uid_digest == deletion.uid_digest("app-user-7")
 
 
+@pytest.mark.parametrize("fraction", [0, 400_000, 999_999], ids=["on the second", ".4", ".999999"])
+@pytest.mark.parametrize(
+    ("seconds_after", "refused"),
+    [(-1, True), (0, True), (1, False)],
+    ids=["the second before", "the same second", "the second after"],
+)
+def test_a_sign_in_of_the_deletions_own_second_is_refused(
+    db, user_factory, fraction, seconds_after, refused
+):
+    # Given an account deleted at 12:00:00 and a fraction of a second (microseconds kept)
+    second = datetime.datetime(2031, 5, 4, 12, 0, 0, tzinfo=datetime.UTC)
+    deleted_at = second + datetime.timedelta(microseconds=fraction)
+    person = user_factory(firebase_uid="app-user-7")
+    deletion.delete_account(person, signed_in_at=deleted_at, now=deleted_at)
+
+    # When a token's sign-in (auth_time: whole seconds, rounded down) is of a second near it
+    auth_time = int(second.timestamp()) + seconds_after
+
+    # Then one of the deletion's own second may have been made before it, and is refused;
+    # only one of a later second is surely a sign-in after it
+    assert deletion.deleted_before("app-user-7", auth_time) is refused
+
+
 def test_signing_in_again_after_a_deletion_makes_a_new_account(db, gql, firebase_tokens):
     gql(ME, token=firebase_tokens.sign(uid="app-user-7"))
     deleted_user = User.objects.get()

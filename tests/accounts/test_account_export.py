@@ -2,6 +2,8 @@
 of personal data declares it, never a secret, at a cost that does not grow with what it finds."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -25,6 +27,14 @@ from tests.factories import ChatMessageFactory
 EXPORT = "{ me { export } }"
 
 
+def declared_sections() -> set[str]:
+    return {
+        entry.export.section
+        for entry in personal_data.entries()
+        if isinstance(entry.export, personal_data.Export)
+    }
+
+
 def export_of(gql, user) -> dict:
     answer = gql(EXPORT, user=user)
     assert "errors" not in answer, answer
@@ -42,12 +52,7 @@ def test_the_export_holds_everything_about_the_viewer(gql, world):
     sections = exported["sections"]
 
     # Every section the registry declares, and nothing else
-    declared = {
-        entry.export.section
-        for entry in personal_data.entries()
-        if isinstance(entry.export, personal_data.Export)
-    }
-    assert set(sections) == declared
+    assert set(sections) == declared_sections()
     assert exported["format"] == "twinning-account-export/1"
 
     profile = sections["profile"]
@@ -138,6 +143,33 @@ def test_exports_are_limited_per_user(gql, user_factory, settings):
     assert answer["errors"][0]["extensions"]["retryAfter"] >= 1
     # Someone else's exports are counted apart.
     export_of(gql, bo)
+
+
+def test_a_refused_export_nulls_the_export_alone(gql, user_factory, settings):
+    # Given someone who has used up their exports
+    settings.ACCOUNT_EXPORT_RATE = Rate.parse("1/h")
+    ada = user_factory(display_name="Ada")
+    export_of(gql, ada)
+
+    # When they ask for their name and an export at once
+    answer = gql("{ me { displayName export } }", user=ada)
+
+    # Then the name is answered and the export is null, with the error at its path
+    assert answer["data"] == {"me": {"displayName": "Ada", "export": None}}
+    [error] = answer["errors"]
+    assert error["path"] == ["me", "export"]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+
+
+def test_the_readme_lists_the_sections_the_registry_declares():
+    # README, "Leaving": the paragraph on the export names each section in `backticks`
+    # between "holds `sections`" and "Beside them".
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("**The export** (`me { export }`") :]
+    listed = paragraph[paragraph.index("holds `sections`") : paragraph.index("Beside them")]
+    documented = set(re.findall(r"`(\w+)`", listed)) - {"sections"}
+
+    assert documented == declared_sections()
 
 
 def test_signed_out_there_is_nothing_to_export(gql, db):

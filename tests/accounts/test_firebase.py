@@ -64,21 +64,21 @@ def test_expired_token_is_rejected_as_expired(firebase_tokens):
 def test_token_for_someone_else_is_invalid(firebase_tokens, overrides):
     token = firebase_tokens.sign(**overrides)
 
-    assert _error_code(token) == "TOKEN_INVALID"
+    assert _error_code(token) == "INVALID_TOKEN"
 
 
 def test_token_signed_by_an_unpublished_key_is_invalid(firebase_tokens):
     # The published key's id, but the signature of another key.
     token = firebase_tokens.sign(key=firebase_tokens.other_key)
 
-    assert _error_code(token) == "TOKEN_INVALID"
+    assert _error_code(token) == "INVALID_TOKEN"
     assert firebase_tokens.key_server.request_count >= 1
 
 
 def test_token_with_an_unknown_key_id_is_invalid(firebase_tokens):
     token = firebase_tokens.sign(kid="no-such-key")
 
-    assert _error_code(token) == "TOKEN_INVALID"
+    assert _error_code(token) == "INVALID_TOKEN"
 
 
 @pytest.mark.parametrize(
@@ -90,14 +90,14 @@ def test_token_with_an_unknown_key_id_is_invalid(firebase_tokens):
     ],
 )
 def test_garbage_is_invalid(firebase_tokens, token):
-    assert _error_code(token) == "TOKEN_INVALID"
+    assert _error_code(token) == "INVALID_TOKEN"
 
 
 def test_tampered_token_is_invalid(firebase_tokens):
     header, _, signature = firebase_tokens.sign(uid="alice-uid").split(".")
     _, forged_payload, _ = firebase_tokens.sign(uid="mallory-uid").split(".")
 
-    assert _error_code(f"{header}.{forged_payload}.{signature}") == "TOKEN_INVALID"
+    assert _error_code(f"{header}.{forged_payload}.{signature}") == "INVALID_TOKEN"
 
 
 def test_without_a_project_firebase_is_not_configured(settings):

@@ -38,6 +38,29 @@ def test_a_preflight_from_an_allowed_page_is_answered(client):
     assert "Access-Control-Allow-Credentials" not in response
 
 
+APOLLO_HEADERS = (
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "x-apollo-operation-name",
+    "apollo-require-preflight",
+)
+
+
+def test_a_preflight_for_apollo_clients_headers_is_answered(client):
+    # Given a page using Apollo Client, which sends its name, version and the operation's name,
+    # and (with uploads) apollo-require-preflight, in any case the browser likes
+    asked = ", ".join(["content-type", *(name.title() for name in APOLLO_HEADERS)])
+
+    # When its browser asks first
+    response = preflight(client, "/graphql/", APP, headers=asked)
+
+    # Then each of them is allowed
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == APP
+    allowed = {name.strip() for name in response["Access-Control-Allow-Headers"].split(",")}
+    assert set(APOLLO_HEADERS) <= allowed
+
+
 @pytest.mark.django_db
 def test_an_allowed_page_may_read_the_answer_and_its_request_id(client):
     response = client.post(

@@ -56,8 +56,8 @@ def reported(offices, event_factory, announcement_factory, user_factory):
         news = announcement_factory(office=office, title_en=f"Ferry news {name}")
         reporter = user_factory()
         found[name] = (
-            services.report_event(reporter, event, "MISLEADING", f"Wrong date ({name})"),
-            services.report_announcement(reporter, news, "SPAM", f"Adverts ({name})"),
+            services.report_event(reporter, event, "MISLEADING", f"Wrong date ({name})").report,
+            services.report_announcement(reporter, news, "SPAM", f"Adverts ({name})").report,
         )
     return found
 
@@ -155,8 +155,8 @@ def test_times_are_shown_in_the_zone_of_what_is_reported(
     event = event_factory(office=aktau, host_city=aktau.city, timezone="Europe/Moscow")
     news = announcement_factory(office=aktau)
     reporter = user_factory()
-    on_event = services.report_event(reporter, event, "SPAM")
-    on_news = services.report_announcement(reporter, news, "SPAM")
+    on_event = services.report_event(reporter, event, "SPAM").report
+    on_news = services.report_announcement(reporter, news, "SPAM").report
     moment = datetime.datetime(2031, 5, 4, 16, 5, tzinfo=datetime.UTC)
     Report.objects.update(created_at=moment)
     staff(aktau, Role.MODERATOR)

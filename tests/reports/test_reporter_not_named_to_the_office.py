@@ -35,7 +35,9 @@ def test_the_reported_office_does_not_read_the_reporters_email(
     # Given a user who reports the office's event as a scam
     reporter = user_factory(email="whistleblower@example.kz", display_name="Dana")
     event = event_factory(office=office, host_city=office.city, title_en="Cheap tickets")
-    report = services.report_event(reporter, event, "SCAM", "They take money and never answer")
+    report = services.report_event(
+        reporter, event, "SCAM", "They take money and never answer"
+    ).report
     moderator_of(office)
 
     # When the office's moderator reads the reports, and the report

@@ -48,7 +48,9 @@ def codes(error: ValidationError) -> dict:
 
 
 def test_a_report_of_an_event_is_open_with_its_reason_and_trimmed_details(event, reporter):
-    report = services.report_event(reporter, event, "MISLEADING", "  The date is wrong.\u200b ")
+    report = services.report_event(
+        reporter, event, "MISLEADING", "  The date is wrong.\u200b "
+    ).report
 
     assert (report.event, report.announcement, report.reporter) == (event, None, reporter)
     assert (report.reason, report.details, report.status) == (
@@ -60,29 +62,78 @@ def test_a_report_of_an_event_is_open_with_its_reason_and_trimmed_details(event,
 
 
 def test_a_report_of_an_announcement_is_its_offices(news, reporter):
-    report = services.report_announcement(reporter, news, "SPAM")
+    report = services.report_announcement(reporter, news, "SPAM").report
 
     assert (report.announcement, report.event, report.details) == (news, None, "")
     assert report.office_id == news.office_id
 
 
-def test_reporting_again_while_open_answers_with_the_open_report(event, reporter, moderator):
+def test_reporting_again_while_open_gives_the_open_report_the_new_words(event, reporter, moderator):
+    # Given an open report of an event
+    first = services.report_event(reporter, event, "SPAM", "Ads").report
+
+    # When its reporter reports it again with another reason and other words
+    again = services.report_event(reporter, event, "SCAM", " Different words ")
+
+    # Then the open report says them, and says it was updated; no second report is made
+    assert again.updated is True
+    assert again.report.pk == first.pk
+    first.refresh_from_db()
+    assert (first.reason, first.details, first.status) == ("SCAM", "Different words", "OPEN")
+    assert first.created_at == again.report.created_at
+    assert Report.objects.count() == 1
+
+
+def test_reporting_again_as_it_was_changes_nothing(event, reporter):
+    # A retry of the same report, or the same words sent twice, is the same report.
     first = services.report_event(reporter, event, "SPAM", "Ads")
 
-    again = services.report_event(reporter, event, "SCAM", "Different words")
+    again = services.report_event(reporter, event, "SPAM", "Ads ")
 
-    assert again.pk == first.pk
-    assert (again.reason, again.details) == ("SPAM", "Ads")
+    assert (first.updated, again.updated) == (False, False)
+    assert again.report.pk == first.report.pk
     assert Report.objects.count() == 1
-    # Once it is settled, a new report may be made.
-    services.settle_report(moderator, first, SettleAction.DISMISS)
-    third = services.report_event(reporter, event, "SCAM")
-    assert third.pk != first.pk
-    assert Report.objects.filter(status=Report.Status.OPEN).get() == third
+
+
+def test_reporting_again_without_details_clears_them(event, reporter):
+    first = services.report_event(reporter, event, "SPAM", "Ads").report
+
+    again = services.report_event(reporter, event, "SPAM")
+
+    assert (again.updated, again.report.pk) == (True, first.pk)
+    first.refresh_from_db()
+    assert first.details == ""
+
+
+@pytest.mark.parametrize("action", list(SettleAction))
+def test_a_settled_report_is_not_reopened_a_new_one_is_made(event, reporter, moderator, action):
+    # Given a report a moderator has settled
+    first = services.report_event(reporter, event, "SPAM", "Ads").report
+    services.settle_report(moderator, first, action)
+
+    # When its reporter reports the event again
+    again = services.report_event(reporter, event, "SCAM", "Now they ask for money")
+
+    # Then a new, open report is made, and the settled one stays as it was
+    assert again.updated is False
+    assert again.report.pk != first.pk
+    assert Report.objects.filter(status=Report.Status.OPEN).get() == again.report
+    first.refresh_from_db()
+    assert (first.reason, first.details, first.status) == ("SPAM", "Ads", action.status)
+
+
+def test_reporting_again_with_bad_input_leaves_the_open_report_as_it_was(event, reporter):
+    first = services.report_event(reporter, event, "SPAM", "Ads").report
+
+    with pytest.raises(ValidationError):
+        services.report_event(reporter, event, "SCAM", "x" * (MAX_DETAILS_LENGTH + 1))
+
+    first.refresh_from_db()
+    assert (first.reason, first.details) == ("SPAM", "Ads")
 
 
 def test_details_that_show_nothing_are_no_details(event, reporter):
-    report = services.report_event(reporter, event, "OTHER", "\u200b\u2060 ")
+    report = services.report_event(reporter, event, "OTHER", "\u200b\u2060 ").report
 
     assert report.details == ""
 
@@ -112,7 +163,7 @@ def test_bad_input_is_refused_with_its_code_and_nothing_written(
 def test_the_longest_details_are_kept(event, reporter):
     details = "ж" * MAX_DETAILS_LENGTH
 
-    assert services.report_event(reporter, event, "OTHER", details).details == details
+    assert services.report_event(reporter, event, "OTHER", details).report.details == details
 
 
 def test_drafts_and_unpublished_announcements_cannot_be_reported(
@@ -143,7 +194,7 @@ def test_signed_out_or_deactivated_cannot_report(event, user_factory):
 
 @pytest.mark.parametrize("action", list(SettleAction))
 def test_a_moderator_of_the_organising_office_settles_it(event, reporter, moderator, action):
-    report = services.report_event(reporter, event, "SPAM")
+    report = services.report_event(reporter, event, "SPAM").report
 
     settled = services.settle_report(moderator, report, action)
 
@@ -154,7 +205,7 @@ def test_a_moderator_of_the_organising_office_settles_it(event, reporter, modera
 
 
 def test_a_settled_report_stays_as_it_was(event, reporter, moderator, office):
-    report = services.report_event(reporter, event, "SPAM")
+    report = services.report_event(reporter, event, "SPAM").report
     services.settle_report(moderator, report, SettleAction.DISMISS)
     publisher = MembershipFactory(office=office, role=Role.PUBLISHER).user
 
@@ -167,7 +218,7 @@ def test_a_settled_report_stays_as_it_was(event, reporter, moderator, office):
 def test_moderators_and_publishers_of_the_office_settle_announcement_reports(
     news, reporter, office, role
 ):
-    report = services.report_announcement(reporter, news, "SCAM")
+    report = services.report_announcement(reporter, news, "SCAM").report
     person = MembershipFactory(office=office, role=role).user
 
     assert services.settle_report(person, report, SettleAction.RESOLVE).status == "RESOLVED"
@@ -176,7 +227,7 @@ def test_moderators_and_publishers_of_the_office_settle_announcement_reports(
 def test_editors_co_hosts_other_offices_and_app_users_do_not_settle(
     event, reporter, office, office_factory, user_factory
 ):
-    report = services.report_event(reporter, event, "SPAM")
+    report = services.report_event(reporter, event, "SPAM").report
     cohost = office_factory()
     EventCohost.objects.create(event=event, office=cohost, status=EventCohost.Status.ACCEPTED)
     refused = [

@@ -226,16 +226,85 @@ def test_wrong_details_are_refused_with_a_code_and_write_nothing(
     assert draft.tags.count() == 0
 
 
-def test_an_amount_that_is_no_number_is_refused_before_anything_runs(gql, editor, draft):
+@pytest.mark.parametrize("amount", ["twelve", True, False, [12], {"amount": 12}])
+def test_an_amount_that_is_no_number_is_refused_before_anything_runs(gql, editor, draft, amount):
+    # true is no price of 1.
     result = gql(
         UPDATE,
-        {"id": gid(draft), "input": {"price": {"amount": "twelve", "currency": "KZT"}}},
+        {"id": gid(draft), "input": {"price": {"amount": amount, "currency": "KZT"}}},
         user=editor,
     )
 
     assert result.get("data") is None
     assert "Decimal" in result["errors"][0]["message"]
     assert result["errors"][0]["extensions"]["code"]
+
+
+@pytest.mark.parametrize("amount", [19.99, 0.1, 2500.75])
+def test_an_amount_sent_as_a_json_number_with_two_decimals_is_taken_as_written(
+    gql, editor, draft, amount
+):
+    # A client whose Decimal scalar is mapped to a floating-point type sends 19.99 as a
+    # JSON number: it has two decimals, as the rule asks, and is the price meant.
+    payload = gql(
+        UPDATE,
+        {"id": gid(draft), "input": {"price": {"amount": amount, "currency": "USD"}}},
+        user=editor,
+    )["data"]["eventUpdate"]
+
+    assert payload["errors"] == []
+    assert payload["event"]["price"] == {"amount": f"{amount:.2f}", "currency": "USD"}
+
+
+def test_an_amount_written_in_the_document_as_a_number_with_decimals_is_taken(gql, editor, draft):
+    # 100 is taken written in the document; 19.99 is as much a number.
+    document = (
+        "mutation($id: ID!) { eventUpdate(id: $id, input: {price: "
+        '{amount: 19.99, currency: "USD"}}) { event { price { amount } } errors { code } } }'
+    )
+
+    result = gql(document, {"id": gid(draft)}, user=editor)
+
+    assert "errors" not in result, result["errors"]
+    assert result["data"]["eventUpdate"]["event"]["price"] == {"amount": "19.99"}
+
+
+@pytest.mark.parametrize("amount", [float("nan"), float("inf"), float("-inf"), 1e300])
+def test_a_json_number_that_is_no_price_is_refused_as_the_same_string_is(
+    gql, editor, draft, amount
+):
+    # NaN and Infinity are JSON numbers to Python's reader; each is refused with the code a
+    # string "NaN" or "Infinity" gets.
+    payload = gql(
+        UPDATE,
+        {"id": gid(draft), "input": {"price": {"amount": amount, "currency": "USD"}}},
+        user=editor,
+    )["data"]["eventUpdate"]
+
+    assert payload["event"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [
+        ("price.amount", "INVALID_PRICE")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("literal", "code"),
+    [("12.505", "INVALID_PRICE"), ("1e400", "INVALID_PRICE"), ("true", None)],
+)
+def test_a_number_in_the_document_is_read_from_its_text(gql, editor, draft, literal, code):
+    # 12.505 as a double is 12.50499…; as written it has three decimals, which is refused.
+    document = (
+        "mutation($id: ID!) { eventUpdate(id: $id, input: {price: "
+        f'{{amount: {literal}, currency: "USD"}}}}) {{ event {{ id }} errors {{ field code }} }} }}'
+    )
+
+    result = gql(document, {"id": gid(draft)}, user=editor)
+
+    if code is None:
+        assert result["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        assert "Decimal" in result["errors"][0]["message"]
+    else:
+        assert result["data"]["eventUpdate"]["errors"] == [{"field": "price.amount", "code": code}]
 
 
 # --- The filter ----------------------------------------------------------------------------

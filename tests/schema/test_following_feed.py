@@ -1,7 +1,8 @@
 """The for-you feed, `events(filter: {following: true})`: the events of the cities (with their
-twinnings' events) and twinnings the viewer follows and of those they answered, each once,
-soonest first, paged by keyset; signed in only; and never one viewer's answer for another. And
-`upcoming`, what the app's feed asks for instead of sending the present time."""
+twinnings' events) and twinnings the viewer follows and of those they answered (going,
+interested or on the waitlist), each once, soonest first, paged by keyset; signed in only; and
+never one viewer's answer for another. And `upcoming`, what the app's feed asks for instead of
+sending the present time."""
 
 import datetime
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from cities.models import CityFollow, OfficeMembership, TwinningFollow
 from events.models import Event, Rsvp
+from events.services import set_rsvp
 from tests.factories import MembershipFactory
 
 FEED = """
@@ -109,6 +111,19 @@ def test_a_viewer_who_follows_nothing_gets_nothing(gql, world, user_factory):
     page = feed(gql, user_factory())
 
     assert (page["edges"], page["totalCount"]) == ([], 0)
+
+
+def test_an_event_the_viewer_waits_for_a_place_at_is_in_the_feed(gql, world, user_factory):
+    # Given a full event in a city Ada does not follow, whose waitlist she joins
+    full = world["Almaty, unanswered"]
+    full.capacity = 1
+    full.save(update_fields=["capacity"])
+    set_rsvp(user_factory(), full, "GOING")
+    set_rsvp(world["ada"], full, "WAITLISTED")
+    assert Rsvp.objects.get(user=world["ada"], event=full).status == "WAITLISTED"
+
+    # Then her feed holds it, as it holds the events she is going to or interested in
+    assert titles(feed(gql, world["ada"])) == [*ADAS, "Almaty, unanswered"]
 
 
 def test_a_withdrawn_answer_or_an_unfollow_leaves_the_feed(gql, world):

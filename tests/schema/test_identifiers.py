@@ -8,7 +8,7 @@ import pytest
 from graphql_relay import to_global_id
 
 from core.integers import MAX_BIGINT
-from schema.core.ids import parse_id, primary_key
+from schema.core.ids import parse_id, primary_key, with_article
 
 # IDs of the expected type spelling keys no row can have, and IDs that name no type at all.
 MALFORMED = {
@@ -138,3 +138,52 @@ def test_a_primary_key_is_ascii_digits_within_bigint(text, expected):
 @pytest.mark.parametrize("global_id", [None, 17, ["RXZlbnQ6MQ=="]])
 def test_an_id_that_is_not_text_names_nothing(global_id):
     assert parse_id(global_id, "Event") is None
+
+
+@pytest.mark.parametrize(
+    ("type_name", "words"),
+    [
+        ("Event", "an Event"),
+        ("Announcement", "an Announcement"),
+        ("Office", "an Office"),
+        ("Image", "an Image"),
+        ("Update", "an Update"),
+        ("Unanswered", "an Unanswered"),
+        ("City", "a City"),
+        ("CityOffice", "a CityOffice"),
+        ("ChatMessage", "a ChatMessage"),
+        ("Twinning", "a Twinning"),
+        ("User", "a User"),
+        ("Unit", "a Unit"),
+        ("European", "a European"),
+        ("OneTimeCode", "a OneTimeCode"),
+        ("Hour", "an Hour"),
+        ("FCMToken", "an FCMToken"),
+        ("URL", "a URL"),
+    ],
+)
+def test_a_type_is_named_with_the_article_its_sound_takes(type_name, words):
+    assert with_article(type_name) == words
+
+
+@pytest.mark.parametrize(
+    ("document", "words"),
+    [
+        (RSVP, "an Event"),
+        (
+            "mutation($event: ID!) { announcementReport(announcement: $event, reason: SPAM) { "
+            "errors { field code message } } }",
+            "an Announcement",
+        ),
+    ],
+)
+def test_an_id_of_another_type_is_refused_naming_the_type_with_its_article(
+    gql, user_factory, document, words
+):
+    # Given the ID of a city where another type's is expected
+    wrong = to_global_id("City", "1")
+
+    result = gql(document, {"event": wrong}, user=user_factory())
+
+    (payload,) = result["data"].values()
+    assert payload["errors"][0]["message"] == f"{wrong!r} is not the ID of {words}."

@@ -16,6 +16,7 @@ mutation Report($event: ID!, $reason: ReportReason!, $details: String) {
       id reason details status createdAt resolvedAt
       event { title } announcement { title }
     }
+    updated
     errors { field code message }
   }
 }
@@ -24,6 +25,7 @@ ANNOUNCEMENT_REPORT = """
 mutation Report($announcement: ID!, $reason: ReportReason!, $details: String) {
   announcementReport(announcement: $announcement, reason: $reason, details: $details) {
     report { id reason details status event { title } announcement { title } }
+    updated
     errors { field code message }
   }
 }
@@ -87,17 +89,57 @@ def test_a_reported_announcement_answers_with_the_open_report(gql, news, ada):
     assert (done["report"]["details"], done["report"]["event"]) == ("", None)
 
 
-def test_reporting_again_while_open_answers_with_the_same_report(gql, event, ada):
+def test_reporting_again_while_open_updates_the_report_and_says_so(gql, event, ada):
+    # Given Ada's open report of an event
+    variables = {"event": gid(event), "reason": "SPAM", "details": "Ads"}
+    first = answer(gql(EVENT_REPORT, variables, user=ada), "eventReport")
+
+    # When she reports it again with another reason and other words
+    variables.update(reason="SCAM", details="They ask for money")
+    again = answer(gql(EVENT_REPORT, variables, user=ada), "eventReport")
+
+    # Then the same report holds them, and the payload says it was updated
+    assert (first["updated"], again["updated"], again["errors"]) == (False, True, [])
+    assert again["report"]["id"] == first["report"]["id"]
+    assert (again["report"]["reason"], again["report"]["details"]) == (
+        "SCAM",
+        "They ask for money",
+    )
+    assert Report.objects.count() == 1
+    # Sent again as it was (a retry), nothing changes.
+    retried = answer(gql(EVENT_REPORT, variables, user=ada), "eventReport")
+    assert (retried["updated"], retried["report"]) == (False, again["report"])
+
+
+def test_reporting_an_announcement_again_updates_its_open_report(gql, news, ada):
+    variables = {"announcement": gid(news), "reason": "SPAM"}
+    first = answer(gql(ANNOUNCEMENT_REPORT, variables, user=ada), "announcementReport")
+
+    variables.update(reason="OFFENSIVE", details="Insults a neighbourhood")
+    again = answer(gql(ANNOUNCEMENT_REPORT, variables, user=ada), "announcementReport")
+
+    assert again["updated"] is True
+    assert again["report"]["id"] == first["report"]["id"]
+    assert (again["report"]["reason"], again["report"]["details"]) == (
+        "OFFENSIVE",
+        "Insults a neighbourhood",
+    )
+
+
+def test_a_settled_report_is_not_reopened_reporting_again_makes_a_new_one(gql, event, ada):
     first = answer(
         gql(EVENT_REPORT, {"event": gid(event), "reason": "SPAM"}, user=ada), "eventReport"
     )
+    Report.objects.update(status=Report.Status.DISMISSED)
+
     again = answer(
         gql(EVENT_REPORT, {"event": gid(event), "reason": "SCAM"}, user=ada), "eventReport"
     )
 
-    assert again["report"]["id"] == first["report"]["id"]
-    assert again["report"]["reason"] == "SPAM"
-    assert Report.objects.count() == 1
+    assert again["updated"] is False
+    assert again["report"]["id"] != first["report"]["id"]
+    assert (again["report"]["reason"], again["report"]["status"]) == ("SCAM", "OPEN")
+    assert Report.objects.filter(status=Report.Status.DISMISSED).get().reason == "SPAM"
 
 
 def test_details_over_the_limit_are_too_long_and_nothing_is_written(gql, event, ada):

@@ -10,8 +10,10 @@ from django.db import connection
 from django.utils import timezone
 from graphql_relay import to_global_id
 
+from cities.models import OfficeMembership
 from events.models import Event, Rsvp
 from tests.conftest import bearer_for
+from tests.factories import MembershipFactory
 
 RSVP = """
 mutation($event: ID!, $status: RsvpStatus!) {
@@ -74,13 +76,52 @@ def test_a_full_event_refuses_one_more_but_lets_interest_through(gql, event_fact
 
     refused = rsvp(gql, late, event, "GOING")
 
-    assert refused["event"] is None
+    # Refused, with the event as it stands beside the error (the viewer has not answered)
+    assert refused["event"] == {"attendeeCount": 1, "viewerRsvp": "NONE"}
     assert refused["errors"] == [
         {"field": None, "code": "EVENT_FULL", "message": "The event is full."}
     ]
     assert rsvp(gql, late, event, "INTERESTED")["errors"] == []
     event.refresh_from_db()
     assert event.attendee_count == 1
+
+
+FULL_EVENT = """
+mutation($event: ID!) {
+  rsvpSet(event: $event, status: GOING) {
+    event { id capacity attendeeCount waitlistCount viewerRsvp viewerWaitlistPosition }
+    errors { field code message }
+  }
+}
+"""
+
+
+def test_a_full_event_comes_with_its_refusal_so_the_app_can_offer_the_waitlist(
+    gql, event_factory, user_factory
+):
+    # Given a full event with one person waiting, and someone interested in it
+    event = event_factory(capacity=1)
+    rsvp(gql, user_factory(), event, "GOING")
+    rsvp(gql, user_factory(), event, "WAITLISTED")
+    dana = user_factory()
+    rsvp(gql, dana, event, "INTERESTED")
+
+    # When she asks for a place
+    result = gql(FULL_EVENT, {"event": to_global_id("Event", event.pk)}, user=dana)
+
+    # Then she is refused, and the payload shows the event as it stands: what the app needs to
+    # offer "Join the waitlist" without fetching it again
+    payload = result["data"]["rsvpSet"]
+    assert [e["code"] for e in payload["errors"]] == ["EVENT_FULL"]
+    assert payload["event"] == {
+        "id": to_global_id("Event", event.pk),
+        "capacity": 1,
+        "attendeeCount": 1,
+        "waitlistCount": 1,
+        "viewerRsvp": "INTERESTED",
+        "viewerWaitlistPosition": None,
+    }
+    assert Rsvp.objects.get(user=dana).status == "INTERESTED"
 
 
 @pytest.mark.parametrize("status", [Event.Status.CANCELLED, Event.Status.DRAFT])
@@ -93,7 +134,27 @@ def test_rsvps_are_only_for_announced_events(gql, event_factory, user_factory, s
 
     expected = "NOT_FOUND" if status == Event.Status.DRAFT else "EVENT_NOT_OPEN"
     assert result["errors"][0]["code"] == expected
+    # A cancelled event is public, and comes with the refusal; a draft is no one's to see here.
+    if status == Event.Status.DRAFT:
+        assert result["event"] is None
+    else:
+        assert result["event"] == {"attendeeCount": 0, "viewerRsvp": "NONE"}
     assert Rsvp.objects.count() == 0
+
+
+def test_a_draft_is_never_shown_with_a_refusal_even_to_its_office(
+    gql, event_factory, office_factory
+):
+    # Given an office's draft, which its editors may read elsewhere
+    office = office_factory()
+    draft = event_factory(office=office, host_city=office.city, status=Event.Status.DRAFT)
+    editor = MembershipFactory(office=office, role=OfficeMembership.Role.EDITOR).user
+
+    result = gql(FULL_EVENT, {"event": to_global_id("Event", draft.pk)}, user=editor)
+
+    # Then an RSVP to it names nothing, as before, and shows nothing of it
+    payload = result["data"]["rsvpSet"]
+    assert ([e["code"] for e in payload["errors"]], payload["event"]) == (["NOT_FOUND"], None)
 
 
 def test_rsvps_close_when_the_event_has_ended(gql, event_factory, user_factory):

@@ -475,7 +475,7 @@ def outsider(user_factory, office_factory):
     ("target", "message", "code"),
     [
         ("the draft", "Nothing with this ID.", "NOT_FOUND"),
-        ("nonsense", "'nonsense' is not the ID of a Event.", "INVALID_ID"),
+        ("nonsense", "'nonsense' is not the ID of an Event.", "INVALID_ID"),
     ],
     ids=["a draft of another office", "not an event's ID"],
 )

@@ -112,6 +112,28 @@ def test_a_body_not_as_the_spec_says_is_a_bad_request(client, ada, media_root, f
     assert not [path for path in media_root.rglob("*") if path.is_file()]
 
 
+@pytest.mark.parametrize(
+    "places", [{"0": ["0.variables.file"]}, {"0": ["variables.file"]}], ids=["batch's", "one's"]
+)
+def test_a_batch_is_refused_as_a_batch_whatever_its_map(client, ada, media_root, places):
+    # Given a batch as Apollo's upload clients send one: operations an array, the map's paths
+    # starting with each operation's index
+    batch = json.dumps([json.loads(operations()), json.loads(operations())])
+
+    response = post(client, {"operations": batch, "map": json.dumps(places), "0": photo()}, ada)
+
+    # Then it is refused as a batch, as a batch in a JSON body is, not for the map's paths
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert error["message"].startswith("Batched requests are not supported")
+    assert "files go in the variables" not in error["message"]
+    as_json = client.post("/graphql/", batch, content_type="application/json")
+    assert as_json.status_code == 400
+    assert as_json.json()["errors"][0]["extensions"]["code"] == error["extensions"]["code"]
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
+
+
 def test_a_file_the_map_does_not_place_is_a_bad_request(client, ada, media_root):
     response = post(
         client,

@@ -339,7 +339,7 @@ def outsider(user_factory, office_factory):
     [
         ("outsider", "draft", "Nothing with this ID.", "NOT_FOUND"),
         ("editor", "draft", "This event has no chat: it is a draft.", "NO_CHAT_ROOM"),
-        ("outsider", "nonsense", "'nonsense' is not the ID of a Event.", "INVALID_ID"),
+        ("outsider", "nonsense", "'nonsense' is not the ID of an Event.", "INVALID_ID"),
     ],
     ids=["another office's draft", "a draft of one's own office", "not an event's ID"],
 )
