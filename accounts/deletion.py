@@ -10,7 +10,9 @@ carries the declarations out in one transaction, in phases:
    back, the devices' push topics unsubscribed once the deletion commits, the admin's
    sessions, invitations to the person's address);
 3. references declared ``anonymise``: the rows stay, without the person (chat messages,
-   reports, the history of events);
+   reports, the history of events); the chat messages take the account's pseudonym, a random
+   key made for this deletion, which the blocks of the account take too (in phase 2), so that
+   those who blocked the person go on not seeing what they wrote;
 4. references declared ``delete``: the rows go;
 5. the user's own row. Its deletion tells the user's open websockets (``accounts.realtime``),
    which check their token again and close: the account is gone.
@@ -89,7 +91,10 @@ def erase(user: User) -> None:
                     continue
                 rows = manager.filter(**{path: user})
                 if fate == Fate.ANONYMISE:
-                    rows.update(**{path: None}, **deletion.replace)
+                    replace = dict(deletion.replace)
+                    if deletion.pseudonym:
+                        replace[deletion.pseudonym] = personal_data.pseudonym(user)
+                    rows.update(**{path: None}, **replace)
                 else:
                     rows.delete()
 

@@ -204,7 +204,13 @@ class UserBlock(models.Model):
     sees everything as before (``accounts.blocks``)."""
 
     blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks")
-    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # Null once the blocked person deleted their account: the block then names the account by
+    # ``blocked_pseudonym``, the key its messages were given at the deletion.
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, null=True, related_name="+")
+    # Set by the deletion of the blocked account, never before: a random key, the same on every
+    # message the account left (``chat.ChatMessage.author_pseudonym``), that names no one
+    # (``accounts.personal_data.pseudonym``).
+    blocked_pseudonym = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -212,10 +218,26 @@ class UserBlock(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["blocker", "blocked"], name="user_block_unique"),
+            models.UniqueConstraint(
+                fields=["blocker", "blocked_pseudonym"], name="user_block_unique_pseudonym"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(blocker=models.F("blocked")), name="user_block_not_self"
+            ),
+            # Someone, or the deleted account they were: one of the two, never both.
+            models.CheckConstraint(
+                condition=models.Q(blocked__isnull=False, blocked_pseudonym__isnull=True)
+                | models.Q(blocked__isnull=True, blocked_pseudonym__isnull=False),
+                name="user_block_of_one",
             ),
         ]
 
     def __str__(self):
+        if self.blocked_id is None:
+            return f"{self.blocker} blocks a deleted account"
         return f"{self.blocker} blocks {self.blocked}"
+
+    @property
+    def of_deleted_account(self) -> bool:
+        """Whether the person blocked has deleted their account since."""
+        return self.blocked_id is None

@@ -6,11 +6,12 @@ log and sessions)."""
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
-from django.db.models import Max, Min, Q
+from django.db.models import BooleanField, ExpressionWrapper, Max, Min, Q
 
 from images import services as images
 
 from .personal_data import delete, export, not_exported, register, service
+from .services import keep_blocks_of
 
 # What the admin's log shows for a row that named a deleted account.
 DELETED_ACCOUNT = "(deleted account)"
@@ -169,15 +170,36 @@ register(
     export=not_exported("the admin's sign-in sessions: a secret key and an expiry"),
 )
 
+
+def blocks_as_given(blocks):
+    """The person's blocks, each saying whether the account blocked was deleted since (its id
+    is then null: the block names it by a pseudonym, which the export leaves out)."""
+    return (
+        blocks.annotate(
+            blocked_account_deleted=ExpressionWrapper(
+                Q(blocked__isnull=True), output_field=BooleanField()
+            )
+        )
+        .values("blocked_id", "blocked_account_deleted", "created_at")
+        .order_by("pk")
+    )
+
+
 register(
     "accounts.UserBlock",
-    # Blocks go both ways: those the person made, and those others made of them (the
-    # blocked account is gone; a new account is someone else).
+    # The blocks the person made go. Those others made of them stay, as blocks of the
+    # account's pseudonym, which its chat messages take too (chat.personal): what the person
+    # wrote stays hidden from those who blocked them, and nothing names the person.
     blocker=delete(),
-    blocked=delete(),
+    blocked=service(keep_blocks_of),
     export=export(
         "blocks",
         by="blocker",
         fields=("blocked_id", "created_at"),
+        omitted={
+            "blocked_pseudonym": "for an account deleted since you blocked it "
+            "(blockedAccountDeleted), a random key that stands for it: it names no one"
+        },
+        rows=blocks_as_given,
     ),
 )

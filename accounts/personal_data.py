@@ -18,6 +18,9 @@ to the user (``author``, ``device__user``) and what deletion does to the rows it
 - ``delete()``: the rows go;
 - ``anonymise(**columns)``: the rows stay; the reference is emptied and the other columns
   given are replaced (a key the client chose, an e-mail written on the row);
+  ``anonymise(pseudonym=column)`` also writes the account's pseudonym (``pseudonym``) in the
+  UUID ``column``, where what others chose about the person must outlive the account (the
+  messages of someone blocked stay hidden from those who blocked them);
 - ``service(function)``: a service of the owning app removes them, for what a bare delete would
   leave wrong (the counts of people going, of reactions; subscriptions held by another system);
 - ``refuse(code, message)``: the account cannot be deleted while any exist (a role in an
@@ -40,6 +43,7 @@ fails, so that a model added later is declared before it is merged (one ``regist
 """
 
 import re
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +78,8 @@ class Deletion:
     fate: Fate
     # ANONYMISE: the other columns' new values.
     replace: Mapping[str, object] = field(default_factory=dict)
+    # ANONYMISE: the UUID column that takes the account's pseudonym, if any.
+    pseudonym: str = ""
     # SERVICE: ``function(user)`` removes or empties the rows.
     function: Callable | None = None
     # REFUSE: the code and message of the refusal.
@@ -86,9 +92,25 @@ def delete() -> Deletion:
     return Deletion(Fate.DELETE)
 
 
-def anonymise(**columns) -> Deletion:
-    """The rows stay; the reference is emptied, and ``columns`` take the values given."""
-    return Deletion(Fate.ANONYMISE, replace=columns)
+def anonymise(*, pseudonym: str = "", **columns) -> Deletion:
+    """The rows stay; the reference is emptied, and ``columns`` take the values given (and the
+    column ``pseudonym``, if named, the account's pseudonym)."""
+    return Deletion(Fate.ANONYMISE, replace=columns, pseudonym=pseudonym)
+
+
+_PSEUDONYM = "_deletion_pseudonym"
+
+
+def pseudonym(user) -> uuid.UUID:
+    """The key that stands for ``user``'s account, once deleted, in the rows that must still
+    be told apart as one person's (the messages of someone blocked, and the blocks of them):
+    random, made at the first call for this user object (the deletion's), the same for every
+    row of that deletion, and held nowhere with anything that names the person."""
+    made = getattr(user, _PSEUDONYM, None)
+    if made is None:
+        made = uuid.uuid4()
+        setattr(user, _PSEUDONYM, made)
+    return made
 
 
 def service(function: Callable) -> Deletion:
@@ -241,6 +263,14 @@ def _nullable_key(model: type[models.Model], path: str) -> bool:
     return found.is_relation and found.concrete and found.null
 
 
+def _pseudonym_column(model: type[models.Model], name: str) -> bool:
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return isinstance(found, models.UUIDField) and found.null
+
+
 def _removes_rows(entry: Entry) -> bool:
     return any(d.fate in (Fate.DELETE, Fate.SERVICE) for d in entry.references.values())
 
@@ -313,6 +343,11 @@ def problems(
                 found.append(
                     f"{model._meta.label}: {path!r} is anonymised, so it must be a nullable "
                     "key of the model itself"
+                )
+            if deletion.pseudonym and not _pseudonym_column(model, deletion.pseudonym):
+                found.append(
+                    f"{model._meta.label}: {deletion.pseudonym!r} takes the pseudonym, so it "
+                    "must be a nullable UUID column of the model"
                 )
         if entry.by_content is not None and not callable(entry.by_content.function):
             found.append(f"{model._meta.label}: by_content names no service")

@@ -15,11 +15,12 @@ from images import services as images
 from images.pipeline import process
 from images.variants import Purpose
 
+from . import personal_data
 from .blocks import MAX_BLOCKS, forget_blocks
 from .display_names import clean_display_name
 from .error_codes import AccountErrorCode
 from .models import Device, User, UserBlock, new_calendar_token
-from .realtime import AccountChange, account_changed
+from .realtime import AccountChange, account_changed, accounts_changed
 from .signals import device_moved, device_registered, preferences_changed
 
 _UNSET = object()
@@ -292,6 +293,39 @@ def unblock_user(user: User, target: User) -> UserBlock:
     )
     if block is None:
         raise _block_error("You do not block this person.", AccountErrorCode.NOT_BLOCKED)
+    return _unblock(user, block)
+
+
+def unblock_deleted_account(user: User, block_pk: int) -> UserBlock:
+    """Show ``user`` the messages of an account they blocked, deleted since (the block
+    ``block_pk``, which names its pseudonym), again: as a deleted account's, like anyone else's.
+    A block that is not theirs, or not of a deleted account, is NOT_BLOCKED."""
+    block = (
+        UserBlock.objects.select_for_update()
+        .filter(pk=block_pk, blocker=user, blocked__isnull=True)
+        .first()
+    )
+    if block is None:
+        raise _block_error("You do not block this person.", AccountErrorCode.NOT_BLOCKED)
+    return _unblock(user, block)
+
+
+def _unblock(user: User, block: UserBlock) -> UserBlock:
+    # The removed row keeps its key (a deletion empties it): what the API answers is named by it.
+    pk = block.pk
     block.delete()
+    block.pk = pk
     _blocks_changed(user)
     return block
+
+
+def keep_blocks_of(user: User) -> None:
+    """``user``'s account is being deleted: the blocks others made of them stay, as blocks of
+    the account's pseudonym (``accounts.personal_data.pseudonym``), which the messages it leaves
+    take too, so that what the person wrote stays hidden from those who blocked them. Their open
+    websockets read their blocks again once the deletion commits."""
+    blocks = UserBlock.objects.filter(blocked=user)
+    blockers = list(blocks.values_list("blocker_id", flat=True))
+    if blockers:
+        blocks.update(blocked=None, blocked_pseudonym=personal_data.pseudonym(user))
+        accounts_changed(blockers, AccountChange.BLOCKS_CHANGED)

@@ -50,6 +50,11 @@ class ChatMessage(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # Set when the author deletes their account, never before: a random key made at the
+    # deletion, the same on all of that account's messages and on the blocks of it
+    # (``accounts.UserBlock.blocked_pseudonym``), so that those who blocked the author go on
+    # not seeing them. It names no one: nothing else holds it.
+    author_pseudonym = models.UUIDField(null=True, blank=True, editable=False)
     # Empty only once deleted: the send service refuses a message that shows nothing.
     body = models.TextField(blank=True, validators=[validate_visible])
     reply_to = models.ForeignKey(

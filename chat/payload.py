@@ -9,7 +9,8 @@ thousand, and a read per subscriber would be a thousand queries per message. Wha
 what anyone who may read the room may see (nothing the author alone sees, such as the message's
 clientId, and no author or body once deleted), plus the event's public flag, which each
 subscriber checks before sending anything on, and the id of the message's author even once it
-is deleted, which no subscriber shows: each one hides what the people its user blocks wrote
+is deleted (or, once the author's account is deleted, the pseudonym the deletion gave its
+messages), which no subscriber shows: each one hides what the people its user blocks wrote
 (``accounts.blocks``), their tombstones included.
 
 On the wire a payload is a dict of JSON-able values with camelCase keys, which every channel
@@ -86,6 +87,8 @@ class MessageData:
     # Who wrote it, deleted or not (None once the account is gone): never shown, only read by
     # the subscribers of people who block its author, who skip it.
     author_id: int | None = None
+    # Once the author's account is gone, the pseudonym its messages took: read as author_id is.
+    author_pseudonym: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +128,7 @@ def message_data(message: ChatMessage, *, with_reply: bool = True) -> MessageDat
         reply=reply,
         author_deleted=author_deleted(message),
         author_id=message.author_id,
+        author_pseudonym=message.author_pseudonym,
     )
 
 
@@ -156,6 +160,10 @@ def _parse_time(text: str | None) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(text) if text is not None else None
 
 
+def _parse_uuid(text: str | None) -> uuid.UUID | None:
+    return uuid.UUID(text) if text is not None else None
+
+
 def _encode_message(data: MessageData) -> dict:
     author = data.author
     encoded = {
@@ -175,6 +183,9 @@ def _encode_message(data: MessageData) -> dict:
         "revision": data.revision,
         "authorDeleted": data.author_deleted,
         "authorId": data.author_id,
+        "authorPseudonym": (
+            str(data.author_pseudonym) if data.author_pseudonym is not None else None
+        ),
     }
     if data.reply is not None:
         encoded["reply"] = _encode_message(data.reply)
@@ -205,6 +216,7 @@ def _decode_message(encoded: dict) -> MessageData:
         author_deleted=encoded.get("authorDeleted", False),
         # Absent from the payloads of a process of an earlier release (a rolling deploy).
         author_id=encoded.get("authorId"),
+        author_pseudonym=_parse_uuid(encoded.get("authorPseudonym")),
     )
 
 

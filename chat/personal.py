@@ -13,8 +13,10 @@ MODERATOR = "the moderator who did it: another person"
 
 register(
     "chat.ChatMessage",
-    # The key the client chose for the message goes with the author: it could say who.
-    author=anonymise(client_id=""),
+    # The key the client chose for the message goes with the author: it could say who. The
+    # messages take the account's pseudonym, as the blocks of it do (accounts.personal): those
+    # who blocked the author go on not seeing them.
+    author=anonymise(client_id="", pseudonym="author_pseudonym"),
     deleted_by=anonymise(),
     export=export(
         "chatMessages",
@@ -34,6 +36,7 @@ register(
             "reactions": "everyone's reactions, counted; yours are in chatReactions",
             "revision": "a counter of changes, for the app",
             "deleted_by": MODERATOR,
+            "author_pseudonym": "empty while your account exists",
         },
     ),
 )

@@ -4,6 +4,8 @@ Each list loads what its selected nested fields need for all its items at once, 
 top-level lists do, so that a viewer following a hundred cities costs the queries of one.
 """
 
+from graphql_relay import to_global_id
+
 from accounts.export import export_account
 from accounts.models import UserBlock
 from cities.models import City, OfficeMembership, Twinning
@@ -12,6 +14,7 @@ from events.models import Rsvp
 from graphql_server.errors import RateLimitedError
 
 from ..cities.loaders import attach_city_lists
+from ..core.ids import parse_id
 from ..core.selection import below, is_selected
 from ..events.resolvers import after_events_fetched, event_joins, prefetch_twinning_events
 
@@ -65,5 +68,26 @@ def account_export(user) -> dict:
 
 
 def blocked_users(user):
-    """The people ``user`` blocks, newest first (the model's order), each with their name."""
+    """The people ``user`` blocks, newest first (the model's order), each with their name (and
+    the accounts deleted since, without one)."""
     return UserBlock.objects.filter(blocker=user).select_related("blocked")
+
+
+# What the ID of a block of an account deleted since names (``BlockedUser.id``): the block,
+# for there is no user any more. Its key is the block's, never the account's pseudonym, which
+# two people who blocked the same person would otherwise see alike.
+DELETED_ACCOUNT = "DeletedAccount"
+
+
+def blocked_user_id(block: UserBlock) -> str:
+    """``BlockedUser.id``: the User ID of the person blocked, or the block's own ID once their
+    account is deleted."""
+    if block.of_deleted_account:
+        return to_global_id(DELETED_ACCOUNT, str(block.pk))
+    return to_global_id("User", str(block.blocked_id))
+
+
+def deleted_account_block(global_id: str) -> int | None:
+    """The key of the block an ID of ``blocked_user_id`` names for a deleted account, else
+    None (a User ID, or nothing)."""
+    return parse_id(global_id, DELETED_ACCOUNT)

@@ -12,6 +12,7 @@ from ..core.mutations import BaseMutation, load
 from ..core.uploads import Upload
 from ..events.enums import EventCategory
 from .enums import DevicePlatform
+from .loaders import deleted_account_block
 from .types import BlockedUser, DeviceType, Viewer
 
 
@@ -241,15 +242,23 @@ class UserBlock(BaseMutation):
 
 
 class UserUnblock(BaseMutation):
-    """Show someone's chat messages to the viewer again. Someone not blocked is NOT_BLOCKED."""
+    """Show someone's chat messages to the viewer again (those of an account deleted since, as
+    a deleted account's). Someone not blocked is NOT_BLOCKED."""
 
     user = graphene.Field(BlockedUser, description="Whom the viewer blocked until now.")
 
     class Arguments:
-        user = graphene.ID(required=True, description="A User ID, e.g. a ChatAuthor's `id`.")
+        user = graphene.ID(
+            required=True,
+            description="A User ID, e.g. a ChatAuthor's `id`, or a `blockedUsers` entry's `id` "
+            "(that of an account deleted since is no User ID).",
+        )
 
     @classmethod
     def perform(cls, info, viewer, user):
+        block = deleted_account_block(user)
+        if block is not None:
+            return {"user": services.unblock_deleted_account(viewer, block)}
         return {"user": services.unblock_user(viewer, load_person(user))}
 
 

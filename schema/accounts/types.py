@@ -17,6 +17,7 @@ from ..images.types import AvatarType
 from .enums import DevicePlatform
 from .loaders import (
     account_export,
+    blocked_user_id,
     blocked_users,
     followed_cities,
     followed_twinnings,
@@ -81,19 +82,36 @@ class ViewerRsvp(graphene.ObjectType):
 
 class BlockedUser(graphene.ObjectType):
     """Someone the viewer blocks: the chat hides what they write from the viewer. They are not
-    told, and see everything as before."""
+    told, and see everything as before. Once they delete their account, what they wrote stays
+    hidden, and the block stays, without their name (`accountDeleted`)."""
 
-    id = graphene.ID(required=True, description="Their User ID, as a ChatAuthor's `id`.")
-    display_name = graphene.String(required=True, description="Their name, as the chat shows it.")
+    id = graphene.ID(
+        required=True,
+        description="Their User ID, as a ChatAuthor's `id`; once they deleted their account "
+        "(`accountDeleted`), an ID of the block alone, which `userUnblock` takes as well.",
+    )
+    display_name = graphene.String(
+        required=True,
+        description="Their name, as the chat shows it; empty once they deleted their account.",
+    )
+    account_deleted = graphene.Boolean(
+        required=True,
+        description="They deleted their account since: the block stays, and what they wrote "
+        "stays hidden, but it names them no more.",
+    )
     blocked_at = graphene.DateTime(required=True)
 
     @staticmethod
     def resolve_id(block, info):
-        return graphene.Node.to_global_id("User", block.blocked_id)
+        return blocked_user_id(block)
 
     @staticmethod
     def resolve_display_name(block, info):
-        return author_name(block.blocked)
+        return "" if block.of_deleted_account else author_name(block.blocked)
+
+    @staticmethod
+    def resolve_account_deleted(block, info):
+        return block.of_deleted_account
 
     @staticmethod
     def resolve_blocked_at(block, info):

@@ -10,6 +10,7 @@ from chat.payload import author_of
 from events.models import Event
 
 from ..core.mutations import BaseMutation, load
+from . import resolvers
 from .types import ChatAuthor, ChatMessageType, ChatMuteType, ChatReportAction, ChatReportType
 
 
@@ -18,11 +19,15 @@ def load_room_event(global_id: str, viewer, field: str = "event") -> Event:
     return load(Event.objects.visible_to(viewer), global_id, "Event", field)
 
 
-def load_message(global_id: str, field: str = "message") -> ChatMessage:
-    """A message of a public event's chat, with what its services and broadcasts read."""
+def load_message(global_id: str, field: str = "message", *, reader=None) -> ChatMessage:
+    """A message of a public event's chat, with what its services and broadcasts read; with
+    ``reader``, only one they read (none of the authors they block: NOT_FOUND, as ``node(id:)``
+    answers null)."""
     messages = ChatMessage.objects.exclude(event__status=Event.Status.DRAFT).select_related(
         "event", "author", "reply_to__author"
     )
+    if reader is not None:
+        messages = resolvers.readable_messages(messages, reader)
     return load(messages, global_id, "ChatMessage", field)
 
 
@@ -76,7 +81,8 @@ class ChatMessageDelete(BaseMutation):
 
 
 class ChatReactionToggle(BaseMutation):
-    """React to a message with one of the offered emojis, or take the reaction back."""
+    """React to a message with one of the offered emojis, or take the reaction back. A message
+    of someone the viewer blocks is not found (NOT_FOUND): it is hidden from them."""
 
     message = graphene.Field(ChatMessageType)
 
@@ -89,7 +95,8 @@ class ChatReactionToggle(BaseMutation):
 
     @classmethod
     def perform(cls, info, viewer, message, emoji):
-        return {"message": services.toggle_reaction(viewer, load_message(message), emoji)}
+        answered = load_message(message, reader=viewer)
+        return {"message": services.toggle_reaction(viewer, answered, emoji)}
 
 
 def load_user(global_id: str, field: str = "user"):

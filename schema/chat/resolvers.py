@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q
 from graphene.relay import PageInfo
 
-from accounts.blocks import blocked_ids
+from accounts.blocks import NOBODY, Blocked, blocked
 from chat import presence, services
 from chat.models import ChatMessage, ChatReaction, ChatReport
 from chat.payload import Author, MessageData, author_of
@@ -75,7 +75,7 @@ class HeardMessage:
     viewer_reactions: frozenset[str] | None = None
     # The people the subscriber blocks, as the subscription knew them when it heard the
     # message: a quote of theirs is not shown (``replied_to``), and no query is needed for it.
-    hidden: frozenset[int] = frozenset()
+    hidden: Blocked = NOBODY
 
 
 Message = ChatMessage | HeardMessage
@@ -98,6 +98,30 @@ def facts(message: Message) -> ChatMessage | MessageData:
     the data a broadcast carried (which has the model's names for them: ``seq``, the times,
     ``reactions``, ``reply_to_id``)."""
     return message.data if isinstance(message, HeardMessage) else message
+
+
+def hides(hidden: Blocked, message: ChatMessage | MessageData) -> bool:
+    """Whether ``message`` (stored, or as a broadcast carried it) is of an author ``hidden``
+    holds: someone the viewer blocks, or the account they deleted since."""
+    return hidden.hides(message.author_id, message.author_pseudonym)
+
+
+def not_hidden(queryset, hidden: Blocked, prefix: str = ""):
+    """``queryset`` of messages (or of rows whose ``prefix`` leads to one) without those of the
+    authors ``hidden`` holds. A message of a deleted account stays unless its pseudonym is
+    held."""
+    if hidden.users:
+        queryset = queryset.exclude(**{f"{prefix}author__in": sorted(hidden.users)})
+    if hidden.pseudonyms:
+        queryset = queryset.exclude(**{f"{prefix}author_pseudonym__in": sorted(hidden.pseudonyms)})
+    return queryset
+
+
+def readable_messages(queryset, viewer):
+    """The messages ``viewer`` reads by their ID (``node(id:)``): those of a public event's chat,
+    but none of the authors they block, as the history leaves them out."""
+    queryset = queryset.exclude(event__status=Event.Status.DRAFT)
+    return not_hidden(queryset, blocked(viewer))
 
 
 def message_pk(message: Message) -> int:
@@ -135,10 +159,10 @@ def replied_to(message: Message, viewer) -> Message | None:
         if message.reply_to_id is None:
             return None
         answered = message.reply_to
-        return None if answered.author_id in blocked_ids(viewer) else answered
+        return None if hides(blocked(viewer), answered) else answered
     data, hidden = message.data, message.hidden
     if data.reply is not None:
-        if data.reply.author_id in hidden:
+        if hides(hidden, data.reply):
             return None
         return HeardMessage(data.reply, message.event, hidden=hidden)
     if data.reply_to_id is None:
@@ -148,7 +172,7 @@ def replied_to(message: Message, viewer) -> Message | None:
         .filter(pk=data.reply_to_id, event=message.event)
         .first()
     )
-    if stored is None or stored.author_id in hidden:
+    if stored is None or hides(hidden, stored):
         return None
     stored.event = message.event
     return stored
@@ -266,10 +290,9 @@ def history_page(event: Event, viewer, last: int | None, before: str | None, pat
     queryset = ChatMessage.objects.filter(event=event)
     if before is not None:
         queryset = queryset.filter(seq__lt=seq_of(before, "before"))
-    hidden = blocked_ids(viewer)
-    if hidden:
-        # Messages whose author's account is gone (author null) stay.
-        queryset = queryset.exclude(author__in=sorted(hidden))
+    # Messages whose author's account is gone (author null) stay, unless the viewer blocked
+    # the author before (their pseudonym).
+    queryset = not_hidden(queryset, blocked(viewer))
     joins = _history_joins(paths)
     if joins:
         queryset = queryset.select_related(*joins)

@@ -10,12 +10,14 @@ belongs to and whether that event is public. Only the viewer's own fields (``rea
 broadcast once for all of them in the process (``MessageEvent.shared_result_key``).
 
 **Blocked people.** A subscriber is not sent what the people its user blocks write (their
-messages, and any change to them), nor their quotes (``replyTo`` is null for it). The blocked
-ids are read with the user (``accounts.blocks``), once: the subscription reads them as it opens
-the room, and again only when the socket reads its user afresh, which blocking and unblocking
-make it do at once (``accounts.realtime``). Every delivery then checks the payload's author
-against them, without the database. A message skipped so counts as sent, so that it leaves no
-gap to fill; a subscriber that hides a quote renders that message for itself.
+messages, and any change to them), nor their quotes (``replyTo`` is null for it), nor, once
+one of them deleted their account, what they wrote before (the payload's pseudonym). Whom the
+user blocks is read with the user (``accounts.blocks``), once: the subscription reads it as it
+opens the room, and again only when the socket reads its user afresh, which blocking,
+unblocking and the deletion of an account blocked make it do at once (``accounts.realtime``).
+Every delivery then checks the payload's author against it, without the database. A message
+skipped so counts as sent, so that it leaves no gap to fill; a subscriber that hides a quote
+renders that message for itself.
 
 **Nothing lost, nothing twice.** Messages are numbered per room in commit order (``seq``) and
 broadcast after they commit. A subscriber joins the room's group before it reads anything, so
@@ -105,7 +107,7 @@ def open_room(account, pk: int) -> tuple[Event | None, int]:
     """The event if the viewer may see it, and the number of its newest message (0 for none),
     read after the subscriber joined the room's group; and the people the viewer blocks, kept
     on ``account`` (``accounts.blocks``) for the deliveries to come."""
-    blocks.blocked_ids(account)
+    blocks.blocked(account)
     viewer = current_viewer(account)
     event = (
         Event.objects.visible_to(viewer)
@@ -162,13 +164,13 @@ class RoomFeed:
         # user afresh) is whose blocks hide messages.
         self.context = context
 
-    async def hidden(self) -> frozenset[int]:
+    async def hidden(self) -> blocks.Blocked:
         """The people the subscriber's user blocks: kept on the user object, read from the
         database only for a new one (see the module's docstring)."""
         user = getattr(self.context, "user", None)
-        known = blocks.known_blocked_ids(user)
+        known = blocks.known_blocked(user)
         if known is None:
-            known = await in_thread(blocks.blocked_ids)(user)
+            known = await in_thread(blocks.blocked)(user)
         return known
 
     def _newer(self, message_id: int, revision: int) -> bool:
@@ -189,7 +191,7 @@ class RoomFeed:
             for message in rows:
                 self.sent = message.seq
                 self._newer(message.pk, message.revision)
-                if message.author_id in hidden:
+                if resolvers.hides(hidden, message):
                     continue
                 yield MessageEvent(MessageChange.CREATED, message)
             if len(rows) < BACKLOG_BATCH:
@@ -216,10 +218,10 @@ class RoomFeed:
             if not self._newer(data.id, data.revision):
                 continue  # older than what was sent of this message
             hidden = await self.hidden()
-            if data.author_id in hidden:
+            if resolvers.hides(hidden, data):
                 continue  # written by someone the user blocks
             # A quote the subscriber hides makes its rendering differ from the others'.
-            quotes_hidden = data.reply is not None and data.reply.author_id in hidden
+            quotes_hidden = data.reply is not None and resolvers.hides(hidden, data.reply)
             shared_key = heard.key if self.shared and not quotes_hidden else None
             message = resolvers.HeardMessage(data, self.event, hidden=hidden)
             yield MessageEvent(kind, message, shared_result_key=shared_key)

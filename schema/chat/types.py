@@ -14,7 +14,6 @@ from accounts.display_names import tag_of
 from chat.models import ChatMessage, ChatReport
 from chat.payload import MessageChange
 from chat.services import ReportAction
-from events.models import Event
 from graphql_server.cache_policy import ALL_FIELDS, cache_policy
 
 from ..core.pagination import CountableConnection
@@ -120,8 +119,9 @@ class ChatMessageType(DjangoObjectType):
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        # Every public event's chat is readable by anyone; drafts have none.
-        return queryset.exclude(event__status=Event.Status.DRAFT).select_related(
+        # Every public event's chat is readable by anyone (drafts have none), but for the
+        # messages of the people the viewer blocks, as in the history.
+        return resolvers.readable_messages(queryset, info.context.user).select_related(
             "event", "author__avatar", "reply_to__author__avatar"
         )
 

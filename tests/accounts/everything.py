@@ -193,6 +193,11 @@ def make_everything(client, committing) -> Everything:
         chat_services.report_message(other, said, "Spam")
         chat_services.mute_user(moderator, live, person, 10, "Cool down")
 
+    # Blocks both ways: they block the moderator, and the other person blocks them.
+    with committing():
+        account_services.block_user(person, moderator)
+        account_services.block_user(other, person)
+
     # A push of the followed city reaches their phones.
     upcoming = EventFactory(host_city=city, office=office, status=Event.Status.DRAFT)
     with committing():

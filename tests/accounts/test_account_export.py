@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from accounts import personal_data
+from accounts import deletion, personal_data
+from accounts import services as account_services
 from accounts.export import WITHHELD
+from accounts.models import UserBlock
 from core.ratelimit import Rate
 from tests.accounts.everything import (
     CLIENT_IDS,
@@ -93,6 +96,9 @@ def test_the_export_holds_everything_about_the_viewer(gql, world):
     assert sections["officeRoles"] == []
     assert [g["groupName"] for g in sections["groups"]] == ["City office staff"]
     assert len(sections["adminLog"]) == 1
+    assert [(b["blockedId"], b["blockedAccountDeleted"]) for b in sections["blocks"]] == [
+        (world.moderator.pk, False)
+    ]
 
     # And in words, what is left out and why
     assert "clientId" in exported["omitted"]["chatMessages"]
@@ -114,6 +120,29 @@ def test_the_export_holds_no_secret_and_nothing_of_anyone_else(gql, world):
     # The other person's message and report are theirs.
     assert "Welcome, all" not in text and "Spam" not in text
     assert world.other.email not in text
+
+
+def test_a_block_of_an_account_deleted_since_is_exported_as_such(gql, user_factory):
+    # Given Ada, who blocks Bob and Carol; Carol deletes her account
+    ada, bob, carol = user_factory(), user_factory(), user_factory()
+    for person in (bob, carol):
+        account_services.block_user(ada, person)
+    ChatMessageFactory(author=carol)
+    deletion.delete_account(carol, signed_in_at=timezone.now())
+
+    # When Ada exports her data
+    exported = export_of(gql, ada)
+
+    # Then her blocks say which is of an account deleted since, without its pseudonym
+    assert [
+        (b["blockedId"], b["blockedAccountDeleted"]) for b in exported["sections"]["blocks"]
+    ] == [
+        (bob.pk, False),
+        (None, True),
+    ]
+    assert "blockedPseudonym" in exported["omitted"]["blocks"]
+    pseudonym = str(UserBlock.objects.get(blocked=None).blocked_pseudonym)
+    assert pseudonym not in json.dumps(exported)
 
 
 def test_the_export_is_a_query_per_section_whatever_it_holds(gql, user_factory, event_factory):

@@ -7,7 +7,7 @@ the offices' history) stays, without them, and every count they were part of is 
 from django.contrib.admin.models import LogEntry
 from django.db import connection
 
-from accounts.models import DeletedAccount, Device, User
+from accounts.models import DeletedAccount, Device, User, UserBlock
 from chat.models import ChatMessage, ChatMute, ChatReaction, ChatReport
 from cities.models import CityFollow, OfficeInvitation, TwinningFollow
 from events.models import Event, Rsvp, RsvpChange, StateChange
@@ -76,6 +76,7 @@ def test_nothing_that_named_the_person_is_left_in_any_table(db, client, gql, com
         "events_chatreaction",
         "events_chatmute",
         "events_chatreport",
+        "accounts_userblock",
         "django_admin_log",
     } <= tables
     # (and, by way of the phones' rows, their pushes and push topics)
@@ -133,6 +134,14 @@ def test_nothing_that_named_the_person_is_left_in_any_table(db, client, gql, com
     )
     assert (said.author_id, said.body, said.client_id) == (None, "See you at the quay", "")
     assert (reply.author_id, reply.reply_to_id) == (None, other_said.pk)
+    # The other person's block of them stays, as a block of the pseudonym their messages took
+    # (one for both, made at the deletion); theirs of the moderator goes.
+    assert said.author_pseudonym is not None
+    assert reply.author_pseudonym == said.author_pseudonym
+    assert other_said.author_pseudonym is None
+    assert list(UserBlock.objects.values_list("blocker", "blocked", "blocked_pseudonym")) == [
+        (world.other.pk, None, said.author_pseudonym)
+    ]
     assert said.reactions == {"🎉": 1}  # the other person's
     assert other_said.reactions == {}
     assert other_said.author_id == world.other.pk

@@ -140,6 +140,24 @@ def test_a_column_the_export_does_not_account_for_fails():
             {"event": personal_data.delete(), "muted_by": personal_data.anonymise()},
             "chat.ChatMute: 'event' does not lead to the user",
         ),
+        (
+            "chat.ChatMessage",
+            {
+                "author": personal_data.anonymise(client_id="", pseudonym="client_id"),
+                "deleted_by": personal_data.anonymise(),
+            },
+            "chat.ChatMessage: 'client_id' takes the pseudonym, so it must be a nullable UUID "
+            "column of the model",
+        ),
+        (
+            "chat.ChatMessage",
+            {
+                "author": personal_data.anonymise(pseudonym="author_alias"),
+                "deleted_by": personal_data.anonymise(),
+            },
+            "chat.ChatMessage: 'author_alias' takes the pseudonym, so it must be a nullable UUID "
+            "column of the model",
+        ),
     ],
 )
 def test_a_declaration_that_cannot_be_carried_out_fails(label, references, expected):

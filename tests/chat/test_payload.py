@@ -1,6 +1,8 @@
 """The chat's broadcast payload: what it carries of a message (what anyone who may read the room
 sees, nothing more), and that what is encoded decodes the same."""
 
+import uuid
+
 from django.utils import timezone
 
 from chat import payload
@@ -71,6 +73,29 @@ def test_it_names_who_wrote_a_message_even_once_deleted_for_those_who_block_them
     assert (tombstone.message.author, tombstone.message.author_id) == (None, author.pk)
     assert tombstone.message.reply.author_id == author.pk
     assert payload.broadcast_of(gone, MessageChange.CREATED).message.author_id is None
+
+
+def test_it_carries_the_pseudonym_of_a_deleted_account_for_those_who_blocked_it(event_factory):
+    # Bob's account is gone: the subscribers of those who blocked him skip what he wrote, and
+    # of what it quotes, by the pseudonym his messages took.
+    pseudonym = uuid.uuid4()
+    hello = ChatMessageFactory(author=None, author_pseudonym=pseudonym, body="Hello")
+    reply = ChatMessageFactory(event=hello.event, body="Hi", reply_to=hello)
+
+    heard = payload.decode(payload.encode(payload.broadcast_of(reply, MessageChange.CREATED)))
+
+    assert heard.message.author_pseudonym is None
+    assert (heard.message.reply.author_id, heard.message.reply.author_pseudonym) == (
+        None,
+        pseudonym,
+    )
+
+
+def test_a_payload_of_an_earlier_release_without_the_pseudonym_decodes(event_factory):
+    encoded = payload.encode(payload.broadcast_of(ChatMessageFactory(), MessageChange.CREATED))
+    del encoded["message"]["authorPseudonym"]
+
+    assert payload.decode(encoded).message.author_pseudonym is None
 
 
 def test_a_payload_of_an_earlier_release_without_the_authors_id_decodes(event_factory):

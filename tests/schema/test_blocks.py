@@ -1,9 +1,12 @@
 """userBlock, userUnblock and me.blockedUsers over HTTP: payloads, the errors and their codes,
-and the viewer's list paged by keyset."""
+and the viewer's list paged by keyset; a block of an account deleted since, listed and unblocked
+by an ID of its own."""
 
 import pytest
+from django.utils import timezone
 from graphql_relay import to_global_id
 
+from accounts import deletion
 from accounts.models import UserBlock
 from tests.factories import UserFactory
 
@@ -169,3 +172,41 @@ def test_a_cursor_of_another_list_is_refused(gql, ada):
     result = gql(BLOCKED, {"after": "bm90IGEgY3Vyc29y"}, user=ada)
 
     assert result["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
+
+
+BLOCKED_ACCOUNTS = """
+query {
+  me { blockedUsers(first: 10) { totalCount edges { node { id displayName accountDeleted } } } }
+}
+"""
+
+
+def test_a_block_of_an_account_deleted_since_is_listed_without_a_name_and_unblocked_by_its_id(
+    gql, ada, bob, user_factory
+):
+    # Given Ada, who blocks Bob and Carol; Carol deletes her account
+    carol = user_factory(display_name="Carol")
+    for person in (bob, carol):
+        UserBlock.objects.create(blocker=ada, blocked=person)
+    deletion.delete_account(carol, signed_in_at=timezone.now())
+    block = UserBlock.objects.get(blocked=None)
+
+    # When Ada lists whom she blocks
+    listed = payload(gql(BLOCKED_ACCOUNTS, user=ada), "me")["blockedUsers"]
+
+    # Then the block of Carol's account is there, without her name, under an ID of its own
+    gone = to_global_id("DeletedAccount", block.pk)
+    assert listed["totalCount"] == 2
+    assert sorted((e["node"]["id"], e["node"]["displayName"]) for e in listed["edges"]) == sorted(
+        [(uid(bob), "Bob"), (gone, "")]
+    )
+    assert {e["node"]["accountDeleted"] for e in listed["edges"]} == {True, False}
+
+    # And that ID is not someone to block, nor another's to unblock, but hers to unblock
+    [error] = payload(gql(BLOCK, {"user": gone}, user=ada), "userBlock")["errors"]
+    assert (error["field"], error["code"]) == ("user", "NOT_FOUND")
+    [error] = payload(gql(UNBLOCK, {"user": gone}, user=bob), "userUnblock")["errors"]
+    assert (error["field"], error["code"]) == ("user", "NOT_BLOCKED")
+    unblocked = payload(gql(UNBLOCK, {"user": gone}, user=ada), "userUnblock")
+    assert unblocked == {"user": {"id": gone, "displayName": ""}, "errors": []}
+    assert list(UserBlock.objects.values_list("blocked", flat=True)) == [bob.pk]

@@ -1,7 +1,7 @@
 """chatMessages over the websocket, for someone who blocks people: what they write never reaches
 the blocker (messages, edits, deletions, reactions, quotes, a replay after a cursor), a block or
 an unblock takes effect on a running subscription at once, nothing changes for anyone else, and
-a delivery still costs no query.
+a delivery still costs no query; what they wrote stays unheard once they delete their account.
 
 Frames are asserted whole; "nothing arrives" is a sentinel message sent after it
 (tests/sentinels.py)."""
@@ -11,8 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 from graphql_relay import to_global_id
 
+from accounts import deletion
 from accounts import services as account_services
 from accounts.models import UserBlock
 from chat import services
@@ -228,3 +230,69 @@ async def test_a_delivery_costs_no_query_for_a_blocker_either(
 
     assert consumer_queries.queries == []
     assert await in_db(lambda: ChatMessage.objects.count()) == 4
+
+
+def delete_account(user):
+    """The person deletes their account (committed): the sockets of those who block them read
+    their blocks again."""
+    return in_db(lambda: deletion.delete_account(user, signed_in_at=timezone.now()))
+
+
+QUOTES = """
+subscription Chat($event: ID!) {
+  chatMessages(event: $event) { kind message { seq body replyTo { seq } } }
+}
+"""
+
+
+async def test_what_someone_blocked_wrote_stays_unheard_once_they_delete_their_account(
+    connected, rooms_read, room, ada, bob, carol
+):
+    # Given Ada, following the room, who blocks Bob; Bob's message there
+    await blocks(ada, bob)
+    hers, anyone = await connected(user=ada), await connected()
+    await follow(hers, rooms_read, "chat", room, query=QUOTES)
+    await follow(anyone, rooms_read, "chat", room, query=CHANGES)
+    spam = await say(bob, room, "Spam")
+    assert await receive(anyone) == change_frame("chat", "CREATED", 1, "Spam")
+
+    # When Bob deletes his account, and Carol then reacts to his message and answers it
+    await delete_account(bob)
+    await in_db(services.toggle_reaction, carol, spam, "🎉")
+    assert await receive(anyone) == change_frame("chat", "REACTIONS", 1, "Spam")
+
+    # Then Ada hears neither the reaction nor the quote: only Carol's answer
+    answered = await in_db(lambda: ChatMessage.objects.get(pk=spam.pk))  # as the API loads it
+    await nothing_before(
+        say(carol, room, "Stop it", reply_to=answered),
+        {
+            hers: next_frame(
+                "chat",
+                {
+                    "chatMessages": {
+                        "kind": "CREATED",
+                        "message": {"seq": 2, "body": "Stop it", "replyTo": None},
+                    }
+                },
+            )
+        },
+    )
+
+
+async def test_catching_up_skips_what_a_deleted_account_blocked_wrote(
+    connected, rooms_read, room, ada, bob, carol, message_factory
+):
+    await blocks(ada, bob)
+    await in_db(
+        lambda: [
+            message_factory(event=room, author=author, body=body)
+            for author, body in ((carol, "one"), (bob, "two"), (carol, "three"))
+        ]
+    )
+    await delete_account(bob)
+    hers = await connected(user=ada)
+
+    await follow(hers, rooms_read, "chat", room, after=cursor_of(0))
+
+    assert await receive(hers) == chat_frame("chat", "CREATED", 1, "one", "Carol")
+    assert await receive(hers) == chat_frame("chat", "CREATED", 3, "three", "Carol")
