@@ -10,9 +10,10 @@ carries the declarations out in one transaction, in phases:
    back, the devices' push topics unsubscribed once the deletion commits, the admin's
    sessions, invitations to the person's address);
 3. references declared ``anonymise``: the rows stay, without the person (chat messages,
-   reports, the history of events); the chat messages take the account's pseudonym, a random
-   key made for this deletion, which the blocks of the account take too (in phase 2), so that
-   those who blocked the person go on not seeing what they wrote;
+   reports, the history of events); when someone had blocked the person, the chat messages
+   take the account's pseudonym, a random key made for this deletion, which the blocks of the
+   account take too (in phase 2), so that those who blocked the person go on not seeing what
+   they wrote (otherwise no key is made, and nothing links the rows to each other);
 4. references declared ``delete``: the rows go;
 5. the user's own row. Its deletion tells the user's open websockets (``accounts.realtime``),
    which check their token again and close: the account is gone.
@@ -92,8 +93,11 @@ def erase(user: User) -> None:
                 rows = manager.filter(**{path: user})
                 if fate == Fate.ANONYMISE:
                     replace = dict(deletion.replace)
-                    if deletion.pseudonym:
-                        replace[deletion.pseudonym] = personal_data.pseudonym(user)
+                    # Only when a block of the account needed one (made by the services
+                    # above): otherwise the rows stay unlinked to each other.
+                    made = personal_data.pseudonym_made(user)
+                    if deletion.pseudonym and made is not None:
+                        replace[deletion.pseudonym] = made
                     rows.update(**{path: None}, **replace)
                 else:
                     rows.delete()

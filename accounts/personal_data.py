@@ -101,6 +101,12 @@ def anonymise(*, pseudonym: str = "", **columns) -> Deletion:
 _PSEUDONYM = "_deletion_pseudonym"
 
 
+def pseudonym_made(user) -> uuid.UUID | None:
+    """The pseudonym made for ``user``'s deletion, None when nothing needed one (no one had
+    blocked the person: their rows then take none, and stay unlinked to each other)."""
+    return getattr(user, _PSEUDONYM, None)
+
+
 def pseudonym(user) -> uuid.UUID:
     """The key that stands for ``user``'s account, once deleted, in the rows that must still
     be told apart as one person's (the messages of someone blocked, and the blocks of them):

@@ -209,6 +209,17 @@ def test_each_deletion_makes_a_pseudonym_of_its_own(ada, bob, carol):
     assert blocks.blocked(ada).pseudonyms == pseudonyms
 
 
+def test_a_deletion_no_one_blocked_links_nothing(ada, bob, carol):
+    # Without a block of the account, its messages need no key: they stay unlinked.
+    ChatMessageFactory(author=bob)
+    ChatMessageFactory(author=bob)
+    UserBlock.objects.create(blocker=bob, blocked=carol)
+
+    deletion.delete_account(bob, signed_in_at=timezone.now())
+
+    assert set(ChatMessage.objects.values_list("author_pseudonym", flat=True)) == {None}
+
+
 def test_a_block_is_of_someone_or_of_a_deleted_account_never_both_nor_neither(ada, bob):
     with pytest.raises(IntegrityError), transaction.atomic():
         UserBlock.objects.create(blocker=ada, blocked=bob, blocked_pseudonym=uuid.uuid4())
