@@ -70,7 +70,7 @@ def account_export(user) -> dict:
 def blocked_users(user):
     """The people ``user`` blocks, newest first (the model's order), each with their name (and
     the accounts deleted since, without one)."""
-    return UserBlock.objects.filter(blocker=user).select_related("blocked")
+    return UserBlock.objects.filter(blocker=user).select_related("blocked__avatar")
 
 
 # What the ID of a block of an account deleted since names (``BlockedUser.id``): the block,

@@ -94,6 +94,16 @@ class BlockedUser(graphene.ObjectType):
         required=True,
         description="Their name, as the chat shows it; empty once they deleted their account.",
     )
+    name_tag = graphene.String(
+        required=True,
+        description="Their tag, as a ChatAuthor's `nameTag` (what tells two people of one name "
+        "apart); empty once they deleted their account.",
+    )
+    avatar = graphene.Field(
+        AvatarType,
+        description="Their picture, as the chat shows it; null for none, and once they deleted "
+        "their account.",
+    )
     account_deleted = graphene.Boolean(
         required=True,
         description="They deleted their account since: the block stays, and what they wrote "
@@ -108,6 +118,14 @@ class BlockedUser(graphene.ObjectType):
     @staticmethod
     def resolve_display_name(block, info):
         return "" if block.of_deleted_account else author_name(block.blocked)
+
+    @staticmethod
+    def resolve_name_tag(block, info):
+        return "" if block.of_deleted_account else tag_of(block.blocked_id)
+
+    @staticmethod
+    def resolve_avatar(block, info):
+        return None if block.of_deleted_account else block.blocked.avatar
 
     @staticmethod
     def resolve_account_deleted(block, info):

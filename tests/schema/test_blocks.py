@@ -7,6 +7,7 @@ from django.utils import timezone
 from graphql_relay import to_global_id
 
 from accounts import deletion
+from accounts.display_names import tag_of
 from accounts.models import UserBlock
 from tests.factories import UserFactory
 
@@ -210,3 +211,21 @@ def test_a_block_of_an_account_deleted_since_is_listed_without_a_name_and_unbloc
     unblocked = payload(gql(UNBLOCK, {"user": gone}, user=ada), "userUnblock")
     assert unblocked == {"user": {"id": gone, "displayName": ""}, "errors": []}
     assert list(UserBlock.objects.values_list("blocked", flat=True)) == [bob.pk]
+
+
+def test_a_block_list_tells_two_people_of_one_name_apart(gql, user_factory):
+    viewer = user_factory()
+    danas = [user_factory(display_name="Dana"), user_factory(display_name="Dana")]
+    for dana in danas:
+        UserBlock.objects.create(blocker=viewer, blocked=dana)
+
+    answer = gql(
+        "{ me { blockedUsers { edges { node {"
+        " displayName nameTag avatar { thumbnail { url } } } } } } }",
+        user=viewer,
+    )
+
+    nodes = [edge["node"] for edge in answer["data"]["me"]["blockedUsers"]["edges"]]
+    assert {node["displayName"] for node in nodes} == {"Dana"}
+    assert {node["nameTag"] for node in nodes} == {tag_of(dana.pk) for dana in danas}
+    assert [node["avatar"] for node in nodes] == [None, None]
