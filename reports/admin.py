@@ -47,12 +47,20 @@ class ReportAdmin(ServiceAdmin):
         return (*shown, "reporter_shown") if request.user.is_superuser else shown
 
     def get_fields(self, request, obj=None):
-        if request.user.is_superuser:
-            return (*self.fields, "reporter_shown")
-        return self.fields
+        fields = tuple(super().get_fields(request, obj))
+        return (*fields, "reporter_shown") if request.user.is_superuser else fields
 
     def get_readonly_fields(self, request, obj=None):
-        return self.get_fields(request, obj)
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "reporter_shown") if request.user.is_superuser else readonly
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Nor by filtering the list by a person (?reporter=<id>), whose ID the app shows.
+        if lookup.split("__")[0] in ("reporter", "resolved_by") and not (
+            request is not None and request.user.is_superuser
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     actions = ("resolve_reports", "dismiss_reports")
 
