@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_noop
 from graphene_django.settings import graphene_settings
 from graphql import (
     DocumentNode,
@@ -349,7 +351,7 @@ def load_document(
     document = document_cache.get(schema, query_hash, limits)
     if document is not None:
         return document
-    refusal = refused_documents.get(schema, query_hash, limits)
+    refusal = refused_documents.get(schema, _refused_key(query_hash), limits)
     if refusal is None:
         try:
             document = parse_document(query, limits)
@@ -360,8 +362,14 @@ def load_document(
             document_cache.put(schema, query_hash, limits, document)
             return document
         refusal = Refusal.of(errors)
-        refused_documents.put(schema, query_hash, limits, refusal)
+        refused_documents.put(schema, _refused_key(query_hash), limits, refusal)
     raise DocumentError(refusal.graphql_errors())
+
+
+def _refused_key(query_hash: str) -> str:
+    """A refusal is kept per language: its messages are in the language of the request that
+    was refused (those of graphql-core's validation stay English)."""
+    return f"{query_hash}:{translation.get_language()}"
 
 
 def is_remembered(schema: GraphQLSchema, query: str) -> bool:
@@ -371,7 +379,7 @@ def is_remembered(schema: GraphQLSchema, query: str) -> bool:
     query_hash = document_hash(query)
     return (
         document_cache.get(schema, query_hash, limits) is not None
-        or refused_documents.get(schema, query_hash, limits) is not None
+        or refused_documents.get(schema, _refused_key(query_hash), limits) is not None
     )
 
 
@@ -436,12 +444,15 @@ def check_cost(
         raise DocumentError(
             [
                 coded(
-                    f"The operation would cost about {cost:,} (each field resolved, each "
-                    f"query and search it runs, times the sizes of the lists above it); at "
-                    f"most {limits.max_cost:,} is allowed. Ask for smaller pages, fewer "
-                    "nested lists, counts or searches.",
+                    gettext_noop(
+                        "The operation would cost about %(cost)s (each field resolved, each "
+                        "query and search it runs, times the sizes of the lists above it); at "
+                        "most %(limit)s is allowed. Ask for smaller pages, fewer nested lists, "
+                        "counts or searches."
+                    ),
                     DocumentErrorCode.QUERY_TOO_COMPLEX,
                     operation,
+                    {"cost": f"{cost:,}", "limit": f"{limits.max_cost:,}"},
                 )
             ]
         )
@@ -498,9 +509,13 @@ def check_variables(
         raise DocumentError(
             [
                 coded(
-                    f"The variables hold more than {limit} values; at most {limit} are allowed.",
+                    gettext_noop(
+                        "The variables hold more than %(limit)s values; at most %(limit)s are "
+                        "allowed."
+                    ),
                     DocumentErrorCode.VARIABLES_TOO_LARGE,
                     operation,
+                    {"limit": limit},
                 )
             ]
         )

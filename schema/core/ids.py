@@ -2,6 +2,7 @@
 
 import binascii
 
+from django.utils.translation import gettext_noop
 from graphene import relay
 from graphql import is_object_type
 from graphql_relay import from_global_id, to_global_id
@@ -54,7 +55,10 @@ def decode_id(global_id: str, expected_type: str, field: str) -> int:
     pk = parse_id(global_id, expected_type)
     if pk is None:
         raise UserInputError(
-            f"{global_id!r} is not the ID of a {expected_type}.", ApiErrorCode.INVALID_ID, field
+            gettext_noop("%(id)s is not the ID of a %(type)s."),
+            ApiErrorCode.INVALID_ID,
+            field,
+            params={"id": repr(global_id), "type": expected_type},
         )
     return pk
 
@@ -70,7 +74,10 @@ class NodeField(relay.node.NodeField):
         def resolve_node(root, info, id):
             if _node_type_name(info, id) is None:
                 raise UserInputError(
-                    f"{id!r} is not the ID of anything.", ApiErrorCode.INVALID_ID, "id"
+                    gettext_noop("%(id)s is not the ID of anything."),
+                    ApiErrorCode.INVALID_ID,
+                    "id",
+                    params={"id": repr(id)},
                 )
             return resolve(root, info, id=id)
 
