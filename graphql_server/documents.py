@@ -286,7 +286,8 @@ def document_tokens(document: DocumentNode) -> int:
 
 class RefusedDocuments(_DocumentLru):
     """Documents that failed parsing, a limit or validation, each with the errors it was
-    answered (``GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE`` of them).
+    answered in each language it was sent in, a ``Refusal`` by language code
+    (``GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE`` documents).
 
     Refusing a document again costs a lookup instead of parsing and validating it again:
     a client (or an attacker) repeating a document that took milliseconds to refuse is
@@ -351,7 +352,11 @@ def load_document(
     document = document_cache.get(schema, query_hash, limits)
     if document is not None:
         return document
-    refusal = refused_documents.get(schema, _refused_key(query_hash), limits)
+    # A refusal's messages are in the language of the request refused (graphql-core's own stay
+    # English): a document's entry holds one refusal per language it was refused in.
+    refusals = refused_documents.get(schema, query_hash, limits) or {}
+    language = translation.get_language()
+    refusal = refusals.get(language)
     if refusal is None:
         try:
             document = parse_document(query, limits)
@@ -362,24 +367,20 @@ def load_document(
             document_cache.put(schema, query_hash, limits, document)
             return document
         refusal = Refusal.of(errors)
-        refused_documents.put(schema, _refused_key(query_hash), limits, refusal)
+        refused_documents.put(schema, query_hash, limits, {**refusals, language: refusal})
     raise DocumentError(refusal.graphql_errors())
-
-
-def _refused_key(query_hash: str) -> str:
-    """A refusal is kept per language: its messages are in the language of the request that
-    was refused (those of graphql-core's validation stay English)."""
-    return f"{query_hash}:{translation.get_language()}"
 
 
 def is_remembered(schema: GraphQLSchema, query: str) -> bool:
     """Whether ``load_document`` would answer ``query`` from memory (kept valid, or refused
-    before) under the current limits, without parsing or validating anything."""
+    before in the active language) under the current limits, without parsing or validating
+    anything."""
     limits = DocumentLimits.from_settings()
     query_hash = document_hash(query)
-    return (
-        document_cache.get(schema, query_hash, limits) is not None
-        or refused_documents.get(schema, _refused_key(query_hash), limits) is not None
+    return document_cache.get(
+        schema, query_hash, limits
+    ) is not None or translation.get_language() in (
+        refused_documents.get(schema, query_hash, limits) or {}
     )
 
 
