@@ -14,6 +14,7 @@ import datetime
 
 import jwt
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_noop
 
 from core.channel_groups import USER_ACCOUNT, group_name
 
@@ -38,7 +39,8 @@ def bearer_token(authorization: str | None) -> str | None:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError(
-            AccountErrorCode.INVALID_TOKEN, "Send the token as 'Authorization: Bearer <token>'."
+            AccountErrorCode.INVALID_TOKEN,
+            gettext_noop("Send the token as 'Authorization: Bearer <token>'."),
         )
     return token.strip()
 
@@ -49,7 +51,9 @@ def authenticate_token(token: str):
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
     except jwt.InvalidTokenError as error:
-        raise AuthenticationError(AccountErrorCode.INVALID_TOKEN, "Malformed token.") from error
+        raise AuthenticationError(
+            AccountErrorCode.INVALID_TOKEN, gettext_noop("Malformed token.")
+        ) from error
     if algorithm == "RS256" or (algorithm == "none" and firebase.emulator_in_use()):
         try:
             return firebase.authenticate(token)

@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_noop
 
 from . import personal_data
 from .error_codes import AccountErrorCode
@@ -48,8 +49,10 @@ def require_recent_sign_in(signed_in_at: datetime.datetime | None, now: datetime
     if signed_in_at is None or not (now - window <= signed_in_at <= now + window):
         minutes = max(1, round(window.total_seconds() / 60))
         raise ValidationError(
-            "Sign in again to delete your account: the last sign-in must be within "
-            "%(minutes)d minutes.",
+            gettext_noop(
+                "Sign in again to delete your account: the last sign-in must be within "
+                "%(minutes)d minutes."
+            ),
             code=AccountErrorCode.REAUTHENTICATION_REQUIRED,
             params={"minutes": minutes},
         )
@@ -61,8 +64,10 @@ def refusals(user: User) -> list[ValidationError]:
     if user.is_superuser:
         found.append(
             ValidationError(
-                "A superuser's account is not deleted by its owner: another superuser first "
-                "takes the superuser status away.",
+                gettext_noop(
+                    "A superuser's account is not deleted by its owner: another superuser first "
+                    "takes the superuser status away."
+                ),
                 code=AccountErrorCode.SUPERUSER_ACCOUNT,
             )
         )

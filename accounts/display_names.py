@@ -13,6 +13,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
 
 from core.folding import fold
 from core.text import clean_text, is_encodable
@@ -128,8 +129,10 @@ def _lookalike_free(word: str) -> str:
 _RESERVED_SKELETONS = frozenset(_lookalike_free(word) for word in RESERVED_WORDS)
 
 
-def _error(message: str, code: AccountErrorCode) -> ValidationError:
-    return ValidationError({"display_name": ValidationError(message, code=code)})
+def _error(message: str, code: AccountErrorCode, **params) -> ValidationError:
+    return ValidationError(
+        {"display_name": ValidationError(message, code=code, params=params or None)}
+    )
 
 
 def _has_mark_stack(name: str) -> bool:
@@ -186,16 +189,22 @@ def clean_display_name(name: str) -> str:
     word ligatures, a "#", marks stacked past ``MAX_MARKS_IN_A_ROW``) or DISPLAY_NAME_RESERVED
     (see ``RESERVED_WORDS``)."""
     if not isinstance(name, str) or not is_encodable(name):
-        raise _error("Type a name.", AccountErrorCode.REQUIRED)
+        raise _error(gettext_noop("Type a name."), AccountErrorCode.REQUIRED)
     name = clean_text(name)
     if not name:
         raise _error(
-            "Type a name that shows: spaces or invisible characters alone are no name.",
+            gettext_noop(
+                "Type a name that shows: spaces or invisible characters alone are no name."
+            ),
             AccountErrorCode.REQUIRED,
         )
     # Counted as drawn too: a compatibility character may spell out as several ("\ufdfa").
     if max(len(name), len(unicodedata.normalize("NFKC", name))) > MAX_LENGTH:
-        raise _error(f"At most {MAX_LENGTH} characters.", AccountErrorCode.TOO_LONG)
+        raise _error(
+            gettext_noop("At most %(limit)s characters."),
+            AccountErrorCode.TOO_LONG,
+            limit=MAX_LENGTH,
+        )
     if any(
         ord(character) in _LAYOUT_CONTROLS
         or ord(character) in _WORD_LIGATURES
@@ -203,21 +212,30 @@ def clean_display_name(name: str) -> str:
         for character in name
     ):
         raise _error(
-            "A name is one line of ordinary text: no line breaks, control or direction-changing "
-            "characters.",
+            gettext_noop(
+                "A name is one line of ordinary text: no line breaks, control or "
+                "direction-changing characters."
+            ),
             AccountErrorCode.DISPLAY_NAME_INVALID,
         )
     if "#" in name:
         raise _error(
-            'Leave out "#": the chat shows it before the tag that tells people apart.',
+            gettext_noop(
+                'Leave out "#": the chat shows it before the tag that tells people apart.'
+            ),
             AccountErrorCode.DISPLAY_NAME_INVALID,
         )
     if _has_mark_stack(name):
-        raise _error("Too many marks stacked on one letter.", AccountErrorCode.DISPLAY_NAME_INVALID)
+        raise _error(
+            gettext_noop("Too many marks stacked on one letter."),
+            AccountErrorCode.DISPLAY_NAME_INVALID,
+        )
     if reserved(name):
         raise _error(
-            "This name could pass you off as the service, its staff or another person; "
-            "choose another.",
+            gettext_noop(
+                "This name could pass you off as the service, its staff or another person; "
+                "choose another."
+            ),
             AccountErrorCode.DISPLAY_NAME_RESERVED,
         )
     return name

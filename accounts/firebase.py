@@ -25,6 +25,7 @@ import jwt
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 from firebase_admin import auth, credentials
 from google.auth.credentials import AnonymousCredentials
 
@@ -67,7 +68,7 @@ class FirebaseAuthError(Exception):
         self.message = message
 
 
-INVALID = "The sign-in token is not valid."
+INVALID = gettext_noop("The sign-in token is not valid.")
 # Google's issuer of Firebase ID tokens, followed by the project's id.
 FIREBASE_ISSUER = "https://securetoken.google.com/"
 
@@ -113,7 +114,7 @@ def _get_app() -> firebase_admin.App:
             if not project_id:
                 raise FirebaseAuthError(
                     FirebaseAuthErrorCode.FIREBASE_NOT_CONFIGURED,
-                    "Signing in with Firebase is not configured on this server.",
+                    gettext_noop("Signing in with Firebase is not configured on this server."),
                 )
             app = firebase_admin.initialize_app(
                 _credential(), {"projectId": project_id}, name=APP_NAME
@@ -162,7 +163,8 @@ def _check_emulator_expiry(claims: dict) -> None:
         raise FirebaseAuthError(FirebaseAuthErrorCode.INVALID_TOKEN, INVALID)
     if expires <= time.time():
         raise FirebaseAuthError(
-            FirebaseAuthErrorCode.TOKEN_EXPIRED, "The sign-in has expired; sign in again."
+            FirebaseAuthErrorCode.TOKEN_EXPIRED,
+            gettext_noop("The sign-in has expired; sign in again."),
         )
 
 
@@ -229,14 +231,15 @@ def verify_id_token(token: str) -> dict:
         )
         raise FirebaseAuthError(
             FirebaseAuthErrorCode.FIREBASE_NOT_CONFIGURED,
-            "Signing in with Firebase is not configured on this server.",
+            gettext_noop("Signing in with Firebase is not configured on this server."),
         )
     app = _get_app()
     try:
         claims = auth.verify_id_token(token, app=app)
     except auth.ExpiredIdTokenError as error:
         raise FirebaseAuthError(
-            FirebaseAuthErrorCode.TOKEN_EXPIRED, "The sign-in has expired; sign in again."
+            FirebaseAuthErrorCode.TOKEN_EXPIRED,
+            gettext_noop("The sign-in has expired; sign in again."),
         ) from error
     except auth.InvalidIdTokenError as error:
         logger.info("Rejected a Firebase ID token: %s", error)
@@ -247,7 +250,7 @@ def verify_id_token(token: str) -> dict:
         logger.warning("Could not fetch the Firebase token certificates: %s", error)
         raise FirebaseAuthError(
             FirebaseAuthErrorCode.FIREBASE_UNAVAILABLE,
-            "Signing in is unavailable for a moment; try again shortly.",
+            gettext_noop("Signing in is unavailable for a moment; try again shortly."),
         ) from error
     except ValueError as error:
         # firebase-admin's answer to input that is not a token at all (empty, not a string).
@@ -312,13 +315,13 @@ def user_for_claims(claims: dict) -> User:
             # The app still holds (or refreshes) a token of the account it deleted.
             raise FirebaseAuthError(
                 FirebaseAuthErrorCode.ACCOUNT_DELETED,
-                "This account was deleted; sign in again to make a new one.",
+                gettext_noop("This account was deleted; sign in again to make a new one."),
             )
         deletion.forget_deletion(claims["uid"])
         user = _create_user(claims)
     if not user.is_active:
         raise FirebaseAuthError(
-            FirebaseAuthErrorCode.USER_DISABLED, "This account has been disabled."
+            FirebaseAuthErrorCode.USER_DISABLED, gettext_noop("This account has been disabled.")
         )
     return user
 

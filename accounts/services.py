@@ -7,6 +7,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from core.i18n import LANGUAGE_CODES
 from core.text import clean_text
@@ -55,10 +56,21 @@ def ensure_app_user(email: str, display_name=_UNSET) -> tuple[User, bool]:
     user = User.objects.select_for_update().filter(email__iexact=email).first()
     if user is not None and (user.is_staff or user.is_superuser):
         raise ValidationError(
-            {"email": ValidationError(f"{email} is a staff account, not an app user.")}
+            {
+                "email": ValidationError(
+                    gettext_noop("%(email)s is a staff account, not an app user."),
+                    params={"email": email},
+                )
+            }
         )
     if user is not None and not user.is_active:
-        raise ValidationError({"email": ValidationError(f"{email} has been deactivated.")})
+        raise ValidationError(
+            {
+                "email": ValidationError(
+                    gettext_noop("%(email)s has been deactivated."), params={"email": email}
+                )
+            }
+        )
     created = user is None
     if created:
         name = "" if display_name is _UNSET else clean_display_name(display_name)
@@ -89,8 +101,9 @@ def update_preferences(
     if language is not _UNSET:
         if language not in LANGUAGE_CODES:
             errors["language"] = ValidationError(
-                f"Choose one of: {', '.join(LANGUAGE_CODES)}.",
+                gettext_noop("Choose one of: %(choices)s."),
                 code=AccountErrorCode.UNSUPPORTED_LANGUAGE,
+                params={"choices": ", ".join(LANGUAGE_CODES)},
             )
         user.language = language
         fields.append("language")
@@ -110,12 +123,14 @@ def update_preferences(
             # "22:00+05:00" parses, but an offset makes no sense for times of every day in the
             # user's own zone, and the database cannot store one.
             errors["quiet_hours"] = ValidationError(
-                "Give quiet hours as times of day in your time zone, without an offset.",
+                gettext_noop(
+                    "Give quiet hours as times of day in your time zone, without an offset."
+                ),
                 code=AccountErrorCode.INVALID_QUIET_HOURS,
             )
         elif quiet_hours is not None and start == end:
             errors["quiet_hours"] = ValidationError(
-                "Quiet hours need a start and a different end.",
+                gettext_noop("Quiet hours need a start and a different end."),
                 code=AccountErrorCode.INVALID_QUIET_HOURS,
             )
         user.quiet_hours_start, user.quiet_hours_end = start, end
@@ -123,7 +138,7 @@ def update_preferences(
     if listed_as_attendee is not _UNSET:
         if not isinstance(listed_as_attendee, bool):
             errors["listed_as_attendee"] = ValidationError(
-                "Say whether to list you as an attendee: true or false.",
+                gettext_noop("Say whether to list you as an attendee: true or false."),
                 code=AccountErrorCode.PREFERENCE_REQUIRED,
             )
         user.listed_as_attendee = listed_as_attendee
@@ -168,15 +183,19 @@ def register_device(user: User, token: str, platform: str, locale: str = "", app
     errors = {}
     if not FCM_TOKEN.fullmatch(token) or len(token) > Device._meta.get_field("token").max_length:
         errors["token"] = ValidationError(
-            "Not an FCM registration token.", code=AccountErrorCode.INVALID_DEVICE_TOKEN
+            gettext_noop("Not an FCM registration token."),
+            code=AccountErrorCode.INVALID_DEVICE_TOKEN,
         )
     locale = clean_text(locale)
     if len(locale) > 35 or (locale and not BCP47_CHARACTERS.fullmatch(locale)):
         errors["locale"] = ValidationError(
-            "Give a BCP 47 locale such as ru-KZ.", code=AccountErrorCode.INVALID_LOCALE
+            gettext_noop("Give a BCP 47 locale such as ru-KZ."),
+            code=AccountErrorCode.INVALID_LOCALE,
         )
     if len(app_version or "") > 32:
-        errors["app_version"] = ValidationError("At most 32 characters.", code="max_length")
+        errors["app_version"] = ValidationError(
+            gettext_noop("At most 32 characters."), code="max_length"
+        )
     if errors:
         raise ValidationError(errors)
     held = Device.objects.select_for_update().filter(token=token).first()
@@ -237,8 +256,8 @@ def remove_avatar(user: User) -> User:
 # --- Blocks ----------------------------------------------------------------------------------
 
 
-def _block_error(message: str, code: AccountErrorCode) -> ValidationError:
-    return ValidationError({"user": ValidationError(message, code=code)})
+def _block_error(message: str, code: AccountErrorCode, **params) -> ValidationError:
+    return ValidationError({"user": ValidationError(message, code=code, params=params or None)})
 
 
 def _blocks_changed(user: User) -> None:
@@ -258,16 +277,22 @@ def block_user(user: User, target: User) -> UserBlock:
     blocks are counted, so that two blocks at once neither pass the limit nor both insert.
     """
     if target.pk == user.pk:
-        raise _block_error("You cannot block yourself.", AccountErrorCode.CANNOT_BLOCK_SELF)
+        raise _block_error(
+            gettext_noop("You cannot block yourself."), AccountErrorCode.CANNOT_BLOCK_SELF
+        )
     User.objects.select_for_update().filter(pk=user.pk).exists()
     blocks = UserBlock.objects.filter(blocker=user)
     if blocks.filter(blocked=target).exists():
-        raise _block_error("You block this person already.", AccountErrorCode.ALREADY_BLOCKED)
+        raise _block_error(
+            gettext_noop("You block this person already."), AccountErrorCode.ALREADY_BLOCKED
+        )
     if blocks.count() >= MAX_BLOCKS:
         raise _block_error(
-            f"You block {MAX_BLOCKS:,} people already, the most there can be: unblock "
-            "someone first.",
+            gettext_noop(
+                "You block %(limit)s people already, the most there can be: unblock someone first."
+            ),
             AccountErrorCode.TOO_MANY_BLOCKS,
+            limit=f"{MAX_BLOCKS:,}",
         )
     try:
         with transaction.atomic():
@@ -275,7 +300,7 @@ def block_user(user: User, target: User) -> UserBlock:
     except IntegrityError:
         # A database that does not lock rows (SQLite) lets a second block at once this far.
         raise _block_error(
-            "You block this person already.", AccountErrorCode.ALREADY_BLOCKED
+            gettext_noop("You block this person already."), AccountErrorCode.ALREADY_BLOCKED
         ) from None
     _blocks_changed(user)
     return block
@@ -292,10 +317,13 @@ def unblock_user(user: User, target: User) -> UserBlock:
         .first()
     )
     if block is None:
-        raise _block_error("You do not block this person.", AccountErrorCode.NOT_BLOCKED)
+        raise _block_error(
+            gettext_noop("You do not block this person."), AccountErrorCode.NOT_BLOCKED
+        )
     return _unblock(user, block)
 
 
+@transaction.atomic
 def unblock_deleted_account(user: User, block_pk: int) -> UserBlock:
     """Show ``user`` the messages of an account they blocked, deleted since (the block
     ``block_pk``, which names its pseudonym), again: as a deleted account's, like anyone else's.
@@ -306,7 +334,9 @@ def unblock_deleted_account(user: User, block_pk: int) -> UserBlock:
         .first()
     )
     if block is None:
-        raise _block_error("You do not block this person.", AccountErrorCode.NOT_BLOCKED)
+        raise _block_error(
+            gettext_noop("You do not block this person."), AccountErrorCode.NOT_BLOCKED
+        )
     return _unblock(user, block)
 
 

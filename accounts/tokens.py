@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Exists
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_noop
 
 from .error_codes import AccountErrorCode
 from .models import RefreshToken, User
@@ -116,14 +117,14 @@ def user_for_access_token(token: str) -> User:
         )
     except jwt.ExpiredSignatureError as error:
         raise AccessTokenError(
-            AccountErrorCode.TOKEN_EXPIRED, "The access token expired."
+            AccountErrorCode.TOKEN_EXPIRED, gettext_noop("The access token expired.")
         ) from error
     except jwt.InvalidTokenError as error:
         raise AccessTokenError(
-            AccountErrorCode.INVALID_TOKEN, "The access token is invalid."
+            AccountErrorCode.INVALID_TOKEN, gettext_noop("The access token is invalid.")
         ) from error
     if claims.get("typ") != "access":
-        raise AccessTokenError(AccountErrorCode.INVALID_TOKEN, "Not an access token.")
+        raise AccessTokenError(AccountErrorCode.INVALID_TOKEN, gettext_noop("Not an access token."))
     # One query: the user, and whether their sign-in was revoked (sign-out, or a reused
     # refresh token), so a revoked session stops at once rather than when the token expires.
     revoked = RefreshToken.objects.filter(family=claims.get("fam"), revoked_at__isnull=False)
@@ -133,7 +134,9 @@ def user_for_access_token(token: str) -> User:
         .first()
     )
     if user is None or user.session_revoked:
-        raise AccessTokenError(AccountErrorCode.INVALID_TOKEN, "The session has ended.")
+        raise AccessTokenError(
+            AccountErrorCode.INVALID_TOKEN, gettext_noop("The session has ended.")
+        )
     # When the person signed in (tokens issued before they carried it: unknown).
     auth_time = claims.get("auth_time")
     user.signed_in_at = (
@@ -184,7 +187,7 @@ def create_tokens(email: str, password: str, client_ip: str | None = None) -> To
     wait = _seconds_until_allowed(keys)
     if wait:
         raise ValidationError(
-            "Too many failed sign-ins. Try again in %(seconds)d seconds.",
+            gettext_noop("Too many failed sign-ins. Try again in %(seconds)d seconds."),
             code=AccountErrorCode.RATE_LIMITED,
             params={"seconds": wait},
         )
@@ -192,7 +195,8 @@ def create_tokens(email: str, password: str, client_ip: str | None = None) -> To
     if user is None:
         _record_failure(keys)
         raise ValidationError(
-            "The e-mail or password is wrong.", code=AccountErrorCode.INVALID_CREDENTIALS
+            gettext_noop("The e-mail or password is wrong."),
+            code=AccountErrorCode.INVALID_CREDENTIALS,
         )
     cache.delete(keys[0])
     return issue_tokens(user)
@@ -210,7 +214,7 @@ def refresh_tokens(refresh_token: str) -> TokenPair:
         )
         if stored is None or stored.revoked_at or not stored.user.is_active:
             raise ValidationError(
-                "The refresh token is not valid.", code=AccountErrorCode.INVALID_TOKEN
+                gettext_noop("The refresh token is not valid."), code=AccountErrorCode.INVALID_TOKEN
             )
         if stored.used_at:
             RefreshToken.objects.filter(family=stored.family, revoked_at__isnull=True).update(
@@ -222,7 +226,7 @@ def refresh_tokens(refresh_token: str) -> TokenPair:
             reused = False
             if stored.expires_at <= now:
                 raise ValidationError(
-                    "The refresh token expired.", code=AccountErrorCode.TOKEN_EXPIRED
+                    gettext_noop("The refresh token expired."), code=AccountErrorCode.TOKEN_EXPIRED
                 )
             stored.used_at = now
             stored.save(update_fields=["used_at"])
@@ -236,7 +240,9 @@ def refresh_tokens(refresh_token: str) -> TokenPair:
             pair = _issue_pair(stored.user, stored.family, signed_in_at)
     if reused:
         raise ValidationError(
-            "This refresh token was already used; every session it started is signed out.",
+            gettext_noop(
+                "This refresh token was already used; every session it started is signed out."
+            ),
             code=AccountErrorCode.TOKEN_REUSED,
         )
     return pair

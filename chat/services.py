@@ -36,10 +36,10 @@ MAX_BODY_LENGTH = 1000
 MAX_CLIENT_ID_LENGTH = ChatMessage._meta.get_field("client_id").max_length
 
 
-def _error(field: str | None, message: str, code: ChatErrorCode) -> ValidationError:
+def _error(field: str | None, message: str, code: ChatErrorCode, **params) -> ValidationError:
     if field is None:
-        return ValidationError(message, code=code)
-    return ValidationError({field: ValidationError(message, code=code)})
+        return ValidationError(message, code=code, params=params or None)
+    return ValidationError({field: ValidationError(message, code=code, params=params or None)})
 
 
 def _utc(moment: datetime.datetime) -> str:
@@ -72,14 +72,30 @@ def is_open(event: Event, now: datetime.datetime | None = None) -> bool:
 
 def _require_open(event: Event, now: datetime.datetime) -> None:
     if not has_room(event):
-        raise _error(None, "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM)
+        raise _error(
+            None, gettext_noop("This event has no chat: it is a draft."), ChatErrorCode.NO_CHAT_ROOM
+        )
     if event.status == Status.CANCELLED:
-        raise _error(None, "The event is cancelled; its chat is closed.", ChatErrorCode.CHAT_CLOSED)
+        raise _error(
+            None,
+            gettext_noop("The event is cancelled; its chat is closed."),
+            ChatErrorCode.CHAT_CLOSED,
+        )
     opens, closes = room_window(event)
     if now < opens:
-        raise _error(None, f"The chat opens at {_utc(opens)}.", ChatErrorCode.CHAT_CLOSED)
+        raise _error(
+            None,
+            gettext_noop("The chat opens at %(time)s."),
+            ChatErrorCode.CHAT_CLOSED,
+            time=_utc(opens),
+        )
     if now >= closes:
-        raise _error(None, f"The chat closed at {_utc(closes)}.", ChatErrorCode.CHAT_CLOSED)
+        raise _error(
+            None,
+            gettext_noop("The chat closed at %(time)s."),
+            ChatErrorCode.CHAT_CLOSED,
+            time=_utc(closes),
+        )
 
 
 def _locked_room(event: Event) -> ChatRoom:
@@ -101,12 +117,14 @@ def _clean_body(body: str) -> str:
     # A body of zero-width spaces or other invisible characters is no message.
     body = clean_text(body)
     if not body:
-        raise _error("body", "Write something.", ChatErrorCode.TOO_SHORT)
+        raise _error("body", gettext_noop("Write something."), ChatErrorCode.TOO_SHORT)
     if len(body) > MAX_BODY_LENGTH:
         raise _error(
             "body",
-            f"At most {MAX_BODY_LENGTH:,} characters ({len(body):,} given).",
+            gettext_noop("At most %(limit)s characters (%(given)s given)."),
             ChatErrorCode.TOO_LONG,
+            limit=f"{MAX_BODY_LENGTH:,}",
+            given=f"{len(body):,}",
         )
     return body
 
@@ -115,11 +133,16 @@ def _clean_client_id(client_id: str) -> str:
     client_id = clean_text(client_id)
     if not client_id:
         raise _error(
-            "client_id", "Give each message a key of the client's.", ChatErrorCode.REQUIRED
+            "client_id",
+            gettext_noop("Give each message a key of the client's."),
+            ChatErrorCode.REQUIRED,
         )
     if len(client_id) > MAX_CLIENT_ID_LENGTH:
         raise _error(
-            "client_id", f"At most {MAX_CLIENT_ID_LENGTH} characters.", ChatErrorCode.TOO_LONG
+            "client_id",
+            gettext_noop("At most %(limit)s characters."),
+            ChatErrorCode.TOO_LONG,
+            limit=MAX_CLIENT_ID_LENGTH,
         )
     return client_id
 
@@ -128,7 +151,10 @@ def _require_not_muted(user, event: Event, now: datetime.datetime) -> None:
     mute = ChatMute.objects.filter(event=event, user=user, until__gt=now).first()
     if mute is not None:
         raise _error(
-            None, f"You are muted in this chat until {_utc(mute.until)}.", ChatErrorCode.MUTED
+            None,
+            gettext_noop("You are muted in this chat until %(time)s."),
+            ChatErrorCode.MUTED,
+            time=_utc(mute.until),
         )
 
 
@@ -159,7 +185,7 @@ def send_message(user, event: Event, body: str, client_id: str, reply_to=None) -
     the stored message, broadcasts nothing and is not counted against the rate limit, however
     the retry races the first attempt.
     """
-    require(user.is_authenticated and user.is_active, "Sign in to chat.")
+    require(user.is_authenticated and user.is_active, gettext_noop("Sign in to chat."))
     client_id = _clean_client_id(client_id)
     stored = _stored(event, user, client_id)
     if stored is not None:
@@ -169,7 +195,7 @@ def send_message(user, event: Event, body: str, client_id: str, reply_to=None) -
     _require_open(event, now)
     _require_not_muted(user, event, now)
     if reply_to is not None and reply_to.event_id != event.pk:
-        raise _error("reply_to", "Reply to a message of the same chat.", "NOT_FOUND")
+        raise _error("reply_to", gettext_noop("Reply to a message of the same chat."), "NOT_FOUND")
     room = _locked_room(event)
     # A retry that raced the first attempt waited for the lock above; the first one has
     # committed by now, and this finds it.
@@ -202,7 +228,7 @@ def _locked_message(message: ChatMessage) -> ChatMessage:
 
 def _require_not_deleted(message: ChatMessage) -> None:
     if message.deleted_at is not None:
-        raise _error(None, "This message was deleted.", ChatErrorCode.MESSAGE_DELETED)
+        raise _error(None, gettext_noop("This message was deleted."), ChatErrorCode.MESSAGE_DELETED)
 
 
 @transaction.atomic
@@ -212,7 +238,7 @@ def edit_message(user, message: ChatMessage, body: str) -> ChatMessage:
     message = _locked_message(message)
     require(
         user.is_authenticated and message.author_id == user.pk,
-        "Only its author edits a message.",
+        gettext_noop("Only its author edits a message."),
     )
     _require_not_deleted(message)
     body = _clean_body(body)
@@ -237,7 +263,7 @@ def delete_message(user, message: ChatMessage) -> ChatMessage:
     require(
         user.is_authenticated
         and (message.author_id == user.pk or can_moderate_chat(user, message.event)),
-        "Only its author and the event's moderators delete a message.",
+        gettext_noop("Only its author and the event's moderators delete a message."),
     )
     if message.deleted_at is not None:
         return message
@@ -266,7 +292,12 @@ def offered_reaction(emoji: str) -> str:
     for candidate in (emoji, f"{emoji}\ufe0f"):
         if candidate in offered:
             return candidate
-    raise _error("emoji", f"React with one of {' '.join(offered)}.", ChatErrorCode.INVALID_REACTION)
+    raise _error(
+        "emoji",
+        gettext_noop("React with one of %(emoji)s."),
+        ChatErrorCode.INVALID_REACTION,
+        emoji=" ".join(offered),
+    )
 
 
 @transaction.atomic
@@ -276,7 +307,7 @@ def toggle_reaction(user, message: ChatMessage, emoji: str) -> ChatMessage:
     The message's row is locked while its counts change, so concurrent toggles never lose one;
     the new counts are broadcast.
     """
-    require(user.is_authenticated and user.is_active, "Sign in to chat.")
+    require(user.is_authenticated and user.is_active, gettext_noop("Sign in to chat."))
     emoji = offered_reaction(emoji)
     message = _locked_message(message)
     _require_not_deleted(message)
@@ -344,20 +375,34 @@ def mute_user(moderator, event: Event, user, minutes: int, reason: str = "") -> 
     Muting someone already muted sets the new end (shorter or longer)."""
     _require_moderator(moderator, event)
     if not has_room(event):
-        raise _error(None, "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM)
+        raise _error(
+            None, gettext_noop("This event has no chat: it is a draft."), ChatErrorCode.NO_CHAT_ROOM
+        )
     longest = settings.CHAT_MAX_MUTE_MINUTES
     if not 1 <= minutes <= longest:
-        raise _error("minutes", f"Mute for 1 to {longest:,} minutes.", ChatErrorCode.OUT_OF_RANGE)
+        raise _error(
+            "minutes",
+            gettext_noop("Mute for 1 to %(limit)s minutes."),
+            ChatErrorCode.OUT_OF_RANGE,
+            limit=f"{longest:,}",
+        )
     reason = clean_text(reason)
     limit = ChatMute._meta.get_field("reason").max_length
     if len(reason) > limit:
-        raise _error("reason", f"At most {limit} characters.", ChatErrorCode.TOO_LONG)
+        raise _error(
+            "reason",
+            gettext_noop("At most %(limit)s characters."),
+            ChatErrorCode.TOO_LONG,
+            limit=limit,
+        )
     try:
         # CHAT_MAX_MUTE_MINUTES is the operator's; the end must still be a time the system holds.
         until = instant(timezone.now() + datetime.timedelta(minutes=minutes))
     except (ValidationError, OverflowError):
         raise _error(
-            "minutes", "The mute would end too late.", CommonErrorCode.DATE_OUT_OF_RANGE
+            "minutes",
+            gettext_noop("The mute would end too late."),
+            CommonErrorCode.DATE_OUT_OF_RANGE,
         ) from None
     mute, _ = ChatMute.objects.update_or_create(
         event=event,
@@ -382,16 +427,23 @@ def unmute_user(moderator, event: Event, user) -> None:
 def report_message(user, message: ChatMessage, reason: str) -> ChatReport:
     """Report a message to the event's moderators. A user reports a message once: reporting
     it again answers with the first report."""
-    require(user.is_authenticated and user.is_active, "Sign in to report.")
+    require(user.is_authenticated and user.is_active, gettext_noop("Sign in to report."))
     reported = ChatReport.objects.filter(message=message, reporter=user).first()
     if reported is not None:
         return reported
     reason = clean_text(reason)
     limit = ChatReport._meta.get_field("reason").max_length
     if not reason:
-        raise _error("reason", "Say what is wrong with the message.", ChatErrorCode.REQUIRED)
+        raise _error(
+            "reason", gettext_noop("Say what is wrong with the message."), ChatErrorCode.REQUIRED
+        )
     if len(reason) > limit:
-        raise _error("reason", f"At most {limit} characters.", ChatErrorCode.TOO_LONG)
+        raise _error(
+            "reason",
+            gettext_noop("At most %(limit)s characters."),
+            ChatErrorCode.TOO_LONG,
+            limit=limit,
+        )
     _require_not_deleted(message)
     report, _ = ChatReport.objects.get_or_create(
         message=message, reporter=user, defaults={"event_id": message.event_id, "reason": reason}

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from text_unidecode import unidecode
 
 from accounts.realtime import AccountChange, accounts_changed
@@ -207,7 +208,7 @@ class Twinning(models.Model):
     def clean(self):
         if self.city_a_id and self.city_a_id == self.city_b_id:
             raise ValidationError(
-                "A city cannot be twinned with itself.", code=CityErrorCode.SAME_CITY
+                gettext_noop("A city cannot be twinned with itself."), code=CityErrorCode.SAME_CITY
             )
         self.put_in_order()
 

@@ -4,6 +4,7 @@ deletion until the office's team takes them away), the invitations they accepted
 did in an office's name (kept, without their name)."""
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.personal_data import (
     anonymise,
@@ -56,7 +57,9 @@ register(
     # Taking the roles away is the office's team's to do: an office keeps an administrator.
     user=refuse(
         CityErrorCode.OFFICE_ROLE_HELD,
-        "You hold a role in a city office: ask its administrators to take it away first.",
+        gettext_noop(
+            "You hold a role in a city office: ask its administrators to take it away first."
+        ),
     ),
     export=export(
         "officeRoles", by="user", fields=("office_id", "office__name_en", "role", "created_at")

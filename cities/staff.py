@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 
@@ -78,8 +79,9 @@ def make_office_staff(email: str, office: CityOffice, roles, password: str | Non
     unknown = [role for role in roles if role not in OfficeMembership.Role.values]
     if not roles or unknown:
         raise ValidationError(
-            f"Give roles among {', '.join(OfficeMembership.Role.values)}; got {unknown or 'none'}.",
+            gettext_noop("Give roles among %(roles)s; got %(unknown)s."),
             code="invalid_role",
+            params={"roles": ", ".join(OfficeMembership.Role.values), "unknown": unknown or "none"},
         )
 
     # E-mails differ only in case for people, not for the unique index: match either way.

@@ -30,8 +30,10 @@ def validate_visible(value: str) -> None:
     with ``clean_text`` before they validate (the API then says REQUIRED)."""
     if value and is_blank(value):
         raise ValidationError(
-            "This shows nothing: it holds only spaces or invisible characters. Type text that "
-            "shows, or leave it empty where it is optional.",
+            _(
+                "This shows nothing: it holds only spaces or invisible characters. Type text that "
+                "shows, or leave it empty where it is optional."
+            ),
             code=INVISIBLE,
         )
 
@@ -76,7 +78,7 @@ def validate_time_zone(value: str) -> None:
     across daylight-saving changes and are refused."""
     if value not in available_time_zones():
         raise ValidationError(
-            "%(value)s is not an IANA time zone (for example Asia/Almaty).",
+            _("%(value)s is not an IANA time zone (for example Asia/Almaty)."),
             code=CommonErrorCode.INVALID_TIME_ZONE,
             params={"value": value},
         )
@@ -86,7 +88,7 @@ def validate_country_code(value: str) -> None:
     """An ISO 3166-1 alpha-2 code in upper case (``KZ``, ``PK``; ``XK`` for Kosovo)."""
     if len(value) != 2 or not value.isascii() or not value.isalpha() or not value.isupper():
         raise ValidationError(
-            "%(value)s is not a two-letter ISO 3166 country code.",
+            _("%(value)s is not a two-letter ISO 3166 country code."),
             code=CommonErrorCode.INVALID_COUNTRY,
             params={"value": value},
         )
@@ -104,7 +106,7 @@ def validate_currency_code(value: str) -> None:
     ``blank``."""
     if value and value not in currency_codes():
         raise ValidationError(
-            "%(value)s is not an ISO 4217 currency code (for example KZT, RUB, PKR).",
+            _("%(value)s is not an ISO 4217 currency code (for example KZT, RUB, PKR)."),
             code=CommonErrorCode.INVALID_CURRENCY,
             params={"value": value},
         )
@@ -149,6 +151,10 @@ class Window:
     def in_words(self) -> str:
         return f"from {_words(self.start)} up to, but not including, {_words(self.end)}"
 
+    def bounds(self) -> dict[str, str]:
+        """The window's ends as ``in_words`` writes them, as a message's params."""
+        return {"start": _words(self.start), "end": _words(self.end)}
+
 
 def _words(value) -> str:
     if isinstance(value, datetime.datetime):
@@ -178,15 +184,17 @@ def validate_instant(value: datetime.datetime) -> None:
     if value is None:
         return
     if not isinstance(value, datetime.datetime):
-        raise ValidationError("Give a date and time.", code="invalid")
+        raise ValidationError(_("Give a date and time."), code="invalid")
     if value.utcoffset() is None:
         raise ValidationError(
-            "Give the time with its UTC offset, e.g. 2026-05-04T19:00:00+05:00.",
+            _("Give the time with its UTC offset, e.g. 2026-05-04T19:00:00+05:00."),
             code=CommonErrorCode.NAIVE_DATETIME,
         )
     if not INSTANTS.holds(value):
         raise ValidationError(
-            f"Give a time {INSTANTS.in_words()}.", code=CommonErrorCode.DATE_OUT_OF_RANGE
+            _("Give a time from %(start)s up to, but not including, %(end)s."),
+            code=CommonErrorCode.DATE_OUT_OF_RANGE,
+            params=INSTANTS.bounds(),
         )
 
 
@@ -201,7 +209,9 @@ def validate_date(value: datetime.date) -> None:
     """A plain date inside ``DATES`` (DATE_OUT_OF_RANGE otherwise)."""
     if value is not None and not DATES.holds(value):
         raise ValidationError(
-            f"Give a date {DATES.in_words()}.", code=CommonErrorCode.DATE_OUT_OF_RANGE
+            _("Give a date from %(start)s up to, but not including, %(end)s."),
+            code=CommonErrorCode.DATE_OUT_OF_RANGE,
+            params=DATES.bounds(),
         )
 
 

@@ -11,6 +11,7 @@ import datetime
 import zoneinfo
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
 
 from .error_codes import CommonErrorCode
 from .validators import INSTANTS, available_time_zones
@@ -72,23 +73,29 @@ def instant_of(wall: datetime.datetime, zone: str) -> datetime.datetime:
         # Beyond what a datetime holds, so far outside the window of stored times too: said
         # in the window's words, as every other time outside it is.
         raise ValidationError(
-            f"%(time)s in %(zone)s is outside the times that can be stored. Give a time "
-            f"{INSTANTS.in_words()}.",
+            gettext_lazy(
+                "%(time)s in %(zone)s is outside the times that can be stored. Give a time "
+                "from %(start)s up to, but not including, %(end)s."
+            ),
             code=CommonErrorCode.DATE_OUT_OF_RANGE,
-            params=params,
+            params={**params, **INSTANTS.bounds()},
         ) from None
     if first == second:
         return first
     if shown != wall:
         raise ValidationError(
-            "%(time)s does not exist in %(zone)s: the clocks are put forward over it (as "
-            "daylight saving time begins). Enter a time outside the skipped hour.",
+            gettext_lazy(
+                "%(time)s does not exist in %(zone)s: the clocks are put forward over it (as "
+                "daylight saving time begins). Enter a time outside the skipped hour."
+            ),
             code="nonexistent_time",
             params=params,
         )
     raise ValidationError(
-        "%(time)s happens twice in %(zone)s: the clocks are put back over it (as daylight "
-        "saving time ends). Enter a time outside the repeated hour.",
+        gettext_lazy(
+            "%(time)s happens twice in %(zone)s: the clocks are put back over it (as daylight "
+            "saving time ends). Enter a time outside the repeated hour."
+        ),
         code="ambiguous_time",
         params=params,
     )

@@ -45,7 +45,8 @@ def in_admin_language(error: ValidationError) -> ValidationError:
     """``error`` with its messages in the admin's language.
 
     The services and models write their reasons in English, marked with ``gettext_noop``: the
-    API sends them as they are, and the admin translates them here, as it shows them. Django's
+    API translates them as it gives them (``graphql_server.errors.translated``), and the admin
+    here, as it shows them. Django's
     own messages are translated already (lazily) and pass unchanged."""
     if hasattr(error, "error_dict"):
         return ValidationError(

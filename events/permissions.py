@@ -2,6 +2,7 @@
 the admin apply the same rules."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_noop
 
 from cities.permissions import EDITING_ROLES, PUBLISHING_ROLES, has_role
 
@@ -50,7 +51,7 @@ def can_invite_cohost(user, event: Event) -> bool:
     return has_role(user, [event.office_id], PUBLISHING_ROLES)
 
 
-def require(allowed: bool, message: str = "You may not do this.") -> None:
+def require(allowed: bool, message: str = gettext_noop("You may not do this.")) -> None:
     """Raise PermissionDenied unless ``allowed``."""
     if not allowed:
         raise PermissionDenied(message)

@@ -489,7 +489,13 @@ def cancel_event(actor, event: Event, reason: str = "") -> Event:
     limit = Event._meta.get_field("cancellation_reason").max_length
     if len(reason) > limit:
         raise ValidationError(
-            {"reason": ValidationError(f"At most {limit} characters.", code="max_length")}
+            {
+                "reason": ValidationError(
+                    gettext_noop("At most %(limit)s characters."),
+                    code="max_length",
+                    params={"limit": limit},
+                )
+            }
         )
     before = event.status
     was = {"status": before, "cancellation_reason": event.cancellation_reason}

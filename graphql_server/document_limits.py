@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -44,6 +45,8 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
+
+from .errors import translated
 
 
 class DocumentErrorCode(StrEnum):
@@ -77,8 +80,9 @@ class DocumentError(Exception):
         self.errors = errors
 
 
-def coded(message: str, code: DocumentErrorCode, nodes=None) -> GraphQLError:
-    return GraphQLError(message, nodes, extensions={"code": code.value})
+def coded(message: str, code: DocumentErrorCode, nodes=None, params=None) -> GraphQLError:
+    """An error of ``code``, its message in the request's language (``translated``)."""
+    return GraphQLError(translated(message, params), nodes, extensions={"code": code.value})
 
 
 @dataclass(frozen=True)
@@ -304,20 +308,24 @@ def check_limits(document: DocumentNode, limits: DocumentLimits) -> list[GraphQL
     fragment_nodes = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
     errors: dict[DocumentErrorCode, GraphQLError] = {}
 
-    def report(code: DocumentErrorCode, message: str, node=None) -> None:
-        errors.setdefault(code, coded(message, code, node))
+    def report(code: DocumentErrorCode, message: str, node=None, **params) -> None:
+        errors.setdefault(code, coded(message, code, node, params))
 
     if over(len(operations), limits.max_operations):
         report(
             DocumentErrorCode.TOO_MANY_OPERATIONS,
-            f"The document has {len(operations)} operations; at most "
-            f"{limits.max_operations} are allowed.",
+            gettext_noop("The document has %(count)s operations; at most %(limit)s are allowed."),
+            count=len(operations),
+            limit=limits.max_operations,
         )
     if over(len(fragment_nodes), limits.max_fragments):
         report(
             DocumentErrorCode.TOO_MANY_FRAGMENTS,
-            f"The document defines {len(fragment_nodes)} fragments; at most "
-            f"{limits.max_fragments} are allowed.",
+            gettext_noop(
+                "The document defines %(count)s fragments; at most %(limit)s are allowed."
+            ),
+            count=len(fragment_nodes),
+            limit=limits.max_fragments,
         )
     if errors:
         # Too many definitions: measuring each of them is the work the limits bound.
@@ -338,42 +346,58 @@ def check_limits(document: DocumentNode, limits: DocumentLimits) -> list[GraphQL
             if over(count, limits.max_selections):
                 report(
                     DocumentErrorCode.TOO_MANY_SELECTIONS,
-                    f"A selection set asks for {count} fields (fragments spread into it "
-                    f"counted with their fields); at most {limits.max_selections} are "
-                    "allowed.",
+                    gettext_noop(
+                        "A selection set asks for %(count)s fields (fragments spread into it "
+                        "counted with their fields); at most %(limit)s are allowed."
+                    ),
                     selection_set.node,
+                    count=count,
+                    limit=limits.max_selections,
                 )
                 break
         expanded = expansion.expand(measured)
         if over(expanded.fields, limits.max_fields):
             report(
                 DocumentErrorCode.TOO_MANY_FIELDS,
-                f"{_name(measured.node)} asks for {expanded.fields} fields (fragments "
-                f"expanded); at most {limits.max_fields} are allowed.",
+                gettext_noop(
+                    "%(name)s asks for %(count)s fields (fragments expanded); at most "
+                    "%(limit)s are allowed."
+                ),
                 measured.node,
+                name=_name(measured.node),
+                count=expanded.fields,
+                limit=limits.max_fields,
             )
         if not isinstance(measured.node, OperationDefinitionNode):
             continue
         if over(len(measured.node.variable_definitions or ()), limits.max_variables):
             report(
                 DocumentErrorCode.TOO_MANY_VARIABLES,
-                f"{_name(measured.node)} defines {len(measured.node.variable_definitions)} "
-                f"variables; at most {limits.max_variables} are allowed.",
+                gettext_noop(
+                    "%(name)s defines %(count)s variables; at most %(limit)s are allowed."
+                ),
                 measured.node,
+                name=_name(measured.node),
+                count=len(measured.node.variable_definitions),
+                limit=limits.max_variables,
             )
         if over(expanded.depth, limits.max_depth):
             report(
                 DocumentErrorCode.QUERY_TOO_DEEP,
-                f"{_name(measured.node)} is {expanded.depth} levels deep; at most "
-                f"{limits.max_depth} are allowed.",
+                gettext_noop("%(name)s is %(count)s levels deep; at most %(limit)s are allowed."),
                 measured.node,
+                name=_name(measured.node),
+                count=expanded.depth,
+                limit=limits.max_depth,
             )
         if over(expanded.aliases, limits.max_aliases):
             report(
                 DocumentErrorCode.TOO_MANY_ALIASES,
-                f"{_name(measured.node)} uses {expanded.aliases} aliases; at most "
-                f"{limits.max_aliases} are allowed.",
+                gettext_noop("%(name)s uses %(count)s aliases; at most %(limit)s are allowed."),
                 measured.node,
+                name=_name(measured.node),
+                count=expanded.aliases,
+                limit=limits.max_aliases,
             )
     return list(errors.values())
 
@@ -383,20 +407,27 @@ def _check_nodes(measured: _Definition, limits: DocumentLimits, report) -> None:
         node, count = measured.arguments
         report(
             DocumentErrorCode.TOO_MANY_ARGUMENTS,
-            f"A field or directive is given {count} arguments; at most "
-            f"{limits.max_arguments} are allowed.",
+            gettext_noop(
+                "A field or directive is given %(count)s arguments; at most %(limit)s are allowed."
+            ),
             node,
+            count=count,
+            limit=limits.max_arguments,
         )
     if measured.directives is not None:
         node, count = measured.directives
         report(
             DocumentErrorCode.TOO_MANY_DIRECTIVES,
-            f"{count} directives in one place; at most {limits.max_directives} are allowed.",
+            gettext_noop("%(count)s directives in one place; at most %(limit)s are allowed."),
             node,
+            count=count,
+            limit=limits.max_directives,
         )
 
 
 def _name(node: OperationDefinitionNode | FragmentDefinitionNode) -> str:
     if isinstance(node, FragmentDefinitionNode):
-        return f"Fragment '{node.name.value}'"
-    return f"Operation '{node.name.value}'" if node.name else "The operation"
+        return translated(gettext_noop("Fragment '%(name)s'"), {"name": node.name.value})
+    if node.name:
+        return translated(gettext_noop("Operation '%(name)s'"), {"name": node.name.value})
+    return translated(gettext_noop("The operation"))

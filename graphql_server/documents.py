@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_noop
 from graphene_django.settings import graphene_settings
 from graphql import (
     DocumentNode,
@@ -284,7 +286,8 @@ def document_tokens(document: DocumentNode) -> int:
 
 class RefusedDocuments(_DocumentLru):
     """Documents that failed parsing, a limit or validation, each with the errors it was
-    answered (``GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE`` of them).
+    answered in each language it was sent in, a ``Refusal`` by language code
+    (``GRAPHQL_REFUSED_DOCUMENT_CACHE_SIZE`` documents).
 
     Refusing a document again costs a lookup instead of parsing and validating it again:
     a client (or an attacker) repeating a document that took milliseconds to refuse is
@@ -349,7 +352,11 @@ def load_document(
     document = document_cache.get(schema, query_hash, limits)
     if document is not None:
         return document
-    refusal = refused_documents.get(schema, query_hash, limits)
+    # A refusal's messages are in the language of the request refused (graphql-core's own stay
+    # English): a document's entry holds one refusal per language it was refused in.
+    refusals = refused_documents.get(schema, query_hash, limits) or {}
+    language = translation.get_language()
+    refusal = refusals.get(language)
     if refusal is None:
         try:
             document = parse_document(query, limits)
@@ -360,18 +367,20 @@ def load_document(
             document_cache.put(schema, query_hash, limits, document)
             return document
         refusal = Refusal.of(errors)
-        refused_documents.put(schema, query_hash, limits, refusal)
+        refused_documents.put(schema, query_hash, limits, {**refusals, language: refusal})
     raise DocumentError(refusal.graphql_errors())
 
 
 def is_remembered(schema: GraphQLSchema, query: str) -> bool:
     """Whether ``load_document`` would answer ``query`` from memory (kept valid, or refused
-    before) under the current limits, without parsing or validating anything."""
+    before in the active language) under the current limits, without parsing or validating
+    anything."""
     limits = DocumentLimits.from_settings()
     query_hash = document_hash(query)
-    return (
-        document_cache.get(schema, query_hash, limits) is not None
-        or refused_documents.get(schema, query_hash, limits) is not None
+    return document_cache.get(
+        schema, query_hash, limits
+    ) is not None or translation.get_language() in (
+        refused_documents.get(schema, query_hash, limits) or {}
     )
 
 
@@ -436,12 +445,15 @@ def check_cost(
         raise DocumentError(
             [
                 coded(
-                    f"The operation would cost about {cost:,} (each field resolved, each "
-                    f"query and search it runs, times the sizes of the lists above it); at "
-                    f"most {limits.max_cost:,} is allowed. Ask for smaller pages, fewer "
-                    "nested lists, counts or searches.",
+                    gettext_noop(
+                        "The operation would cost about %(cost)s (each field resolved, each "
+                        "query and search it runs, times the sizes of the lists above it); at "
+                        "most %(limit)s is allowed. Ask for smaller pages, fewer nested lists, "
+                        "counts or searches."
+                    ),
                     DocumentErrorCode.QUERY_TOO_COMPLEX,
                     operation,
+                    {"cost": f"{cost:,}", "limit": f"{limits.max_cost:,}"},
                 )
             ]
         )
@@ -498,9 +510,13 @@ def check_variables(
         raise DocumentError(
             [
                 coded(
-                    f"The variables hold more than {limit} values; at most {limit} are allowed.",
+                    gettext_noop(
+                        "The variables hold more than %(limit)s values; at most %(limit)s are "
+                        "allowed."
+                    ),
                     DocumentErrorCode.VARIABLES_TOO_LARGE,
                     operation,
+                    {"limit": limit},
                 )
             ]
         )

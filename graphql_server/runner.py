@@ -35,6 +35,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 from graphene_django.settings import graphene_settings
 from graphene_django.views import instantiate_middleware
 from graphql import (
@@ -53,14 +54,14 @@ from graphql.pyutils import is_awaitable
 from core.outages import RETRY_AFTER_SECONDS, is_outage
 
 from .documents import DocumentErrorCode, DocumentLimits
-from .errors import ApiErrorCode
+from .errors import ApiErrorCode, translated
 from .execution import PlannedExecutionContext
 from .operation_metrics import count_result
 
 logger = logging.getLogger(__name__)
 
-INTERNAL_ERROR_MESSAGE = "Internal server error."
-SERVICE_UNAVAILABLE_MESSAGE = "Service unavailable; try again."
+INTERNAL_ERROR_MESSAGE = gettext_noop("Internal server error.")
+SERVICE_UNAVAILABLE_MESSAGE = gettext_noop("Service unavailable; try again.")
 
 
 class OperationRefused(Exception):
@@ -146,7 +147,7 @@ def _answered(
     error: BaseException, message: str, located: GraphQLError | None, extensions: dict
 ) -> GraphQLError:
     return GraphQLError(
-        str(error) if settings.DEBUG else message,
+        str(error) if settings.DEBUG else translated(message),
         located.nodes if located is not None else None,
         located.source if located is not None else None,
         located.positions if located is not None else None,

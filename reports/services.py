@@ -28,14 +28,17 @@ def _clean(reason: str, details: str) -> tuple[str, str]:
     errors = {}
     if reason not in Report.Reason.values:
         errors["reason"] = ValidationError(
-            f"Give one of: {', '.join(Report.Reason.values)}.", code=ReportErrorCode.INVALID_REASON
+            gettext_noop("Give one of: %(choices)s."),
+            code=ReportErrorCode.INVALID_REASON,
+            params={"choices": ", ".join(Report.Reason.values)},
         )
     # Text that shows nothing (zero-width spaces) is no text: the details are then empty.
     details = clean_text(details or "")
     if len(details) > MAX_DETAILS_LENGTH:
         errors["details"] = ValidationError(
-            f"At most {MAX_DETAILS_LENGTH:,} characters ({len(details):,} given).",
+            gettext_noop("At most %(limit)s characters (%(given)s given)."),
             code=ReportErrorCode.TOO_LONG,
+            params={"limit": f"{MAX_DETAILS_LENGTH:,}", "given": f"{len(details):,}"},
         )
     if errors:
         raise ValidationError(errors)
@@ -86,7 +89,9 @@ def report_event(user, event: Event, reason: str, details: str = "") -> Reported
     """Report a public event to the moderators of its organising office. While the user's
     report of it is open, reporting it again gives that report the new reason and details."""
     if event.status == Event.Status.DRAFT:
-        raise _error("event", "Only public events can be reported.", ReportErrorCode.NOT_FOUND)
+        raise _error(
+            "event", gettext_noop("Only public events can be reported."), ReportErrorCode.NOT_FOUND
+        )
     return _report(user, "event", event, reason, details)
 
 
@@ -96,7 +101,7 @@ def report_announcement(user, announcement: Announcement, reason: str, details="
     if not Announcement.objects.published().filter(pk=announcement.pk).exists():
         raise _error(
             "announcement",
-            "Only published announcements can be reported.",
+            gettext_noop("Only published announcements can be reported."),
             ReportErrorCode.NOT_FOUND,
         )
     return _report(user, "announcement", announcement, reason, details)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.uploadedfile import UploadedFile
 from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext_noop
 
 from .protocol import GraphQLParams, HttpErrorCode, RequestFailed, bad_request, batch_refused
 
@@ -45,36 +46,49 @@ def read(request, operations_limit: int) -> tuple[bytes, Uploads]:
         fields, files = request.POST, request.FILES
     except RequestDataTooBig:
         raise RequestFailed.of(
-            "The request's fields are too large.", HttpErrorCode.PAYLOAD_TOO_LARGE, 413
+            gettext_noop("The request's fields are too large."),
+            HttpErrorCode.PAYLOAD_TOO_LARGE,
+            413,
         ) from None
     except (MultiPartParserError, SuspiciousOperation) as error:
-        raise bad_request(f"The multipart body cannot be read: {error}") from None
+        raise bad_request(
+            gettext_noop("The multipart body cannot be read: %(error)s"), error=str(error)
+        ) from None
     if "operations" not in fields or "map" not in fields:
         raise bad_request(
-            "A multipart request has an 'operations' field (the JSON request) and a 'map' "
-            "field naming its files, as the GraphQL multipart request spec says."
+            gettext_noop(
+                "A multipart request has an 'operations' field (the JSON request) and a 'map' "
+                "field naming its files, as the GraphQL multipart request spec says."
+            )
         )
     operations = fields["operations"].encode("utf-8")
     if operations_limit and len(operations) > operations_limit:
         raise RequestFailed.of(
-            f"'operations' is over {operations_limit} bytes.",
+            gettext_noop("'operations' is over %(limit)s bytes."),
             HttpErrorCode.PAYLOAD_TOO_LARGE,
             413,
+            params={"limit": operations_limit},
         )
     # A batch's map places files in each operation ("0.variables.file"), which would be
     # refused as a file outside the variables: the batch is what is not served.
     if operations.lstrip(_JSON_WHITESPACE).startswith(b"["):
-        raise batch_refused("'operations' is one JSON object, as in a JSON request")
+        raise batch_refused(multipart=True)
     places = _places(fields["map"])
     sent = {name: files[name] for name in files}
     missing = sorted(set(places) - set(sent))
     if missing:
-        raise bad_request(f"The map names files that were not sent: {', '.join(missing)}.")
+        raise bad_request(
+            gettext_noop("The map names files that were not sent: %(names)s."),
+            names=", ".join(missing),
+        )
     unmapped = sorted(set(sent) - set(places))
     if unmapped:
-        raise bad_request(f"Files were sent that the map does not place: {', '.join(unmapped)}.")
+        raise bad_request(
+            gettext_noop("Files were sent that the map does not place: %(names)s."),
+            names=", ".join(unmapped),
+        )
     if any(len(files.getlist(name)) > 1 for name in sent):
-        raise bad_request("Each file part has a name of its own.")
+        raise bad_request(gettext_noop("Each file part has a name of its own."))
     return operations, Uploads(sent, places)
 
 
@@ -82,14 +96,16 @@ def _places(text: str) -> dict[str, list[list[str]]]:
     try:
         mapping = json.loads(text)
     except (ValueError, RecursionError):
-        raise bad_request("'map' is not valid JSON.") from None
+        raise bad_request(gettext_noop("'map' is not valid JSON.")) from None
     if not isinstance(mapping, dict) or not all(
         isinstance(paths, list) and paths and all(isinstance(path, str) for path in paths)
         for paths in mapping.values()
     ):
         raise bad_request(
-            "'map' must be an object naming each file part with a list of places, "
-            'e.g. {"0": ["variables.file"]}.'
+            gettext_noop(
+                "'map' must be an object naming each file part with a list of places, "
+                'e.g. {"0": ["variables.file"]}.'
+            )
         )
     places = {}
     for name, paths in mapping.items():
@@ -97,8 +113,12 @@ def _places(text: str) -> dict[str, list[list[str]]]:
         for path in split:
             if len(path) < 2 or path[0] != _VARIABLES or not all(path):
                 raise bad_request(
-                    f"The map places file {name!r} at {'.'.join(path)!r}: files go in the "
-                    "variables ('variables.<name>', 'variables.<name>.<index>')."
+                    gettext_noop(
+                        "The map places file %(name)s at %(where)s: files go in the "
+                        "variables ('variables.<name>', 'variables.<name>.<index>')."
+                    ),
+                    name=repr(name),
+                    where=repr(".".join(path)),
                 )
         places[name] = split
     return places
@@ -146,10 +166,18 @@ def _index(container: list, key: str, where: str, name: str) -> int:
 
 
 def _nowhere(name: str, where: str) -> RequestFailed:
-    return bad_request(f"The map places file {name!r} at {where!r}, which 'operations' lacks.")
+    return bad_request(
+        gettext_noop("The map places file %(name)s at %(where)s, which 'operations' lacks."),
+        name=repr(name),
+        where=repr(where),
+    )
 
 
 def _not_null(name: str, where: str) -> RequestFailed:
     return bad_request(
-        f"The map places file {name!r} at {where!r}, which must be null in 'operations'."
+        gettext_noop(
+            "The map places file %(name)s at %(where)s, which must be null in 'operations'."
+        ),
+        name=repr(name),
+        where=repr(where),
     )

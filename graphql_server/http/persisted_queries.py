@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_noop
 
 from core.outages import is_outage
 
@@ -62,7 +63,7 @@ def resolve_query(query: str | None, extensions: dict | None) -> ResolvedQuery:
     if persisted is None:
         return ResolvedQuery(query, document_hash(query))
     if not isinstance(persisted, dict):
-        raise bad_request("'extensions.persistedQuery' must be an object.")
+        raise bad_request(gettext_noop("'extensions.persistedQuery' must be an object."))
     if persisted.get("version") != 1:
         raise RequestFailed.of(
             "PersistedQueryNotSupported: only version 1 is supported.",
@@ -70,7 +71,9 @@ def resolve_query(query: str | None, extensions: dict | None) -> ResolvedQuery:
         )
     query_hash = persisted.get("sha256Hash")
     if not isinstance(query_hash, str) or not _SHA256.match(query_hash.lower()):
-        raise bad_request("'extensions.persistedQuery.sha256Hash' must be a SHA-256 in hex.")
+        raise bad_request(
+            gettext_noop("'extensions.persistedQuery.sha256Hash' must be a SHA-256 in hex.")
+        )
     query_hash = query_hash.lower()
     if query is None:
         text = _stored(query_hash)
@@ -84,7 +87,7 @@ def resolve_query(query: str | None, extensions: dict | None) -> ResolvedQuery:
         return ResolvedQuery(text, query_hash)
     if document_hash(query) != query_hash:
         raise RequestFailed.of(
-            "The query does not match extensions.persistedQuery.sha256Hash.",
+            gettext_noop("The query does not match extensions.persistedQuery.sha256Hash."),
             PersistedQueryErrorCode.PERSISTED_QUERY_HASH_MISMATCH,
         )
     return ResolvedQuery(query, query_hash, register=True)

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import unquote_to_bytes
 
+from django.utils.translation import gettext_noop
 from graphql import GraphQLError
 
 from core.text import unencodable_path
+
+from ..errors import translated
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -66,21 +69,29 @@ class RequestFailed(Exception):
 
     @classmethod
     def of(cls, message: str, code: StrEnum | str, status: int = 400, **kwargs):
-        """A failure with one error of ``message`` and ``code``; ``extensions`` and the
-        other keywords of the constructor may follow."""
+        """A failure with one error of ``message`` and ``code``; ``params`` (for the
+        message's placeholders), ``extensions`` and the other keywords of the constructor may
+        follow. The message is given in the request's language (``translated``)."""
         extensions = {"code": str(code), **kwargs.pop("extensions", {})}
+        message = translated(message, kwargs.pop("params", None))
         return cls([GraphQLError(message, extensions=extensions)], status, **kwargs)
 
 
-def bad_request(message: str) -> RequestFailed:
+def bad_request(message: str, **params) -> RequestFailed:
     """A request that is not a well-formed GraphQL-over-HTTP request: 400 in either type."""
-    return RequestFailed.of(message, HttpErrorCode.BAD_REQUEST)
+    return RequestFailed.of(message, HttpErrorCode.BAD_REQUEST, params=params)
 
 
-def batch_refused(instead: str = "send one JSON object") -> RequestFailed:
+BATCH_REFUSED = gettext_noop("Batched requests are not supported; send one JSON object.")
+BATCH_REFUSED_IN_MULTIPART = gettext_noop(
+    "Batched requests are not supported; 'operations' is one JSON object, as in a JSON request."
+)
+
+
+def batch_refused(multipart: bool = False) -> RequestFailed:
     """A batch (a JSON array of requests), in a JSON body or a multipart one's ``operations``:
     not served, 400 as any body that is not one request."""
-    return bad_request(f"Batched requests are not supported; {instead}.")
+    return bad_request(BATCH_REFUSED_IN_MULTIPART if multipart else BATCH_REFUSED)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,7 +202,7 @@ def check_query_string(query_string: str) -> None:
     try:
         unquote_to_bytes(query_string).decode("utf-8")
     except UnicodeDecodeError:
-        raise bad_request("The query string is not valid UTF-8.") from None
+        raise bad_request(gettext_noop("The query string is not valid UTF-8.")) from None
 
 
 def _url_params(querydict) -> dict:
@@ -210,7 +221,9 @@ def _json_param(querydict, name: str):
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):
-        raise bad_request(f"The '{name}' parameter must be a JSON object.") from None
+        raise bad_request(
+            gettext_noop("The '%(name)s' parameter must be a JSON object."), name=name
+        ) from None
 
 
 def params_from_json(body: bytes) -> GraphQLParams:
@@ -218,17 +231,17 @@ def params_from_json(body: bytes) -> GraphQLParams:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise bad_request("The body is not valid UTF-8.") from None
+        raise bad_request(gettext_noop("The body is not valid UTF-8.")) from None
     if not text.strip():
-        raise bad_request("The body is empty; send a JSON object with a 'query'.")
+        raise bad_request(gettext_noop("The body is empty; send a JSON object with a 'query'."))
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        raise bad_request("The body is not valid JSON.") from None
+        raise bad_request(gettext_noop("The body is not valid JSON.")) from None
     if isinstance(data, list):
         raise batch_refused()
     if not isinstance(data, dict):
-        raise bad_request("The body must be a JSON object.")
+        raise bad_request(gettext_noop("The body must be a JSON object."))
     return checked_params(data)
 
 
@@ -238,7 +251,7 @@ def params_from_graphql_body(body: bytes, querydict, query_string: str = "") -> 
     try:
         query = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise bad_request("The body is not valid UTF-8.") from None
+        raise bad_request(gettext_noop("The body is not valid UTF-8.")) from None
     check_query_string(query_string)
     return checked_params({**_url_params(querydict), "query": query})
 
@@ -251,15 +264,15 @@ def checked_params(data: dict) -> GraphQLParams:
     variables = data.get("variables")
     extensions = data.get("extensions")
     if query is not None and not isinstance(query, str):
-        raise bad_request("'query' must be a string.")
+        raise bad_request(gettext_noop("'query' must be a string."))
     if operation_name is not None and not isinstance(operation_name, str):
-        raise bad_request("'operationName' must be a string.")
+        raise bad_request(gettext_noop("'operationName' must be a string."))
     if variables is not None and not isinstance(variables, dict):
-        raise bad_request("'variables' must be an object.")
+        raise bad_request(gettext_noop("'variables' must be an object."))
     if extensions is not None and not isinstance(extensions, dict):
-        raise bad_request("'extensions' must be an object.")
+        raise bad_request(gettext_noop("'extensions' must be an object."))
     if query is None and not (extensions and "persistedQuery" in extensions):
-        raise bad_request("A 'query' is required.")
+        raise bad_request(gettext_noop("A 'query' is required."))
     check_unicode(data)
     # An empty name names no operation: the document's only one runs, as over GET (some
     # clients send "" rather than leaving it out).
@@ -277,10 +290,18 @@ def check_unicode(data: dict) -> None:
     for name in ("query", "operationName", "variables", "extensions"):
         path = unencodable_path(data.get(name), name)
         if path is not None:
-            where = "it" if path == name else f"the text at {path}"
             raise bad_request(
-                f"'{name}' is not valid Unicode: {where} holds a lone surrogate "
-                "(an unpaired \\uD800-\\uDFFF escape)."
+                gettext_noop(
+                    "'%(name)s' is not valid Unicode: it holds a lone surrogate "
+                    "(an unpaired \\uD800-\\uDFFF escape)."
+                )
+                if path == name
+                else gettext_noop(
+                    "'%(name)s' is not valid Unicode: the text at %(path)s holds a lone "
+                    "surrogate (an unpaired \\uD800-\\uDFFF escape)."
+                ),
+                name=name,
+                path=path,
             )
 
 

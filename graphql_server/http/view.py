@@ -24,6 +24,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext, gettext_noop
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from graphene_django.views import GraphQLView
@@ -189,7 +190,7 @@ class GraphQLHttpView(View):
     def check_method(self, exchange: Exchange) -> None:
         if exchange.request.method not in ("GET", "POST"):
             raise RequestFailed.of(
-                "Send operations with POST (or queries with GET).",
+                gettext_noop("Send operations with POST (or queries with GET)."),
                 HttpErrorCode.METHOD_NOT_ALLOWED,
                 405,
                 headers={"Allow": "GET, POST"},
@@ -203,9 +204,10 @@ class GraphQLHttpView(View):
         media_type = negotiate(exchange.request.headers.get("Accept"), offers)
         if media_type is None:
             raise RequestFailed.of(
-                f"Accept {GRAPHQL_RESPONSE_JSON} or {APPLICATION_JSON}; nothing else is served.",
+                gettext_noop("Accept %(graphql)s or %(json)s; nothing else is served."),
                 HttpErrorCode.NOT_ACCEPTABLE,
                 406,
+                params={"graphql": GRAPHQL_RESPONSE_JSON, "json": APPLICATION_JSON},
             )
         exchange.media_type = media_type
 
@@ -216,15 +218,18 @@ class GraphQLHttpView(View):
         if exchange.is_get:
             if limit and len(request.META.get("QUERY_STRING", "")) > limit:
                 raise RequestFailed.of(
-                    f"The query string is over {limit} bytes; send the operation with POST.",
+                    gettext_noop(
+                        "The query string is over %(limit)s bytes; send the operation with POST."
+                    ),
                     HttpErrorCode.URI_TOO_LONG,
                     414,
+                    params={"limit": limit},
                 )
             return
         content_type = request.content_type.lower()
         charset = (request.content_params.get("charset") or "utf-8").lower()
         if not content_type:
-            raise unsupported_media_type("Send a Content-Type: application/json.")
+            raise unsupported_media_type(gettext_noop("Send a Content-Type: application/json."))
         if (
             isinstance(request, WSGIRequest)
             and not request.META.get("CONTENT_LENGTH")
@@ -234,7 +239,7 @@ class GraphQLHttpView(View):
             # read as empty. (The proxy in front sends every body with its length; the ASGI
             # server reads chunked bodies whole.)
             raise RequestFailed.of(
-                "Send the body with a Content-Length, not in chunks.",
+                gettext_noop("Send the body with a Content-Length, not in chunks."),
                 HttpErrorCode.LENGTH_REQUIRED,
                 411,
             )
@@ -242,11 +247,15 @@ class GraphQLHttpView(View):
             self.read_multipart(exchange)
             return
         if content_type in FORM_CONTENT_TYPES:
-            raise unsupported_media_type("Send operations as application/json.")
+            raise unsupported_media_type(gettext_noop("Send operations as application/json."))
         if content_type not in (JSON_CONTENT_TYPE, GRAPHQL_CONTENT_TYPE):
-            raise unsupported_media_type(f"{content_type} is not served; send application/json.")
+            raise unsupported_media_type(
+                gettext_noop("%(type)s is not served; send application/json."), type=content_type
+            )
         if charset not in ("utf-8", "utf8"):
-            raise unsupported_media_type(f"Bodies are read as UTF-8, not {charset}.")
+            raise unsupported_media_type(
+                gettext_noop("Bodies are read as UTF-8, not %(charset)s."), charset=charset
+            )
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -265,7 +274,7 @@ class GraphQLHttpView(View):
         request = exchange.request
         if not request.headers.get("Authorization"):
             raise RequestFailed.of(
-                "Files are uploaded signed in: send 'Authorization: Bearer <token>'.",
+                gettext_noop("Files are uploaded signed in: send 'Authorization: Bearer <token>'."),
                 ApiErrorCode.UNAUTHENTICATED,
                 401,
                 headers={"WWW-Authenticate": "Bearer"},
@@ -360,7 +369,7 @@ class GraphQLHttpView(View):
         websocket)."""
         if operation.operation is OperationType.MUTATION and exchange.is_get:
             raise RequestFailed.of(
-                "Mutations are sent with POST.",
+                gettext_noop("Mutations are sent with POST."),
                 HttpErrorCode.METHOD_NOT_ALLOWED,
                 405,
                 headers={"Allow": "POST"},
@@ -369,8 +378,10 @@ class GraphQLHttpView(View):
             raise request_error(
                 [
                     GraphQLError(
-                        "Subscriptions are served over the websocket (graphql-transport-ws) "
-                        "at the same URL.",
+                        gettext(
+                            "Subscriptions are served over the websocket (graphql-transport-ws) "
+                            "at the same URL."
+                        ),
                         extensions={"code": ApiErrorCode.INVALID.value},
                     )
                 ]
@@ -500,13 +511,16 @@ def request_error(errors: list[GraphQLError]) -> RequestFailed:
     return RequestFailed(errors, 400, json_status=200)
 
 
-def unsupported_media_type(message: str) -> RequestFailed:
-    return RequestFailed.of(message, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, 415)
+def unsupported_media_type(message: str, **params) -> RequestFailed:
+    return RequestFailed.of(message, HttpErrorCode.UNSUPPORTED_MEDIA_TYPE, 415, params=params)
 
 
 def payload_too_large(limit: int) -> RequestFailed:
     return RequestFailed.of(
-        f"The body is over {limit} bytes.", HttpErrorCode.PAYLOAD_TOO_LARGE, 413
+        gettext_noop("The body is over %(limit)s bytes."),
+        HttpErrorCode.PAYLOAD_TOO_LARGE,
+        413,
+        params={"limit": limit},
     )
 
 

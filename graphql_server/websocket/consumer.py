@@ -28,6 +28,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
+from django.utils.translation import gettext
 from graphql import GraphQLError
 
 from core import metrics
@@ -244,13 +246,14 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
             # A client told to wait `burst` times over and still sending is flooding.
             if self._refused > self.limits.operations_burst:
                 raise CloseConnection(CloseCode.POLICY_VIOLATION, "Too many operations")
-            error = GraphQLError(
-                "Too many operations; retry later.",
-                extensions={
-                    "code": WebsocketErrorCode.RATE_LIMITED.value,
-                    "retryAfter": math.ceil(wait * 100) / 100,
-                },
-            )
+            with translation.override(self.language):
+                error = GraphQLError(
+                    gettext("Too many operations; retry later."),
+                    extensions={
+                        "code": WebsocketErrorCode.RATE_LIMITED.value,
+                        "retryAfter": math.ceil(wait * 100) / 100,
+                    },
+                )
             await self._send_error(operation_id, [error])
             return
         self._refused = 0
@@ -258,7 +261,9 @@ class GraphQLWebsocketConsumer(SessionMixin, OperationsMixin, AsyncWebsocketCons
         self._operations[operation_id] = operation
         self._starting = asyncio.get_running_loop().create_future()
         try:
-            started = await self._start(operation, message["payload"])
+            # Its refusals (the document's, the variables', the viewer's) in its language.
+            with translation.override(self.language):
+                started = await self._start(operation, message["payload"])
             if started is None:
                 await self._finish(operation)
                 return

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http.request import split_domain_port, validate_host
 from django.utils.encoding import iri_to_uri
+from django.utils.translation import gettext
 from graphql import GraphQLError
 
 from .protocol import LIVE_UPDATES_UNAVAILABLE, CloseCode, WebsocketErrorCode
@@ -83,7 +84,7 @@ class GroupStream:
         await self.join()
         if self._overflowed:
             raise GraphQLError(
-                "Events arrived faster than they could be sent; subscribe again.",
+                gettext("Events arrived faster than they could be sent; subscribe again."),
                 extensions={"code": WebsocketErrorCode.TOO_MANY_EVENTS.value},
             )
         payload = await self._queue.get()

@@ -15,12 +15,14 @@ import json
 
 from asgiref.sync import sync_to_async
 from django.utils import translation
+from django.utils.translation import gettext_noop
 from graphql import GraphQLError
 
 from core.outages import is_outage
 
 from .. import runner
 from ..documents import DocumentError, DocumentLimits, is_remembered, prepare_operation
+from ..errors import translated
 from .context import Operation, WebsocketContext
 from .protocol import (
     LIVE_UPDATES_UNAVAILABLE,
@@ -108,7 +110,10 @@ class OperationsMixin:
         limit = self.limits.max_subscriptions
         if limit and sum(op.streaming for op in self._operations.values()) >= limit:
             error = GraphQLError(
-                f"Too many subscriptions on this connection (at most {limit}).",
+                translated(
+                    gettext_noop("Too many subscriptions on this connection (at most %(limit)s)."),
+                    {"limit": limit},
+                ),
                 extensions={"code": WebsocketErrorCode.TOO_MANY_SUBSCRIPTIONS.value},
             )
             await self._send_error(operation.id, [error])

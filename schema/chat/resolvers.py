@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 from graphene.relay import PageInfo
 
 from accounts.blocks import NOBODY, Blocked, blocked
@@ -51,7 +52,10 @@ def seq_of(cursor: str, field: str) -> int:
     seq = primary_key(number) if text.startswith(_CURSOR_PREFIX) else None
     if seq is None:
         raise UserInputError(
-            f"{field} is not a cursor of a chat message.", ApiErrorCode.INVALID_CURSOR, field
+            gettext_noop("%(field)s is not a cursor of a chat message."),
+            ApiErrorCode.INVALID_CURSOR,
+            field,
+            params={"field": field},
         )
     return seq
 
@@ -283,9 +287,10 @@ def history_page(event: Event, viewer, last: int | None, before: str | None, pat
     size = settings.GRAPHQL_DEFAULT_PAGE_SIZE if last is None else last
     if not 0 <= size <= settings.GRAPHQL_MAX_PAGE_SIZE:
         raise UserInputError(
-            f"last must be between 0 and {settings.GRAPHQL_MAX_PAGE_SIZE}.",
+            gettext_noop("%(field)s must be between 0 and %(limit)s."),
             ApiErrorCode.INVALID_PAGE_SIZE,
             "last",
+            params={"field": "last", "limit": settings.GRAPHQL_MAX_PAGE_SIZE},
         )
     queryset = ChatMessage.objects.filter(event=event)
     if before is not None:
@@ -376,7 +381,9 @@ def readable_reports(queryset, viewer):
 def reports_page(event: Event, viewer, first, after, status, connection):
     """``Event.chatReports``: the event's reports, newest first, for its moderators."""
     if not can_moderate_chat(viewer, event):
-        raise PermissionDeniedError("Only the event's moderators read its chat's reports.")
+        raise PermissionDeniedError(
+            gettext_noop("Only the event's moderators read its chat's reports.")
+        )
     queryset = ChatReport.objects.filter(event=event)
     if status is not None:
         queryset = queryset.filter(status=getattr(status, "value", status))

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import graphene
 from asgiref.sync import sync_to_async
+from django.utils.translation import gettext_noop
 
 from accounts import blocks
 from chat import payload, presence, services
@@ -236,10 +237,12 @@ async def chat_messages(info, event_id: str, after: str | None) -> AsyncIterator
     stream = await joined(info, group_name(EVENT_CHAT, id=pk))
     event, last_seq = await in_thread(open_room)(info.context.user, pk)
     if event is None:
-        raise UserInputError("Nothing with this ID.", ApiErrorCode.NOT_FOUND, "event")
+        raise UserInputError(gettext_noop("Nothing with this ID."), ApiErrorCode.NOT_FOUND, "event")
     if not services.has_room(event):
         raise UserInputError(
-            "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
+            gettext_noop("This event has no chat: it is a draft."),
+            ChatErrorCode.NO_CHAT_ROOM,
+            "event",
         )
     sent = last_seq if after_seq is None else min(after_seq, last_seq)
     feed = RoomFeed(event, sent, shared=renders_alike(info), context=info.context)
@@ -379,10 +382,12 @@ async def chat_presence(info, event_id: str) -> AsyncIterator["PresenceCount"]:
     stream = await joined(info, group_name(EVENT_CHAT_PRESENCE, id=pk))
     event, _ = await in_thread(open_room)(info.context.user, pk)
     if event is None:
-        raise UserInputError("Nothing with this ID.", ApiErrorCode.NOT_FOUND, "event")
+        raise UserInputError(gettext_noop("Nothing with this ID."), ApiErrorCode.NOT_FOUND, "event")
     if not services.has_room(event):
         raise UserInputError(
-            "This event has no chat: it is a draft.", ChatErrorCode.NO_CHAT_ROOM, "event"
+            gettext_noop("This event has no chat: it is a draft."),
+            ChatErrorCode.NO_CHAT_ROOM,
+            "event",
         )
     return _counts(pk, stream)
 

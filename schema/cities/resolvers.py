@@ -2,6 +2,7 @@
 and nothing else."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from cities.models import City, Twinning
 from graphql_server.errors import ApiErrorCode, UserInputError
@@ -35,7 +36,7 @@ def cities(search: str | None, country: str | None, paths: frozenset[str]):
 def city(id: str | None, slug: str | None) -> City | None:
     """One city by global ID or by slug; exactly one of them must be given."""
     if (id is None) == (slug is None):
-        raise UserInputError("Give either id or slug.", ApiErrorCode.INVALID, "id")
+        raise UserInputError(gettext_noop("Give either id or slug."), ApiErrorCode.INVALID, "id")
     if id is not None:
         return City.objects.filter(pk=decode_id(id, "City", "id")).first()
     return City.objects.filter(slug=slug).first()

@@ -19,6 +19,7 @@ import graphene
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_noop
 from graphene.utils.str_converters import to_camel_case
 from graphql import (
     GraphQLField,
@@ -42,10 +43,13 @@ def validate_country(value: str, field: str) -> str:
     try:
         validate_country_code(code)
     except ValidationError as error:
-        raise UserInputError(error.messages[0], error.code, field) from error
+        raise UserInputError(error.message, error.code, field, error.params) from error
     if code not in country_codes():
         raise UserInputError(
-            f"{code} is not the ISO 3166 code of a country.", CommonErrorCode.INVALID_COUNTRY, field
+            gettext_noop("%(code)s is not the ISO 3166 code of a country."),
+            CommonErrorCode.INVALID_COUNTRY,
+            field,
+            params={"code": code},
         )
     return code
 
@@ -60,7 +64,12 @@ def country_codes() -> frozenset[str]:
 def validate_range(value: float, low: float, high: float, field: str, code: str) -> float:
     """A number within [low, high], or a coded error naming the field."""
     if not low <= value <= high:
-        raise UserInputError(f"{field} must be between {low:g} and {high:g}.", code, field)
+        raise UserInputError(
+            gettext_noop("%(field)s must be between %(low)s and %(high)s."),
+            code,
+            field,
+            params={"field": field, "low": f"{low:g}", "high": f"{high:g}"},
+        )
     return value
 
 
@@ -188,20 +197,27 @@ def _check(value, text: _Text, parent: str) -> None:
         limit = text.limit()
         if limit and len(value) > limit:
             raise UserInputError(
-                f"{path} must be at most {limit:,} characters ({len(value):,} given).",
+                gettext_noop("%(field)s must be at most %(limit)s characters (%(given)s given)."),
                 text.too_long,
                 path,
+                params={"field": path, "limit": f"{limit:,}", "given": f"{len(value):,}"},
             )
         if "\x00" in value:
             raise UserInputError(
-                f"{path} must not contain the NUL character.", ApiErrorCode.INVALID, path
+                gettext_noop("%(field)s must not contain the NUL character."),
+                ApiErrorCode.INVALID,
+                path,
+                params={"field": path},
             )
     elif isinstance(value, dict):  # an input object
         fields = input_field_texts(text.fields) if text.fields is not None else {}
         for key, item in value.items():
             if isinstance(key, str) and "\x00" in key:
                 raise UserInputError(
-                    f"{path} must not contain the NUL character.", ApiErrorCode.INVALID, path
+                    gettext_noop("%(field)s must not contain the NUL character."),
+                    ApiErrorCode.INVALID,
+                    path,
+                    params={"field": path},
                 )
             _check(item, fields.get(key) or _undeclared(key), path)
     elif isinstance(value, list | tuple):

@@ -3,6 +3,7 @@
 import binascii
 import re
 
+from django.utils.translation import gettext_noop
 from graphene import relay
 from graphql import is_object_type
 from graphql_relay import from_global_id, to_global_id
@@ -79,9 +80,10 @@ def decode_id(global_id: str, expected_type: str, field: str) -> int:
     pk = parse_id(global_id, expected_type)
     if pk is None:
         raise UserInputError(
-            f"{global_id!r} is not the ID of {with_article(expected_type)}.",
+            gettext_noop("%(id)s is not the ID of %(type)s."),
             ApiErrorCode.INVALID_ID,
             field,
+            params={"id": repr(global_id), "type": with_article(expected_type)},
         )
     return pk
 
@@ -97,7 +99,10 @@ class NodeField(relay.node.NodeField):
         def resolve_node(root, info, id):
             if _node_type_name(info, id) is None:
                 raise UserInputError(
-                    f"{id!r} is not the ID of anything.", ApiErrorCode.INVALID_ID, "id"
+                    gettext_noop("%(id)s is not the ID of anything."),
+                    ApiErrorCode.INVALID_ID,
+                    "id",
+                    params={"id": repr(id)},
                 )
             return resolve(root, info, id=id)
 

@@ -6,11 +6,13 @@ turns the outcomes into the API's shapes: no viewer → a top-level ``UNAUTHENTI
 service's PermissionDenied → a top-level ``PERMISSION_DENIED`` error; a ValidationError or an
 unknown ID → ``errors`` in the payload, with camelCase field paths and upper-case codes (and,
 raised as ``RefusedWith``, the object beside them); a service's RateLimited → a top-level
-``RATE_LIMITED`` error with ``retryAfter``.
+``RATE_LIMITED`` error with ``retryAfter``. Every message is given in the request's language
+(``graphql_server.errors.translated``).
 """
 
 import graphene
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.utils.translation import gettext_noop
 from graphene.types.mutation import MutationOptions
 
 from core.i18n import LANGUAGE_CODES
@@ -21,6 +23,7 @@ from graphql_server.errors import (
     PermissionDeniedError,
     RateLimitedError,
     UnauthenticatedError,
+    translated,
 )
 
 from .ids import parse_id, with_article
@@ -73,7 +76,8 @@ def api_code(code) -> str:
 
 def errors_from(error: ValidationError, aliases: dict[str, str] | None = None) -> list[Error]:
     """A Django ValidationError as the payload's error list; ``aliases`` renames model fields
-    whose API name is not their camelCase (``timezone`` → ``timeZone``)."""
+    whose API name is not their camelCase (``timezone`` → ``timeZone``). Each message is
+    translated before its params are put in."""
     aliases = aliases or {}
     if hasattr(error, "error_dict"):
         items = [(field, e) for field, errors in error.error_dict.items() for e in errors]
@@ -83,7 +87,7 @@ def errors_from(error: ValidationError, aliases: dict[str, str] | None = None) -
         Error(
             field=aliases.get(field) or api_field(field),
             code=api_code(item.code),
-            message=next(iter(item)),
+            message=translated(item.message, item.params),
         )
         for field, item in items
     ]
@@ -92,17 +96,24 @@ def errors_from(error: ValidationError, aliases: dict[str, str] | None = None) -
 class ObjectNotFound(Exception):
     """An ID in the input names nothing the viewer may act on."""
 
-    def __init__(self, field: str, message: str = "Nothing with this ID."):
+    def __init__(
+        self, field: str, message: str = gettext_noop("Nothing with this ID."), params=None
+    ):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.params = params
 
 
 def load(queryset, global_id: str, type_name: str, field: str):
     """The object a global ID names within ``queryset``, or ObjectNotFound."""
     pk = parse_id(global_id, type_name)
     if pk is None:
-        raise ObjectNotFound(field, f"{global_id!r} is not the ID of {with_article(type_name)}.")
+        raise ObjectNotFound(
+            field,
+            gettext_noop("%(id)s is not the ID of %(type)s."),
+            {"id": repr(global_id), "type": with_article(type_name)},
+        )
     obj = queryset.filter(pk=pk).first()
     if obj is None:
         raise ObjectNotFound(field)
@@ -153,12 +164,15 @@ class BaseMutation(graphene.Mutation):
         try:
             return cls(errors=[], **(cls.perform(info, viewer, **arguments) or {}))
         except PermissionDenied as error:
-            raise PermissionDeniedError(str(error) or "You may not do this.") from error
+            raise PermissionDeniedError(
+                str(error) or gettext_noop("You may not do this.")
+            ) from error
         except RateLimited as error:
             raise RateLimitedError(error.retry_after) from error
         except ObjectNotFound as error:
             code = ApiErrorCode.NOT_FOUND.value
-            return cls(errors=[Error(field=error.field, code=code, message=error.message)])
+            message = translated(error.message, error.params)
+            return cls(errors=[Error(field=error.field, code=code, message=message)])
         except ValidationError as error:
             return cls(errors=errors_from(error, cls.field_aliases))
         except RefusedWith as refused:

@@ -54,6 +54,7 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
+from django.utils.translation import gettext_noop
 
 from core.integers import MAX_BIGINT, MIN_BIGINT
 from graphql_server.cache_policy import TypePolicy, cache_policy
@@ -123,9 +124,10 @@ def page_size(first: int | None, field: str = "first") -> int:
     size = settings.GRAPHQL_DEFAULT_PAGE_SIZE if first is None else first
     if not 0 <= size <= settings.GRAPHQL_MAX_PAGE_SIZE:
         raise UserInputError(
-            f"{field} must be between 0 and {settings.GRAPHQL_MAX_PAGE_SIZE}.",
+            gettext_noop("%(field)s must be between 0 and %(limit)s."),
             ApiErrorCode.INVALID_PAGE_SIZE,
             field,
+            params={"field": field, "limit": settings.GRAPHQL_MAX_PAGE_SIZE},
         )
     return size
 
@@ -146,7 +148,10 @@ def cursor_fits(cursor) -> bool:
 
 def invalid_cursor(field: str) -> UserInputError:
     return UserInputError(
-        f"{field} is not a cursor of this list.", ApiErrorCode.INVALID_CURSOR, field
+        gettext_noop("%(field)s is not a cursor of this list."),
+        ApiErrorCode.INVALID_CURSOR,
+        field,
+        params={"field": field},
     )
 
 

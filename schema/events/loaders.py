@@ -10,6 +10,7 @@ read the types' declarations (``schema.events.types``) without a cycle.
 import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from graphql_relay import to_global_id
 
 from cities.models import Twinning
@@ -85,7 +86,7 @@ def event_tags(event: Event):
 
 def event_history(event: Event, viewer):
     if not permissions.can_see_drafts_of(viewer, event):
-        raise PermissionDeniedError("Only the event's offices may read its history.")
+        raise PermissionDeniedError(gettext_noop("Only the event's offices may read its history."))
     if _prefetched(event, "history"):
         return event.history.all()
     return history_rows().filter(event=event)
@@ -93,7 +94,9 @@ def event_history(event: Event, viewer):
 
 def announcement_history(announcement: Announcement, viewer):
     if not permissions.can_post_for(viewer, announcement.office_id):
-        raise PermissionDeniedError("Only the office's publishers may read its history.")
+        raise PermissionDeniedError(
+            gettext_noop("Only the office's publishers may read its history.")
+        )
     if _prefetched(announcement, "history"):
         return announcement.history.all()
     return history_rows().filter(announcement=announcement)
@@ -137,7 +140,7 @@ def _api_value(model, field: str, value) -> str | None:
 
 def event_cohosts(event: Event, viewer):
     if not permissions.can_see_drafts_of(viewer, event):
-        raise PermissionDeniedError("Only the event's offices may read its co-hosts.")
+        raise PermissionDeniedError(gettext_noop("Only the event's offices may read its co-hosts."))
     if _prefetched(event, "cohosts"):
         return event.cohosts.all()
     return cohost_rows().filter(event=event)
@@ -146,9 +149,10 @@ def event_cohosts(event: Event, viewer):
 def twinning_upcoming_events(twinning: Twinning, first: int) -> list[Event]:
     if not 0 <= first <= MAX_NESTED_EVENTS:
         raise UserInputError(
-            f"first must be between 0 and {MAX_NESTED_EVENTS}.",
+            gettext_noop("%(field)s must be between 0 and %(limit)s."),
             ApiErrorCode.INVALID_PAGE_SIZE,
             "first",
+            params={"field": "first", "limit": MAX_NESTED_EVENTS},
         )
     if hasattr(twinning, "upcoming_events"):
         return twinning.upcoming_events[:first]

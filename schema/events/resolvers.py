@@ -5,6 +5,7 @@ resolvers call these and nothing else."""
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from cities.models import Twinning
 from core.error_codes import CommonErrorCode
@@ -102,7 +103,7 @@ def events(filter, order_by, paths: frozenset[str], viewer):
     those of what the viewer follows and answered (signed in only)."""
     filter = filter or {}
     if filter.get("following") and not viewer.is_authenticated:
-        raise UnauthenticatedError("Sign in to see the events of what you follow.")
+        raise UnauthenticatedError(gettext_noop("Sign in to see the events of what you follow."))
     if filter.get("include_drafts"):
         queryset = Event.objects.visible_to(viewer)
     else:
@@ -155,7 +156,9 @@ def events(filter, order_by, paths: frozenset[str], viewer):
     if order_by == EventOrderBy.DISTANCE:
         if not near:
             raise UserInputError(
-                "Ordering by distance needs filter.near.", ApiErrorCode.INVALID, "orderBy"
+                gettext_noop("Ordering by distance needs filter.near."),
+                ApiErrorCode.INVALID,
+                "orderBy",
             )
         ordering = ("distance_km", "starts_at", "id")
     elif order_by == EventOrderBy.START_DESC:
@@ -188,13 +191,19 @@ def tagged(slugs, match) -> Q:
     slugs = list(dict.fromkeys(slugs))
     if len(slugs) > MAX_EVENT_TAGS:
         raise UserInputError(
-            f"Give at most {MAX_EVENT_TAGS} tags.", EventErrorCode.TOO_MANY_TAGS, "filter.tags"
+            gettext_noop("Give at most %(limit)s tags."),
+            EventErrorCode.TOO_MANY_TAGS,
+            "filter.tags",
+            params={"limit": MAX_EVENT_TAGS},
         )
     ids = dict(Tag.objects.filter(slug__in=slugs).values_list("slug", "pk"))
     unknown = [slug for slug in slugs if slug not in ids]
     if unknown:
         raise UserInputError(
-            f"No tag is named {', '.join(unknown)}.", EventErrorCode.UNKNOWN_TAG, "filter.tags"
+            gettext_noop("No tag is named %(slugs)s."),
+            EventErrorCode.UNKNOWN_TAG,
+            "filter.tags",
+            params={"slugs": ", ".join(unknown)},
         )
     carrying = Event.tags.through.objects.filter(event=OuterRef("pk"))
     if match == TagsMatch.ALL:
@@ -211,15 +220,16 @@ def _instant(value, field: str):
     try:
         return instant(value)
     except ValidationError as error:
-        raise UserInputError(error.messages[0], error.code, field) from error
+        raise UserInputError(error.message, error.code, field, error.params) from error
 
 
 def _radius(radius_km: float) -> float:
     if not 0 < radius_km <= MAX_RADIUS_KM:
         raise UserInputError(
-            f"radiusKm must be above 0 and at most {MAX_RADIUS_KM:,}.",
+            gettext_noop("radiusKm must be above 0 and at most %(limit)s."),
             EventErrorCode.INVALID_RADIUS,
             "filter.near.radiusKm",
+            params={"limit": f"{MAX_RADIUS_KM:,}"},
         )
     return radius_km
 

@@ -22,6 +22,7 @@ import graphene
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_noop
 
 from core.channel_groups import (
     ANNOUNCEMENTS_POSTED,
@@ -180,7 +181,7 @@ async def event_changes(info, event_id: str) -> AsyncIterator[Event]:
     _, event = await in_thread(read_as_current_viewer)(account, visible_event, pk)
     if event is None:
         # As for a mutation: a draft the viewer may not see is not said to exist.
-        raise UserInputError("Nothing with this ID.", ApiErrorCode.NOT_FOUND, "event")
+        raise UserInputError(gettext_noop("Nothing with this ID."), ApiErrorCode.NOT_FOUND, "event")
     return deliveries(
         info,
         account,
