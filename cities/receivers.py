@@ -40,5 +40,9 @@ def roles_changed(sender, instance, **kwargs):
 @receiver(post_delete, sender=CityFollow, dispatch_uid="cities.city_follow_deleted")
 @receiver(post_save, sender=TwinningFollow, dispatch_uid="cities.twinning_follow_saved")
 @receiver(post_delete, sender=TwinningFollow, dispatch_uid="cities.twinning_follow_deleted")
-def follows_changed(sender, instance, **kwargs):
+def follows_changed(sender, instance, origin=None, **kwargs):
+    # A follow deleted with its city, twinning or person bumps nothing more (see
+    # events.receivers.rsvp_changed): their own deletion ends every answer that showed them.
+    if data_versions.deleted_with_another(sender, origin):
+        return
     data_versions.bump_viewers(instance.user_id)

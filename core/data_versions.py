@@ -114,6 +114,16 @@ def bump_viewers(*user_ids: int) -> None:
         bump(*areas)
 
 
+def deleted_with_another(sender, origin) -> bool:
+    """Whether a ``post_delete`` of a ``sender`` row comes from deleting another row that it
+    went with (a cascade: ``origin``, the instance or queryset whose deletion began it, is of
+    another model). Such a deletion of many rows at once bumps per person for none of them."""
+    if origin is None:
+        return False
+    model = getattr(origin, "model", None) or type(origin)
+    return not issubclass(model, sender)
+
+
 def _is_viewer(area: str) -> bool:
     return area.startswith(VIEWER_PREFIX) and area[len(VIEWER_PREFIX) :].isdigit()
 

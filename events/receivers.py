@@ -46,7 +46,11 @@ def announcement_changed(sender, **kwargs):
 
 @receiver(post_save, sender=Rsvp)
 @receiver(post_delete, sender=Rsvp)
-def rsvp_changed(sender, instance, **kwargs):
+def rsvp_changed(sender, instance, origin=None, **kwargs):
     # The person's answer (viewerRsvp, their place in the line) and their for-you feed; the
-    # event's counts are bumped by its own save (ATTENDANCE).
+    # event's counts are bumped by its own save (ATTENDANCE). An RSVP deleted with its event
+    # or its person bumps nothing more: the event's deletion ends every answer that showed it,
+    # and a deleted person is answered nothing.
+    if data_versions.deleted_with_another(sender, origin):
+        return
     data_versions.bump_viewers(instance.user_id)

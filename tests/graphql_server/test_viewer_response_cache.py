@@ -363,3 +363,36 @@ def test_a_viewers_version_is_forgotten_in_time_and_starts_above_what_it_was(db,
 def test_only_known_areas_and_viewers_are_bumped(db, area):
     with pytest.raises(ValueError):
         data_versions.bump(area)
+
+
+def test_rows_deleted_with_their_event_or_twinning_bump_no_viewer(
+    world, monkeypatch, user_factory, twinning_factory
+):
+    # Deleting an event deletes its RSVPs, a twinning its follows: the event's or twinning's
+    # own version ends every answer that showed them, and a bump per person would cost a round
+    # trip to the cache for each of thousands of rows.
+    ada, regatta = world["ada"], world["regatta"]
+    pair = twinning_factory()
+    for person in (ada, user_factory(), user_factory()):
+        services.set_rsvp(person, regatta, "GOING")
+        cities.follow_twinning(person, pair)
+    bumped = []
+    monkeypatch.setattr(data_versions, "bump_viewers", lambda *ids: bumped.extend(ids))
+
+    Event.objects.filter(pk=regatta.pk).delete()
+    pair.delete()
+    cities.unfollow_city(world["bob"], world["bursa"])
+    cities.follow_city(world["bob"], world["bursa"])
+    cities.unfollow_city(world["bob"], world["bursa"])
+
+    assert bumped == [world["bob"].pk, world["bob"].pk]
+
+
+def test_an_answer_of_a_deleted_event_is_ended_for_its_viewers(post, world):
+    ada = world["ada"]
+    services.set_rsvp(ada, world["bazaar"], "GOING")
+    assert titles(post(FOR_YOU, user=ada)[0]) == ["Regatta", "Bazaar"]
+
+    Event.objects.filter(pk=world["bazaar"].pk).delete()
+
+    assert titles(post(FOR_YOU, user=ada)[0]) == ["Regatta"]
