@@ -1,4 +1,5 @@
-"""Migration operations that only apply on PostgreSQL (SQLite has no trigram indexes)."""
+"""Migration operations for PostgreSQL's own ways (SQLite has no trigram indexes, and builds every
+index at once)."""
 
 from django.db import migrations
 
@@ -21,3 +22,26 @@ def trigram_index(table: str, column: str, name: str) -> migrations.RunPython:
             schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
     return migrations.RunPython(create, drop, elidable=False)
+
+
+class AddIndexConcurrently(migrations.AddIndex):
+    """``AddIndex`` that builds the index without locking the table against writes on
+    PostgreSQL (``CREATE INDEX CONCURRENTLY``: the events table takes an RSVP's recount at any
+    moment), and as usual elsewhere. Its migration must say ``atomic = False``: PostgreSQL
+    builds such an index outside a transaction."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.index, concurrently=True)
+        return None
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, concurrently=True)
+        return None

@@ -2,15 +2,19 @@
 
 from django.db import migrations, models
 
+from core.migration_operations import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # The index is built without locking the events against writes (see AddIndexConcurrently).
+    atomic = False
 
     dependencies = [
         ('events', '0016_event_image'),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='event',
             index=models.Index(fields=['ends_at'], name='event_ends_at'),
         ),
