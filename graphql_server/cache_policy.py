@@ -94,6 +94,9 @@ class FieldPolicy:
     caching: Caching
     areas: frozenset[str] = frozenset()
     clock: Clock | WhenArgument | None = None
+    # Kept for anonymous viewers only: what it shows a signed-in viewer reads rows of theirs
+    # that their version does not cover.
+    anonymous_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ def cache_policy(
     also_reads: Mapping[str, Iterable[str]] | None = None,
     clocks: Mapping[str, Clock | WhenArgument] | None = None,
     own: Iterable[str] = (),
+    anonymous_only: Iterable[str] = (),
     viewer: Iterable[str] | str = (),
     not_cached: Iterable[str] | str = (),
 ) -> TypePolicy:
@@ -132,6 +136,7 @@ def cache_policy(
     ``clocks`` add, for some of them, the other areas they read and the clock they follow
     (always, or ``WhenArgument`` says when).
     ``own`` fields are the viewer's own (``also_reads`` may name what else they read).
+    ``anonymous_only`` names public fields kept for anonymous viewers alone.
     ``viewer`` and ``not_cached`` name the others, or are ``ALL_FIELDS``."""
     name = _type_name(type_)
     if public == ALL_FIELDS:
@@ -146,9 +151,15 @@ def cache_policy(
         raise ImproperlyConfigured(f"{name}: {sorted(stray)} read more but are not public.")
     if twice := set(public) & set(own):
         raise ImproperlyConfigured(f"{name}: {sorted(twice)} are declared twice.")
+    anonymous_only = frozenset(anonymous_only)
+    if stray := anonymous_only - set(public):
+        raise ImproperlyConfigured(f"{name}: {sorted(stray)} are kept for no one at all.")
     fields = {
         field_name: FieldPolicy(
-            Caching.PUBLIC, also_reads.get(field_name, frozenset()), clocks.get(field_name)
+            Caching.PUBLIC,
+            also_reads.get(field_name, frozenset()),
+            clocks.get(field_name),
+            field_name in anonymous_only,
         )
         for field_name in public
     }

@@ -93,6 +93,8 @@ class Policy:
     areas: frozenset[str] = frozenset()
     clocks: frozenset[Clock] = frozenset()
     reason: str = ""
+    # Kept for anonymous viewers alone (a field declared so).
+    anonymous_only: bool = False
 
 
 @dataclass
@@ -156,7 +158,7 @@ def lookup(
         return Lookup()
     schema_hash = _schema_hash(schema)
     policy = policy_for(document_hash, schema, document)
-    if not policy.cacheable:
+    if not policy.cacheable or (policy.anonymous_only and viewer.is_authenticated):
         return Lookup()
     read = Lookup(
         storable=True,
@@ -229,7 +231,9 @@ def analyse(schema: GraphQLSchema, document: DocumentNode | str) -> Policy:
     visit(document, TypeInfoVisitor(reads.type_info, reads))
     if reads.reason:
         return Policy(False, reason=reads.reason)
-    return Policy(True, frozenset(reads.areas), frozenset(reads.clocks))
+    return Policy(
+        True, frozenset(reads.areas), frozenset(reads.clocks), anonymous_only=reads.anonymous_only
+    )
 
 
 class _Reads(Visitor):
@@ -242,6 +246,7 @@ class _Reads(Visitor):
         self.areas: set[str] = set()
         self.clocks: set[Clock] = set()
         self.reason = ""
+        self.anonymous_only = False
 
     def refuse(self, reason: str):
         """Stop at the first reason not to keep the responses."""
@@ -266,6 +271,7 @@ class _Reads(Visitor):
             return self.refuse(f"{parent.name}.{name} depends on the viewer")
         if policy is None or policy.caching not in (Caching.PUBLIC, Caching.OWN):
             return self.refuse(f"{parent.name}.{name} is not a public read")
+        self.anonymous_only |= policy.anonymous_only
         returned = get_named_type(self.type_info.get_type())
         self.areas |= type_areas(parent) | policy.areas | type_areas(returned)
         if isinstance(policy.clock, WhenArgument):

@@ -22,12 +22,15 @@ from .images.types import CACHE_POLICIES as IMAGE_TYPES
 from .reports.types import CACHE_POLICIES as REPORT_TYPES
 
 ROOTS = (
-    # Any object by its ID: it may be any area's, or an announcement scheduled for later.
+    # Any object by its ID: it may be any area's, or an announcement scheduled for later. Kept
+    # for anonymous viewers alone: whether a signed-in viewer may read a report or a chat
+    # message by its ID reads rows no version covers.
     cache_policy(
         "Query",
         public=("node",),
         also_reads={"node": AREAS},
         clocks={"node": PUBLISHED_ANNOUNCEMENTS},
+        anonymous_only=("node",),
     ),
     # The languages the API speaks (schema.core.languages): the same for everyone, always.
     cache_policy("Query", public=("languages",)),

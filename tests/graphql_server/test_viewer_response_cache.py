@@ -396,3 +396,20 @@ def test_an_answer_of_a_deleted_event_is_ended_for_its_viewers(post, world):
     Event.objects.filter(pk=world["bazaar"].pk).delete()
 
     assert titles(post(FOR_YOU, user=ada)[0]) == ["Regatta"]
+
+
+def test_an_object_by_its_id_is_kept_for_anonymous_viewers_alone(world):
+    # Whether a signed-in viewer may read a report or a chat message by its ID reads rows no
+    # version covers.
+    document = '{ node(id: "RXZlbnQ6MQ==") { id } }'
+    digest = response_cache.document_hash(document)
+
+    signed_in = response_cache.lookup(
+        schema.graphql_schema, parse(document), digest, {}, None, "en", world["ada"]
+    )
+    anonymous = response_cache.lookup(
+        schema.graphql_schema, parse(document), digest, {}, None, "en", AnonymousUser()
+    )
+
+    assert not signed_in.storable
+    assert anonymous.storable
