@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_times import ZonedTimesMixin
@@ -39,7 +40,9 @@ class UserAdmin(ZonedTimesMixin, DjangoUserAdmin):
     def delete_model(self, request, obj):
         delete_account_by_operator(obj)
 
+    @transaction.atomic
     def delete_queryset(self, request, queryset):
+        # All of them or none.
         for user in queryset:
             delete_account_by_operator(user)
 

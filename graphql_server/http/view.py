@@ -142,9 +142,12 @@ class GraphQLHttpView(View):
         exchange.media_type = (
             negotiate(request.headers.get("Accept"), RESPONSE_TYPES) or APPLICATION_JSON
         )
-        message = "This server does not serve the host named in the request's Host header."
+        message = gettext_noop(
+            "This server does not serve the host named in the request's Host header."
+        )
         if settings.DEBUG:
             message = f'{message} {reason} (README, "Signing in locally")'
+        drain_unread(request)
         return self.failure_response(
             exchange, RequestFailed.of(message, HttpErrorCode.DISALLOWED_HOST, 400)
         )
@@ -159,6 +162,7 @@ class GraphQLHttpView(View):
         except Exception as error:
             # Decided and logged as for an operation (an outage, or a bug), for the whole
             # request: the token check, or the view itself, failed before there was data.
+            drain_unread(exchange.request)
             failed = runner.unexpected_error(error, exchange.request_id)
             response = self.failure_response(exchange, unexpected_failure(failed))
             if runner.is_unavailable(failed):
@@ -481,18 +485,20 @@ class GraphQLHttpView(View):
 # ---------------------------------------------------------------------------------------------
 def drain_unread(request, chunk: int = 1 << 16) -> None:
     """Read what is left of a refused request's body, and drop it, when it is at most twice
-    what a request may send (the proxy's own limit is below that): a server that answers
-    before it has read what it was sent closes the connection under the rest, and the proxy,
-    still sending it, answers 502 instead of the refusal. A larger body is left: the
-    connection is closed under it."""
+    what a request of its kind may send (an upload: the parameters and the files; anything
+    else: the parameters): a server that answers before it has read what it was sent closes
+    the connection under the rest, and the proxy, still sending it, answers 502 instead of the
+    refusal. A larger body is left: the connection is closed under it."""
     if request.method != "POST":
         return
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return
-    body, uploads = settings.GRAPHQL_MAX_BODY_BYTES, settings.GRAPHQL_MAX_UPLOAD_BYTES
-    if declared <= 0 or (body and declared > 2 * (body + uploads)):
+    limit = settings.GRAPHQL_MAX_BODY_BYTES
+    if request.content_type.lower() == multipart.MULTIPART_CONTENT_TYPE:
+        limit = limit and limit + settings.GRAPHQL_MAX_UPLOAD_BYTES
+    if declared <= 0 or (limit and declared > 2 * limit):
         return
     try:
         while request.read(chunk):
