@@ -24,13 +24,24 @@ def resolve_updated(payload, info):
     return bool(payload.updated)
 
 
-class EventReport(BaseMutation):
-    """Report a public event to the moderators of its organising office. While the viewer's
-    report of it is open, reporting it again gives that report the new reason and details
-    (`updated`); a settled one is not reopened: a new report is made."""
+class _Report(BaseMutation):
+    """What both reports answer: the report, and whether an open one took the new reason."""
 
     report = graphene.Field(ReportType)
     updated = graphene.Boolean(required=True, description=UPDATED, resolver=resolve_updated)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def answer(reported: services.Reported) -> dict:
+        return {"report": reported.report, "updated": reported.updated}
+
+
+class EventReport(_Report):
+    """Report a public event to the moderators of its organising office. While the viewer's
+    report of it is open, reporting it again gives that report the new reason and details
+    (`updated`); a settled one is not reopened: a new report is made."""
 
     class Arguments:
         event = graphene.ID(required=True)
@@ -40,17 +51,13 @@ class EventReport(BaseMutation):
     @classmethod
     def perform(cls, info, viewer, event, reason, details=None):
         target = load(Event.objects.public(), event, "Event", "event")
-        reported = services.report_event(viewer, target, reason.value, details or "")
-        return {"report": reported.report, "updated": reported.updated}
+        return cls.answer(services.report_event(viewer, target, reason.value, details or ""))
 
 
-class AnnouncementReport(BaseMutation):
+class AnnouncementReport(_Report):
     """Report a published announcement to the moderators of its office. While the viewer's
     report of it is open, reporting it again gives that report the new reason and details
     (`updated`); a settled one is not reopened: a new report is made."""
-
-    report = graphene.Field(ReportType)
-    updated = graphene.Boolean(required=True, description=UPDATED, resolver=resolve_updated)
 
     class Arguments:
         announcement = graphene.ID(required=True)
@@ -62,8 +69,7 @@ class AnnouncementReport(BaseMutation):
         target = load(
             Announcement.objects.published(), announcement, "Announcement", "announcement"
         )
-        reported = services.report_announcement(viewer, target, reason.value, details or "")
-        return {"report": reported.report, "updated": reported.updated}
+        return cls.answer(services.report_announcement(viewer, target, reason.value, details or ""))
 
 
 class ReportMutations(graphene.ObjectType):
