@@ -32,9 +32,7 @@ Run from the project root (about three minutes)::
     .venv/bin/python bench/city_search.py --cities-file ../shared/data/twin_cities.csv
 """
 
-import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -45,11 +43,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.feed import setup_django  # noqa: E402
-from bench.support import bench_database, in_child, machine  # noqa: E402
+from bench.support import catalogue_arguments, run_on_catalogue  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_citysearchbench"
-FULL_FILE = ROOT.parent / "shared" / "data" / "twin_cities.csv"
-SUBSET_FILE = ROOT / "cities" / "data" / "twin_cities_kz_pk.csv"
 
 # The texts searched for, each with what it is.
 TEXTS = [
@@ -231,40 +227,17 @@ def measure(config: dict) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
-    parser.add_argument(
-        "--cities-file", default=str(FULL_FILE if FULL_FILE.exists() else SUBSET_FILE)
-    )
-    parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--json", help="also write the raw results to this file")
-    parser.add_argument("--keep-database", action="store_true")
-    args = parser.parse_args()
-
-    results = {"machine": machine(), "args": vars(args)}
-    config = {**vars(args), "redis": ""}
-    started = time.perf_counter()
-    with bench_database(args.database, keep=args.keep_database) as name:
-        print(f"migrating {name} and importing {args.cities_file} …", flush=True)
-        results["seed"] = in_child(seed, config)
-        print(f"  {results['seed']}", flush=True)
-        print(
+    parser = catalogue_arguments(__doc__.split("\n\n")[0], DEFAULT_DATABASE)
+    run_on_catalogue(
+        parser.parse_args(),
+        seed,
+        measure,
+        "migrating {name} and importing the cities file …",
+        (
             f"  {'text':29}{'rows':>7}{'alpha pg':>9}{'ranked':>9}{'next pg':>9}{'count':>9}"
-            f"{'request':>9}   first three (ms, medians)",
-            flush=True,
-        )
-        results["measured"] = in_child(measure, config)
-        results["load_after"] = os.getloadavg()
-    m = results["machine"]
-    print(
-        f"\nmachine: {m['cores']} cores, {m['cpu']}, PostgreSQL {results['seed']['postgres']}; "
-        f"load (1 min) before {m['load_before'][0]:.2f}, after {results['load_after'][0]:.2f}; "
-        f"median of {args.runs} runs; whole run {time.perf_counter() - started:.0f} s"
+            f"{'request':>9}   first three (ms, medians)"
+        ),
     )
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump(results, out, indent=2, default=str, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,6 @@ Run from the project root (about a minute)::
     .venv/bin/python bench/search.py --events 50000 --runs 3
 """
 
-import argparse
-import json
-import os
 import statistics
 import sys
 import time
@@ -43,11 +40,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.feed import setup_django  # noqa: E402
-from bench.support import bench_database, in_child, machine  # noqa: E402
+from bench.support import catalogue_arguments, run_on_catalogue  # noqa: E402
 
 DEFAULT_DATABASE = "postgres://root@127.0.0.1:5432/twinning_searchbench"
-FULL_FILE = ROOT.parent / "shared" / "data" / "twin_cities.csv"
-SUBSET_FILE = ROOT / "cities" / "data" / "twin_cities_kz_pk.csv"
 
 KINDS = [
     ("festival", "фестиваль", "фестивалі", "میلہ"),
@@ -259,41 +254,18 @@ def measure(config: dict) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", default=DEFAULT_DATABASE)
-    parser.add_argument(
-        "--cities-file", default=str(FULL_FILE if FULL_FILE.exists() else SUBSET_FILE)
-    )
+    parser = catalogue_arguments(__doc__.split("\n\n")[0], DEFAULT_DATABASE)
     parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--json", help="also write the raw results to this file")
-    parser.add_argument("--keep-database", action="store_true")
-    args = parser.parse_args()
-
-    results = {"machine": machine(), "args": vars(args)}
-    config = {**vars(args), "redis": ""}
-    started = time.perf_counter()
-    with bench_database(args.database, keep=args.keep_database) as name:
-        print(f"migrating and seeding {name} …", flush=True)
-        results["seed"] = in_child(seed, config)
-        print(f"  {results['seed']}", flush=True)
-        print(
+    run_on_catalogue(
+        parser.parse_args(),
+        seed,
+        measure,
+        "migrating and seeding {name} …",
+        (
             f"  {'list':7}{'text':35}{'rows':>7}"
-            f"{'cond page':>10}{'count':>10}{'search pg':>10}{'count':>10}   (ms, medians)",
-            flush=True,
-        )
-        results["measured"] = in_child(measure, config)
-        results["load_after"] = os.getloadavg()
-    m = results["machine"]
-    print(
-        f"\nmachine: {m['cores']} cores, {m['cpu']}, PostgreSQL {results['seed']['postgres']}; "
-        f"load (1 min) before {m['load_before'][0]:.2f}, after {results['load_after'][0]:.2f}; "
-        f"median of {args.runs} runs; whole run {time.perf_counter() - started:.0f} s"
+            f"{'cond page':>10}{'count':>10}{'search pg':>10}{'count':>10}   (ms, medians)"
+        ),
     )
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump(results, out, indent=2, default=str)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ Imported by the scripts in this directory (``from bench.support import …``), w
 project's root on ``sys.path`` first.
 """
 
+import argparse
+import json
 import multiprocessing
 import os
 import platform
@@ -12,6 +14,7 @@ import socket
 import time
 import traceback
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -162,6 +165,58 @@ def bench_database(url: str, keep: bool = False):
         if not keep:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+# The catalogue of twinnings: the whole one beside the checkout when it is there (../shared/data),
+# else the Kazakhstan–Pakistan subset the project ships.
+CATALOGUE_FILE = (
+    Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "twin_cities.csv"
+)
+CATALOGUE_SUBSET_FILE = (
+    Path(__file__).resolve().parent.parent / "cities" / "data" / "twin_cities_kz_pk.csv"
+)
+
+
+def catalogue_arguments(description: str, database: str):
+    """The options of a bench over the imported catalogue (``bench/search.py``,
+    ``bench/city_search.py``); the caller adds its own before parsing."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--database", default=database)
+    parser.add_argument(
+        "--cities-file",
+        default=str(CATALOGUE_FILE if CATALOGUE_FILE.exists() else CATALOGUE_SUBSET_FILE),
+    )
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--json", help="also write the raw results to this file")
+    parser.add_argument("--keep-database", action="store_true")
+    return parser
+
+
+def run_on_catalogue(args, seed, measure, seeding: str, heading: str) -> dict:
+    """Seed a fresh bench database (``seed`` in a child process, saying ``seeding``), print the
+    table's ``heading``, measure (``measure`` in another child), then print the machine, the
+    load and the time taken, and write the results to ``--json`` when asked."""
+    results = {"machine": machine(), "args": vars(args)}
+    config = {**vars(args), "redis": ""}
+    started = time.perf_counter()
+    with bench_database(args.database, keep=args.keep_database) as name:
+        print(seeding.format(name=name), flush=True)
+        results["seed"] = in_child(seed, config)
+        print(f"  {results['seed']}", flush=True)
+        print(heading, flush=True)
+        results["measured"] = in_child(measure, config)
+        results["load_after"] = os.getloadavg()
+    m = results["machine"]
+    print(
+        f"\nmachine: {m['cores']} cores, {m['cpu']}, PostgreSQL {results['seed']['postgres']}; "
+        f"load (1 min) before {m['load_before'][0]:.2f}, after {results['load_after'][0]:.2f}; "
+        f"median of {args.runs} runs; whole run {time.perf_counter() - started:.0f} s"
+    )
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(results, out, indent=2, default=str, ensure_ascii=False)
+    return results
 
 
 def machine() -> dict:
